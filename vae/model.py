@@ -1,0 +1,95 @@
+"""The variational autoencoder: encoder q(z|x), prior p(z) = N(0, I), decoder p(x|z).
+
+    mu, log sigma^2 = heads(encoder(x))
+    z = mu + sigma * eps,  eps ~ N(0, I)          (reparameterization trick)
+    p(x|z) = likelihood(decoder(z))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .config import VAEConfig
+from .likelihoods import make_likelihood
+from .networks import Decoder, Encoder, initialize, linear
+from .objectives import kl_per_dim
+
+
+@dataclass
+class VAEOutput:
+    mu: torch.Tensor  # (B, D)
+    logvar: torch.Tensor  # (B, D)
+    z: torch.Tensor  # (B, D)
+    params: torch.Tensor  # decoder output (B, P*C, H, W)
+    rec: torch.Tensor  # (B,) -log p(x|z), nats
+    kl_dims: torch.Tensor  # (B, D) KL per dimension, nats
+
+    @property
+    def kl(self) -> torch.Tensor:
+        return self.kl_dims.sum(1)
+
+
+class VAE(nn.Module):
+    def __init__(self, config: VAEConfig, image_shape: tuple[int, int, int]):
+        super().__init__()
+        self.config = config
+        self.image_shape = tuple(int(s) for s in image_shape)
+        self.latent_dim = config.latent_dim
+        self.likelihood = make_likelihood(config.likelihood)
+        c, h, w = self.image_shape
+        out_channels = self.likelihood.params_per_pixel * c
+        self.output_numel = out_channels * h * w
+        self.encoder = Encoder(config.encoder, self.image_shape)
+        self.fc_mu = linear(self.encoder.out_features, config.latent_dim)
+        self.fc_logvar = linear(self.encoder.out_features, config.latent_dim)
+        self.decoder = Decoder(config.decoder, config.latent_dim, self.image_shape, out_channels)
+        for net, part in ((config.encoder, (self.encoder, self.fc_mu, self.fc_logvar)), (config.decoder, (self.decoder,))):
+            for m in part:
+                initialize(m, net.init, net.activation)
+
+    # --------------------------------------------------------------- parts
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior parameters (mu, log sigma^2), each (B, D)."""
+        h = self.encoder(x)
+        return self.fc_mu(h), self.fc_logvar(h)
+
+    @staticmethod
+    def reparameterize(mu, logvar, generator: torch.Generator | None = None) -> torch.Tensor:
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return mu + torch.exp(0.5 * logvar) * eps
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Likelihood parameters for z (B, D)."""
+        return self.decoder(z)
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> VAEOutput:
+        """One-sample ELBO terms for a batch x in [0, 1] (the likelihood's target)."""
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar, generator)
+        params = self.decode(z)
+        rec = -self.likelihood.log_prob(params, x)
+        return VAEOutput(mu, logvar, z, params, rec, kl_per_dim(mu, logvar))
+
+    # ------------------------------------------------------------ images
+    @torch.no_grad()
+    def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
+        """E[x|z] as images (B, C, H, W) in [0, 1]."""
+        return self.likelihood.mean(self.decode(z)).clamp(0, 1)
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, sample: bool = False, generator=None) -> torch.Tensor:
+        """Decode the posterior mean (``sample=False``) or a draw x ~ p(x|z), z ~ q(z|x)."""
+        mu, logvar = self.encode(x)
+        if not sample:
+            return self.decode_mean(mu)
+        return self.likelihood.sample(self.decode(self.reparameterize(mu, logvar, generator)), generator)
+
+    @torch.no_grad()
+    def sample_prior(self, n: int, temperature: float = 1.0, generator=None) -> torch.Tensor:
+        """Mean images E[x|z] for z ~ N(0, temperature^2 I)."""
+        device = next(self.parameters()).device
+        z = temperature * torch.randn((n, self.latent_dim), generator=generator, device=device)
+        return self.decode_mean(z)

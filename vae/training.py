@@ -1,0 +1,190 @@
+"""Training and evaluation: one loop for the command line, the web app and the tests.
+
+The data are in-memory tensors moved once to the device; each epoch indexes them
+with a random permutation (``x[perm[i:i+B]]``), which is several times cheaper than
+a DataLoader. Losses stay on the device between log points (no ``.item()`` per
+step). Randomness comes from the run's seed: model initialisation and dropout under
+``torch.random.fork_rng`` (the caller's global RNG state is restored afterwards),
+mini-batch order, binarization and the reparameterization noise from a private
+``torch.Generator``. On the CPU a seed gives the same run every time.
+
+Callbacks: ``on_epoch(record)`` after every epoch with the record appended to the
+history; ``on_step(info)`` every ``step_every`` steps. ``stop`` (anything with
+``is_set()``, e.g. a ``threading.Event``) is checked before every step. The loop
+touches no global state besides the RNG fork, so it may run in a worker thread.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+
+from .config import VAEConfig
+from .data import Dataset, binarize, load_dataset
+from .evaluation import EVAL_SEED_OFFSET, evaluate, test_inputs
+from .errors import ConfigError, TrainingDiverged
+from .model import VAE
+from .objectives import training_loss
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when present, else the CPU; a named device must exist."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device {name!r} requested but no CUDA GPU is available here; use --device cpu or auto")
+        idx = torch.device(name).index or 0
+        if idx >= torch.cuda.device_count():
+            raise ConfigError(f"device {name!r} does not exist: this machine has {torch.cuda.device_count()} GPU(s)")
+    if name == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise ConfigError("device 'mps' requested but Apple's MPS backend is not available; use --device cpu or auto")
+    return torch.device(name)
+
+
+@dataclass
+class TrainResult:
+    model: VAE
+    config: VAEConfig
+    history: list[dict[str, Any]]
+    metrics: dict[str, Any]  # final test-split evaluation
+    stopped: bool = False
+    dataset: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def make_model(config: VAEConfig, image_shape: tuple[int, int, int]) -> VAE:
+    """Build the model for ``config``, initialised from ``config.train.seed``."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.train.seed)
+        return VAE(config, image_shape)
+
+
+def _diverged(step: int, epoch: int, value: float, config: VAEConfig) -> TrainingDiverged:
+    hints = [f"lower the learning rate (now {config.train.lr:g}; try {config.train.lr / 10:g})"]
+    if config.likelihood.name == "gaussian" and config.likelihood.variance != "fixed":
+        hints.append("use a fixed Gaussian variance or the bernoulli likelihood")
+    if config.encoder.norm == "none":
+        hints.append("add batch or layer normalization")
+    hints.append("use a smaller batch or fewer layers")
+    return TrainingDiverged(
+        f"training diverged at step {step} (epoch {epoch}): the loss became {value}. "
+        f"Nothing was saved. To fix: {'; '.join(hints)}"
+    )
+
+
+def train(
+    config: VAEConfig,
+    dataset: Dataset | None = None,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
+    on_step: Callable[[dict[str, Any]], None] | None = None,
+    stop: Any = None,
+    step_every: int = 20,
+) -> TrainResult:
+    """Train a VAE as ``config`` says and return it with its history.
+
+    Raises :class:`TrainingDiverged` (the model is then discarded) when the loss
+    becomes NaN or infinite; the check runs every ``step_every`` steps and at every
+    epoch's end, and names the first bad step.
+    """
+    config.validate()
+    ds = dataset if dataset is not None else load_dataset(config.data)
+    device = resolve_device(config.train.device)
+    tr = config.train
+    model = make_model(config, ds.image_shape).to(device)
+    x_train = ds.x_train.to(device)
+    gen = torch.Generator(device=device)
+    gen.manual_seed(tr.seed)
+    x_test = test_inputs(ds.x_test, config, device)
+    dynamic = config.data.binarize == "dynamic"
+    eval_gen = torch.Generator(device=device)  # the same posterior noise at every evaluation
+
+    opt_kwargs: dict[str, Any] = {"lr": tr.lr, "weight_decay": tr.weight_decay}
+    if device.type in ("cpu", "cuda"):
+        opt_kwargs["fused"] = True
+    optimizer = torch.optim.AdamW(model.parameters(), **opt_kwargs)
+
+    n, bs = len(x_train), min(tr.batch_size, len(x_train))
+    steps_per_epoch = math.ceil(n / bs)
+    history: list[dict[str, Any]] = []
+    step, stopped, t0 = 0, False, time.perf_counter()
+    cuda_devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.manual_seed(tr.seed)  # dropout
+        for epoch in range(1, tr.epochs + 1):
+            model.train()
+            perm = torch.randperm(n, generator=gen, device=device)
+            xe = binarize(x_train, gen) if dynamic else x_train
+            losses = torch.zeros(steps_per_epoch, device=device)
+            rec_sum = torch.zeros((), device=device)
+            kl_sum = torch.zeros(config.latent_dim, device=device)
+            checked = 0
+            for i in range(steps_per_epoch):
+                if stop is not None and stop.is_set():
+                    stopped = True
+                    break
+                xb = xe[perm[i * bs : (i + 1) * bs]]
+                progress = (epoch - 1) + i / steps_per_epoch
+                out = model(xb, gen)
+                loss, weight = training_loss(out.rec, out.kl_dims, config.objective, progress, tr.epochs)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                step += 1
+                losses[i] = loss.detach()
+                rec_sum += out.rec.detach().sum()
+                kl_sum += out.kl_dims.detach().sum(0)
+                if step % step_every == 0:
+                    checked = _check_finite(losses, checked, i + 1, step, epoch, config)
+                    if on_step is not None:
+                        on_step({"step": step, "epoch": epoch, "progress": progress + 1 / steps_per_epoch,
+                                 "loss": float(losses[i]), "kl_weight": weight,
+                                 "seconds": time.perf_counter() - t0, "steps_per_epoch": steps_per_epoch,
+                                 "epochs": tr.epochs})
+            done = i + 1 if not stopped else i
+            _check_finite(losses, checked, done, step, epoch, config)
+            if stopped and done == 0:
+                break
+            eval_gen.manual_seed(tr.seed + EVAL_SEED_OFFSET)
+            ev = evaluate(model, x_test, generator=eval_gen)
+            seen = min(n, done * bs)
+            train_rec = float(rec_sum) / seen
+            train_kl_d = (kl_sum / seen).tolist()
+            record = {
+                "epoch": epoch if not stopped else (epoch - 1) + done / steps_per_epoch,
+                "step": step,
+                "seconds": time.perf_counter() - t0,
+                "kl_weight": weight,
+                "train_loss": float(losses[:done].mean()),
+                "train_elbo": train_rec + sum(train_kl_d),
+                "train_reconstruction": train_rec,
+                "train_kl": sum(train_kl_d),
+                "test_elbo": ev["elbo"],
+                "test_reconstruction": ev["reconstruction"],
+                "test_kl": ev["kl"],
+                "kl_per_dim": ev["kl_per_dim"],
+                "active_units": ev["active_units"],
+            }
+            history.append(record)
+            if on_epoch is not None:
+                on_epoch(record)
+            if stopped:
+                break
+    model.eval()
+    eval_gen.manual_seed(tr.seed + EVAL_SEED_OFFSET)
+    metrics = evaluate(model, x_test, generator=eval_gen)
+    return TrainResult(model=model, config=config, history=history, metrics=metrics,
+                       stopped=stopped, dataset=ds.name)
+
+
+def _check_finite(losses: torch.Tensor, start: int, end: int, step: int, epoch: int, config: VAEConfig) -> int:
+    """Raise TrainingDiverged naming the first non-finite loss in losses[start:end]."""
+    window = losses[start:end]
+    bad = ~torch.isfinite(window)
+    if bool(bad.any()):
+        first = int(bad.nonzero()[0, 0])
+        raise _diverged(step - (end - start) + first + 1, epoch, float(window[first]), config)
+    return end
