@@ -172,7 +172,7 @@ def _read_header(path: Path) -> dict[str, Any]:
         with open(path, "rb") as f:
             head = f.read(8)
             if len(head) < 8:
-                raise CheckpointError(f"{path.name} is not a safetensors checkpoint (the file is too short)")
+                raise CheckpointError(_foreign(path, head))
             n = int.from_bytes(head, "little")
             if n <= 0 or n > MAX_HEADER_BYTES or 8 + n > size:
                 raise CheckpointError(_foreign(path, head))

@@ -387,6 +387,9 @@ def _load_user_file(kind: str, path: str, _mtime: int, _size: int) -> Dataset:
 
 
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    with open(path, "rb") as fh:
+        if fh.read(4) != b"PK\x03\x04":  # an .npz is a zip of .npy files
+            raise DataError(f"{path.name} is not a readable .npz file (save one with numpy.savez(path, x=images, y=labels))")
     try:
         with np.load(path, allow_pickle=False) as f:
             keys = set(f.files)

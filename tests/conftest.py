@@ -1,0 +1,68 @@
+"""Shared fixtures: tiny datasets and configurations that train in well under a second."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from vae.config import NetworkConfig, TrainConfig, VAEConfig, DataConfig
+from vae.data import Dataset
+
+
+def tiny_config(**over) -> VAEConfig:
+    """An MLP VAE on 8x8 digits, small enough to train in a blink."""
+    cfg = VAEConfig(
+        latent_dim=4,
+        data=DataConfig(name="digits"),
+        encoder=NetworkConfig(hidden=[32]),
+        decoder=NetworkConfig(hidden=[32]),
+        train=TrainConfig(epochs=2, batch_size=64, device="cpu"),
+    )
+    for k, v in over.items():
+        section, _, field = k.partition("__")
+        if field:
+            setattr(getattr(cfg, section), field, v)
+        else:
+            setattr(cfg, section, v)
+    return cfg
+
+
+def random_dataset(n=200, shape=(1, 8, 8), seed=0) -> Dataset:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand((n, *shape), generator=g)
+    y = torch.randint(0, 3, (n,), generator=g)
+    k = n // 5
+    return Dataset("random", x[k:], y[k:], x[:k], y[:k], classes=["a", "b", "c"])
+
+
+@pytest.fixture
+def cfg() -> VAEConfig:
+    return tiny_config()
+
+
+@pytest.fixture(scope="session")
+def trained_digits():
+    """A small model trained on digits for a few epochs (shared, read-only)."""
+    from vae.training import train
+
+    return train(tiny_config(train__epochs=5, latent_dim=6))
+
+
+@pytest.fixture(scope="session")
+def digits_checkpoint(trained_digits, tmp_path_factory):
+    from vae.checkpoints import save_checkpoint
+
+    p = tmp_path_factory.mktemp("ck") / "digits.safetensors"
+    r = trained_digits
+    save_checkpoint(p, r.model, r.history, r.metrics, dataset=r.dataset)
+    return p
+
+
+def replace(obj, **kw):
+    return dataclasses.replace(obj, **kw)
+
+
+__all__ = ["tiny_config", "random_dataset", "np"]

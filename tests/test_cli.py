@@ -1,0 +1,157 @@
+"""``python -m vae``: real subprocesses for the main paths, in-process for the many errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from vae.cli import main
+
+TINY = ["--dataset", "digits", "--hidden", "32", "--latent-dim", "3", "--epochs", "2", "--batch-size", "64",
+        "--device", "cpu", "--quiet"]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "vae", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "tiny.safetensors"
+    p = run("train", *TINY, "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    assert "saved" in p.stdout and "active units" in p.stdout
+    return out
+
+
+def test_eval_json(trained):
+    p = run("eval", str(trained), "--iwae-k", "20", "--json")
+    assert p.returncode == 0, p.stderr
+    r = json.loads(p.stdout)
+    for k in ("elbo", "reconstruction", "kl", "kl_per_dim", "active_units", "iwae_nll", "num_test"):
+        assert k in r
+    assert r["num_test"] == 360 and len(r["kl_per_dim"]) == 3
+    assert r["elbo"] == pytest.approx(r["reconstruction"] + r["kl"])
+    assert r["iwae_nll"] <= r["elbo"] + 0.5  # the IWAE bound is at least the ELBO (up to noise)
+
+
+def test_eval_matches_training_metrics(trained):
+    from vae.checkpoints import read_metadata
+
+    main(["eval", str(trained), "--iwae-k", "2", "--json"])  # in-process twin of the subprocess path
+    stored = read_metadata(trained)["metrics"]
+    p = run("eval", str(trained), "--iwae-k", "2", "--json")
+    assert json.loads(p.stdout)["elbo"] == pytest.approx(stored["elbo"], abs=1e-6)
+
+
+def test_info_and_datasets(trained, capsys):
+    assert main(["info", str(trained)]) == 0
+    out = capsys.readouterr().out
+    assert "mlp [32]" in out and "latent dim   3" in out and "2 epochs" in out
+    assert main(["datasets", "--json"]) == 0
+    ds = {d["name"]: d for d in json.loads(capsys.readouterr().out)["datasets"]}
+    assert ds["mnist5k"]["offline"] and ds["sprites"]["offline"]
+
+
+def test_config_file_and_flag_override(tmp_path, capsys):
+    cfgf = tmp_path / "c.json"
+    cfgf.write_text(json.dumps({"latent_dim": 7, "encoder": {"arch": "cnn", "hidden": [8, 16]},
+                                "objective": {"beta": 4.0}}))
+    assert main(["train", "--config", str(cfgf), "--beta", "2", "--print-config"]) == 0
+    cfg = json.loads(capsys.readouterr().out)
+    assert cfg["latent_dim"] == 7 and cfg["objective"]["beta"] == 2.0
+    assert cfg["encoder"]["hidden"] == [8, 16] and cfg["decoder"]["hidden"] == [16, 8]  # mirrored
+    assert main(["train", "--hidden", "64", "32", "--decoder-hidden", "512", "--norm", "batch", "--print-config"]) == 0
+    cfg = json.loads(capsys.readouterr().out)
+    assert cfg["encoder"]["hidden"] == [64, 32] and cfg["decoder"]["hidden"] == [512]
+    assert cfg["decoder"]["norm"] == "batch"
+
+
+def test_every_flag_reaches_the_config(capsys):
+    from vae.cli import TRAIN_FLAGS
+
+    values = {"dataset": "sprites", "data_path": "/x.npz", "data_root": "/d", "binarize": "dynamic",
+              "sprites_size": "16", "sprites_num": "500", "latent_dim": "5", "arch": "resnet", "hidden": "8",
+              "decoder_arch": "cnn", "decoder_hidden": "12", "activation": "elu", "norm": "layer",
+              "dropout": "0.1", "init": "he", "blocks": "2", "likelihood": "bernoulli", "variance": "learned",
+              "sigma": "0.2", "bins": "16", "beta": "3", "kl_warmup": "2", "free_bits": "0.5", "capacity": "9",
+              "capacity_gamma": "30", "capacity_epochs": "4", "epochs": "3", "batch_size": "32", "lr": "0.01",
+              "weight_decay": "0.001", "seed": "7", "device": "cpu"}
+    assert set(values) == set(TRAIN_FLAGS)
+    argv = ["train", "--print-config"]
+    for k, v in values.items():
+        argv += ["--" + k.replace("_", "-"), v]
+    assert main(argv) == 0
+    cfg = json.loads(capsys.readouterr().out)
+    for k, (section, field, typ, _) in TRAIN_FLAGS.items():
+        got = cfg[field] if section == "" else cfg["encoder" if section == "encoder+decoder" else section][field]
+        want = typ(values[k])
+        assert got == ([want] if k in ("hidden", "decoder_hidden") else want), k
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["train", "--latent-dim", "0"], "latent_dim must be an integer from 1 to 256"),
+    (["train", "--latent-dim", "abc"], "invalid int value"),
+    (["train", "--likelihood", "poisson"], "likelihood.name must be one of"),
+    (["train", "--binarize", "dynamic", "--likelihood", "gaussian"], "only makes sense with the bernoulli"),
+    (["train", "--dataset", "nope", "--out", "/tmp/x.safetensors", "--force"], "unknown dataset 'nope'"),
+    (["train", "--config", "/nonexistent.json"], "cannot read config file"),
+    (["train", "--out", "model.pt"], "must end in .safetensors"),
+    (["train", "--device", "tpu"], "train.device must be"),
+    (["eval", "/nonexistent.safetensors"], "checkpoint not found"),
+    (["eval"], "the following arguments are required: checkpoint"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_errors_are_one_line(argv, msg, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert msg in err and err.count("\n") == 1 and err.startswith("error: ")
+
+
+def test_bad_config_json(tmp_path, capsys):
+    f = tmp_path / "c.json"
+    f.write_text('{"encoder": {"widths": [1]}}')
+    assert main(["train", "--config", str(f)]) == 2
+    assert "unknown key(s) in encoder: widths" in capsys.readouterr().err
+    f.write_text("{oops")
+    assert main(["train", "--config", str(f)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_existing_checkpoint_not_overwritten_without_force(trained, capsys):
+    before = trained.read_bytes()
+    assert main(["train", *TINY, "--out", str(trained)]) == 2
+    assert "pass --force" in capsys.readouterr().err
+    assert trained.read_bytes() == before
+
+
+def test_diverged_run_keeps_old_checkpoint(trained, tmp_path):
+    """A NaN run with --force exits 3 with the step in the message; the good file stays."""
+    bad = tmp_path / "bad.npz"
+    import numpy as np
+
+    x = np.random.RandomState(0).rand(50, 8, 8).astype(np.float32)
+    np.savez(bad, x=x)
+    before = trained.read_bytes()
+    p = run("train", "--dataset", "npz", "--data-path", str(bad), "--lr", "10", "--epochs", "30",
+            "--hidden", "256", "--latent-dim", "2", "--likelihood", "gaussian", "--variance", "per-pixel",
+            "--init", "he", "--batch-size", "10", "--quiet", "--out", str(trained), "--force")
+    assert p.returncode == 3, (p.stdout, p.stderr)
+    assert "diverged at step" in p.stderr and "Traceback" not in p.stderr
+    assert trained.read_bytes() == before
+
+
+def test_invalid_checkpoint_subprocess(tmp_path):
+    f = tmp_path / "x.safetensors"
+    f.write_bytes(b"\x80\x04K\x01.")
+    p = run("eval", str(f))
+    assert p.returncode == 2 and "pickle" in p.stderr and "Traceback" not in p.stderr
+    assert p.stderr.count("\n") == 1
+
+
+def test_help_lists_commands():
+    p = run("--help")
+    assert p.returncode == 0
+    for c in ("train", "eval", "info", "datasets"):
+        assert c in p.stdout

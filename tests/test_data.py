@@ -1,0 +1,216 @@
+"""Datasets: built-ins, sprites factors, torchvision folders (small files the tests
+write), the user's own .npz and .zip files, and every refusal."""
+
+import io
+import struct
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from vae.config import DataConfig
+from vae.data import (SPRITE_FACTORS, expected_files, is_available_offline, load_dataset, make_sprites,
+                      quantize, binarize)
+from vae.errors import DataError
+import vae.data as data
+
+
+def test_mnist5k():
+    d = load_dataset(DataConfig("mnist5k"))
+    assert d.x_train.shape == (4000, 1, 28, 28) and d.x_test.shape == (1000, 1, 28, 28)
+    assert d.x_train.dtype == torch.float32 and 0 <= d.x_train.min() and d.x_train.max() == 1
+    assert sorted(torch.bincount(torch.cat([d.y_train, d.y_test])).tolist()) == [500] * 10
+    assert d.y_test[:5].tolist() == load_dataset(DataConfig("mnist5k")).y_test[:5].tolist()
+
+
+def test_digits():
+    d = load_dataset(DataConfig("digits"))
+    assert d.image_shape == (1, 8, 8) and len(d.x_train) + len(d.x_test) == 1797
+    assert d.x_train.max() == 1.0
+
+
+def test_sprites_factors_are_reproducible_and_rendered():
+    x, f = make_sprites(200, 32, seed=3)
+    x2, f2 = make_sprites(200, 32, seed=3)
+    assert np.array_equal(x, x2) and np.array_equal(f, f2)
+    assert x.shape == (200, 1, 32, 32) and f.shape == (200, 5)
+    for j, n in enumerate(SPRITE_FACTORS.values()):
+        assert f[:, j].min() >= 0 and f[:, j].max() == n - 1
+    area = x.reshape(200, -1).sum(1)
+    big, small = f[:, 1] == 5, f[:, 1] == 0
+    assert area[big].mean() > 2.5 * area[small].mean()  # scale factor scales the area ~4x
+    cy = (x[:, 0] * np.arange(32)[:, None]).sum((1, 2)) / area
+    assert np.corrcoef(cy, f[:, 4])[0, 1] > 0.95  # y factor moves the shape down
+
+
+def test_sprites_dataset_carries_factors():
+    d = load_dataset(DataConfig("sprites", num=500, size=16))
+    assert d.image_shape == (1, 16, 16) and d.factor_names == list(SPRITE_FACTORS)
+    assert d.factors_train.shape == (450, 5) and d.factors_test.shape == (50, 5)
+    assert torch.equal(d.y_train, torch.from_numpy(d.factors_train[:, 0]))
+
+
+def test_binarize_and_quantize():
+    g = torch.Generator().manual_seed(0)
+    x = torch.full((10000,), 0.3)
+    b = binarize(x, g)
+    assert set(b.unique().tolist()) == {0.0, 1.0} and abs(b.mean() - 0.3) < 0.02
+    assert quantize(torch.tensor([0.0, 0.49, 0.51, 1.0]), 3).tolist() == [0, 1, 1, 2]
+
+
+# ------------------------------------------------------------- torchvision
+def _write_idx(root, folder, n_train=30, n_test=10):
+    raw = root / folder / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.RandomState(0)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        imgs = rng.randint(0, 256, (n, 28, 28)).astype(np.uint8)
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 0x803, n, 28, 28) + imgs.tobytes())
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 0x801, n) + labels.tobytes())
+    return imgs
+
+
+@pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion-mnist", "FashionMNIST"), ("kmnist", "KMNIST")])
+def test_torchvision_idx_from_local_folder(tmp_path, name, folder):
+    test_imgs = _write_idx(tmp_path, folder)
+    assert is_available_offline(name, tmp_path)
+    d = load_dataset(DataConfig(name, data_root=str(tmp_path)))
+    assert d.x_train.shape == (30, 1, 28, 28) and d.x_test.shape == (10, 1, 28, 28)
+    np.testing.assert_allclose(d.x_test[:, 0].numpy(), test_imgs / 255.0, atol=1e-6)
+    assert d.y_test.tolist() == list(range(10)) and len(d.classes) == 10
+
+
+def test_cifar10_binary_from_local_folder(tmp_path):
+    folder = tmp_path / "cifar-10-batches-bin"
+    folder.mkdir()
+    rng = np.random.RandomState(0)
+    for f in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+        recs = np.concatenate([np.full((4, 1), 3, np.uint8), rng.randint(0, 256, (4, 3072)).astype(np.uint8)], 1)
+        (folder / f).write_bytes(recs.tobytes())
+    d = load_dataset(DataConfig("cifar10", data_root=str(tmp_path)))
+    assert d.x_train.shape == (20, 3, 32, 32) and d.x_test.shape == (4, 3, 32, 32)
+    assert d.y_train.unique().tolist() == [3] and d.classes[3] == "cat"
+    np.testing.assert_allclose(d.x_test[-1].numpy().ravel(), recs[-1, 1:] / 255.0, atol=1e-6)
+
+
+def test_offline_missing_dataset_message(tmp_path, monkeypatch):
+    def offline(name, root):
+        raise OSError("Temporary failure in name resolution")
+
+    monkeypatch.setattr(data, "_download", offline)
+    with pytest.raises(DataError) as e:
+        load_dataset(DataConfig("fashion-mnist", data_root=str(tmp_path / "d")))
+    msg = str(e.value)
+    assert "could not be downloaded" in msg and "train-images-idx3-ubyte" in msg and str(tmp_path / "d") in msg
+    assert "--data-root" in msg
+
+
+def test_expected_files_names():
+    from pathlib import Path
+
+    assert expected_files("cifar10", Path("/r"))[0] == Path("/r/cifar-10-batches-bin/data_batch_1.bin")
+
+
+# ---------------------------------------------------------------- user data
+def _npz(tmp_path, **arrays):
+    p = tmp_path / "mine.npz"
+    np.savez(p, **arrays)
+    return p
+
+
+@pytest.mark.parametrize("x", [
+    np.random.RandomState(0).randint(0, 256, (50, 12, 10)).astype(np.uint8),
+    np.random.RandomState(0).rand(50, 12, 10, 3).astype(np.float32),
+    np.random.RandomState(0).rand(50, 3, 12, 10),
+])
+def test_npz_layouts(tmp_path, x):
+    y = np.arange(50) % 4
+    d = load_dataset(DataConfig("npz", path=str(_npz(tmp_path, x=x, y=y))))
+    assert d.x_train.shape[2:] == (12, 10) and len(d.x_train) == 40 and len(d.x_test) == 10
+    assert d.x_train.min() >= 0 and d.x_train.max() <= 1 and d.classes == ["0", "1", "2", "3"]
+
+
+@pytest.mark.parametrize("arrays,match", [
+    ({"images": np.zeros((20, 8, 8))}, "no array named 'x'"),
+    ({"x": np.zeros((20, 8))}, "must be shaped"),
+    ({"x": np.zeros((20, 5, 8, 8))}, "1 or 3 channels"),
+    ({"x": np.zeros((5, 8, 8))}, "at least 10 images"),
+    ({"x": np.zeros((20, 4, 4))}, "8 to 128 pixels"),
+    ({"x": np.full((20, 8, 8), 3.0)}, "must lie in \\[0, 1\\]"),
+    ({"x": np.full((20, 8, 8), np.nan)}, "NaN"),
+    ({"x": np.full((20, 8, 8), 300, dtype=np.int32)}, "0..255"),
+    ({"x": np.zeros((20, 8, 8)), "y": np.zeros(3)}, "'y' must be 20"),
+    ({"x": np.array([object()] * 20, dtype=object)}, "Python objects"),
+])
+def test_npz_refusals(tmp_path, arrays, match):
+    p = tmp_path / "bad.npz"
+    np.savez(p, **arrays)
+    with pytest.raises(DataError, match=match):
+        load_dataset(DataConfig("npz", path=str(p)))
+
+
+def test_npz_not_a_zip(tmp_path):
+    p = tmp_path / "fake.npz"
+    p.write_bytes(b"nope")
+    with pytest.raises(DataError, match="not a readable .npz"):
+        load_dataset(DataConfig("npz", path=str(p)))
+    with pytest.raises(DataError, match="not found"):
+        load_dataset(DataConfig("npz", path=str(tmp_path / "none.npz")))
+    with pytest.raises(DataError, match="needs a file"):
+        load_dataset(DataConfig("npz"))
+
+
+def _png(arr, mode):
+    b = io.BytesIO()
+    Image.fromarray(arr, mode=mode).save(b, format="PNG")
+    return b.getvalue()
+
+
+def test_zip_with_class_folders(tmp_path):
+    p = tmp_path / "imgs.zip"
+    rng = np.random.RandomState(0)
+    with zipfile.ZipFile(p, "w") as z:
+        for cls in ("cats", "dogs"):
+            for i in range(10):
+                z.writestr(f"{cls}/{i}.png", _png(rng.randint(0, 256, (16, 16), dtype=np.uint8), "L"))
+        z.writestr("__MACOSX/.junk", b"x")
+    d = load_dataset(DataConfig("zip", path=str(p)))
+    assert d.classes == ["cats", "dogs"] and d.image_shape == (1, 16, 16)
+    assert len(d.x_train) == 16 and sorted(torch.cat([d.y_train, d.y_test]).bincount().tolist()) == [10, 10]
+
+
+def test_zip_rgb(tmp_path):
+    p = tmp_path / "rgb.zip"
+    with zipfile.ZipFile(p, "w") as z:
+        for i in range(10):
+            z.writestr(f"{i}.png", _png(np.full((8, 8, 3), i * 20, dtype=np.uint8), "RGB"))
+    d = load_dataset(DataConfig("zip", path=str(p)))
+    assert d.image_shape == (3, 8, 8) and d.classes == ["all"]
+
+
+def test_zip_refusals(tmp_path):
+    p = tmp_path / "mixed.zip"
+    with zipfile.ZipFile(p, "w") as z:
+        for i in range(9):
+            z.writestr(f"{i}.png", _png(np.zeros((8, 8), np.uint8), "L"))
+        z.writestr("9.png", _png(np.zeros((10, 8), np.uint8), "L"))
+    with pytest.raises(DataError, match="same size"):
+        load_dataset(DataConfig("zip", path=str(p)))
+    p2 = tmp_path / "broken.zip"
+    with zipfile.ZipFile(p2, "w") as z:
+        z.writestr("a.png", b"not a png")
+    with pytest.raises(DataError, match="not a readable image"):
+        load_dataset(DataConfig("zip", path=str(p2)))
+    p3 = tmp_path / "empty.zip"
+    with zipfile.ZipFile(p3, "w") as z:
+        z.writestr("a.txt", b"hi")
+    with pytest.raises(DataError, match="no image files"):
+        load_dataset(DataConfig("zip", path=str(p3)))
+
+
+def test_unknown_dataset():
+    with pytest.raises(DataError, match="unknown dataset 'nope'"):
+        load_dataset(DataConfig("nope"))

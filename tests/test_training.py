@@ -1,0 +1,177 @@
+"""The trainer: determinism, callbacks, stop requests, divergence, every knob trains."""
+
+import threading
+
+import pytest
+import torch
+
+from tests.conftest import random_dataset, tiny_config
+from vae.config import LikelihoodConfig, NetworkConfig
+from vae.errors import ConfigError, TrainingDiverged
+from vae.training import resolve_device, train
+
+RECORD_KEYS = {"epoch", "step", "seconds", "kl_weight", "train_loss", "train_elbo", "train_reconstruction",
+               "train_kl", "test_elbo", "test_reconstruction", "test_kl", "kl_per_dim", "active_units"}
+
+
+def test_history_and_metrics(cfg):
+    r = train(cfg)
+    assert len(r.history) == 2 and set(r.history[0]) == RECORD_KEYS
+    assert len(r.history[-1]["kl_per_dim"]) == 4
+    m = r.metrics
+    assert m["elbo"] == pytest.approx(m["reconstruction"] + m["kl"])
+    assert m["elbo"] == pytest.approx(r.history[-1]["test_elbo"])
+    assert r.history[1]["train_elbo"] < r.history[0]["train_elbo"]  # it learns
+    assert r.history[-1]["step"] == 2 * 23  # ceil(1437 / 64) steps per epoch
+
+
+def test_deterministic_for_a_seed(cfg):
+    a, b = train(cfg), train(cfg)
+    assert [h["test_elbo"] for h in a.history] == [h["test_elbo"] for h in b.history]
+    for pa, pb in zip(a.model.parameters(), b.model.parameters()):
+        assert torch.equal(pa, pb)
+    cfg.train.seed = 2
+    c = train(cfg)
+    assert c.history[-1]["test_elbo"] != a.history[-1]["test_elbo"]
+
+
+def test_global_rng_untouched(cfg):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    train(cfg)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_callbacks(cfg):
+    steps, epochs = [], []
+    train(cfg, on_step=steps.append, on_epoch=epochs.append, step_every=5)
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert [s["step"] for s in steps] == list(range(5, 47, 5))
+    assert all(s["loss"] > 0 and 0 < s["progress"] <= 2 for s in steps)
+
+
+def test_stop_request_honoured_within_one_step(cfg):
+    stop = threading.Event()
+    seen = []
+
+    def on_step(info):
+        seen.append(info["step"])
+        if info["step"] == 7:
+            stop.set()
+
+    cfg.train.epochs = 50
+    r = train(cfg, on_step=on_step, stop=stop, step_every=1)
+    assert r.stopped and seen[-1] == 7 and r.history[-1]["step"] == 7
+    assert r.history[-1]["epoch"] == pytest.approx(7 / 23)
+
+
+def test_nan_loss_stops_with_message_naming_the_step(cfg):
+    ds = random_dataset(n=300)
+    ds.x_train[150] = float("nan")  # a poisoned example: the batch holding it gives a NaN loss
+    cfg.train.batch_size = 300
+    with pytest.raises(TrainingDiverged, match=r"diverged at step 1 \(epoch 1\).*nan.*learning rate"):
+        train(cfg, ds)
+
+
+def test_divergence_found_mid_window(cfg):
+    ds = random_dataset(n=500)
+    cfg.train.batch_size = 100  # 4 train batches / epoch
+    calls = {"n": 0}
+    import vae.training as tr
+
+    real = tr.training_loss
+
+    def poisoned(*a, **k):
+        calls["n"] += 1
+        loss, w = real(*a, **k)
+        return (loss * float("inf") if calls["n"] == 6 else loss), w
+
+    tr.training_loss = poisoned
+    try:
+        with pytest.raises(TrainingDiverged, match=r"step 6 \(epoch 2\)"):
+            train(cfg, ds, step_every=3)
+    finally:
+        tr.training_loss = real
+
+
+@pytest.mark.parametrize("lk", [LikelihoodConfig("gaussian", "fixed"), LikelihoodConfig("gaussian", "learned"),
+                                LikelihoodConfig("gaussian", "per-pixel"), LikelihoodConfig("categorical", bins=8)],
+                         ids=lambda l: f"{l.name}-{l.variance}")
+def test_every_likelihood_learns(cfg, lk):
+    cfg.likelihood = lk
+    cfg.train.epochs = 3
+    r = train(cfg)
+    assert r.history[-1]["train_elbo"] < r.history[0]["train_elbo"]
+
+
+def test_learned_variance_moves():
+    cfg = tiny_config(likelihood=LikelihoodConfig("gaussian", "learned", sigma=1.0), train__lr=1e-2)
+    r = train(cfg)  # Adam moves the scalar by at most lr per step: 46 steps -> at most 0.46
+    assert r.model.likelihood.logvar.item() < -0.3  # shrinks from log 1 = 0
+
+
+@pytest.mark.parametrize("arch", ["cnn", "resnet"])
+def test_conv_families_learn(cfg, arch):
+    cfg.encoder = NetworkConfig(arch, [8, 16], norm="batch")
+    cfg.decoder = NetworkConfig(arch, [16, 8], norm="batch")
+    r = train(cfg)
+    assert r.history[-1]["train_elbo"] < r.history[0]["train_elbo"]
+
+
+def test_dynamic_binarization(cfg):
+    cfg.data.binarize = "dynamic"
+    r = train(cfg)
+    assert r.history[-1]["test_elbo"] < r.history[0]["test_elbo"]
+    r2 = train(cfg)
+    assert r.history[-1]["test_elbo"] == r2.history[-1]["test_elbo"]
+
+
+def test_weight_decay_shrinks_weights(cfg):
+    cfg.train.epochs = 3
+    base = train(cfg)
+    cfg.train.weight_decay = 5.0
+    decayed = train(cfg)
+    norm = lambda m: sum(p.pow(2).sum() for p in m.decoder.parameters()).item()  # noqa: E731
+    assert norm(decayed.model) < 0.8 * norm(base.model)
+
+
+def test_kl_warmup_weights_recorded(cfg):
+    cfg.objective.kl_warmup = 4
+    cfg.train.epochs = 3
+    r = train(cfg)
+    w = [h["kl_weight"] for h in r.history]
+    assert w[0] < w[1] < w[2] < 1.0
+
+
+def test_large_beta_collapses_and_free_bits_prevents_it(cfg):
+    cfg.objective.beta = 50.0
+    cfg.train.epochs = 3
+    collapsed = train(cfg)
+    assert collapsed.metrics["kl"] < 0.5 and collapsed.metrics["active_units"] == 0
+    cfg.objective.free_bits = 1.0
+    kept = train(cfg)
+    assert kept.metrics["kl"] > 2.0
+
+
+def test_capacity_tracks_target(cfg):
+    cfg.objective.capacity = 6.0
+    cfg.objective.capacity_gamma = 50.0
+    cfg.train.epochs = 4
+    r = train(cfg)
+    assert r.history[-1]["kl_weight"] == pytest.approx(6.0 * (4 - 1 / 23) / 4, rel=0.02)
+    assert abs(r.history[-1]["train_kl"] - 6.0) < 1.5
+
+
+def test_invalid_config_rejected_before_training(cfg):
+    cfg.train.lr = -1
+    with pytest.raises(ConfigError, match="train.lr"):
+        train(cfg)
+
+
+def test_device_resolution():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA GPU"):
+            resolve_device("cuda")
