@@ -2,7 +2,6 @@
 write), the user's own .npz and .zip files, and every refusal."""
 
 import io
-import struct
 import zipfile
 
 import numpy as np
@@ -62,14 +61,12 @@ def test_binarize_and_quantize():
 
 # ------------------------------------------------------------- torchvision
 def _write_idx(root, folder, n_train=30, n_test=10):
-    raw = root / folder / "raw"
-    raw.mkdir(parents=True)
+    from bench.reference_vae import write_idx
+
     rng = np.random.RandomState(0)
     for prefix, n in (("train", n_train), ("t10k", n_test)):
         imgs = rng.randint(0, 256, (n, 28, 28)).astype(np.uint8)
-        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 0x803, n, 28, 28) + imgs.tobytes())
-        labels = (np.arange(n) % 10).astype(np.uint8)
-        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 0x801, n) + labels.tobytes())
+        write_idx(root / folder / "raw", prefix, imgs, np.arange(n) % 10)
     return imgs
 
 

@@ -56,7 +56,7 @@ def linear(n_in: int, n_out: int) -> nn.Linear:
 
 def _block(cfg: NetworkConfig, layer: nn.Module, n_out: int, conv: bool) -> list[nn.Module]:
     """layer -> norm -> activation -> dropout."""
-    mods = [layer, make_norm(cfg.norm, n_out, conv), make_activation(cfg.activation)]
+    mods = [layer] + ([make_norm(cfg.norm, n_out, conv)] if cfg.norm != "none" else []) + [make_activation(cfg.activation)]
     if cfg.dropout > 0:
         mods.append(nn.Dropout(cfg.dropout))
     return mods
