@@ -1,4 +1,4 @@
-"""Command line: ``python -m vae {train,eval,info,datasets} ...``.
+"""Command line: ``python -m vae {train,eval,info,datasets,diagnose,traverse,interpolate,project}``.
 
 Every error a user can cause ends as one line on stderr and a non-zero exit status:
 2 for bad input (flags, files, settings, data), 3 for a diverged run, 130 when
@@ -91,6 +91,41 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("checkpoint")
     i.add_argument("--json", action="store_true")
 
+    g = sub.add_parser("diagnose", help="posterior-collapse diagnostics (and disentanglement scores)")
+    g.add_argument("checkpoint")
+    g.add_argument("--split", choices=["train", "test"], default="test")
+    g.add_argument("--iwae-k", type=int, default=100)
+    g.add_argument("--json", action="store_true", help="print one JSON object")
+    g.add_argument("--device", default="auto")
+    g.add_argument("--data-root")
+
+    tv = sub.add_parser("traverse", help="latent traversal as a PNG grid or an animated GIF")
+    tv.add_argument("checkpoint")
+    tv.add_argument("--out", required=True, help="FILE.png (rows = dimensions, columns = steps) or FILE.gif")
+    tv.add_argument("--dims", type=int, default=10, help="how many dimensions, most KL first")
+    tv.add_argument("--span", type=float, default=3.0, help="range: -span..+span prior standard deviations")
+    tv.add_argument("--steps", type=int, default=11)
+    tv.add_argument("--from-example", type=int, help="start at this test example's posterior mean (default: z = 0)")
+    tv.add_argument("--data-root")
+
+    ip = sub.add_parser("interpolate", help="interpolate between two test examples' posterior means")
+    ip.add_argument("checkpoint")
+    ip.add_argument("--from", dest="src", type=int, required=True, help="test example index")
+    ip.add_argument("--to", dest="dst", type=int, required=True, help="test example index")
+    ip.add_argument("--out", required=True, help="FILE.png (a strip) or FILE.gif")
+    ip.add_argument("--steps", type=int, default=11)
+    ip.add_argument("--method", choices=["linear", "slerp"], default="linear")
+    ip.add_argument("--data-root")
+
+    pj = sub.add_parser("project", help="2-D map of the posterior means (PCA, t-SNE, UMAP)")
+    pj.add_argument("checkpoint")
+    pj.add_argument("--method", choices=["pca", "tsne", "umap"], default="pca")
+    pj.add_argument("--out", required=True, help="FILE.csv (index,label,x,y) or FILE.html (interactive)")
+    pj.add_argument("--split", choices=["train", "test"], default="test")
+    pj.add_argument("--limit", type=int, help="project a random subsample of this many examples")
+    pj.add_argument("--seed", type=int, default=0)
+    pj.add_argument("--data-root")
+
     d = sub.add_parser("datasets", help="list the datasets and whether they are available offline")
     d.add_argument("--data-root", help="folder holding torchvision datasets")
     d.add_argument("--json", action="store_true")
@@ -170,20 +205,13 @@ def cmd_train(args) -> int:
 
 def cmd_eval(args) -> int:
     from .checkpoints import load_checkpoint
-    from .data import load_dataset
-    from .evaluation import evaluate_full, test_inputs
+    from .evaluation import checkpoint_split, evaluate_full
     from .training import resolve_device
 
     if args.iwae_k < 1 or args.iwae_k > 100_000:
         raise ConfigError(f"--iwae-k must be from 1 to 100000, got {args.iwae_k}")
-    device = resolve_device(args.device)
-    ck = load_checkpoint(args.checkpoint, device)
-    if args.data_root:
-        ck.config.data.data_root = args.data_root
-    ds = load_dataset(ck.config.data)
-    if tuple(ds.image_shape) != tuple(ck.image_shape):
-        raise ConfigError(f"dataset {ds.name} has images {ds.image_shape}, the model expects {ck.image_shape}")
-    x = test_inputs(ds.x_test, ck.config, device)
+    ck = load_checkpoint(args.checkpoint, resolve_device(args.device))
+    ds, x, _, _ = checkpoint_split(ck, "test", args.data_root)
     m = evaluate_full(ck.model, x, iwae_k=args.iwae_k, seed=ck.config.train.seed)
     keys = ["elbo", "reconstruction", "kl", "kl_per_dim", "active_units", "au_variance", "iwae_nll", "iwae_k", "num_test"]
     res = {k: m[k] for k in keys}
@@ -271,7 +299,156 @@ def cmd_datasets(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "eval": cmd_eval, "info": cmd_info, "datasets": cmd_datasets}
+def _suffix(out: str, allowed: tuple[str, ...]) -> Path:
+    p = Path(out)
+    if p.suffix.lower() not in allowed:
+        raise ConfigError(f"--out must end in {' or '.join(allowed)}, got {p.name}")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def cmd_diagnose(args) -> int:
+    from .checkpoints import load_checkpoint
+    from .diagnostics import collapse_report
+    from .disentanglement import disentanglement_scores
+    from .evaluation import checkpoint_split
+    from .explore import posterior
+    from .training import resolve_device
+
+    if not 1 <= args.iwae_k <= 100_000:
+        raise ConfigError(f"--iwae-k must be from 1 to 100000, got {args.iwae_k}")
+    ck = load_checkpoint(args.checkpoint, resolve_device(args.device))
+    ds, x, _, factors = checkpoint_split(ck, args.split, args.data_root)
+    rep = collapse_report(ck.model, x, iwae_k=args.iwae_k, seed=ck.config.train.seed)
+    if factors is not None:
+        mu, _ = posterior(ck.model, x)
+        dis = disentanglement_scores(mu, factors, ds.factor_names)
+        rep.update(mig=dis["mig"], sap=dis["sap"], factors=dis["factors"])
+    rep.update(checkpoint=str(args.checkpoint), dataset=ds.name, split=args.split)
+    if args.json:
+        print(json.dumps(rep))
+        return 0
+    print(f"{args.checkpoint}  ({ds.name} {args.split} split, {rep['num']} examples, nats per example)")
+    print(f"  verdict         {rep['verdict'].upper()}")
+    print(f"  rate (KL)       {rep['rate']:10.3f}")
+    print(f"  distortion      {rep['distortion']:10.3f}")
+    print(f"  IWAE -log p(x)  {rep['iwae_nll']:10.3f}   (k={args.iwae_k})")
+    print(f"  I(x;z)          {rep['mutual_info']:10.3f}   (at most log {rep['mi_batch']} = {rep['mutual_info_max']:.2f})")
+    print(f"  active units    {rep['active_units']:4d} / {rep['latent_dim']}")
+    order = rep["kl_order"]
+    print("  KL per dim      " + " ".join(f"z{j}:{rep['kl_per_dim'][j]:.2f}" for j in order))
+    if "mig" in rep:
+        print(f"  MIG {rep['mig']:.3f}   SAP {rep['sap']:.3f}")
+        for name, f in rep["factors"].items():
+            print(f"    {name:<9} -> z{f['latent']:<3} MIG {f['mig']:.3f}  SAP {f['sap']:.3f}")
+    print()
+    print("  " + rep["explanation"])
+    for r in rep["remedies"]:
+        print(f"  * {r['title']}: {r['why']}  ({', '.join(f'{k}={v}' for k, v in r['changes'].items())})")
+    print(f"  ({rep['verdict_rules']})")
+    return 0
+
+
+def _save_frames(frames, out: Path, nrow: int) -> None:
+    """frames: list of (N, C, H, W) arrays. PNG: all frames stacked as grid rows; GIF: one frame each."""
+    import numpy as np
+    import torch
+    from torchvision.utils import make_grid, save_image
+
+    if out.suffix.lower() == ".gif":
+        from PIL import Image
+
+        imgs = []
+        for f in frames:
+            g = make_grid(torch.as_tensor(f), nrow=nrow, padding=2, pad_value=0.5)
+            arr = (g.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy())
+            imgs.append(Image.fromarray(arr if arr.shape[2] == 3 else arr[..., 0]).resize(
+                (arr.shape[1] * 3, arr.shape[0] * 3), Image.NEAREST))
+        imgs[0].save(out, save_all=True, append_images=imgs[1:], duration=120, loop=0)
+    else:
+        save_image(torch.as_tensor(np.concatenate(frames)), out, nrow=nrow, padding=2, pad_value=0.5)
+
+
+def cmd_traverse(args) -> int:
+    from .checkpoints import load_checkpoint
+    from .explore import posterior, traversal
+
+    out = _suffix(args.out, (".png", ".gif"))
+    if not 2 <= args.steps <= 101 or args.span <= 0 or args.dims < 1:
+        raise ConfigError("--steps must be 2..101, --span positive and --dims at least 1")
+    ck = load_checkpoint(args.checkpoint)
+    kl = ck.metrics.get("kl_per_dim")
+    z0 = None
+    if args.from_example is not None:
+        _, x, _, _ = _example_split(ck, args, [args.from_example])
+        z0 = posterior(ck.model, x[[args.from_example]])[0][0]
+    tr = traversal(ck.model, kl_per_dim=kl, span=args.span, steps=args.steps, z0=z0, max_dims=args.dims)
+    if out.suffix.lower() == ".gif":  # one frame per step, the dimensions side by side
+        _save_frames([tr.images[:, s] for s in range(args.steps)], out, nrow=len(tr.dims))
+    else:  # one row per dimension
+        _save_frames([tr.images[r] for r in range(len(tr.dims))], out, nrow=args.steps)
+    print(f"wrote {out}: dimensions {', '.join(f'z{j}' for j in tr.dims)} x {args.steps} steps "
+          f"from {-args.span:g} to {args.span:g} prior sd")
+    return 0
+
+
+def _example_split(ck, args, indices):
+    from .evaluation import checkpoint_split
+
+    ds, x, y, f = checkpoint_split(ck, "test", getattr(args, "data_root", None))
+    for i in indices:
+        if not 0 <= i < len(x):
+            raise ConfigError(f"example index {i} is out of range: the test split has {len(x)} examples (0..{len(x) - 1})")
+    return ds, x, y, f
+
+
+def cmd_interpolate(args) -> int:
+    from .checkpoints import load_checkpoint
+    from .explore import interpolation, posterior
+
+    out = _suffix(args.out, (".png", ".gif"))
+    if not 2 <= args.steps <= 101:
+        raise ConfigError("--steps must be 2..101")
+    ck = load_checkpoint(args.checkpoint)
+    _, x, y, _ = _example_split(ck, args, [args.src, args.dst])
+    mu, _ = posterior(ck.model, x[[args.src, args.dst]])
+    it = interpolation(ck.model, mu[0], mu[1], args.steps, args.method)
+    if out.suffix.lower() == ".gif":
+        _save_frames([it.images[s : s + 1] for s in range(args.steps)], out, nrow=1)
+    else:
+        _save_frames([it.images], out, nrow=args.steps)
+    print(f"wrote {out}: {args.method} interpolation, example {args.src} (label {y[args.src]}) to "
+          f"{args.dst} (label {y[args.dst]}), {args.steps} steps")
+    return 0
+
+
+def cmd_project(args) -> int:
+    from .checkpoints import load_checkpoint
+    from .evaluation import checkpoint_split
+    from .projections import project_model
+
+    out = _suffix(args.out, (".csv", ".html"))
+    ck = load_checkpoint(args.checkpoint)
+    ds, x, y, _ = checkpoint_split(ck, args.split, args.data_root)
+    if args.limit is not None and args.limit < 3:
+        raise ConfigError("--limit must be at least 3")
+    p = project_model(ck, x, y, args.split, args.method, args.limit, args.seed)
+    if out.suffix.lower() == ".csv":
+        import numpy as np
+
+        rows = np.column_stack([p.index, p.labels, p.coords])
+        np.savetxt(out, rows, delimiter=",", header="index,label,x,y", comments="", fmt=["%d", "%d", "%.6f", "%.6f"])
+    else:
+        from .figures import projection_scatter
+
+        projection_scatter(p.coords, p.labels, p.index, ds.classes, args.method).write_html(out, include_plotlyjs=True)
+    print(f"wrote {out}: {len(p.index)} {args.split} examples, {args.method} in {p.seconds:.1f} s")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "eval": cmd_eval, "info": cmd_info, "datasets": cmd_datasets,
+            "diagnose": cmd_diagnose, "traverse": cmd_traverse, "interpolate": cmd_interpolate,
+            "project": cmd_project}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

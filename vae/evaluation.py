@@ -97,3 +97,23 @@ def evaluate_full(model: VAE, x: torch.Tensor, iwae_k: int = 100, seed: int = 0)
     out["iwae_k"] = iwae_k
     out["num_test"] = out["num"]
     return out
+
+
+def checkpoint_split(ck, split: str = "test", data_root: str | None = None):
+    """The dataset a checkpoint was trained on and one split as its likelihood sees it.
+
+    Returns (dataset, x on the model's device, labels, factors or None). Refuses a
+    dataset whose image shape differs from the model's.
+    """
+    from .data import load_dataset
+    from .errors import DataError
+
+    if data_root:
+        ck.config.data.data_root = data_root
+    ds = load_dataset(ck.config.data)
+    if tuple(ds.image_shape) != tuple(ck.image_shape):
+        raise DataError(f"dataset {ds.name} has images {ds.image_shape}, the model expects {tuple(ck.image_shape)}")
+    x, y = ds.split(split)
+    device = next(ck.model.parameters()).device
+    x = test_inputs(x, ck.config, device) if split == "test" else x.to(device)
+    return ds, x, y.numpy(), ds.factors(split)

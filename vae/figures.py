@@ -1,0 +1,201 @@
+"""Plotly figure builders: pure functions from numbers to ``go.Figure``, no Streamlit.
+
+Images travel as PNG (``binary_string=True``) with fixed ranges 0..255, so a pixel in
+the figure is exactly ``round(255 * value)``. Traversal and interpolation figures
+carry one animation frame per step and a slider built into the figure (no play
+button): dragging it swaps images in the browser with no round trip to a server.
+Keep a figure to about ``MAX_IMAGES`` images.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import plotly.express as px
+import plotly.graph_objects as go
+
+MAX_IMAGES = 1000
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """(..., C, H, W) in [0, 1] -> (..., H, W) grey or (..., H, W, 3) RGB uint8."""
+    a = np.clip(np.round(np.asarray(images) * 255), 0, 255).astype(np.uint8)
+    if a.shape[-3] == 1:
+        return a[..., 0, :, :]
+    return np.moveaxis(a, -3, -1)
+
+
+def _imshow(arr: np.ndarray, **kw) -> go.Figure:
+    fig = px.imshow(arr, binary_string=True, zmin=0, zmax=255, **kw)
+    fig.update_xaxes(showticklabels=False).update_yaxes(showticklabels=False)
+    fig.update_layout(margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def _slider_only(fig: go.Figure, prefix: str, labels: Sequence[str]) -> go.Figure:
+    """Drop the play/pause buttons and label the slider steps."""
+    fig.layout.updatemenus = []
+    if fig.layout.sliders:
+        s = fig.layout.sliders[0]
+        s.currentvalue = {"prefix": prefix}
+        for step, lab in zip(s.steps, labels):
+            step.label = lab
+            step.args[1]["transition"] = {"duration": 0}
+            step.args[1]["frame"] = {"duration": 0, "redraw": True}
+    return fig
+
+
+# ------------------------------------------------------------------ images
+def image_grid(images: np.ndarray, ncols: int = 10, titles: Sequence[str] | None = None,
+               title: str | None = None) -> go.Figure:
+    """Images (N, C, H, W) as a grid of small facets, titled when ``titles`` are given."""
+    images = np.asarray(images)[:MAX_IMAGES]
+    n = len(images)
+    ncols = max(1, min(ncols, n))
+    fig = _imshow(to_uint8(images), facet_col=0, facet_col_wrap=ncols,
+                  facet_row_spacing=0.02, facet_col_spacing=0.01, title=title)
+    labels = list(titles) if titles is not None else [""] * n
+    for ann in fig.layout.annotations:  # facet titles are "facet_col=k"
+        k = int(ann.text.split("=")[1])
+        ann.text = labels[k] if k < len(labels) else ""
+    rows = int(np.ceil(n / ncols))
+    fig.update_layout(height=min(1400, 90 * rows + 60))
+    return fig
+
+
+def traversal_figure(trav, labels: Sequence[str] | None = None, ncols: int = 8) -> go.Figure:
+    """One facet per latent dimension, one frame per step of the traversal."""
+    n_dims, steps = trav.images.shape[:2]
+    if n_dims * steps > MAX_IMAGES:
+        raise ValueError(f"{n_dims} x {steps} images exceed {MAX_IMAGES}; show fewer dimensions or steps")
+    arr = to_uint8(np.swapaxes(trav.images, 0, 1))  # (steps, dims, ...)
+    fig = _imshow(arr, animation_frame=0, facet_col=1, facet_col_wrap=min(ncols, n_dims),
+                  facet_row_spacing=0.06, facet_col_spacing=0.01)
+    if labels is None:
+        labels = [f"z{j}" + (f" (KL {trav.kl[r]:.2f})" if trav.kl else "") for r, j in enumerate(trav.dims)]
+    for ann in fig.layout.annotations:
+        ann.text = labels[int(ann.text.split("=")[1])]
+    rows = int(np.ceil(n_dims / min(ncols, n_dims)))
+    fig.update_layout(height=130 * rows + 140, title="Latent traversal: drag the slider")
+    return _slider_only(fig, "offset (prior sd): ", [f"{v:+.2f}" for v in trav.values])
+
+
+def interpolation_figure(interp, start_label: str = "A", end_label: str = "B") -> go.Figure:
+    """Start, current and end image; one frame per interpolation step."""
+    steps = len(interp.t)
+    imgs = np.stack([np.repeat(interp.images[:1], steps, 0), interp.images,
+                     np.repeat(interp.images[-1:], steps, 0)], 1)  # (steps, 3, C, H, W)
+    fig = _imshow(to_uint8(imgs), animation_frame=0, facet_col=1, facet_col_spacing=0.02)
+    names = [start_label, f"{interp.method} interpolation", end_label]
+    for ann in fig.layout.annotations:
+        ann.text = names[int(ann.text.split("=")[1])]
+    fig.update_layout(height=330, title="Interpolation between posterior means: drag the slider")
+    return _slider_only(fig, "t = ", [f"{t:.2f}" for t in interp.t])
+
+
+def manifold_figure(grid: np.ndarray, images: np.ndarray) -> go.Figure:
+    """The n x n decoded grid of a 2-D latent as one image, axes in z units."""
+    n = images.shape[0]
+    c, h, w = images.shape[2:]
+    big = images.transpose(2, 0, 3, 1, 4).reshape(c, n * h, n * w)
+    fig = _imshow(to_uint8(big[None])[0], title="Decoded manifold over the prior's quantiles")
+    ticks_x = [w * j + w / 2 for j in range(n)]
+    fig.update_xaxes(showticklabels=True, tickvals=ticks_x, ticktext=[f"{g:.1f}" for g in grid], title="z1")
+    fig.update_yaxes(showticklabels=True, tickvals=[h * i + h / 2 for i in range(n)],
+                     ticktext=[f"{g:.1f}" for g in grid[::-1]], title="z2")
+    return fig
+
+
+# ----------------------------------------------------------------- training
+def training_curves(history: list[dict[str, Any]]) -> go.Figure:
+    """Negative ELBO, reconstruction and KL per epoch, train (solid) and test (dashed)."""
+    ep = [h["epoch"] for h in history]
+    fig = go.Figure()
+    for key, name, color in (("elbo", "-ELBO", "#1f77b4"), ("reconstruction", "reconstruction", "#2ca02c"),
+                             ("kl", "KL", "#d62728")):
+        fig.add_scatter(x=ep, y=[h[f"train_{key}"] for h in history], name=f"train {name}",
+                        line=dict(color=color), yaxis="y2" if key == "kl" else "y")
+        fig.add_scatter(x=ep, y=[h[f"test_{key}"] for h in history], name=f"test {name}",
+                        line=dict(color=color, dash="dash"), yaxis="y2" if key == "kl" else "y")
+    fig.update_layout(xaxis_title="epoch", yaxis_title="nats per example",
+                      yaxis2=dict(title="KL (nats)", overlaying="y", side="right"),
+                      title="Training curves", legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def kl_bars(kl_per_dim: Sequence[float], sort: bool = True, threshold: float | None = None) -> go.Figure:
+    """KL(q(z_j|x) || p(z_j)) per dimension, most informative first."""
+    kl = np.asarray(kl_per_dim, dtype=float)
+    order = np.argsort(-kl, kind="stable") if sort else np.arange(len(kl))
+    fig = go.Figure(go.Bar(x=[f"z{j}" for j in order], y=kl[order], customdata=order,
+                           hovertemplate="z%{customdata}: %{y:.3f} nats<extra></extra>"))
+    if threshold is not None:
+        fig.add_hline(y=threshold, line_dash="dot", annotation_text=f"{threshold:g} nats")
+    fig.update_layout(title="KL per latent dimension", xaxis_title="dimension", yaxis_title="KL (nats)")
+    return fig
+
+
+def kl_heatmap(kl_history: np.ndarray, epochs: Sequence[float] | None = None) -> go.Figure:
+    """KL per dimension (columns) across epochs (rows): when each unit woke or died."""
+    kl_history = np.asarray(kl_history, dtype=float)
+    ep = list(epochs) if epochs is not None else list(range(1, len(kl_history) + 1))
+    fig = go.Figure(go.Heatmap(z=kl_history, x=[f"z{j}" for j in range(kl_history.shape[1])], y=ep,
+                               colorscale="Viridis", colorbar=dict(title="KL (nats)"),
+                               hovertemplate="%{x}, epoch %{y}: %{z:.3f} nats<extra></extra>"))
+    fig.update_layout(title="KL per dimension across training", xaxis_title="dimension", yaxis_title="epoch")
+    return fig
+
+
+def active_units_figure(au_variance: Sequence[float], threshold: float = 0.01) -> go.Figure:
+    """Var_x(E_q[z_u]) per dimension on a log axis, with the activity threshold."""
+    v = np.maximum(np.asarray(au_variance, dtype=float), 1e-8)
+    colors = ["#2ca02c" if x > threshold else "#bbbbbb" for x in v]
+    fig = go.Figure(go.Bar(x=[f"z{j}" for j in range(len(v))], y=v, marker_color=colors))
+    fig.add_hline(y=threshold, line_dash="dash", line_color="red", annotation_text=f"active if > {threshold:g}")
+    fig.update_yaxes(type="log", title="Var over x of E_q[z_u]")
+    fig.update_layout(title=f"Active units: {(v > threshold).sum()} of {len(v)}", xaxis_title="dimension")
+    return fig
+
+
+def rate_distortion(points: Sequence[dict[str, Any]]) -> go.Figure:
+    """Runs on the rate-distortion plane (Alemi et al. 2018); lines of equal ELBO dotted.
+
+    Each point: ``name``, ``rate``, ``distortion`` and optionally ``beta``.
+    """
+    r = np.array([p["rate"] for p in points], dtype=float)
+    d = np.array([p["distortion"] for p in points], dtype=float)
+    names = [p["name"] for p in points]
+    betas = [p.get("beta", float("nan")) for p in points]
+    fig = go.Figure(go.Scatter(x=r, y=d, mode="markers+text", text=names, textposition="top center",
+                               customdata=np.stack([names, betas], 1) if points else None,
+                               marker=dict(size=11, color=np.log10(np.maximum(betas, 1e-3)) if points else None,
+                                           colorscale="Plasma", showscale=bool(points),
+                                           colorbar=dict(title="log10 beta")),
+                               hovertemplate="%{customdata[0]}<br>beta %{customdata[1]}<br>rate %{x:.2f}"
+                                             "<br>distortion %{y:.2f}<extra></extra>"))
+    if len(points):
+        lo, hi = 0.0, max(r.max() * 1.1, 1.0)
+        for elbo in np.unique(np.round(r + d, 0))[:6]:
+            fig.add_scatter(x=[lo, hi], y=[elbo - lo, elbo - hi], mode="lines", showlegend=False,
+                            line=dict(dash="dot", color="#cccccc"), hoverinfo="skip")
+    fig.update_layout(title="Rate vs distortion", xaxis_title="rate R = E KL(q(z|x)||p(z)) (nats)",
+                      yaxis_title="distortion D = E[-log p(x|z)] (nats)", showlegend=False)
+    return fig
+
+
+def projection_scatter(coords: np.ndarray, labels: np.ndarray, index: np.ndarray,
+                       class_names: Sequence[str] | None = None, method: str = "", color_title: str = "label") -> go.Figure:
+    """2-D map of posterior means, one trace per label; ``customdata`` = [index, label]."""
+    fig = go.Figure()
+    labels = np.asarray(labels)
+    for lab in np.unique(labels):
+        m = labels == lab
+        name = class_names[int(lab)] if class_names is not None and int(lab) < len(class_names) else str(lab)
+        fig.add_scattergl(x=coords[m, 0], y=coords[m, 1], mode="markers", name=name,
+                          marker=dict(size=5, opacity=0.8),
+                          customdata=np.stack([index[m], labels[m]], 1),
+                          hovertemplate="example %{customdata[0]}<br>" + color_title + " " + name + "<extra></extra>")
+    fig.update_layout(title=f"Posterior means, {method.upper()}", xaxis_title=f"{method} 1", yaxis_title=f"{method} 2",
+                      legend_title=color_title)
+    return fig
