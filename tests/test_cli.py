@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from PIL import Image
 
 from vae.cli import main
 
@@ -155,3 +156,59 @@ def test_help_lists_commands():
     assert p.returncode == 0
     for c in ("train", "eval", "info", "datasets"):
         assert c in p.stdout
+
+
+def test_diagnose_json(trained, capsys):
+    assert main(["diagnose", str(trained), "--iwae-k", "5", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    for k in ("kl_per_dim", "active_units", "au_variance", "mutual_info", "rate", "distortion", "iwae_nll", "verdict"):
+        assert k in r
+    assert r["verdict"] in ("healthy", "partial", "collapsed") and "mig" not in r
+
+
+def test_diagnose_sprites_has_disentanglement(tmp_path, capsys):
+    out = tmp_path / "s.safetensors"
+    assert main(["train", "--dataset", "sprites", "--sprites-num", "600", "--sprites-size", "16", "--hidden", "64",
+                 "--latent-dim", "4", "--epochs", "1", "--device", "cpu", "--quiet", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["diagnose", str(out), "--iwae-k", "2", "--json"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert 0 <= r["mig"] <= 1 and set(r["factors"]) == {"shape", "scale", "rotation", "x", "y"}
+    assert main(["diagnose", str(out), "--iwae-k", "2"]) == 0
+    assert "MIG" in capsys.readouterr().out
+
+
+def test_traverse_png_and_gif(trained, tmp_path, capsys):
+    png, gif = tmp_path / "t.png", tmp_path / "t.gif"
+    assert main(["traverse", str(trained), "--out", str(png), "--dims", "3", "--steps", "5"]) == 0
+    im = Image.open(png)
+    assert im.size == (5 * 10 + 2, 3 * 10 + 2)  # 8x8 tiles with 2-pixel padding: 5 columns x 3 rows
+    assert main(["traverse", str(trained), "--out", str(gif), "--dims", "3", "--steps", "5", "--from-example", "4"]) == 0
+    g = Image.open(gif)
+    assert g.n_frames == 5
+    assert main(["traverse", str(trained), "--out", str(tmp_path / "t.jpg")]) == 2
+    assert "must end in .png or .gif" in capsys.readouterr().err
+
+
+def test_interpolate(trained, tmp_path, capsys):
+    out = tmp_path / "i.png"
+    assert main(["interpolate", str(trained), "--from", "0", "--to", "5", "--steps", "6", "--method", "slerp",
+                 "--out", str(out)]) == 0
+    assert Image.open(out).size == (6 * 10 + 2, 12)
+    assert main(["interpolate", str(trained), "--from", "0", "--to", "999", "--out", str(out)]) == 2
+    assert "out of range" in capsys.readouterr().err
+
+
+def test_project_csv_and_html(trained, tmp_path, capsys):
+    import numpy as np
+
+    csv = tmp_path / "p.csv"
+    assert main(["project", str(trained), "--method", "pca", "--out", str(csv), "--limit", "100"]) == 0
+    rows = np.loadtxt(csv, delimiter=",", skiprows=1)
+    assert rows.shape == (100, 4)
+    from vae.data import load_digits
+
+    assert np.array_equal(rows[:, 1], load_digits().y_test.numpy()[rows[:, 0].astype(int)])
+    html = tmp_path / "p.html"
+    assert main(["project", str(trained), "--method", "pca", "--out", str(html)]) == 0
+    assert "plotly" in html.read_text()[:5000].lower()

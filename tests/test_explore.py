@@ -1,0 +1,184 @@
+"""Traversals, interpolations, samples, manifold, projections and their figures."""
+
+import base64
+import io
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tests.conftest import tiny_config
+from vae.data import load_digits
+from vae.explore import (decode, interpolation, manifold, nearest_training_examples, posterior, prior_samples,
+                         reconstructions, slerp, traversal)
+from vae import figures
+from vae.model import VAE
+from vae.projections import ProjectionCache, project_codes, project_model, subsample
+
+
+@pytest.fixture(scope="module")
+def model(trained_digits):
+    return trained_digits.model.eval()
+
+
+def _png(source: str) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))))
+
+
+def test_traversal_values_and_images(model, trained_digits):
+    kl = trained_digits.metrics["kl_per_dim"]
+    tr = traversal(model, kl_per_dim=kl, span=2.0, steps=5)
+    assert tr.dims == list(np.argsort(-np.asarray(kl), kind="stable")) and tr.images.shape == (6, 5, 1, 8, 8)
+    j = tr.dims[0]
+    assert np.allclose(tr.z[0, :, j], [-2, -1, 0, 1, 2]) and np.allclose(np.delete(tr.z[0], j, 1), 0)
+    with torch.no_grad():
+        direct = model.decode_mean(torch.as_tensor(tr.z[0])).numpy()
+    np.testing.assert_allclose(tr.images[0], direct, atol=1e-6)
+
+
+def test_traversal_from_example(model):
+    x = load_digits().x_test[:1]
+    mu = posterior(model, x)[0][0]
+    tr = traversal(model, dims=[2], span=1.0, steps=3, z0=mu)
+    assert np.allclose(tr.z[0, 1], mu) and tr.z[0, 0, 2] == pytest.approx(mu[2] - 1)
+
+
+def test_traversal_figure_frames_and_pixels(model, trained_digits):
+    tr = traversal(model, kl_per_dim=trained_digits.metrics["kl_per_dim"], steps=7, max_dims=4)
+    fig = figures.traversal_figure(tr)
+    spec = json.loads(fig.to_json())
+    assert len(spec["frames"]) == 7 and all(len(f["data"]) == 4 for f in spec["frames"])
+    assert not spec["layout"].get("updatemenus")  # no play button
+    assert [s["label"] for s in spec["layout"]["sliders"][0]["steps"]] == [f"{v:+.2f}" for v in tr.values]
+    titles = [a["text"] for a in spec["layout"]["annotations"]]
+    assert titles[0].startswith(f"z{tr.dims[0]} (KL ")
+    # frame 6, facet 2 is dimension dims[2] at +3 sd: decode it and compare pixels
+    z = np.zeros((1, 6), np.float32)
+    z[0, tr.dims[2]] = 3.0
+    expected = np.round(decode(model, z)[0, 0] * 255)
+    got = _png(spec["frames"][6]["data"][2]["source"])
+    assert np.abs(got.astype(float) - expected).max() <= 1
+
+
+def test_traversal_figure_refuses_too_many_images(model):
+    with pytest.raises(ValueError, match="exceed"):
+        figures.traversal_figure(traversal(model, steps=200))
+
+
+def test_interpolation_linear_and_slerp(model):
+    a, b = np.array([1.0, 0, 0, 0, 0, 0]), np.array([0, 1.0, 0, 0, 0, 0])
+    lin = interpolation(model, a, b, steps=5)
+    assert np.allclose(lin.z[2], [0.5, 0.5, 0, 0, 0, 0])
+    sl = interpolation(model, a, b, steps=5, method="slerp")
+    assert np.allclose(np.linalg.norm(sl.z, axis=1), 1.0, atol=1e-6)  # stays on the shell
+    assert np.allclose(sl.z[0], a) and np.allclose(sl.z[-1], b)
+    np.testing.assert_allclose(sl.images, decode(model, sl.z), atol=1e-6)
+    fig = json.loads(figures.interpolation_figure(sl).to_json())
+    assert len(fig["frames"]) == 5 and len(fig["frames"][0]["data"]) == 3
+
+
+def test_slerp_degenerate_cases():
+    t = np.linspace(0, 1, 3)
+    assert np.allclose(slerp(np.zeros(2), np.ones(2), t)[1], [0.5, 0.5])
+    assert np.allclose(slerp(np.ones(2), 2 * np.ones(2), t)[1], [1.5, 1.5])
+
+
+def test_manifold_requires_2d_and_orders_grid():
+    from vae.errors import ConfigError
+
+    m2 = VAE(tiny_config(latent_dim=2), (1, 8, 8)).eval()
+    grid, imgs = manifold(m2, n=5)
+    assert imgs.shape == (5, 5, 1, 8, 8) and grid[0] < 0 < grid[-1]
+    np.testing.assert_allclose(imgs[0, -1], decode(m2, [[grid[-1], grid[-1]]])[0], atol=1e-6)  # top right
+    fig = figures.manifold_figure(grid, imgs)
+    assert fig.layout.xaxis.title.text == "z1"
+    with pytest.raises(ConfigError, match="2-D latent"):
+        manifold(VAE(tiny_config(latent_dim=3), (1, 8, 8)))
+
+
+def test_reconstructions_and_samples(model):
+    x = load_digits().x_test
+    r = reconstructions(model, x, [3, 1])
+    assert r.original.shape == r.mean.shape == r.sample.shape == (2, 1, 8, 8)
+    assert np.allclose(r.original[0], x[3].numpy())
+    z, imgs = prior_samples(model, 6, temperature=0.5, seed=1)
+    assert imgs.shape == (6, 1, 8, 8) and abs(z.std() - 0.5) < 0.25
+    assert np.array_equal(prior_samples(model, 6, 0.5, seed=1)[1], imgs)
+
+
+def test_nearest_training_examples():
+    x = load_digits().x_train
+    idx, dist = nearest_training_examples(x[[5, 100]].numpy(), x, chunk=64)
+    assert idx.tolist() == [5, 100] and np.allclose(dist, 0)
+
+
+def test_image_grid_figure():
+    imgs = np.random.RandomState(0).rand(12, 1, 8, 8)
+    fig = json.loads(figures.image_grid(imgs, ncols=4, titles=[str(i) for i in range(12)]).to_json())
+    assert len(fig["data"]) == 12
+    assert sorted(a["text"] for a in fig["layout"]["annotations"]) == sorted(str(i) for i in range(12))
+    assert np.array_equal(_png(fig["data"][7]["source"]), np.round(imgs[7, 0] * 255))
+
+
+def test_training_figures(trained_digits):
+    from vae.diagnostics import kl_history
+
+    h = trained_digits.history
+    curves = json.loads(figures.training_curves(h).to_json())
+    assert len(curves["data"]) == 6 and curves["data"][1]["y"] == [r["test_elbo"] for r in h]
+    heat = figures.kl_heatmap(kl_history(h))
+    assert np.allclose(heat.data[0].z[-1], h[-1]["kl_per_dim"])
+    bars = json.loads(figures.kl_bars([0.1, 3.0, 1.0]).to_json())
+    assert bars["data"][0]["x"] == ["z1", "z2", "z0"]
+    au = figures.active_units_figure([0.5, 0.001])
+    assert au.layout.yaxis.type == "log" and au.layout.shapes[0].y0 == 0.01
+    assert au.layout.title.text == "Active units: 1 of 2" and list(au.data[0].y) == [0.5, 0.001]
+
+
+def test_rate_distortion_figure():
+    pts = [{"name": "b1", "rate": 20.0, "distortion": 120.0, "beta": 1.0},
+           {"name": "b8", "rate": 2.0, "distortion": 190.0, "beta": 8.0}]
+    fig = figures.rate_distortion(pts)
+    assert list(fig.data[0].x) == [20.0, 2.0] and list(fig.data[0].customdata[1]) == ["b8", "8.0"]
+
+
+# ------------------------------------------------------------- projections
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+def test_projection_keeps_index_and_labels_aligned(method):
+    rng = np.random.RandomState(0)
+    labels = np.repeat([0, 1, 2], 100)
+    codes = rng.randn(300, 5) * 0.3 + labels[:, None] * 4.0  # three separated clusters
+    p = project_codes(codes, labels, method, limit=150, seed=1)
+    assert p.coords.shape == (150, 2) and np.array_equal(p.labels, labels[p.index])
+    assert np.array_equal(p.index, np.sort(p.index)) and len(set(p.index)) == 150
+    centers = np.array([p.coords[p.labels == k].mean(0) for k in range(3)])
+    spread = max(p.coords[p.labels == k].std(0).max() for k in range(3))
+    assert min(np.linalg.norm(centers[i] - centers[j]) for i in range(3) for j in range(i)) > 2 * spread
+    first = figures.projection_scatter(p.coords, p.labels, p.index, ["a", "b", "c"], method).data[0]
+    assert first.name == "a" and [int(c[0]) for c in first.customdata] == p.index[p.labels == 0].tolist()
+
+
+def test_projection_cache_memory_and_disk(digits_checkpoint, tmp_path):
+    from vae.checkpoints import load_checkpoint
+
+    ck = load_checkpoint(digits_checkpoint)
+    d = load_digits()
+    cache = ProjectionCache(tmp_path)
+    a = project_model(ck, d.x_test, d.y_test.numpy(), "test", "pca", cache=cache)
+    b = project_model(ck, d.x_test, d.y_test.numpy(), "test", "pca", cache=cache)
+    assert cache.computed == 1 and not a.cached and b.cached and np.array_equal(a.coords, b.coords)
+    fresh = ProjectionCache(tmp_path)  # a new process: served from disk
+    c = project_model(ck, d.x_test, d.y_test.numpy(), "test", "pca", cache=fresh)
+    assert fresh.computed == 0 and c.cached and np.array_equal(c.index, a.index)
+    project_model(ck, d.x_test, d.y_test.numpy(), "test", "pca", limit=50, cache=cache)
+    assert cache.computed == 2  # another key
+
+
+def test_projection_errors():
+    from vae.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="one of pca, tsne, umap"):
+        project_codes(np.zeros((10, 2)), np.zeros(10), "mds")
+    assert subsample(10, None).tolist() == list(range(10))
