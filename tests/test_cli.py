@@ -212,3 +212,8 @@ def test_project_csv_and_html(trained, tmp_path, capsys):
     html = tmp_path / "p.html"
     assert main(["project", str(trained), "--method", "pca", "--out", str(html)]) == 0
     assert "plotly" in html.read_text()[:5000].lower()
+
+
+def test_output_into_closed_pipe_is_quiet(trained):
+    p = subprocess.run(f"{sys.executable} -m vae info {trained} | head -1", shell=True, capture_output=True, text=True)
+    assert p.returncode == 0 and "internal error" not in p.stderr and p.stdout.count("\n") == 1
