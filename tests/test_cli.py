@@ -217,3 +217,9 @@ def test_project_csv_and_html(trained, tmp_path, capsys):
 def test_output_into_closed_pipe_is_quiet(trained):
     p = subprocess.run(f"{sys.executable} -m vae info {trained} | head -1", shell=True, capture_output=True, text=True)
     assert p.returncode == 0 and "internal error" not in p.stderr and p.stdout.count("\n") == 1
+
+
+@pytest.mark.parametrize("cmd", ["eval", "diagnose"])
+def test_iwae_k_range(trained, cmd, capsys):
+    assert main([cmd, str(trained), "--iwae-k", "0"]) == 2
+    assert "--iwae-k must be from 1 to 100000" in capsys.readouterr().err

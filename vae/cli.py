@@ -203,13 +203,17 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _check_iwae_k(k: int) -> None:
+    if not 1 <= k <= 100_000:
+        raise ConfigError(f"--iwae-k must be from 1 to 100000, got {k}")
+
+
 def cmd_eval(args) -> int:
     from .checkpoints import load_checkpoint
     from .evaluation import checkpoint_split, evaluate_full
     from .training import resolve_device
 
-    if args.iwae_k < 1 or args.iwae_k > 100_000:
-        raise ConfigError(f"--iwae-k must be from 1 to 100000, got {args.iwae_k}")
+    _check_iwae_k(args.iwae_k)
     ck = load_checkpoint(args.checkpoint, resolve_device(args.device))
     ds, x, _, _ = checkpoint_split(ck, "test", args.data_root)
     m = evaluate_full(ck.model, x, iwae_k=args.iwae_k, seed=ck.config.train.seed)
@@ -315,8 +319,7 @@ def cmd_diagnose(args) -> int:
     from .explore import posterior
     from .training import resolve_device
 
-    if not 1 <= args.iwae_k <= 100_000:
-        raise ConfigError(f"--iwae-k must be from 1 to 100000, got {args.iwae_k}")
+    _check_iwae_k(args.iwae_k)
     ck = load_checkpoint(args.checkpoint, resolve_device(args.device))
     ds, x, _, factors = checkpoint_split(ck, args.split, args.data_root)
     rep = collapse_report(ck.model, x, iwae_k=args.iwae_k, seed=ck.config.train.seed)
