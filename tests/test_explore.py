@@ -94,6 +94,12 @@ def test_manifold_requires_2d_and_orders_grid():
     np.testing.assert_allclose(imgs[0, -1], decode(m2, [[grid[-1], grid[-1]]])[0], atol=1e-6)  # top right
     fig = figures.manifold_figure(grid, imgs)
     assert fig.layout.xaxis.title.text == "z1"
+    # a posterior mean at the grid's top-right z lands on the centre of the top-right tile
+    fig = figures.manifold_figure(grid, imgs, points=np.array([[grid[-1], grid[-1]], [grid[0], grid[0]]]),
+                                  labels=np.array([0, 1]))
+    top_right, bottom_left = [(float(t.x[0]), float(t.y[0])) for t in fig.data[1:3]]
+    assert top_right == pytest.approx((4 * 8 + 4, 4))  # column 4, row 0, 8-pixel tiles
+    assert bottom_left == pytest.approx((4, 4 * 8 + 4))
     with pytest.raises(ConfigError, match="2-D latent"):
         manifold(VAE(tiny_config(latent_dim=3), (1, 8, 8)))
 

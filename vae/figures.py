@@ -94,8 +94,16 @@ def interpolation_figure(interp, start_label: str = "A", end_label: str = "B") -
     return _slider_only(fig, "t = ", [f"{t:.2f}" for t in interp.t])
 
 
-def manifold_figure(grid: np.ndarray, images: np.ndarray) -> go.Figure:
-    """The n x n decoded grid of a 2-D latent as one image, axes in z units."""
+def manifold_figure(grid: np.ndarray, images: np.ndarray, points: np.ndarray | None = None,
+                    labels: np.ndarray | None = None, eps: float = 0.05) -> go.Figure:
+    """The n x n decoded grid of a 2-D latent as one image, axes in z units.
+
+    ``points`` (N, 2) are posterior means drawn over the grid: z maps to the picture
+    through the prior's CDF, as the grid itself does, so a point sits on the tile
+    decoded from (nearly) its own z. ``labels`` colour them.
+    """
+    from scipy.stats import norm
+
     n = images.shape[0]
     c, h, w = images.shape[2:]
     big = images.transpose(2, 0, 3, 1, 4).reshape(c, n * h, n * w)
@@ -104,6 +112,15 @@ def manifold_figure(grid: np.ndarray, images: np.ndarray) -> go.Figure:
     fig.update_xaxes(showticklabels=True, tickvals=ticks_x, ticktext=[f"{g:.1f}" for g in grid], title="z1")
     fig.update_yaxes(showticklabels=True, tickvals=[h * i + h / 2 for i in range(n)],
                      ticktext=[f"{g:.1f}" for g in grid[::-1]], title="z2")
+    if points is not None:
+        pts = np.asarray(points, dtype=float)
+        u = (norm.cdf(pts) - eps) / (1 - 2 * eps) * (n - 1)  # fractional tile index per axis
+        px_x, px_y = w * u[:, 0] + w / 2, h * (n - 1 - u[:, 1]) + h / 2
+        lab = np.zeros(len(pts), int) if labels is None else np.asarray(labels)
+        for k in np.unique(lab):
+            m = lab == k
+            fig.add_scatter(x=px_x[m], y=px_y[m], mode="markers", name=str(k), marker=dict(size=4, opacity=0.6),
+                            customdata=pts[m], hovertemplate="z = (%{customdata[0]:.2f}, %{customdata[1]:.2f})<extra></extra>")
     return fig
 
 
