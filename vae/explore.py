@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .errors import ConfigError
 from .model import VAE
 
 
@@ -149,8 +150,6 @@ def interpolation(model: VAE, z_a: np.ndarray, z_b: np.ndarray, steps: int = 11,
     elif method == "slerp":
         z = slerp(np.asarray(z_a, np.float64), np.asarray(z_b, np.float64), t.astype(np.float64))
     else:
-        from .errors import ConfigError
-
         raise ConfigError(f"interpolation method must be linear or slerp, got {method!r}")
     z = z.astype(np.float32)
     return Interpolation(t, z, decode(model, z), method)
@@ -165,8 +164,6 @@ def manifold(model: VAE, n: int = 15, eps: float = 0.05) -> tuple[np.ndarray, np
     from scipy.stats import norm
 
     if model.latent_dim != 2:
-        from .errors import ConfigError
-
         raise ConfigError(f"the manifold grid needs a 2-D latent; this model has {model.latent_dim}")
     grid = norm.ppf(np.linspace(eps, 1 - eps, n)).astype(np.float32)
     z1, z2 = np.meshgrid(grid, grid[::-1])

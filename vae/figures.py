@@ -95,7 +95,7 @@ def interpolation_figure(interp, start_label: str = "A", end_label: str = "B") -
 
 
 def manifold_figure(grid: np.ndarray, images: np.ndarray, points: np.ndarray | None = None,
-                    labels: np.ndarray | None = None, eps: float = 0.05) -> go.Figure:
+                    labels: np.ndarray | None = None) -> go.Figure:
     """The n x n decoded grid of a 2-D latent as one image, axes in z units.
 
     ``points`` (N, 2) are posterior means drawn over the grid: z maps to the picture
@@ -114,7 +114,8 @@ def manifold_figure(grid: np.ndarray, images: np.ndarray, points: np.ndarray | N
                      ticktext=[f"{g:.1f}" for g in grid[::-1]], title="z2")
     if points is not None:
         pts = np.asarray(points, dtype=float)
-        u = (norm.cdf(pts) - eps) / (1 - 2 * eps) * (n - 1)  # fractional tile index per axis
+        lo, hi = norm.cdf(grid[0]), norm.cdf(grid[-1])  # the grid is evenly spaced in prior CDF
+        u = (norm.cdf(pts) - lo) / (hi - lo) * (n - 1)  # fractional tile index per axis
         px_x, px_y = w * u[:, 0] + w / 2, h * (n - 1 - u[:, 1]) + h / 2
         lab = np.zeros(len(pts), int) if labels is None else np.asarray(labels)
         for k in np.unique(lab):

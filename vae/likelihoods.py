@@ -24,8 +24,8 @@ from torch import nn
 
 from .config import LikelihoodConfig
 from .data import quantize
+from .objectives import LOG_2PI
 
-LOG_2PI = math.log(2 * math.pi)
 # log sigma^2 is kept in [LOGVAR_MIN, LOGVAR_MAX]: sigma from 0.01 to ~7.4. Without a
 # floor, pixels that are always 0 (MNIST's border) drive sigma -> 0 and log p -> inf.
 LOGVAR_MIN, LOGVAR_MAX = 2 * math.log(0.01), 4.0

@@ -111,6 +111,7 @@ def train(
     steps_per_epoch = math.ceil(n / bs)
     history: list[dict[str, Any]] = []
     step, stopped, t0 = 0, False, time.perf_counter()
+    ev = None  # the latest test evaluation, taken after the last parameter update
     cuda_devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(tr.seed)  # dropout
@@ -174,9 +175,10 @@ def train(
             if stopped:
                 break
     model.eval()
-    eval_gen.manual_seed(tr.seed + EVAL_SEED_OFFSET)
-    metrics = evaluate(model, x_test, generator=eval_gen)
-    return TrainResult(model=model, config=config, history=history, metrics=metrics,
+    if ev is None:  # stopped before the first step: nothing evaluated yet
+        eval_gen.manual_seed(tr.seed + EVAL_SEED_OFFSET)
+        ev = evaluate(model, x_test, generator=eval_gen)
+    return TrainResult(model=model, config=config, history=history, metrics=ev,
                        stopped=stopped, dataset=ds.name)
 
 
