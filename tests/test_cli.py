@@ -70,7 +70,7 @@ def test_config_file_and_flag_override(tmp_path, capsys):
 
 
 def test_every_flag_reaches_the_config(capsys):
-    from vae.cli import TRAIN_FLAGS
+    from vae.knobs import KNOBS
 
     values = {"dataset": "sprites", "data_path": "/x.npz", "data_root": "/d", "binarize": "dynamic",
               "sprites_size": "16", "sprites_num": "500", "latent_dim": "5", "arch": "resnet", "hidden": "8",
@@ -78,17 +78,21 @@ def test_every_flag_reaches_the_config(capsys):
               "dropout": "0.1", "init": "he", "blocks": "2", "likelihood": "bernoulli", "variance": "learned",
               "sigma": "0.2", "bins": "16", "beta": "3", "kl_warmup": "2", "free_bits": "0.5", "capacity": "9",
               "capacity_gamma": "30", "capacity_epochs": "4", "epochs": "3", "batch_size": "32", "lr": "0.01",
-              "weight_decay": "0.001", "seed": "7", "device": "cpu"}
-    assert set(values) == set(TRAIN_FLAGS)
+              "weight_decay": "0.001", "seed": "7", "device": "cpu",
+              "decoder_activation": "tanh", "decoder_norm": "batch", "decoder_dropout": "0.2",
+              "decoder_init": "xavier", "decoder_blocks": "3"}
+    assert set(values) == set(KNOBS)
     argv = ["train", "--print-config"]
     for k, v in values.items():
         argv += ["--" + k.replace("_", "-"), v]
     assert main(argv) == 0
     cfg = json.loads(capsys.readouterr().out)
-    for k, (section, field, typ, _) in TRAIN_FLAGS.items():
+    for k, knob in KNOBS.items():
+        section, field = knob.section, knob.field
         got = cfg[field] if section == "" else cfg["encoder" if section == "encoder+decoder" else section][field]
-        want = typ(values[k])
-        assert got == ([want] if k in ("hidden", "decoder_hidden") else want), k
+        want = knob.type(values[k])
+        assert got == ([want] if knob.is_list else want), k
+    assert cfg["decoder"]["activation"] == "tanh" and cfg["encoder"]["activation"] == "elu"
 
 
 @pytest.mark.parametrize("argv,msg", [

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import ConfigError, TrainingDiverged, VAEError
+from .knobs import KNOBS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,43 +25,6 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(f"{message} (see `{self.prog} --help`)")
 
 
-# flag -> (section, field); "encoder+decoder" sets both networks
-TRAIN_FLAGS: dict[str, tuple[str, str, Any, str]] = {
-    # flag: (section, field, type, help)
-    "dataset": ("data", "name", str, "dataset name (see `python -m vae datasets`)"),
-    "data_path": ("data", "path", str, "your .npz or .zip file (with --dataset npz|zip)"),
-    "data_root": ("data", "data_root", str, "folder holding torchvision datasets (default ~/.cache/vae-explorer/data or $VAE_DATA_ROOT)"),
-    "binarize": ("data", "binarize", str, "none: grey levels as Bernoulli probabilities; dynamic: resample x~Bernoulli(x) every epoch"),
-    "sprites_size": ("data", "size", int, "sprites: image side in pixels"),
-    "sprites_num": ("data", "num", int, "sprites: number of images"),
-    "latent_dim": ("", "latent_dim", int, "size of z (1..256)"),
-    "arch": ("encoder+decoder", "arch", str, "network family: mlp, cnn or resnet"),
-    "hidden": ("encoder+decoder", "hidden", int, "encoder layer widths (mlp) or channels per stride-2 stage (cnn/resnet); the decoder mirrors them"),
-    "decoder_arch": ("decoder", "arch", str, "decoder family, when it differs from the encoder's"),
-    "decoder_hidden": ("decoder", "hidden", int, "decoder widths/channels in data-flow order (e.g. a stronger decoder)"),
-    "activation": ("encoder+decoder", "activation", str, "relu, leaky_relu, elu, gelu, silu or tanh"),
-    "norm": ("encoder+decoder", "norm", str, "none, batch or layer normalization"),
-    "dropout": ("encoder+decoder", "dropout", float, "dropout rate after each hidden layer"),
-    "init": ("encoder+decoder", "init", str, "weight initialization: default, xavier or he"),
-    "blocks": ("encoder+decoder", "blocks", int, "resnet: residual blocks per stage"),
-    "likelihood": ("likelihood", "name", str, "p(x|z): bernoulli, gaussian or categorical"),
-    "variance": ("likelihood", "variance", str, "gaussian variance: fixed, learned or per-pixel"),
-    "sigma": ("likelihood", "sigma", float, "gaussian: the fixed standard deviation (initial value when learned)"),
-    "bins": ("likelihood", "bins", int, "categorical: grey levels per pixel (2..256)"),
-    "beta": ("objective", "beta", float, "weight of the KL term (beta-VAE)"),
-    "kl_warmup": ("objective", "kl_warmup", float, "epochs over which the KL weight rises linearly from 0 to beta"),
-    "free_bits": ("objective", "free_bits", float, "per-dimension KL floor lambda in nats (0 = off)"),
-    "capacity": ("objective", "capacity", float, "capacity annealing: C_max in nats (loss = rec + gamma |KL - C|)"),
-    "capacity_gamma": ("objective", "capacity_gamma", float, "capacity annealing: gamma"),
-    "capacity_epochs": ("objective", "capacity_epochs", float, "capacity annealing: epochs for C to reach C_max (default: all)"),
-    "epochs": ("train", "epochs", int, "training epochs"),
-    "batch_size": ("train", "batch_size", int, "mini-batch size"),
-    "lr": ("train", "lr", float, "Adam learning rate"),
-    "weight_decay": ("train", "weight_decay", float, "decoupled weight decay (AdamW)"),
-    "seed": ("train", "seed", int, "random seed (runs are reproducible on the CPU)"),
-    "device": ("train", "device", str, "auto (CUDA when present), cpu, cuda, cuda:N"),
-}
-LIST_FLAGS = {"hidden", "decoder_hidden"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,12 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a VAE and save it as a .safetensors checkpoint")
     t.add_argument("--config", help="JSON file with the configuration; flags override it")
-    for dest, (_, _, typ, help_) in TRAIN_FLAGS.items():
+    t.add_argument("--preset", help="start from a named experiment (see `python -m vae presets`); flags override it")
+    for dest, knob in KNOBS.items():
         flag = "--" + dest.replace("_", "-")
-        if dest in LIST_FLAGS:
-            t.add_argument(flag, dest=dest, type=typ, nargs="+", help=help_)
+        if knob.is_list:
+            t.add_argument(flag, dest=dest, type=knob.type, nargs="+", help=knob.help)
         else:
-            t.add_argument(flag, dest=dest, type=typ, help=help_)
+            t.add_argument(flag, dest=dest, type=knob.type, help=knob.help)
     t.add_argument("--out", help="checkpoint to write (default checkpoints/<dataset>-<arch>-z<dim>.safetensors)")
     t.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     t.add_argument("--print-config", action="store_true", help="print the resolved configuration as JSON and exit")
@@ -126,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     pj.add_argument("--seed", type=int, default=0)
     pj.add_argument("--data-root")
 
+    sub.add_parser("presets", help="list the named experiments that train --preset accepts")
+
     d = sub.add_parser("datasets", help="list the datasets and whether they are available offline")
     d.add_argument("--data-root", help="folder holding torchvision datasets")
     d.add_argument("--json", action="store_true")
@@ -134,23 +101,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ----------------------------------------------------------------- config
 def resolve_config(args: argparse.Namespace):
-    """Defaults < ``--config`` file < flags; the decoder mirrors the encoder unless set."""
-    from .config import VAEConfig, mirror
+    """Defaults < ``--preset`` or ``--config`` file < flags; the decoder mirrors the encoder unless set."""
+    from .config import VAEConfig
+    from .knobs import apply
+    from .presets import preset_config
 
-    cfg = VAEConfig.from_json_file(args.config) if args.config else VAEConfig()
-    given = {k: getattr(args, k) for k in TRAIN_FLAGS if getattr(args, k, None) is not None}
-    for dest, value in given.items():
-        section, field_, _, _ = TRAIN_FLAGS[dest]
-        if section == "":
-            setattr(cfg, field_, value)
-        elif section == "encoder+decoder":
-            setattr(cfg.encoder, field_, value)
-            setattr(cfg.decoder, field_, value)
-        else:
-            setattr(getattr(cfg, section), field_, value)
-    if "hidden" in given and "decoder_hidden" not in given:
-        cfg.decoder.hidden = mirror(cfg.encoder).hidden
-    return cfg.validate()
+    if args.config and args.preset:
+        raise ConfigError("give either --config or --preset, not both")
+    if args.preset:
+        cfg = preset_config(args.preset)
+    else:
+        cfg = VAEConfig.from_json_file(args.config) if args.config else VAEConfig()
+    return apply(cfg, {k: getattr(args, k, None) for k in KNOBS}).validate()
 
 
 def default_out(cfg) -> Path:
@@ -352,29 +314,10 @@ def cmd_diagnose(args) -> int:
     return 0
 
 
-def _save_frames(frames, out: Path, nrow: int) -> None:
-    """frames: list of (N, C, H, W) arrays. PNG: all frames stacked as grid rows; GIF: one frame each."""
-    import numpy as np
-    import torch
-    from torchvision.utils import make_grid, save_image
-
-    if out.suffix.lower() == ".gif":
-        from PIL import Image
-
-        imgs = []
-        for f in frames:
-            g = make_grid(torch.as_tensor(f), nrow=nrow, padding=2, pad_value=0.5)
-            arr = (g.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy())
-            imgs.append(Image.fromarray(arr if arr.shape[2] == 3 else arr[..., 0]).resize(
-                (arr.shape[1] * 3, arr.shape[0] * 3), Image.NEAREST))
-        imgs[0].save(out, save_all=True, append_images=imgs[1:], duration=120, loop=0)
-    else:
-        save_image(torch.as_tensor(np.concatenate(frames)), out, nrow=nrow, padding=2, pad_value=0.5)
-
-
 def cmd_traverse(args) -> int:
     from .checkpoints import load_checkpoint
     from .explore import posterior, traversal
+    from .export import traversal_bytes
 
     out = _suffix(args.out, (".png", ".gif"))
     if not 2 <= args.steps <= 101 or args.span <= 0 or args.dims < 1:
@@ -386,10 +329,7 @@ def cmd_traverse(args) -> int:
         _, x, _, _ = _example_split(ck, args, [args.from_example])
         z0 = posterior(ck.model, x[[args.from_example]])[0][0]
     tr = traversal(ck.model, kl_per_dim=kl, span=args.span, steps=args.steps, z0=z0, max_dims=args.dims)
-    if out.suffix.lower() == ".gif":  # one frame per step, the dimensions side by side
-        _save_frames([tr.images[:, s] for s in range(args.steps)], out, nrow=len(tr.dims))
-    else:  # one row per dimension
-        _save_frames([tr.images[r] for r in range(len(tr.dims))], out, nrow=args.steps)
+    out.write_bytes(traversal_bytes(tr, out.suffix))
     print(f"wrote {out}: dimensions {', '.join(f'z{j}' for j in tr.dims)} x {args.steps} steps "
           f"from {-args.span:g} to {args.span:g} prior sd")
     return 0
@@ -408,6 +348,7 @@ def _example_split(ck, args, indices):
 def cmd_interpolate(args) -> int:
     from .checkpoints import load_checkpoint
     from .explore import interpolation, posterior
+    from .export import interpolation_bytes
 
     out = _suffix(args.out, (".png", ".gif"))
     if not 2 <= args.steps <= 101:
@@ -416,10 +357,7 @@ def cmd_interpolate(args) -> int:
     _, x, y, _ = _example_split(ck, args, [args.src, args.dst])
     mu, _ = posterior(ck.model, x[[args.src, args.dst]])
     it = interpolation(ck.model, mu[0], mu[1], args.steps, args.method)
-    if out.suffix.lower() == ".gif":
-        _save_frames([it.images[s : s + 1] for s in range(args.steps)], out, nrow=1)
-    else:
-        _save_frames([it.images], out, nrow=args.steps)
+    out.write_bytes(interpolation_bytes(it, out.suffix))
     print(f"wrote {out}: {args.method} interpolation, example {args.src} (label {y[args.src]}) to "
           f"{args.dst} (label {y[args.dst]}), {args.steps} steps")
     return 0
@@ -449,7 +387,16 @@ def cmd_project(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "eval": cmd_eval, "info": cmd_info, "datasets": cmd_datasets,
+def cmd_presets(args) -> int:
+    from .presets import PRESETS
+
+    for name, values in PRESETS.items():
+        print(f"{name}\n    " + " ".join(f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                                        for k, v in values.items()))
+    return 0
+
+
+COMMANDS = {"presets": cmd_presets, "train": cmd_train, "eval": cmd_eval, "info": cmd_info, "datasets": cmd_datasets,
             "diagnose": cmd_diagnose, "traverse": cmd_traverse, "interpolate": cmd_interpolate,
             "project": cmd_project}
 

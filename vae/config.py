@@ -222,7 +222,7 @@ class VAEConfig:
         if tr.lr <= 0:
             raise ConfigError("train.lr must be positive")
         _float_in("train.weight_decay", tr.weight_decay, 0.0, 10.0)
-        _int_in("train.seed", tr.seed, 0, 2**63 - 1)
+        _int_in("train.seed", tr.seed, 0, 2**53 - 1)
         if not isinstance(tr.device, str) or not (
             tr.device in ("auto", "cpu", "cuda", "mps") or tr.device.startswith("cuda:")
         ):

@@ -217,3 +217,20 @@ def projection_scatter(coords: np.ndarray, labels: np.ndarray, index: np.ndarray
     fig.update_layout(title=f"Posterior means, {method.upper()}", xaxis_title=f"{method} 1", yaxis_title=f"{method} 2",
                       legend_title=color_title)
     return fig
+
+
+def posterior_figure(mu: np.ndarray, sd: np.ndarray, kl_per_dim: Sequence[float] | None = None,
+                     title: str = "q(z|x): mean +- sd per dimension") -> go.Figure:
+    """One example's posterior as bars (mean) with error bars (one sd); the prior N(0,1) shaded."""
+    mu, sd = np.asarray(mu, float), np.asarray(sd, float)
+    dims = [f"z{j}" for j in range(len(mu))]
+    hover = "%{x}: mean %{y:.3f}, sd %{error_y.array:.3f}"
+    if kl_per_dim is not None:
+        hover += "<br>KL of this dimension (test average) %{customdata:.2f}"
+    fig = go.Figure(go.Bar(x=dims, y=mu, error_y=dict(type="data", array=sd, visible=True),
+                           customdata=None if kl_per_dim is None else np.asarray(kl_per_dim, float),
+                           hovertemplate=hover + "<extra></extra>", name="posterior"))
+    fig.add_hrect(y0=-1, y1=1, fillcolor="#888888", opacity=0.12, line_width=0,
+                  annotation_text="prior +-1 sd", annotation_position="top left")
+    fig.update_layout(title=title, xaxis_title="latent dimension", yaxis_title="z", showlegend=False, height=320)
+    return fig

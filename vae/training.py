@@ -83,8 +83,14 @@ def train(
     on_step: Callable[[dict[str, Any]], None] | None = None,
     stop: Any = None,
     step_every: int = 20,
+    on_epoch_model: Callable[[VAE, dict[str, Any]], None] | None = None,
 ) -> TrainResult:
     """Train a VAE as ``config`` says and return it with its history.
+
+    ``on_epoch(record)`` receives each epoch's history record; ``on_epoch_model(model,
+    record)`` also receives the model, in eval mode, e.g. to draw reconstructions
+    (it must not change the parameters). ``stop`` is any object with ``is_set()``
+    (a ``threading.Event``): training ends within one step of it being set.
 
     Raises :class:`TrainingDiverged` (the model is then discarded) when the loss
     becomes NaN or infinite; the check runs every ``step_every`` steps and at every
@@ -172,6 +178,10 @@ def train(
             history.append(record)
             if on_epoch is not None:
                 on_epoch(record)
+            if on_epoch_model is not None:
+                model.eval()
+                with torch.no_grad():
+                    on_epoch_model(model, record)
             if stopped:
                 break
     model.eval()

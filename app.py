@@ -1,0 +1,27 @@
+"""VAE latent-space explorer: the Streamlit entry point (`make run`).
+
+Wires the pages together. Each page script in pages/ starts with
+``ui.state.sidebar()`` (the model picker every page shares), then only reads
+widgets, calls the backend in vae/ and draws figures.
+"""
+
+import streamlit as st
+
+from ui.state import PAGE
+
+st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/blur_on:", layout="wide")
+
+pages = {
+    "Start": [st.Page(PAGE["home"], title="Home", icon=":material/home:", default=True)],
+    "Build": [st.Page(PAGE["train"], title="Train", icon=":material/model_training:")],
+    "Explore": [
+        st.Page(PAGE["samples"], title="Reconstructions & samples", icon=":material/image:"),
+        st.Page(PAGE["traversals"], title="Latent traversals", icon=":material/linear_scale:"),
+        st.Page(PAGE["map"], title="Latent map", icon=":material/scatter_plot:"),
+    ],
+    "Diagnose": [
+        st.Page(PAGE["collapse"], title="Posterior collapse", icon=":material/compress:"),
+        st.Page(PAGE["compare"], title="Compare runs", icon=":material/compare:"),
+    ],
+}
+st.navigation(pages).run()

@@ -1,0 +1,52 @@
+"""Home: what a VAE is, the models at hand, and the lessons."""
+
+import streamlit as st
+
+from ui.state import PAGE, checkpoint_paths, digest, sidebar, summary
+
+sidebar()
+st.title("VAE latent-space explorer")
+st.markdown(
+    "A **variational autoencoder** learns an encoder $q_\\phi(z\\mid x)$ that maps an image to a Gaussian "
+    "over a small latent code $z$, and a decoder $p_\\theta(x\\mid z)$ that turns codes back into images. "
+    "Both are trained together by maximising the evidence lower bound (ELBO):"
+)
+st.latex(r"\log p(x) \;\ge\; \underbrace{\mathbb{E}_{q_\phi(z|x)}\big[\log p_\theta(x|z)\big]}_{-\text{distortion}}"
+         r"\;-\;\beta\,\underbrace{\mathrm{KL}\big(q_\phi(z|x)\,\|\,\mathcal{N}(0, I)\big)}_{\text{rate}}")
+st.markdown(
+    "The first term rewards faithful reconstructions; the second keeps every code close to the prior so that "
+    "sampling $z \\sim \\mathcal{N}(0, I)$ and decoding gives new images. With $\\beta = 1$ this is the ELBO; "
+    "larger $\\beta$ trades reconstruction for a simpler, often more disentangled code, until the code carries "
+    "nothing at all: **posterior collapse**. Numbers below are in nats per image on the test split."
+)
+
+st.subheader("Models")
+rows = [summary(str(p), digest(p)) for p in checkpoint_paths()]
+if rows:
+    st.dataframe(
+        [{"model": r["name"], "dataset": r["dataset"], "architecture": r["architecture"], "latent": r["latent"],
+          "beta": r["beta"], "likelihood": r["likelihood"], "test -ELBO": r["test_elbo"],
+          "rate (KL)": r["rate"], "active units": r["active_units"]} for r in rows],
+        hide_index=True, key="models",
+        column_config={"test -ELBO": st.column_config.NumberColumn(format="%.2f"),
+                       "rate (KL)": st.column_config.NumberColumn(format="%.2f"),
+                       "beta": st.column_config.NumberColumn(format="%g")},
+    )
+    st.caption("Pick the current model in the sidebar. `make checkpoints` regenerates the shipped ones.")
+else:
+    st.info("No models yet: train one on the Train page.")
+
+st.subheader("Lessons")
+lessons = [
+    ("train", "1. Train a VAE in seconds", "choose encoder, decoder, likelihood and objective; watch the ELBO fall."),
+    ("samples", "2. Reconstructions and samples", "what the model keeps of an image; what it imagines from the prior."),
+    ("traversals", "3. What does each dimension do?", "slide one latent at a time; interpolate between two digits."),
+    ("map", "4. The shape of the latent space", "PCA / t-SNE of q(z|x): do the classes separate?"),
+    ("collapse", "5. Posterior collapse", "see it happen at large beta, then fix it with free bits or warm-up."),
+    ("compare", "6. Rate vs distortion", "every run on one plane; sweep beta; compare disentanglement."),
+]
+for key, label, what in lessons:
+    c1, c2 = st.columns([2, 5])
+    with c1:
+        st.page_link(PAGE[key], label=label)
+    c2.markdown(what)

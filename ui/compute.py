@@ -1,0 +1,59 @@
+"""Cached backend calls for the pages, keyed by the checkpoint's content digest.
+
+Arguments starting with ``_`` are not hashed by Streamlit; ``digest`` stands in for
+the model, so a replaced checkpoint never returns another model's results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ui.state import data_split
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def posterior_means(_ck, digest: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+    from vae.explore import posterior
+
+    _, x, _, _ = data_split(_ck, split)
+    return posterior(_ck.model, x)
+
+
+@st.cache_data(show_spinner="Computing the collapse diagnostics...", max_entries=32)
+def collapse_report(_ck, digest: str, iwae_k: int) -> dict:
+    from vae.diagnostics import collapse_report as report
+
+    _, x, _, _ = data_split(_ck, "test")
+    return report(_ck.model, x, iwae_k=iwae_k, seed=_ck.config.train.seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def traversal(_ck, digest: str, n_dims: int, span: float, steps: int, example: int | None):
+    from vae.explore import traversal as trav
+
+    z0 = None
+    if example is not None:
+        mu, _ = posterior_means(_ck, digest, "test")
+        z0 = mu[example]
+    return trav(_ck.model, kl_per_dim=_ck.metrics.get("kl_per_dim"), span=span, steps=steps, z0=z0,
+                max_dims=n_dims)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def projection(_ck, digest: str, split: str, method: str, limit: int | None, seed: int):
+    from vae.projections import project_model
+
+    _, x, labels, _ = data_split(_ck, split)
+    return project_model(_ck, x, labels, split, method, limit=limit, seed=seed)
+
+
+@st.cache_data(show_spinner="Scoring disentanglement...", max_entries=32)
+def disentanglement(_ck, digest: str) -> dict | None:
+    from vae.disentanglement import disentanglement_scores
+
+    ds, _, _, factors = data_split(_ck, "test")
+    if factors is None:
+        return None
+    mu, _ = posterior_means(_ck, digest, "test")
+    return disentanglement_scores(mu, factors, ds.factor_names)

@@ -1,0 +1,69 @@
+"""One Streamlit widget per training knob, generated from :data:`vae.knobs.KNOBS`.
+
+Every widget's key is the knob's name and is bound to the URL query parameter of
+that name (``bind="query-params"``), so the page URL always describes the
+experiment and a shared link reopens it. Presets and remedies set the same keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from vae.knobs import KNOBS, defaults
+
+SAME = "same as encoder"
+
+
+def to_widget(name: str, value: Any) -> Any:
+    """A knob value as its widget holds it."""
+    knob = KNOBS[name]
+    if knob.is_list:
+        return "" if value is None else " ".join(str(v) for v in value)
+    if knob.choices and knob.section == "decoder":
+        return SAME if value is None else value
+    if name in ("data_path", "data_root"):
+        return value or ""
+    return value
+
+
+def from_widget(name: str, value: Any) -> Any:
+    """A widget's value as the knob takes it (raises ConfigError on unparsable text)."""
+    from vae.knobs import parse
+
+    knob = KNOBS[name]
+    if knob.is_list or name in ("data_path", "data_root"):
+        return parse(name, value or "")
+    if value == SAME:
+        return None
+    return value
+
+
+def set_values(values: dict[str, Any]) -> None:
+    """Put knob values into the widgets (call from a callback, before they are drawn)."""
+    base = defaults()
+    for name in KNOBS:
+        st.session_state[name] = to_widget(name, values.get(name, base[name]))
+
+
+def widget(name: str, disabled: bool = False) -> Any:
+    """Draw the knob's widget; return its current widget value."""
+    knob = KNOBS[name]
+    default = to_widget(name, defaults()[name])
+    label = name.replace("decoder_", "").replace("_", " ")
+    common = dict(key=name, help=knob.help, disabled=disabled, bind="query-params")
+    # The default is always given, even when a preset put a value into session state, so that the
+    # URL leaves out parameters at their defaults (.streamlit/config.toml silences the warning).
+    if knob.choices:
+        options = ([SAME] if knob.section == "decoder" else []) + list(knob.choices)
+        return st.selectbox(label, options, index=options.index(default), **common)
+    common["value"] = default
+    if knob.is_list or knob.type is str:
+        return st.text_input(label, placeholder="same as encoder" if knob.section == "decoder" else "", **common)
+    if knob.type is int:
+        return st.number_input(label, min_value=int(knob.lo), max_value=int(knob.hi), step=1, **common)
+    step = {"lr": 1e-4, "weight_decay": 1e-4, "sigma": 0.01, "dropout": 0.05}.get(name, 0.1 if knob.hi <= 100 else 1.0)
+    fmt = "%.0e" if name in ("lr",) else ("%.4f" if name == "weight_decay" else "%.3g")
+    return st.number_input(label, min_value=float(knob.lo), max_value=float(knob.hi), step=step,
+                           format=fmt, placeholder="empty = off" if knob.optional else None, **common)

@@ -1,0 +1,232 @@
+"""Background training jobs and the queue that limits how many run at once.
+
+A web server shared by a classroom must not start thirty trainings on one CPU.
+:class:`TrainingQueue` runs at most ``max_running`` jobs; the others wait, first in
+first out, and know their place in the line. Each :class:`TrainingJob` trains in
+its own thread and publishes its progress (epoch, fraction done, time left, the
+history so far, a few test reconstructions after every epoch) under a lock;
+a user interface polls :meth:`TrainingJob.snapshot`. Nothing here imports a UI
+library, so the same jobs run under Streamlit, a test or a script.
+
+When a job ends it saves its model into the queue's checkpoint folder under the
+name the user chose. An existing file is replaced only when the job was submitted
+with ``overwrite=True``; otherwise the name was refused at submission, and if a
+file of that name appeared meanwhile the model is saved under the next free name
+(``name-2``...), so no good checkpoint is ever lost.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import VAEConfig
+from .errors import ConfigError, VAEError
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+PREVIEW_EXAMPLES = 8
+STATES = ("queued", "running", "done", "stopped", "failed")
+
+
+def checkpoint_name_error(name: str) -> str | None:
+    """Why ``name`` cannot be a checkpoint file name, or None when it can."""
+    if not NAME_RE.match(name or ""):
+        return ("a model name uses 1-80 letters, digits, '.', '_' or '-' and starts with a letter or digit; "
+                f"got {name!r}")
+    if name.endswith(".safetensors"):
+        return "give the name without the .safetensors ending"
+    return None
+
+
+@dataclass
+class TrainingJob:
+    id: int
+    name: str
+    config: VAEConfig
+    out: Path
+    overwrite: bool = False
+    state: str = "queued"
+    submitted: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    progress: float = 0.0  # fraction of all steps done
+    epoch: float = 0.0
+    seconds: float = 0.0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    preview: dict[str, np.ndarray] | None = None  # {"original": (n,C,H,W), "reconstruction": ...}
+    message: str = ""
+    checkpoint: Path | None = None
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # ------------------------------------------------------------ reading
+    def snapshot(self) -> dict[str, Any]:
+        """A consistent copy of the job's public state."""
+        with self._lock:
+            return {
+                "id": self.id, "name": self.name, "state": self.state, "progress": self.progress,
+                "epoch": self.epoch, "epochs": self.config.train.epochs, "seconds": self.seconds,
+                "eta": self.eta(), "history": list(self.history), "preview": self.preview,
+                "message": self.message, "checkpoint": self.checkpoint, "config": self.config,
+                "stop_requested": self._stop.is_set(),
+            }
+
+    def eta(self) -> float | None:
+        """Seconds left, extrapolated from the pace so far."""
+        if self.state != "running" or self.progress <= 0:
+            return None
+        return self.seconds * (1 - self.progress) / self.progress
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("queued", "running")
+
+    def request_stop(self) -> None:
+        """Stop at the next step (a queued job is dropped; a running one keeps what it learned)."""
+        self._stop.set()
+
+    def _update(self, **kw) -> None:
+        with self._lock:
+            for k, v in kw.items():
+                setattr(self, k, v)
+
+
+class TrainingQueue:
+    """Runs submitted jobs in background threads, at most ``max_running`` at a time."""
+
+    def __init__(self, checkpoint_dir: str | Path, max_running: int = 1):
+        if max_running < 1:
+            raise ConfigError("max_running must be at least 1")
+        self.checkpoint_dir = Path(checkpoint_dir)
+        self.max_running = max_running
+        self._jobs: list[TrainingJob] = []
+        self._cond = threading.Condition()
+        self._next_id = 1
+
+    # ------------------------------------------------------------ public
+    def submit(self, config: VAEConfig, name: str, overwrite: bool = False) -> TrainingJob:
+        """Validate and enqueue a training; raises ConfigError with the reason when refused."""
+        config = VAEConfig.from_dict(config.to_dict()).validate()
+        err = checkpoint_name_error(name)
+        if err:
+            raise ConfigError(err)
+        out = self.checkpoint_dir / f"{name}.safetensors"
+        if out.exists() and not overwrite:
+            raise ConfigError(f"a model named {name!r} exists already; choose another name or tick 'overwrite'")
+        with self._cond:
+            if any(j.active and j.out == out for j in self._jobs):
+                raise ConfigError(f"a training that will save as {name!r} is already queued or running")
+            job = TrainingJob(self._next_id, name, config, out, overwrite)
+            self._next_id += 1
+            self._jobs.append(job)
+        threading.Thread(target=self._run, args=(job,), name=f"train-{job.id}", daemon=True).start()
+        return job
+
+    def jobs(self) -> list[TrainingJob]:
+        with self._cond:
+            return list(self._jobs)
+
+    def get(self, job_id: int) -> TrainingJob | None:
+        return next((j for j in self.jobs() if j.id == job_id), None)
+
+    def running(self) -> list[TrainingJob]:
+        return [j for j in self.jobs() if j.state == "running"]
+
+    def waiting(self) -> list[TrainingJob]:
+        return [j for j in self.jobs() if j.state == "queued"]
+
+    def position(self, job: TrainingJob) -> int:
+        """1 for the next job to start, 0 when not waiting."""
+        waiting = self.waiting()
+        return waiting.index(job) + 1 if job in waiting else 0
+
+    def wait(self, job: TrainingJob, timeout: float | None = None) -> bool:
+        """Block until ``job`` has ended; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while job.active:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left if left is not None else 1.0)
+        return True
+
+    # ------------------------------------------------------------ worker
+    def _my_turn(self, job: TrainingJob) -> bool:
+        running = sum(j.state == "running" for j in self._jobs)
+        first = next(j for j in self._jobs if j.state == "queued")
+        return running < self.max_running and first is job
+
+    def _run(self, job: TrainingJob) -> None:
+        with self._cond:
+            while not job._stop.is_set() and not self._my_turn(job):
+                self._cond.wait(0.5)
+            if job._stop.is_set():
+                job._update(state="stopped", message="cancelled before it started", finished=time.time())
+                self._cond.notify_all()
+                return
+            job._update(state="running", started=time.time())
+        try:
+            self._train(job)
+        except VAEError as e:
+            job._update(state="failed", message=str(e))
+        except Exception as e:  # a bug: keep the server alive and say what happened
+            job._update(state="failed", message=f"unexpected error: {e!r}\n{traceback.format_exc(limit=3)}")
+        finally:
+            with self._cond:
+                job._update(finished=time.time())
+                self._cond.notify_all()
+
+    def _train(self, job: TrainingJob) -> None:
+        from .checkpoints import save_checkpoint
+        from .data import load_dataset
+        from .training import train
+
+        cfg = job.config
+        ds = load_dataset(cfg.data)
+        x_prev = ds.x_test[:PREVIEW_EXAMPLES]
+
+        def on_step(info: dict[str, Any]) -> None:
+            job._update(progress=min(1.0, info["progress"] / info["epochs"]), epoch=info["progress"],
+                        seconds=info["seconds"])
+
+        def on_epoch_model(model, record: dict[str, Any]) -> None:
+            device = next(model.parameters()).device
+            rec = model.reconstruct(x_prev.to(device)).cpu().numpy()
+            with job._lock:
+                job.history.append(record)
+                job.preview = {"original": x_prev.numpy(), "reconstruction": rec}
+                job.epoch, job.seconds = record["epoch"], record["seconds"]
+                job.progress = min(1.0, record["epoch"] / cfg.train.epochs)
+
+        result = train(cfg, ds, on_step=on_step, stop=job._stop, on_epoch_model=on_epoch_model, step_every=5)
+        if not result.history:
+            job._update(state="stopped", message="stopped before the first epoch ended: nothing to save")
+            return
+        out = job.out
+        if out.exists() and not job.overwrite:
+            out = _free_name(out)
+        path = save_checkpoint(out, result.model, result.history, result.metrics, dataset=result.dataset,
+                               extra={"stopped": result.stopped})
+        m = result.metrics
+        note = (f"saved {path.name}: test -ELBO {m['elbo']:.2f} nats, KL {m['kl']:.2f}, "
+                f"active units {m['active_units']}/{cfg.latent_dim}")
+        if out != job.out:
+            note += f" ({job.out.name} appeared meanwhile, so it was kept and this model saved beside it)"
+        job._update(state="stopped" if result.stopped else "done", checkpoint=path, message=note,
+                    progress=job.progress if result.stopped else 1.0)
+
+
+def _free_name(path: Path) -> Path:
+    for i in range(2, 10_000):
+        cand = path.with_name(f"{path.stem}-{i}{path.suffix}")
+        if not cand.exists():
+            return cand
+    raise ConfigError(f"no free name next to {path}")

@@ -1,0 +1,193 @@
+"""Every training knob in one flat table.
+
+A *knob* is one setting of :class:`~vae.config.VAEConfig` under a short flat name
+(``beta``, ``latent_dim``, ``decoder_hidden``...). The command-line flags of
+``python -m vae train``, the fields of the web app's Train form and the URL query
+parameters that share an experiment are all generated from :data:`KNOBS`, so the
+three can never disagree.
+
+Knobs whose section is ``"encoder+decoder"`` set both networks; the ``decoder_*``
+knobs then override the decoder alone. A knob left at ``None`` keeps the value
+already in the configuration (for ``decoder_*``: the mirror of the encoder).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .config import (ACTIVATIONS, ARCHS, BINARIZATIONS, INITS, LIKELIHOODS, MAX_LATENT_DIM, NORMS, VARIANCES,
+                     VAEConfig, mirror)
+from .errors import ConfigError
+
+DATASETS = ("mnist5k", "digits", "sprites", "mnist", "fashion-mnist", "kmnist", "cifar10", "npz", "zip")
+GROUPS = ("data", "latent", "encoder", "decoder", "likelihood", "objective", "optimization")
+
+
+@dataclass(frozen=True)
+class Knob:
+    name: str
+    section: str  # "" (top level), a VAEConfig section, or "encoder+decoder"
+    field: str
+    type: type  # int, float or str; for list knobs the element type
+    help: str
+    group: str
+    choices: tuple[str, ...] = ()
+    lo: float | None = None
+    hi: float | None = None
+    is_list: bool = False
+    optional: bool = False  # None is a valid value (e.g. capacity: off)
+
+    @property
+    def dotted(self) -> str:
+        """``objective.beta``-style path (``encoder.arch`` for shared knobs)."""
+        sec = "encoder" if self.section == "encoder+decoder" else self.section
+        return f"{sec}.{self.field}" if sec else self.field
+
+
+def _k(name, section, field, type_, help_, group, **kw) -> Knob:
+    return Knob(name, section, field, type_, help_, group, **kw)
+
+
+KNOBS: dict[str, Knob] = {k.name: k for k in [
+    _k("dataset", "data", "name", str, "dataset name (see `python -m vae datasets`)", "data", choices=DATASETS),
+    _k("data_path", "data", "path", str, "your .npz or .zip file (with dataset npz or zip)", "data"),
+    _k("data_root", "data", "data_root", str,
+       "folder holding torchvision datasets (default ~/.cache/vae-explorer/data or $VAE_DATA_ROOT)", "data"),
+    _k("binarize", "data", "binarize", str,
+       "none: grey levels as Bernoulli probabilities; dynamic: resample x~Bernoulli(x) every epoch", "data",
+       choices=BINARIZATIONS),
+    _k("sprites_size", "data", "size", int, "sprites: image side in pixels", "data", lo=8, hi=128),
+    _k("sprites_num", "data", "num", int, "sprites: number of images", "data", lo=100, hi=200_000),
+    _k("latent_dim", "", "latent_dim", int, "size of z (1..256)", "latent", lo=1, hi=MAX_LATENT_DIM),
+    _k("arch", "encoder+decoder", "arch", str, "network family: mlp, cnn or resnet", "encoder", choices=ARCHS),
+    _k("hidden", "encoder+decoder", "hidden", int,
+       "encoder layer widths (mlp) or channels per stride-2 stage (cnn/resnet); the decoder mirrors them",
+       "encoder", is_list=True, lo=1, hi=8192),
+    _k("activation", "encoder+decoder", "activation", str, "relu, leaky_relu, elu, gelu, silu or tanh", "encoder",
+       choices=ACTIVATIONS),
+    _k("norm", "encoder+decoder", "norm", str, "none, batch or layer normalization", "encoder", choices=NORMS),
+    _k("dropout", "encoder+decoder", "dropout", float, "dropout rate after each hidden layer", "encoder",
+       lo=0.0, hi=0.95),
+    _k("init", "encoder+decoder", "init", str, "weight initialization: default, xavier or he", "encoder",
+       choices=INITS),
+    _k("blocks", "encoder+decoder", "blocks", int, "resnet: residual blocks per stage", "encoder", lo=1, hi=8),
+    _k("decoder_arch", "decoder", "arch", str, "decoder family, when it differs from the encoder's", "decoder",
+       choices=ARCHS),
+    _k("decoder_hidden", "decoder", "hidden", int,
+       "decoder widths/channels in data-flow order (e.g. a stronger decoder)", "decoder", is_list=True, lo=1, hi=8192),
+    _k("decoder_activation", "decoder", "activation", str, "decoder activation, when it differs", "decoder",
+       choices=ACTIVATIONS),
+    _k("decoder_norm", "decoder", "norm", str, "decoder normalization, when it differs", "decoder", choices=NORMS),
+    _k("decoder_dropout", "decoder", "dropout", float, "decoder dropout rate, when it differs", "decoder",
+       lo=0.0, hi=0.95),
+    _k("decoder_init", "decoder", "init", str, "decoder initialization, when it differs", "decoder", choices=INITS),
+    _k("decoder_blocks", "decoder", "blocks", int, "resnet decoder: residual blocks per stage, when it differs",
+       "decoder", lo=1, hi=8),
+    _k("likelihood", "likelihood", "name", str, "p(x|z): bernoulli, gaussian or categorical", "likelihood",
+       choices=LIKELIHOODS),
+    _k("variance", "likelihood", "variance", str, "gaussian variance: fixed, learned or per-pixel", "likelihood",
+       choices=VARIANCES),
+    _k("sigma", "likelihood", "sigma", float, "gaussian: the fixed standard deviation (initial value when learned)",
+       "likelihood", lo=1e-3, hi=10.0),
+    _k("bins", "likelihood", "bins", int, "categorical: grey levels per pixel (2..256)", "likelihood", lo=2, hi=256),
+    _k("beta", "objective", "beta", float, "weight of the KL term (beta-VAE)", "objective", lo=0.0, hi=1e4),
+    _k("kl_warmup", "objective", "kl_warmup", float,
+       "epochs over which the KL weight rises linearly from 0 to beta", "objective", lo=0.0, hi=1e6),
+    _k("free_bits", "objective", "free_bits", float, "per-dimension KL floor lambda in nats (0 = off)", "objective",
+       lo=0.0, hi=100.0),
+    _k("capacity", "objective", "capacity", float,
+       "capacity annealing: C_max in nats (loss = rec + gamma |KL - C|); empty = off", "objective",
+       lo=0.0, hi=1e4, optional=True),
+    _k("capacity_gamma", "objective", "capacity_gamma", float, "capacity annealing: gamma", "objective",
+       lo=0.0, hi=1e6),
+    _k("capacity_epochs", "objective", "capacity_epochs", float,
+       "capacity annealing: epochs for C to reach C_max (empty = all of training)", "objective",
+       lo=0.0, hi=1e6, optional=True),
+    _k("epochs", "train", "epochs", int, "training epochs", "optimization", lo=1, hi=100_000),
+    _k("batch_size", "train", "batch_size", int, "mini-batch size", "optimization", lo=1, hi=65_536),
+    _k("lr", "train", "lr", float, "Adam learning rate", "optimization", lo=1e-8, hi=10.0),
+    _k("weight_decay", "train", "weight_decay", float, "decoupled weight decay (AdamW)", "optimization",
+       lo=0.0, hi=10.0),
+    _k("seed", "train", "seed", int, "random seed (runs are reproducible on the CPU)", "optimization",
+       lo=0, hi=2**53 - 1),
+    _k("device", "train", "device", str, "auto (CUDA when present), cpu, cuda, cuda:N", "optimization"),
+]}
+
+DECODER_OVERRIDES = [k for k in KNOBS if k.startswith("decoder_")]
+
+
+def apply(cfg: VAEConfig, values: dict[str, Any]) -> VAEConfig:
+    """Return a copy of ``cfg`` with the given knobs set (``None`` = leave as is).
+
+    The decoder mirrors the encoder's new ``hidden`` unless ``decoder_hidden`` is given.
+    """
+    cfg = VAEConfig.from_dict(cfg.to_dict())
+    unknown = sorted(set(values) - set(KNOBS))
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+    given = {k: v for k, v in values.items() if v is not None}
+    for name in KNOBS:  # table order: shared knobs before decoder overrides
+        if name not in given:
+            continue
+        knob, value = KNOBS[name], given[name]
+        if knob.section == "":
+            setattr(cfg, knob.field, value)
+        elif knob.section == "encoder+decoder":
+            setattr(cfg.encoder, knob.field, value)
+            setattr(cfg.decoder, knob.field, value)
+        else:
+            setattr(getattr(cfg, knob.section), knob.field, value)
+    if "hidden" in given and "decoder_hidden" not in given:
+        cfg.decoder.hidden = mirror(cfg.encoder).hidden
+    return cfg
+
+
+def values_of(cfg: VAEConfig) -> dict[str, Any]:
+    """The knob values that reproduce ``cfg`` (decoder overrides only where it is not the mirror)."""
+    out: dict[str, Any] = {}
+    for name, knob in KNOBS.items():
+        if knob.section == "":
+            out[name] = getattr(cfg, knob.field)
+        elif knob.section == "encoder+decoder":
+            out[name] = getattr(cfg.encoder, knob.field)
+        elif knob.section == "decoder":
+            mirrored = getattr(mirror(cfg.encoder), knob.field)
+            value = getattr(cfg.decoder, knob.field)
+            out[name] = None if value == mirrored else value
+        else:
+            out[name] = getattr(getattr(cfg, knob.section), knob.field)
+    return out
+
+
+def from_dotted(changes: dict[str, Any]) -> dict[str, Any]:
+    """``{"objective.beta": 1.0}`` -> ``{"beta": 1.0}`` (the form used by diagnostics' remedies)."""
+    by_path = {k.dotted: k.name for k in KNOBS.values() if k.section != "decoder"}
+    out = {}
+    for path, value in changes.items():
+        if path not in by_path:
+            raise ConfigError(f"no knob for the setting {path!r}")
+        out[by_path[path]] = value
+    return out
+
+
+def parse(name: str, text: str) -> Any:
+    """Parse a knob's value from text (a URL query parameter or a form field)."""
+    knob = KNOBS[name]
+    text = text.strip()
+    if text == "" or text.lower() == "none":
+        if knob.optional or knob.section == "decoder" or knob.type is str:
+            return None
+        raise ConfigError(f"{name} needs a value")
+    try:
+        if knob.is_list:
+            return [knob.type(t) for t in text.replace(",", " ").split()]
+        return knob.type(text)
+    except ValueError:
+        kind = "integers" if knob.is_list else ("an integer" if knob.type is int else "a number")
+        raise ConfigError(f"{name} must be {kind}; got {text!r}") from None
+
+
+def defaults() -> dict[str, Any]:
+    return values_of(VAEConfig())
+
