@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup run demo test bench clean
+.PHONY: setup run demo checkpoints test test-fast bench clean
 
 setup: $(STAMP)
 
@@ -14,14 +14,28 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-# Until the web app lands: a short command-line demo on the embedded MNIST digits.
-run: setup demo
+PORT ?= 8501
 
-demo:
+# The web app on http://localhost:$(PORT), with the shipped models in checkpoints/.
+run: setup
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+# A short command-line demo on the embedded MNIST digits.
+demo: setup
 	$(PY) -m vae datasets
 	$(PY) -m vae train --dataset mnist5k --arch mlp --hidden 400 --latent-dim 20 --epochs 5 \
 		--out runs/demo-mnist5k-mlp-z20.safetensors --force
 	$(PY) -m vae eval runs/demo-mnist5k-mlp-z20.safetensors --iwae-k 100
+
+# The shipped pretrained models (a few MB each), made by the project's own CLI.
+TRAIN := $(PY) -m vae train --quiet --force
+checkpoints: setup
+	$(TRAIN) --preset "2-D latent for the manifold" --out checkpoints/mnist5k-mlp-z2.safetensors
+	$(TRAIN) --preset "pytorch/examples MNIST VAE" --latent-dim 16 --epochs 20 --out checkpoints/mnist5k-mlp-z16.safetensors
+	$(TRAIN) --preset "CNN on MNIST" --epochs 15 --out checkpoints/mnist5k-cnn-z16.safetensors
+	$(TRAIN) --preset "make it collapse (beta 50)" --hidden 256 --out checkpoints/mnist5k-mlp-z16-beta50-collapsed.safetensors
+	$(TRAIN) --preset "fix collapse with free bits" --hidden 256 --out checkpoints/mnist5k-mlp-z16-beta50-freebits.safetensors
+	$(TRAIN) --preset "beta-VAE on sprites" --out checkpoints/sprites-cnn-z10-beta4.safetensors
 
 test: setup
 	$(PY) -m pytest

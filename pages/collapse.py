@@ -1,1 +1,54 @@
-import streamlit as st; st.write("todo")
+"""Posterior collapse: is the code in use? KL per dimension, active units, MI, rate and distortion."""
+
+import streamlit as st
+
+from ui import compute
+from ui.knob_widgets import set_values
+from ui.state import PAGE, current, sidebar, split_or_stop
+from vae.diagnostics import kl_history
+from vae.figures import active_units_figure, kl_bars, kl_heatmap
+from vae.knobs import from_dotted, values_of
+
+sidebar()
+ck = current()
+st.title("Posterior collapse")
+split_or_stop(ck, "test")
+iwae_k = st.select_slider("importance samples for the IWAE bound", [1, 10, 50, 100, 500], 100, key="iwae_k",
+                          help="k samples per test image give a tighter estimate of -log p(x) than the ELBO.")
+rep = compute.collapse_report(ck, ck.digest, int(iwae_k))
+
+verdict = rep["verdict"]
+show = {"healthy": st.success, "partial": st.warning, "collapsed": st.error}[verdict]
+show(f"**Verdict: {verdict.upper()}.** {rep['explanation']}")
+st.caption(f"Rules: {rep['verdict_rules']}.")
+
+c = st.columns(6)
+c[0].metric("rate R = KL (nats)", f"{rep['rate']:.2f}", help="E_x KL(q(z|x) || p(z)): information in the code.")
+c[1].metric("distortion D (nats)", f"{rep['distortion']:.2f}", help="E_x E_q[-log p(x|z)]")
+c[2].metric("-ELBO = R + D", f"{rep['elbo']:.2f}")
+c[3].metric(f"IWAE -log p(x), k={rep['iwae_k']}", f"{rep['iwae_nll']:.2f}")
+c[4].metric("active units", f"{rep['active_units']} / {rep['latent_dim']}",
+            help=f"Dimensions whose posterior mean varies across inputs by more than {rep['au_threshold']}.")
+c[5].metric("mutual information I(x;z)", f"{rep['mutual_info']:.2f}",
+            help=f"nats; at most log({rep['mi_batch']}) = {rep['mutual_info_max']:.2f} can be measured.")
+
+c1, c2 = st.columns(2)
+c1.plotly_chart(kl_bars(rep["kl_per_dim"]), key="kl_bars")
+c2.plotly_chart(active_units_figure(rep["au_variance"], rep["au_threshold"]), key="active_units")
+if ck.history:
+    st.plotly_chart(kl_heatmap(kl_history(ck.history), [r["epoch"] for r in ck.history]), key="kl_heatmap")
+    st.caption("KL of each dimension (test split) after every epoch: watch dimensions die or come alive.")
+
+if rep["remedies"]:
+    st.subheader("Fix it")
+    st.markdown("Each button opens the Train page with this model's settings and the remedy applied.")
+    for i, remedy in enumerate(rep["remedies"]):
+        c1, c2 = st.columns([1, 4])
+        if c1.button(remedy["title"], key=f"remedy_{i}"):
+            values = values_of(ck.config)
+            values.update(from_dotted(remedy["changes"]))
+            set_values(values)
+            st.session_state["name"] = f"{ck.name}-{remedy['title'].lower().replace(' ', '-')}"
+            st.switch_page(PAGE["train"])
+        changes = ", ".join(f"{k} = {v}" for k, v in remedy["changes"].items())
+        c2.markdown(f"{remedy['why']}. *Sets {changes}.*")

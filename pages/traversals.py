@@ -1,1 +1,63 @@
-import streamlit as st; st.write("todo")
+"""Latent traversals: what each dimension does; interpolation; the 2-D manifold."""
+
+import streamlit as st
+
+from ui import compute
+from ui.state import current, sidebar, split_or_stop
+from vae.explore import interpolation, manifold
+from vae.export import interpolation_bytes, traversal_bytes
+from vae.figures import MAX_IMAGES, interpolation_figure, manifold_figure, traversal_figure
+
+sidebar()
+ck = current()
+st.title("Latent traversals")
+ds, x, labels, _ = split_or_stop(ck, "test")
+D = ck.config.latent_dim
+
+st.markdown("Each panel decodes z with **one** dimension moved from -span to +span prior standard deviations, "
+            "the others held fixed. Dimensions are ordered by their KL (the information they carry): the first "
+            "ones change the image, collapsed ones do nothing. Drag the slider under the figure.")
+c1, c2, c3, c4 = st.columns(4)
+n_dims = c1.slider("dimensions (most KL first)", 1, D, min(D, 10), key="trav_dims")
+span = c2.slider("span (prior sd)", 0.5, 5.0, 3.0, 0.5, key="trav_span")
+steps = c3.slider("steps", 3, 31, 11, 2, key="trav_steps")
+start = c4.selectbox("start from", ["z = 0 (prior mean)", "a test example"], key="trav_start")
+example = None
+if start == "a test example":
+    example = st.number_input(f"test example (0..{len(x) - 1})", 0, len(x) - 1, 0, key="trav_example")
+if n_dims * steps > MAX_IMAGES:
+    st.warning(f"{n_dims} dimensions x {steps} steps is more than {MAX_IMAGES} images; showing fewer dimensions.")
+    n_dims = MAX_IMAGES // steps
+trav = compute.traversal(ck, ck.digest, n_dims, float(span), steps, None if example is None else int(example))
+st.plotly_chart(traversal_figure(trav), key="traversal")
+c1, c2, _ = st.columns([1, 1, 3])
+c1.download_button("Download PNG", traversal_bytes(trav, "png"), f"{ck.name}-traversal.png", "image/png",
+                   key="dl_trav_png", on_click="ignore", help="Rows = dimensions, columns = steps: for slides.")
+c2.download_button("Download GIF", traversal_bytes(trav, "gif"), f"{ck.name}-traversal.gif", "image/gif",
+                   key="dl_trav_gif", on_click="ignore", help="One frame per step, dimensions side by side.")
+
+st.subheader("Interpolation between two examples")
+c1, c2, c3, c4 = st.columns(4)
+a = c1.number_input("from example", 0, len(x) - 1, 0, key="interp_a")
+b = c2.number_input("to example", 0, len(x) - 1, min(1, len(x) - 1), key="interp_b")
+n_steps = c3.slider("steps", 3, 41, 11, 2, key="interp_steps")
+method = c4.radio("path", ["linear", "slerp"], horizontal=True, key="interp_method",
+                  help="slerp follows a great circle, staying where the prior has mass in high dimensions.")
+mu, _ = compute.posterior_means(ck, ck.digest, "test")
+interp = interpolation(ck.model, mu[a], mu[b], n_steps, method)
+names = ds.classes
+lab = (lambda i: f"#{i} ({names[labels[i]]})" if names and labels[i] < len(names) else f"#{i}")
+st.plotly_chart(interpolation_figure(interp, lab(a), lab(b)), key="interpolation")
+st.download_button("Download interpolation GIF", interpolation_bytes(interp, "gif"), f"{ck.name}-interp.gif",
+                   "image/gif", key="dl_interp_gif", on_click="ignore")
+
+if D == 2:
+    st.subheader("The whole 2-D latent space")
+    n = st.slider("grid size", 5, 30, 15, key="manifold_n")
+    grid, images = manifold(ck.model, n)
+    show_points = st.toggle("draw the test examples' posterior means over it", True, key="manifold_points")
+    fig = manifold_figure(grid, images, mu if show_points else None, labels if show_points else None)
+    st.plotly_chart(fig, key="manifold")
+else:
+    st.caption(f"The decoded manifold grid needs a 2-D latent; this model has {D}. "
+               "Train the preset '2-D latent for the manifold' to see it.")

@@ -66,3 +66,32 @@ def replace(obj, **kw):
 
 
 __all__ = ["tiny_config", "random_dataset", "np"]
+
+
+@pytest.fixture(scope="session")
+def app_models(tmp_path_factory):
+    """A checkpoint folder for the web app: a 2-D digits model, a collapsed one, a sprites model."""
+    from vae.checkpoints import save_checkpoint
+    from vae.training import train
+
+    folder = tmp_path_factory.mktemp("app-models")
+    models = {
+        "digits-z2": tiny_config(latent_dim=2, train__epochs=8),
+        "digits-z4-collapsed": tiny_config(latent_dim=4, train__epochs=4, objective__beta=200.0),
+        "sprites-z4": tiny_config(latent_dim=4, data=DataConfig(name="sprites", size=16, num=500)),
+    }
+    for name, config in models.items():
+        r = train(config)
+        save_checkpoint(folder / f"{name}.safetensors", r.model, r.history, r.metrics, dataset=r.dataset)
+    return folder
+
+
+@pytest.fixture
+def app_dir(app_models, tmp_path, monkeypatch):
+    """A private copy of ``app_models`` that the app under test reads and writes."""
+    import shutil
+
+    folder = tmp_path / "checkpoints"
+    shutil.copytree(app_models, folder)
+    monkeypatch.setenv("VAE_CHECKPOINTS", str(folder))
+    return folder

@@ -26,7 +26,7 @@ PAGE = {  # page scripts, for st.page_link / st.switch_page
     "collapse": "pages/collapse.py",
     "compare": "pages/compare.py",
 }
-MODEL_KEY = "model"  # sidebar selectbox key, bound to the ?model= query parameter
+MODEL_KEY = "model"  # sidebar selectbox key, mirrored in the ?model= query parameter
 PENDING_KEY = "_pending_model"  # a model to make current on the next full run
 
 
@@ -102,11 +102,18 @@ def data_split(ck, split: str = "test"):
 
 
 @st.cache_resource
-def training_queue():
-    """One queue per server: a classroom shares the machine."""
+def _queue(folder: str, max_running: int):
     from vae.jobs import TrainingQueue
 
-    return TrainingQueue(checkpoint_dir(), max_running=int(os.environ.get("VAE_MAX_TRAININGS", "1")))
+    return TrainingQueue(folder, max_running=max_running)
+
+
+def training_queue():
+    """One queue per server and checkpoint folder: a classroom shares the machine.
+
+    ``$VAE_MAX_TRAININGS`` (default 1) trainings run at once; the others wait in line.
+    """
+    return _queue(str(checkpoint_dir()), int(os.environ.get("VAE_MAX_TRAININGS", "1")))
 
 
 # ------------------------------------------------------------- current model
@@ -140,8 +147,14 @@ def sidebar() -> None:
         if not names:
             st.warning(f"No models in {checkpoint_dir()}: train one on the Train page or upload a checkpoint.")
         else:
-            st.selectbox("Current model", names, key=MODEL_KEY, bind="query-params",
-                         help="Checkpoints in the project's checkpoints/ folder; every page shows this model.")
+            if MODEL_KEY not in st.session_state and st.query_params.get("model") in names:
+                st.session_state[MODEL_KEY] = st.query_params["model"]  # a shared link names the model
+            if st.session_state.get(MODEL_KEY) not in names:
+                st.session_state.pop(MODEL_KEY, None)
+            name = st.selectbox("Current model", names, key=MODEL_KEY,
+                                help="Checkpoints in the project's checkpoints/ folder; every page shows this model.")
+            # Not bind="query-params": a bound parameter would stop st.switch_page from changing the URL.
+            st.query_params["model"] = name
             ck_path = current_path()
             if ck_path is not None:
                 s = summary(str(ck_path), digest(ck_path))

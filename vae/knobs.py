@@ -162,7 +162,7 @@ def values_of(cfg: VAEConfig) -> dict[str, Any]:
 
 def from_dotted(changes: dict[str, Any]) -> dict[str, Any]:
     """``{"objective.beta": 1.0}`` -> ``{"beta": 1.0}`` (the form used by diagnostics' remedies)."""
-    by_path = {k.dotted: k.name for k in KNOBS.values() if k.section != "decoder"}
+    by_path = {k.dotted: k.name for k in KNOBS.values()}
     out = {}
     for path, value in changes.items():
         if path not in by_path:

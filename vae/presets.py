@@ -20,7 +20,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "digits in seconds": {
         "dataset": "digits", "arch": "mlp", "hidden": [128], "latent_dim": 2, "epochs": 30, "batch_size": 64},
     "2-D latent for the manifold": {
-        "dataset": "mnist5k", "arch": "mlp", "hidden": [512, 256], "latent_dim": 2, "epochs": 20},
+        "dataset": "mnist5k", "arch": "mlp", "hidden": [256, 128], "latent_dim": 2, "epochs": 30},
     "CNN on MNIST": {
         "dataset": "mnist5k", "arch": "cnn", "hidden": [32, 64], "latent_dim": 16, "epochs": 10},
     "beta-VAE on sprites": {

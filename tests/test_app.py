@@ -1,0 +1,308 @@
+"""The web app, page by page, driven headlessly with Streamlit's AppTest.
+
+Each test drives widgets and asserts what the page shows: values in the figure JSON,
+numbers in tables and metrics, and the messages given for bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vae.checkpoints import load_checkpoint, read_metadata
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 120
+
+
+def open_app(page: str | None = None, model: str | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+    if model:
+        at.sidebar.selectbox(key="model").select(model).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def charts(at) -> dict[str, dict]:
+    """Plotly figures on the page by widget key (the element id ends in the key)."""
+    out = {}
+    for el in at.get("plotly_chart"):
+        spec = json.loads(el.proto.spec)
+        out[el.proto.id.rsplit("-", 1)[-1] if el.proto.id else str(len(out))] = spec
+    return out
+
+
+def chart(at, key: str) -> dict:
+    found = [spec for k, spec in charts(at).items() if k.endswith(key)]
+    assert found, f"no chart {key!r}; have {list(charts(at))}"
+    return found[0]
+
+
+def arr(v) -> np.ndarray:
+    """A figure array as numbers: Plotly 7 writes numpy arrays as base64 ``bdata``."""
+    if isinstance(v, dict) and "bdata" in v:
+        import base64
+
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+        return a.reshape(v["shape"]) if "shape" in v else a
+    return np.asarray(v)
+
+
+def images_in(spec: dict) -> int:
+    return sum(t.get("type") == "image" for t in spec["data"])
+
+
+def wait_until(at, predicate, timeout=60.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        at.run()
+        if predicate(at):
+            return at
+        time.sleep(0.3)
+    raise AssertionError("timed out waiting for the page")
+
+
+# --------------------------------------------------------------------- home
+def test_home_lists_every_model_with_its_numbers(app_dir):
+    at = open_app()
+    df = at.dataframe[0].value
+    assert sorted(df["model"]) == sorted(p.stem for p in app_dir.glob("*.safetensors"))
+    row = df[df["model"] == "digits-z2"].iloc[0]
+    meta = read_metadata(app_dir / "digits-z2.safetensors")
+    assert row["test -ELBO"] == pytest.approx(meta["metrics"]["elbo"])
+    assert row["latent"] == 2 and row["dataset"] == "digits"
+    assert any("ELBO" in m.value for m in at.markdown)
+    assert len(at.get("page_link")) >= 6
+
+
+def test_empty_checkpoint_folder_points_to_training(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_CHECKPOINTS", str(tmp_path / "none"))
+    at = open_app("traversals")
+    assert any("There is no model yet" in i.value for i in at.info)
+
+
+# ------------------------------------------------------------------ sidebar
+def test_upload_refuses_a_bad_file_and_accepts_a_checkpoint(app_dir):
+    at = open_app()
+    at.sidebar.file_uploader(key="upload").upload("evil.safetensors", b"\x80\x04not a checkpoint").run()
+    assert any("evil.safetensors was not added" in e.value for e in at.sidebar.error)
+    assert not (app_dir / "evil.safetensors").exists()
+
+    data = (app_dir / "digits-z2.safetensors").read_bytes()
+    at.sidebar.file_uploader(key="upload").upload("my model.safetensors", data).run()
+    assert (app_dir / "my-model.safetensors").read_bytes() == data
+    assert at.sidebar.selectbox(key="model").value == "my-model"
+
+
+# -------------------------------------------------------------------- train
+def test_preset_fills_the_form(app_dir):
+    at = open_app("train")
+    at.selectbox(key="preset").select("beta-VAE on sprites")
+    at.button(key="apply_preset").click().run()
+    assert at.selectbox(key="dataset").value == "sprites"
+    assert at.selectbox(key="arch").value == "cnn"
+    assert at.text_input(key="hidden").value == "32 64"
+    assert at.number_input(key="beta").value == 4.0
+    assert at.number_input(key="latent_dim").value == 10
+    assert at.number_input(key="sprites_size").disabled is False
+    assert at.number_input(key="bins").disabled is True  # only for the categorical likelihood
+
+
+@pytest.mark.parametrize("widget,value,message", [
+    ("hidden", "64 abc", "hidden must be integers"),
+    ("name", "../escape", "a model name uses"),
+    ("name", "digits-z2", "exists already"),
+])
+def test_impossible_settings_are_refused_with_a_reason(app_dir, widget, value, message):
+    at = open_app("train")
+    at.text_input(key=widget).input(value)
+    at.button(key="start").click().run()
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert at.session_state["train_job"] if "train_job" in at.session_state else True
+    assert sorted(p.stem for p in app_dir.glob("*.safetensors")) == ["digits-z2", "digits-z4-collapsed", "sprites-z4"]
+
+
+def test_training_from_the_form_saves_a_model_and_makes_it_current(app_dir):
+    at = open_app("train")
+    at.selectbox(key="dataset").select("digits")
+    at.text_input(key="hidden").input("16")
+    at.number_input(key="latent_dim").set_value(3)
+    at.number_input(key="epochs").set_value(3)
+    at.number_input(key="batch_size").set_value(64)
+    at.text_input(key="name").input("from-form")
+    at.button(key="start").click().run()
+    assert not at.error, [e.value for e in at.error]
+    wait_until(at, lambda a: a.success)
+    assert "saved from-form.safetensors" in at.success[0].value
+    ck = load_checkpoint(app_dir / "from-form.safetensors")
+    assert ck.config.latent_dim == 3 and ck.config.encoder.hidden == [16] and len(ck.history) == 3
+    assert at.sidebar.selectbox(key="model").value == "from-form"
+    curves = chart(at, "curves")
+    test_trace = next(t for t in curves["data"] if t["name"] == "test -ELBO")
+    assert len(arr(test_trace["x"])) == 3
+    assert np.allclose(arr(test_trace["y"]), [h["test_elbo"] for h in ck.history])
+    assert images_in(chart(at, "preview")) == 16  # 8 test images and their reconstructions
+
+
+def test_a_second_training_waits_in_the_queue(app_dir):
+    from ui.state import _queue
+    from vae.knobs import apply
+    from vae.config import VAEConfig
+
+    queue = _queue(str(app_dir), 1)
+    blocker = queue.submit(apply(VAEConfig(), {"dataset": "digits", "hidden": [16], "epochs": 200}), "blocker")
+    try:
+        at = open_app("train")
+        at.selectbox(key="dataset").select("digits")
+        at.text_input(key="name").input("second")
+        at.button(key="start").click().run()
+        assert any("position 1 of 1" in i.value for i in at.info), [i.value for i in at.info]
+        assert "blocker" in list(at.dataframe[-1].value["model"])
+    finally:
+        blocker.request_stop()
+        for j in queue.jobs():
+            j.request_stop()
+        for j in queue.jobs():
+            queue.wait(j, 60)
+
+
+# ---------------------------------------------------------- reconstructions
+def test_reconstructions_and_samples(app_dir):
+    at = open_app("samples", model="digits-z2")
+    assert images_in(chart(at, "reconstructions")) == 3 * 10
+    at.radio(key="rec_how").set_value("by index").run()
+    at.text_input(key="rec_indices").input("0 5 7").run()
+    rec = chart(at, "reconstructions")
+    assert images_in(rec) == 9
+    assert [a["text"] for a in rec["layout"]["annotations"]][:3] == ["#0", "#5", "#7"] or \
+        {"#0", "#5", "#7"} <= {a["text"] for a in rec["layout"]["annotations"]}
+    at.text_input(key="rec_indices").input("0 99999").run()
+    assert any("out of range: [99999]" in e.value for e in at.error)
+
+    at.slider(key="temperature").set_value(0.0).run()
+    samples = chart(at, "samples")
+    sources = {t["source"] for t in samples["data"] if t.get("type") == "image"}
+    assert images_in(samples) == 32 and len(sources) == 1  # T = 0: every sample is the decoded z = 0
+
+
+# --------------------------------------------------------------- traversals
+def test_traversal_figure_has_a_frame_per_step_and_kl_labels(app_dir):
+    at = open_app("traversals", model="digits-z2")
+    at.slider(key="trav_steps").set_value(7).run()
+    trav = chart(at, "traversal")
+    assert len(trav["frames"]) == 7
+    assert len(trav["layout"]["sliders"][0]["steps"]) == 7 and not trav["layout"].get("updatemenus")
+    ck = load_checkpoint(app_dir / "digits-z2.safetensors")
+    kl = ck.metrics["kl_per_dim"]
+    labels = sorted(a["text"] for a in trav["layout"]["annotations"])
+    assert labels == sorted(f"z{j} (KL {kl[j]:.2f})" for j in range(2))
+    assert len(at.get("download_button")) == 3
+    man = chart(at, "manifold")  # a 2-D latent also shows the manifold
+    assert images_in(man) == 1 and len(man["data"]) > 1  # the grid plus the posterior means
+
+
+def test_interpolation_and_no_manifold_for_wider_latents(app_dir):
+    at = open_app("traversals", model="digits-z4-collapsed")
+    at.number_input(key="interp_a").set_value(3)
+    at.number_input(key="interp_b").set_value(9)
+    at.slider(key="interp_steps").set_value(5).run()
+    interp = chart(at, "interpolation")
+    assert len(interp["frames"]) == 5
+    assert "manifold" not in "".join(charts(at))
+    assert any("needs a 2-D latent" in c.value for c in at.caption)
+
+
+# --------------------------------------------------------------- latent map
+def test_latent_map_projects_and_inspects_points(app_dir):
+    from vae.evaluation import checkpoint_split
+    from vae.explore import posterior
+
+    at = open_app("latent_map", model="digits-z2")
+    scatter = chart(at, "map")
+    n_points = sum(len(arr(t["x"])) for t in scatter["data"])
+    assert scatter["layout"]["title"]["text"] == "Posterior means, PCA"
+    assert n_points == 360  # the whole digits test split (fewer than the 2,000-point limit)
+    at.text_input(key="map_indices").input("4 11").run()
+    post = chart(at, "picked_posterior")
+    ck = load_checkpoint(app_dir / "digits-z2.safetensors")
+    _, x, _, _ = checkpoint_split(ck, "test")
+    mu, sd = posterior(ck.model, x[[4]])
+    assert np.allclose(arr(post["data"][0]["y"]), mu[0], atol=1e-5)
+    assert np.allclose(arr(post["data"][0]["error_y"]["array"]), sd[0], atol=1e-5)
+    assert len(chart(at, "picked_interpolation")["frames"]) == 11
+    at.text_input(key="map_indices").input("x").run()
+    assert any("whole numbers" in e.value for e in at.error)
+
+
+def test_latent_map_colours_sprites_by_factor(app_dir):
+    at = open_app("latent_map", model="sprites-z4")
+    at.selectbox(key="map_colour").select("shape").run()
+    scatter = chart(at, "map")
+    assert scatter["layout"]["legend"]["title"]["text"] == "shape"
+    from vae.data import SPRITE_FACTORS
+
+    assert len(scatter["data"]) == SPRITE_FACTORS["shape"]  # one trace per shape
+
+
+# ---------------------------------------------------------------- collapse
+def test_collapse_page_shows_the_verdict_numbers_and_remedies(app_dir):
+    from vae.diagnostics import collapse_report
+    from vae.evaluation import checkpoint_split
+
+    at = open_app("collapse", model="digits-z4-collapsed")
+    ck = load_checkpoint(app_dir / "digits-z4-collapsed.safetensors")
+    _, x, _, _ = checkpoint_split(ck, "test")
+    rep = collapse_report(ck.model, x, iwae_k=100, seed=ck.config.train.seed)
+    assert rep["verdict"] == "collapsed"
+    assert any("COLLAPSED" in e.value for e in at.error)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["rate R = KL (nats)"] == f"{rep['rate']:.2f}"
+    assert metrics["active units"] == f"{rep['active_units']} / 4"
+    assert np.allclose(sorted(arr(chart(at, "kl_bars")["data"][0]["y"]), reverse=True),
+                       sorted(rep["kl_per_dim"], reverse=True), atol=1e-6)
+    assert chart(at, "active_units")["layout"]["yaxis"]["type"] == "log"
+    heat = chart(at, "kl_heatmap")
+    assert len(arr(heat["data"][0]["x"])) == len(ck.history)
+
+    titles = [r["title"] for r in rep["remedies"]]
+    at.button(key=f"remedy_{titles.index('Free bits')}").click().run()
+    assert at.number_input(key="free_bits").value == 0.5  # the Train page, pre-filled
+    assert at.number_input(key="beta").value == 200.0 and at.number_input(key="latent_dim").value == 4
+    assert at.text_input(key="name").value == "digits-z4-collapsed-free-bits"
+
+
+def test_healthy_model_has_no_remedies(app_dir):
+    at = open_app("collapse", model="digits-z2")
+    assert any("HEALTHY" in s.value for s in at.success)
+    assert not [b for b in at.button if b.key and b.key.startswith("remedy_")]
+
+
+# ----------------------------------------------------------------- compare
+def test_compare_plane_sweep_and_disentanglement(app_dir):
+    at = open_app("compare", model="digits-z2")
+    rd = chart(at, "rd")
+    names = rd["data"][0]["text"]
+    assert sorted(names) == ["digits-z2", "digits-z4-collapsed", "sprites-z4"]
+    meta = read_metadata(app_dir / "digits-z2.safetensors")
+    i = names.index("digits-z2")
+    assert arr(rd["data"][0]["x"])[i] == pytest.approx(meta["metrics"]["kl"])
+    assert arr(rd["data"][0]["y"])[i] == pytest.approx(meta["metrics"]["reconstruction"])
+    table = at.dataframe[-1].value
+    assert list(table["model"]) == ["sprites-z4"] and 0 <= table["MIG"][0] <= 1
+
+    at.multiselect(key="sweep_betas").set_value([0.5, 4.0])
+    at.number_input(key="sweep_epochs").set_value(2)
+    at.button(key="sweep_start").click().run()
+    new = {app_dir / "digits-z2-beta0.5.safetensors", app_dir / "digits-z2-beta4.safetensors"}
+    wait_until(at, lambda a: all(p.exists() for p in new) and
+               len(chart(a, "rd")["data"][0]["text"]) == 5, timeout=90)
+    assert load_checkpoint(app_dir / "digits-z2-beta4.safetensors").config.objective.beta == 4.0
