@@ -1,8 +1,10 @@
 """VAE latent-space explorer: the Streamlit entry point (`make run`).
 
-Wires the pages together. Each page script in pages/ starts with
+Wires the pages together. Each page script in views/ starts with
 ``ui.state.sidebar()`` (the model picker every page shares), then only reads
-widgets, calls the backend in vae/ and draws figures.
+widgets, calls the backend in vae/ and draws figures. (The folder is not called
+pages/: Streamlit treats a pages/ folder beside the entry point as its older
+multipage mode and would bypass st.navigation.)
 """
 
 import streamlit as st

@@ -25,7 +25,7 @@ def open_app(page: str | None = None, model: str | None = None):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.run()
     if page:
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
     if model:
         at.sidebar.selectbox(key="model").select(model).run()
     assert not at.exception, [e.message for e in at.exception]

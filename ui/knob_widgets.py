@@ -51,7 +51,7 @@ def widget(name: str, disabled: bool = False) -> Any:
     """Draw the knob's widget; return its current widget value."""
     knob = KNOBS[name]
     default = to_widget(name, defaults()[name])
-    label = name.replace("decoder_", "").replace("_", " ")
+    label = name.replace("_", " ")
     common = dict(key=name, help=knob.help, disabled=disabled, bind="query-params")
     # The default is always given, even when a preset put a value into session state, so that the
     # URL leaves out parameters at their defaults (.streamlit/config.toml silences the warning).

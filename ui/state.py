@@ -18,13 +18,13 @@ import streamlit as st
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = {  # page scripts, for st.page_link / st.switch_page
-    "home": "pages/home.py",
-    "train": "pages/train.py",
-    "samples": "pages/samples.py",
-    "traversals": "pages/traversals.py",
-    "map": "pages/latent_map.py",
-    "collapse": "pages/collapse.py",
-    "compare": "pages/compare.py",
+    "home": "views/home.py",
+    "train": "views/train.py",
+    "samples": "views/samples.py",
+    "traversals": "views/traversals.py",
+    "map": "views/latent_map.py",
+    "collapse": "views/collapse.py",
+    "compare": "views/compare.py",
 }
 MODEL_KEY = "model"  # sidebar selectbox key, mirrored in the ?model= query parameter
 PENDING_KEY = "_pending_model"  # a model to make current on the next full run

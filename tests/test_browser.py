@@ -1,0 +1,145 @@
+"""The app in a real browser: Debian's Chromium driven by Playwright.
+
+Starts `streamlit run app.py` on a free loopback port with a private checkpoint
+folder, opens every page, trains a tiny model from the Train page, and drags the
+traversal slider to check that the images change in the browser with no rerun.
+Screenshots go to $SCREENSHOTS (default tests/artifacts/).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.browser import CHROMIUM, ROOT, launch, streamlit_server, wait_idle
+
+pytestmark = pytest.mark.browser
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no Chromium at {CHROMIUM} (`apt-get install chromium`; `make test` installs it)",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+SHOTS = Path(os.environ.get("SCREENSHOTS", ROOT / "tests" / "artifacts"))
+PAGES = [  # url path, heading
+    ("", "VAE latent-space explorer"),
+    ("train", "Train a VAE"),
+    ("samples", "Reconstructions & samples"),
+    ("traversals", "Latent traversals"),
+    ("latent_map", "Latent map"),
+    ("collapse", "Posterior collapse"),
+    ("compare", "Compare runs"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(app_models, tmp_path_factory):
+    """The app on a copy of the test models (or of the shipped ones with SCREENSHOTS_SHIPPED=1)."""
+    folder = tmp_path_factory.mktemp("browser") / "checkpoints"
+    source = ROOT / "checkpoints" if os.environ.get("SCREENSHOTS_SHIPPED") else app_models
+    shutil.copytree(source, folder)
+    with streamlit_server(env={"VAE_CHECKPOINTS": str(folder)}) as url:
+        yield url, folder
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("path,heading", PAGES)
+def test_every_page_opens(server, page, path, heading):
+    url, _ = server
+    page.goto(f"{url}/{path}")
+    wait_idle(page)
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    if path not in ("", "train"):
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(500)
+    shot(page, path or "home")
+
+
+def test_traversal_slider_changes_images_without_a_rerun(server, page):
+    url, _ = server
+    sent = []  # frames the browser sends to the server; a rerun would send one
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    page.goto(f"{url}/traversals")
+    wait_idle(page)
+    fig = page.locator(".js-plotly-plot").first
+    fig.locator("image").first.wait_for(timeout=60_000)
+
+    def hrefs():
+        return [fig.locator("image").nth(i).get_attribute("href") for i in range(fig.locator("image").count())]
+
+    before = hrefs()
+    assert sent  # the listener sees the app's websocket
+    sent.clear()
+    rail = fig.locator(".slider-rail-rect").first.bounding_box()
+    grip = fig.locator(".slider-grip-rect").first.bounding_box()
+    page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(rail["x"] + rail["width"] * 0.5, rail["y"] + rail["height"] / 2, steps=8)
+    middle = hrefs()
+    page.mouse.move(rail["x"] + rail["width"] - 2, rail["y"] + rail["height"] / 2, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(500)
+    after = hrefs()
+    assert len(before) == len(after) > 0
+    assert before != middle != after and before != after  # the images changed while dragging
+    assert "+3.00" in fig.locator(".slider-container").first.text_content()
+    assert not sent  # nothing went to the server: no rerun
+    assert page.locator("[data-testid=stApp][data-test-script-state=notRunning]").count() == 1
+
+
+def test_train_a_tiny_model_from_the_train_page(server, page):
+    url, folder = server
+    page.goto(f"{url}/train")
+    wait_idle(page)
+    page.locator("[data-testid=stSelectbox]").filter(has_text="dataset").first.click()
+    page.get_by_role("option", name="digits", exact=True).click()
+    wait_idle(page)
+
+    def fill(label: str, value: str) -> None:
+        box = page.get_by_label(label, exact=True)
+        box.fill(value)
+        box.press("Enter")
+        wait_idle(page)
+
+    fill("hidden", "32")
+    fill("latent dim", "2")
+    fill("epochs", "300")
+    fill("batch size", "64")
+    fill("Model name", "browser-digits")
+    page.get_by_role("button", name="Start training").click()
+    progress = page.locator("[data-testid=stProgress]")
+    progress.wait_for(timeout=60_000)  # the live view polls the job every second
+    assert "of 300" in progress.inner_text()
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # curves appear during training
+    shot(page, "train-running")
+    page.get_by_text("saved browser-digits.safetensors").wait_for(timeout=180_000)
+    wait_idle(page)
+    shot(page, "train-done")
+    assert (folder / "browser-digits.safetensors").exists()
+    assert "model=browser-digits" in page.url  # the new model is current (and in a shareable URL)
+    assert "mlp 32 · z=2" in page.locator("[data-testid=stSidebar]").inner_text()
+    assert "epochs=300" in page.url and "dataset=digits" in page.url  # the form's settings too
+    assert page.locator(".js-plotly-plot").count() >= 3  # curves, KL heat map, reconstructions
