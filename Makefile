@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup run demo checkpoints test test-fast bench clean
+.PHONY: setup run demo checkpoints test screenshots bench clean
 
 setup: $(STAMP)
 
@@ -37,11 +37,18 @@ checkpoints: setup
 	$(TRAIN) --preset "fix collapse with free bits" --hidden 256 --out checkpoints/mnist5k-mlp-z16-beta50-freebits.safetensors
 	$(TRAIN) --preset "beta-VAE on sprites" --out checkpoints/sprites-cnn-z10-beta4.safetensors
 
+# Browser tests need Debian's chromium (`sudo apt-get install chromium`; .ci/run does it); without it they skip.
 test: setup
 	$(PY) -m pytest
 
+# README screenshots: the browser tests on the shipped models, saved into docs/screenshots/.
+screenshots: setup
+	SCREENSHOTS=docs/screenshots SCREENSHOTS_SHIPPED=1 $(PY) -m pytest tests/test_browser.py -p no:randomly
+
 bench: setup
 	$(PY) -m bench.train_speed --repeats 3
+	$(PY) -m bench.projection_speed --repeats 2
+	$(PY) -m bench.app_startup --repeats 3
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

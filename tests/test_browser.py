@@ -18,6 +18,8 @@ from bench.browser import CHROMIUM, ROOT, launch, streamlit_server, wait_idle
 
 pytestmark = pytest.mark.browser
 if not Path(CHROMIUM).exists():
+    if os.environ.get("REQUIRE_BROWSER"):  # CI installs Chromium: a missing one is a failure there
+        raise RuntimeError(f"REQUIRE_BROWSER is set but there is no Chromium at {CHROMIUM}")
     pytest.skip(f"no Chromium at {CHROMIUM} (`apt-get install chromium`; `make test` installs it)",
                 allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -32,6 +34,11 @@ PAGES = [  # url path, heading
     ("collapse", "Posterior collapse"),
     ("compare", "Compare runs"),
 ]
+
+
+# For README screenshots of the shipped models: the model that best shows each page.
+SHIPPED_MODEL = {"collapse": "mnist5k-mlp-z16-beta50-collapsed", "traversals": "mnist5k-mlp-z2",
+                 "latent_map": "mnist5k-mlp-z16", "samples": "mnist5k-mlp-z16"}
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +75,8 @@ def shot(page, name: str) -> None:
 @pytest.mark.parametrize("path,heading", PAGES)
 def test_every_page_opens(server, page, path, heading):
     url, _ = server
-    page.goto(f"{url}/{path}")
+    model = SHIPPED_MODEL.get(path) if os.environ.get("SCREENSHOTS_SHIPPED") else None
+    page.goto(f"{url}/{path}" + (f"?model={model}" if model else ""))
     wait_idle(page)
     page.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
     assert page.locator("[data-testid=stException]").count() == 0

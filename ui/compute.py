@@ -57,3 +57,26 @@ def disentanglement(_ck, digest: str) -> dict | None:
         return None
     mu, _ = posterior_means(_ck, digest, "test")
     return disentanglement_scores(mu, factors, ds.factor_names)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def traversal_view(_ck, digest: str, n_dims: int, span: float, steps: int, example: int | None):
+    """The traversal's figure and its PNG and GIF exports, built once per setting."""
+    from vae.export import traversal_bytes
+    from vae.figures import traversal_figure
+
+    trav = traversal(_ck, digest, n_dims, span, steps, example)
+    return traversal_figure(trav), traversal_bytes(trav, "png"), traversal_bytes(trav, "gif")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def interpolation_view(_ck, digest: str, split: str, a: int, b: int, steps: int, method: str,
+                       start_label: str, end_label: str):
+    """The interpolation figure between two examples' posterior means, and its GIF."""
+    from vae.explore import interpolation
+    from vae.export import interpolation_bytes
+    from vae.figures import interpolation_figure
+
+    mu, _ = posterior_means(_ck, digest, split)
+    interp = interpolation(_ck.model, mu[a], mu[b], steps, method)
+    return interpolation_figure(interp, start_label, end_label), interpolation_bytes(interp, "gif")

@@ -4,9 +4,8 @@ import streamlit as st
 
 from ui import compute
 from ui.state import current, sidebar, split_or_stop
-from vae.explore import interpolation, manifold
-from vae.export import interpolation_bytes, traversal_bytes
-from vae.figures import MAX_IMAGES, interpolation_figure, manifold_figure, traversal_figure
+from vae.explore import manifold
+from vae.figures import MAX_IMAGES, manifold_figure
 
 sidebar()
 ck = current()
@@ -28,12 +27,13 @@ if start == "a test example":
 if n_dims * steps > MAX_IMAGES:
     st.warning(f"{n_dims} dimensions x {steps} steps is more than {MAX_IMAGES} images; showing fewer dimensions.")
     n_dims = MAX_IMAGES // steps
-trav = compute.traversal(ck, ck.digest, n_dims, float(span), steps, None if example is None else int(example))
-st.plotly_chart(traversal_figure(trav), key="traversal")
+fig, png, gif = compute.traversal_view(ck, ck.digest, n_dims, float(span), steps,
+                                      None if example is None else int(example))
+st.plotly_chart(fig, key="traversal")
 c1, c2, _ = st.columns([1, 1, 3])
-c1.download_button("Download PNG", traversal_bytes(trav, "png"), f"{ck.name}-traversal.png", "image/png",
+c1.download_button("Download PNG", png, f"{ck.name}-traversal.png", "image/png",
                    key="dl_trav_png", on_click="ignore", help="Rows = dimensions, columns = steps: for slides.")
-c2.download_button("Download GIF", traversal_bytes(trav, "gif"), f"{ck.name}-traversal.gif", "image/gif",
+c2.download_button("Download GIF", gif, f"{ck.name}-traversal.gif", "image/gif",
                    key="dl_trav_gif", on_click="ignore", help="One frame per step, dimensions side by side.")
 
 st.subheader("Interpolation between two examples")
@@ -43,17 +43,17 @@ b = c2.number_input("to example", 0, len(x) - 1, min(1, len(x) - 1), key="interp
 n_steps = c3.slider("steps", 3, 41, 11, 2, key="interp_steps")
 method = c4.radio("path", ["linear", "slerp"], horizontal=True, key="interp_method",
                   help="slerp follows a great circle, staying where the prior has mass in high dimensions.")
-mu, _ = compute.posterior_means(ck, ck.digest, "test")
-interp = interpolation(ck.model, mu[a], mu[b], n_steps, method)
 names = ds.classes
 lab = (lambda i: f"#{i} ({names[labels[i]]})" if names and labels[i] < len(names) else f"#{i}")
-st.plotly_chart(interpolation_figure(interp, lab(a), lab(b)), key="interpolation")
-st.download_button("Download interpolation GIF", interpolation_bytes(interp, "gif"), f"{ck.name}-interp.gif",
+fig, gif = compute.interpolation_view(ck, ck.digest, "test", int(a), int(b), n_steps, method, lab(a), lab(b))
+st.plotly_chart(fig, key="interpolation")
+st.download_button("Download interpolation GIF", gif, f"{ck.name}-interp.gif",
                    "image/gif", key="dl_interp_gif", on_click="ignore")
 
 if D == 2:
     st.subheader("The whole 2-D latent space")
     n = st.slider("grid size", 5, 30, 15, key="manifold_n")
+    mu, _ = compute.posterior_means(ck, ck.digest, "test")
     grid, images = manifold(ck.model, n)
     show_points = st.toggle("draw the test examples' posterior means over it", True, key="manifold_points")
     fig = manifold_figure(grid, images, mu if show_points else None, labels if show_points else None)
