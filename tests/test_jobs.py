@@ -1,0 +1,114 @@
+"""Knobs, presets, background training jobs and their queue, image export."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import tiny_config
+from vae.config import VAEConfig
+from vae.errors import ConfigError
+from vae.jobs import TrainingQueue, checkpoint_name_error
+from vae.knobs import KNOBS, apply, defaults, from_dotted, parse, values_of
+from vae.presets import PRESETS, preset_config
+
+
+def test_knob_values_round_trip_a_config():
+    cfg = apply(VAEConfig(), {"latent_dim": 7, "hidden": [64, 32], "beta": 3.0, "decoder_activation": "tanh",
+                              "capacity": 5.0, "dataset": "digits"})
+    assert cfg.decoder.hidden == [32, 64] and cfg.decoder.activation == "tanh" and cfg.encoder.activation == "relu"
+    v = values_of(cfg)
+    assert v["decoder_activation"] == "tanh" and v["decoder_hidden"] is None  # the mirror is implied
+    assert apply(VAEConfig(), v).to_dict() == cfg.to_dict()
+    assert defaults()["beta"] == 1.0 and set(defaults()) == set(KNOBS)
+
+
+def test_remedy_changes_map_to_knobs_and_parse_checks_text():
+    assert from_dotted({"objective.free_bits": 0.5, "decoder.hidden": [256], "latent_dim": 4}) == \
+        {"free_bits": 0.5, "decoder_hidden": [256], "latent_dim": 4}
+    with pytest.raises(ConfigError, match="no knob"):
+        from_dotted({"objective.nope": 1})
+    assert parse("hidden", "64, 32") == [64, 32]
+    assert parse("capacity", "") is None
+    with pytest.raises(ConfigError, match="hidden must be integers"):
+        parse("hidden", "64 x")
+    with pytest.raises(ConfigError, match="beta needs a value"):
+        parse("beta", " ")
+    with pytest.raises(ConfigError, match="unknown setting"):
+        apply(VAEConfig(), {"betta": 2})
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_is_a_valid_configuration(name):
+    cfg = preset_config(name)
+    for knob, value in PRESETS[name].items():
+        assert values_of(cfg)[knob] == value
+
+
+@pytest.mark.parametrize("name,ok", [("model-1", True), ("a.b_c", True), ("", False), ("../x", False),
+                                     ("-x", False), ("x" * 81, False), ("m.safetensors", False)])
+def test_checkpoint_names(name, ok):
+    assert (checkpoint_name_error(name) is None) == ok
+
+
+def test_queue_runs_one_at_a_time_in_order_and_saves(tmp_path):
+    q = TrainingQueue(tmp_path, max_running=1)
+    started = []
+    a = q.submit(tiny_config(train__epochs=3), "a")
+    b = q.submit(tiny_config(train__epochs=2), "b")
+    assert q.position(b) in (0, 1)  # b waits (or a already finished on a fast machine)
+    for j in (a, b):
+        assert q.wait(j, 120)
+        started.append(j.started)
+    assert a.state == b.state == "done" and started[0] <= started[1]
+    assert (tmp_path / "a.safetensors").exists() and (tmp_path / "b.safetensors").exists()
+    s = a.snapshot()
+    assert len(s["history"]) == 3 and s["progress"] == 1.0
+    assert s["preview"]["original"].shape == s["preview"]["reconstruction"].shape == (8, 1, 8, 8)
+    with pytest.raises(ConfigError, match="exists already"):
+        q.submit(tiny_config(), "a")
+
+
+def test_stop_keeps_finished_epochs_and_never_overwrites(tmp_path):
+    from vae.checkpoints import file_digest
+
+    q = TrainingQueue(tmp_path, max_running=1)
+    job = q.submit(tiny_config(train__epochs=10_000), "long")
+    while not job.snapshot()["history"]:
+        threading.Event().wait(0.05)
+    (tmp_path / "long.safetensors").write_bytes(b"someone else's model")  # appears meanwhile
+    job.request_stop()
+    assert q.wait(job, 60)
+    assert job.state == "stopped" and job.checkpoint.name == "long-2.safetensors"
+    assert (tmp_path / "long.safetensors").read_bytes() == b"someone else's model"
+    assert "kept" in job.message
+    assert file_digest(job.checkpoint)
+
+
+def test_a_queued_job_can_be_cancelled_and_a_bad_dataset_fails_with_its_reason(tmp_path):
+    q = TrainingQueue(tmp_path, max_running=1)
+    blocker = q.submit(tiny_config(train__epochs=10_000), "blocker")
+    waiting = q.submit(tiny_config(), "waiting")
+    waiting.request_stop()
+    assert q.wait(waiting, 30) and waiting.state == "stopped" and "cancelled" in waiting.message
+    blocker.request_stop()
+    q.wait(blocker, 60)
+    bad = q.submit(tiny_config(data__name="npz", data__path=str(tmp_path / "missing.npz")), "bad")
+    assert q.wait(bad, 30) and bad.state == "failed" and "data file not found" in bad.message
+    assert not (tmp_path / "bad.safetensors").exists()
+
+
+def test_traversal_export_png_and_gif():
+    from vae.explore import Traversal
+    from vae.export import traversal_bytes
+
+    images = np.random.default_rng(0).random((3, 5, 1, 8, 8)).astype(np.float32)
+    trav = Traversal(dims=[0, 1, 2], values=np.linspace(-3, 3, 5), z=np.zeros((3, 5, 3)), images=images, kl=None)
+    png = Image.open(io.BytesIO(traversal_bytes(trav, "png")))
+    assert png.size == (2 + 5 * 10, 2 + 3 * 10)  # make_grid: 8 px tiles with 2 px padding
+    gif = Image.open(io.BytesIO(traversal_bytes(trav, "gif")))
+    assert gif.n_frames == 5
