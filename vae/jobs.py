@@ -32,7 +32,6 @@ from .errors import ConfigError, VAEError
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 PREVIEW_EXAMPLES = 8
-STATES = ("queued", "running", "done", "stopped", "failed")
 
 
 def checkpoint_name_error(name: str) -> str | None:
@@ -52,8 +51,7 @@ class TrainingJob:
     config: VAEConfig
     out: Path
     overwrite: bool = False
-    state: str = "queued"
-    submitted: float = field(default_factory=time.time)
+    state: str = "queued"  # -> running -> done | stopped | failed (or queued -> stopped when cancelled)
     started: float | None = None
     finished: float | None = None
     progress: float = 0.0  # fraction of all steps done
