@@ -1,10 +1,10 @@
 """VAE latent-space explorer: the Streamlit entry point (`make run`).
 
-Wires the pages together. Each page script in views/ starts with
-``ui.state.sidebar()`` (the model picker every page shares), then only reads
-widgets, calls the backend in vae/ and draws figures. (The folder is not called
-pages/: Streamlit treats a pages/ folder beside the entry point as its older
-multipage mode and would bypass st.navigation.)
+Wires the pages together. The page scripts live in ``pages/<section>/<page>.py``,
+one folder per sidebar section. Each starts with ``ui.state.sidebar()`` (the model
+picker every page shares), then only reads widgets, calls the backend in vae/ and
+draws figures. No script sits directly in ``pages/``: Streamlit would then switch to
+its older multipage mode and bypass ``st.navigation`` for sub-page URLs.
 """
 
 import streamlit as st
@@ -19,7 +19,7 @@ pages = {
     "Explore": [
         st.Page(PAGE["samples"], title="Reconstructions & samples", icon=":material/image:"),
         st.Page(PAGE["traversals"], title="Latent traversals", icon=":material/linear_scale:"),
-        st.Page(PAGE["map"], title="Latent map", icon=":material/scatter_plot:"),
+        st.Page(PAGE["latent_map"], title="Latent map", icon=":material/scatter_plot:"),
     ],
     "Diagnose": [
         st.Page(PAGE["collapse"], title="Posterior collapse", icon=":material/compress:"),

@@ -25,7 +25,9 @@ def open_app(page: str | None = None, model: str | None = None):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.run()
     if page:
-        at.switch_page(f"views/{page}.py").run()
+        from ui.state import PAGE
+
+        at.switch_page(PAGE[page]).run()
     if model:
         at.sidebar.selectbox(key="model").select(model).run()
     assert not at.exception, [e.message for e in at.exception]

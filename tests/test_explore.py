@@ -62,6 +62,38 @@ def test_traversal_figure_frames_and_pixels(model, trained_digits):
     assert np.abs(got.astype(float) - expected).max() <= 1
 
 
+@pytest.mark.parametrize("n_dims,ncols", [(10, 8), (6, 6), (3, 8), (13, 5)])
+def test_animated_figures_have_no_ghost_panels(n_dims, ncols):
+    """Every image trace moves with the slider: as many traces as each frame updates, in order."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(0)
+    trav = SimpleNamespace(images=rng.random((n_dims, 5, 1, 8, 8)), dims=list(range(n_dims)), kl=[1.0] * n_dims,
+                           values=np.linspace(-3, 3, 5))
+    spec = json.loads(figures.traversal_figure(trav, ncols=ncols).to_json())
+    images = [t for t in spec["data"] if t["type"] == "image"]
+    assert len(images) == n_dims
+    for s, frame in enumerate(spec["frames"]):
+        assert len(frame["data"]) == len(images) and frame["traces"] == list(range(n_dims))
+    # frame s, trace k shows dimension k at step s, and trace k sits in the panel titled z{k}
+    expected = np.round(trav.images[7 % n_dims, 3, 0] * 255)
+    assert np.abs(_png(spec["frames"][3]["data"][7 % n_dims]["source"]).astype(float) - expected).max() <= 1
+    lay = spec["layout"]
+
+    def title_over(trace):  # the facet title centred above the trace's axes
+        xd = lay["xaxis" + trace.get("xaxis", "x")[1:]]["domain"]
+        yd = lay["yaxis" + trace.get("yaxis", "y")[1:]]["domain"]
+        return next(a["text"] for a in lay["annotations"]
+                    if abs(a["x"] - sum(xd) / 2) < 1e-6 and abs(a["y"] - yd[1]) < 1e-6)
+
+    for k, trace in enumerate(images):
+        assert title_over(trace).startswith(f"z{k} ")
+    interp = SimpleNamespace(t=np.linspace(0, 1, 4), images=rng.random((4, 1, 8, 8)), method="linear")
+    spec = json.loads(figures.interpolation_figure(interp).to_json())
+    assert sum(t["type"] == "image" for t in spec["data"]) == 3
+    assert all(len(f["data"]) == 3 and f["traces"] == [0, 1, 2] for f in spec["frames"])
+
+
 def test_traversal_figure_refuses_too_many_images(model):
     with pytest.raises(ValueError, match="exceed"):
         figures.traversal_figure(traversal(model, steps=200))

@@ -18,13 +18,13 @@ import streamlit as st
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = {  # page scripts, for st.page_link / st.switch_page
-    "home": "views/home.py",
-    "train": "views/train.py",
-    "samples": "views/samples.py",
-    "traversals": "views/traversals.py",
-    "map": "views/latent_map.py",
-    "collapse": "views/collapse.py",
-    "compare": "views/compare.py",
+    "home": "pages/start/home.py",
+    "train": "pages/build/train.py",
+    "samples": "pages/explore/samples.py",
+    "traversals": "pages/explore/traversals.py",
+    "latent_map": "pages/explore/latent_map.py",
+    "collapse": "pages/diagnose/collapse.py",
+    "compare": "pages/diagnose/compare.py",
 }
 MODEL_KEY = "model"  # sidebar selectbox key, mirrored in the ?model= query parameter
 PENDING_KEY = "_pending_model"  # a model to make current on the next full run

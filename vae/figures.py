@@ -33,16 +33,29 @@ def _imshow(arr: np.ndarray, **kw) -> go.Figure:
     return fig
 
 
-def _slider_only(fig: go.Figure, prefix: str, labels: Sequence[str]) -> go.Figure:
-    """Drop the play/pause buttons and label the slider steps."""
-    fig.layout.updatemenus = []
-    if fig.layout.sliders:
-        s = fig.layout.sliders[0]
-        s.currentvalue = {"prefix": prefix}
-        for step, lab in zip(s.steps, labels):
-            step.label = lab
-            step.args[1]["transition"] = {"duration": 0}
-            step.args[1]["frame"] = {"duration": 0, "redraw": True}
+def _animated_facets(arr: np.ndarray, ncols: int, prefix: str, labels: Sequence[str], **kw) -> go.Figure:
+    """Panels that change together with an in-figure slider: ``arr`` is (steps, panels, H, W[, 3]) uint8.
+
+    The figure holds one image trace per panel (frame 0); frame ``s`` replaces exactly
+    those traces, in the same order, with step ``s``'s images. (``px.imshow`` with
+    ``animation_frame`` and a wrapped ``facet_col`` makes one trace per *cell* of the
+    grid, more than each frame updates: the extra panels froze on stale images.)
+    No play button: dragging the slider swaps images in the browser, with no server.
+    """
+    from plotly.utils import image_array_to_data_uri
+
+    steps, panels = arr.shape[:2]
+    fig = _imshow(arr[0], facet_col=0, facet_col_wrap=max(1, min(ncols, panels)), **kw)
+    traces = list(range(panels))
+    fig.frames = [go.Frame(name=str(s), traces=traces,
+                           data=[go.Image(source=image_array_to_data_uri(arr[s, k])) for k in traces])
+                  for s in range(steps)]
+    fig.layout.sliders = [dict(
+        active=0, currentvalue={"prefix": prefix}, len=0.9, x=0.1, xanchor="left", y=0, yanchor="top",
+        pad={"b": 10, "t": 30},
+        steps=[dict(method="animate", label=labels[s],
+                    args=[[str(s)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
+                                     "transition": {"duration": 0}}]) for s in range(steps)])]
     return fig
 
 
@@ -70,15 +83,15 @@ def traversal_figure(trav, labels: Sequence[str] | None = None, ncols: int = 8) 
     if n_dims * steps > MAX_IMAGES:
         raise ValueError(f"{n_dims} x {steps} images exceed {MAX_IMAGES}; show fewer dimensions or steps")
     arr = to_uint8(np.swapaxes(trav.images, 0, 1))  # (steps, dims, ...)
-    fig = _imshow(arr, animation_frame=0, facet_col=1, facet_col_wrap=min(ncols, n_dims),
-                  facet_row_spacing=0.06, facet_col_spacing=0.01)
     if labels is None:
         labels = [f"z{j}" + (f" (KL {trav.kl[r]:.2f})" if trav.kl else "") for r, j in enumerate(trav.dims)]
+    fig = _animated_facets(arr, ncols, "offset (prior sd): ", [f"{v:+.2f}" for v in trav.values],
+                           facet_row_spacing=0.06, facet_col_spacing=0.01)
     for ann in fig.layout.annotations:
         ann.text = labels[int(ann.text.split("=")[1])]
     rows = int(np.ceil(n_dims / min(ncols, n_dims)))
     fig.update_layout(height=130 * rows + 140, title="Latent traversal: drag the slider")
-    return _slider_only(fig, "offset (prior sd): ", [f"{v:+.2f}" for v in trav.values])
+    return fig
 
 
 def interpolation_figure(interp, start_label: str = "A", end_label: str = "B") -> go.Figure:
@@ -86,12 +99,12 @@ def interpolation_figure(interp, start_label: str = "A", end_label: str = "B") -
     steps = len(interp.t)
     imgs = np.stack([np.repeat(interp.images[:1], steps, 0), interp.images,
                      np.repeat(interp.images[-1:], steps, 0)], 1)  # (steps, 3, C, H, W)
-    fig = _imshow(to_uint8(imgs), animation_frame=0, facet_col=1, facet_col_spacing=0.02)
+    fig = _animated_facets(to_uint8(imgs), 3, "t = ", [f"{t:.2f}" for t in interp.t], facet_col_spacing=0.02)
     names = [start_label, f"{interp.method} interpolation", end_label]
     for ann in fig.layout.annotations:
         ann.text = names[int(ann.text.split("=")[1])]
     fig.update_layout(height=330, title="Interpolation between posterior means: drag the slider")
-    return _slider_only(fig, "t = ", [f"{t:.2f}" for t in interp.t])
+    return fig
 
 
 def manifold_figure(grid: np.ndarray, images: np.ndarray, points: np.ndarray | None = None,

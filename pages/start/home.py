@@ -41,7 +41,7 @@ lessons = [
     ("train", "1. Train a VAE in seconds", "choose encoder, decoder, likelihood and objective; watch the ELBO fall."),
     ("samples", "2. Reconstructions and samples", "what the model keeps of an image; what it imagines from the prior."),
     ("traversals", "3. What does each dimension do?", "slide one latent at a time; interpolate between two digits."),
-    ("map", "4. The shape of the latent space", "PCA / t-SNE of q(z|x): do the classes separate?"),
+    ("latent_map", "4. The shape of the latent space", "PCA / t-SNE of q(z|x): do the classes separate?"),
     ("collapse", "5. Posterior collapse", "see it happen at large beta, then fix it with free bits or warm-up."),
     ("compare", "6. Rate vs distortion", "every run on one plane; sweep beta; compare disentanglement."),
 ]
