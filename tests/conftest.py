@@ -76,7 +76,8 @@ def app_models(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("app-models")
     models = {
-        "digits-z2": tiny_config(latent_dim=2, train__epochs=8),
+        "digits-z2": tiny_config(latent_dim=2, train__epochs=8, encoder=NetworkConfig(hidden=[64]),
+                                 decoder=NetworkConfig(hidden=[64])),
         "digits-z4-collapsed": tiny_config(latent_dim=4, train__epochs=4, objective__beta=200.0),
         "sprites-z4": tiny_config(latent_dim=4, data=DataConfig(name="sprites", size=16, num=500)),
     }

@@ -140,7 +140,7 @@ def test_diverged_run_keeps_old_checkpoint(trained, tmp_path):
     np.savez(bad, x=x)
     before = trained.read_bytes()
     p = run("train", "--dataset", "npz", "--data-path", str(bad), "--lr", "10", "--epochs", "30",
-            "--hidden", "256", "--latent-dim", "2", "--likelihood", "gaussian", "--variance", "per-pixel",
+            "--hidden", *["256"] * 8, "--latent-dim", "2", "--likelihood", "gaussian", "--variance", "per-pixel",
             "--init", "he", "--batch-size", "10", "--quiet", "--out", str(trained), "--force")
     assert p.returncode == 3, (p.stdout, p.stderr)
     assert "diverged at step" in p.stderr and "Traceback" not in p.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import threading
 
@@ -69,8 +70,39 @@ def test_queue_runs_one_at_a_time_in_order_and_saves(tmp_path):
     s = a.snapshot()
     assert len(s["history"]) == 3 and s["progress"] == 1.0
     assert s["preview"]["original"].shape == s["preview"]["reconstruction"].shape == (8, 1, 8, 8)
-    with pytest.raises(ConfigError, match="exists already"):
-        q.submit(tiny_config(), "a")
+    again = q.submit(tiny_config(), "a")  # a taken name gets a new one, never a replacement
+    assert again.name == "a-2" and q.wait(again, 60) and again.checkpoint.name == "a-2.safetensors"
+
+
+def test_names_are_free_across_the_shared_folder_and_record_the_owner(tmp_path):
+    from vae.checkpoints import read_metadata
+
+    shared, mine = tmp_path / "shared", tmp_path / "mine"
+    shared.mkdir()
+    (shared / "m.safetensors").write_bytes(b"the teacher's model")
+    q = TrainingQueue(mine, shared_dirs=(shared,))
+    job = q.submit(tiny_config(train__epochs=1), "m", owner="session-1")
+    assert job.name == "m-2" and q.wait(job, 60)
+    assert (shared / "m.safetensors").read_bytes() == b"the teacher's model"
+    assert read_metadata(mine / "m-2.safetensors")["extra"]["owner"] == "session-1"
+
+
+def test_budget_refuses_with_the_estimate_and_stops_a_run_that_passes_it(tmp_path):
+    from vae.cost import estimate_for
+
+    cfg = tiny_config(train__epochs=10_000)
+    est = estimate_for(cfg)
+    q = TrainingQueue(tmp_path, max_seconds=est.seconds_per_epoch * 50)
+    with pytest.raises(ConfigError, match=r"this training would take .* per epoch x 10000.*this server allows"
+                                          r".*train for \d+ epoch\(s\) or fewer"):
+        q.submit(cfg, "too-long")
+    assert not q.jobs()
+    # an estimate that was too optimistic: the job still stops at the limit and keeps its epochs
+    q = TrainingQueue(tmp_path, max_seconds=1.5)
+    job = q.submit(cfg, "long", estimate=dataclasses.replace(est, seconds_per_step=1e-9))
+    assert q.wait(job, 60)
+    assert job.state == "stopped" and "limit of 1.5 s" in job.message
+    assert job.checkpoint.exists() and 0 < job.history[-1]["epoch"] < 10_000
 
 
 def test_stop_keeps_finished_epochs_and_never_overwrites(tmp_path):

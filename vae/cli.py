@@ -136,6 +136,8 @@ def cmd_train(args) -> int:
     from .training import train
 
     ds = load_dataset(cfg.data)
+    if not args.quiet:
+        print(f"estimate: {training_estimate(cfg, ds)}", file=sys.stderr)
     from tqdm import tqdm
 
     n = len(ds.x_train)
@@ -163,6 +165,17 @@ def cmd_train(args) -> int:
     print(f"saved {out}  test -ELBO {m['elbo']:.2f} nats (rec {m['reconstruction']:.2f}, KL {m['kl']:.2f}), "
           f"active units {m['active_units']}/{cfg.latent_dim}, {result.history[-1]['seconds']:.1f} s")
     return 0
+
+
+def training_estimate(cfg, ds) -> str:
+    """The cost estimate of :mod:`vae.cost` as one line (timed on the CPU; FLOPs only for a GPU run)."""
+    from .cost import count_flops, estimate
+    from .training import resolve_device
+
+    if resolve_device(cfg.train.device).type != "cpu":
+        flops, params = count_flops(cfg, ds.image_shape, min(cfg.train.batch_size, len(ds.x_train)))
+        return f"{flops / 1e9:.3g} GFLOP a step, {params / 1e6:.3g}M parameters (timings are taken on the CPU only)"
+    return estimate(cfg, ds.image_shape, len(ds.x_train), len(ds.x_test)).describe()
 
 
 def _check_iwae_k(k: int) -> None:

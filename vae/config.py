@@ -232,6 +232,30 @@ class VAEConfig:
         return self
 
 
+IMAGE_SIDES = {"mnist5k": 28, "digits": 8, "mnist": 28, "fashion-mnist": 28, "kmnist": 28, "cifar10": 32}
+CONV_CHANNELS = (32, 64, 64, 128)
+
+
+def image_side(data: DataConfig) -> int | None:
+    """The image side of a dataset, when it is known before loading it (None for user files)."""
+    return data.size if data.name == "sprites" else IMAGE_SIDES.get(data.name)
+
+
+def default_hidden(arch: str, side: int | None = None) -> list[int]:
+    """Default widths for a network family, in the encoder's data-flow order.
+
+    mlp: one hidden layer of 400 units (pytorch/examples). cnn and resnet: channels per
+    stride-2 stage, 32 then 64 (then 64, 128), with one stage per halving down to about
+    7 pixels: 8 px -> [32], 28-32 px -> [32, 64], 64 px -> [32, 64, 64], 128 px -> four
+    stages. (The MLP's 400 as a channel count made a resnet step 7 s on two cores.)
+    """
+    if arch == "mlp":
+        return [400]
+    side = side or 28
+    stages = max(1, min(len(CONV_CHANNELS), int(math.log2(side / 7)) if side >= 14 else 1))
+    return list(CONV_CHANNELS[:stages])
+
+
 def mirror(encoder: NetworkConfig) -> NetworkConfig:
     """The decoder that mirrors ``encoder``: same settings, hidden sizes reversed."""
     return dataclasses.replace(encoder, hidden=list(reversed(encoder.hidden)))

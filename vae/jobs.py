@@ -9,10 +9,15 @@ a user interface polls :meth:`TrainingJob.snapshot`. Nothing here imports a UI
 library, so the same jobs run under Streamlit, a test or a script.
 
 When a job ends it saves its model into the queue's checkpoint folder under the
-name the user chose. An existing file is replaced only when the job was submitted
-with ``overwrite=True``; otherwise the name was refused at submission, and if a
-file of that name appeared meanwhile the model is saved under the next free name
-(``name-2``...), so no good checkpoint is ever lost.
+name the user chose. A queue never replaces a file: when the name is taken (in its
+folder, in the read-only ``shared_dirs`` beside it, or by another job), the model is
+saved under the next free name (``name-2``...), so no good checkpoint is ever lost.
+The checkpoint records its ``owner`` (an opaque token of the browser session that
+submitted it), so only that session may delete it.
+
+Cost: a queue with ``max_seconds`` refuses a job whose estimate (:mod:`vae.cost`)
+exceeds it, and stops a running job that passes it; the epochs finished by then are
+saved.
 """
 
 from __future__ import annotations
@@ -50,7 +55,9 @@ class TrainingJob:
     name: str
     config: VAEConfig
     out: Path
-    overwrite: bool = False
+    owner: str | None = None
+    estimate: Any = None  # vae.cost.CostEstimate, when the queue has a budget
+    deadline: float | None = None  # time.monotonic() value at which the job stops
     state: str = "queued"  # -> running -> done | stopped | failed (or queued -> stopped when cancelled)
     started: float | None = None
     finished: float | None = None
@@ -99,33 +106,58 @@ class TrainingJob:
 class TrainingQueue:
     """Runs submitted jobs in background threads, at most ``max_running`` at a time."""
 
-    def __init__(self, checkpoint_dir: str | Path, max_running: int = 1):
+    def __init__(self, checkpoint_dir: str | Path, max_running: int = 1, max_seconds: float | None = None,
+                 shared_dirs: tuple[str | Path, ...] = ()):
         if max_running < 1:
             raise ConfigError("max_running must be at least 1")
         self.checkpoint_dir = Path(checkpoint_dir)
+        self.shared_dirs = tuple(Path(d) for d in shared_dirs)
         self.max_running = max_running
+        self.max_seconds = max_seconds
         self._jobs: list[TrainingJob] = []
         self._cond = threading.Condition()
         self._next_id = 1
 
     # ------------------------------------------------------------ public
-    def submit(self, config: VAEConfig, name: str, overwrite: bool = False) -> TrainingJob:
-        """Validate and enqueue a training; raises ConfigError with the reason when refused."""
+    def submit(self, config: VAEConfig, name: str, owner: str | None = None, estimate: Any = None) -> TrainingJob:
+        """Validate and enqueue a training; raises ConfigError with the reason when refused.
+
+        A taken ``name`` becomes the next free one (``name-2``...); the job's ``name`` says
+        which. With a budget, ``estimate`` (a :class:`vae.cost.CostEstimate`) is computed
+        when not given, and a run over the budget is refused with what to reduce.
+        """
+        from .cost import estimate_for, over_budget_message
+
         config = VAEConfig.from_dict(config.to_dict()).validate()
         err = checkpoint_name_error(name)
         if err:
             raise ConfigError(err)
-        out = self.checkpoint_dir / f"{name}.safetensors"
-        if out.exists() and not overwrite:
-            raise ConfigError(f"a model named {name!r} exists already; choose another name or tick 'overwrite'")
+        if self.max_seconds is not None:
+            estimate = estimate or estimate_for(config)
+            if estimate.total_seconds > self.max_seconds:
+                raise ConfigError(over_budget_message(estimate, self.max_seconds))
         with self._cond:
-            if any(j.active and j.out == out for j in self._jobs):
-                raise ConfigError(f"a training that will save as {name!r} is already queued or running")
-            job = TrainingJob(self._next_id, name, config, out, overwrite)
+            out = self._free_path(name)
+            job = TrainingJob(self._next_id, out.stem, config, out, owner=owner, estimate=estimate)
             self._next_id += 1
             self._jobs.append(job)
         threading.Thread(target=self._run, args=(job,), name=f"train-{job.id}", daemon=True).start()
         return job
+
+    def name_taken(self, name: str) -> bool:
+        """True when a checkpoint ``name`` exists in any folder this queue sees, or a job will save as it."""
+        file = f"{name}.safetensors"
+        if any((d / file).exists() for d in (self.checkpoint_dir, *self.shared_dirs)):
+            return True
+        return any(j.active and j.out.name == file for j in self._jobs)
+
+    def _free_path(self, name: str) -> Path:
+        cand = name
+        for i in range(2, 10_000):
+            if not self.name_taken(cand):
+                return self.checkpoint_dir / f"{cand}.safetensors"
+            cand = f"{name}-{i}"
+        raise ConfigError(f"no free name like {name!r} in {self.checkpoint_dir}")
 
     def jobs(self) -> list[TrainingJob]:
         with self._cond:
@@ -170,7 +202,8 @@ class TrainingQueue:
                 job._update(state="stopped", message="cancelled before it started", finished=time.time())
                 self._cond.notify_all()
                 return
-            job._update(state="running", started=time.time())
+            deadline = None if self.max_seconds is None else time.monotonic() + self.max_seconds
+            job._update(state="running", started=time.time(), deadline=deadline)
         try:
             self._train(job)
         except VAEError as e:
@@ -204,27 +237,35 @@ class TrainingQueue:
                 job.epoch, job.seconds = record["epoch"], record["seconds"]
                 job.progress = min(1.0, record["epoch"] / cfg.train.epochs)
 
-        result = train(cfg, ds, on_step=on_step, stop=job._stop, on_epoch_model=on_epoch_model, step_every=5)
+        stop = _StopOrDeadline(job._stop, job.deadline)
+        result = train(cfg, ds, on_step=on_step, stop=stop, on_epoch_model=on_epoch_model, step_every=5)
+        limit = (f" at this server's limit of {self.max_seconds:g} s per training"
+                 if stop.deadline_passed and not job._stop.is_set() else "")
         if not result.history:
-            job._update(state="stopped", message="stopped before the first epoch ended: nothing to save")
+            job._update(state="stopped", message=f"stopped{limit} before the first epoch ended: nothing to save")
             return
-        out = job.out
-        if out.exists() and not job.overwrite:
-            out = _free_name(out)
+        with self._cond:
+            out = job.out if not (job.out.exists()) else self._free_path(job.out.stem)
         path = save_checkpoint(out, result.model, result.history, result.metrics, dataset=result.dataset,
-                               extra={"stopped": result.stopped})
+                               extra={"stopped": result.stopped, "owner": job.owner})
         m = result.metrics
         note = (f"saved {path.name}: test -ELBO {m['elbo']:.2f} nats, KL {m['kl']:.2f}, "
                 f"active units {m['active_units']}/{cfg.latent_dim}")
+        if limit:
+            note = f"stopped{limit} after {result.history[-1]['epoch']:.1f} epoch(s); " + note
         if out != job.out:
             note += f" ({job.out.name} appeared meanwhile, so it was kept and this model saved beside it)"
         job._update(state="stopped" if result.stopped else "done", checkpoint=path, message=note,
                     progress=job.progress if result.stopped else 1.0)
 
 
-def _free_name(path: Path) -> Path:
-    for i in range(2, 10_000):
-        cand = path.with_name(f"{path.stem}-{i}{path.suffix}")
-        if not cand.exists():
-            return cand
-    raise ConfigError(f"no free name next to {path}")
+class _StopOrDeadline:
+    """``is_set()`` when a stop was requested or the deadline (``time.monotonic()``) has passed."""
+
+    def __init__(self, stop: threading.Event, deadline: float | None):
+        self.stop, self.deadline, self.deadline_passed = stop, deadline, False
+
+    def is_set(self) -> bool:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            self.deadline_passed = True
+        return self.stop.is_set() or self.deadline_passed

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import (ACTIVATIONS, ARCHS, BINARIZATIONS, INITS, LIKELIHOODS, MAX_LATENT_DIM, NORMS, VARIANCES,
-                     VAEConfig, mirror)
+                     VAEConfig, default_hidden, image_side, mirror)
 from .errors import ConfigError
 
 DATASETS = ("mnist5k", "digits", "sprites", "mnist", "fashion-mnist", "kmnist", "cifar10", "npz", "zip")
@@ -114,8 +114,12 @@ def apply(cfg: VAEConfig, values: dict[str, Any]) -> VAEConfig:
     """Return a copy of ``cfg`` with the given knobs set (``None`` = leave as is).
 
     The decoder mirrors the encoder's new ``hidden`` unless ``decoder_hidden`` is given.
+    A new network family without widths gets that family's defaults
+    (:func:`~vae.config.default_hidden`): ``arch`` for both networks, ``decoder_arch``
+    for the decoder alone (reversed: the decoder's widths run from z to x).
     """
     cfg = VAEConfig.from_dict(cfg.to_dict())
+    old_arch, old_decoder_arch = cfg.encoder.arch, cfg.decoder.arch
     unknown = sorted(set(values) - set(KNOBS))
     if unknown:
         raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
@@ -131,8 +135,15 @@ def apply(cfg: VAEConfig, values: dict[str, Any]) -> VAEConfig:
             setattr(cfg.decoder, knob.field, value)
         else:
             setattr(getattr(cfg, knob.section), knob.field, value)
+    side = image_side(cfg.data)
+    if cfg.encoder.arch != old_arch and "hidden" not in given:
+        cfg.encoder.hidden = default_hidden(cfg.encoder.arch, side)
+        if "decoder_hidden" not in given:
+            cfg.decoder.hidden = mirror(cfg.encoder).hidden
     if "hidden" in given and "decoder_hidden" not in given:
         cfg.decoder.hidden = mirror(cfg.encoder).hidden
+    if cfg.decoder.arch != cfg.encoder.arch and cfg.decoder.arch != old_decoder_arch and "decoder_hidden" not in given:
+        cfg.decoder.hidden = default_hidden(cfg.decoder.arch, side)[::-1]
     return cfg
 
 

@@ -3,6 +3,11 @@
     mu, log sigma^2 = heads(encoder(x))
     z = mu + sigma * eps,  eps ~ N(0, I)          (reparameterization trick)
     p(x|z) = likelihood(decoder(z))
+
+The encoder's log-variance is bounded smoothly to [LOGVAR_MIN, LOGVAR_MAX] and its head
+starts small (sigma(x) close to 1 at initialisation), so that an untrained wide network
+cannot produce variances of e^100 and a KL of 10^16 nats in its first steps. (Shrinking
+the mean head as well slowed learning: 7 nats worse after 10 mnist5k epochs.)
 """
 
 from __future__ import annotations
@@ -10,12 +15,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .config import VAEConfig
 from .likelihoods import make_likelihood
 from .networks import Decoder, Encoder, initialize, linear
 from .objectives import kl_per_dim
+
+
+LOGVAR_MIN, LOGVAR_MAX = -15.0, 5.0  # posterior sd from 5.5e-4 to 12 (the prior's is 1)
+HEAD_INIT_SCALE = 0.1
+_OFFSET = float(F.softplus(torch.tensor(LOGVAR_MAX)) - LOGVAR_MAX)
+
+
+def bound_logvar(raw: torch.Tensor) -> torch.Tensor:
+    """Smooth clamp: y = lo + softplus(raw - lo), then hi - softplus(hi - y) + c.
+
+    c = softplus(hi) - hi makes f(0) = 0 exactly. Close to the identity inside the range
+    (within 0.01 for -10 < raw < 0, 0.05 at raw = 2), flat beyond it, with a gradient everywhere: log sigma^2 stays in
+    [LOGVAR_MIN, LOGVAR_MAX + 0.01].
+    """
+    y = LOGVAR_MIN + F.softplus(raw - LOGVAR_MIN)
+    return LOGVAR_MAX - F.softplus(LOGVAR_MAX - y) + _OFFSET
 
 
 @dataclass
@@ -49,12 +71,15 @@ class VAE(nn.Module):
         for net, part in ((config.encoder, (self.encoder, self.fc_mu, self.fc_logvar)), (config.decoder, (self.decoder,))):
             for m in part:
                 initialize(m, net.init, net.activation)
+        with torch.no_grad():  # log sigma^2(x) starts near 0: q(z|x) starts with the prior's variance
+            self.fc_logvar.weight.mul_(HEAD_INIT_SCALE)
+            self.fc_logvar.bias.mul_(HEAD_INIT_SCALE)
 
     # --------------------------------------------------------------- parts
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Posterior parameters (mu, log sigma^2), each (B, D)."""
+        """Posterior parameters (mu, log sigma^2), each (B, D); log sigma^2 is bounded."""
         h = self.encoder(x)
-        return self.fc_mu(h), self.fc_logvar(h)
+        return self.fc_mu(h), bound_logvar(self.fc_logvar(h))
 
     @staticmethod
     def reparameterize(mu, logvar, generator: torch.Generator | None = None) -> torch.Tensor:

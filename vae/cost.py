@@ -1,0 +1,168 @@
+"""What a training run will cost, known before it starts.
+
+    seconds per epoch = steps per epoch x seconds per step  +  test evaluation
+    steps per epoch   = ceil(N_train / batch size)
+    test evaluation   = ceil(N_test / batch size) x seconds per step / 3   (forward only)
+
+Seconds per step come from one of two measurements on *this* machine:
+
+* ``timed``: build the real model and time a few real optimisation steps (forward,
+  ELBO, backward, AdamW) on a batch of the right shape, after one warm-up step;
+* ``flops``: when even one step would be slow, count the floating-point operations
+  of a forward and backward pass on PyTorch's ``meta`` device (no memory, no compute;
+  ``torch.utils.flop_counter``) and divide by the machine's measured matrix-multiply
+  rate. This is a lower bound on the time: convolutions rarely reach that rate.
+
+A server (the web app) refuses a run whose estimate exceeds its budget
+(``$VAE_MAX_TRAIN_SECONDS``) and says what to reduce; the command line prints the
+estimate and has no budget.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import time
+from dataclasses import dataclass
+
+import torch
+
+from .config import VAEConfig
+
+TIME_STEPS_BELOW = 1.0  # time real steps when the FLOP count predicts at most this many seconds a step
+TIMED_STEPS = 3
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    parameters: int
+    flops_per_step: float  # forward + backward, one batch
+    seconds_per_step: float
+    steps_per_epoch: int
+    epochs: int
+    method: str  # "timed" or "flops"
+    eval_steps: int = 0  # test-split batches evaluated after every epoch
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return self.seconds_per_step * (self.steps_per_epoch + self.eval_steps / 3)
+
+    @property
+    def total_seconds(self) -> float:
+        return self.seconds_per_epoch * self.epochs
+
+    def describe(self) -> str:
+        how = ("timed on this machine" if self.method == "timed"
+               else f"from {self.flops_per_step / 1e9:.3g} GFLOP a step at this machine's matmul rate, a lower bound")
+        step = f"{1000 * self.seconds_per_step:.3g} ms" if self.seconds_per_step < 1 else fmt_seconds(self.seconds_per_step)
+        return (f"about {fmt_seconds(self.seconds_per_epoch)} per epoch ({self.steps_per_epoch} steps of "
+                f"{step}, {how}), {fmt_seconds(self.total_seconds)} for "
+                f"{self.epochs} epoch(s); {self.parameters / 1e6:.3g}M parameters")
+
+    def epochs_within(self, seconds: float) -> int:
+        """How many epochs fit into ``seconds``."""
+        return int(seconds // self.seconds_per_epoch) if self.seconds_per_epoch > 0 else self.epochs
+
+
+def fmt_seconds(s: float) -> str:
+    if s < 1:
+        return f"{s:.2f} s"
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 7200:
+        return f"{s / 60:.0f} min"
+    return f"{s / 3600:.1f} h"
+
+
+def budget_from_env(default: float | None) -> float | None:
+    """``$VAE_MAX_TRAIN_SECONDS`` (0 or 'none' = no budget), else ``default``."""
+    raw = os.environ.get("VAE_MAX_TRAIN_SECONDS")
+    if raw is None or raw.strip() == "":
+        return default
+    if raw.strip().lower() in ("0", "none", "off"):
+        return None
+    return float(raw)
+
+
+@functools.lru_cache(maxsize=1)
+def matmul_rate() -> float:
+    """This machine's fp32 matrix-multiply rate in FLOP/s (best of a few 512 x 512 products)."""
+    a, b = torch.randn(512, 512), torch.randn(512, 512)
+    a @ b
+    best = math.inf
+    for _ in range(5):
+        t = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t)
+    return 2 * 512**3 / best
+
+
+def _loss(model, x, config: VAEConfig):
+    from .objectives import training_loss
+
+    out = model(x)
+    loss, _ = training_loss(out.rec, out.kl_dims, config.objective, 0.5, config.train.epochs)
+    return loss
+
+
+def count_flops(config: VAEConfig, image_shape: tuple[int, int, int], batch: int) -> tuple[float, int]:
+    """(FLOPs of one forward + backward pass on a batch, number of parameters), on the meta device."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from .model import VAE
+
+    with torch.device("meta"):
+        model = VAE(config, image_shape)
+        x = torch.rand(batch, *image_shape)
+        with FlopCounterMode(display=False) as counter:
+            _loss(model, x, config).backward()
+    return float(counter.get_total_flops()), sum(p.numel() for p in model.parameters())
+
+
+def estimate(config: VAEConfig, image_shape: tuple[int, int, int], n_train: int, n_test: int = 0) -> CostEstimate:
+    """Seconds per step, per epoch and in all for ``config`` on data of this shape and size (CPU)."""
+    from .training import make_model
+
+    config.validate()
+    batch = min(config.train.batch_size, n_train)
+    steps = math.ceil(n_train / batch)
+    evals = math.ceil(n_test / batch)
+    flops, params = count_flops(config, image_shape, batch)
+    predicted = flops / matmul_rate()
+    if predicted > TIME_STEPS_BELOW:
+        return CostEstimate(params, flops, predicted, steps, config.train.epochs, "flops", evals)
+    model = make_model(config, image_shape).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=config.train.lr, fused=True)
+    x = torch.rand(batch, *image_shape, generator=torch.Generator().manual_seed(0))
+    times = []
+    for i in range(TIMED_STEPS + 1):
+        t = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        _loss(model, x, config).backward()
+        opt.step()
+        if i:  # the first step pays one-off allocation costs
+            times.append(time.perf_counter() - t)
+    return CostEstimate(params, flops, sorted(times)[len(times) // 2], steps, config.train.epochs, "timed", evals)
+
+
+def estimate_for(config: VAEConfig) -> CostEstimate:
+    """:func:`estimate` for the dataset the configuration names (loaded, and cached, to know its size)."""
+    from .data import load_dataset
+
+    ds = load_dataset(config.data)
+    return estimate(config, ds.image_shape, len(ds.x_train), len(ds.x_test))
+
+
+def over_budget_message(est: CostEstimate, budget: float) -> str:
+    """Why a run is refused, and what to reduce."""
+    fit = est.epochs_within(budget)
+    advice = [f"train for {fit} epoch(s) or fewer" if fit >= 1 else
+              "one epoch alone is over the limit: use fewer or narrower layers (fewer channels), "
+              "a larger batch, or fewer images"]
+    if est.parameters > 2e6:
+        advice.append(f"use a smaller network (this one has {est.parameters / 1e6:.1f}M parameters)")
+    advice.append("or run it on your own machine with `python -m vae train` (no limit there)")
+    return (f"this training would take {fmt_seconds(est.total_seconds)} "
+            f"({fmt_seconds(est.seconds_per_epoch)} per epoch x {est.epochs}); this server allows "
+            f"{fmt_seconds(budget)} per training. To fit: " + "; ".join(advice))
