@@ -36,7 +36,7 @@ def streamlit_server(script: str | Path = ROOT / "app.py", env: dict | None = No
     port = free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+           "--browser.gatherUsageStats", "false"]  # the rest, file watcher included, from .streamlit/config.toml
     log = open(os.environ.get("STREAMLIT_LOG", os.devnull), "w")
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"

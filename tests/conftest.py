@@ -87,12 +87,27 @@ def app_models(tmp_path_factory):
     return folder
 
 
+@pytest.fixture(autouse=True)
+def private_class_folder(tmp_path, monkeypatch):
+    """Every test gets its own folder for models trained or uploaded from the web (never runs/class/)."""
+    folder = tmp_path / "class"
+    monkeypatch.setenv("VAE_CLASS_MODELS", str(folder))
+    monkeypatch.setenv("VAE_MAX_TRAININGS", "1")
+    monkeypatch.delenv("VAE_MAX_TRAIN_SECONDS", raising=False)
+    return folder
+
+
 @pytest.fixture
 def app_dir(app_models, tmp_path, monkeypatch):
-    """A private copy of ``app_models`` that the app under test reads and writes."""
+    """A private copy of ``app_models``: the shared (read-only) folder of the app under test."""
     import shutil
 
     folder = tmp_path / "checkpoints"
     shutil.copytree(app_models, folder)
     monkeypatch.setenv("VAE_CHECKPOINTS", str(folder))
     return folder
+
+
+@pytest.fixture
+def class_dir(private_class_folder):
+    return private_class_folder

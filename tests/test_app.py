@@ -93,16 +93,41 @@ def test_empty_checkpoint_folder_points_to_training(tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------------ sidebar
-def test_upload_refuses_a_bad_file_and_accepts_a_checkpoint(app_dir):
+def test_upload_refuses_a_bad_file_and_accepts_a_checkpoint(app_dir, class_dir):
     at = open_app()
     at.sidebar.file_uploader(key="upload").upload("evil.safetensors", b"\x80\x04not a checkpoint").run()
     assert any("evil.safetensors was not added" in e.value for e in at.sidebar.error)
-    assert not (app_dir / "evil.safetensors").exists()
+    assert not (app_dir / "evil.safetensors").exists() and not list(class_dir.glob("evil*"))
 
     data = (app_dir / "digits-z2.safetensors").read_bytes()
     at.sidebar.file_uploader(key="upload").upload("my model.safetensors", data).run()
-    assert (app_dir / "my-model.safetensors").read_bytes() == data
+    stored = load_checkpoint(class_dir / "my-model.safetensors")
+    original = load_checkpoint(app_dir / "digits-z2.safetensors")
+    assert all((stored.model.state_dict()[k] == v).all() for k, v in original.model.state_dict().items())
+    assert stored.extra["owner"] == at.session_state["_owner"]
     assert at.sidebar.selectbox(key="model").value == "my-model"
+    assert "yours" in at.sidebar.caption[0].value
+
+    # the same name again is a new model beside it, never a replacement; a shared name too
+    at.sidebar.file_uploader(key="upload").upload("digits-z2.safetensors", data).run()
+    assert at.sidebar.selectbox(key="model").value == "digits-z2-2"
+    assert (app_dir / "digits-z2.safetensors").read_bytes() == data
+
+
+def test_only_the_owner_can_delete_a_model_and_shared_ones_are_read_only(app_dir, class_dir):
+    data = (app_dir / "digits-z2.safetensors").read_bytes()
+    mine = open_app()
+    mine.sidebar.file_uploader(key="upload").upload("mine.safetensors", data).run()
+    other = open_app(model="mine")  # another browser session
+    assert "a classmate's" in other.sidebar.caption[0].value
+    assert not [b for b in other.sidebar.button if b.key == "delete_model"]
+    shared = open_app(model="digits-z2")
+    assert "shared (read-only)" in shared.sidebar.caption[0].value
+    assert not [b for b in shared.sidebar.button if b.key == "delete_model"]
+    mine.sidebar.button(key="delete_model").click().run()
+    assert not (class_dir / "mine.safetensors").exists()
+    assert (app_dir / "digits-z2.safetensors").exists()
+    assert mine.sidebar.selectbox(key="model").value != "mine"
 
 
 # -------------------------------------------------------------------- train
@@ -122,7 +147,6 @@ def test_preset_fills_the_form(app_dir):
 @pytest.mark.parametrize("widget,value,message", [
     ("hidden", "64 abc", "hidden must be integers"),
     ("name", "../escape", "a model name uses"),
-    ("name", "digits-z2", "exists already"),
 ])
 def test_impossible_settings_are_refused_with_a_reason(app_dir, widget, value, message):
     at = open_app("train")
@@ -133,7 +157,7 @@ def test_impossible_settings_are_refused_with_a_reason(app_dir, widget, value, m
     assert sorted(p.stem for p in app_dir.glob("*.safetensors")) == ["digits-z2", "digits-z4-collapsed", "sprites-z4"]
 
 
-def test_training_from_the_form_saves_a_model_and_makes_it_current(app_dir):
+def test_training_from_the_form_saves_a_model_and_makes_it_current(app_dir, class_dir):
     at = open_app("train")
     at.selectbox(key="dataset").select("digits")
     at.text_input(key="hidden").input("16")
@@ -145,7 +169,9 @@ def test_training_from_the_form_saves_a_model_and_makes_it_current(app_dir):
     assert not at.error, [e.value for e in at.error]
     wait_until(at, lambda a: a.success)
     assert "saved from-form.safetensors" in at.success[0].value
-    ck = load_checkpoint(app_dir / "from-form.safetensors")
+    ck = load_checkpoint(class_dir / "from-form.safetensors")
+    assert ck.extra["owner"] == at.session_state["_owner"]
+    assert ck.extra["reports"]["collapse"]["iwae_k"] == 100  # computed once, at save time
     assert ck.config.latent_dim == 3 and ck.config.encoder.hidden == [16] and len(ck.history) == 3
     assert at.sidebar.selectbox(key="model").value == "from-form"
     curves = chart(at, "curves")
@@ -156,11 +182,11 @@ def test_training_from_the_form_saves_a_model_and_makes_it_current(app_dir):
 
 
 def test_a_second_training_waits_in_the_queue(app_dir):
-    from ui.state import _queue
+    from ui.state import training_queue
     from vae.knobs import apply
     from vae.config import VAEConfig
 
-    queue = _queue(str(app_dir), 1)
+    queue = training_queue()
     blocker = queue.submit(apply(VAEConfig(), {"dataset": "digits", "hidden": [16], "epochs": 200}), "blocker")
     try:
         at = open_app("train")
@@ -289,7 +315,7 @@ def test_healthy_model_has_no_remedies(app_dir):
 
 
 # ----------------------------------------------------------------- compare
-def test_compare_plane_sweep_and_disentanglement(app_dir):
+def test_compare_plane_sweep_and_disentanglement(app_dir, class_dir):
     at = open_app("compare", model="digits-z2")
     rd = chart(at, "rd")
     names = rd["data"][0]["text"]
@@ -304,7 +330,75 @@ def test_compare_plane_sweep_and_disentanglement(app_dir):
     at.multiselect(key="sweep_betas").set_value([0.5, 4.0])
     at.number_input(key="sweep_epochs").set_value(2)
     at.button(key="sweep_start").click().run()
-    new = {app_dir / "digits-z2-beta0.5.safetensors", app_dir / "digits-z2-beta4.safetensors"}
+    new = {class_dir / "digits-z2-beta0.5.safetensors", class_dir / "digits-z2-beta4.safetensors"}
     wait_until(at, lambda a: all(p.exists() for p in new) and
                len(chart(a, "rd")["data"][0]["text"]) == 5, timeout=90)
-    assert load_checkpoint(app_dir / "digits-z2-beta4.safetensors").config.objective.beta == 4.0
+    assert load_checkpoint(class_dir / "digits-z2-beta4.safetensors").config.objective.beta == 4.0
+
+
+# ------------------------------------------------------------ classroom server
+def test_changing_the_family_switches_the_width_defaults(app_dir):
+    at = open_app("train")
+    assert at.text_input(key="hidden").value == "400"
+    at.selectbox(key="arch").select("resnet").run()
+    assert at.text_input(key="hidden").value == "32 64" and at.text_input(key="decoder_hidden").value == ""
+    at.selectbox(key="decoder_arch").select("mlp").run()
+    assert at.text_input(key="decoder_hidden").value == "400"
+    at.selectbox(key="decoder_arch").select("same as encoder").run()
+    assert at.text_input(key="decoder_hidden").value == ""
+    at.selectbox(key="arch").select("mlp").run()
+    assert at.text_input(key="hidden").value == "400"
+
+
+def test_the_form_shows_the_estimate_and_refuses_a_run_over_the_budget(app_dir, class_dir, monkeypatch):
+    at = open_app("train")
+    at.selectbox(key="dataset").select("digits").run()
+    cap = next(c.value for c in at.caption if c.value.startswith("Estimated on this server"))
+    assert "per epoch (12 steps of" in cap and "Limit per training: 5 min" in cap
+    monkeypatch.setenv("VAE_MAX_TRAIN_SECONDS", "0.5")
+    at.number_input(key="epochs").set_value(5000).run()
+    assert any("Over this server's limit" in w.value and "this server allows 0.50 s" in w.value for w in at.warning)
+    at.button(key="start").click().run()
+    assert any("Cannot start: this training would take" in e.value and "epoch(s) or fewer" in e.value
+               for e in at.error), [e.value for e in at.error]
+    assert "train_job" not in at.session_state and not list(class_dir.glob("*.safetensors"))
+
+
+def test_no_server_paths_in_the_form_and_own_data_arrives_as_an_upload(app_dir, class_dir, tmp_path):
+    import io
+
+    at = open_app("train")
+    assert not [t for t in at.text_input if t.key in ("data_path", "data_root")]
+    at.selectbox(key="dataset").select("npz").run()
+    at.button(key="start").click().run()
+    assert any("upload your npz file first" in e.value for e in at.error)
+    at.file_uploader(key="data_upload").upload("bad.npz", b"not a zip at all").run()
+    assert any(e.value.startswith("bad.npz:") for e in at.error), [e.value for e in at.error]
+    assert not list((class_dir / "uploads").glob("*.npz"))  # a bad upload is not kept
+
+    buf = io.BytesIO()
+    np.savez(buf, x=np.random.default_rng(0).random((120, 8, 8)).astype(np.float32))
+    at.file_uploader(key="data_upload").upload("mine.npz", buf.getvalue()).run()
+    stored = list((class_dir / "uploads").glob("*.npz"))
+    assert len(stored) == 1 and any("Using your upload" in c.value for c in at.caption)
+    at.text_input(key="hidden").input("16")
+    at.number_input(key="latent_dim").set_value(2)
+    at.number_input(key="epochs").set_value(2)
+    at.text_input(key="name").input("my-data")
+    at.button(key="start").click().run()
+    wait_until(at, lambda a: a.success)
+    ck = load_checkpoint(class_dir / "my-data.safetensors")
+    assert ck.config.data.name == "npz" and Path(ck.config.data.path) == stored[0]
+    # a forged server path (e.g. through the URL) is never used
+    at2 = open_app("train")
+    at2.session_state["data_path"] = "/etc/passwd"
+    at2.selectbox(key="dataset").select("npz").run()
+    at2.button(key="start").click().run()
+    assert any("upload your npz file first" in e.value for e in at2.error)
+
+
+def test_a_torchvision_dataset_missing_from_the_data_folder_is_named(app_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_DATA_ROOT", str(tmp_path / "data"))
+    at = open_app("train")
+    at.selectbox(key="dataset").select("fashion-mnist").run()
+    assert any("fashion-mnist is not on this server" in w.value and "VAE_DATA_ROOT" in w.value for w in at.warning)

@@ -44,11 +44,13 @@ SHIPPED_MODEL = {"collapse": "mnist5k-mlp-z16-beta50-collapsed", "traversals": "
 @pytest.fixture(scope="module")
 def server(app_models, tmp_path_factory):
     """The app on a copy of the test models (or of the shipped ones with SCREENSHOTS_SHIPPED=1)."""
-    folder = tmp_path_factory.mktemp("browser") / "checkpoints"
+    base = tmp_path_factory.mktemp("browser")
+    folder, class_folder = base / "checkpoints", base / "class"
     source = ROOT / "checkpoints" if os.environ.get("SCREENSHOTS_SHIPPED") else app_models
     shutil.copytree(source, folder)
-    with streamlit_server(env={"VAE_CHECKPOINTS": str(folder)}) as url:
-        yield url, folder
+    with streamlit_server(env={"VAE_CHECKPOINTS": str(folder), "VAE_CLASS_MODELS": str(class_folder),
+                               "VAE_MAX_TRAININGS": "1"}) as url:
+        yield url, class_folder
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +86,33 @@ def test_every_page_opens(server, page, path, heading):
         page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     page.wait_for_timeout(500)
     shot(page, path or "home")
+
+
+def sidebar_navigation(page) -> list[str]:
+    nav = page.locator("[data-testid=stSidebarNav]")
+    nav.wait_for(timeout=60_000)
+    return [t.strip() for t in nav.inner_text().splitlines() if t.strip()]
+
+
+def test_a_sub_page_as_the_first_request_shows_the_same_navigation(app_models, browser, tmp_path):
+    """On a fresh server, the first request is a sub-page URL: st.navigation runs (no legacy multipage mode)."""
+    env = {"VAE_CHECKPOINTS": str(app_models), "VAE_CLASS_MODELS": str(tmp_path / "class")}
+    with streamlit_server(env=env) as url:
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        first = ctx.new_page()
+        first.goto(f"{url}/collapse")
+        wait_idle(first)
+        first.get_by_role("heading", name="Posterior collapse").first.wait_for(timeout=60_000)
+        nav_first = sidebar_navigation(first)
+        root = ctx.new_page()
+        root.goto(url)
+        wait_idle(root)
+        nav_root = sidebar_navigation(root)
+        ctx.close()
+    assert nav_first == nav_root
+    for label in ("Start", "Build", "Explore", "Diagnose", "Home", "Train", "Latent traversals", "Posterior collapse"):
+        assert label in nav_first, nav_first
+    assert not any(t.endswith(".py") or t in ("collapse", "latent_map") for t in nav_first)
 
 
 def test_traversal_slider_changes_images_without_a_rerun(server, page):

@@ -20,8 +20,18 @@ def posterior_means(_ck, digest: str, split: str) -> tuple[np.ndarray, np.ndarra
     return posterior(_ck.model, x)
 
 
-@st.cache_data(show_spinner="Computing the collapse diagnostics...", max_entries=32)
 def collapse_report(_ck, digest: str, iwae_k: int) -> dict:
+    """The report stored in the checkpoint when it was saved (k = 100), else computed once and cached."""
+    from vae.reports import REPORT_IWAE_K, stored_reports
+
+    stored = stored_reports(_ck.extra)
+    if stored is not None and iwae_k == REPORT_IWAE_K:
+        return stored["collapse"]
+    return _collapse_report(_ck, digest, iwae_k)
+
+
+@st.cache_data(show_spinner="Computing the collapse diagnostics (once per model and k)...", max_entries=32)
+def _collapse_report(_ck, digest: str, iwae_k: int) -> dict:
     from vae.diagnostics import collapse_report as report
 
     _, x, _, _ = data_split(_ck, "test")
@@ -48,8 +58,18 @@ def projection(_ck, digest: str, split: str, method: str, limit: int | None, see
     return project_model(_ck, x, labels, split, method, limit=limit, seed=seed)
 
 
-@st.cache_data(show_spinner="Scoring disentanglement...", max_entries=32)
 def disentanglement(_ck, digest: str) -> dict | None:
+    """MIG and SAP: stored in the checkpoint when it was saved, else computed once and cached."""
+    from vae.reports import stored_reports
+
+    stored = stored_reports(_ck.extra)
+    if stored is not None:
+        return stored["disentanglement"]
+    return _disentanglement(_ck, digest)
+
+
+@st.cache_data(show_spinner="Scoring disentanglement (once per model)...", max_entries=32)
+def _disentanglement(_ck, digest: str) -> dict | None:
     from vae.disentanglement import disentanglement_scores
 
     ds, _, _, factors = data_split(_ck, "test")
@@ -80,3 +100,14 @@ def interpolation_view(_ck, digest: str, split: str, a: int, b: int, steps: int,
     mu, _ = posterior_means(_ck, digest, split)
     interp = interpolation(_ck.model, mu[a], mu[b], steps, method)
     return interpolation_figure(interp, start_label, end_label), interpolation_bytes(interp, "gif")
+
+
+@st.cache_data(show_spinner="Estimating the training time on this server...", max_entries=256)
+def cost_estimate(config_json: str):
+    """vae.cost.estimate_for the configuration (given as JSON, the cache key)."""
+    import json
+
+    from vae.config import VAEConfig
+    from vae.cost import estimate_for
+
+    return estimate_for(VAEConfig.from_dict(json.loads(config_json)))

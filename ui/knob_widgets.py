@@ -47,12 +47,30 @@ def set_values(values: dict[str, Any]) -> None:
         st.session_state[name] = to_widget(name, values.get(name, base[name]))
 
 
+SERVER_PATHS = ("data_path", "data_root")  # never a form field: uploads and the operator's data folder instead
+
+
+def switch_family_defaults() -> None:
+    """on_change of ``arch``/``decoder_arch``: put the new family's default widths into the form."""
+    from vae.config import DataConfig, default_hidden, image_side
+
+    side = image_side(DataConfig(name=st.session_state.get("dataset") or "mnist5k",
+                                 size=int(st.session_state.get("sprites_size") or 32)))
+    arch = st.session_state.get("arch") or "mlp"
+    st.session_state["hidden"] = to_widget("hidden", default_hidden(arch, side))
+    dec = st.session_state.get("decoder_arch")
+    st.session_state["decoder_hidden"] = ("" if dec in (None, SAME, arch)
+                                          else to_widget("decoder_hidden", default_hidden(dec, side)[::-1]))
+
+
 def widget(name: str, disabled: bool = False) -> Any:
     """Draw the knob's widget; return its current widget value."""
     knob = KNOBS[name]
     default = to_widget(name, defaults()[name])
     label = name.replace("_", " ")
     common = dict(key=name, help=knob.help, disabled=disabled, bind="query-params")
+    if name in ("arch", "decoder_arch"):
+        common["on_change"] = switch_family_defaults
     # The default is always given, even when a preset put a value into session state, so that the
     # URL leaves out parameters at their defaults (.streamlit/config.toml silences the warning).
     if knob.choices:

@@ -1,6 +1,12 @@
 """What every page of the web app shares: the checkpoint folder, cached loaders, the
 current model, the training queue and the sidebar.
 
+Sharing a server with a class: the models in ``checkpoint_dir()`` (shipped, or
+published there by the teacher) are read-only from the web. Models trained or
+uploaded from the web go to ``class_dir()``; each records the browser session that
+made it (its *owner*), and only that session may delete it. Names never clash: a
+taken name gets the next free one. The form never takes a server path.
+
 Caching: a checkpoint is identified by its path *and* the SHA-256 of its bytes, so
 a retrained or replaced file gets a new cache entry and is never shown stale.
 Models and datasets are shared read-only resources (``st.cache_resource``); arrays
@@ -10,6 +16,7 @@ and reports computed from them are ``st.cache_data`` keyed by that digest.
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,14 +38,56 @@ PENDING_KEY = "_pending_model"  # a model to make current on the next full run
 
 
 def checkpoint_dir() -> Path:
-    """``$VAE_CHECKPOINTS`` or the project's ``checkpoints/`` folder."""
+    """The shared, read-only models: ``$VAE_CHECKPOINTS`` or the project's ``checkpoints/`` folder."""
     env = os.environ.get("VAE_CHECKPOINTS")
     return Path(env) if env else ROOT / "checkpoints"
 
 
+def class_dir() -> Path:
+    """Models trained or uploaded from the web: ``$VAE_CLASS_MODELS`` or ``runs/class/``."""
+    env = os.environ.get("VAE_CLASS_MODELS")
+    return Path(env) if env else ROOT / "runs" / "class"
+
+
+def uploads_dir() -> Path:
+    """Students' uploaded datasets, stored under their content digest: ``class_dir()/uploads``."""
+    return class_dir() / "uploads"
+
+
 def checkpoint_paths() -> list[Path]:
-    d = checkpoint_dir()
-    return sorted(d.glob("*.safetensors")) if d.is_dir() else []
+    """Shared models, then the class's, by name (a shared model hides a class one of the same name)."""
+    found: dict[str, Path] = {}
+    for d in (checkpoint_dir(), class_dir()):
+        if d.is_dir():
+            for p in sorted(d.glob("*.safetensors")):
+                found.setdefault(p.stem, p)
+    return list(found.values())
+
+
+def is_shared(path: Path) -> bool:
+    return path.parent.resolve() == checkpoint_dir().resolve()
+
+
+def owner_token() -> str:
+    """This browser session's opaque owner token (models it trains or uploads carry it)."""
+    if "_owner" not in st.session_state:
+        st.session_state["_owner"] = secrets.token_hex(16)
+    return st.session_state["_owner"]
+
+
+def owned(path: Path) -> bool:
+    """True when this session made the (class) model at ``path``."""
+    if is_shared(path):
+        return False
+    return summary(str(path), digest(path)).get("owner") == owner_token()
+
+
+def delete_model(path: Path) -> str | None:
+    """Delete a class model this session owns; the reason when refused."""
+    if not owned(path):
+        return f"{path.stem} is not yours to delete (only the session that trained or uploaded it can)"
+    path.unlink(missing_ok=True)
+    return None
 
 
 def _stat_key(path: Path) -> tuple[str, int, int]:
@@ -73,7 +122,7 @@ def summary(path: str, digest_: str) -> dict[str, Any]:
         "latent": cfg.latent_dim, "beta": cfg.objective.beta, "likelihood": cfg.likelihood.name,
         "free_bits": cfg.objective.free_bits, "epochs": len(history),
         "test_elbo": m.get("elbo"), "rate": m.get("kl"), "distortion": m.get("reconstruction"),
-        "active_units": m.get("active_units"),
+        "active_units": m.get("active_units"), "owner": (meta.get("extra") or {}).get("owner"),
     }
 
 
@@ -102,18 +151,32 @@ def data_split(ck, split: str = "test"):
 
 
 @st.cache_resource
-def _queue(folder: str, max_running: int):
+def _queue(folder: str, shared: str, max_running: int, max_seconds: float | None):
     from vae.jobs import TrainingQueue
 
-    return TrainingQueue(folder, max_running=max_running)
+    return TrainingQueue(folder, max_running=max_running, max_seconds=max_seconds, shared_dirs=(shared,))
+
+
+def max_trainings() -> int:
+    """``$VAE_MAX_TRAININGS``, else one training per 4 cores (at least 1): the rest serve the pages."""
+    env = os.environ.get("VAE_MAX_TRAININGS")
+    return int(env) if env else max(1, (os.cpu_count() or 1) // 4)
+
+
+def train_budget() -> float | None:
+    """Seconds one web training may take: ``$VAE_MAX_TRAIN_SECONDS`` (default 300; 0 = none)."""
+    from vae.cost import budget_from_env
+
+    return budget_from_env(300.0)
 
 
 def training_queue():
-    """One queue per server and checkpoint folder: a classroom shares the machine.
+    """One queue per server: a classroom shares the machine.
 
-    ``$VAE_MAX_TRAININGS`` (default 1) trainings run at once; the others wait in line.
+    At most :func:`max_trainings` run at once; the others wait in line. Each is
+    bounded by :func:`train_budget` and saves into :func:`class_dir`.
     """
-    return _queue(str(checkpoint_dir()), int(os.environ.get("VAE_MAX_TRAININGS", "1")))
+    return _queue(str(class_dir()), str(checkpoint_dir()), max_trainings(), train_budget())
 
 
 # ------------------------------------------------------------- current model
@@ -152,20 +215,30 @@ def sidebar() -> None:
             if st.session_state.get(MODEL_KEY) not in names:
                 st.session_state.pop(MODEL_KEY, None)
             name = st.selectbox("Current model", names, key=MODEL_KEY,
-                                help="Checkpoints in the project's checkpoints/ folder; every page shows this model.")
+                                help="The shared models (read-only) and those trained in class; every page shows this model.")
             # Not bind="query-params": a bound parameter would stop st.switch_page from changing the URL.
             st.query_params["model"] = name
             ck_path = current_path()
             if ck_path is not None:
                 s = summary(str(ck_path), digest(ck_path))
                 st.caption(f"**{s['dataset']}** · {s['architecture']} · z={s['latent']} · beta={s['beta']:g} · "
-                           f"{s['likelihood']}" + (f" · test -ELBO {s['test_elbo']:.1f}" if s["test_elbo"] else ""))
+                           f"{s['likelihood']}" + (f" · test -ELBO {s['test_elbo']:.1f}" if s["test_elbo"] else "")
+                           + (" · shared (read-only)" if is_shared(ck_path) else
+                              " · yours" if owned(ck_path) else " · a classmate's"))
+                if owned(ck_path) and st.button("Delete this model", key="delete_model", icon=":material/delete:",
+                                                help="Only models you trained or uploaded can be deleted."):
+                    err = delete_model(ck_path)
+                    if err:
+                        st.error(err)
+                    else:
+                        st.session_state.pop(MODEL_KEY, None)
+                        st.rerun()
         with st.expander("Upload a checkpoint"):
             up = st.file_uploader("A .safetensors checkpoint made by this tool", type=["safetensors"],
                                   key="upload")
             if up is not None and st.session_state.get("_uploaded") != up.file_id:
                 st.session_state["_uploaded"] = up.file_id
-                ok, msg = save_upload(up.name, up.getvalue())
+                ok, msg = save_upload(up.name, up.getvalue(), owner_token())
                 if ok:
                     set_current(msg)
                     st.rerun()
@@ -174,35 +247,34 @@ def sidebar() -> None:
                 st.error(st.session_state["_upload_error"])
 
 
-def save_upload(filename: str, data: bytes) -> tuple[bool, str]:
-    """Validate an uploaded checkpoint and copy it into the checkpoint folder.
+MAX_CHECKPOINT_BYTES = 64 << 20
+
+
+def save_upload(filename: str, data: bytes, owner: str | None = None) -> tuple[bool, str]:
+    """Validate an uploaded checkpoint and store it among the class's models.
 
     Returns (True, model name) or (False, what is wrong). The file is read only as
-    safetensors (never unpickled); an existing model is never replaced.
+    safetensors (never unpickled) and stored again with its ``owner``; an existing
+    model is never replaced: a taken name gets the next free one.
     """
-    from vae.checkpoints import file_digest, load_checkpoint
+    from vae.checkpoints import load_checkpoint, read_metadata, save_checkpoint
     from vae.errors import VAEError
 
+    if len(data) > MAX_CHECKPOINT_BYTES:
+        return False, f"{filename} was not added: {len(data) >> 20} MB is over the {MAX_CHECKPOINT_BYTES >> 20} MB limit"
     stem = Path(filename).stem or "uploaded"
-    stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in stem)[:60] or "uploaded"
+    stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in stem)[:60].lstrip(".-_") or "uploaded"
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp) / f"{stem}.safetensors"
         tmp_path.write_bytes(data)
         try:
-            load_checkpoint(tmp_path)
+            ck = load_checkpoint(tmp_path)
+            extra = read_metadata(tmp_path)["extra"]
         except VAEError as e:
             return False, f"{filename} was not added: {e}"
-        new_digest = file_digest(tmp_path)
-        dest_dir = checkpoint_dir()
-        dest_dir.mkdir(parents=True, exist_ok=True)
-        dest = dest_dir / f"{stem}.safetensors"
-        i = 2
-        while dest.exists():
-            if digest(dest) == new_digest:
-                return True, dest.stem  # the same model is already here
-            dest = dest_dir / f"{stem}-{i}.safetensors"
-            i += 1
-        dest.write_bytes(data)
+    extra = {**(extra if isinstance(extra, dict) else {}), "owner": owner}
+    dest = save_checkpoint(training_queue().free_path(stem), ck.model, ck.history, ck.metrics,
+                           dataset=ck.dataset, extra=extra)
     return True, dest.stem
 
 

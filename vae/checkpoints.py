@@ -39,6 +39,7 @@ class Checkpoint:
     dataset: str
     history: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # owner, stopped, reports (vae.reports)
     path: Path | None = None
     digest: str = ""  # sha256 of the file's bytes: a cache key for results
 
@@ -153,6 +154,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
         dataset=meta["dataset"],
         history=meta["history"] if isinstance(meta["history"], list) else [],
         metrics=meta["metrics"] if isinstance(meta["metrics"], dict) else {},
+        extra=meta["extra"] if isinstance(meta["extra"], dict) else {},
         path=path,
         digest=file_digest(path),
     )

@@ -160,7 +160,10 @@ def cmd_train(args) -> int:
     finally:
         if bar is not None:
             bar.close()
-    save_checkpoint(out, result.model, result.history, result.metrics, dataset=ds.name)
+    from .reports import compute_reports
+
+    reports = compute_reports(result.model, ds, seed=cfg.train.seed)  # once, so no viewer recomputes them
+    save_checkpoint(out, result.model, result.history, result.metrics, dataset=ds.name, extra={"reports": reports})
     m = result.metrics
     print(f"saved {out}  test -ELBO {m['elbo']:.2f} nats (rec {m['reconstruction']:.2f}, KL {m['kl']:.2f}), "
           f"active units {m['active_units']}/{cfg.latent_dim}, {result.history[-1]['seconds']:.1f} s")

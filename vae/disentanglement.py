@@ -16,6 +16,8 @@ Both lie in [0, 1]; 1 means every factor lives in exactly one latent.
 
 from __future__ import annotations
 
+import warnings
+
 from typing import Any
 
 import numpy as np
@@ -69,7 +71,9 @@ def sap(codes: np.ndarray, factors: np.ndarray, test_fraction: float = 0.3, seed
             continue
         for j in range(codes.shape[1]):
             clf = LinearSVC(C=0.01, class_weight="balanced").fit(z[tr, j : j + 1], factors[tr, k])
-            score[j, k] = balanced_accuracy_score(factors[te, k], clf.predict(z[te, j : j + 1]))
+            with warnings.catch_warnings():  # a dead latent predicts one class: that is the point
+                warnings.simplefilter("ignore", UserWarning)
+                score[j, k] = balanced_accuracy_score(factors[te, k], clf.predict(z[te, j : j + 1]))
     srt = np.sort(score, axis=0)[::-1]
     per = srt[0] - (srt[1] if len(srt) > 1 else 0.0)
     return {"sap": float(per.mean()), "per_factor": per.tolist(), "latent": score.argmax(0).tolist(),

@@ -137,7 +137,7 @@ class TrainingQueue:
             if estimate.total_seconds > self.max_seconds:
                 raise ConfigError(over_budget_message(estimate, self.max_seconds))
         with self._cond:
-            out = self._free_path(name)
+            out = self.free_path(name)
             job = TrainingJob(self._next_id, out.stem, config, out, owner=owner, estimate=estimate)
             self._next_id += 1
             self._jobs.append(job)
@@ -151,12 +151,14 @@ class TrainingQueue:
             return True
         return any(j.active and j.out.name == file for j in self._jobs)
 
-    def _free_path(self, name: str) -> Path:
-        cand = name
-        for i in range(2, 10_000):
-            if not self.name_taken(cand):
-                return self.checkpoint_dir / f"{cand}.safetensors"
-            cand = f"{name}-{i}"
+    def free_path(self, name: str) -> Path:
+        """Where a model called ``name`` can be saved: ``name``, else ``name-2``, ``name-3``..."""
+        with self._cond:  # re-entrant: callers holding the lock may call it
+            cand = name
+            for i in range(2, 10_000):
+                if not self.name_taken(cand):
+                    return self.checkpoint_dir / f"{cand}.safetensors"
+                cand = f"{name}-{i}"
         raise ConfigError(f"no free name like {name!r} in {self.checkpoint_dir}")
 
     def jobs(self) -> list[TrainingJob]:
@@ -218,6 +220,7 @@ class TrainingQueue:
     def _train(self, job: TrainingJob) -> None:
         from .checkpoints import save_checkpoint
         from .data import load_dataset
+        from .reports import compute_reports
         from .training import train
 
         cfg = job.config
@@ -244,10 +247,12 @@ class TrainingQueue:
         if not result.history:
             job._update(state="stopped", message=f"stopped{limit} before the first epoch ended: nothing to save")
             return
+        job._update(message="computing the reports (IWAE bound, mutual information...) once, for every visitor")
+        reports = compute_reports(result.model, ds, seed=cfg.train.seed)
         with self._cond:
-            out = job.out if not (job.out.exists()) else self._free_path(job.out.stem)
+            out = job.out if not job.out.exists() else self.free_path(job.out.stem)
         path = save_checkpoint(out, result.model, result.history, result.metrics, dataset=result.dataset,
-                               extra={"stopped": result.stopped, "owner": job.owner})
+                               extra={"stopped": result.stopped, "owner": job.owner, "reports": reports})
         m = result.metrics
         note = (f"saved {path.name}: test -ELBO {m['elbo']:.2f} nats, KL {m['kl']:.2f}, "
                 f"active units {m['active_units']}/{cfg.latent_dim}")

@@ -1,11 +1,16 @@
 """Train: every knob of the backend, presets, and a live view of the training job."""
 
+from pathlib import Path
+
 import streamlit as st
 
-from ui.knob_widgets import from_widget, set_values, widget
-from ui.state import adopt_finished_training, sidebar, training_queue
+from ui import compute
+from ui.knob_widgets import SERVER_PATHS, from_widget, set_values, widget
+from ui.state import (adopt_finished_training, owner_token, sidebar, train_budget, training_queue, uploads_dir)
+from vae.cost import fmt_seconds, over_budget_message
+from vae.data import TORCHVISION, default_data_root, is_available_offline
 from vae.config import VAEConfig
-from vae.errors import ConfigError
+from vae.errors import ConfigError, VAEError
 from vae.jobs import checkpoint_name_error
 from vae.knobs import GROUPS, KNOBS, apply
 from vae.presets import PRESETS
@@ -33,12 +38,10 @@ for i, group in enumerate(GROUPS):
         if group == "decoder":
             st.caption("Leave a field at 'same as encoder' (or empty) for the mirror image of the encoder.")
         for name, knob in KNOBS.items():
-            if knob.group != group:
+            if knob.group != group or name in SERVER_PATHS:
                 continue
             dataset, lik, arch = val("dataset") or "mnist5k", val("likelihood") or "bernoulli", val("arch") or "mlp"
             off = {
-                "data_path": dataset not in ("npz", "zip"),
-                "data_root": dataset not in ("mnist", "fashion-mnist", "kmnist", "cifar10"),
                 "sprites_size": dataset != "sprites", "sprites_num": dataset != "sprites",
                 "binarize": lik != "bernoulli",
                 "variance": lik != "gaussian", "sigma": lik != "gaussian", "bins": lik != "categorical",
@@ -46,23 +49,77 @@ for i, group in enumerate(GROUPS):
                 "capacity_gamma": val("capacity") is None, "capacity_epochs": val("capacity") is None,
             }.get(name, False)
             raw[name] = widget(name, disabled=off)
+            if name == "dataset":
+                data_note = st.empty()  # filled below: the upload, or whether the data is on this server
+
+# ------------------------------------------------------------------ data that is not built in
+problem = None  # why Start cannot work, shown before Start
+with data_note.container():
+    if raw["dataset"] in ("npz", "zip"):
+        from vae.errors import DataError
+        from vae.uploads import is_inside, store_dataset_upload
+
+        up = st.file_uploader("your images: a .npz (images under 'x', optional labels 'y')"
+                              if raw["dataset"] == "npz" else "your images: a .zip of PNG/JPEG files "
+                              "(one sub-folder per class)", type=[raw["dataset"]], key="data_upload")
+        if up is not None and st.session_state.get("_data_upload_id") != up.file_id:
+            st.session_state["_data_upload_id"] = up.file_id
+            try:
+                _, path = store_dataset_upload(up.name, up.getvalue(), uploads_dir())
+                st.session_state["data_path"], st.session_state["_data_upload_error"] = str(path), None
+            except DataError as e:
+                st.session_state["data_path"], st.session_state["_data_upload_error"] = None, str(e)
+        path = st.session_state.get("data_path")
+        if st.session_state.get("_data_upload_error") and up is not None:
+            st.error(st.session_state["_data_upload_error"])
+        if path and is_inside(path, uploads_dir()) and path.endswith("." + raw["dataset"]):
+            raw["data_path"] = path  # a file this server stored: never a path typed into the form
+            st.caption(f"Using your upload ({Path(path).stat().st_size / 1e6:.1f} MB).")
+        else:
+            problem = f"upload your {raw['dataset']} file first"
+    elif raw["dataset"] in TORCHVISION:
+        if is_available_offline(raw["dataset"], default_data_root()):
+            st.caption(f"{raw['dataset']} is on this server.")
+        else:
+            problem = (f"{raw['dataset']} is not on this server; the teacher can put it into the data folder "
+                       f"($VAE_DATA_ROOT) and restart. Built in: mnist5k, digits, sprites")
+            st.warning(problem)
+
+config, estimate = None, None
+try:
+    values = {k: from_widget(k, v) for k, v in raw.items()}
+    config = apply(VAEConfig(), values).validate()
+except ConfigError as e:
+    problem = problem or str(e)
 
 st.subheader("Save as")
-c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
+budget = train_budget()
+if config is not None and problem is None:
+    try:
+        estimate = compute.cost_estimate(config.to_json())
+    except VAEError as e:
+        problem = str(e)
+if estimate is not None:
+    over = budget is not None and estimate.total_seconds > budget
+    (st.warning if over else st.caption)(
+        ("**Over this server's limit.** " + over_budget_message(estimate, budget)) if over else
+        f"Estimated on this server: {estimate.describe()}"
+        + (f". Limit per training: {fmt_seconds(budget)}." if budget else "."))
+c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
 suggested = f"{raw['dataset']}-{raw['arch']}-z{raw['latent_dim']}-beta{raw['beta']:g}"
 name = c1.text_input("Model name", key="name", placeholder=suggested,
-                     help=f"Saved as checkpoints/NAME.safetensors; empty = {suggested}").strip() or suggested
-overwrite = c2.checkbox("overwrite", key="overwrite", help="Replace an existing model of the same name.")
-start = c3.button("Start training", type="primary", key="start")
+                     help=f"Saved among the class's models; a taken name gets -2, -3... Empty = {suggested}"
+                     ).strip() or suggested
+start = c2.button("Start training", type="primary", key="start")
 
 if start:
     try:
-        values = {k: from_widget(k, v) for k, v in raw.items()}
-        cfg = apply(VAEConfig(), values).validate()
+        if problem:
+            raise ConfigError(problem)
         err = checkpoint_name_error(name)
         if err:
             raise ConfigError(err)
-        job = queue.submit(cfg, name, overwrite=overwrite)
+        job = queue.submit(config, name, owner=owner_token(), estimate=estimate)
         st.session_state["train_job"] = job.id
     except ConfigError as e:
         st.error(f"Cannot start: {e}")
@@ -84,6 +141,8 @@ def live_view() -> None:
                 f"(at most {queue.max_running} training(s) run at once; running now: {running}).")
     elif s["state"] == "running":
         eta = f"{s['eta']:.0f} s left" if s["eta"] is not None else "estimating time left"
+        if s["progress"] >= 1:
+            eta = s["message"] or "saving"
         st.progress(s["progress"], text=f"epoch {s['epoch']:.1f} of {s['epochs']} · {s['seconds']:.0f} s · {eta}")
     elif s["state"] == "done":
         st.success(s["message"] + " It is now the current model.")

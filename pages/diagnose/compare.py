@@ -4,7 +4,8 @@ disentanglement scores."""
 import streamlit as st
 
 from ui import compute
-from ui.state import PAGE, checkpoint_paths, current, digest, load, set_current, sidebar, summary, training_queue
+from ui.state import (PAGE, checkpoint_paths, current, digest, load, owner_token, set_current, sidebar, summary,
+                      training_queue)
 from vae.figures import rate_distortion, traversal_figure
 from vae.knobs import apply
 
@@ -41,7 +42,7 @@ if c3.button("Start sweep", type="primary", key="sweep_start", disabled=not beta
     for b in betas:
         cfg = apply(ck.config, {"beta": float(b), "epochs": int(epochs)})
         try:
-            ids.append(training_queue().submit(cfg, f"{ck.name}-beta{b:g}").id)
+            ids.append(training_queue().submit(cfg, f"{ck.name}-beta{b:g}", owner=owner_token()).id)
         except ConfigError as e:
             refused.append(str(e))
     st.session_state["sweep_jobs"] = st.session_state.get("sweep_jobs", []) + ids

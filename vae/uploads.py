@@ -1,0 +1,58 @@
+"""A student's own images, uploaded to a shared server.
+
+An upload (``.npz`` with images under ``x``, or a ``.zip`` of PNG/JPEG files) is
+checked for its size, stored under the SHA-256 of its bytes in a folder the server
+chooses (never a path the user typed), and then read once by the same loader as
+``--dataset npz|zip`` (:mod:`vae.data`: ``allow_pickle=False``, image count and size
+limits). A file that fails is deleted again and the reason is returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import DataError
+
+MAX_DATA_UPLOAD_BYTES = 50 << 20
+KINDS = ("npz", "zip")
+
+
+def store_dataset_upload(filename: str, data: bytes, folder: str | Path) -> tuple[str, Path]:
+    """Validate and store an uploaded dataset; return (kind, stored path) or raise DataError."""
+    from .config import DataConfig
+    from .data import load_dataset
+
+    kind = Path(filename).suffix.lower().lstrip(".")
+    if kind not in KINDS:
+        raise DataError(f"{filename}: upload a .npz file (images under 'x', optional labels 'y') "
+                        "or a .zip of PNG/JPEG images (one sub-folder per class)")
+    if len(data) > MAX_DATA_UPLOAD_BYTES:
+        raise DataError(f"{filename} is {len(data) / 2**20:.0f} MB; uploads are limited to "
+                        f"{MAX_DATA_UPLOAD_BYTES >> 20} MB (fewer or smaller images)")
+    if not data:
+        raise DataError(f"{filename} is empty")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hashlib.sha256(data).hexdigest()[:24]}.{kind}"
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    try:
+        load_dataset(DataConfig(name=kind, path=str(path)))
+    except DataError as e:
+        path.unlink(missing_ok=True)
+        raise DataError(f"{filename}: {e}") from None
+    return kind, path
+
+
+def is_inside(path: str | Path, folder: str | Path) -> bool:
+    """True when ``path`` is a file inside ``folder`` (after resolving links and '..')."""
+    try:
+        return Path(path).resolve().is_relative_to(Path(folder).resolve())
+    except (OSError, ValueError):
+        return False
