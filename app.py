@@ -9,9 +9,11 @@ its older multipage mode and bypass ``st.navigation`` for sub-page URLs.
 
 import streamlit as st
 
+from ui import warmup
 from ui.state import PAGE
 
 st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/blur_on:", layout="wide")
+warmup.start()  # once per server: the shared models' reports, maps and figures, in the background
 
 pages = {
     "Start": [st.Page(PAGE["home"], title="Home", icon=":material/home:", default=True)],

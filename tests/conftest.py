@@ -93,6 +93,7 @@ def private_class_folder(tmp_path, monkeypatch):
     folder = tmp_path / "class"
     monkeypatch.setenv("VAE_CLASS_MODELS", str(folder))
     monkeypatch.setenv("VAE_MAX_TRAININGS", "1")
+    monkeypatch.setenv("VAE_WARM_UP", "0")
     monkeypatch.delenv("VAE_MAX_TRAIN_SECONDS", raising=False)
     return folder
 

@@ -402,3 +402,26 @@ def test_a_torchvision_dataset_missing_from_the_data_folder_is_named(app_dir, tm
     at = open_app("train")
     at.selectbox(key="dataset").select("fashion-mnist").run()
     assert any("fashion-mnist is not on this server" in w.value and "VAE_DATA_ROOT" in w.value for w in at.warning)
+
+
+def test_warm_up_fills_the_caches_the_pages_read(app_dir, monkeypatch):
+    from ui import warmup
+    from ui.state import checkpoint_paths, load
+    from vae.projections import DEFAULT_CACHE, ProjectionCache
+
+    path = next(p for p in checkpoint_paths() if p.stem == "digits-z2")
+    warmup._run([path])
+    ck = load(path)
+    for method in ("pca", "tsne"):
+        assert ProjectionCache.key(ck.digest, "test", method, 2000, 0) in DEFAULT_CACHE._mem
+    import vae.diagnostics
+    import vae.projections
+
+    def computed_again(*a, **k):
+        raise AssertionError("a page computed what the warm-up had computed")
+
+    monkeypatch.setattr(vae.projections, "project_model", computed_again)
+    monkeypatch.setattr(vae.diagnostics, "collapse_report", computed_again)
+    for page in ("latent_map", "collapse", "traversals"):
+        at = open_app(page, model="digits-z2")  # the pages find everything computed
+        assert not at.exception

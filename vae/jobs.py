@@ -58,6 +58,7 @@ class TrainingJob:
     owner: str | None = None
     estimate: Any = None  # vae.cost.CostEstimate, when the queue has a budget
     deadline: float | None = None  # time.monotonic() value at which the job stops
+    nice: int | None = None  # the worker thread's CPU priority (vae.priority)
     state: str = "queued"  # -> running -> done | stopped | failed (or queued -> stopped when cancelled)
     started: float | None = None
     finished: float | None = None
@@ -197,6 +198,9 @@ class TrainingQueue:
         return running < self.max_running and first is job
 
     def _run(self, job: TrainingJob) -> None:
+        from .priority import lower_this_thread
+
+        job.nice = lower_this_thread()  # the pages' threads go first; training takes the idle cycles
         with self._cond:
             while not job._stop.is_set() and not self._my_turn(job):
                 self._cond.wait(0.5)

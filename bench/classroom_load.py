@@ -1,0 +1,195 @@
+"""A class on one server: N simulated students in Chromium, one of them training.
+
+One `streamlit run app.py` (the project's own .streamlit/config.toml) on the shipped
+models. Each student is its own browser context: it opens the app, then visits every
+page in its own random order by clicking the sidebar link, and on the latent map
+picks t-SNE. A page render is timed from the click until the script is idle and the
+page's heading shows. Meanwhile one more student starts a training from the Train
+page and watches its progress bar: we record how often the bar's text changes.
+
+Printed for each N: median, p95 and maximum render, errors (an exception box or a
+timeout), the server's peak RSS (VmHWM) and the trainer's largest gap between
+progress updates. Reference in the same run: N = 1, the app alone.
+
+    .venv/bin/python -m bench.classroom_load --students 1 10 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import re
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench.browser import CHROMIUM_ARGS, CHROMIUM, IDLE, ROOT, streamlit_server
+
+PAGES = [  # sidebar label, heading
+    ("Home", "VAE latent-space explorer"),
+    ("Train", "Train a VAE"),
+    ("Reconstructions & samples", "Reconstructions & samples"),
+    ("Latent traversals", "Latent traversals"),
+    ("Latent map", "Latent map"),
+    ("Posterior collapse", "Posterior collapse"),
+    ("Compare runs", "Compare runs"),
+]
+TIMEOUT_MS = 120_000
+
+
+async def idle(page, timeout=TIMEOUT_MS) -> None:
+    await page.wait_for_timeout(150)
+    await page.wait_for_selector(IDLE, timeout=timeout)
+    await page.wait_for_timeout(100)
+    await page.wait_for_selector(IDLE, timeout=timeout)
+
+
+async def student(browser, url: str, seed: int, renders: list, errors: list) -> None:
+    ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await ctx.new_page()
+    try:
+        t = time.perf_counter()
+        await page.goto(url)
+        await idle(page)
+        await page.get_by_role("heading", name=PAGES[0][1]).first.wait_for(timeout=TIMEOUT_MS)
+        renders.append(("open", time.perf_counter() - t))
+        order = PAGES[1:]
+        random.Random(seed).shuffle(order)
+        for label, heading in order:
+            t = time.perf_counter()
+            await page.locator("[data-testid=stSidebarNav]").get_by_text(label, exact=True).click()
+            await idle(page)
+            await page.get_by_role("heading", name=heading).first.wait_for(timeout=TIMEOUT_MS)
+            if label == "Latent map":
+                await page.locator("[data-testid=stSelectbox]").filter(has_text="projection").first.click()
+                await page.get_by_role("option", name="TSNE", exact=True).click()
+                await idle(page)
+                await page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT_MS)
+            renders.append((label, time.perf_counter() - t))
+            if await page.locator("[data-testid=stException]").count():
+                errors.append(f"student {seed}: exception on {label}")
+    except Exception as e:  # noqa: BLE001 - a timeout is a result here
+        errors.append(f"student {seed}: {type(e).__name__}: {str(e).splitlines()[0][:120]}")
+    finally:
+        await ctx.close()
+
+
+async def trainer(browser, url: str, stop: asyncio.Event, updates: list, notes: list) -> None:
+    """Start a training (digits, 32-unit MLP, many epochs) and record when the progress text changes."""
+    ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await ctx.new_page()
+    try:
+        await page.goto(f"{url}/train?dataset=digits&hidden=32&latent_dim=2&epochs=400&batch_size=64")
+        await idle(page)
+        await page.get_by_label("Model name", exact=True).fill("load-trainer")
+        await page.get_by_label("Model name", exact=True).press("Enter")
+        await idle(page)
+        await page.get_by_role("button", name="Start training").click()
+        bar = page.locator("[data-testid=stProgress]")
+        await bar.wait_for(timeout=TIMEOUT_MS)
+        last = None
+        while not stop.is_set():
+            try:
+                text = await bar.inner_text(timeout=2000)
+            except Exception:  # noqa: BLE001 - finished: the bar is gone
+                break
+            if text != last:
+                updates.append(time.perf_counter())
+                last = text
+            await asyncio.sleep(0.1)
+        notes.append(last or "")
+    except Exception as e:  # noqa: BLE001
+        notes.append(f"trainer: {type(e).__name__}: {str(e).splitlines()[0][:120]}")
+    finally:
+        await ctx.close()
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The peak resident set (VmHWM) of the server process and its children, in MB."""
+    total = 0.0
+    for p in [pid] + [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]:
+        m = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{p}/status").read_text())
+        total += int(m.group(1)) / 1024 if m else 0
+    return total
+
+
+async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
+    from playwright.async_api import async_playwright
+
+    shutil.rmtree(class_folder, ignore_errors=True)
+    env = {"VAE_CHECKPOINTS": str(folder), "VAE_CLASS_MODELS": str(class_folder)}
+    with streamlit_server(env=env) as url:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            renders, errors, updates, notes = [], [], [], []
+            stop = asyncio.Event()
+            train_task = asyncio.create_task(trainer(browser, url, stop, updates, notes))
+            await asyncio.sleep(3)
+            t0 = time.perf_counter()
+            await asyncio.gather(*(student(browser, url, s, renders, errors) for s in range(n)))
+            browse_end = time.perf_counter()
+            stop.set()
+            await train_task
+            await browser.close()
+        pid = _server_pid(url)
+        rss = peak_rss_mb(pid) if pid else float("nan")  # read before the server stops
+    times = sorted(t for _, t in renders)
+    gaps = [b - a for a, b in zip(updates, updates[1:]) if a >= t0 and b <= browse_end]
+    per_page: dict[str, list[float]] = {}
+    for label, t in renders:
+        per_page.setdefault(label, []).append(t)
+    return {
+        "n": n, "renders": len(times),
+        "median": statistics.median(times) if times else float("nan"),
+        "p95": times[min(len(times) - 1, int(0.95 * len(times)))] if times else float("nan"),
+        "max": times[-1] if times else float("nan"),
+        "errors": errors, "timeouts": sum("Timeout" in e for e in errors), "rss_mb": rss,
+        "updates": len(updates), "max_gap": max(gaps) if gaps else float("nan"),
+        "median_gap": statistics.median(gaps) if gaps else float("nan"), "trainer": notes,
+        "per_page": {k: statistics.median(v) for k, v in per_page.items()},
+    }
+
+
+_PIDS: dict[str, int] = {}
+
+
+def _server_pid(url: str) -> int | None:
+    return _PIDS.get(url)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--students", type=int, nargs="+", default=[1, 10, 20])
+    args = ap.parse_args()
+    import bench.browser as bb
+
+    original = bb.subprocess.Popen
+
+    def remember(*a, **k):  # note the server's pid for its peak RSS
+        proc = original(*a, **k)
+        port = a[0][a[0].index("--server.port") + 1]
+        _PIDS[f"http://127.0.0.1:{port}"] = proc.pid
+        return proc
+
+    bb.subprocess.Popen = remember
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "checkpoints"
+        shutil.copytree(ROOT / "checkpoints", folder)
+        rows = [asyncio.run(one_class(n, folder, Path(tmp) / f"class-{n}")) for n in args.students]
+    print("students | renders | median | p95 | max | errors | timeouts | server peak RSS | trainer updates, "
+          "largest gap (median) while others browse")
+    for r in rows:
+        print(f"{r['n']:8d} | {r['renders']:7d} | {r['median']:5.2f} s | {r['p95']:5.2f} s | {r['max']:5.2f} s | "
+              f"{len(r['errors']):6d} | {r['timeouts']:8d} | {r['rss_mb']:7.0f} MB | {r['updates']} updates, "
+              f"{r['max_gap']:.2f} s ({r['median_gap']:.2f} s)")
+        print("         per page (median): " + ", ".join(f"{k} {v:.2f} s" for k, v in r["per_page"].items()))
+        for e in r["errors"][:5]:
+            print("         error:", e)
+        print("         trainer:", r["trainer"])
+
+
+if __name__ == "__main__":
+    main()

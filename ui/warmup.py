@@ -1,0 +1,57 @@
+"""Server start: compute what the first visitor of each shared model would otherwise wait for.
+
+In a background thread at low CPU priority (nice 10, so pages go first), once per
+server process, for every model in the shared folder: load it and its test split,
+the collapse and disentanglement reports when its metadata lacks them, the latent
+map's default projections (PCA and t-SNE of 2,000 posterior means) and the default
+traversal figure. Everything lands in the same caches the pages read, so no visitor
+ever computes these. ``VAE_WARM_UP=0`` turns it off (the tests do).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import streamlit as st
+
+from vae.priority import lower_this_thread
+
+MAP_DEFAULTS = dict(split="test", limit=2000, seed=0)
+
+
+def warm(path) -> None:
+    """Fill the caches for the model at ``path`` (errors are left for its pages to report)."""
+    from ui import compute
+    from ui.state import data_split, load
+
+    ck = load(path)
+    data_split(ck, "test")
+    compute.collapse_report(ck, ck.digest, 100)
+    compute.disentanglement(ck, ck.digest)
+    for method in ("pca", "tsne"):
+        compute.projection(ck, ck.digest, MAP_DEFAULTS["split"], method, MAP_DEFAULTS["limit"], MAP_DEFAULTS["seed"])
+    d = ck.config.latent_dim
+    compute.traversal_view(ck, ck.digest, min(d, 10), 3.0, 11, None)
+
+
+def _run(paths) -> None:
+    lower_this_thread()
+    for path in paths:
+        try:
+            warm(path)
+        except Exception:  # noqa: BLE001 - a broken model must not stop the others; its page says why
+            continue
+
+
+@st.cache_resource(show_spinner=False)
+def start() -> threading.Thread | None:
+    """Start the warm-up thread once per server (``VAE_WARM_UP=0``: never)."""
+    from ui.state import checkpoint_paths, is_shared
+
+    if os.environ.get("VAE_WARM_UP", "1") == "0":
+        return None
+    paths = [p for p in checkpoint_paths() if is_shared(p)]
+    t = threading.Thread(target=_run, args=(paths,), name="warm-up", daemon=True)
+    t.start()
+    return t
