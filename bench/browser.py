@@ -22,6 +22,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+SERVER_PIDS: dict[str, int] = {}  # base URL -> the running server's process id (for its memory use)
 
 
 def free_port() -> int:
@@ -40,6 +41,7 @@ def streamlit_server(script: str | Path = ROOT / "app.py", env: dict | None = No
     log = open(os.environ.get("STREAMLIT_LOG", os.devnull), "w")
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
+    SERVER_PIDS[url] = proc.pid
     try:
         deadline = time.monotonic() + timeout
         while True:

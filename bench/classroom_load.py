@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import re
 import shutil
@@ -26,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.browser import CHROMIUM_ARGS, CHROMIUM, IDLE, ROOT, streamlit_server
+from bench.browser import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, SERVER_PIDS, streamlit_server
 
 PAGES = [  # sidebar label, heading
     ("Home", "VAE latent-space explorer"),
@@ -78,18 +79,22 @@ async def student(browser, url: str, seed: int, renders: list, errors: list) -> 
 
 
 async def trainer(browser, url: str, stop: asyncio.Event, updates: list, notes: list) -> None:
-    """Start a training (digits, 32-unit MLP, many epochs) and record when the progress text changes."""
+    """Start a training (digits, 32-unit MLP, 150 epochs) and record when the progress text changes."""
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await ctx.new_page()
     try:
-        await page.goto(f"{url}/train?dataset=digits&hidden=32&latent_dim=2&epochs=400&batch_size=64")
+        await page.goto(f"{url}/train?dataset=digits&hidden=32&latent_dim=2&epochs=150&batch_size=64")
         await idle(page)
         await page.get_by_label("Model name", exact=True).fill("load-trainer")
         await page.get_by_label("Model name", exact=True).press("Enter")
         await idle(page)
         await page.get_by_role("button", name="Start training").click()
         bar = page.locator("[data-testid=stProgress]")
-        await bar.wait_for(timeout=TIMEOUT_MS)
+        try:
+            await bar.wait_for(timeout=TIMEOUT_MS)
+        except Exception:  # noqa: BLE001 - say why: refused (over the budget) or still queued
+            said = await page.locator("[data-testid=stAlert]").all_inner_texts()
+            raise RuntimeError(f"no progress bar; the page says {said}") from None
         last = None
         while not stop.is_set():
             try:
@@ -103,8 +108,25 @@ async def trainer(browser, url: str, stop: asyncio.Event, updates: list, notes: 
         notes.append(last or "")
     except Exception as e:  # noqa: BLE001
         notes.append(f"trainer: {type(e).__name__}: {str(e).splitlines()[0][:120]}")
+        await page.screenshot(path=str(Path(tempfile.gettempdir()) / "classroom-trainer-error.png"), full_page=True)
     finally:
         await ctx.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_quiet(pid: int, below: float = 0.1, window: float = 2.0, timeout: float = 300) -> float:
+    """Wait until the server uses less than ``below`` of a core over ``window`` s (its start-up warm-up done)."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        a = cpu_seconds(pid)
+        time.sleep(window)
+        if (cpu_seconds(pid) - a) / window < below:
+            break
+    return time.perf_counter() - t0
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -124,6 +146,11 @@ async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
     with streamlit_server(env=env) as url:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            teacher = await browser.new_page()  # the first session starts the app's warm-up...
+            await teacher.goto(url)
+            await idle(teacher)
+            await teacher.close()
+            warm = wait_until_quiet(SERVER_PIDS[url])  # ...which the teacher's server finishes before class
             renders, errors, updates, notes = [], [], [], []
             stop = asyncio.Event()
             train_task = asyncio.create_task(trainer(browser, url, stop, updates, notes))
@@ -134,7 +161,7 @@ async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
             stop.set()
             await train_task
             await browser.close()
-        pid = _server_pid(url)
+        pid = SERVER_PIDS.get(url)
         rss = peak_rss_mb(pid) if pid else float("nan")  # read before the server stops
     times = sorted(t for _, t in renders)
     gaps = [b - a for a, b in zip(updates, updates[1:]) if a >= t0 and b <= browse_end]
@@ -149,32 +176,14 @@ async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
         "errors": errors, "timeouts": sum("Timeout" in e for e in errors), "rss_mb": rss,
         "updates": len(updates), "max_gap": max(gaps) if gaps else float("nan"),
         "median_gap": statistics.median(gaps) if gaps else float("nan"), "trainer": notes,
-        "per_page": {k: statistics.median(v) for k, v in per_page.items()},
+        "per_page": {k: statistics.median(v) for k, v in per_page.items()}, "warm_up": warm,
     }
-
-
-_PIDS: dict[str, int] = {}
-
-
-def _server_pid(url: str) -> int | None:
-    return _PIDS.get(url)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--students", type=int, nargs="+", default=[1, 10, 20])
     args = ap.parse_args()
-    import bench.browser as bb
-
-    original = bb.subprocess.Popen
-
-    def remember(*a, **k):  # note the server's pid for its peak RSS
-        proc = original(*a, **k)
-        port = a[0][a[0].index("--server.port") + 1]
-        _PIDS[f"http://127.0.0.1:{port}"] = proc.pid
-        return proc
-
-    bb.subprocess.Popen = remember
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "checkpoints"
         shutil.copytree(ROOT / "checkpoints", folder)
@@ -188,7 +197,7 @@ def main() -> None:
         print("         per page (median): " + ", ".join(f"{k} {v:.2f} s" for k, v in r["per_page"].items()))
         for e in r["errors"][:5]:
             print("         error:", e)
-        print("         trainer:", r["trainer"])
+        print("         trainer:", r["trainer"], f"(server warm-up before the class: {r['warm_up']:.0f} s)")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import threading
 
 import streamlit as st
 
-from vae.priority import lower_this_thread
+from vae.priority import WARM_UP_NICE, lower_this_thread
 
 MAP_DEFAULTS = dict(split="test", limit=2000, seed=0)
 
@@ -36,12 +36,16 @@ def warm(path) -> None:
 
 
 def _run(paths) -> None:
-    lower_this_thread()
+    import logging
+
+    lower_this_thread(WARM_UP_NICE)
+    # the caches work outside a script run; Streamlit would log a warning for every call
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     for path in paths:
         try:
             warm(path)
-        except Exception:  # noqa: BLE001 - a broken model must not stop the others; its page says why
-            continue
+        except Exception as e:  # noqa: BLE001 - a broken model must not stop the others; its page says why
+            logging.getLogger(__name__).warning("warm-up of %s failed: %r", path.name, e)
 
 
 @st.cache_resource(show_spinner=False)

@@ -198,9 +198,9 @@ class TrainingQueue:
         return running < self.max_running and first is job
 
     def _run(self, job: TrainingJob) -> None:
-        from .priority import lower_this_thread
+        from .priority import TRAINING_NICE, lower_this_thread
 
-        job.nice = lower_this_thread()  # the pages' threads go first; training takes the idle cycles
+        job.nice = lower_this_thread(TRAINING_NICE)  # the pages' threads go first; training takes the idle cycles
         with self._cond:
             while not job._stop.is_set() and not self._my_turn(job):
                 self._cond.wait(0.5)

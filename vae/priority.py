@@ -2,8 +2,10 @@
 
 Training jobs and cache warm-ups run in threads of the web server's process. On
 Linux a thread has a nice value of its own (``setpriority`` with its thread id), and
-threads it starts (PyTorch's OpenMP workers) inherit it, so nice 10 lets the threads
-that render pages go first while background work still uses every idle cycle.
+threads it starts (PyTorch's OpenMP workers) inherit it, so a higher nice value lets
+the threads that render pages go first while background work still uses every idle
+cycle. Training gets nice 5, not more: at nice 10 a class's page renders (and the
+load generator's browsers) starved a training to a tenth of its speed.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import os
 import threading
 
-BACKGROUND_NICE = 10
+TRAINING_NICE = 5  # CFS weight 335 against 1024 for the pages: a training slows down, but keeps going
+WARM_UP_NICE = 10  # cache warm-up: only idle cycles
 
 
-def lower_this_thread(nice: int = BACKGROUND_NICE) -> int | None:
+def lower_this_thread(nice: int) -> int | None:
     """Raise the calling thread's nice value to ``nice``; return it (None where unsupported)."""
     try:
         tid = threading.get_native_id()
