@@ -410,7 +410,7 @@ def test_warm_up_fills_the_caches_the_pages_read(app_dir, monkeypatch):
     from vae.projections import DEFAULT_CACHE, ProjectionCache
 
     path = next(p for p in checkpoint_paths() if p.stem == "digits-z2")
-    warmup._run([path])
+    warmup.warm(path)  # what the warm-up thread does for each shared model (not in this thread: it lowers its priority)
     ck = load(path)
     for method in ("pca", "tsne"):
         assert ProjectionCache.key(ck.digest, "test", method, 2000, 0) in DEFAULT_CACHE._mem
