@@ -2,8 +2,10 @@
 
 A web server shared by a classroom must not start thirty trainings on one CPU.
 :class:`TrainingQueue` runs at most ``max_running`` jobs; the others wait, first in
-first out, and know their place in the line. Each :class:`TrainingJob` trains in
-its own thread and publishes its progress (epoch, fraction done, time left, the
+first out, and know their place in the line. Each :class:`TrainingJob` trains in a
+process of its own (:mod:`vae.worker`, at nice 5: the server's page renders go
+first and share no interpreter lock with it); a thread of the server mirrors its
+progress (epoch, fraction done, time left, the
 history so far, a few test reconstructions after every epoch) under a lock;
 a user interface polls :meth:`TrainingJob.snapshot`. Nothing here imports a UI
 library, so the same jobs run under Streamlit, a test or a script.
@@ -36,7 +38,7 @@ from .config import VAEConfig
 from .errors import ConfigError, VAEError
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
-PREVIEW_EXAMPLES = 8
+KILL_GRACE_SECONDS = 60  # past the budget, a training process that has not stopped by itself is killed
 
 
 def checkpoint_name_error(name: str) -> str | None:
@@ -58,7 +60,7 @@ class TrainingJob:
     owner: str | None = None
     estimate: Any = None  # vae.cost.CostEstimate, when the queue has a budget
     deadline: float | None = None  # time.monotonic() value at which the job stops
-    nice: int | None = None  # the worker thread's CPU priority (vae.priority)
+    nice: int | None = None  # the training process's CPU priority (vae.priority)
     state: str = "queued"  # -> running -> done | stopped | failed (or queued -> stopped when cancelled)
     started: float | None = None
     finished: float | None = None
@@ -198,9 +200,6 @@ class TrainingQueue:
         return running < self.max_running and first is job
 
     def _run(self, job: TrainingJob) -> None:
-        from .priority import TRAINING_NICE, lower_this_thread
-
-        job.nice = lower_this_thread(TRAINING_NICE)  # the pages' threads go first; training takes the idle cycles
         with self._cond:
             while not job._stop.is_set() and not self._my_turn(job):
                 self._cond.wait(0.5)
@@ -208,8 +207,7 @@ class TrainingQueue:
                 job._update(state="stopped", message="cancelled before it started", finished=time.time())
                 self._cond.notify_all()
                 return
-            deadline = None if self.max_seconds is None else time.monotonic() + self.max_seconds
-            job._update(state="running", started=time.time(), deadline=deadline)
+            job._update(state="running", started=time.time())
         try:
             self._train(job)
         except VAEError as e:
@@ -222,59 +220,94 @@ class TrainingQueue:
                 self._cond.notify_all()
 
     def _train(self, job: TrainingJob) -> None:
-        from .checkpoints import save_checkpoint
-        from .data import load_dataset
-        from .reports import compute_reports
-        from .training import train
+        """Run the training in a child process (:mod:`vae.worker`) and mirror its progress into ``job``."""
+        import multiprocessing
+        import os
+        import uuid
+
+        from . import worker
+        from .priority import TRAINING_NICE
 
         cfg = job.config
-        ds = load_dataset(cfg.data)
-        x_prev = ds.x_test[:PREVIEW_EXAMPLES]
-
-        def on_step(info: dict[str, Any]) -> None:
-            job._update(progress=min(1.0, info["progress"] / info["epochs"]), epoch=info["progress"],
-                        seconds=info["seconds"])
-
-        def on_epoch_model(model, record: dict[str, Any]) -> None:
-            device = next(model.parameters()).device
-            rec = model.reconstruct(x_prev.to(device)).cpu().numpy()
-            with job._lock:
-                job.history.append(record)
-                job.preview = {"original": x_prev.numpy(), "reconstruction": rec}
-                job.epoch, job.seconds = record["epoch"], record["seconds"]
-                job.progress = min(1.0, record["epoch"] / cfg.train.epochs)
-
-        stop = _StopOrDeadline(job._stop, job.deadline)
-        result = train(cfg, ds, on_step=on_step, stop=stop, on_epoch_model=on_epoch_model, step_every=5)
-        limit = (f" at this server's limit of {self.max_seconds:g} s per training"
-                 if stop.deadline_passed and not job._stop.is_set() else "")
-        if not result.history:
+        ctx = multiprocessing.get_context("spawn")  # never fork a multi-threaded server
+        receive, send = ctx.Pipe(duplex=False)
+        stop = ctx.Event()
+        partial_dir = self.checkpoint_dir / ".partial"
+        partial_dir.mkdir(parents=True, exist_ok=True)
+        partial = partial_dir / f"{job.id}-{uuid.uuid4().hex[:8]}.safetensors"
+        proc = ctx.Process(target=worker.run, name=f"vae-train-{job.id}", daemon=True,  # the budget counts
+                           args=(cfg.to_dict(), str(partial), job.owner, self.max_seconds, send, stop,  # from
+                                 TRAINING_NICE))  # the child's start: importing torch is not the student's time
+        job._update(message="starting the training process")
+        proc.start()
+        send.close()
+        end = None
+        try:
+            while end is None:
+                if job._stop.is_set():
+                    stop.set()
+                if job.deadline is not None and time.monotonic() > job.deadline + KILL_GRACE_SECONDS:
+                    proc.kill()  # it did not stop at the limit (one step longer than the grace?)
+                    raise VAEError(f"the training passed this server's limit of {self.max_seconds:g} s and "
+                                   "did not stop; it was ended and nothing was saved")
+                if not receive.poll(0.2):
+                    if not proc.is_alive() and not receive.poll(0):
+                        break
+                    continue
+                try:
+                    msg = receive.recv()
+                except EOFError:
+                    break
+                if msg[0] == "started" and self.max_seconds is not None:
+                    job._update(deadline=time.monotonic() + self.max_seconds)
+                end = self._on_message(job, msg)
+        finally:
+            proc.join(30)
+            if proc.is_alive():
+                proc.kill()
+            receive.close()
+        if end is None:
+            partial.unlink(missing_ok=True)
+            raise VAEError(f"the training process ended unexpectedly (exit code {proc.exitcode}); nothing was saved")
+        kind = end[0]
+        limit = f" at this server's limit of {self.max_seconds:g} s per training" if end[-1] is True else ""
+        if kind == "failed":
+            partial.unlink(missing_ok=True)
+            raise VAEError(end[1])
+        if kind == "empty":
             job._update(state="stopped", message=f"stopped{limit} before the first epoch ended: nothing to save")
             return
-        job._update(message="computing the reports (IWAE bound, mutual information...) once, for every visitor")
-        reports = compute_reports(result.model, ds, seed=cfg.train.seed)
-        with self._cond:
+        _, metrics, stopped, _ = end
+        with self._cond:  # the final name is chosen and taken under the queue's lock: nothing is replaced
             out = job.out if not job.out.exists() else self.free_path(job.out.stem)
-        path = save_checkpoint(out, result.model, result.history, result.metrics, dataset=result.dataset,
-                               extra={"stopped": result.stopped, "owner": job.owner, "reports": reports})
-        m = result.metrics
-        note = (f"saved {path.name}: test -ELBO {m['elbo']:.2f} nats, KL {m['kl']:.2f}, "
-                f"active units {m['active_units']}/{cfg.latent_dim}")
+            os.replace(partial, out)
+        note = (f"saved {out.name}: test -ELBO {metrics['elbo']:.2f} nats, KL {metrics['kl']:.2f}, "
+                f"active units {metrics['active_units']}/{cfg.latent_dim}")
         if limit:
-            note = f"stopped{limit} after {result.history[-1]['epoch']:.1f} epoch(s); " + note
+            note = f"stopped{limit} after {job.history[-1]['epoch']:.1f} epoch(s); " + note
         if out != job.out:
             note += f" ({job.out.name} appeared meanwhile, so it was kept and this model saved beside it)"
-        job._update(state="stopped" if result.stopped else "done", checkpoint=path, message=note,
-                    progress=job.progress if result.stopped else 1.0)
+        job._update(state="stopped" if stopped else "done", checkpoint=out, message=note,
+                    progress=job.progress if stopped else 1.0)
 
-
-class _StopOrDeadline:
-    """``is_set()`` when a stop was requested or the deadline (``time.monotonic()``) has passed."""
-
-    def __init__(self, stop: threading.Event, deadline: float | None):
-        self.stop, self.deadline, self.deadline_passed = stop, deadline, False
-
-    def is_set(self) -> bool:
-        if self.deadline is not None and time.monotonic() >= self.deadline:
-            self.deadline_passed = True
-        return self.stop.is_set() or self.deadline_passed
+    @staticmethod
+    def _on_message(job: TrainingJob, msg: tuple) -> tuple | None:
+        """Apply one message of the training process to ``job``; return it when it ends the run."""
+        kind = msg[0]
+        epochs = job.config.train.epochs
+        if kind == "started":
+            job._update(nice=msg[1], message="")
+        elif kind == "step":
+            job._update(progress=min(1.0, msg[1] / epochs), epoch=msg[1], seconds=msg[2])
+        elif kind == "epoch":
+            record, original, reconstruction = msg[1:]
+            with job._lock:
+                job.history.append(record)
+                job.preview = {"original": original, "reconstruction": reconstruction}
+                job.epoch, job.seconds = record["epoch"], record["seconds"]
+                job.progress = min(1.0, record["epoch"] / epochs)
+        elif kind == "saving":
+            job._update(message="computing the reports (IWAE bound, mutual information...) once, for every visitor")
+        else:
+            return msg
+        return None

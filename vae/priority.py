@@ -26,3 +26,14 @@ def lower_this_thread(nice: int) -> int | None:
         return os.getpriority(os.PRIO_PROCESS, tid)
     except (AttributeError, OSError):
         return None
+
+
+def lower_process(nice: int) -> int | None:
+    """Raise the whole calling process's nice value to ``nice`` (a training's own process)."""
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, 0)
+        if current < nice:
+            os.nice(nice - current)
+        return os.getpriority(os.PRIO_PROCESS, 0)
+    except (AttributeError, OSError):
+        return None

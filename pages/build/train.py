@@ -126,10 +126,38 @@ if start:
 
 
 # ------------------------------------------------------------------ live view
-def live_view() -> None:
+CHART_SECONDS = 2.0  # the progress bar moves every second; the charts are rebuilt at most this often
+
+
+def live_figures(s: dict, final: bool):
+    """Curves, KL heat map and preview of a job snapshot; rebuilt when the history grew, at most every
+    CHART_SECONDS (building Plotly figures every second would take CPU from the training and the class)."""
+    import time
+
+    import numpy as np
+
     from vae.diagnostics import kl_history
     from vae.figures import image_grid, kl_heatmap, training_curves
 
+    h = s["history"]
+    cached = st.session_state.get("_live_figures")
+    key = (s["id"], len(h), final)
+    if cached and cached[0][0] == s["id"] and (cached[0] == key or
+                                               (not final and time.monotonic() - cached[1] < CHART_SECONDS)):
+        return cached[2]
+    preview = None
+    if s["preview"] is not None:
+        p = s["preview"]
+        n = len(p["original"])
+        preview = image_grid(np.concatenate([p["original"], p["reconstruction"]]), ncols=n,
+                             titles=["test"] * n + ["reconstruction"] * n,
+                             title=f"Test reconstructions after epoch {h[-1]['epoch']:g}")
+    figs = (training_curves(h), kl_heatmap(kl_history(h), [r["epoch"] for r in h]), preview)
+    st.session_state["_live_figures"] = (key, time.monotonic(), figs)
+    return figs
+
+
+def live_view() -> None:
     job = queue.get(st.session_state["train_job"])
     if job is None:
         return
@@ -154,19 +182,12 @@ def live_view() -> None:
         st.button("Stop", key="stop", on_click=job.request_stop, disabled=s["stop_requested"],
                   help="Ends training after the current step; the epochs finished so far are saved.")
     if s["history"]:
-        h = s["history"]
         c1, c2 = st.columns(2)
-        c1.plotly_chart(training_curves(h), key="curves")
-        c2.plotly_chart(kl_heatmap(kl_history(h), [r["epoch"] for r in h]), key="kl_heat")
-        if s["preview"] is not None:
-            p = s["preview"]
-            import numpy as np
-
-            imgs = np.concatenate([p["original"], p["reconstruction"]])
-            n = len(p["original"])
-            st.plotly_chart(image_grid(imgs, ncols=n, titles=["test"] * n + ["reconstruction"] * n,
-                                       title=f"Test reconstructions after epoch {h[-1]['epoch']:g}"),
-                            key="preview")
+        curves, heat, preview = live_figures(s, final=not job.active)
+        c1.plotly_chart(curves, key="curves")
+        c2.plotly_chart(heat, key="kl_heat")
+        if preview is not None:
+            st.plotly_chart(preview, key="preview")
     if adopt_finished_training():
         st.rerun()  # a full run: the sidebar shows the new model as current
 

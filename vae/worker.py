@@ -1,0 +1,98 @@
+"""One training in a process of its own.
+
+A web server's training used to run in one of the server's threads and so shared its
+Python interpreter lock with every page render: while a class browsed, a training
+ran at a hundredth of its speed. :class:`vae.jobs.TrainingQueue` now starts
+:func:`run` in a child process (``multiprocessing``, spawn) at a lower CPU priority.
+The child trains, streams its progress back over a pipe, computes the checkpoint's
+reports, writes the checkpoint to the ``partial`` path given and says so; the
+parent picks the final name and moves it there.
+
+Messages, child to parent (tuples over a ``multiprocessing`` pipe between this
+project's own processes; nothing a user supplies is ever unpickled):
+
+    ("started", nice)                          the process is up, at this nice value
+    ("step", progress_epochs, seconds)         at most every STEP_MESSAGE_SECONDS
+    ("epoch", record, original, reconstruction) after every epoch (8 test previews)
+    ("saving",)                                training ended; reports and file next
+    ("saved", metrics, stopped, deadline_passed)
+    ("empty", deadline_passed)                 stopped before the first epoch ended
+    ("failed", message)                        a VAEError's message, or a bug's traceback
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any
+
+STEP_MESSAGE_SECONDS = 0.2
+PREVIEW_EXAMPLES = 8
+
+
+class StopOrDeadline:
+    """``is_set()`` when a stop was requested or the deadline (``time.monotonic()``) has passed."""
+
+    def __init__(self, stop, deadline: float | None):
+        self.stop, self.deadline, self.deadline_passed = stop, deadline, False
+
+    def is_set(self) -> bool:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            self.deadline_passed = True
+        return self.stop.is_set() or self.deadline_passed
+
+
+def run(config: dict[str, Any], partial: str, owner: str | None, seconds_left: float | None, conn, stop,
+        nice: int) -> None:
+    """Train ``config``; save to ``partial``; report everything over ``conn`` (the child's side)."""
+    from .priority import lower_process
+
+    try:
+        conn.send(("started", lower_process(nice)))
+        _train(config, partial, owner, seconds_left, conn, stop)
+    except BaseException as e:  # noqa: BLE001 - the parent must always hear how it ended
+        from .errors import VAEError
+
+        msg = str(e) if isinstance(e, VAEError) else f"unexpected error: {e!r}\n{traceback.format_exc(limit=3)}"
+        try:
+            conn.send(("failed", msg))
+        except OSError:
+            pass
+    finally:
+        conn.close()
+
+
+def _train(config: dict[str, Any], partial: str, owner: str | None, seconds_left: float | None, conn, stop) -> None:
+    from .checkpoints import save_checkpoint
+    from .config import VAEConfig
+    from .data import load_dataset
+    from .reports import compute_reports
+    from .training import train
+
+    cfg = VAEConfig.from_dict(config).validate()
+    deadline = None if seconds_left is None else time.monotonic() + seconds_left
+    ds = load_dataset(cfg.data)
+    x_prev = ds.x_test[:PREVIEW_EXAMPLES]
+    last = [0.0]
+
+    def on_step(info: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if now - last[0] >= STEP_MESSAGE_SECONDS:
+            last[0] = now
+            conn.send(("step", info["progress"], info["seconds"]))
+
+    def on_epoch_model(model, record: dict[str, Any]) -> None:
+        device = next(model.parameters()).device
+        rec = model.reconstruct(x_prev.to(device)).cpu().numpy()
+        conn.send(("epoch", record, x_prev.numpy(), rec))
+
+    guard = StopOrDeadline(stop, deadline)
+    result = train(cfg, ds, on_step=on_step, stop=guard, on_epoch_model=on_epoch_model, step_every=5)
+    if not result.history:
+        conn.send(("empty", guard.deadline_passed and not stop.is_set()))
+        return
+    conn.send(("saving",))
+    reports = compute_reports(result.model, ds, seed=cfg.train.seed)
+    save_checkpoint(partial, result.model, result.history, result.metrics, dataset=result.dataset,
+                    extra={"stopped": result.stopped, "owner": owner, "reports": reports})
+    conn.send(("saved", result.metrics, result.stopped, guard.deadline_passed and not stop.is_set()))
