@@ -26,6 +26,7 @@ pages = {
     "Diagnose": [
         st.Page(PAGE["collapse"], title="Posterior collapse", icon=":material/compress:"),
         st.Page(PAGE["compare"], title="Compare runs", icon=":material/compare:"),
+        st.Page(PAGE["strong_decoders"], title="Strong decoders", icon=":material/grain:"),
     ],
 }
 st.navigation(pages).run()

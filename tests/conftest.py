@@ -87,6 +87,21 @@ def app_models(tmp_path_factory):
     return folder
 
 
+@pytest.fixture(scope="session")
+def pixelcnn_model(tmp_path_factory):
+    """A digits model with a small pixelcnn decoder (2 masked layers of 8 channels), saved once."""
+    from vae.checkpoints import save_checkpoint
+    from vae.knobs import apply
+    from vae.training import train
+
+    cfg = apply(tiny_config(train__epochs=3), {"decoder_arch": "pixelcnn", "decoder_hidden": [8, 8],
+                                               "binarize": "dynamic"}).validate()
+    r = train(cfg)
+    path = tmp_path_factory.mktemp("pixelcnn") / "digits-z4-pixelcnn.safetensors"  # after digits-z2 by name
+    save_checkpoint(path, r.model, r.history, r.metrics, dataset=r.dataset)
+    return path
+
+
 @pytest.fixture(autouse=True)
 def private_class_folder(tmp_path, monkeypatch):
     """Every test gets its own folder for models trained or uploaded from the web (never runs/class/)."""

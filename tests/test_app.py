@@ -425,3 +425,56 @@ def test_warm_up_fills_the_caches_the_pages_read(app_dir, monkeypatch):
     for page in ("latent_map", "collapse", "traversals"):
         at = open_app(page, model="digits-z2")  # the pages find everything computed
         assert not at.exception
+
+
+def test_strong_decoders_lesson_compares_the_models_and_opens_the_fix(app_dir, pixelcnn_model):
+    import shutil
+
+    from vae.diagnostics import collapse_report
+    from vae.evaluation import checkpoint_split
+
+    shutil.copy(pixelcnn_model, app_dir)
+    at = open_app("strong_decoders")
+    at.selectbox(key="sd_mlp").select("digits-z2").run()
+    at.selectbox(key="sd_pixelcnn").select("digits-z4-pixelcnn").run()
+    at.selectbox(key="sd_fix").select("digits-z4-collapsed").run()
+    assert not at.exception, [e.message for e in at.exception]
+    table = at.dataframe[0].value
+    assert list(table["model"]) == ["digits-z2", "digits-z4-pixelcnn", "digits-z4-collapsed"]
+    ck = load_checkpoint(pixelcnn_model)
+    _, x, _, _ = checkpoint_split(ck, "test")
+    rep = collapse_report(ck.model, x, iwae_k=100, seed=ck.config.train.seed)
+    row = table.iloc[1]
+    assert row["decoder"] == "pixelcnn 8-8" and row["receptive field"] == "4 rows up"
+    assert row["rate (KL)"] == pytest.approx(rep["rate"]) and row["-log p(x) (IWAE)"] == pytest.approx(rep["iwae_nll"])
+    assert row["active units"] == f"{rep['active_units']}/4"
+    assert table.iloc[0]["receptive field"].startswith("none")
+    # the grid: rows x seeds images per model; the pixelcnn's pictures are samples (binary pixels)
+    at.slider(key="sd_rows").set_value(3).run()
+    at.slider(key="sd_cols").set_value(4).run()
+    for role in ("mlp", "pixelcnn", "fix"):
+        grid = chart(at, f"grid_{role}")
+        assert sum(t["type"] == "image" for t in grid["data"]) == 12
+    from vae.explore import seed_grid
+
+    _, imgs = seed_grid(ck.model, 3, 4, 0)
+    assert set(np.unique(imgs)) <= {0.0, 1.0} and imgs.shape == (3, 4, 1, 8, 8)
+    assert any("within a row" in c.value for c in at.caption)
+    # the fix opens Train with the pixelcnn's settings and free bits
+    at.button(key="fix_train_with_free_bits_").click().run()
+    assert at.number_input(key="free_bits").value == 0.5
+    assert at.selectbox(key="decoder_arch").value == "pixelcnn"
+    assert at.text_input(key="decoder_hidden").value == "8 8"
+    assert any("Receptive field" in c.value and "4 rows up" in c.value for c in at.caption)
+
+
+def test_pages_say_that_a_pixelcnn_model_draws_samples(app_dir, pixelcnn_model):
+    import shutil
+
+    shutil.copy(pixelcnn_model, app_dir)
+    for page in ("samples", "traversals"):
+        at = open_app(page, model="digits-z4-pixelcnn")
+        assert any("pixel by pixel" in i.value for i in at.info), page
+    assert at.slider(key="trav_dims").value == 4  # at most 60 images: 4 dims x 11 steps
+    trav = chart(at, "traversal")
+    assert sum(t["type"] == "image" for t in trav["data"]) == 4

@@ -33,6 +33,7 @@ PAGES = [  # url path, heading
     ("latent_map", "Latent map"),
     ("collapse", "Posterior collapse"),
     ("compare", "Compare runs"),
+    ("strong_decoders", "Strong decoders ignore z"),
 ]
 
 
@@ -42,12 +43,14 @@ SHIPPED_MODEL = {"collapse": "mnist5k-mlp-z16-beta50-collapsed", "traversals": "
 
 
 @pytest.fixture(scope="module")
-def server(app_models, tmp_path_factory):
+def server(app_models, pixelcnn_model, tmp_path_factory):
     """The app on a copy of the test models (or of the shipped ones with SCREENSHOTS_SHIPPED=1)."""
     base = tmp_path_factory.mktemp("browser")
     folder, class_folder = base / "checkpoints", base / "class"
     source = ROOT / "checkpoints" if os.environ.get("SCREENSHOTS_SHIPPED") else app_models
     shutil.copytree(source, folder)
+    if not os.environ.get("SCREENSHOTS_SHIPPED"):
+        shutil.copy(pixelcnn_model, folder)
     with streamlit_server(env={"VAE_CHECKPOINTS": str(folder), "VAE_CLASS_MODELS": str(class_folder),
                                "VAE_MAX_TRAININGS": "1"}) as url:
         yield url, class_folder

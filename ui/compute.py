@@ -111,3 +111,40 @@ def cost_estimate(config_json: str):
     from vae.cost import estimate_for
 
     return estimate_for(VAEConfig.from_dict(json.loads(config_json)))
+
+
+# ------------------------------------------------------------------ sampling (pixel by pixel for pixelcnn)
+AR_MAX_IMAGES = 60  # images one page view may draw from an autoregressive decoder (784 passes each at 28x28)
+
+
+def autoregressive_note(ck) -> None:
+    """Under a pixelcnn model: say that its images are samples, drawn pixel by pixel."""
+    if ck.model.autoregressive:
+        st.info("This model's decoder is autoregressive (pixelcnn): it has no mean image, so every picture here "
+                "is a **sample**, drawn pixel by pixel (one network pass per pixel), with fixed random numbers "
+                f"so that pictures of the same z match. Pages draw at most {AR_MAX_IMAGES} such images at a time.",
+                icon=":material/grain:")
+
+
+@st.cache_data(show_spinner="Decoding...", max_entries=64)
+def reconstructions(_ck, digest: str, split: str, index: tuple[int, ...], seed: int):
+    from vae.explore import reconstructions as rec
+
+    _, x, _, _ = data_split(_ck, split)
+    return rec(_ck.model, x, list(index), seed=seed)
+
+
+@st.cache_data(show_spinner="Sampling...", max_entries=64)
+def prior_samples(_ck, digest: str, n: int, temperature: float, seed: int):
+    from vae.explore import prior_samples as prior
+
+    return prior(_ck.model, n, temperature, seed=seed)
+
+
+@st.cache_data(show_spinner="Drawing rows of different z, columns of different pixel-by-pixel seeds...",
+               max_entries=32)
+def seed_grid(_ck, digest: str, n_z: int, n_seeds: int, seed: int):
+    """vae.explore.seed_grid, once per model and setting: (z, images (n_z, n_seeds, C, H, W))."""
+    from vae.explore import seed_grid as grid
+
+    return grid(_ck.model, n_z, n_seeds, seed)

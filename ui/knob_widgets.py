@@ -19,6 +19,8 @@ SAME = "same as encoder"
 def to_widget(name: str, value: Any) -> Any:
     """A knob value as its widget holds it."""
     knob = KNOBS[name]
+    if knob.type is bool:
+        return bool(value)  # None (a decoder knob left as the encoder's) is the encoder's default: off
     if knob.is_list:
         return "" if value is None else " ".join(str(v) for v in value)
     if knob.choices and knob.section == "decoder":
@@ -77,6 +79,8 @@ def widget(name: str, disabled: bool = False) -> Any:
         options = ([SAME] if knob.section == "decoder" else []) + list(knob.choices)
         return st.selectbox(label, options, index=options.index(default), **common)
     common["value"] = default
+    if knob.type is bool:
+        return st.checkbox(label, **common)
     if knob.is_list or knob.type is str:
         return st.text_input(label, placeholder="same as encoder" if knob.section == "decoder" else "", **common)
     if knob.type is int:

@@ -32,6 +32,7 @@ PAGE = {  # page scripts, for st.page_link / st.switch_page
     "latent_map": "pages/explore/latent_map.py",
     "collapse": "pages/diagnose/collapse.py",
     "compare": "pages/diagnose/compare.py",
+    "strong_decoders": "pages/diagnose/strong_decoders.py",
 }
 MODEL_KEY = "model"  # sidebar selectbox key, mirrored in the ?model= query parameter
 PENDING_KEY = "_pending_model"  # a model to make current on the next full run
@@ -118,7 +119,9 @@ def summary(path: str, digest_: str) -> dict[str, Any]:
     history = meta.get("history") or []
     return {
         "name": Path(path).stem, "dataset": meta.get("dataset", cfg.data.name),
-        "architecture": f"{cfg.encoder.arch} {'-'.join(map(str, cfg.encoder.hidden))}",
+        "architecture": f"{cfg.encoder.arch} {'-'.join(map(str, cfg.encoder.hidden))}" + (
+            f" / {cfg.decoder.arch} decoder {len(cfg.decoder.hidden)}x{cfg.decoder.hidden[0]}"
+            if cfg.decoder.arch == "pixelcnn" else ""),
         "latent": cfg.latent_dim, "beta": cfg.objective.beta, "likelihood": cfg.likelihood.name,
         "free_bits": cfg.objective.free_bits, "epochs": len(history),
         "test_elbo": m.get("elbo"), "rate": m.get("kl"), "distortion": m.get("reconstruction"),

@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         flag = "--" + dest.replace("_", "-")
         if knob.is_list:
             t.add_argument(flag, dest=dest, type=knob.type, nargs="+", help=knob.help)
+        elif knob.type is bool:
+            t.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None, help=knob.help)
         else:
             t.add_argument(flag, dest=dest, type=knob.type, help=knob.help)
     t.add_argument("--out", help="checkpoint to write (default checkpoints/<dataset>-<arch>-z<dim>.safetensors)")
@@ -48,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="evaluate a checkpoint on its test split")
     e.add_argument("checkpoint")
     e.add_argument("--iwae-k", type=int, default=100, help="importance samples for the IWAE estimate of -log p(x)")
+    e.add_argument("--iwae-examples", type=int, help="score the IWAE bound on the first N test examples (default all)")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.add_argument("--device", default="auto")
     e.add_argument("--data-root", help="folder holding torchvision datasets")
@@ -60,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("checkpoint")
     g.add_argument("--split", choices=["train", "test"], default="test")
     g.add_argument("--iwae-k", type=int, default=100)
+    g.add_argument("--iwae-examples", type=int, help="score the IWAE bound on the first N examples (default all)")
     g.add_argument("--json", action="store_true", help="print one JSON object")
     g.add_argument("--device", default="auto")
     g.add_argument("--data-root")
@@ -81,6 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     ip.add_argument("--steps", type=int, default=11)
     ip.add_argument("--method", choices=["linear", "slerp"], default="linear")
     ip.add_argument("--data-root")
+
+    sm = sub.add_parser("sample", help="draw images x ~ p(x|z), z from the prior or from one example's posterior")
+    sm.add_argument("checkpoint")
+    sm.add_argument("--n", type=int, default=16, help="how many images (1..256)")
+    sm.add_argument("--from-example", type=int, help="draw z ~ q(z|x) for this test example (default z ~ p(z))")
+    sm.add_argument("--seed", type=int, default=0)
+    sm.add_argument("--temperature", type=float, default=1.0,
+                    help="scales the likelihood's randomness (0: the most likely value of each pixel)")
+    sm.add_argument("--out", required=True,
+                    help="FILE.png (a grid) or FILE.gif (for a pixelcnn decoder: the images filling in row by row)")
+    sm.add_argument("--data-root")
 
     pj = sub.add_parser("project", help="2-D map of the posterior means (PCA, t-SNE, UMAP)")
     pj.add_argument("checkpoint")
@@ -186,6 +201,15 @@ def _check_iwae_k(k: int) -> None:
         raise ConfigError(f"--iwae-k must be from 1 to 100000, got {k}")
 
 
+def _iwae_examples(args, n: int) -> int:
+    """--iwae-examples, checked; all n examples when absent (the command line has no time limit)."""
+    if args.iwae_examples is None:
+        return n
+    if not 1 <= args.iwae_examples:
+        raise ConfigError(f"--iwae-examples must be at least 1, got {args.iwae_examples}")
+    return min(n, args.iwae_examples)
+
+
 def cmd_eval(args) -> int:
     from .checkpoints import load_checkpoint
     from .evaluation import checkpoint_split, evaluate_full
@@ -194,8 +218,10 @@ def cmd_eval(args) -> int:
     _check_iwae_k(args.iwae_k)
     ck = load_checkpoint(args.checkpoint, resolve_device(args.device))
     ds, x, _, _ = checkpoint_split(ck, "test", args.data_root)
-    m = evaluate_full(ck.model, x, iwae_k=args.iwae_k, seed=ck.config.train.seed)
-    keys = ["elbo", "reconstruction", "kl", "kl_per_dim", "active_units", "au_variance", "iwae_nll", "iwae_k", "num_test"]
+    m = evaluate_full(ck.model, x, iwae_k=args.iwae_k, seed=ck.config.train.seed,
+                      iwae_num=_iwae_examples(args, len(x)))
+    keys = ["elbo", "reconstruction", "kl", "kl_per_dim", "active_units", "au_variance", "iwae_nll", "iwae_k",
+            "iwae_num", "num_test"]
     res = {k: m[k] for k in keys}
     res["checkpoint"] = str(args.checkpoint)
     res["dataset"] = ds.name
@@ -206,7 +232,7 @@ def cmd_eval(args) -> int:
     print(f"  negative ELBO   {m['elbo']:10.3f}")
     print(f"  reconstruction  {m['reconstruction']:10.3f}")
     print(f"  KL              {m['kl']:10.3f}")
-    print(f"  IWAE -log p(x)  {m['iwae_nll']:10.3f}   (k={args.iwae_k})")
+    print(f"  IWAE -log p(x)  {m['iwae_nll']:10.3f}   (k={args.iwae_k}, {m['iwae_num']} examples)")
     print(f"  active units    {m['active_units']:4d} / {len(m['kl_per_dim'])}")
     print("  KL per dimension: " + " ".join(f"{v:.2f}" for v in m["kl_per_dim"]))
     return 0
@@ -300,7 +326,8 @@ def cmd_diagnose(args) -> int:
     _check_iwae_k(args.iwae_k)
     ck = load_checkpoint(args.checkpoint, resolve_device(args.device))
     ds, x, _, factors = checkpoint_split(ck, args.split, args.data_root)
-    rep = collapse_report(ck.model, x, iwae_k=args.iwae_k, seed=ck.config.train.seed)
+    rep = collapse_report(ck.model, x, iwae_k=args.iwae_k, seed=ck.config.train.seed,
+                          iwae_num=_iwae_examples(args, len(x)))
     if factors is not None:
         mu, _ = posterior(ck.model, x)
         dis = disentanglement_scores(mu, factors, ds.factor_names)
@@ -313,7 +340,7 @@ def cmd_diagnose(args) -> int:
     print(f"  verdict         {rep['verdict'].upper()}")
     print(f"  rate (KL)       {rep['rate']:10.3f}")
     print(f"  distortion      {rep['distortion']:10.3f}")
-    print(f"  IWAE -log p(x)  {rep['iwae_nll']:10.3f}   (k={args.iwae_k})")
+    print(f"  IWAE -log p(x)  {rep['iwae_nll']:10.3f}   (k={args.iwae_k}, {rep['iwae_num']} examples)")
     print(f"  I(x;z)          {rep['mutual_info']:10.3f}   (at most log {rep['mi_batch']} = {rep['mutual_info_max']:.2f})")
     print(f"  active units    {rep['active_units']:4d} / {rep['latent_dim']}")
     order = rep["kl_order"]
@@ -379,6 +406,45 @@ def cmd_interpolate(args) -> int:
     return 0
 
 
+MAX_SAMPLES = 256
+
+
+def cmd_sample(args) -> int:
+    import time
+
+    from .checkpoints import load_checkpoint
+    from .explore import sample_images
+    from .export import frames_to_bytes
+
+    out = _suffix(args.out, (".png", ".gif"))
+    if not 1 <= args.n <= MAX_SAMPLES:
+        raise ConfigError(f"--n must be from 1 to {MAX_SAMPLES}, got {args.n}")
+    if not 0 <= args.temperature <= 10:
+        raise ConfigError(f"--temperature must be from 0 to 10, got {args.temperature:g}")
+    ck = load_checkpoint(args.checkpoint)
+    x_ex = None
+    if args.from_example is not None:
+        _, x, _, _ = _example_split(ck, args, [args.from_example])
+        x_ex = x[[args.from_example]]
+    bar = None
+    if ck.model.autoregressive and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=ck.image_shape[1], unit="row", desc="sampling pixel by pixel", leave=False)
+    t = time.perf_counter()
+    s = sample_images(ck.model, args.n, args.seed, args.temperature, x_ex, args.from_example,
+                      record_rows=out.suffix.lower() == ".gif", on_row=(lambda r, x: bar.update(1)) if bar else None)
+    if bar is not None:
+        bar.close()
+    nrow = math.ceil(math.sqrt(args.n))
+    out.write_bytes(frames_to_bytes(s.frames if out.suffix.lower() == ".gif" else [s.images], out.suffix, nrow))
+    how = "pixel by pixel (autoregressive decoder)" if ck.model.autoregressive else "one pass"
+    gif = f", {len(s.frames)} frames" if out.suffix.lower() == ".gif" else ""
+    print(f"wrote {out}: {args.n} samples, z from the {s.source}, temperature {args.temperature:g}, "
+          f"drawn {how} in {time.perf_counter() - t:.1f} s{gif}")
+    return 0
+
+
 def cmd_project(args) -> int:
     from .checkpoints import load_checkpoint
     from .evaluation import checkpoint_split
@@ -414,7 +480,7 @@ def cmd_presets(args) -> int:
 
 COMMANDS = {"presets": cmd_presets, "train": cmd_train, "eval": cmd_eval, "info": cmd_info, "datasets": cmd_datasets,
             "diagnose": cmd_diagnose, "traverse": cmd_traverse, "interpolate": cmd_interpolate,
-            "project": cmd_project}
+            "sample": cmd_sample, "project": cmd_project}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,7 +18,8 @@ from typing import Any
 
 from .errors import ConfigError
 
-ARCHS = ("mlp", "cnn", "resnet")
+ARCHS = ("mlp", "cnn", "resnet")  # encoder families
+DECODER_ARCHS = ARCHS + ("pixelcnn",)  # pixelcnn: autoregressive, a decoder only (vae/pixelcnn.py)
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "silu", "tanh")
 NORMS = ("none", "batch", "layer")
 INITS = ("default", "xavier", "he")
@@ -50,7 +51,8 @@ class NetworkConfig:
     """An encoder or decoder network.
 
     ``hidden`` is the list of layer widths (``mlp``) or channel counts (``cnn``,
-    ``resnet``: one stride-2 stage each), in the order the data flows through them.
+    ``resnet``: one stride-2 stage each; ``pixelcnn``: one masked layer each, all
+    equal), in the order the data flows through them.
     """
 
     arch: str = "mlp"
@@ -60,6 +62,8 @@ class NetworkConfig:
     dropout: float = 0.0
     init: str = "default"
     blocks: int = 1  # resnet: residual blocks per stage
+    kernel: int = 3  # pixelcnn: masked convolution size (odd)
+    gated: bool = False  # pixelcnn: gated activations tanh(a) * sigmoid(b) instead of ``activation``
 
 
 @dataclass
@@ -179,7 +183,10 @@ class VAEConfig:
         """Raise ConfigError on the first impossible setting; return self."""
         _int_in("latent_dim", self.latent_dim, 1, MAX_LATENT_DIM)
         for which, net in (("encoder", self.encoder), ("decoder", self.decoder)):
-            _choice(f"{which}.arch", net.arch, ARCHS)
+            if which == "encoder" and net.arch == "pixelcnn":
+                raise ConfigError("encoder.arch: pixelcnn is an autoregressive decoder; the encoder must be "
+                                  f"one of {', '.join(ARCHS)} (set decoder_arch to pixelcnn instead)")
+            _choice(f"{which}.arch", net.arch, ARCHS if which == "encoder" else DECODER_ARCHS)
             _choice(f"{which}.activation", net.activation, ACTIVATIONS)
             _choice(f"{which}.norm", net.norm, NORMS)
             _choice(f"{which}.init", net.init, INITS)
@@ -187,12 +194,20 @@ class VAEConfig:
                 raise ConfigError(f"{which}.hidden must be a list of integers, got {net.hidden!r}")
             if net.arch != "mlp" and not net.hidden:
                 raise ConfigError(f"{which}.hidden: a {net.arch} needs at least one stage of channels")
-            if len(net.hidden) > 8:
-                raise ConfigError(f"{which}.hidden: at most 8 layers, got {len(net.hidden)}")
+            most = 16 if net.arch == "pixelcnn" else 8
+            if len(net.hidden) > most:
+                raise ConfigError(f"{which}.hidden: at most {most} layers, got {len(net.hidden)}")
             for h in net.hidden:
                 _int_in(f"{which}.hidden", h, 1, 8192)
             _float_in(f"{which}.dropout", net.dropout, 0.0, 0.95)
             _int_in(f"{which}.blocks", net.blocks, 1, 8)
+            _int_in(f"{which}.kernel", net.kernel, 1, 9)
+            if not isinstance(net.gated, bool):
+                raise ConfigError(f"{which}.gated must be true or false; got {net.gated!r}")
+            if net.arch == "pixelcnn":
+                from .pixelcnn import check_pixelcnn
+
+                check_pixelcnn(net)
         lk = self.likelihood
         _choice("likelihood.name", lk.name, LIKELIHOODS)
         _choice("likelihood.variance", lk.variance, VARIANCES)
@@ -234,6 +249,7 @@ class VAEConfig:
 
 IMAGE_SIDES = {"mnist5k": 28, "digits": 8, "mnist": 28, "fashion-mnist": 28, "kmnist": 28, "cifar10": 32}
 CONV_CHANNELS = (32, 64, 64, 128)
+PIXELCNN_CHANNELS, PIXELCNN_LAYERS = 32, 5
 
 
 def image_side(data: DataConfig) -> int | None:
@@ -248,9 +264,12 @@ def default_hidden(arch: str, side: int | None = None) -> list[int]:
     stride-2 stage, 32 then 64 (then 64, 128), with one stage per halving down to about
     7 pixels: 8 px -> [32], 28-32 px -> [32, 64], 64 px -> [32, 64, 64], 128 px -> four
     stages. (The MLP's 400 as a channel count made a resnet step 7 s on two cores.)
+    pixelcnn: PIXELCNN_LAYERS masked layers of PIXELCNN_CHANNELS channels.
     """
     if arch == "mlp":
         return [400]
+    if arch == "pixelcnn":
+        return [PIXELCNN_CHANNELS] * PIXELCNN_LAYERS
     side = side or 28
     stages = max(1, min(len(CONV_CHANNELS), int(math.log2(side / 7)) if side >= 14 else 1))
     return list(CONV_CHANNELS[:stages])

@@ -95,11 +95,45 @@ def verdict(rate: float, active_units: int, latent_dim: int) -> str:
     return "healthy"
 
 
-def remedies(config, verdict_: str) -> list[Remedy]:
+AR_LOW_RATE = 5.0  # nats: below it, an autoregressive decoder is taken to model x without z
+
+
+def strong_decoder_collapse(config, verdict_: str, rate: float) -> bool:
+    """The decoder is autoregressive, beta <= 1, and the rate is low: the decoder models x without z.
+
+    The KL term is not what pushes q(z|x) to the prior here (beta is not above 1): a
+    decoder that sees the earlier pixels can model x on its own, and any information
+    in z then only costs KL (Chen et al. 2017; Gulrajani et al. 2016).
+    """
+    ob = config.objective
+    return (config.decoder.arch == "pixelcnn" and ob.capacity is None and ob.beta <= 1
+            and (verdict_ != "healthy" or rate < AR_LOW_RATE))
+
+
+def weaker_pixelcnn(dec) -> dict[str, Any]:
+    """Half the masked layers (at least one) and a 3x3 kernel: a narrower receptive field."""
+    changes: dict[str, Any] = {"decoder.hidden": dec.hidden[: max(1, len(dec.hidden) // 2)]}
+    if dec.kernel > 3:
+        changes["decoder.kernel"] = 3
+    return changes
+
+
+def remedies(config, verdict_: str, rate: float | None = None) -> list[Remedy]:
     """Which knobs to turn for this configuration, most direct first."""
-    if verdict_ == "healthy":
+    strong = rate is not None and strong_decoder_collapse(config, verdict_, rate)
+    if verdict_ == "healthy" and not strong:
         return []
     ob, out = config.objective, []
+    if strong:
+        from .pixelcnn import receptive_field
+
+        dec, ch = config.decoder, weaker_pixelcnn(config.decoder)
+        rf = receptive_field(len(dec.hidden), dec.kernel)["rows_up"]
+        rf_new = receptive_field(len(ch["decoder.hidden"]), ch.get("decoder.kernel", dec.kernel))["rows_up"]
+        out.append(Remedy("Weaken the decoder: fewer layers or a smaller kernel",
+                          f"each pixel now sees {rf} rows up; with {rf_new} the decoder cannot draw a whole "
+                          "digit from its own earlier pixels and must take the global shape from z "
+                          "(Chen et al. 2017)", ch))
     if ob.capacity is None and ob.beta > 1:
         out.append(Remedy("Lower beta", f"beta = {ob.beta:g} weighs the KL term {ob.beta:g}x; "
                           "beta = 1 is the plain ELBO", {"objective.beta": 1.0}))
@@ -113,7 +147,7 @@ def remedies(config, verdict_: str) -> list[Remedy]:
                           "so none is pushed all the way to the prior (Kingma et al. 2016)",
                           {"objective.free_bits": 0.5}))
     dec = config.decoder
-    if len(dec.hidden) > 1 or any(h > 256 for h in dec.hidden):
+    if dec.arch != "pixelcnn" and (len(dec.hidden) > 1 or any(h > 256 for h in dec.hidden)):
         weaker = [min(h, 256) for h in dec.hidden[:1]]
         out.append(Remedy("Weaker decoder", "a decoder that can model x alone has no use for z",
                           {"decoder.hidden": weaker}))
@@ -132,6 +166,12 @@ def explain(verdict_: str, numbers: dict[str, Any], config) -> str:
              f"inputs by more than {ACTIVE_UNIT_THRESHOLD}), the rate is {rate:.2f} nats and z holds "
              f"about {mi:.2f} nats of information about x (at most {numbers['mutual_info_max']:.2f} "
              f"measurable with batches of {numbers['mi_batch']}).")
+    if strong_decoder_collapse(config, verdict_, rate):
+        return (f"{facts} The cause is the decoder, not the KL weight (beta = {config.objective.beta:g}): "
+                "it is autoregressive (pixelcnn), so it models x without z, pixel by pixel from the pixels "
+                "before. Any information in z only costs KL, and the ELBO is best with q(z|x) close to the "
+                "prior. Weaken the decoder (fewer layers or a smaller kernel: a smaller receptive field), "
+                "or make z cheap to use with free bits or KL warm-up.")
     if verdict_ == "collapsed":
         return (f"{WHAT_IS_COLLAPSE} {facts} That is collapse: the decoder ignores z, so reconstructions "
                 "look alike and traversals change nothing.")
@@ -143,9 +183,13 @@ def explain(verdict_: str, numbers: dict[str, Any], config) -> str:
 
 
 def collapse_report(model: VAE, x: torch.Tensor, iwae_k: int = 100, seed: int = 0,
-                    mi_batch: int = MI_BATCH) -> dict[str, Any]:
-    """All the collapse diagnostics for ``model`` on images ``x`` (as the likelihood sees them)."""
-    ev = evaluate_full(model, x, iwae_k=iwae_k, seed=seed)
+                    mi_batch: int = MI_BATCH, iwae_num: int | None = None) -> dict[str, Any]:
+    """All the collapse diagnostics for ``model`` on images ``x`` (as the likelihood sees them).
+
+    The IWAE bound is scored on the first ``iwae_num`` examples (default: all, but a
+    bounded number for an autoregressive decoder, see ``evaluation.iwae_examples``).
+    """
+    ev = evaluate_full(model, x, iwae_k=iwae_k, seed=seed, iwae_num=iwae_num)
     b = min(mi_batch, len(x))
     kl = np.asarray(ev["kl_per_dim"])
     numbers = {
@@ -162,6 +206,7 @@ def collapse_report(model: VAE, x: torch.Tensor, iwae_k: int = 100, seed: int = 
         "mi_batch": b,
         "iwae_nll": ev["iwae_nll"],
         "iwae_k": iwae_k,
+        "iwae_num": ev["iwae_num"],
         "num": ev["num"],
         "latent_dim": model.latent_dim,
     }
@@ -169,7 +214,7 @@ def collapse_report(model: VAE, x: torch.Tensor, iwae_k: int = 100, seed: int = 
     numbers["verdict"] = v
     numbers["verdict_rules"] = VERDICT_RULES
     numbers["explanation"] = explain(v, numbers, model.config)
-    numbers["remedies"] = [r.__dict__ for r in remedies(model.config, v)]
+    numbers["remedies"] = [r.__dict__ for r in remedies(model.config, v, numbers["rate"])]
     return numbers
 
 

@@ -79,22 +79,36 @@ def evaluate(
     }
 
 
-def evaluate_full(model: VAE, x: torch.Tensor, iwae_k: int = 100, seed: int = 0) -> dict[str, Any]:
+AR_IWAE_PASSES = 20_000  # decoder passes the IWAE bound of an autoregressive model may take (k=100: 200 examples)
+
+
+def iwae_examples(model: VAE, n: int, k: int) -> int:
+    """How many of ``n`` examples the IWAE bound scores: all, or for an autoregressive decoder
+    (a full convolutional pass per importance sample) the first AR_IWAE_PASSES / k, at least 100."""
+    return n if not model.autoregressive else min(n, max(100, AR_IWAE_PASSES // k))
+
+
+def evaluate_full(model: VAE, x: torch.Tensor, iwae_k: int = 100, seed: int = 0,
+                  iwae_num: int | None = None) -> dict[str, Any]:
     """:func:`evaluate` plus ``iwae_nll``, the IWAE estimate of -log p(x) with k samples.
 
     ``seed`` is the run's seed: the ELBO terms then use the same posterior noise as
-    the trainer's final evaluation and reproduce its numbers exactly.
+    the trainer's final evaluation and reproduce its numbers exactly. The bound is
+    averaged over the first ``iwae_num`` examples (default :func:`iwae_examples`),
+    reported as ``iwae_num``.
     """
     device = next(model.parameters()).device
     g = torch.Generator(device=device)
     g.manual_seed(seed + EVAL_SEED_OFFSET)
     out = evaluate(model, x, generator=g)
     model.eval()
+    n = iwae_examples(model, len(x), iwae_k) if iwae_num is None else min(iwae_num, len(x))
     nll = []
-    for s in range(0, len(x), 500):
-        nll.append(-iwae_log_px(model, x[s : s + 500].to(device), iwae_k, generator=g).double())
+    for s in range(0, n, 500):
+        nll.append(-iwae_log_px(model, x[s : min(n, s + 500)].to(device), iwae_k, generator=g).double())
     out["iwae_nll"] = float(torch.cat(nll).mean())
     out["iwae_k"] = iwae_k
+    out["iwae_num"] = n
     out["num_test"] = out["num"]
     return out
 

@@ -76,6 +76,69 @@ def prior_samples(model: VAE, n: int, temperature: float = 1.0, seed: int = 0) -
     return z.cpu().numpy(), decode(model, z)
 
 
+@dataclass
+class Samples:
+    z: np.ndarray  # (N, D) the latents drawn
+    images: np.ndarray  # (N, C, H, W) draws x ~ p(x|z)
+    frames: list[np.ndarray]  # the autoregressive fill-in, the images after each finished row; else [images]
+    source: str  # "prior" or "posterior of example I"
+
+
+@torch.no_grad()
+def sample_images(model: VAE, n: int, seed: int = 0, temperature: float = 1.0, x_example: torch.Tensor | None = None,
+                  example: int | None = None, record_rows: bool = False, on_row=None, should_stop=None) -> Samples:
+    """n draws x ~ p(x|z) with z ~ p(z), or z ~ q(z|x) for one example ``x_example`` (1, C, H, W).
+
+    ``temperature`` scales the likelihood's randomness (0: its mode); an autoregressive
+    decoder draws pixel by pixel, calling ``on_row(r, x)`` after each row, and with
+    ``record_rows`` keeps every row's state for an animation of the fill-in.
+    """
+    if n < 1:
+        raise ConfigError(f"the number of samples must be at least 1, got {n}")
+    if temperature < 0:
+        raise ConfigError(f"the temperature must be 0 or more, got {temperature:g}")
+    dev = _device(model)
+    model.eval()
+    g = torch.Generator(device=dev)
+    g.manual_seed(seed)
+    eps = torch.randn((n, model.latent_dim), generator=g, device=dev)
+    if x_example is None:
+        z, source = eps, "prior"
+    else:
+        mu, logvar = model.encode(x_example.to(dev)[:1])
+        z, source = mu + torch.exp(0.5 * logvar) * eps, f"posterior of example {example}"
+    frames: list[np.ndarray] = []
+
+    def row_done(r, x):
+        if record_rows:
+            frames.append(x.cpu().numpy().copy())
+        if on_row is not None:
+            on_row(r, x)
+
+    progress = dict(on_row=row_done, should_stop=should_stop) if model.autoregressive else {}
+    images = model.sample_x(z, g, temperature, **progress).cpu().numpy()
+    return Samples(z.cpu().numpy(), images, frames if frames else [images], source)
+
+
+@torch.no_grad()
+def seed_grid(model: VAE, n_z: int = 4, n_seeds: int = 6, seed: int = 0, on_row=None) -> tuple[np.ndarray, np.ndarray]:
+    """Rows: different z ~ p(z); columns: independent draws x ~ p(x|z) for the same z. (z, images (n_z, n_seeds, C, H, W)).
+
+    It shows whether the decoder uses z: when it does, a row's images look alike and
+    rows differ; when z is ignored (an autoregressive decoder after collapse), the rows
+    look alike and the columns differ.
+    """
+    dev = _device(model)
+    model.eval()
+    g = torch.Generator(device=dev)
+    g.manual_seed(seed)
+    z = torch.randn((n_z, model.latent_dim), generator=g, device=dev)
+    zz = z.repeat_interleave(n_seeds, 0)
+    progress = dict(on_row=on_row) if model.autoregressive and on_row is not None else {}
+    x = model.sample_x(zz, g, **progress).cpu().numpy()
+    return z.cpu().numpy(), x.reshape(n_z, n_seeds, *x.shape[1:])
+
+
 def nearest_training_examples(images: np.ndarray, x_train: torch.Tensor, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """For each image, the index of and Euclidean pixel distance to the closest training image.
 

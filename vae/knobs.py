@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .config import (ACTIVATIONS, ARCHS, BINARIZATIONS, INITS, LIKELIHOODS, MAX_LATENT_DIM, NORMS, VARIANCES,
+from .config import (ACTIVATIONS, ARCHS, BINARIZATIONS, DECODER_ARCHS, INITS, LIKELIHOODS, MAX_LATENT_DIM, NORMS, VARIANCES,
                      VAEConfig, default_hidden, image_side, mirror)
 from .errors import ConfigError
 
@@ -29,7 +29,7 @@ class Knob:
     name: str
     section: str  # "" (top level), a VAEConfig section, or "encoder+decoder"
     field: str
-    type: type  # int, float or str; for list knobs the element type
+    type: type  # int, float, str or bool; for list knobs the element type
     help: str
     group: str
     choices: tuple[str, ...] = ()
@@ -68,8 +68,9 @@ KNOBS: dict[str, Knob] = {k.name: k for k in [
     Knob("init", "encoder+decoder", "init", str, "weight initialization: default, xavier or he", "encoder",
        choices=INITS),
     Knob("blocks", "encoder+decoder", "blocks", int, "resnet: residual blocks per stage", "encoder", lo=1, hi=8),
-    Knob("decoder_arch", "decoder", "arch", str, "decoder family, when it differs from the encoder's", "decoder",
-       choices=ARCHS),
+    Knob("decoder_arch", "decoder", "arch", str,
+       "decoder family, when it differs from the encoder's; pixelcnn: autoregressive (a strong decoder)", "decoder",
+       choices=DECODER_ARCHS),
     Knob("decoder_hidden", "decoder", "hidden", int,
        "decoder widths/channels in data-flow order (e.g. a stronger decoder)", "decoder", is_list=True, lo=1, hi=8192),
     Knob("decoder_activation", "decoder", "activation", str, "decoder activation, when it differs", "decoder",
@@ -80,6 +81,9 @@ KNOBS: dict[str, Knob] = {k.name: k for k in [
     Knob("decoder_init", "decoder", "init", str, "decoder initialization, when it differs", "decoder", choices=INITS),
     Knob("decoder_blocks", "decoder", "blocks", int, "resnet decoder: residual blocks per stage, when it differs",
        "decoder", lo=1, hi=8),
+    Knob("decoder_kernel", "decoder", "kernel", int,
+       "pixelcnn: masked convolution size (odd); with the layers, it sets the receptive field", "decoder", lo=1, hi=9),
+    Knob("decoder_gated", "decoder", "gated", bool, "pixelcnn: gated activations tanh(a) * sigmoid(b)", "decoder"),
     Knob("likelihood", "likelihood", "name", str, "p(x|z): bernoulli, gaussian or categorical", "likelihood",
        choices=LIKELIHOODS),
     Knob("variance", "likelihood", "variance", str, "gaussian variance: fixed, learned or per-pixel", "likelihood",
@@ -140,7 +144,7 @@ def apply(cfg: VAEConfig, values: dict[str, Any]) -> VAEConfig:
         cfg.encoder.hidden = default_hidden(cfg.encoder.arch, side)
         if "decoder_hidden" not in given:
             cfg.decoder.hidden = mirror(cfg.encoder).hidden
-    if "hidden" in given and "decoder_hidden" not in given:
+    if "hidden" in given and "decoder_hidden" not in given and cfg.decoder.arch == cfg.encoder.arch:
         cfg.decoder.hidden = mirror(cfg.encoder).hidden
     if cfg.decoder.arch != cfg.encoder.arch and cfg.decoder.arch != old_decoder_arch and "decoder_hidden" not in given:
         cfg.decoder.hidden = default_hidden(cfg.decoder.arch, side)[::-1]
@@ -183,6 +187,12 @@ def parse(name: str, text: str) -> Any:
         if knob.optional or knob.section == "decoder" or knob.type is str:
             return None
         raise ConfigError(f"{name} needs a value")
+    if knob.type is bool:
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be true or false; got {text!r}")
     try:
         if knob.is_list:
             return [knob.type(t) for t in text.replace(",", " ").split()]

@@ -5,7 +5,9 @@ over x in [0, 1]^(C x H x W) and gives
 
   * ``log_prob(out, x)``: log p(x|z) summed over pixels, in nats, shape (B,)
   * ``mean(out)``: E[x|z], the image one shows as "the reconstruction"
-  * ``sample(out)``: a draw x ~ p(x|z)
+  * ``sample(out, generator, temperature)``: a draw x ~ p(x|z); the temperature T
+    divides logits (Bernoulli, categorical) or multiplies sigma (Gaussian); T = 0 gives
+    the mode
 
 Bernoulli:   log p = sum x log s(l) + (1-x) log(1 - s(l)),  s = sigmoid, l = logits.
              Grey-level x are allowed (the pytorch/examples convention).
@@ -40,7 +42,8 @@ class Likelihood(nn.Module):
     def mean(self, out: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def sample(self, out: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(self, out: torch.Tensor, generator: torch.Generator | None = None,
+               temperature: float = 1.0) -> torch.Tensor:
         raise NotImplementedError
 
 
@@ -51,8 +54,10 @@ class Bernoulli(Likelihood):
     def mean(self, out):
         return torch.sigmoid(out)
 
-    def sample(self, out, generator=None):
-        return torch.bernoulli(torch.sigmoid(out), generator=generator)
+    def sample(self, out, generator=None, temperature=1.0):
+        if temperature <= 0:
+            return (out > 0).to(out.dtype)
+        return torch.bernoulli(torch.sigmoid(out / temperature), generator=generator)
 
 
 class Gaussian(Likelihood):
@@ -83,10 +88,10 @@ class Gaussian(Likelihood):
     def mean(self, out):
         return self.split(out)[0]
 
-    def sample(self, out, generator=None):
+    def sample(self, out, generator=None, temperature=1.0):
         mu, logvar = self.split(out)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        return (mu + torch.exp(0.5 * logvar) * eps).clamp(0, 1)
+        return (mu + temperature * torch.exp(0.5 * logvar) * eps).clamp(0, 1)
 
 
 class Categorical(Likelihood):
@@ -112,9 +117,11 @@ class Categorical(Likelihood):
         p = torch.softmax(self.logits(out), dim=1)
         return (p * self._levels(out)).sum(1)
 
-    def sample(self, out, generator=None):
+    def sample(self, out, generator=None, temperature=1.0):
         logits = self.logits(out).movedim(1, -1)  # (B, C, H, W, K)
-        flat = torch.softmax(logits.reshape(-1, self.bins), dim=-1)
+        if temperature <= 0:
+            return logits.argmax(-1).to(out.dtype) / (self.bins - 1)
+        flat = torch.softmax(logits.reshape(-1, self.bins) / temperature, dim=-1)
         k = torch.multinomial(flat, 1, generator=generator).view(logits.shape[:-1])
         return k.to(out.dtype) / (self.bins - 1)
 

@@ -2,7 +2,7 @@
 
     mu, log sigma^2 = heads(encoder(x))
     z = mu + sigma * eps,  eps ~ N(0, I)          (reparameterization trick)
-    p(x|z) = likelihood(decoder(z))
+    p(x|z) = likelihood(decoder(z))              (or decoder(z, x): autoregressive, vae/pixelcnn.py)
 
 The encoder's log-variance is bounded smoothly to [LOGVAR_MIN, LOGVAR_MAX] and its head
 starts small (sigma(x) close to 1 at initialisation), so that an untrained wide network
@@ -26,6 +26,7 @@ from .objectives import kl_per_dim
 
 LOGVAR_MIN, LOGVAR_MAX = -15.0, 5.0  # posterior sd from 5.5e-4 to 12 (the prior's is 1)
 HEAD_INIT_SCALE = 0.1
+MEAN_SAMPLE_SEED = 0  # the random numbers of an autoregressive decoder's "mean image"
 _OFFSET = float(F.softplus(torch.tensor(LOGVAR_MAX)) - LOGVAR_MAX)
 
 
@@ -67,7 +68,14 @@ class VAE(nn.Module):
         self.encoder = Encoder(config.encoder, self.image_shape)
         self.fc_mu = linear(self.encoder.out_features, config.latent_dim)
         self.fc_logvar = linear(self.encoder.out_features, config.latent_dim)
-        self.decoder = Decoder(config.decoder, config.latent_dim, self.image_shape, out_channels)
+        if config.decoder.arch == "pixelcnn":
+            from .pixelcnn import PixelCNNDecoder
+
+            self.decoder = PixelCNNDecoder(config.decoder, config.latent_dim, self.image_shape, out_channels)
+        else:
+            self.decoder = Decoder(config.decoder, config.latent_dim, self.image_shape, out_channels)
+        # floats a decoder pass holds per example at its peak (the IWAE bound sizes its chunks by it)
+        self.decode_numel = max(self.output_numel, getattr(self.decoder, "work_numel", 0))
         for net, part in ((config.encoder, (self.encoder, self.fc_mu, self.fc_logvar)), (config.decoder, (self.decoder,))):
             for m in part:
                 initialize(m, net.init, net.activation)
@@ -86,23 +94,48 @@ class VAE(nn.Module):
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         return mu + torch.exp(0.5 * logvar) * eps
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Likelihood parameters for z (B, D)."""
-        return self.decoder(z)
+    @property
+    def autoregressive(self) -> bool:
+        """True when p(x|z) factorises over pixels in order (pixelcnn): images are drawn, never decoded at once."""
+        return getattr(self.decoder, "autoregressive", False)
+
+    def decode(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
+        """Likelihood parameters for z (B, D); an autoregressive decoder also needs the x it scores."""
+        return self.decoder(z, x) if self.autoregressive else self.decoder(z)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> VAEOutput:
         """One-sample ELBO terms for a batch x in [0, 1] (the likelihood's target)."""
         mu, logvar = self.encode(x)
         z = self.reparameterize(mu, logvar, generator)
-        params = self.decode(z)
+        params = self.decode(z, x)
         rec = -self.likelihood.log_prob(params, x)
         return VAEOutput(mu, logvar, z, params, rec, kl_per_dim(mu, logvar))
 
     # ------------------------------------------------------------ images
     @torch.no_grad()
     def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
-        """E[x|z] as images (B, C, H, W) in [0, 1]."""
+        """E[x|z] as images (B, C, H, W) in [0, 1].
+
+        An autoregressive decoder has no closed-form mean: its "mean image" is a sample,
+        drawn with the fixed seed MEAN_SAMPLE_SEED, so that it is a function of z alone
+        (the frames of a traversal share their random numbers and change only with z).
+        """
+        if self.autoregressive:
+            g = torch.Generator(device=z.device)
+            g.manual_seed(MEAN_SAMPLE_SEED)
+            return self.sample_x(z, generator=g)
         return self.likelihood.mean(self.decode(z)).clamp(0, 1)
+
+    @torch.no_grad()
+    def sample_x(self, z: torch.Tensor, generator=None, temperature: float = 1.0, **progress) -> torch.Tensor:
+        """A draw x ~ p(x|z) for each z (B, D); pixel by pixel for an autoregressive decoder.
+
+        ``temperature`` scales the likelihood's randomness (0: its mode, pixel by pixel);
+        ``progress`` (``on_row``, ``should_stop``) reaches the autoregressive sampler.
+        """
+        if self.autoregressive:
+            return self.decoder.sample(z, self.likelihood, generator, temperature, **progress)
+        return self.likelihood.sample(self.decode(z), generator, temperature)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor, sample: bool = False, generator=None) -> torch.Tensor:
@@ -110,7 +143,7 @@ class VAE(nn.Module):
         mu, logvar = self.encode(x)
         if not sample:
             return self.decode_mean(mu)
-        return self.likelihood.sample(self.decode(self.reparameterize(mu, logvar, generator)), generator)
+        return self.sample_x(self.reparameterize(mu, logvar, generator), generator)
 
     @torch.no_grad()
     def sample_prior(self, n: int, temperature: float = 1.0, generator=None) -> torch.Tensor:

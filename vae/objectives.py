@@ -89,25 +89,26 @@ def iwae_log_px(
     """The IWAE estimate of log p(x) with ``k`` importance samples, shape (B,).
 
     Each x is encoded once; eps of shape (k, b, D) is decoded in chunks of examples
-    sized so that one chunk's decoder output stays under ``max_chunk_bytes``. The
+    sized so that one chunk's decoder pass (its output, or a wide decoder's feature maps)
+    stays under ``max_chunk_bytes``. The
     log-mean-exp over k is taken in float32. No Python loop over examples.
     """
     mu, logvar = model.encode(x)
     d = mu.shape[1]
-    per_example = k * model.output_numel * 4
+    per_example = k * model.decode_numel * 4
     b = max(1, min(len(x), max_chunk_bytes // max(per_example, 1)))
     out = []
     for s in range(0, len(x), b):
         xs, m, lv = x[s : s + b], mu[s : s + b], logvar[s : s + b]
         n = len(xs)
-        ks = max(1, min(k, max_chunk_bytes // max(n * model.output_numel * 4, 1)))
+        ks = max(1, min(k, max_chunk_bytes // max(n * model.decode_numel * 4, 1)))
         parts = []
         for k0 in range(0, k, ks):  # only when one example alone exceeds the budget
             kk = min(ks, k - k0)
             eps = torch.randn((kk, n, d), generator=generator, device=x.device, dtype=m.dtype)
             z = m + torch.exp(0.5 * lv) * eps  # (kk, n, D)
-            params = model.decode(z.reshape(kk * n, d))
             xr = xs.unsqueeze(0).expand(kk, *xs.shape).reshape(kk * n, *xs.shape[1:])
+            params = model.decode(z.reshape(kk * n, d), xr)
             log_px_z = model.likelihood.log_prob(params, xr).view(kk, n)
             parts.append(log_px_z + log_normal_std(z) - log_normal_diag(z, m, lv))
         log_w = torch.cat(parts).float()

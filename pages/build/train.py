@@ -26,6 +26,23 @@ preset = c1.selectbox("Start from a preset", list(PRESETS), key="preset",
 c2.button("Apply preset", on_click=lambda: set_values(PRESETS[st.session_state["preset"]]), key="apply_preset")
 
 # ------------------------------------------------------------------ the form
+def receptive_field_note(raw: dict) -> str:
+    """What each pixel of the pixelcnn decoder sees: the lever that weakens it (Chen et al. 2017)."""
+    from vae.config import default_hidden
+    from vae.pixelcnn import receptive_field
+
+    try:
+        hidden = from_widget("decoder_hidden", raw.get("decoder_hidden")) or default_hidden("pixelcnn")
+        kernel = int(raw.get("decoder_kernel") or 3)
+    except ConfigError:
+        return "Receptive field: set the decoder's channels first."
+    rf = receptive_field(len(hidden), kernel)
+    return (f"**Receptive field:** each pixel sees {rf['pixels']} earlier pixels, {rf['rows_up']} rows up and "
+            f"{rf['cols_each_side']} columns either side ({len(hidden)} masked {kernel}x{kernel} layers). "
+            "The wider it is, the more the decoder models on its own and the less it needs z; "
+            "fewer layers or a smaller kernel make it use z.")
+
+
 raw: dict = {}
 val = lambda name: st.session_state.get(name)  # noqa: E731  (widget values drawn so far)
 titles = {"data": "Data", "latent": "Latent space", "encoder": "Encoder (the decoder mirrors it)",
@@ -46,9 +63,12 @@ for i, group in enumerate(GROUPS):
                 "binarize": lik != "bernoulli",
                 "variance": lik != "gaussian", "sigma": lik != "gaussian", "bins": lik != "categorical",
                 "blocks": arch != "resnet",
+                "decoder_kernel": val("decoder_arch") != "pixelcnn", "decoder_gated": val("decoder_arch") != "pixelcnn",
                 "capacity_gamma": val("capacity") is None, "capacity_epochs": val("capacity") is None,
             }.get(name, False)
             raw[name] = widget(name, disabled=off)
+            if name == "decoder_gated" and raw.get("decoder_arch") == "pixelcnn":
+                st.caption(receptive_field_note(raw))
             if name == "dataset":
                 data_note = st.empty()  # filled below: the upload, or whether the data is on this server
 

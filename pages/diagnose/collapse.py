@@ -1,5 +1,7 @@
 """Posterior collapse: is the code in use? KL per dimension, active units, MI, rate and distortion."""
 
+import re
+
 import streamlit as st
 
 from ui import compute
@@ -13,7 +15,8 @@ sidebar()
 ck = current()
 st.title("Posterior collapse")
 split_or_stop(ck, "test")
-iwae_k = st.select_slider("importance samples for the IWAE bound", [1, 10, 50, 100, 500], 100, key="iwae_k",
+ks = [1, 10, 50, 100] if ck.model.autoregressive else [1, 10, 50, 100, 500]  # pixelcnn: a full pass per sample
+iwae_k = st.select_slider("importance samples for the IWAE bound", ks, 100, key="iwae_k",
                           help="k samples per test image give a tighter estimate of -log p(x) than the ELBO.")
 rep = compute.collapse_report(ck, ck.digest, int(iwae_k))
 
@@ -26,7 +29,8 @@ c = st.columns(6)
 c[0].metric("rate R = KL (nats)", f"{rep['rate']:.2f}", help="E_x KL(q(z|x) || p(z)): information in the code.")
 c[1].metric("distortion D (nats)", f"{rep['distortion']:.2f}", help="E_x E_q[-log p(x|z)]")
 c[2].metric("-ELBO = R + D", f"{rep['elbo']:.2f}")
-c[3].metric(f"IWAE -log p(x), k={rep['iwae_k']}", f"{rep['iwae_nll']:.2f}")
+c[3].metric(f"IWAE -log p(x), k={rep['iwae_k']}", f"{rep['iwae_nll']:.2f}",
+            help=f"averaged over {rep.get('iwae_num', rep['num'])} of the {rep['num']} test images")
 c[4].metric("active units", f"{rep['active_units']} / {rep['latent_dim']}",
             help=f"Dimensions whose posterior mean varies across inputs by more than {rep['au_threshold']}.")
 c[5].metric("mutual information I(x;z)", f"{rep['mutual_info']:.2f}",
@@ -48,7 +52,7 @@ if rep["remedies"]:
             values = values_of(ck.config)
             values.update(from_dotted(remedy["changes"]))
             set_values(values)
-            st.session_state["name"] = f"{ck.name}-{remedy['title'].lower().replace(' ', '-')}"
+            st.session_state["name"] = f"{ck.name}-" + re.sub(r"[^a-z0-9]+", "-", remedy["title"].lower()).strip("-")
             st.switch_page(PAGE["train"])
         changes = ", ".join(f"{k} = {v}" for k, v in remedy["changes"].items())
         c2.markdown(f"{remedy['why']}. *Sets {changes}.*")

@@ -3,20 +3,23 @@
 import numpy as np
 import streamlit as st
 
+from ui import compute
 from ui.state import sidebar, split_or_stop, current
-from vae.explore import nearest_training_examples, prior_samples, reconstructions
+from vae.explore import nearest_training_examples
 from vae.figures import image_grid
 
 sidebar()
 ck = current()
 st.title("Reconstructions & samples")
+compute.autoregressive_note(ck)
+most = 10 if ck.model.autoregressive else 20  # an autoregressive decoder draws every image pixel by pixel
 
 st.subheader("Reconstructions")
 c1, c2, c3, c4 = st.columns(4)
 split = c1.radio("split", ["test", "train"], horizontal=True, key="rec_split")
 ds, x, labels, _ = split_or_stop(ck, split)
 how = c2.radio("examples", ["random", "by index", "by label"], horizontal=True, key="rec_how")
-n = c3.slider("how many", 1, 20, 10, key="rec_n")
+n = c3.slider("how many", 1, most, min(10, most), key="rec_n")
 seed = c4.number_input("seed", 0, 10_000, 0, key="rec_seed", help="Which random examples, and the sample noise.")
 rng = np.random.default_rng(seed)
 index = None
@@ -44,8 +47,8 @@ else:
         st.warning(f"No {split} example has the label {classes[label]}.")
 
 if index is not None:
-    r = reconstructions(ck.model, x, index, seed=seed)
-    k = len(index)
+    r = compute.reconstructions(ck, ck.digest, split, tuple(int(i) for i in index[:most]), int(seed))
+    k = len(r.index)
     fig = image_grid(np.concatenate([r.original, r.mean, r.sample]), ncols=k,
                      titles=[f"#{i}" for i in r.index] + ["mean"] * k + ["sample"] * k,
                      title="Rows: input x · reconstruction E[x|z=mu(x)] · sample x ~ p(x|z), z ~ q(z|x)")
@@ -58,9 +61,10 @@ st.subheader("Samples from the prior")
 c1, c2, c3 = st.columns(3)
 temperature = c1.slider("temperature", 0.0, 2.0, 1.0, 0.05, key="temperature",
                         help="z ~ N(0, T^2 I): below 1 gives typical, cleaner images; above 1 stranger ones.")
-n_samples = c2.slider("how many", 4, 64, 32, 4, key="n_samples")
+n_samples = c2.slider("how many", 4, 32 if ck.model.autoregressive else 64, 16 if ck.model.autoregressive else 32, 4,
+                      key="n_samples")
 sample_seed = c3.number_input("seed", 0, 10_000, 0, key="sample_seed")
-z, imgs = prior_samples(ck.model, n_samples, temperature, seed=sample_seed)
+z, imgs = compute.prior_samples(ck, ck.digest, n_samples, float(temperature), int(sample_seed))
 st.plotly_chart(image_grid(imgs, ncols=8, title=f"E[x|z], z ~ N(0, {temperature:g}^2 I)"), key="samples")
 if st.toggle("Show the nearest training image of each sample (has the model memorised?)", key="nearest"):
     train_ds, x_train, _, _ = split_or_stop(ck, "train")

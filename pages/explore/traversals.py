@@ -12,21 +12,23 @@ ck = current()
 st.title("Latent traversals")
 ds, x, labels, _ = split_or_stop(ck, "test")
 D = ck.config.latent_dim
+compute.autoregressive_note(ck)
+most = compute.AR_MAX_IMAGES if ck.model.autoregressive else MAX_IMAGES
 
 st.markdown("Each panel decodes z with **one** dimension moved from -span to +span prior standard deviations, "
             "the others held fixed. Dimensions are ordered by their KL (the information they carry): the first "
             "ones change the image, collapsed ones do nothing. Drag the slider under the figure.")
 c1, c2, c3, c4 = st.columns(4)
-n_dims = c1.slider("dimensions (most KL first)", 1, D, min(D, 10), key="trav_dims")
+n_dims = c1.slider("dimensions (most KL first)", 1, D, min(D, 10 if most >= 110 else 5), key="trav_dims")
 span = c2.slider("span (prior sd)", 0.5, 5.0, 3.0, 0.5, key="trav_span")
 steps = c3.slider("steps", 3, 31, 11, 2, key="trav_steps")
 start = c4.selectbox("start from", ["z = 0 (prior mean)", "a test example"], key="trav_start")
 example = None
 if start == "a test example":
     example = st.number_input(f"test example (0..{len(x) - 1})", 0, len(x) - 1, 0, key="trav_example")
-if n_dims * steps > MAX_IMAGES:
-    st.warning(f"{n_dims} dimensions x {steps} steps is more than {MAX_IMAGES} images; showing fewer dimensions.")
-    n_dims = MAX_IMAGES // steps
+if n_dims * steps > most:
+    st.warning(f"{n_dims} dimensions x {steps} steps is more than {most} images; showing fewer dimensions.")
+    n_dims = max(1, most // steps)
 fig, png, gif = compute.traversal_view(ck, ck.digest, n_dims, float(span), steps,
                                       None if example is None else int(example))
 st.plotly_chart(fig, key="traversal")

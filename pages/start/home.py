@@ -44,6 +44,8 @@ lessons = [
     ("latent_map", "4. The shape of the latent space", "PCA / t-SNE of q(z|x): do the classes separate?"),
     ("collapse", "5. Posterior collapse", "see it happen at large beta, then fix it with free bits or warm-up."),
     ("compare", "6. Rate vs distortion", "every run on one plane; sweep beta; compare disentanglement."),
+    ("strong_decoders", "7. Strong decoders ignore z", "a pixelcnn decoder collapses the posterior at beta = 1; "
+     "free bits or a smaller receptive field bring z back."),
 ]
 for key, label, what in lessons:
     c1, c2 = st.columns([2, 5])
