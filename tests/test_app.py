@@ -478,3 +478,24 @@ def test_pages_say_that_a_pixelcnn_model_draws_samples(app_dir, pixelcnn_model):
     assert at.slider(key="trav_dims").value == 4  # at most 60 images: 4 dims x 11 steps
     trav = chart(at, "traversal")
     assert sum(t["type"] == "image" for t in trav["data"]) == 4
+
+
+def test_warm_up_draws_a_pixelcnn_models_default_pictures_once(app_dir, pixelcnn_model, monkeypatch):
+    import shutil
+
+    from ui import warmup
+    from vae.pixelcnn import PixelCNNDecoder
+
+    shutil.copy(pixelcnn_model, app_dir)
+    warmup.warm(app_dir / pixelcnn_model.name)
+
+    def drawn_again(*a, **k):
+        raise AssertionError("a page drew pixel by pixel what the warm-up had drawn")
+
+    monkeypatch.setattr(PixelCNNDecoder, "sample", drawn_again)
+    for page in ("samples", "traversals"):
+        at = open_app(page, model="digits-z4-pixelcnn")
+        assert not at.exception, [e.message for e in at.exception]
+    at = open_app("strong_decoders")
+    at.selectbox(key="sd_pixelcnn").select("digits-z4-pixelcnn").run()
+    assert not at.exception, [e.message for e in at.exception]

@@ -115,6 +115,22 @@ def cost_estimate(config_json: str):
 
 # ------------------------------------------------------------------ sampling (pixel by pixel for pixelcnn)
 AR_MAX_IMAGES = 60  # images one page view may draw from an autoregressive decoder (784 passes each at 28x28)
+SEED_GRID_DEFAULTS = dict(n_z=4, n_seeds=5, seed=0)  # the Strong decoders page's first grid
+
+
+def traversal_dims(ck) -> int:
+    """The Latent traversals page's default number of dimensions (fewer for a pixelcnn: every image is drawn)."""
+    return min(ck.config.latent_dim, 5 if ck.model.autoregressive else 10)
+
+
+def samples_defaults(ck) -> dict:
+    """The Reconstructions & samples page's defaults: how many reconstructions and prior samples."""
+    return {"n_rec": 10, "n_samples": 16 if ck.model.autoregressive else 32}
+
+
+def random_examples(n_total: int, n: int, seed: int) -> tuple[int, ...]:
+    """The page's "random" examples: n of n_total, by seed."""
+    return tuple(int(i) for i in np.random.default_rng(seed).choice(n_total, size=min(n, n_total), replace=False))
 
 
 def autoregressive_note(ck) -> None:

@@ -3,8 +3,9 @@
 In a background thread at low CPU priority (nice 10, so pages go first), once per
 server process, for every model in the shared folder: load it and its test split,
 the collapse and disentanglement reports when its metadata lacks them, the latent
-map's default projections (PCA and t-SNE of 2,000 posterior means) and the default
-traversal figure. Everything lands in the same caches the pages read, so no visitor
+map's default projections (PCA and t-SNE of 2,000 posterior means), the default
+traversal figure and the Strong decoders grid (for a pixelcnn model, whose every
+picture is drawn pixel by pixel, the samples page's defaults too). Everything lands in the same caches the pages read, so no visitor
 ever computes these. ``VAE_WARM_UP=0`` turns it off (the tests do).
 """
 
@@ -31,8 +32,13 @@ def warm(path) -> None:
     compute.disentanglement(ck, ck.digest)
     for method in ("pca", "tsne"):
         compute.projection(ck, ck.digest, MAP_DEFAULTS["split"], method, MAP_DEFAULTS["limit"], MAP_DEFAULTS["seed"])
-    d = ck.config.latent_dim
-    compute.traversal_view(ck, ck.digest, min(d, 10), 3.0, 11, None)
+    compute.traversal_view(ck, ck.digest, compute.traversal_dims(ck), 3.0, 11, None)
+    compute.seed_grid(ck, ck.digest, **compute.SEED_GRID_DEFAULTS)
+    if ck.model.autoregressive:  # every picture is drawn pixel by pixel: the samples page's defaults too
+        _, x, _, _ = data_split(ck, "test")
+        d = compute.samples_defaults(ck)
+        compute.reconstructions(ck, ck.digest, "test", compute.random_examples(len(x), d["n_rec"], 0), 0)
+        compute.prior_samples(ck, ck.digest, d["n_samples"], 1.0, 0)
 
 
 def _run(paths) -> None:

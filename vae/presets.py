@@ -30,6 +30,14 @@ PRESETS: dict[str, dict[str, Any]] = {
         "variance": "learned", "sigma": 0.1, "epochs": 10},
     "make it collapse (beta 50)": {
         "dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, "beta": 50.0, "epochs": 5},
+    "MLP decoder on binarized MNIST": {
+        "dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, "binarize": "dynamic", "epochs": 10},
+    "strong decoder: pixelcnn": {
+        "dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, "binarize": "dynamic", "epochs": 10,
+        "decoder_arch": "pixelcnn"},
+    "strong decoder + free bits": {
+        "dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, "binarize": "dynamic", "epochs": 10,
+        "decoder_arch": "pixelcnn", "free_bits": 0.5},
     "fix collapse with free bits": {
         "dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, "beta": 50.0, "epochs": 5,
         "free_bits": 0.5, "kl_warmup": 3.0},

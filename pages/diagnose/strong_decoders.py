@@ -78,9 +78,10 @@ st.markdown("Each grid: **rows** are different $z \\sim p(z)$, **columns** are d
             "used, a row's images agree and the rows differ. When $z$ is ignored, the rows look alike and the "
             "columns differ.")
 c1, c2, c3 = st.columns(3)
-n_z = c1.slider("rows: different z", 2, 6, 4, key="sd_rows")
-n_seeds = c2.slider("columns: seeds per z", 2, 8, 5, key="sd_cols")
-seed = c3.number_input("seed", 0, 10_000, 0, key="sd_seed")
+d = compute.SEED_GRID_DEFAULTS
+n_z = c1.slider("rows: different z", 2, 6, d["n_z"], key="sd_rows")
+n_seeds = c2.slider("columns: seeds per z", 2, 8, d["n_seeds"], key="sd_cols")
+seed = c3.number_input("seed", 0, 10_000, d["seed"], key="sd_seed")
 cols = st.columns(3)
 for col, (role, ck) in zip(cols, models.items()):
     with col:

@@ -19,12 +19,12 @@ c1, c2, c3, c4 = st.columns(4)
 split = c1.radio("split", ["test", "train"], horizontal=True, key="rec_split")
 ds, x, labels, _ = split_or_stop(ck, split)
 how = c2.radio("examples", ["random", "by index", "by label"], horizontal=True, key="rec_how")
-n = c3.slider("how many", 1, most, min(10, most), key="rec_n")
+n = c3.slider("how many", 1, most, compute.samples_defaults(ck)["n_rec"], key="rec_n")
 seed = c4.number_input("seed", 0, 10_000, 0, key="rec_seed", help="Which random examples, and the sample noise.")
 rng = np.random.default_rng(seed)
 index = None
 if how == "random":
-    index = rng.choice(len(x), size=min(n, len(x)), replace=False)
+    index = np.array(compute.random_examples(len(x), n, int(seed)))
 elif how == "by index":
     text = st.text_input(f"example indices (0..{len(x) - 1}), separated by spaces or commas", "0 1 2 3 4",
                          key="rec_indices")
@@ -61,8 +61,8 @@ st.subheader("Samples from the prior")
 c1, c2, c3 = st.columns(3)
 temperature = c1.slider("temperature", 0.0, 2.0, 1.0, 0.05, key="temperature",
                         help="z ~ N(0, T^2 I): below 1 gives typical, cleaner images; above 1 stranger ones.")
-n_samples = c2.slider("how many", 4, 32 if ck.model.autoregressive else 64, 16 if ck.model.autoregressive else 32, 4,
-                      key="n_samples")
+n_samples = c2.slider("how many", 4, 32 if ck.model.autoregressive else 64, compute.samples_defaults(ck)["n_samples"],
+                      4, key="n_samples")
 sample_seed = c3.number_input("seed", 0, 10_000, 0, key="sample_seed")
 z, imgs = compute.prior_samples(ck, ck.digest, n_samples, float(temperature), int(sample_seed))
 st.plotly_chart(image_grid(imgs, ncols=8, title=f"E[x|z], z ~ N(0, {temperature:g}^2 I)"), key="samples")

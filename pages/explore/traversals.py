@@ -19,7 +19,7 @@ st.markdown("Each panel decodes z with **one** dimension moved from -span to +sp
             "the others held fixed. Dimensions are ordered by their KL (the information they carry): the first "
             "ones change the image, collapsed ones do nothing. Drag the slider under the figure.")
 c1, c2, c3, c4 = st.columns(4)
-n_dims = c1.slider("dimensions (most KL first)", 1, D, min(D, 10 if most >= 110 else 5), key="trav_dims")
+n_dims = c1.slider("dimensions (most KL first)", 1, D, compute.traversal_dims(ck), key="trav_dims")
 span = c2.slider("span (prior sd)", 0.5, 5.0, 3.0, 0.5, key="trav_span")
 steps = c3.slider("steps", 3, 31, 11, 2, key="trav_steps")
 start = c4.selectbox("start from", ["z = 0 (prior mean)", "a test example"], key="trav_start")
