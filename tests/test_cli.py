@@ -80,11 +80,12 @@ def test_every_flag_reaches_the_config(capsys):
               "capacity_gamma": "30", "capacity_epochs": "4", "epochs": "3", "batch_size": "32", "lr": "0.01",
               "weight_decay": "0.001", "seed": "7", "device": "cpu",
               "decoder_activation": "tanh", "decoder_norm": "batch", "decoder_dropout": "0.2",
-              "decoder_init": "xavier", "decoder_blocks": "3"}
+              "decoder_init": "xavier", "decoder_blocks": "3", "decoder_kernel": "5", "decoder_gated": True,
+              "objective": "vae", "alpha": "2", "gamma": "3", "factorvae_gamma": "4"}
     assert set(values) == set(KNOBS)
     argv = ["train", "--print-config"]
     for k, v in values.items():
-        argv += ["--" + k.replace("_", "-"), v]
+        argv += ["--" + k.replace("_", "-")] + ([] if v is True else [v])  # a bool knob is a bare flag
     assert main(argv) == 0
     cfg = json.loads(capsys.readouterr().out)
     for k, knob in KNOBS.items():

@@ -80,7 +80,7 @@ class _Exact(torch.nn.Module):
         from vae.likelihoods import Gaussian
 
         self.s, self.a, self.lv = s, q_mu_scale, q_logvar
-        self.output_numel = 1
+        self.output_numel = self.decode_numel = 1
         self.likelihood = Gaussian("fixed", sigma=s)
         self.likelihood.split = lambda out: (out, torch.full_like(out, 2 * math.log(s)))
 
@@ -88,7 +88,7 @@ class _Exact(torch.nn.Module):
         flat = x.flatten(1)
         return self.a * flat, torch.full_like(flat, self.lv)
 
-    def decode(self, z):
+    def decode(self, z, x=None):
         return z.view(-1, 1, 1, 1)
 
 

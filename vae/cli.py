@@ -331,7 +331,8 @@ def cmd_diagnose(args) -> int:
     if factors is not None:
         mu, _ = posterior(ck.model, x)
         dis = disentanglement_scores(mu, factors, ds.factor_names)
-        rep.update(mig=dis["mig"], sap=dis["sap"], factors=dis["factors"])
+        rep.update(mig=dis["mig"], sap=dis["sap"], dci=dis["dci"], factorvae_score=dis["factorvae_score"],
+                   factors=dis["factors"])
     rep.update(checkpoint=str(args.checkpoint), dataset=ds.name, split=args.split)
     if args.json:
         print(json.dumps(rep))
@@ -343,10 +344,15 @@ def cmd_diagnose(args) -> int:
     print(f"  IWAE -log p(x)  {rep['iwae_nll']:10.3f}   (k={args.iwae_k}, {rep['iwae_num']} examples)")
     print(f"  I(x;z)          {rep['mutual_info']:10.3f}   (at most log {rep['mi_batch']} = {rep['mutual_info_max']:.2f})")
     print(f"  active units    {rep['active_units']:4d} / {rep['latent_dim']}")
+    kd = rep["kl_decomposition"]
+    print(f"  KL = MI + TC + dimension-wise KL: {kd['index_code_mi']:.3f} + {kd['total_correlation']:.3f} + "
+          f"{kd['dimwise_kl']:.3f}")
     order = rep["kl_order"]
     print("  KL per dim      " + " ".join(f"z{j}:{rep['kl_per_dim'][j]:.2f}" for j in order))
     if "mig" in rep:
-        print(f"  MIG {rep['mig']:.3f}   SAP {rep['sap']:.3f}")
+        d = rep["dci"]
+        print(f"  MIG {rep['mig']:.3f}   SAP {rep['sap']:.3f}   FactorVAE score {rep['factorvae_score']:.3f}   "
+              f"DCI {d['disentanglement']:.3f} / {d['completeness']:.3f} / {d['informativeness']:.3f}")
         for name, f in rep["factors"].items():
             print(f"    {name:<9} -> z{f['latent']:<3} MIG {f['mig']:.3f}  SAP {f['sap']:.3f}")
     print()

@@ -26,6 +26,7 @@ INITS = ("default", "xavier", "he")
 LIKELIHOODS = ("bernoulli", "gaussian", "categorical")
 VARIANCES = ("fixed", "learned", "per-pixel")
 BINARIZATIONS = ("none", "dynamic")
+OBJECTIVES = ("vae", "beta-tcvae", "factorvae")
 MAX_LATENT_DIM = 256
 
 
@@ -93,9 +94,17 @@ class ObjectiveConfig:
     2016); ``free_bits`` is the per-dimension KL floor lambda (Kingma et al. 2016);
     C_t rises linearly from 0 to ``capacity`` nats over ``capacity_epochs`` epochs
     (all of training when unset; Burgess et al. 2018).
+
+    ``name="beta-tcvae"``: rec + alpha MI + beta TC + gamma dimension-wise KL;
+    ``name="factorvae"``: rec + beta KL + factorvae_gamma TC (see ``objectives``).
+    KL warm-up scales the whole regulariser of either.
     """
 
-    beta: float = 1.0
+    name: str = "vae"  # vae | beta-tcvae | factorvae
+    beta: float = 1.0  # vae, factorvae: KL weight; beta-tcvae: total-correlation weight
+    alpha: float = 1.0  # beta-tcvae: index-code mutual-information weight
+    gamma: float = 1.0  # beta-tcvae: dimension-wise KL weight
+    factorvae_gamma: float = 10.0  # factorvae: total-correlation weight
     kl_warmup: float = 0.0
     free_bits: float = 0.0
     capacity: float | None = None
@@ -222,7 +231,18 @@ class VAEConfig:
         _int_in("data.size", self.data.size, 8, 128)
         _int_in("data.num", self.data.num, 100, 200_000)
         ob = self.objective
+        _choice("objective.name", ob.name, OBJECTIVES)
         _float_in("objective.beta", ob.beta, 0.0, 1e4)
+        _float_in("objective.alpha", ob.alpha, 0.0, 1e4)
+        _float_in("objective.gamma", ob.gamma, 0.0, 1e4)
+        _float_in("objective.factorvae_gamma", ob.factorvae_gamma, 0.0, 1e4)
+        if ob.name != "vae" and ob.capacity is not None:
+            raise ConfigError(f"capacity annealing replaces the KL term of the plain VAE objective; the {ob.name} "
+                              "objective has its own weights: set capacity empty or objective to vae")
+        if ob.name == "beta-tcvae" and ob.free_bits > 0:
+            raise ConfigError("free bits floor the KL of each dimension, a term the beta-tcvae objective splits into "
+                              "MI, total correlation and dimension-wise KL: set free_bits to 0 (or use objective "
+                              "vae or factorvae)")
         _float_in("objective.kl_warmup", ob.kl_warmup, 0.0, 1e6)
         _float_in("objective.free_bits", ob.free_bits, 0.0, 100.0)
         if ob.capacity is not None:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .evaluation import ACTIVE_UNIT_THRESHOLD, evaluate_full
+from .evaluation import ACTIVE_UNIT_THRESHOLD, evaluate_full, kl_decomposition
 from .model import VAE
 from .objectives import LOG_2PI
 
@@ -207,6 +207,7 @@ def collapse_report(model: VAE, x: torch.Tensor, iwae_k: int = 100, seed: int = 
         "iwae_nll": ev["iwae_nll"],
         "iwae_k": iwae_k,
         "iwae_num": ev["iwae_num"],
+        "kl_decomposition": kl_decomposition(model, x, generator=torch.Generator(device=x.device).manual_seed(seed)),
         "num": ev["num"],
         "latent_dim": model.latent_dim,
     }

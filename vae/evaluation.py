@@ -10,6 +10,7 @@ The IWAE estimate of -log p(x) uses k importance samples (see ``objectives``).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -77,6 +78,32 @@ def evaluate(
         "active_units": int((var > ACTIVE_UNIT_THRESHOLD).sum().item()),
         "num": n,
     }
+
+
+@torch.no_grad()
+def kl_decomposition(model: VAE, x: torch.Tensor, generator: torch.Generator | None = None,
+                     max_examples: int = 2000, chunk: int = 250) -> dict[str, float]:
+    """The KL split into index-code MI, total correlation and dimension-wise KL on ``x`` (nats per example).
+
+    One z_i ~ q(z|x_i) per example; the aggregate posterior q(z) is the mixture of the
+    q(z|x_j) of the first ``max_examples`` examples (the minibatch-weighted estimator
+    with the whole split as the batch: log_norm = log N). The three sum to the KL.
+    """
+    from .objectives import kl_decomposition_terms
+
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    x = x[:max_examples].to(device)
+    mu, logvar = model.encode(x)
+    z = model.reparameterize(mu, logvar, generator)
+    sums = torch.zeros(3, dtype=torch.float64, device=device)
+    for s in range(0, len(x), chunk):  # a (chunk, N, D) block of log q(z_i|x_j) at a time
+        terms = kl_decomposition_terms(z[s:s + chunk], mu, logvar, math.log(len(x)), start=s)
+        sums += torch.stack([t.double().sum() for t in terms])
+    model.train(was_training)
+    mi, tc, dw = (sums / len(x)).tolist()
+    return {"index_code_mi": mi, "total_correlation": tc, "dimwise_kl": dw}
 
 
 AR_IWAE_PASSES = 20_000  # decoder passes the IWAE bound of an autoregressive model may take (k=100: 200 examples)

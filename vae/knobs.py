@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .config import (ACTIVATIONS, ARCHS, BINARIZATIONS, DECODER_ARCHS, INITS, LIKELIHOODS, MAX_LATENT_DIM, NORMS, VARIANCES,
+from .config import (ACTIVATIONS, ARCHS, BINARIZATIONS, DECODER_ARCHS, INITS, LIKELIHOODS, MAX_LATENT_DIM, NORMS,
+                     OBJECTIVES, VARIANCES,
                      VAEConfig, default_hidden, image_side, mirror)
 from .errors import ConfigError
 
@@ -91,7 +92,17 @@ KNOBS: dict[str, Knob] = {k.name: k for k in [
     Knob("sigma", "likelihood", "sigma", float, "gaussian: the fixed standard deviation (initial value when learned)",
        "likelihood", lo=1e-3, hi=10.0),
     Knob("bins", "likelihood", "bins", int, "categorical: grey levels per pixel (2..256)", "likelihood", lo=2, hi=256),
-    Knob("beta", "objective", "beta", float, "weight of the KL term (beta-VAE)", "objective", lo=0.0, hi=1e4),
+    Knob("objective", "objective", "name", str,
+       "vae (ELBO, beta-VAE), beta-tcvae (the KL split: alpha MI + beta TC + gamma dimension-wise KL) or "
+       "factorvae (beta KL + gamma TC from a discriminator)", "objective", choices=OBJECTIVES),
+    Knob("beta", "objective", "beta", float,
+       "weight of the KL term (vae, factorvae); of the total correlation (beta-tcvae)", "objective", lo=0.0, hi=1e4),
+    Knob("alpha", "objective", "alpha", float, "beta-tcvae: weight of the index-code mutual information", "objective",
+       lo=0.0, hi=1e4),
+    Knob("gamma", "objective", "gamma", float, "beta-tcvae: weight of the dimension-wise KL", "objective",
+       lo=0.0, hi=1e4),
+    Knob("factorvae_gamma", "objective", "factorvae_gamma", float,
+       "factorvae: weight of the total correlation estimated by the discriminator", "objective", lo=0.0, hi=1e4),
     Knob("kl_warmup", "objective", "kl_warmup", float,
        "epochs over which the KL weight rises linearly from 0 to beta", "objective", lo=0.0, hi=1e6),
     Knob("free_bits", "objective", "free_bits", float, "per-dimension KL floor lambda in nats (0 = off)", "objective",

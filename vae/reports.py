@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 REPORT_IWAE_K = 100
-REPORTS_VERSION = 1
+REPORTS_VERSION = 2  # 2: the KL decomposition, DCI and the FactorVAE score
 
 
 def compute_reports(model, dataset, seed: int = 0) -> dict[str, Any]:

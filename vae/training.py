@@ -25,10 +25,10 @@ import torch
 
 from .config import VAEConfig
 from .data import Dataset, binarize, load_dataset
-from .evaluation import EVAL_SEED_OFFSET, evaluate, test_inputs
+from .evaluation import EVAL_SEED_OFFSET, evaluate, kl_decomposition, test_inputs
 from .errors import ConfigError, TrainingDiverged
 from .model import VAE
-from .objectives import training_loss
+from .objectives import Objective
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` picks CUDA when present, else the CPU; a named device must exist."""
@@ -114,6 +114,7 @@ def train(
     optimizer = torch.optim.AdamW(model.parameters(), **opt_kwargs)
 
     n, bs = len(x_train), min(tr.batch_size, len(x_train))
+    objective = Objective(config.objective, config.latent_dim, n, device)
     steps_per_epoch = math.ceil(n / bs)
     history: list[dict[str, Any]] = []
     step, stopped, t0 = 0, False, time.perf_counter()
@@ -136,10 +137,11 @@ def train(
                 xb = xe[perm[i * bs : (i + 1) * bs]]
                 progress = (epoch - 1) + i / steps_per_epoch
                 out = model(xb, gen)
-                loss, weight = training_loss(out.rec, out.kl_dims, config.objective, progress, tr.epochs)
+                loss, weight = objective.loss(out, progress, tr.epochs)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
+                objective.update(out)
                 step += 1
                 losses[i] = loss.detach()
                 rec_sum += out.rec.detach().sum()
@@ -174,6 +176,7 @@ def train(
                 "test_kl": ev["kl"],
                 "kl_per_dim": ev["kl_per_dim"],
                 "active_units": ev["active_units"],
+                **kl_decomposition(model, x_test, generator=eval_gen),
             }
             history.append(record)
             if on_epoch is not None:

@@ -65,6 +65,8 @@ for i, group in enumerate(GROUPS):
                 "blocks": arch != "resnet",
                 "decoder_kernel": val("decoder_arch") != "pixelcnn", "decoder_gated": val("decoder_arch") != "pixelcnn",
                 "capacity_gamma": val("capacity") is None, "capacity_epochs": val("capacity") is None,
+                "alpha": val("objective") != "beta-tcvae", "gamma": val("objective") != "beta-tcvae",
+                "factorvae_gamma": val("objective") != "factorvae",
             }.get(name, False)
             raw[name] = widget(name, disabled=off)
             if name == "decoder_gated" and raw.get("decoder_arch") == "pixelcnn":

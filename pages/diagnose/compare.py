@@ -79,7 +79,11 @@ b = c2.selectbox("right", names, index=(names.index(ck.name) + 1) % len(names) i
 n_dims = st.slider("dimensions (most KL first)", 1, 10, 5, key="cmp_dims")
 for col, name in ((c1, a), (c2, b)):
     m = load(paths[name])
-    trav = compute.traversal(m, m.digest, min(n_dims, m.config.latent_dim), 3.0, 9, None)
+    dims = min(n_dims, m.config.latent_dim, compute.AR_MAX_IMAGES // 9 if m.model.autoregressive else 10)
+    if m.model.autoregressive:
+        col.caption(f"{name}: a pixelcnn decoder; these pictures are samples drawn pixel by pixel "
+                    f"(at most {dims} dimensions).")
+    trav = compute.traversal(m, m.digest, dims, 3.0, 9, None)
     col.plotly_chart(traversal_figure(trav, ncols=min(n_dims, 5)), key=f"cmp_trav_{name}_{col is c1}")
 
 # ------------------------------------------------------------------ disentanglement

@@ -5,13 +5,14 @@ import streamlit as st
 
 from ui import compute
 from ui.state import current, sidebar, split_or_stop
-from vae.explore import interpolation, reconstructions
+from vae.explore import interpolation
 from vae.figures import image_grid, interpolation_figure, posterior_figure, projection_scatter
 from vae.projections import umap_available
 
 sidebar()
 ck = current()
 st.title("Latent map")
+compute.autoregressive_note(ck)
 st.markdown("Every point is one example's posterior mean E[z|x], projected to 2-D. Click a point (or box/lasso "
             "several) to see the example, its reconstruction and its posterior; pick two to interpolate.")
 
@@ -55,7 +56,7 @@ if not picked:
 
 first = picked[0]
 mu, sd = compute.posterior_means(ck, ck.digest, split)
-r = reconstructions(ck.model, x, picked[:10])
+r = compute.reconstructions(ck, ck.digest, split, tuple(int(i) for i in picked[:10]), 0)
 c1, c2 = st.columns([1, 2])
 n = len(r.index)
 c1.plotly_chart(image_grid(np.concatenate([r.original, r.mean]), ncols=n,
