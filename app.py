@@ -27,6 +27,7 @@ pages = {
         st.Page(PAGE["collapse"], title="Posterior collapse", icon=":material/compress:"),
         st.Page(PAGE["compare"], title="Compare runs", icon=":material/compare:"),
         st.Page(PAGE["strong_decoders"], title="Strong decoders", icon=":material/grain:"),
+        st.Page(PAGE["disentanglement"], title="Disentanglement", icon=":material/view_column:"),
     ],
 }
 st.navigation(pages).run()

@@ -55,7 +55,10 @@ def arr(v) -> np.ndarray:
         import base64
 
         a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
-        return a.reshape(v["shape"]) if "shape" in v else a
+        shape = v.get("shape")
+        if isinstance(shape, str):  # a 2-D array's shape is written as "5, 4"
+            shape = [int(t) for t in shape.split(",")]
+        return a.reshape(shape) if shape is not None else a
     return np.asarray(v)
 
 
@@ -499,3 +502,39 @@ def test_warm_up_draws_a_pixelcnn_models_default_pictures_once(app_dir, pixelcnn
     at = open_app("strong_decoders")
     at.selectbox(key="sd_pixelcnn").select("digits-z4-pixelcnn").run()
     assert not at.exception, [e.message for e in at.exception]
+
+
+def test_disentanglement_page_shows_which_latent_holds_which_factor_and_trains_the_preset(app_dir):
+    from ui.state import training_queue
+    from vae.disentanglement import disentanglement_scores
+    from vae.evaluation import checkpoint_split
+    from vae.explore import posterior
+
+    at = open_app("disentanglement")
+    at.selectbox(key="dis_model").select("sprites-z4").run()
+    assert not at.exception, [e.message for e in at.exception]
+    ck = load_checkpoint(app_dir / "sprites-z4.safetensors")
+    ds, x, _, f = checkpoint_split(ck, "test")
+    s = disentanglement_scores(posterior(ck.model, x)[0], f, ds.factor_names)
+    heat = chart(at, "dis_mi")["data"][0]
+    assert np.allclose(arr(heat["z"]), np.asarray(s["mi_matrix"]).T, atol=1e-9)
+    assert list(heat["y"]) == ["shape", "scale", "rotation", "x", "y"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["MIG"] == f"{s['mig']:.3f}" and metrics["FactorVAE score"] == f"{s['factorvae_score']:.3f}"
+    assert metrics["DCI disentanglement"] == f"{s['dci']['disentanglement']:.3f}"
+    trav = chart(at, "dis_traversal")
+    titles = [a["text"] for a in trav["layout"]["annotations"]]
+    assert len(titles) == 4 and all(any(fn in t for fn in ds.factor_names) for t in titles)
+    table = at.dataframe[1].value
+    assert list(table["model"]) == ["sprites-z4"] and table.iloc[0]["MIG"] == pytest.approx(s["mig"])
+    scatter = chart(at, "dis_mig_distortion")["data"][0]
+    assert arr(scatter["y"])[0] == pytest.approx(s["mig"])
+    bars = chart(at, "dis_kl_split")["data"]
+    assert [b["name"] for b in bars] == ["index-code MI", "total correlation", "dimension-wise KL"]
+    at.button(key="dis_train").click().run()
+    job = training_queue().get(at.session_state["dis_job"])
+    try:
+        assert job.config.objective.name == "beta-tcvae" and job.config.data.name == "sprites"
+    finally:
+        job.request_stop()
+        training_queue().wait(job, 60)

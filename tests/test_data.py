@@ -211,3 +211,37 @@ def test_zip_refusals(tmp_path):
 def test_unknown_dataset():
     with pytest.raises(DataError, match="unknown dataset 'nope'"):
         load_dataset(DataConfig("nope"))
+
+
+def test_dsprites_reads_the_npz_layout_without_pickle_and_names_the_missing_file(tmp_path):
+    from vae.config import DataConfig
+    from vae.data import DSPRITES_FILE, is_available_offline, load_dataset
+    from vae.errors import DataError
+
+    with pytest.raises(DataError, match=DSPRITES_FILE + ".*" + str(tmp_path).replace("/", "/")):
+        load_dataset(DataConfig(name="dsprites", data_root=str(tmp_path)))
+    assert not is_available_offline("dsprites", tmp_path)
+    rng = np.random.RandomState(0)
+    n = 400
+    classes = np.stack([np.zeros(n, int)] + [rng.randint(0, k, n) for k in (3, 6, 40, 32, 32)], 1)
+    imgs = np.zeros((n, 64, 64), np.uint8)
+    for i, (_, _, sc, _, px, py) in enumerate(classes):  # a square whose place and size are the factors
+        imgs[i, 2 * py: 2 * py + 4 + sc, 2 * px: 2 * px + 4 + sc] = 1
+    meta = np.array([{"a pickled": "metadata"}], dtype=object)  # as in DeepMind's file: never unpickled
+    np.savez(tmp_path / DSPRITES_FILE, imgs=imgs, latents_classes=classes, latents_values=classes.astype(float),
+             metadata=meta)
+    assert is_available_offline("dsprites", tmp_path)
+    ds = load_dataset(DataConfig(name="dsprites", data_root=str(tmp_path), num=300))
+    assert ds.image_shape == (1, 64, 64) and len(ds.x_train) + len(ds.x_test) == 300
+    assert ds.factor_names == ["color", "shape", "scale", "orientation", "x", "y"]
+    f = ds.factors("train")
+    i = 0
+    x = ds.x_train[i, 0].numpy()
+    rows, cols = np.nonzero(x)
+    assert rows.min() == 2 * f[i, 5] and cols.min() == 2 * f[i, 4] and x.sum() == (4 + f[i, 2]) ** 2
+    (tmp_path / DSPRITES_FILE).write_bytes(b"not a zip")
+    from vae.data import _dsprites_cached
+
+    _dsprites_cached.cache_clear()
+    with pytest.raises(DataError, match="not a dSprites .npz"):
+        load_dataset(DataConfig(name="dsprites", data_root=str(tmp_path), num=300))

@@ -80,6 +80,14 @@ def _disentanglement(_ck, digest: str) -> dict | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
+def traversal_of_dims(_ck, digest: str, dims: tuple[int, ...], span: float, steps: int):
+    """A traversal of the given latent dimensions, in that order, from z = 0."""
+    from vae.explore import traversal as trav
+
+    return trav(_ck.model, dims=list(dims), kl_per_dim=_ck.metrics.get("kl_per_dim"), span=span, steps=steps)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
 def traversal_view(_ck, digest: str, n_dims: int, span: float, steps: int, example: int | None):
     """The traversal's figure and its PNG and GIF exports, built once per setting."""
     from vae.export import traversal_bytes

@@ -33,6 +33,7 @@ PAGE = {  # page scripts, for st.page_link / st.switch_page
     "collapse": "pages/diagnose/collapse.py",
     "compare": "pages/diagnose/compare.py",
     "strong_decoders": "pages/diagnose/strong_decoders.py",
+    "disentanglement": "pages/diagnose/disentanglement.py",
 }
 MODEL_KEY = "model"  # sidebar selectbox key, mirrored in the ?model= query parameter
 PENDING_KEY = "_pending_model"  # a model to make current on the next full run

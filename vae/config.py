@@ -267,7 +267,7 @@ class VAEConfig:
         return self
 
 
-IMAGE_SIDES = {"mnist5k": 28, "digits": 8, "mnist": 28, "fashion-mnist": 28, "kmnist": 28, "cifar10": 32}
+IMAGE_SIDES = {"mnist5k": 28, "digits": 8, "mnist": 28, "fashion-mnist": 28, "kmnist": 28, "cifar10": 32, "dsprites": 64}
 CONV_CHANNELS = (32, 64, 64, 128)
 PIXELCNN_CHANNELS, PIXELCNN_LAYERS = 32, 5
 

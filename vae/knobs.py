@@ -21,7 +21,7 @@ from .config import (ACTIVATIONS, ARCHS, BINARIZATIONS, DECODER_ARCHS, INITS, LI
                      VAEConfig, default_hidden, image_side, mirror)
 from .errors import ConfigError
 
-DATASETS = ("mnist5k", "digits", "sprites", "mnist", "fashion-mnist", "kmnist", "cifar10", "npz", "zip")
+DATASETS = ("mnist5k", "digits", "sprites", "dsprites", "mnist", "fashion-mnist", "kmnist", "cifar10", "npz", "zip")
 GROUPS = ("data", "latent", "encoder", "decoder", "likelihood", "objective", "optimization")
 
 
@@ -55,7 +55,8 @@ KNOBS: dict[str, Knob] = {k.name: k for k in [
        "none: grey levels as Bernoulli probabilities; dynamic: resample x~Bernoulli(x) every epoch", "data",
        choices=BINARIZATIONS),
     Knob("sprites_size", "data", "size", int, "sprites: image side in pixels", "data", lo=8, hi=128),
-    Knob("sprites_num", "data", "num", int, "sprites: number of images", "data", lo=100, hi=200_000),
+    Knob("sprites_num", "data", "num", int, "sprites: number of images; dsprites: how many of its 737,280 to use",
+       "data", lo=100, hi=200_000),
     Knob("latent_dim", "", "latent_dim", int, "size of z (1..256)", "latent", lo=1, hi=MAX_LATENT_DIM),
     Knob("arch", "encoder+decoder", "arch", str, "network family: mlp, cnn or resnet", "encoder", choices=ARCHS),
     Knob("hidden", "encoder+decoder", "hidden", int,

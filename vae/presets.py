@@ -25,6 +25,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "dataset": "mnist5k", "arch": "cnn", "hidden": [32, 64], "latent_dim": 16, "epochs": 10},
     "beta-VAE on sprites": {
         "dataset": "sprites", "arch": "cnn", "hidden": [32, 64], "latent_dim": 10, "beta": 4.0, "epochs": 10},
+    "beta-TCVAE on sprites": {
+        "dataset": "sprites", "arch": "cnn", "hidden": [32, 64], "latent_dim": 6, "binarize": "dynamic",
+        "objective": "beta-tcvae", "beta": 6.0, "epochs": 10},
     "Gaussian likelihood, learned variance": {
         "dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, "likelihood": "gaussian",
         "variance": "learned", "sigma": 0.1, "epochs": 10},

@@ -59,7 +59,7 @@ for i, group in enumerate(GROUPS):
                 continue
             dataset, lik, arch = val("dataset") or "mnist5k", val("likelihood") or "bernoulli", val("arch") or "mlp"
             off = {
-                "sprites_size": dataset != "sprites", "sprites_num": dataset != "sprites",
+                "sprites_size": dataset != "sprites", "sprites_num": dataset not in ("sprites", "dsprites"),
                 "binarize": lik != "bernoulli",
                 "variance": lik != "gaussian", "sigma": lik != "gaussian", "bins": lik != "categorical",
                 "blocks": arch != "resnet",
@@ -99,11 +99,14 @@ with data_note.container():
             st.caption(f"Using your upload ({Path(path).stat().st_size / 1e6:.1f} MB).")
         else:
             problem = f"upload your {raw['dataset']} file first"
-    elif raw["dataset"] in TORCHVISION:
+    elif raw["dataset"] in TORCHVISION or raw["dataset"] == "dsprites":
+        from vae.data import DSPRITES_FILE
+
         if is_available_offline(raw["dataset"], default_data_root()):
             st.caption(f"{raw['dataset']} is on this server.")
         else:
-            problem = (f"{raw['dataset']} is not on this server; the teacher can put it into the data folder "
+            what = DSPRITES_FILE if raw["dataset"] == "dsprites" else "it"
+            problem = (f"{raw['dataset']} is not on this server; the teacher can put {what} into the data folder "
                        f"($VAE_DATA_ROOT) and restart. Built in: mnist5k, digits, sprites")
             st.warning(problem)
 

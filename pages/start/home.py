@@ -46,6 +46,8 @@ lessons = [
     ("compare", "6. Rate vs distortion", "every run on one plane; sweep beta; compare disentanglement."),
     ("strong_decoders", "7. Strong decoders ignore z", "a pixelcnn decoder collapses the posterior at beta = 1; "
      "free bits or a smaller receptive field bring z back."),
+    ("disentanglement", "8. Disentanglement", "which latent holds which factor; beta-VAE, beta-TCVAE and FactorVAE "
+     "compared by MIG, SAP, DCI and the FactorVAE score."),
 ]
 for key, label, what in lessons:
     c1, c2 = st.columns([2, 5])

@@ -1,0 +1,129 @@
+"""Disentanglement: which latent holds which factor, the metrics across models, and a beta-TCVAE to train."""
+
+import streamlit as st
+
+from ui import compute
+from ui.state import checkpoint_paths, digest, load, owner_token, set_current, sidebar, summary, training_queue
+from vae.figures import kl_decomposition_bars, mi_heatmap, mig_vs_distortion, traversal_figure
+from vae.presets import PRESETS, preset_config
+
+TCVAE_PRESET = "beta-TCVAE on sprites"
+
+sidebar()
+st.title("Disentanglement")
+st.markdown(
+    "A code is *disentangled* when each generative factor of the data (shape, scale, rotation, x, y) lives in a "
+    "latent of its own. Larger beta gives a simpler code, but the plain beta-VAE pays for it in reconstruction; "
+    "**beta-TCVAE** (Chen et al. 2018) and **FactorVAE** (Kim & Mnih 2018) penalise only the *total correlation* "
+    "between the latents. Scores need data with known factors (`sprites`, `dsprites`).")
+
+paths = {p.stem: p for p in checkpoint_paths()}
+rows = [summary(str(p), digest(p)) for p in paths.values()]
+with_factors = [r["name"] for r in rows if r["dataset"] in ("sprites", "dsprites")]
+if not with_factors:
+    st.info(f"No model here was trained on sprites or dsprites. Train the preset '{TCVAE_PRESET}' below.")
+else:
+    # ------------------------------------------------------------------ one model: which latent holds which factor
+    name = st.selectbox("model", with_factors, key="dis_model",
+                        help="Models trained on data with known generative factors.")
+    ck = load(paths[name])
+    scores = compute.disentanglement(ck, ck.digest)
+    if scores is None:
+        st.warning("This model's data has no factors on this server.")
+        st.stop()
+    factor_names = list(scores["factors"])
+    c1, c2 = st.columns([3, 2])
+    c1.plotly_chart(mi_heatmap(scores["mi_matrix"], factor_names, f"I(z_j; factor) of {name}"), key="dis_mi")
+    with c2:
+        d = scores.get("dci")
+        cols = st.columns(2)
+        cols[0].metric("MIG", f"{scores['mig']:.3f}", help="mean over factors of the gap between the two latents "
+                       "most informative about it, over its entropy")
+        cols[1].metric("SAP", f"{scores['sap']:.3f}")
+        if d is not None:
+            cols = st.columns(2)
+            cols[0].metric("DCI disentanglement", f"{d['disentanglement']:.3f}")
+            cols[1].metric("FactorVAE score", f"{scores['factorvae_score']:.3f}")
+            st.caption(f"DCI completeness {d['completeness']:.3f}, informativeness {d['informativeness']:.3f}.")
+        st.dataframe([{"factor": f, "latent": f"z{v['latent']}", "MIG": v["mig"], "SAP": v["sap"]}
+                      for f, v in scores["factors"].items()], hide_index=True, key="dis_factors",
+                     column_config={"MIG": st.column_config.NumberColumn(format="%.3f"),
+                                    "SAP": st.column_config.NumberColumn(format="%.3f")})
+    # traversal rows labelled with the factor each latent captures (its best factor by MI)
+    import numpy as np
+
+    mi = np.asarray(scores["mi_matrix"])  # (latents, factors)
+    order = np.argsort(-mi.max(1), kind="stable")[: min(8, mi.shape[0])].tolist()
+    trav = compute.traversal_of_dims(ck, ck.digest, tuple(order), 2.5, 9)
+    labels = [f"z{j}: {factor_names[int(mi[j].argmax())]} ({mi[j].max():.2f} nats)" for j in order]
+    st.plotly_chart(traversal_figure(trav, labels=labels, ncols=4), key="dis_traversal")
+    st.caption("Each row moves one latent (most informative about some factor first), labelled with the factor it "
+               "shares the most information with. Disentangled: each row changes one thing.")
+
+    # ------------------------------------------------------------------ all models
+    st.subheader("Every model with factors")
+    table, points, decomposition = [], [], []
+    for r in rows:
+        if r["name"] not in with_factors:
+            continue
+        m = load(paths[r["name"]])
+        s = compute.disentanglement(m, m.digest)
+        rep = compute.collapse_report(m, m.digest, 100)
+        if s is None:
+            continue
+        dd = s.get("dci") or {}
+        objective = m.config.objective.name
+        table.append({"model": r["name"], "objective": objective, "beta": r["beta"], "MIG": s["mig"],
+                      "SAP": s["sap"], "DCI D": dd.get("disentanglement"), "DCI C": dd.get("completeness"),
+                      "DCI I": dd.get("informativeness"), "FactorVAE score": s.get("factorvae_score"),
+                      "distortion": rep["distortion"], "rate": rep["rate"]})
+        points.append({"name": r["name"], "objective": objective, "beta": r["beta"], "mig": s["mig"],
+                       "distortion": rep["distortion"]})
+        if "kl_decomposition" in rep:
+            decomposition.append({"name": r["name"], **rep["kl_decomposition"]})
+    fmt = {k: st.column_config.NumberColumn(format="%.3f")
+           for k in ("MIG", "SAP", "DCI D", "DCI C", "DCI I", "FactorVAE score")}
+    fmt |= {k: st.column_config.NumberColumn(format="%.2f") for k in ("distortion", "rate")}
+    st.dataframe(table, hide_index=True, key="dis_table", column_config=fmt)
+    c1, c2 = st.columns(2)
+    event = c1.plotly_chart(mig_vs_distortion(points), key="dis_mig_distortion", on_select="rerun",
+                            selection_mode="points")
+    clicked = [p["customdata"][0] for p in (event.selection.points if event else []) if p.get("customdata")]
+    if clicked and st.session_state.get("_dis_clicked") != clicked[0]:
+        st.session_state["_dis_clicked"] = clicked[0]
+        set_current(clicked[0])
+        st.rerun()
+    if decomposition:
+        c2.plotly_chart(kl_decomposition_bars(decomposition), key="dis_kl_split")
+    st.caption("MIG, SAP, DCI (disentanglement, completeness, informativeness) and the FactorVAE score are all 0..1, "
+               "higher = more disentangled. The KL split: index-code MI is the information about x, total "
+               "correlation the dependence between latents (what beta-TCVAE and FactorVAE penalise).")
+
+# ------------------------------------------------------------------ train the preset
+st.subheader("Train a beta-TCVAE")
+values = PRESETS[TCVAE_PRESET]
+st.markdown(f"The preset **{TCVAE_PRESET}**: " + ", ".join(f"{k} = {v}" for k, v in values.items()) +
+            ". It trains in the background on this server and appears above when it is done.")
+if st.button("Train the beta-TCVAE preset", type="primary", key="dis_train"):
+    from vae.errors import ConfigError
+
+    try:
+        job = training_queue().submit(preset_config(TCVAE_PRESET), "sprites-beta-tcvae", owner=owner_token())
+        st.session_state["dis_job"] = job.id
+    except ConfigError as e:
+        st.error(f"Cannot start: {e}")
+
+
+def job_progress() -> None:
+    job = training_queue().get(st.session_state.get("dis_job"))
+    if job is None:
+        return
+    s = job.snapshot()
+    st.progress(min(1.0, s["progress"]), text=f"{s['name']}: {s['state']} {s['message']}")
+    if not job.active and st.session_state.get("_dis_job_seen") != job.id:
+        st.session_state["_dis_job_seen"] = job.id
+        st.rerun()
+
+
+active = (j := training_queue().get(st.session_state.get("dis_job"))) is not None and j.active
+st.fragment(job_progress, run_every=1.0 if active else None)()
