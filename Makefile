@@ -40,6 +40,8 @@ checkpoints: setup
 	$(TRAIN) --preset "MLP decoder on binarized MNIST" --out checkpoints/mnist5k-mlp-z16-binarized.safetensors; \
 	$(TRAIN) --preset "strong decoder: pixelcnn" --out checkpoints/mnist5k-pixelcnn-z16.safetensors; \
 	$(TRAIN) --preset "strong decoder + free bits" --out checkpoints/mnist5k-pixelcnn-z16-freebits.safetensors; \
+	$(TRAIN) --preset "plain VAE on sprites" --out checkpoints/sprites-mlp-z6-vae.safetensors; \
+	$(TRAIN) --preset "beta-TCVAE on sprites" --out checkpoints/sprites-mlp-z6-beta-tcvae.safetensors; \
 	echo "make checkpoints: $$(( $$(date +%s) - start )) s in all"
 
 # Browser tests need Debian's chromium (`sudo apt-get install chromium`; .ci/run does it); without it they skip.

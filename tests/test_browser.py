@@ -34,6 +34,7 @@ PAGES = [  # url path, heading
     ("collapse", "Posterior collapse"),
     ("compare", "Compare runs"),
     ("strong_decoders", "Strong decoders ignore z"),
+    ("disentanglement", "Disentanglement"),
 ]
 
 

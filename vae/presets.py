@@ -26,8 +26,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     "beta-VAE on sprites": {
         "dataset": "sprites", "arch": "cnn", "hidden": [32, 64], "latent_dim": 10, "beta": 4.0, "epochs": 10},
     "beta-TCVAE on sprites": {
-        "dataset": "sprites", "arch": "cnn", "hidden": [32, 64], "latent_dim": 6, "binarize": "dynamic",
-        "objective": "beta-tcvae", "beta": 6.0, "epochs": 10},
+        "dataset": "sprites", "arch": "mlp", "hidden": [512, 256], "latent_dim": 6, "binarize": "dynamic",
+        "objective": "beta-tcvae", "beta": 8.0, "epochs": 60},
+    "plain VAE on sprites": {
+        "dataset": "sprites", "arch": "mlp", "hidden": [512, 256], "latent_dim": 6, "binarize": "dynamic",
+        "epochs": 60},
     "Gaussian likelihood, learned variance": {
         "dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, "likelihood": "gaussian",
         "variance": "learned", "sigma": 0.1, "epochs": 10},
