@@ -53,7 +53,7 @@ async def student(browser, url: str, seed: int, renders: list, errors: list) -> 
     page = await ctx.new_page()
     try:
         t = time.perf_counter()
-        await page.goto(url)
+        await page.goto(url, timeout=TIMEOUT_MS)  # Playwright's default is 30 s; a timeout here means 120 s
         await idle(page)
         await page.get_by_role("heading", name=PAGES[0][1]).first.wait_for(timeout=TIMEOUT_MS)
         renders.append(("open", time.perf_counter() - t))
@@ -79,11 +79,12 @@ async def student(browser, url: str, seed: int, renders: list, errors: list) -> 
 
 
 async def trainer(browser, url: str, stop: asyncio.Event, updates: list, notes: list) -> None:
-    """Start a training (digits, 32-unit MLP, 150 epochs) and record when the progress text changes."""
+    """Start a training (digits, 32-unit MLP, 1,500 epochs: longer than the browsing) and record when the progress
+    text changes."""
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await ctx.new_page()
     try:
-        await page.goto(f"{url}/train?dataset=digits&hidden=32&latent_dim=2&epochs=150&batch_size=64")
+        await page.goto(f"{url}/train?dataset=digits&hidden=32&latent_dim=2&epochs=1500&batch_size=64", timeout=TIMEOUT_MS)
         await idle(page)
         await page.get_by_label("Model name", exact=True).fill("load-trainer")
         await page.get_by_label("Model name", exact=True).press("Enter")

@@ -142,7 +142,6 @@ class PixelCNNDecoder(nn.Module):
         self.act = make_activation(cfg.activation)
         self.drop = nn.Dropout(cfg.dropout) if cfg.dropout > 0 else nn.Identity()
         self.head = nn.Conv2d(ch, out_channels, 1)
-        self.ch = ch
         self.work_numel = 3 * width * h * w  # a few feature maps alive at once in a forward pass
 
     def condition(self, z: torch.Tensor) -> list[torch.Tensor]:
