@@ -8,6 +8,7 @@ from vae.figures import kl_decomposition_bars, mi_heatmap, mig_vs_distortion, tr
 from vae.presets import PRESETS, preset_config
 
 TCVAE_PRESET = "beta-TCVAE on sprites"
+SHIPPED_TCVAE = "sprites-mlp-z6-beta-tcvae"  # made from the preset by `make checkpoints`
 
 sidebar()
 st.title("Disentanglement")
@@ -24,7 +25,8 @@ if not with_factors:
     st.info(f"No model here was trained on sprites or dsprites. Train the preset '{TCVAE_PRESET}' below.")
 else:
     # ------------------------------------------------------------------ one model: which latent holds which factor
-    name = st.selectbox("model", with_factors, key="dis_model",
+    default = SHIPPED_TCVAE if SHIPPED_TCVAE in with_factors else with_factors[0]
+    name = st.selectbox("model", with_factors, index=with_factors.index(default), key="dis_model",
                         help="Models trained on data with known generative factors.")
     ck = load(paths[name])
     scores = compute.disentanglement(ck, ck.digest)
