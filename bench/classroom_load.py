@@ -61,12 +61,12 @@ async def student(browser, url: str, seed: int, renders: list, errors: list) -> 
         random.Random(seed).shuffle(order)
         for label, heading in order:
             t = time.perf_counter()
-            await page.locator("[data-testid=stSidebarNav]").get_by_text(label, exact=True).click()
+            await page.locator("[data-testid=stSidebarNav]").get_by_text(label, exact=True).click(timeout=TIMEOUT_MS)
             await idle(page)
             await page.get_by_role("heading", name=heading).first.wait_for(timeout=TIMEOUT_MS)
             if label == "Latent map":
-                await page.locator("[data-testid=stSelectbox]").filter(has_text="projection").first.click()
-                await page.get_by_role("option", name="TSNE", exact=True).click()
+                await page.locator("[data-testid=stSelectbox]").filter(has_text="projection").first.click(timeout=TIMEOUT_MS)
+                await page.get_by_role("option", name="TSNE", exact=True).click(timeout=TIMEOUT_MS)
                 await idle(page)
                 await page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT_MS)
             renders.append((label, time.perf_counter() - t))
