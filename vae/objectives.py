@@ -110,15 +110,17 @@ class Objective:
     what trains alongside the model after its step (FactorVAE's discriminator).
     """
 
-    def __init__(self, cfg: ObjectiveConfig, latent_dim: int, dataset_size: int, device):
+    def __init__(self, cfg: ObjectiveConfig, latent_dim: int, dataset_size: int, device, seed: int = 0):
         self.cfg, self.n = cfg, dataset_size
         self.discriminator = None
         if cfg.name == "factorvae":
             from torch import nn
 
             h = FACTORVAE_HIDDEN
-            self.discriminator = nn.Sequential(nn.Linear(latent_dim, h), nn.LeakyReLU(0.2), nn.Linear(h, h),
-                                               nn.LeakyReLU(0.2), nn.Linear(h, 2)).to(device)
+            with torch.random.fork_rng(devices=[]):  # initialised from the run's seed, whatever ran before
+                torch.manual_seed(seed)
+                self.discriminator = nn.Sequential(nn.Linear(latent_dim, h), nn.LeakyReLU(0.2), nn.Linear(h, h),
+                                                   nn.LeakyReLU(0.2), nn.Linear(h, 2)).to(device)
             self.d_opt = torch.optim.Adam(self.discriminator.parameters(), lr=1e-4, betas=(0.5, 0.9))
 
     def loss(self, out, progress: float, total_epochs: float) -> tuple[torch.Tensor, float]:

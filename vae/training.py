@@ -114,7 +114,7 @@ def train(
     optimizer = torch.optim.AdamW(model.parameters(), **opt_kwargs)
 
     n, bs = len(x_train), min(tr.batch_size, len(x_train))
-    objective = Objective(config.objective, config.latent_dim, n, device)
+    objective = Objective(config.objective, config.latent_dim, n, device, seed=tr.seed)
     steps_per_epoch = math.ceil(n / bs)
     history: list[dict[str, Any]] = []
     step, stopped, t0 = 0, False, time.perf_counter()
