@@ -177,6 +177,8 @@ def test_train_a_tiny_model_from_the_train_page(server, page):
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # curves appear during training
     shot(page, "train-running")
     page.get_by_text("saved browser-digits.safetensors").wait_for(timeout=180_000)
+    # the fragment that saw the job end then asks for a full run, which makes the model current: wait for it
+    page.wait_for_function("() => location.search.includes('model=browser-digits')", timeout=60_000)
     wait_idle(page)
     shot(page, "train-done")
     assert (folder / "browser-digits.safetensors").exists()
