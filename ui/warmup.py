@@ -5,8 +5,8 @@ server process, for every model in the shared folder: load it and its test split
 the collapse and disentanglement reports when its metadata lacks them, the latent
 map's default projections (PCA and t-SNE of 2,000 posterior means), the default
 traversal figure and the Strong decoders grid (for a pixelcnn model, whose every
-picture is drawn pixel by pixel, the samples page's defaults too). Everything lands in the same caches the pages read, so no visitor
-ever computes these. ``VAE_WARM_UP=0`` turns it off (the tests do).
+picture is drawn pixel by pixel, the samples page's defaults too). Everything lands
+in the same caches the pages read, so no visitor ever computes these. ``VAE_WARM_UP=0`` turns it off (the tests do).
 """
 
 from __future__ import annotations

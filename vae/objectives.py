@@ -78,8 +78,12 @@ def training_loss(
         c = capacity_at(cfg.capacity, epochs, progress)
         return rec.mean() + cfg.capacity_gamma * (kl_d.sum() - c).abs(), c
     b = warmup_beta(cfg.beta, cfg.kl_warmup, progress)
-    kl_term = kl_d.clamp(min=cfg.free_bits).sum() if cfg.free_bits > 0 else kl_d.sum()
-    return rec.mean() + b * kl_term, b
+    return rec.mean() + b * free_bits_kl(kl_d, cfg.free_bits), b
+
+
+def free_bits_kl(kl_d: torch.Tensor, free_bits: float) -> torch.Tensor:
+    """sum_j max(lambda, KL_j) for the batch-mean KL per dimension (the plain sum when lambda = 0)."""
+    return kl_d.clamp(min=free_bits).sum() if free_bits > 0 else kl_d.sum()
 
 
 def kl_decomposition_terms(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, log_norm: float,
@@ -132,8 +136,7 @@ class Objective:
             mi, tc, dw = kl_decomposition_terms(out.z, out.mu, out.logvar, math.log(self.n * len(out.z)))
             reg = cfg.alpha * mi.mean() + cfg.beta * tc.mean() + cfg.gamma * dw.mean()
             return out.rec.mean() + w * reg, w * cfg.beta
-        kl_d = out.kl_dims.mean(0)
-        kl_term = kl_d.clamp(min=cfg.free_bits).sum() if cfg.free_bits > 0 else kl_d.sum()
+        kl_term = free_bits_kl(out.kl_dims.mean(0), cfg.free_bits)
         logits = self.discriminator(out.z)
         tc = (logits[:, 0] - logits[:, 1]).mean()  # log D(z) / (1 - D(z)): the density-ratio estimate of TC
         return out.rec.mean() + w * (cfg.beta * kl_term + cfg.factorvae_gamma * tc), w * cfg.beta

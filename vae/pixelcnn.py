@@ -130,15 +130,15 @@ class PixelCNNDecoder(nn.Module):
         check_pixelcnn(cfg, image_shape)
         c, h, w = image_shape
         ch, k = cfg.hidden[0], cfg.kernel
-        self.layers, self.kernel, self.gated = len(cfg.hidden), k, cfg.gated
-        self.image_shape, self.out_channels = (c, h, w), out_channels
-        self.reach = reach(self.layers, k)
+        layers, self.gated = len(cfg.hidden), cfg.gated
+        self.image_shape = (c, h, w)
+        self.reach = reach(layers, k)
         self.inp = MaskedConv2d(c, ch, first_kernel(k), "A")
         width = 2 * ch if cfg.gated else ch
-        self.widths = [ch] + [width] * (self.layers - 1)
+        self.widths = [ch] + [width] * (layers - 1)
         self.cond = linear(latent_dim, sum(self.widths))  # b_l(z) for every layer, in one matrix
-        self.convs = nn.ModuleList(MaskedConv2d(ch, width, k, "B") for _ in range(self.layers - 1))
-        self.outs = nn.ModuleList(nn.Conv2d(ch, ch, 1) for _ in range(self.layers - 1))
+        self.convs = nn.ModuleList(MaskedConv2d(ch, width, k, "B") for _ in range(layers - 1))
+        self.outs = nn.ModuleList(nn.Conv2d(ch, ch, 1) for _ in range(layers - 1))
         self.act = make_activation(cfg.activation)
         self.drop = nn.Dropout(cfg.dropout) if cfg.dropout > 0 else nn.Identity()
         self.head = nn.Conv2d(ch, out_channels, 1)

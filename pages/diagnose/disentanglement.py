@@ -1,5 +1,6 @@
 """Disentanglement: which latent holds which factor, the metrics across models, and a beta-TCVAE to train."""
 
+import numpy as np
 import streamlit as st
 
 from ui import compute
@@ -52,8 +53,6 @@ else:
                      column_config={"MIG": st.column_config.NumberColumn(format="%.3f"),
                                     "SAP": st.column_config.NumberColumn(format="%.3f")})
     # traversal rows labelled with the factor each latent captures (its best factor by MI)
-    import numpy as np
-
     mi = np.asarray(scores["mi_matrix"])  # (latents, factors)
     order = np.argsort(-mi.max(1), kind="stable")[: min(8, mi.shape[0])].tolist()
     trav = compute.traversal_of_dims(ck, ck.digest, tuple(order), 2.5, 9)
