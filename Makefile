@@ -18,7 +18,7 @@ PORT ?= 8501
 
 # The web app on http://localhost:$(PORT), with the shipped models in checkpoints/.
 run: setup
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m ui.serve --server.port $(PORT)
 
 # A short command-line demo on the embedded MNIST digits.
 demo: setup

@@ -13,7 +13,6 @@ from ui import warmup
 from ui.state import PAGE
 
 st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/blur_on:", layout="wide")
-warmup.start()  # once per server: the shared models' reports, maps and figures, in the background
 
 pages = {
     "Start": [st.Page(PAGE["home"], title="Home", icon=":material/home:", default=True)],
@@ -30,4 +29,7 @@ pages = {
         st.Page(PAGE["disentanglement"], title="Disentanglement", icon=":material/view_column:"),
     ],
 }
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+finally:  # once per server, after its first page is drawn: the shared models' reports, maps and figures
+    warmup.start()

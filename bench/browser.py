@@ -33,9 +33,11 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(script: str | Path = ROOT / "app.py", env: dict | None = None, timeout: float = 90):
-    """Run `streamlit run script` on a free loopback port; yield its base URL."""
+    """Run `streamlit run script` on a free loopback port (the app through its launcher, ui.serve, as `make run`
+    does); yield its base URL."""
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+    run = ["-m", "ui.serve"] if Path(script).resolve() == ROOT / "app.py" else ["-m", "streamlit", "run", str(script)]
+    cmd = [sys.executable, *run, "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true",
            "--browser.gatherUsageStats", "false"]  # the rest, file watcher included, from .streamlit/config.toml
     log = open(os.environ.get("STREAMLIT_LOG", os.devnull), "w")

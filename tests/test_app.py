@@ -63,7 +63,22 @@ def arr(v) -> np.ndarray:
 
 
 def images_in(spec: dict) -> int:
-    return sum(t.get("type") == "image" for t in spec["data"])
+    """Pictures in a figure: the cells of an image mosaic (corners in layout.meta), else one per image trace."""
+    corners = spec["layout"].get("meta", {}).get("corners") if isinstance(spec["layout"].get("meta"), dict) else None
+    return len(corners) if corners is not None else sum(t.get("type") == "image" for t in spec["data"])
+
+
+def cells(spec: dict) -> list[np.ndarray]:
+    """The pictures of an image mosaic, cut out of its (first) image trace at the corners in layout.meta."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    source = next(t["source"] for t in spec["data"] if t.get("type") == "image")
+    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))))
+    h, w = spec["layout"]["meta"]["size"]
+    return [picture[y:y + h, x:x + w] for x, y in spec["layout"]["meta"]["corners"]]
 
 
 def wait_until(at, predicate, timeout=60.0):
@@ -221,8 +236,11 @@ def test_reconstructions_and_samples(app_dir):
 
     at.slider(key="temperature").set_value(0.0).run()
     samples = chart(at, "samples")
-    sources = {t["source"] for t in samples["data"] if t.get("type") == "image"}
-    assert images_in(samples) == 32 and len(sources) == 1  # T = 0: every sample is the decoded z = 0
+    pictures = cells(samples)
+    assert images_in(samples) == 32 and all(np.array_equal(p, pictures[0]) for p in pictures)  # T = 0: z = 0
+    at.slider(key="temperature").set_value(1.0).run()
+    pictures = cells(chart(at, "samples"))
+    assert not all(np.array_equal(p, pictures[0]) for p in pictures)
 
 
 # --------------------------------------------------------------- traversals
@@ -457,7 +475,7 @@ def test_strong_decoders_lesson_compares_the_models_and_opens_the_fix(app_dir, p
     at.slider(key="sd_cols").set_value(4).run()
     for role in ("mlp", "pixelcnn", "fix"):
         grid = chart(at, f"grid_{role}")
-        assert sum(t["type"] == "image" for t in grid["data"]) == 12
+        assert images_in(grid) == 12
     from vae.explore import seed_grid
 
     _, imgs = seed_grid(ck.model, 3, 4, 0)
@@ -480,7 +498,7 @@ def test_pages_say_that_a_pixelcnn_model_draws_samples(app_dir, pixelcnn_model):
         assert any("pixel by pixel" in i.value for i in at.info), page
     assert at.slider(key="trav_dims").value == 4  # at most 60 images: 4 dims x 11 steps
     trav = chart(at, "traversal")
-    assert sum(t["type"] == "image" for t in trav["data"]) == 4
+    assert images_in(trav) == 4
 
 
 def test_warm_up_draws_a_pixelcnn_models_default_pictures_once(app_dir, pixelcnn_model, monkeypatch):

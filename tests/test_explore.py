@@ -27,6 +27,19 @@ def _png(source: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))))
 
 
+def _cells(spec: dict, source: str) -> list[np.ndarray]:
+    """The images of a mosaic figure, cut out of ``source`` (a PNG data URI) at the corners in layout.meta."""
+    picture, (h, w) = _png(source), spec["layout"]["meta"]["size"]
+    return [picture[y:y + h, x:x + w] for x, y in spec["layout"]["meta"]["corners"]]
+
+
+def _title_over(spec: dict, k: int) -> str:
+    """The annotation centred above image k of a mosaic figure."""
+    (x, y), (h, w) = spec["layout"]["meta"]["corners"][k], spec["layout"]["meta"]["size"]
+    above = [a for a in spec["layout"]["annotations"] if abs(a["x"] - (x + (w - 1) / 2)) < 1e-6 and a["y"] < y]
+    return max(above, key=lambda a: a["y"])["text"]
+
+
 def test_traversal_values_and_images(model, trained_digits):
     kl = trained_digits.metrics["kl_per_dim"]
     tr = traversal(model, kl_per_dim=kl, span=2.0, steps=5)
@@ -49,16 +62,17 @@ def test_traversal_figure_frames_and_pixels(model, trained_digits):
     tr = traversal(model, kl_per_dim=trained_digits.metrics["kl_per_dim"], steps=7, max_dims=4)
     fig = figures.traversal_figure(tr)
     spec = json.loads(fig.to_json())
-    assert len(spec["frames"]) == 7 and all(len(f["data"]) == 4 for f in spec["frames"])
+    assert len(spec["frames"]) == 7 and all(len(f["data"]) == 1 for f in spec["frames"])
+    assert len(spec["layout"]["meta"]["corners"]) == 4
     assert not spec["layout"].get("updatemenus")  # no play button
     assert [s["label"] for s in spec["layout"]["sliders"][0]["steps"]] == [f"{v:+.2f}" for v in tr.values]
     titles = [a["text"] for a in spec["layout"]["annotations"]]
     assert titles[0].startswith(f"z{tr.dims[0]} (KL ")
-    # frame 6, facet 2 is dimension dims[2] at +3 sd: decode it and compare pixels
+    # frame 6, panel 2 is dimension dims[2] at +3 sd: decode it and compare pixels
     z = np.zeros((1, 6), np.float32)
     z[0, tr.dims[2]] = 3.0
     expected = np.round(decode(model, z)[0, 0] * 255)
-    got = _png(spec["frames"][6]["data"][2]["source"])
+    got = _cells(spec, spec["frames"][6]["data"][0]["source"])[2]
     assert np.abs(got.astype(float) - expected).max() <= 1
 
 
@@ -72,26 +86,23 @@ def test_animated_figures_have_no_ghost_panels(n_dims, ncols):
                            values=np.linspace(-3, 3, 5))
     spec = json.loads(figures.traversal_figure(trav, ncols=ncols).to_json())
     images = [t for t in spec["data"] if t["type"] == "image"]
-    assert len(images) == n_dims
-    for s, frame in enumerate(spec["frames"]):
-        assert len(frame["data"]) == len(images) and frame["traces"] == list(range(n_dims))
-    # frame s, trace k shows dimension k at step s, and trace k sits in the panel titled z{k}
+    assert len(images) == 1 and len(spec["layout"]["meta"]["corners"]) == n_dims
+    for s, frame in enumerate(spec["frames"]):  # each frame replaces the one image: no panel is left behind
+        assert len(frame["data"]) == len(images) and frame["traces"] == [0]
+        assert len(_cells(spec, frame["data"][0]["source"])) == n_dims
+    # frame s, panel k shows dimension k at step s, under the title z{k}
     expected = np.round(trav.images[7 % n_dims, 3, 0] * 255)
-    assert np.abs(_png(spec["frames"][3]["data"][7 % n_dims]["source"]).astype(float) - expected).max() <= 1
-    lay = spec["layout"]
-
-    def title_over(trace):  # the facet title centred above the trace's axes
-        xd = lay["xaxis" + trace.get("xaxis", "x")[1:]]["domain"]
-        yd = lay["yaxis" + trace.get("yaxis", "y")[1:]]["domain"]
-        return next(a["text"] for a in lay["annotations"]
-                    if abs(a["x"] - sum(xd) / 2) < 1e-6 and abs(a["y"] - yd[1]) < 1e-6)
-
-    for k, trace in enumerate(images):
-        assert title_over(trace).startswith(f"z{k} ")
+    assert np.abs(_cells(spec, spec["frames"][3]["data"][0]["source"])[7 % n_dims].astype(float) - expected).max() <= 1
+    for k in range(n_dims):
+        assert _title_over(spec, k).startswith(f"z{k} ")
+    # the first frame is what the figure shows before the slider moves
+    assert np.array_equal(_png(images[0]["source"]), _png(spec["frames"][0]["data"][0]["source"]))
     interp = SimpleNamespace(t=np.linspace(0, 1, 4), images=rng.random((4, 1, 8, 8)), method="linear")
     spec = json.loads(figures.interpolation_figure(interp).to_json())
-    assert sum(t["type"] == "image" for t in spec["data"]) == 3
-    assert all(len(f["data"]) == 3 and f["traces"] == [0, 1, 2] for f in spec["frames"])
+    assert sum(t["type"] == "image" for t in spec["data"]) == 1
+    assert all(len(f["data"]) == 1 and f["traces"] == [0] for f in spec["frames"])
+    mid = [_cells(spec, f["data"][0]["source"])[1] for f in spec["frames"]]  # the middle panel moves
+    assert np.abs(mid[2].astype(float) - np.round(interp.images[2, 0] * 255)).max() <= 1
 
 
 def test_traversal_figure_refuses_too_many_images(model):
@@ -108,7 +119,7 @@ def test_interpolation_linear_and_slerp(model):
     assert np.allclose(sl.z[0], a) and np.allclose(sl.z[-1], b)
     np.testing.assert_allclose(sl.images, decode(model, sl.z), atol=1e-6)
     fig = json.loads(figures.interpolation_figure(sl).to_json())
-    assert len(fig["frames"]) == 5 and len(fig["frames"][0]["data"]) == 3
+    assert len(fig["frames"]) == 5 and len(fig["layout"]["meta"]["corners"]) == 3
 
 
 def test_slerp_degenerate_cases():
@@ -155,9 +166,10 @@ def test_nearest_training_examples():
 def test_image_grid_figure():
     imgs = np.random.RandomState(0).rand(12, 1, 8, 8)
     fig = json.loads(figures.image_grid(imgs, ncols=4, titles=[str(i) for i in range(12)]).to_json())
-    assert len(fig["data"]) == 12
+    assert len(fig["data"]) == 1 and len(fig["layout"]["meta"]["corners"]) == 12
     assert sorted(a["text"] for a in fig["layout"]["annotations"]) == sorted(str(i) for i in range(12))
-    assert np.array_equal(_png(fig["data"][7]["source"]), np.round(imgs[7, 0] * 255))
+    assert np.array_equal(_cells(fig, fig["data"][0]["source"])[7], np.round(imgs[7, 0] * 255))
+    assert _title_over(fig, 7) == "7" and _title_over(fig, 11) == "11"
 
 
 def test_training_figures(trained_digits):

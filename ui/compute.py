@@ -89,25 +89,27 @@ def traversal_of_dims(_ck, digest: str, dims: tuple[int, ...], span: float, step
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def traversal_view(_ck, digest: str, n_dims: int, span: float, steps: int, example: int | None):
-    """The traversal's figure and its PNG and GIF exports, built once per setting."""
-    from vae.export import traversal_bytes
+    """The traversal and its figure, built once per setting. Its PNG and GIF are drawn only when downloaded
+    (``vae.export.traversal_bytes``, a deferred download)."""
     from vae.figures import traversal_figure
 
     trav = traversal(_ck, digest, n_dims, span, steps, example)
-    return traversal_figure(trav), traversal_bytes(trav, "png"), traversal_bytes(trav, "gif")
+    return trav, traversal_figure(trav)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def interpolation_view(_ck, digest: str, split: str, a: int, b: int, steps: int, method: str,
                        start_label: str, end_label: str):
-    """The interpolation figure between two examples' posterior means, and its GIF."""
-    from vae.explore import interpolation
-    from vae.export import interpolation_bytes
+    """The interpolation between two examples' posterior means and its figure (the GIF: on download).
+
+    Encodes only the two examples: the page's first view needs no pass over the whole split."""
+    from vae.explore import interpolation, posterior
     from vae.figures import interpolation_figure
 
-    mu, _ = posterior_means(_ck, digest, split)
-    interp = interpolation(_ck.model, mu[a], mu[b], steps, method)
-    return interpolation_figure(interp, start_label, end_label), interpolation_bytes(interp, "gif")
+    _, x, _, _ = data_split(_ck, split)
+    mu, _ = posterior(_ck.model, x[[a, b]])
+    interp = interpolation(_ck.model, mu[0], mu[1], steps, method)
+    return interp, interpolation_figure(interp, start_label, end_label)
 
 
 @st.cache_data(show_spinner="Estimating the training time on this server...", max_entries=256)

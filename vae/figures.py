@@ -16,6 +16,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 MAX_IMAGES = 1000
+SVG_MAX_POINTS = 5000  # larger scatter plots use WebGL
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -33,65 +34,97 @@ def _imshow(arr: np.ndarray, **kw) -> go.Figure:
     return fig
 
 
-def _animated_facets(arr: np.ndarray, ncols: int, prefix: str, labels: Sequence[str], **kw) -> go.Figure:
-    """Panels that change together with an in-figure slider: ``arr`` is (steps, panels, H, W[, 3]) uint8.
+def mosaic(images: np.ndarray, ncols: int, band: int = 0, pad: int = 2) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Images (N, C, H, W) in [0, 1] tiled into one white picture (C, H', W'), row by row.
 
-    The figure holds one image trace per panel (frame 0); frame ``s`` replaces exactly
-    those traces, in the same order, with step ``s``'s images. (``px.imshow`` with
-    ``animation_frame`` and a wrapped ``facet_col`` makes one trace per *cell* of the
-    grid, more than each frame updates: the extra panels froze on stale images.)
+    Each image sits under a white band of ``band`` pixels (room for its title) with
+    ``pad`` pixels between images. Returns the picture and each image's top-left
+    corner (x, y) in it. One picture draws much faster in the browser than one
+    Plotly subplot per image (every subplot brings its own axes).
+    """
+    images = np.asarray(images, dtype=np.float32)
+    n, c, h, w = images.shape
+    ncols = max(1, min(ncols, n))
+    rows = -(-n // ncols)
+    cell_h, cell_w = h + band + pad, w + pad
+    picture = np.ones((c, rows * cell_h + pad, ncols * cell_w + pad), np.float32)
+    corners = []
+    for k, image in enumerate(images):
+        r, col = divmod(k, ncols)
+        x, y = pad + col * cell_w, pad + r * cell_h + band
+        picture[:, y:y + h, x:x + w] = image
+        corners.append((x, y))
+    return picture, corners
+
+
+def _mosaic_figure(pictures: np.ndarray, ncols: int, titles: Sequence[str] | None, title: str | None,
+                   width_px: float = 900.0) -> tuple[go.Figure, list[np.ndarray]]:
+    """The figure for ``pictures`` (frames, N, C, H, W): frame 0's mosaic as its one image trace, a title above
+    each image, and the cell geometry in ``layout.meta`` (``corners``, ``size``). Returns it and every frame's
+    mosaic."""
+    h, w = pictures.shape[-2:]
+    band = max(6, h // 3) if titles is not None and any(titles) else 0
+    mosaics = []
+    for frame in pictures:
+        picture, corners = mosaic(frame, ncols, band)
+        mosaics.append(picture)
+    fig = _imshow(to_uint8(mosaics[0][None])[0], title=title)
+    fig.update_traces(hoverinfo="skip", hovertemplate=None)
+    fig.update_layout(meta={"corners": corners, "size": [h, w]})
+    fig.update_layout(annotations=[dict(x=x + (w - 1) / 2, y=y - band / 2 - 0.5, text=text, showarrow=False,
+                                        xref="x", yref="y", font=dict(size=11))
+                                   for (x, y), text in zip(corners, titles or []) if text])
+    height_img, width_img = mosaics[0].shape[1:]
+    scale = min(4.0, width_px / width_img)  # screen pixels per image pixel when the page is width_px wide
+    fig.update_layout(height=int(min(1400, height_img * scale + 70)))
+    return fig, mosaics
+
+
+def _animated(pictures: np.ndarray, ncols: int, titles: Sequence[str], prefix: str, labels: Sequence[str],
+              title: str) -> go.Figure:
+    """Panels that change together with an in-figure slider: ``pictures`` is (steps, panels, C, H, W).
+
+    The figure holds one image trace, frame 0's mosaic of the panels; frame ``s``
+    replaces exactly that trace with step ``s``'s mosaic (so no panel can go stale).
     No play button: dragging the slider swaps images in the browser, with no server.
     """
     from plotly.utils import image_array_to_data_uri
 
-    steps, panels = arr.shape[:2]
-    fig = _imshow(arr[0], facet_col=0, facet_col_wrap=max(1, min(ncols, panels)), **kw)
-    traces = list(range(panels))
-    fig.frames = [go.Frame(name=str(s), traces=traces,
-                           data=[go.Image(source=image_array_to_data_uri(arr[s, k])) for k in traces])
-                  for s in range(steps)]
+    fig, mosaics = _mosaic_figure(pictures, ncols, titles, title)
+    fig.frames = [go.Frame(name=str(s), traces=[0],
+                           data=[go.Image(source=image_array_to_data_uri(to_uint8(m[None])[0]))])
+                  for s, m in enumerate(mosaics)]
     fig.layout.sliders = [dict(
         active=0, currentvalue={"prefix": prefix}, len=0.9, x=0.1, xanchor="left", y=0, yanchor="top",
         pad={"b": 10, "t": 30},
         steps=[dict(method="animate", label=labels[s],
                     args=[[str(s)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
-                                     "transition": {"duration": 0}}]) for s in range(steps)])]
+                                     "transition": {"duration": 0}}]) for s in range(len(mosaics))])]
+    fig.update_layout(height=fig.layout.height + 70)
     return fig
 
 
 # ------------------------------------------------------------------ images
 def image_grid(images: np.ndarray, ncols: int = 10, titles: Sequence[str] | None = None,
-               title: str | None = None) -> go.Figure:
-    """Images (N, C, H, W) as a grid of small facets, titled when ``titles`` are given."""
+               title: str | None = None, width_px: float = 900.0) -> go.Figure:
+    """Images (N, C, H, W) as one mosaic, row by row, titled when ``titles`` are given.
+
+    ``layout.meta`` holds each image's top-left corner in the mosaic and the image size.
+    """
     images = np.asarray(images)[:MAX_IMAGES]
-    n = len(images)
-    ncols = max(1, min(ncols, n))
-    fig = _imshow(to_uint8(images), facet_col=0, facet_col_wrap=ncols,
-                  facet_row_spacing=0.02, facet_col_spacing=0.01, title=title)
-    labels = list(titles) if titles is not None else [""] * n
-    for ann in fig.layout.annotations:  # facet titles are "facet_col=k"
-        k = int(ann.text.split("=")[1])
-        ann.text = labels[k] if k < len(labels) else ""
-    rows = int(np.ceil(n / ncols))
-    fig.update_layout(height=min(1400, 90 * rows + 60))
+    fig, _ = _mosaic_figure(images[None], ncols, titles, title, width_px)
     return fig
 
 
 def traversal_figure(trav, labels: Sequence[str] | None = None, ncols: int = 8) -> go.Figure:
-    """One facet per latent dimension, one frame per step of the traversal."""
+    """One panel per latent dimension, one frame per step of the traversal."""
     n_dims, steps = trav.images.shape[:2]
     if n_dims * steps > MAX_IMAGES:
         raise ValueError(f"{n_dims} x {steps} images exceed {MAX_IMAGES}; show fewer dimensions or steps")
-    arr = to_uint8(np.swapaxes(trav.images, 0, 1))  # (steps, dims, ...)
     if labels is None:
         labels = [f"z{j}" + (f" (KL {trav.kl[r]:.2f})" if trav.kl else "") for r, j in enumerate(trav.dims)]
-    fig = _animated_facets(arr, ncols, "offset (prior sd): ", [f"{v:+.2f}" for v in trav.values],
-                           facet_row_spacing=0.06, facet_col_spacing=0.01)
-    for ann in fig.layout.annotations:
-        ann.text = labels[int(ann.text.split("=")[1])]
-    rows = int(np.ceil(n_dims / min(ncols, n_dims)))
-    fig.update_layout(height=130 * rows + 140, title="Latent traversal: drag the slider")
-    return fig
+    return _animated(np.swapaxes(np.asarray(trav.images), 0, 1), ncols, labels, "offset (prior sd): ",
+                     [f"{v:+.2f}" for v in trav.values], "Latent traversal: drag the slider")
 
 
 def interpolation_figure(interp, start_label: str = "A", end_label: str = "B") -> go.Figure:
@@ -99,12 +132,8 @@ def interpolation_figure(interp, start_label: str = "A", end_label: str = "B") -
     steps = len(interp.t)
     imgs = np.stack([np.repeat(interp.images[:1], steps, 0), interp.images,
                      np.repeat(interp.images[-1:], steps, 0)], 1)  # (steps, 3, C, H, W)
-    fig = _animated_facets(to_uint8(imgs), 3, "t = ", [f"{t:.2f}" for t in interp.t], facet_col_spacing=0.02)
-    names = [start_label, f"{interp.method} interpolation", end_label]
-    for ann in fig.layout.annotations:
-        ann.text = names[int(ann.text.split("=")[1])]
-    fig.update_layout(height=330, title="Interpolation between posterior means: drag the slider")
-    return fig
+    return _animated(imgs, 3, [start_label, f"{interp.method} interpolation", end_label], "t = ",
+                     [f"{t:.2f}" for t in interp.t], "Interpolation between posterior means: drag the slider")
 
 
 def manifold_figure(grid: np.ndarray, images: np.ndarray, points: np.ndarray | None = None,
@@ -220,10 +249,12 @@ def projection_scatter(coords: np.ndarray, labels: np.ndarray, index: np.ndarray
     """2-D map of posterior means, one trace per label; ``customdata`` = [index, label]."""
     fig = go.Figure()
     labels = np.asarray(labels)
+    # SVG up to SVG_MAX_POINTS: WebGL costs far more CPU on machines drawing it in software (no GPU)
+    scatter = fig.add_scatter if len(coords) <= SVG_MAX_POINTS else fig.add_scattergl
     for lab in np.unique(labels):
         m = labels == lab
         name = class_names[int(lab)] if class_names is not None and int(lab) < len(class_names) else str(lab)
-        fig.add_scattergl(x=coords[m, 0], y=coords[m, 1], mode="markers", name=name,
+        scatter(x=coords[m, 0], y=coords[m, 1], mode="markers", name=name,
                           marker=dict(size=5, opacity=0.8),
                           customdata=np.stack([index[m], labels[m]], 1),
                           hovertemplate="example %{customdata[0]}<br>" + color_title + " " + name + "<extra></extra>")

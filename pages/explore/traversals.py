@@ -1,10 +1,13 @@
 """Latent traversals: what each dimension does; interpolation; the 2-D manifold."""
 
+from functools import partial
+
 import streamlit as st
 
 from ui import compute
 from ui.state import current, sidebar, split_or_stop
 from vae.explore import manifold
+from vae.export import interpolation_bytes, traversal_bytes
 from vae.figures import MAX_IMAGES, manifold_figure
 
 sidebar()
@@ -29,13 +32,13 @@ if start == "a test example":
 if n_dims * steps > most:
     st.warning(f"{n_dims} dimensions x {steps} steps is more than {most} images; showing fewer dimensions.")
     n_dims = max(1, most // steps)
-fig, png, gif = compute.traversal_view(ck, ck.digest, n_dims, float(span), steps,
-                                      None if example is None else int(example))
+trav, fig = compute.traversal_view(ck, ck.digest, n_dims, float(span), steps,
+                                   None if example is None else int(example))
 st.plotly_chart(fig, key="traversal")
-c1, c2, _ = st.columns([1, 1, 3])
-c1.download_button("Download PNG", png, f"{ck.name}-traversal.png", "image/png",
+c1, c2, _ = st.columns([1, 1, 3])  # the files are drawn when clicked (deferred downloads), not on every change
+c1.download_button("Download PNG", partial(traversal_bytes, trav, "png"), f"{ck.name}-traversal.png", "image/png",
                    key="dl_trav_png", on_click="ignore", help="Rows = dimensions, columns = steps: for slides.")
-c2.download_button("Download GIF", gif, f"{ck.name}-traversal.gif", "image/gif",
+c2.download_button("Download GIF", partial(traversal_bytes, trav, "gif"), f"{ck.name}-traversal.gif", "image/gif",
                    key="dl_trav_gif", on_click="ignore", help="One frame per step, dimensions side by side.")
 
 st.subheader("Interpolation between two examples")
@@ -47,9 +50,9 @@ method = c4.radio("path", ["linear", "slerp"], horizontal=True, key="interp_meth
                   help="slerp follows a great circle, staying where the prior has mass in high dimensions.")
 names = ds.classes
 lab = (lambda i: f"#{i} ({names[labels[i]]})" if names and labels[i] < len(names) else f"#{i}")
-fig, gif = compute.interpolation_view(ck, ck.digest, "test", int(a), int(b), n_steps, method, lab(a), lab(b))
+interp, fig = compute.interpolation_view(ck, ck.digest, "test", int(a), int(b), n_steps, method, lab(a), lab(b))
 st.plotly_chart(fig, key="interpolation")
-st.download_button("Download interpolation GIF", gif, f"{ck.name}-interp.gif",
+st.download_button("Download interpolation GIF", partial(interpolation_bytes, interp, "gif"), f"{ck.name}-interp.gif",
                    "image/gif", key="dl_interp_gif", on_click="ignore")
 
 if D == 2:
