@@ -130,13 +130,44 @@ def wait_until_quiet(pid: int, below: float = 0.1, window: float = 2.0, timeout:
     return time.perf_counter() - t0
 
 
-def peak_rss_mb(pid: int) -> float:
-    """The peak resident set (VmHWM) of the server process and its children, in MB."""
-    total = 0.0
-    for p in [pid] + [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]:
-        m = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{p}/status").read_text())
-        total += int(m.group(1)) / 1024 if m else 0
-    return total
+def busy_cpu() -> float:
+    """CPU seconds the whole machine has been busy (all cores; /proc/stat less idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of every thread of ``pid`` (a training process is started from a queue thread)."""
+    kids = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            kids += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return kids
+
+
+def server_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds used so far by the server process and by its children (the training processes)."""
+    kids = 0.0
+    for c in children(pid):
+        try:
+            kids += cpu_seconds(c)
+        except (OSError, IndexError, ValueError):  # ended meanwhile
+            pass
+    return cpu_seconds(pid), kids
+
+
+def peak_rss_mb(pid: int) -> tuple[float, float]:
+    """The peak resident set (VmHWM) of the server process, and of its children (training processes), in MB."""
+    def hwm(p: int) -> float:
+        try:
+            m = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{p}/status").read_text())
+        except OSError:
+            return 0.0
+        return int(m.group(1)) / 1024 if m else 0.0
+
+    return hwm(pid), sum(hwm(c) for c in children(pid))
 
 
 async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
@@ -157,13 +188,16 @@ async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
             train_task = asyncio.create_task(trainer(browser, url, stop, updates, notes))
             await asyncio.sleep(3)
             t0 = time.perf_counter()
+            pid = SERVER_PIDS[url]
+            cpu0 = (*server_cpu(pid), busy_cpu())
             await asyncio.gather(*(student(browser, url, s, renders, errors) for s in range(n)))
             browse_end = time.perf_counter()
+            cpu = [b - a for a, b in zip(cpu0, (*server_cpu(pid), busy_cpu()))]
             stop.set()
             await train_task
             await browser.close()
         pid = SERVER_PIDS.get(url)
-        rss = peak_rss_mb(pid) if pid else float("nan")  # read before the server stops
+        rss, rss_kids = peak_rss_mb(pid) if pid else (float("nan"), float("nan"))  # before the server stops
     times = sorted(t for _, t in renders)
     gaps = [b - a for a, b in zip(updates, updates[1:]) if a >= t0 and b <= browse_end]
     per_page: dict[str, list[float]] = {}
@@ -175,9 +209,11 @@ async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
         "p95": times[min(len(times) - 1, int(0.95 * len(times)))] if times else float("nan"),
         "max": times[-1] if times else float("nan"),
         "errors": errors, "timeouts": sum("Timeout" in e for e in errors), "rss_mb": rss,
+        "rss_training_mb": rss_kids,
         "updates": len(updates), "max_gap": max(gaps) if gaps else float("nan"),
         "median_gap": statistics.median(gaps) if gaps else float("nan"), "trainer": notes,
         "per_page": {k: statistics.median(v) for k, v in per_page.items()}, "warm_up": warm,
+        "browse_s": browse_end - t0, "cpu": cpu,
     }
 
 
@@ -193,12 +229,19 @@ def main() -> None:
           "largest gap (median) while others browse")
     for r in rows:
         print(f"{r['n']:8d} | {r['renders']:7d} | {r['median']:5.2f} s | {r['p95']:5.2f} s | {r['max']:5.2f} s | "
-              f"{len(r['errors']):6d} | {r['timeouts']:8d} | {r['rss_mb']:7.0f} MB | {r['updates']} updates, "
+              f"{len(r['errors']):6d} | {r['timeouts']:8d} | {r['rss_mb']:7.0f} MB (training process "
+              f"{r['rss_training_mb']:.0f} MB) | {r['updates']} updates, "
               f"{r['max_gap']:.2f} s ({r['median_gap']:.2f} s)")
         print("         per page (median): " + ", ".join(f"{k} {v:.2f} s" for k, v in r["per_page"].items()))
         for e in r["errors"][:5]:
             print("         error:", e)
         print("         trainer:", r["trainer"], f"(server warm-up before the class: {r['warm_up']:.0f} s)")
+        srv, kids, busy = r["cpu"]
+        cores = os.cpu_count() or 1
+        print(f"         CPU while the class browsed ({r['browse_s']:.0f} s x {cores} cores = "
+              f"{cores * r['browse_s']:.0f} core-s): machine busy {busy:.0f} s, of which server {srv:.0f} s, "
+              f"training process {kids:.0f} s, the rest mostly Chromium (the students' browsers) and Playwright; "
+              f"server per page view {srv / max(1, r['renders']):.2f} s")
 
 
 if __name__ == "__main__":

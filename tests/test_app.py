@@ -556,3 +556,44 @@ def test_disentanglement_page_shows_which_latent_holds_which_factor_and_trains_t
     finally:
         job.request_stop()
         training_queue().wait(job, 60)
+
+
+# ------------------------------------------------------------------ server set-up
+def test_server_config_keeps_a_class_server_quiet_and_light():
+    """No source watcher (it watched .venv/), no full garbage collection after every script run, warnings only."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    cfg = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    assert cfg["server"]["fileWatcherType"] == "none" and cfg["server"]["runOnSave"] is False
+    assert cfg["runner"]["postScriptGC"] is False
+    assert cfg["logger"]["level"] == "warning"
+
+
+def test_launcher_turns_the_legacy_pages_mode_off_and_runs_app_py(monkeypatch):
+    """`make run` starts ui.serve: `streamlit run app.py` with the older multipage mode off (no "Page not found"
+    dialog on a fresh server's first sub-page URL), and the preload in the background."""
+    import sys
+
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.web import cli
+
+    from ui import serve
+
+    seen = {}
+    monkeypatch.setattr(cli, "main", lambda: seen.update(argv=list(sys.argv)))
+    monkeypatch.setattr(serve, "preload", lambda: seen.update(preloaded=True))
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", None)
+    serve.main(["--server.port", "8765"])
+    assert seen["argv"] == ["streamlit", "run", str(serve.APP), "--server.port", "8765"]
+    assert PagesManager.uses_pages_directory is False
+    assert serve.APP.name == "app.py" and serve.APP.exists()
+
+
+def test_preload_reads_the_built_in_digits_once_for_the_process():
+    from ui import serve
+    from vae.data import load_mnist5k
+
+    load_mnist5k.cache_clear()
+    serve.preload()
+    assert load_mnist5k.cache_info().currsize == 1
