@@ -29,7 +29,8 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
 
 def _imshow(arr: np.ndarray, **kw) -> go.Figure:
     fig = px.imshow(arr, binary_string=True, zmin=0, zmax=255, **kw)
-    fig.update_xaxes(showticklabels=False).update_yaxes(showticklabels=False)
+    bare = dict(showticklabels=False, ticks="", showgrid=False)
+    fig.update_xaxes(**bare).update_yaxes(**bare)
     fig.update_layout(margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
@@ -109,7 +110,9 @@ def image_grid(images: np.ndarray, ncols: int = 10, titles: Sequence[str] | None
                title: str | None = None, width_px: float = 900.0) -> go.Figure:
     """Images (N, C, H, W) as one mosaic, row by row, titled when ``titles`` are given.
 
-    ``layout.meta`` holds each image's top-left corner in the mosaic and the image size.
+    ``width_px`` is about how wide the figure will be on the page (a column: less); the
+    height follows from it. ``layout.meta`` holds each image's top-left corner in the
+    mosaic and the image size.
     """
     images = np.asarray(images)[:MAX_IMAGES]
     fig, _ = _mosaic_figure(images[None], ncols, titles, title, width_px)

@@ -88,7 +88,8 @@ for col, (role, ck) in zip(cols, models.items()):
         _, imgs = compute.seed_grid(ck, ck.digest, n_z, n_seeds, int(seed))
         flat = imgs.reshape(-1, *imgs.shape[2:])
         titles = [f"z{r + 1}" if c == 0 else "" for r in range(n_z) for c in range(n_seeds)]
-        st.plotly_chart(image_grid(flat, ncols=n_seeds, titles=titles, title=f"{LESSON[role][1]}: {ck.name}"),
+        st.plotly_chart(image_grid(flat, ncols=n_seeds, titles=titles, title=f"{LESSON[role][1]}: {ck.name}",
+                                   width_px=300),
                         key=f"grid_{role}")
         row_spread = float(np.mean([imgs[r].std(0).mean() for r in range(n_z)]))  # within a row: the seeds
         between = float(imgs.mean(1).std(0).mean())  # between the rows' averages: z

@@ -61,7 +61,7 @@ c1, c2 = st.columns([1, 2])
 n = len(r.index)
 c1.plotly_chart(image_grid(np.concatenate([r.original, r.mean]), ncols=n,
                            titles=[f"#{i}" for i in r.index] + ["reconstruction"] * n,
-                           title=f"{n} selected example(s)"), key="picked_images")
+                           title=f"{n} selected example(s)", width_px=300), key="picked_images")
 c2.plotly_chart(posterior_figure(mu[first], sd[first], ck.metrics.get("kl_per_dim"),
                                  title=f"q(z|x) of example #{first}: mean +- sd"), key="picked_posterior")
 if len(picked) >= 2:
