@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import sys
 import threading
 
@@ -73,8 +74,21 @@ def test_queue_runs_one_at_a_time_in_order_and_saves(tmp_path):
     assert s["preview"]["original"].shape == s["preview"]["reconstruction"].shape == (8, 1, 8, 8)
     if sys.platform == "linux":
         assert a.nice == 5  # the worker thread runs at a lower priority than the pages
+    assert a.threads == max(1, (os.cpu_count() or 1) // 2)  # half the cores: the rest serve the pages
     again = q.submit(tiny_config(), "a")  # a taken name gets a new one, never a replacement
     assert again.name == "a-2" and q.wait(again, 60) and again.checkpoint.name == "a-2.safetensors"
+
+
+def test_training_threads_default_to_half_the_cores_or_the_environment(monkeypatch):
+    from vae.worker import train_threads
+
+    monkeypatch.delenv("VAE_TRAIN_THREADS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert train_threads() == 8
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert train_threads() == 1
+    monkeypatch.setenv("VAE_TRAIN_THREADS", "3")
+    assert train_threads() == 3
 
 
 def test_names_are_free_across_the_shared_folder_and_record_the_owner(tmp_path):

@@ -61,6 +61,7 @@ class TrainingJob:
     estimate: Any = None  # vae.cost.CostEstimate, when the queue has a budget
     deadline: float | None = None  # time.monotonic() value at which the job stops
     nice: int | None = None  # the training process's CPU priority (vae.priority)
+    threads: int | None = None  # its PyTorch threads (vae.worker.train_threads)
     state: str = "queued"  # -> running -> done | stopped | failed (or queued -> stopped when cancelled)
     started: float | None = None
     finished: float | None = None
@@ -296,7 +297,7 @@ class TrainingQueue:
         kind = msg[0]
         epochs = job.config.train.epochs
         if kind == "started":
-            job._update(nice=msg[1], message="")
+            job._update(nice=msg[1], threads=msg[2], message="")
         elif kind == "step":
             job._update(progress=min(1.0, msg[1] / epochs), epoch=msg[1], seconds=msg[2])
         elif kind == "epoch":

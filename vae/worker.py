@@ -11,7 +11,7 @@ parent picks the final name and moves it there.
 Messages, child to parent (tuples over a ``multiprocessing`` pipe between this
 project's own processes; nothing a user supplies is ever unpickled):
 
-    ("started", nice)                          the process is up, at this nice value
+    ("started", nice, threads)                 the process is up, at this nice value and thread count
     ("step", progress_epochs, seconds)         at most every STEP_MESSAGE_SECONDS
     ("epoch", record, original, reconstruction) after every epoch (8 test previews)
     ("saving",)                                training ended; reports and file next
@@ -30,6 +30,19 @@ STEP_MESSAGE_SECONDS = 0.2
 PREVIEW_EXAMPLES = 8
 
 
+def train_threads() -> int:
+    """PyTorch threads of one web training: ``$VAE_TRAIN_THREADS``, else half the cores (at least 1).
+
+    The other half serve the pages. On a busy machine a training's OpenMP threads wait
+    for each other at every operation, so with all cores asked for and none free it
+    barely advanced (a digits MLP on 2 cores under a class of 10: 48 epochs in 70 s).
+    """
+    import os
+
+    env = os.environ.get("VAE_TRAIN_THREADS")
+    return max(1, int(env)) if env else max(1, (os.cpu_count() or 1) // 2)
+
+
 class StopOrDeadline:
     """``is_set()`` when a stop was requested or the deadline (``time.monotonic()``) has passed."""
 
@@ -45,10 +58,13 @@ class StopOrDeadline:
 def run(config: dict[str, Any], partial: str, owner: str | None, seconds_left: float | None, conn, stop,
         nice: int) -> None:
     """Train ``config``; save to ``partial``; report everything over ``conn`` (the child's side)."""
+    import torch
+
     from .priority import lower_process
 
     try:
-        conn.send(("started", lower_process(nice)))
+        torch.set_num_threads(train_threads())
+        conn.send(("started", lower_process(nice), torch.get_num_threads()))
         _train(config, partial, owner, seconds_left, conn, stop)
     except BaseException as e:  # noqa: BLE001 - the parent must always hear how it ended
         from .errors import VAEError
