@@ -87,3 +87,21 @@ def test_log_variance_is_bounded_smoothly():
     assert float(v.min()) >= LOGVAR_MIN - 1e-4 and float(v.max()) <= LOGVAR_MAX + 0.01
     y.sum().backward()
     assert torch.all(raw.grad >= 0) and torch.isfinite(raw.grad).all() and raw.grad[3] == pytest.approx(1, abs=0.01)
+
+
+def test_web_estimate_is_timed_with_the_training_threads_and_restores_them():
+    from vae.cost import _matmul_rate, matmul_rate, torch_threads
+
+    before = torch.get_num_threads()
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    _matmul_rate.cache_clear()
+    with torch_threads(1):
+        matmul_rate()
+    matmul_rate()
+    assert _matmul_rate.cache_info().currsize == (1 if before == 1 else 2)  # one rate per thread count
+    hits = _matmul_rate.cache_info().hits
+    with torch_threads(1):
+        matmul_rate()
+    assert _matmul_rate.cache_info().hits == hits + 1

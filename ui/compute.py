@@ -114,13 +114,16 @@ def interpolation_view(_ck, digest: str, split: str, a: int, b: int, steps: int,
 
 @st.cache_data(show_spinner="Estimating the training time on this server...", max_entries=256)
 def cost_estimate(config_json: str):
-    """vae.cost.estimate_for the configuration (given as JSON, the cache key)."""
+    """vae.cost.estimate_for the configuration (given as JSON, the cache key), timed with the threads a web
+    training gets (vae.worker.train_threads)."""
     import json
 
     from vae.config import VAEConfig
-    from vae.cost import estimate_for
+    from vae.cost import estimate_for, torch_threads
+    from vae.worker import train_threads
 
-    return estimate_for(VAEConfig.from_dict(json.loads(config_json)))
+    with torch_threads(train_threads()):
+        return estimate_for(VAEConfig.from_dict(json.loads(config_json)))
 
 
 # ------------------------------------------------------------------ sampling (pixel by pixel for pixelcnn)

@@ -20,6 +20,7 @@ estimate and has no budget.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
@@ -85,9 +86,25 @@ def budget_from_env(default: float | None) -> float | None:
     return float(raw)
 
 
-@functools.lru_cache(maxsize=1)
 def matmul_rate() -> float:
-    """This machine's fp32 matrix-multiply rate in FLOP/s (best of a few 512 x 512 products)."""
+    """This machine's fp32 matrix-multiply rate in FLOP/s at PyTorch's current thread count."""
+    return _matmul_rate(torch.get_num_threads())
+
+
+@contextlib.contextmanager
+def torch_threads(n: int):
+    """Run the block with ``n`` PyTorch threads (a web training's count, :func:`vae.worker.train_threads`)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@functools.lru_cache(maxsize=8)
+def _matmul_rate(threads: int) -> float:
+    """Best of a few 512 x 512 products, in FLOP/s, with ``threads`` threads (the cache key)."""
     a, b = torch.randn(512, 512), torch.randn(512, 512)
     a @ b
     best = math.inf
