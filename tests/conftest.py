@@ -127,3 +127,23 @@ def app_dir(app_models, tmp_path, monkeypatch):
 @pytest.fixture
 def class_dir(private_class_folder):
     return private_class_folder
+
+
+# ------------------------------------------------------------------ image figures (vae.figures mosaics)
+def png_pixels(source: str) -> np.ndarray:
+    """The pixels of a PNG data URI, as Plotly image traces carry them."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))))
+
+
+def mosaic_cells(spec: dict, source: str | None = None) -> list[np.ndarray]:
+    """The images of a mosaic figure, cut out of ``source`` (a PNG data URI; default: the figure's first image
+    trace) at the corners in layout.meta."""
+    if source is None:
+        source = next(t["source"] for t in spec["data"] if t.get("type") == "image")
+    picture, (h, w) = png_pixels(source), spec["layout"]["meta"]["size"]
+    return [picture[y:y + h, x:x + w] for x, y in spec["layout"]["meta"]["corners"]]

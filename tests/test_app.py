@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import mosaic_cells
 from vae.checkpoints import load_checkpoint, read_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,19 +67,6 @@ def images_in(spec: dict) -> int:
     """Pictures in a figure: the cells of an image mosaic (corners in layout.meta), else one per image trace."""
     corners = spec["layout"].get("meta", {}).get("corners") if isinstance(spec["layout"].get("meta"), dict) else None
     return len(corners) if corners is not None else sum(t.get("type") == "image" for t in spec["data"])
-
-
-def cells(spec: dict) -> list[np.ndarray]:
-    """The pictures of an image mosaic, cut out of its (first) image trace at the corners in layout.meta."""
-    import base64
-    import io
-
-    from PIL import Image
-
-    source = next(t["source"] for t in spec["data"] if t.get("type") == "image")
-    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))))
-    h, w = spec["layout"]["meta"]["size"]
-    return [picture[y:y + h, x:x + w] for x, y in spec["layout"]["meta"]["corners"]]
 
 
 def wait_until(at, predicate, timeout=60.0):
@@ -236,10 +224,10 @@ def test_reconstructions_and_samples(app_dir):
 
     at.slider(key="temperature").set_value(0.0).run()
     samples = chart(at, "samples")
-    pictures = cells(samples)
+    pictures = mosaic_cells(samples)
     assert images_in(samples) == 32 and all(np.array_equal(p, pictures[0]) for p in pictures)  # T = 0: z = 0
     at.slider(key="temperature").set_value(1.0).run()
-    pictures = cells(chart(at, "samples"))
+    pictures = mosaic_cells(chart(at, "samples"))
     assert not all(np.array_equal(p, pictures[0]) for p in pictures)
 
 

@@ -1,15 +1,12 @@
 """Traversals, interpolations, samples, manifold, projections and their figures."""
 
-import base64
-import io
 import json
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
-from tests.conftest import tiny_config
+from tests.conftest import mosaic_cells, png_pixels, tiny_config
 from vae.data import load_digits
 from vae.explore import (decode, interpolation, manifold, nearest_training_examples, posterior, prior_samples,
                          reconstructions, slerp, traversal)
@@ -21,16 +18,6 @@ from vae.projections import ProjectionCache, project_codes, project_model, subsa
 @pytest.fixture(scope="module")
 def model(trained_digits):
     return trained_digits.model.eval()
-
-
-def _png(source: str) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(source.split(",", 1)[1]))))
-
-
-def _cells(spec: dict, source: str) -> list[np.ndarray]:
-    """The images of a mosaic figure, cut out of ``source`` (a PNG data URI) at the corners in layout.meta."""
-    picture, (h, w) = _png(source), spec["layout"]["meta"]["size"]
-    return [picture[y:y + h, x:x + w] for x, y in spec["layout"]["meta"]["corners"]]
 
 
 def _title_over(spec: dict, k: int) -> str:
@@ -72,7 +59,7 @@ def test_traversal_figure_frames_and_pixels(model, trained_digits):
     z = np.zeros((1, 6), np.float32)
     z[0, tr.dims[2]] = 3.0
     expected = np.round(decode(model, z)[0, 0] * 255)
-    got = _cells(spec, spec["frames"][6]["data"][0]["source"])[2]
+    got = mosaic_cells(spec, spec["frames"][6]["data"][0]["source"])[2]
     assert np.abs(got.astype(float) - expected).max() <= 1
 
 
@@ -89,19 +76,19 @@ def test_animated_figures_have_no_ghost_panels(n_dims, ncols):
     assert len(images) == 1 and len(spec["layout"]["meta"]["corners"]) == n_dims
     for s, frame in enumerate(spec["frames"]):  # each frame replaces the one image: no panel is left behind
         assert len(frame["data"]) == len(images) and frame["traces"] == [0]
-        assert len(_cells(spec, frame["data"][0]["source"])) == n_dims
+        assert len(mosaic_cells(spec, frame["data"][0]["source"])) == n_dims
     # frame s, panel k shows dimension k at step s, under the title z{k}
     expected = np.round(trav.images[7 % n_dims, 3, 0] * 255)
-    assert np.abs(_cells(spec, spec["frames"][3]["data"][0]["source"])[7 % n_dims].astype(float) - expected).max() <= 1
+    assert np.abs(mosaic_cells(spec, spec["frames"][3]["data"][0]["source"])[7 % n_dims].astype(float) - expected).max() <= 1
     for k in range(n_dims):
         assert _title_over(spec, k).startswith(f"z{k} ")
     # the first frame is what the figure shows before the slider moves
-    assert np.array_equal(_png(images[0]["source"]), _png(spec["frames"][0]["data"][0]["source"]))
+    assert np.array_equal(png_pixels(images[0]["source"]), png_pixels(spec["frames"][0]["data"][0]["source"]))
     interp = SimpleNamespace(t=np.linspace(0, 1, 4), images=rng.random((4, 1, 8, 8)), method="linear")
     spec = json.loads(figures.interpolation_figure(interp).to_json())
     assert sum(t["type"] == "image" for t in spec["data"]) == 1
     assert all(len(f["data"]) == 1 and f["traces"] == [0] for f in spec["frames"])
-    mid = [_cells(spec, f["data"][0]["source"])[1] for f in spec["frames"]]  # the middle panel moves
+    mid = [mosaic_cells(spec, f["data"][0]["source"])[1] for f in spec["frames"]]  # the middle panel moves
     assert np.abs(mid[2].astype(float) - np.round(interp.images[2, 0] * 255)).max() <= 1
 
 
@@ -168,7 +155,7 @@ def test_image_grid_figure():
     fig = json.loads(figures.image_grid(imgs, ncols=4, titles=[str(i) for i in range(12)]).to_json())
     assert len(fig["data"]) == 1 and len(fig["layout"]["meta"]["corners"]) == 12
     assert sorted(a["text"] for a in fig["layout"]["annotations"]) == sorted(str(i) for i in range(12))
-    assert np.array_equal(_cells(fig, fig["data"][0]["source"])[7], np.round(imgs[7, 0] * 255))
+    assert np.array_equal(mosaic_cells(fig, fig["data"][0]["source"])[7], np.round(imgs[7, 0] * 255))
     assert _title_over(fig, 7) == "7" and _title_over(fig, 11) == "11"
 
 
