@@ -65,19 +65,16 @@ def _mosaic_figure(pictures: np.ndarray, ncols: int, titles: Sequence[str] | Non
     mosaic."""
     h, w = pictures.shape[-2:]
     band = max(6, h // 3) if titles is not None and any(titles) else 0
-    mosaics = []
-    for frame in pictures:
-        picture, corners = mosaic(frame, ncols, band)
-        mosaics.append(picture)
+    tiled = [mosaic(frame, ncols, band) for frame in pictures]
+    mosaics, corners = [m for m, _ in tiled], tiled[0][1]  # the corners are the same in every frame
     fig = _imshow(to_uint8(mosaics[0][None])[0], title=title)
     fig.update_traces(hoverinfo="skip", hovertemplate=None)
-    fig.update_layout(meta={"corners": corners, "size": [h, w]})
-    fig.update_layout(annotations=[dict(x=x + (w - 1) / 2, y=y - band / 2 - 0.5, text=text, showarrow=False,
-                                        xref="x", yref="y", font=dict(size=11))
-                                   for (x, y), text in zip(corners, titles or []) if text])
     height_img, width_img = mosaics[0].shape[1:]
     scale = min(4.0, width_px / width_img)  # screen pixels per image pixel when the page is width_px wide
-    fig.update_layout(height=int(min(1400, height_img * scale + 70)))
+    fig.update_layout(meta={"corners": corners, "size": [h, w]}, height=int(min(1400, height_img * scale + 70)),
+                      annotations=[dict(x=x + (w - 1) / 2, y=y - band / 2 - 0.5, text=text, showarrow=False,
+                                        xref="x", yref="y", font=dict(size=11))
+                                   for (x, y), text in zip(corners, titles or []) if text])
     return fig, mosaics
 
 

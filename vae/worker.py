@@ -22,6 +22,7 @@ project's own processes; nothing a user supplies is ever unpickled):
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from typing import Any
@@ -37,8 +38,6 @@ def train_threads() -> int:
     for each other at every operation, so with all cores asked for and none free it
     barely advanced (a digits MLP on 2 cores under a class of 10: 48 epochs in 70 s).
     """
-    import os
-
     env = os.environ.get("VAE_TRAIN_THREADS")
     return max(1, int(env)) if env else max(1, (os.cpu_count() or 1) // 2)
 
