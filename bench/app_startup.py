@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.browser import launch, streamlit_server, wait_idle
+from bench.browser import IDLE, launch, streamlit_server, wait_idle
 
 REFERENCE = '''
 import numpy as np, plotly.express as px, streamlit as st
@@ -39,7 +39,7 @@ def widget_changes(page, n: int) -> list[float]:
         t = time.perf_counter()
         slider.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
         page.wait_for_function(f"{STEP_LABELS} !== {before}", timeout=30_000)
-        page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=30_000)
+        page.wait_for_selector(IDLE, timeout=30_000)
         times.append(time.perf_counter() - t)
         page.wait_for_timeout(300)
     return times
