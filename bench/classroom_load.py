@@ -24,6 +24,7 @@ import re
 import shutil
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -78,9 +79,23 @@ async def student(browser, url: str, seed: int, renders: list, errors: list) -> 
         await ctx.close()
 
 
+# In the trainer's page: the time (ms since the epoch) and text of each change of the progress bar's text, noted by
+# the page itself when its DOM changes. Polling from Playwright would add the loaded browser's round trips to the gaps.
+WATCH_PROGRESS = """() => {
+  window.__progress = [];
+  const note = () => {
+    const bar = document.querySelector('[data-testid=stProgress]');
+    const last = window.__progress[window.__progress.length - 1];
+    if (bar && (!last || last[1] !== bar.innerText)) window.__progress.push([Date.now(), bar.innerText]);
+  };
+  new MutationObserver(note).observe(document.body, {subtree: true, childList: true, characterData: true});
+  note();
+}"""
+
+
 async def trainer(browser, url: str, stop: asyncio.Event, updates: list, notes: list) -> None:
     """Start a training (digits, 32-unit MLP, 1,500 epochs: longer than the browsing) and record when the progress
-    text changes."""
+    text changes (wall-clock seconds, text)."""
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await ctx.new_page()
     try:
@@ -96,17 +111,11 @@ async def trainer(browser, url: str, stop: asyncio.Event, updates: list, notes: 
         except Exception:  # noqa: BLE001 - say why: refused (over the budget) or still queued
             said = await page.locator("[data-testid=stAlert]").all_inner_texts()
             raise RuntimeError(f"no progress bar; the page says {said}") from None
-        last = None
-        while not stop.is_set():
-            try:
-                text = await bar.inner_text(timeout=2000)
-            except Exception:  # noqa: BLE001 - finished: the bar is gone
-                break
-            if text != last:
-                updates.append(time.perf_counter())
-                last = text
-            await asyncio.sleep(0.1)
-        notes.append(last or "")
+        await page.evaluate(WATCH_PROGRESS)
+        await stop.wait()
+        seen = await page.evaluate("window.__progress")
+        updates += [(t / 1000, text) for t, text in seen]
+        notes.append(seen[-1][1] if seen else "")
     except Exception as e:  # noqa: BLE001
         notes.append(f"trainer: {type(e).__name__}: {str(e).splitlines()[0][:120]}")
         await page.screenshot(path=str(Path(tempfile.gettempdir()) / "classroom-trainer-error.png"), full_page=True)
@@ -136,21 +145,86 @@ def busy_cpu() -> float:
     return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
-def children(pid: int) -> list[int]:
-    """The child processes of every thread of ``pid`` (a training process is started from a queue thread)."""
-    kids = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
+def process_kind(pid: int, server: int) -> str | None:
+    """Which part of the class a process is: the server, a Chromium process by its --type, Playwright's driver or
+    this bench; None for anything else on the machine."""
+    if pid == server:
+        return "server"
+    if pid == os.getpid():
+        return "bench (Python)"
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").split()  # Chromium
+        # writes its whole command line into argv[0], separated by spaces
+    except OSError:
+        return None
+    exe = argv[0].decode(errors="replace")
+    if "chrom" in exe:
+        kind = next((a.decode()[7:] for a in argv if a.startswith(b"--type=")), "browser")
+        return f"Chromium {kind}"
+    if exe.endswith("node") and any(b"playwright" in a for a in argv):
+        return "Playwright driver"
+    if any(b"vae.worker" in a or b"multiprocessing" in a for a in argv):
+        return "training processes"
+    return None
+
+
+class CpuSampler:
+    """CPU seconds by process kind over a window. Chromium starts and ends a renderer per browser context, so
+    every process is sampled every half second and its last reading kept."""
+
+    def __init__(self, server: int):
+        self.server, self.first, self.last = server, {}, {}
+        self._stop = threading.Event()
+        self._read()
+        self.first = dict(self.last)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        for d in Path("/proc").iterdir():
+            if not d.name.isdigit():
+                continue
+            pid = int(d.name)
+            try:
+                kind = self.last[pid][0] if pid in self.last else process_kind(pid, self.server)
+                if kind is not None:
+                    self.last[pid] = (kind, cpu_seconds(pid))
+            except (OSError, IndexError, ValueError):
+                pass
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self._read()
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        self._read()
+        used: dict[str, float] = {}
+        for pid, (kind, t) in self.last.items():
+            used[kind] = used.get(kind, 0.0) + t - self.first.get(pid, (kind, 0.0))[1]
+        return dict(sorted(used.items(), key=lambda kv: -kv[1]))
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``: children of each of its threads (a training's fork server is started from a
+    queue thread), their children (the trainings), and so on."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
-            kids += [int(c) for c in (task / "children").read_text().split()]
+            kids = [int(c) for c in (task / "children").read_text().split()]
         except OSError:
-            pass
-    return kids
+            continue
+        for kid in kids:
+            found += [kid, *descendants(kid)]
+    return found
 
 
 def server_cpu(pid: int) -> tuple[float, float]:
-    """CPU seconds used so far by the server process and by its children (the training processes)."""
+    """CPU seconds used so far by the server process and by the processes below it (trainings, their fork
+    server)."""
     kids = 0.0
-    for c in children(pid):
+    for c in descendants(pid):
         try:
             kids += cpu_seconds(c)
         except (OSError, IndexError, ValueError):  # ended meanwhile
@@ -158,8 +232,10 @@ def server_cpu(pid: int) -> tuple[float, float]:
     return cpu_seconds(pid), kids
 
 
-def peak_rss_mb(pid: int) -> tuple[float, float]:
-    """The peak resident set (VmHWM) of the server process, and of its children (training processes), in MB."""
+def peak_rss_mb(pid: int) -> tuple[float, list[float]]:
+    """The peak resident set (VmHWM) of the server process and of each process below it (the trainings' fork
+    server, then the trainings), in MB. A training shares its parent's pages (torch's libraries) until it
+    writes them, so the sum overstates the memory used."""
     def hwm(p: int) -> float:
         try:
             m = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{p}/status").read_text())
@@ -167,7 +243,7 @@ def peak_rss_mb(pid: int) -> tuple[float, float]:
             return 0.0
         return int(m.group(1)) / 1024 if m else 0.0
 
-    return hwm(pid), sum(hwm(c) for c in children(pid))
+    return hwm(pid), [hwm(c) for c in descendants(pid)]
 
 
 async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
@@ -187,19 +263,22 @@ async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
             stop = asyncio.Event()
             train_task = asyncio.create_task(trainer(browser, url, stop, updates, notes))
             await asyncio.sleep(3)
-            t0 = time.perf_counter()
+            t0, t0_wall = time.perf_counter(), time.time()
             pid = SERVER_PIDS[url]
             cpu0 = (*server_cpu(pid), busy_cpu())
+            sampler = CpuSampler(pid)
             await asyncio.gather(*(student(browser, url, s, renders, errors) for s in range(n)))
-            browse_end = time.perf_counter()
+            browse_end, end_wall = time.perf_counter(), time.time()
             cpu = [b - a for a, b in zip(cpu0, (*server_cpu(pid), busy_cpu()))]
+            by_kind = sampler.stop()
             stop.set()
             await train_task
             await browser.close()
         pid = SERVER_PIDS.get(url)
-        rss, rss_kids = peak_rss_mb(pid) if pid else (float("nan"), float("nan"))  # before the server stops
+        rss, rss_kids = peak_rss_mb(pid) if pid else (float("nan"), [])  # before the server stops
     times = sorted(t for _, t in renders)
-    gaps = [b - a for a, b in zip(updates, updates[1:]) if a >= t0 and b <= browse_end]
+    gaps = [(b - a, f"{ta!r} -> {tb!r}") for (a, ta), (b, tb) in zip(updates, updates[1:])
+            if a >= t0_wall and b <= end_wall]
     per_page: dict[str, list[float]] = {}
     for label, t in renders:
         per_page.setdefault(label, []).append(t)
@@ -210,10 +289,11 @@ async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
         "max": times[-1] if times else float("nan"),
         "errors": errors, "timeouts": sum("Timeout" in e for e in errors), "rss_mb": rss,
         "rss_training_mb": rss_kids,
-        "updates": len(updates), "max_gap": max(gaps) if gaps else float("nan"),
-        "median_gap": statistics.median(gaps) if gaps else float("nan"), "trainer": notes,
+        "updates": len(updates), "max_gap": max(gaps)[0] if gaps else float("nan"),
+        "max_gap_texts": max(gaps)[1] if gaps else "",
+        "median_gap": statistics.median(g for g, _ in gaps) if gaps else float("nan"), "trainer": notes,
         "per_page": {k: statistics.median(v) for k, v in per_page.items()}, "warm_up": warm,
-        "browse_s": browse_end - t0, "cpu": cpu,
+        "browse_s": browse_end - t0, "cpu": cpu, "cpu_by_kind": by_kind,
     }
 
 
@@ -229,19 +309,21 @@ def main() -> None:
           "largest gap (median) while others browse")
     for r in rows:
         print(f"{r['n']:8d} | {r['renders']:7d} | {r['median']:5.2f} s | {r['p95']:5.2f} s | {r['max']:5.2f} s | "
-              f"{len(r['errors']):6d} | {r['timeouts']:8d} | {r['rss_mb']:7.0f} MB (training process "
-              f"{r['rss_training_mb']:.0f} MB) | {r['updates']} updates, "
+              f"{len(r['errors']):6d} | {r['timeouts']:8d} | {r['rss_mb']:7.0f} MB (training processes "
+              f"{' + '.join(f'{m:.0f}' for m in r['rss_training_mb']) or 'none'} MB) | {r['updates']} updates, "
               f"{r['max_gap']:.2f} s ({r['median_gap']:.2f} s)")
         print("         per page (median): " + ", ".join(f"{k} {v:.2f} s" for k, v in r["per_page"].items()))
         for e in r["errors"][:5]:
             print("         error:", e)
+        print("         trainer's largest gap:", r["max_gap_texts"])
         print("         trainer:", r["trainer"], f"(server warm-up before the class: {r['warm_up']:.0f} s)")
         srv, kids, busy = r["cpu"]
         cores = os.cpu_count() or 1
         print(f"         CPU while the class browsed ({r['browse_s']:.0f} s x {cores} cores = "
               f"{cores * r['browse_s']:.0f} core-s): machine busy {busy:.0f} s, of which server {srv:.0f} s, "
-              f"training process {kids:.0f} s, the rest mostly Chromium (the students' browsers) and Playwright; "
+              f"training processes {kids:.0f} s, the rest mostly Chromium (the students' browsers) and Playwright; "
               f"server per page view {srv / max(1, r['renders']):.2f} s")
+        print("         by process: " + ", ".join(f"{k} {v:.0f} s" for k, v in r["cpu_by_kind"].items() if v >= 0.5))
 
 
 if __name__ == "__main__":

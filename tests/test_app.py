@@ -578,10 +578,13 @@ def test_launcher_turns_the_legacy_pages_mode_off_and_runs_app_py(monkeypatch):
     assert serve.APP.name == "app.py" and serve.APP.exists()
 
 
-def test_preload_reads_the_built_in_digits_once_for_the_process():
+def test_preload_reads_the_built_in_digits_once_and_starts_the_fork_server():
     from ui import serve
     from vae.data import load_mnist5k
+
+    from multiprocessing import forkserver
 
     load_mnist5k.cache_clear()
     serve.preload()
     assert load_mnist5k.cache_info().currsize == 1
+    assert forkserver._forkserver._forkserver_alive_fd is not None  # the trainings' fork server is up

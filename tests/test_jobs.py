@@ -79,6 +79,30 @@ def test_queue_runs_one_at_a_time_in_order_and_saves(tmp_path):
     assert again.name == "a-2" and q.wait(again, 60) and again.checkpoint.name == "a-2.safetensors"
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_trainings_are_forked_from_a_server_that_already_imported_torch(tmp_path, monkeypatch):
+    """A spawned training first spent 1.1 s importing torch (10-25 s under a class): now it is a fork of a server
+    that has torch loaded. It still sees the web server's environment as it is at submit time, not the fork
+    server's from its start."""
+    import time
+    from multiprocessing import forkserver
+
+    from vae.worker import start_fork_server
+
+    start_fork_server()
+    pid = forkserver._forkserver._forkserver_pid
+    deadline = time.monotonic() + 60  # it imports in the background
+    while "libtorch_cpu" not in open(f"/proc/{pid}/maps").read() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pid != os.getpid() and "libtorch_cpu" in open(f"/proc/{pid}/maps").read()
+    q = TrainingQueue(tmp_path, max_running=1)
+    for threads in ("1", "2"):
+        monkeypatch.setenv("VAE_TRAIN_THREADS", threads)  # set after the fork server started
+        job = q.submit(tiny_config(train__epochs=1), f"t{threads}")
+        assert q.wait(job, 60) and job.state == "done" and job.threads == int(threads)
+    assert forkserver._forkserver._forkserver_pid == pid  # one fork server for every training
+
+
 def test_training_threads_default_to_half_the_cores_or_the_environment(monkeypatch):
     from vae.worker import train_threads
 
@@ -161,3 +185,16 @@ def test_traversal_export_png_and_gif():
     assert png.size == (2 + 5 * 10, 2 + 3 * 10)  # make_grid: 8 px tiles with 2 px padding
     gif = Image.open(io.BytesIO(traversal_bytes(trav, "gif")))
     assert gif.n_frames == 5
+
+
+def test_progress_line_ticks_while_the_training_process_starts():
+    from vae.jobs import TrainingJob
+
+    s = {"progress": 0.0, "message": "starting the training process", "started": 100.0, "epoch": 0.0,
+         "epochs": 10, "seconds": 0.0, "eta": None}
+    assert TrainingJob.progress_line(s, now=103.2) == "starting the training process · 3 s"
+    assert TrainingJob.progress_line(s, now=104.6) == "starting the training process · 5 s"
+    s.update(message="", progress=0.25, epoch=2.5, seconds=4.0, eta=12.0)
+    assert TrainingJob.progress_line(s) == "epoch 2.5 of 10 · 4 s · 12 s left"
+    s.update(progress=1.0, message="computing the reports")
+    assert TrainingJob.progress_line(s).endswith("· computing the reports")

@@ -9,8 +9,9 @@ calls ``st.navigation``, so the launcher switches the older mode off before the 
 starts. Same process, same options as ``streamlit run``.
 
 While the server starts and the first browser loads the page, a background thread
-imports torch and the backend and reads the built-in dataset (:func:`preload`): the
-first visitor does not wait for them.
+imports torch and the backend, reads the built-in dataset and starts the trainings'
+fork server (:func:`preload`): the first visitor and the first training do not wait
+for them.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 
 
 def preload() -> None:
-    """Import what every page needs (torch, the backend, the figures), read the built-in MNIST digits and run
-    one small convolution (PyTorch sets up its CPU kernels on the first call)."""
+    """Import what every page needs (torch, the backend, the figures), read the built-in MNIST digits, run
+    one small convolution (PyTorch sets up its CPU kernels on the first call) and start the fork server that
+    trainings are started from (:func:`vae.worker.start_fork_server`)."""
     import torch
 
     import ui.compute  # noqa: F401
@@ -36,6 +38,9 @@ def preload() -> None:
     load_mnist5k()  # cached in the process (functools.lru_cache)
     with torch.no_grad():
         torch.nn.ConvTranspose2d(8, 1, 4, 2, 1)(torch.nn.Conv2d(1, 8, 4, 2, 1)(torch.zeros(2, 1, 28, 28)))
+    from vae.worker import start_fork_server
+
+    start_fork_server()
 
 
 def main(argv: list[str] | None = None) -> None:

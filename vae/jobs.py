@@ -84,7 +84,7 @@ class TrainingJob:
                 "epoch": self.epoch, "epochs": self.config.train.epochs, "seconds": self.seconds,
                 "eta": self.eta(), "history": list(self.history), "preview": self.preview,
                 "message": self.message, "checkpoint": self.checkpoint, "config": self.config,
-                "stop_requested": self._stop.is_set(),
+                "stop_requested": self._stop.is_set(), "started": self.started,
             }
 
     def eta(self) -> float | None:
@@ -92,6 +92,17 @@ class TrainingJob:
         if self.state != "running" or self.progress <= 0:
             return None
         return self.seconds * (1 - self.progress) / self.progress
+
+    @staticmethod
+    def progress_line(s: dict[str, Any], now: float | None = None) -> str:
+        """The progress bar's text for a running job's snapshot ``s``. It changes every second, also while the
+        training process starts (``message``) and before the first step is timed."""
+        if s["progress"] <= 0 and s["message"] and s["started"] is not None:
+            return f"{s['message']} · {(now or time.time()) - s['started']:.0f} s"
+        eta = f"{s['eta']:.0f} s left" if s["eta"] is not None else "estimating time left"
+        if s["progress"] >= 1:
+            eta = s["message"] or "saving"
+        return f"epoch {s['epoch']:.1f} of {s['epochs']} · {s['seconds']:.0f} s · {eta}"
 
     @property
     def active(self) -> bool:
@@ -222,7 +233,6 @@ class TrainingQueue:
 
     def _train(self, job: TrainingJob) -> None:
         """Run the training in a child process (:mod:`vae.worker`) and mirror its progress into ``job``."""
-        import multiprocessing
         import os
         import uuid
 
@@ -230,15 +240,16 @@ class TrainingQueue:
         from .priority import TRAINING_NICE
 
         cfg = job.config
-        ctx = multiprocessing.get_context("spawn")  # never fork a multi-threaded server
+        ctx = worker.context()  # a fork server with torch imported: never a fork of this multi-threaded server
         receive, send = ctx.Pipe(duplex=False)
         stop = ctx.Event()
         partial_dir = self.checkpoint_dir / ".partial"
         partial_dir.mkdir(parents=True, exist_ok=True)
         partial = partial_dir / f"{job.id}-{uuid.uuid4().hex[:8]}.safetensors"
-        proc = ctx.Process(target=worker.run, name=f"vae-train-{job.id}", daemon=True,  # the budget counts
-                           args=(cfg.to_dict(), str(partial), job.owner, self.max_seconds, send, stop,  # from
-                                 TRAINING_NICE))  # the child's start: importing torch is not the student's time
+        # The budget (max_seconds) counts from the child's "started": its start-up is not the student's time.
+        proc = ctx.Process(target=worker.run, name=f"vae-train-{job.id}", daemon=True,
+                           args=(cfg.to_dict(), str(partial), job.owner, self.max_seconds, send, stop,
+                                 TRAINING_NICE, dict(os.environ)))
         job._update(message="starting the training process")
         proc.start()
         send.close()

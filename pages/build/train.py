@@ -193,10 +193,7 @@ def live_view() -> None:
         st.info(f"Waiting in the queue: position {queue.position(job)} of {len(queue.waiting())} "
                 f"(at most {queue.max_running} training(s) run at once; running now: {running}).")
     elif s["state"] == "running":
-        eta = f"{s['eta']:.0f} s left" if s["eta"] is not None else "estimating time left"
-        if s["progress"] >= 1:
-            eta = s["message"] or "saving"
-        st.progress(s["progress"], text=f"epoch {s['epoch']:.1f} of {s['epochs']} · {s['seconds']:.0f} s · {eta}")
+        st.progress(s["progress"], text=job.progress_line(s))
     elif s["state"] == "done":
         st.success(s["message"] + " It is now the current model.")
     elif s["state"] == "stopped":
