@@ -5,31 +5,43 @@ one folder per sidebar section. Each starts with ``ui.state.sidebar()`` (the mod
 picker every page shares), then only reads widgets, calls the backend in vae/ and
 draws figures. No script sits directly in ``pages/``: Streamlit would then switch to
 its older multipage mode and bypass ``st.navigation`` for sub-page URLs.
+
+Streamlit runs this file as ``__main__``. A training process (``multiprocessing``)
+runs the parent's main script again as ``__mp_main__``: the guard keeps it from
+importing Streamlit and starting the app's warm-up there. Before the guard, every
+training also computed the shipped models' t-SNE maps and reports (about 1 GB and a
+second core).
 """
 
-import streamlit as st
 
-from ui import warmup
-from ui.state import PAGE
+def main() -> None:
+    import streamlit as st
 
-st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/blur_on:", layout="wide")
+    from ui import warmup
+    from ui.state import PAGE
 
-pages = {
-    "Start": [st.Page(PAGE["home"], title="Home", icon=":material/home:", default=True)],
-    "Build": [st.Page(PAGE["train"], title="Train", icon=":material/model_training:")],
-    "Explore": [
-        st.Page(PAGE["samples"], title="Reconstructions & samples", icon=":material/image:"),
-        st.Page(PAGE["traversals"], title="Latent traversals", icon=":material/linear_scale:"),
-        st.Page(PAGE["latent_map"], title="Latent map", icon=":material/scatter_plot:"),
-    ],
-    "Diagnose": [
-        st.Page(PAGE["collapse"], title="Posterior collapse", icon=":material/compress:"),
-        st.Page(PAGE["compare"], title="Compare runs", icon=":material/compare:"),
-        st.Page(PAGE["strong_decoders"], title="Strong decoders", icon=":material/grain:"),
-        st.Page(PAGE["disentanglement"], title="Disentanglement", icon=":material/view_column:"),
-    ],
-}
-try:
-    st.navigation(pages).run()
-finally:  # once per server, after its first page is drawn: the shared models' reports, maps and figures
-    warmup.start()
+    st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/blur_on:", layout="wide")
+
+    pages = {
+        "Start": [st.Page(PAGE["home"], title="Home", icon=":material/home:", default=True)],
+        "Build": [st.Page(PAGE["train"], title="Train", icon=":material/model_training:")],
+        "Explore": [
+            st.Page(PAGE["samples"], title="Reconstructions & samples", icon=":material/image:"),
+            st.Page(PAGE["traversals"], title="Latent traversals", icon=":material/linear_scale:"),
+            st.Page(PAGE["latent_map"], title="Latent map", icon=":material/scatter_plot:"),
+        ],
+        "Diagnose": [
+            st.Page(PAGE["collapse"], title="Posterior collapse", icon=":material/compress:"),
+            st.Page(PAGE["compare"], title="Compare runs", icon=":material/compare:"),
+            st.Page(PAGE["strong_decoders"], title="Strong decoders", icon=":material/grain:"),
+            st.Page(PAGE["disentanglement"], title="Disentanglement", icon=":material/view_column:"),
+        ],
+    }
+    try:
+        st.navigation(pages).run()
+    finally:  # once per server, after its first page is drawn: the shared models' reports, maps and figures
+        warmup.start()
+
+
+if __name__ == "__main__":
+    main()

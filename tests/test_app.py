@@ -588,3 +588,18 @@ def test_preload_reads_the_built_in_digits_once_and_starts_the_fork_server():
     serve.preload()
     assert load_mnist5k.cache_info().currsize == 1
     assert forkserver._forkserver._forkserver_alive_fd is not None  # the trainings' fork server is up
+
+
+def test_a_training_process_that_reruns_app_py_starts_nothing():
+    """Streamlit installs app.py as ``__main__``; multiprocessing runs the parent's main script again in every
+    training process, as ``__mp_main__`` (``runpy.run_path``, as here). It must not import Streamlit or start the
+    app's warm-up there: it did, and each training computed the shipped models' maps beside its own work."""
+    import subprocess
+    import sys
+
+    code = ("import runpy, sys, threading; runpy.run_path(sys.argv[1], run_name='__mp_main__'); "
+            "print(threading.active_count(), 'streamlit' in sys.modules, 'ui.warmup' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT / "app.py")], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["1", "False", "False"]

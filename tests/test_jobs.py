@@ -198,3 +198,14 @@ def test_progress_line_ticks_while_the_training_process_starts():
     assert TrainingJob.progress_line(s) == "epoch 2.5 of 10 · 4 s · 12 s left"
     s.update(progress=1.0, message="computing the reports")
     assert TrainingJob.progress_line(s).endswith("· computing the reports")
+
+
+def test_the_message_says_what_a_started_process_does_before_its_first_step(tmp_path):
+    """The bar's text ticks from the process start to the first timed step (the data loading can take seconds)."""
+    from vae.jobs import TrainingJob
+
+    job = TrainingJob(1, "m", tiny_config(train__epochs=1), tmp_path / "m.safetensors", state="running", started=100.0)
+    TrainingQueue._on_message(job, ("started", 5, 1))
+    assert job.progress_line(job.snapshot(), now=102.0) == "loading the data and building the model · 2 s"
+    TrainingQueue._on_message(job, ("step", 0.25, 0.5))
+    assert job.snapshot()["message"] == "" and job.progress_line(job.snapshot()).startswith("epoch 0.2 of 1 · 0 s")

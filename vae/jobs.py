@@ -308,9 +308,9 @@ class TrainingQueue:
         kind = msg[0]
         epochs = job.config.train.epochs
         if kind == "started":
-            job._update(nice=msg[1], threads=msg[2], message="")
+            job._update(nice=msg[1], threads=msg[2], message="loading the data and building the model")
         elif kind == "step":
-            job._update(progress=min(1.0, msg[1] / epochs), epoch=msg[1], seconds=msg[2])
+            job._update(progress=min(1.0, msg[1] / epochs), epoch=msg[1], seconds=msg[2], message="")
         elif kind == "epoch":
             record, original, reconstruction = msg[1:]
             with job._lock:
@@ -318,6 +318,7 @@ class TrainingQueue:
                 job.preview = {"original": original, "reconstruction": reconstruction}
                 job.epoch, job.seconds = record["epoch"], record["seconds"]
                 job.progress = min(1.0, record["epoch"] / epochs)
+                job.message = ""
         elif kind == "saving":
             job._update(message="computing the reports (IWAE bound, mutual information...) once, for every visitor")
         else:

@@ -36,7 +36,8 @@ from typing import Any
 
 STEP_MESSAGE_SECONDS = 0.2
 PREVIEW_EXAMPLES = 8
-PRELOAD = ["torch", "vae.checkpoints", "vae.config", "vae.data", "vae.reports", "vae.training", "vae.worker"]
+PRELOAD = ["torch", "pandas", "sklearn.datasets",  # the built-in datasets' readers (mnist5k, digits)
+           "vae.checkpoints", "vae.config", "vae.data", "vae.reports", "vae.training", "vae.worker"]
 
 
 def context():
