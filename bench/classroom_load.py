@@ -5,11 +5,13 @@ models. Each student is its own browser context: it opens the app, then visits e
 page in its own random order by clicking the sidebar link, and on the latent map
 picks t-SNE. A page render is timed from the click until the script is idle and the
 page's heading shows. Meanwhile one more student starts a training from the Train
-page and watches its progress bar: we record how often the bar's text changes.
+page and watches its progress bar: its page notes each change of the bar's text.
 
 Printed for each N: median, p95 and maximum render, errors (an exception box or a
-timeout), the server's peak RSS (VmHWM) and the trainer's largest gap between
-progress updates. Reference in the same run: N = 1, the app alone.
+timeout), the server's peak RSS (VmHWM) and that of the trainings and their fork server,
+the trainer's largest gap between progress updates (with the two texts around it), and
+where the CPU went while the class browsed: the server, the training, each kind of
+Chromium process, Playwright. Reference in the same run: N = 1, the app alone.
 
     .venv/bin/python -m bench.classroom_load --students 1 10 20
 """
