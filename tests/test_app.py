@@ -373,6 +373,24 @@ def test_the_form_shows_the_estimate_and_refuses_a_run_over_the_budget(app_dir, 
     assert "train_job" not in at.session_state and not list(class_dir.glob("*.safetensors"))
 
 
+def test_the_warm_up_times_the_train_forms_defaults_so_no_visitor_waits_for_them(app_dir, monkeypatch):
+    """A fresh Train page's estimate (a few training steps timed, 1.3 s) is computed at server start; the page
+    reads it from the cache."""
+    import vae.cost
+    from ui import compute, warmup
+
+    compute.cost_estimate.clear()
+    warmup.warm_train_form()
+    timed = []
+    real = vae.cost.estimate_for
+    monkeypatch.setattr(vae.cost, "estimate_for", lambda cfg: timed.append(cfg) or real(cfg))
+    at = open_app("train")
+    assert any(c.value.startswith("Estimated on this server") for c in at.caption)
+    assert timed == []  # the page's default configuration is the one the warm-up timed
+    at.number_input(key="epochs").set_value(3).run()
+    assert len(timed) == 1  # ...and a changed form is timed by the page (the check can fail)
+
+
 def test_no_server_paths_in_the_form_and_own_data_arrives_as_an_upload(app_dir, class_dir, tmp_path):
     import io
 

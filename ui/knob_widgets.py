@@ -52,6 +52,19 @@ def set_values(values: dict[str, Any]) -> None:
 SERVER_PATHS = ("data_path", "data_root")  # never a form field: uploads and the operator's data folder instead
 
 
+def form_config(raw: dict[str, Any]):
+    """The configuration that the Train form's widget values ``raw`` describe (ConfigError when they do not)."""
+    from vae.config import VAEConfig
+    from vae.knobs import apply
+
+    return apply(VAEConfig(), {k: from_widget(k, v) for k, v in raw.items()}).validate()
+
+
+def form_defaults() -> dict[str, Any]:
+    """The Train form's widget values as a fresh page shows them (no preset, no URL parameters)."""
+    return {name: to_widget(name, value) for name, value in defaults().items() if name not in SERVER_PATHS}
+
+
 def switch_family_defaults() -> None:
     """on_change of ``arch``/``decoder_arch``: put the new family's default widths into the form."""
     from vae.config import DataConfig, default_hidden, image_side

@@ -5,8 +5,9 @@ server process, for every model in the shared folder: load it and its test split
 the collapse and disentanglement reports when its metadata lacks them, the latent
 map's default projections (PCA and t-SNE of 2,000 posterior means), the default
 traversal figure and the Strong decoders grid (for a pixelcnn model, whose every
-picture is drawn pixel by pixel, the samples page's defaults too). Everything lands
-in the same caches the pages read, so no visitor ever computes these. ``VAE_WARM_UP=0`` turns it off (the tests do).
+picture is drawn pixel by pixel, the samples page's defaults too). First of all, the
+Train form's estimate for its default settings (a few training steps timed). Everything
+lands in the same caches the pages read, so no visitor ever computes these. ``VAE_WARM_UP=0`` turns it off (the tests do).
 """
 
 from __future__ import annotations
@@ -41,12 +42,24 @@ def warm(path) -> None:
         compute.prior_samples(ck, ck.digest, d["n_samples"], 1.0, 0)
 
 
+def warm_train_form() -> None:
+    """Time the Train form's default configuration, as the page does on a fresh visit."""
+    from ui import compute
+    from ui.knob_widgets import form_config, form_defaults
+
+    compute.cost_estimate(form_config(form_defaults()).to_json())
+
+
 def _run(paths) -> None:
     import logging
 
     lower_this_thread(WARM_UP_NICE)
     # the caches work outside a script run; Streamlit would log a warning for every call
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    try:
+        warm_train_form()
+    except Exception as e:  # noqa: BLE001 - the Train page computes and reports it then
+        logging.getLogger(__name__).warning("warm-up of the Train form's estimate failed: %r", e)
     for path in paths:
         try:
             warm(path)

@@ -5,14 +5,13 @@ from pathlib import Path
 import streamlit as st
 
 from ui import compute
-from ui.knob_widgets import SERVER_PATHS, from_widget, set_values, widget
+from ui.knob_widgets import SERVER_PATHS, form_config, from_widget, set_values, widget
 from ui.state import (adopt_finished_training, owner_token, sidebar, train_budget, training_queue, uploads_dir)
 from vae.cost import fmt_seconds, over_budget_message
 from vae.data import TORCHVISION, default_data_root, is_available_offline
-from vae.config import VAEConfig
 from vae.errors import ConfigError, VAEError
 from vae.jobs import checkpoint_name_error
-from vae.knobs import GROUPS, KNOBS, apply
+from vae.knobs import GROUPS, KNOBS
 from vae.presets import PRESETS
 
 sidebar()
@@ -112,8 +111,7 @@ with data_note.container():
 
 config, estimate = None, None
 try:
-    values = {k: from_widget(k, v) for k, v in raw.items()}
-    config = apply(VAEConfig(), values).validate()
+    config = form_config(raw)
 except ConfigError as e:
     problem = problem or str(e)
 
