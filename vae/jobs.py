@@ -219,7 +219,7 @@ class TrainingQueue:
                 job._update(state="stopped", message="cancelled before it started", finished=time.time())
                 self._cond.notify_all()
                 return
-            job._update(state="running", started=time.time())
+            job._update(state="running", started=time.time(), message="starting the training process")
         try:
             self._train(job)
         except VAEError as e:
@@ -250,7 +250,6 @@ class TrainingQueue:
         proc = ctx.Process(target=worker.run, name=f"vae-train-{job.id}", daemon=True,
                            args=(cfg.to_dict(), str(partial), job.owner, self.max_seconds, send, stop,
                                  TRAINING_NICE, dict(os.environ)))
-        job._update(message="starting the training process")
         proc.start()
         send.close()
         end = None
