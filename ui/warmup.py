@@ -7,7 +7,8 @@ map's default projections (PCA and t-SNE of 2,000 posterior means), the default
 traversal figure and the Strong decoders grid (for a pixelcnn model, whose every
 picture is drawn pixel by pixel, the samples page's defaults too). First of all, the
 Train form's estimate for its default settings (a few training steps timed). Everything
-lands in the same caches the pages read, so no visitor ever computes these. ``VAE_WARM_UP=0`` turns it off (the tests do).
+lands in the same caches the pages read, so no visitor ever computes these.
+``VAE_WARM_UP=0`` turns it off (the tests do).
 """
 
 from __future__ import annotations
