@@ -9,6 +9,7 @@ Screenshots go to $SCREENSHOTS (default tests/artifacts/).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -175,7 +176,9 @@ def test_train_a_tiny_model_from_the_train_page(server, page):
     page.get_by_role("button", name="Start training").click()
     progress = page.locator("[data-testid=stProgress]")
     progress.wait_for(timeout=60_000)  # the live view polls the job every second
-    assert "of 300" in progress.inner_text()
+    first = progress.inner_text()  # the process starting, the data loading, or already the epochs
+    assert any(first.startswith(t) for t in ("starting the training process · ", "loading the data", "epoch ")), first
+    page.get_by_text(re.compile(r"epoch [\d.]+ of 300 · ")).first.wait_for(timeout=60_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # curves appear during training
     shot(page, "train-running")
     page.get_by_text("saved browser-digits.safetensors").wait_for(timeout=180_000)
