@@ -248,6 +248,13 @@ def peak_rss_mb(pid: int) -> tuple[float, list[float]]:
     return hwm(pid), [hwm(c) for c in descendants(pid)]
 
 
+def training_clock(texts: str) -> str:
+    """How far the training's own clock ("epoch 140.0 of 1500 · 17 s · ...") moved across a gap: as far as the
+    wall clock when the training kept running and only the browser drew late."""
+    seconds = [int(m) for m in re.findall(r"of \d+ · (\d+) s", texts)]
+    return f"(the training's clock moved {seconds[1] - seconds[0]} s)" if len(seconds) == 2 else ""
+
+
 async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
     from playwright.async_api import async_playwright
 
@@ -317,7 +324,7 @@ def main() -> None:
         print("         per page (median): " + ", ".join(f"{k} {v:.2f} s" for k, v in r["per_page"].items()))
         for e in r["errors"][:5]:
             print("         error:", e)
-        print("         trainer's largest gap:", r["max_gap_texts"])
+        print("         trainer's largest gap:", r["max_gap_texts"], training_clock(r["max_gap_texts"]))
         print("         trainer:", r["trainer"], f"(server warm-up before the class: {r['warm_up']:.0f} s)")
         srv, kids, busy = r["cpu"]
         cores = os.cpu_count() or 1

@@ -97,6 +97,24 @@ def traversal_view(_ck, digest: str, n_dims: int, span: float, steps: int, examp
     return trav, traversal_figure(trav)
 
 
+INTERPOLATION_DEFAULTS = dict(a=0, b=1, steps=11, method="linear")  # the Latent traversals page's first one
+
+
+def example_label(classes, labels, i: int) -> str:
+    """How the pages name test example ``i``: "#12 (7)", with its class when the dataset has classes."""
+    return f"#{i} ({classes[labels[i]]})" if classes and labels[i] < len(classes) else f"#{i}"
+
+
+def default_interpolation(ck):
+    """The Latent traversals page's first interpolation, as the page asks for it (the warm-up draws it ahead
+    for a model whose every picture is drawn pixel by pixel)."""
+    ds, x, labels, _ = data_split(ck, "test")
+    d = INTERPOLATION_DEFAULTS
+    a, b = d["a"], min(d["b"], len(x) - 1)
+    return interpolation_view(ck, ck.digest, "test", a, b, d["steps"], d["method"],
+                              example_label(ds.classes, labels, a), example_label(ds.classes, labels, b))
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def interpolation_view(_ck, digest: str, split: str, a: int, b: int, steps: int, method: str,
                        start_label: str, end_label: str):

@@ -5,8 +5,9 @@ server process, for every model in the shared folder: load it and its test split
 the collapse and disentanglement reports when its metadata lacks them, the latent
 map's default projections (PCA and t-SNE of 2,000 posterior means), the default
 traversal figure and the Strong decoders grid (for a pixelcnn model, whose every
-picture is drawn pixel by pixel, the samples page's defaults too). First of all, the
-Train form's estimate for its default settings (a few training steps timed). Everything
+picture is drawn pixel by pixel, the samples page's defaults and the traversals page's
+interpolation too). Last, the Train
+form's estimate for its default settings (a few training steps timed). Everything
 lands in the same caches the pages read, so no visitor ever computes these.
 ``VAE_WARM_UP=0`` turns it off (the tests do).
 """
@@ -41,6 +42,7 @@ def warm(path) -> None:
         d = compute.samples_defaults(ck)
         compute.reconstructions(ck, ck.digest, "test", compute.random_examples(len(x), d["n_rec"], 0), 0)
         compute.prior_samples(ck, ck.digest, d["n_samples"], 1.0, 0)
+        compute.default_interpolation(ck)  # ...and the Latent traversals page's interpolation
 
 
 def warm_train_form() -> None:
@@ -57,15 +59,15 @@ def _run(paths) -> None:
     lower_this_thread(WARM_UP_NICE)
     # the caches work outside a script run; Streamlit would log a warning for every call
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
-    try:
-        warm_train_form()
-    except Exception as e:  # noqa: BLE001 - the Train page computes and reports it then
-        logging.getLogger(__name__).warning("warm-up of the Train form's estimate failed: %r", e)
     for path in paths:
         try:
             warm(path)
         except Exception as e:  # noqa: BLE001 - a broken model must not stop the others; its page says why
             logging.getLogger(__name__).warning("warm-up of %s failed: %r", path.name, e)
+    try:  # last: its imports (PyTorch's FLOP counter, ~150 MB) then reuse memory the maps freed
+        warm_train_form()
+    except Exception as e:  # noqa: BLE001 - the Train page computes and reports it then
+        logging.getLogger(__name__).warning("warm-up of the Train form's estimate failed: %r", e)
 
 
 @st.cache_resource(show_spinner=False)

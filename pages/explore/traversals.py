@@ -43,13 +43,14 @@ c2.download_button("Download GIF", partial(traversal_bytes, trav, "gif"), f"{ck.
 
 st.subheader("Interpolation between two examples")
 c1, c2, c3, c4 = st.columns(4)
-a = c1.number_input("from example", 0, len(x) - 1, 0, key="interp_a")
-b = c2.number_input("to example", 0, len(x) - 1, min(1, len(x) - 1), key="interp_b")
-n_steps = c3.slider("steps", 3, 41, 11, 2, key="interp_steps")
-method = c4.radio("path", ["linear", "slerp"], horizontal=True, key="interp_method",
+d = compute.INTERPOLATION_DEFAULTS
+a = c1.number_input("from example", 0, len(x) - 1, d["a"], key="interp_a")
+b = c2.number_input("to example", 0, len(x) - 1, min(d["b"], len(x) - 1), key="interp_b")
+n_steps = c3.slider("steps", 3, 41, d["steps"], 2, key="interp_steps")
+method = c4.radio("path", ["linear", "slerp"], index=["linear", "slerp"].index(d["method"]), horizontal=True,
+                  key="interp_method",
                   help="slerp follows a great circle, staying where the prior has mass in high dimensions.")
-names = ds.classes
-lab = (lambda i: f"#{i} ({names[labels[i]]})" if names and labels[i] < len(names) else f"#{i}")
+lab = partial(compute.example_label, ds.classes, labels)
 interp, fig = compute.interpolation_view(ck, ck.digest, "test", int(a), int(b), n_steps, method, lab(a), lab(b))
 st.plotly_chart(fig, key="interpolation")
 st.download_button("Download interpolation GIF", partial(interpolation_bytes, interp, "gif"), f"{ck.name}-interp.gif",
