@@ -56,6 +56,35 @@ def test_estimate_is_timed_for_small_models_and_counted_for_huge_ones():
     assert "per epoch" in est.describe() and "lower bound" in est.describe()
 
 
+def test_a_timed_estimate_keeps_the_fastest_step_so_a_busy_moment_does_not_inflate_it(monkeypatch):
+    """Steps slowed down by other processes (here every other one, 50 ms against 1 ms) do not count: the
+    median of three steps was 50 ms here. Timing goes on past three steps until 0.3 s were spent."""
+    import itertools
+
+    import vae.cost
+
+    # The clock is read at the warm-up step's start, then at each timed step's start and end; a timed step
+    # lasts what the clock moves at its end: 50 ms and 1 ms in turn (the warm-up step: 200 ms).
+    durations = itertools.cycle([0.05, 0.001])
+    reads = []
+
+    def fake_perf_counter():
+        reads.append(None)
+        n = len(reads)  # 1: warm-up start; then even: a timed step's start; odd: its end
+        if n == 2:
+            fake_perf_counter.now += 0.2
+        elif n > 2 and n % 2 == 1:
+            fake_perf_counter.now += next(durations)
+        return fake_perf_counter.now
+
+    fake_perf_counter.now = 0.0
+    vae.cost.matmul_rate()  # measured (and cached) with the real clock
+    monkeypatch.setattr(vae.cost.time, "perf_counter", fake_perf_counter)
+    est = estimate(tiny_config(), (1, 8, 8), 1000, 200)
+    assert est.method == "timed" and est.seconds_per_step == pytest.approx(0.001)
+    assert len(reads) == 1 + 2 * 11  # 11 timed steps: 6 x 50 ms + 5 x 1 ms >= 0.3 s
+
+
 def test_over_budget_message_says_what_to_reduce():
     est = CostEstimate(parameters=3_000_000, flops_per_step=1e9, seconds_per_step=0.1, steps_per_epoch=100,
                        epochs=50, method="timed")

@@ -6,8 +6,12 @@
 
 Seconds per step come from one of two measurements on *this* machine:
 
-* ``timed``: build the real model and time a few real optimisation steps (forward,
-  ELBO, backward, AdamW) on a batch of the right shape, after one warm-up step;
+* ``timed``: build the real model and time real optimisation steps (forward, ELBO,
+  backward, AdamW) on a batch of the right shape, after one warm-up step: at least
+  3, up to 20 or 0.3 s of them, and keep the fastest. Steps that other processes
+  slowed down (a class browsing the same server) would otherwise inflate an
+  estimate that the web app then keeps for the configuration: on a busy 2-core
+  machine the median of three steps of a small model came out 10x too slow;
 * ``flops``: when even one step would be slow, count the floating-point operations
   of a forward and backward pass on PyTorch's ``meta`` device (no memory, no compute;
   ``torch.utils.flop_counter``) and divide by the machine's measured matrix-multiply
@@ -32,7 +36,9 @@ import torch
 from .config import VAEConfig
 
 TIME_STEPS_BELOW = 1.0  # time real steps when the FLOP count predicts at most this many seconds a step
-TIMED_STEPS = 3
+TIMED_STEPS = 3  # at least this many timed steps...
+MAX_TIMED_STEPS = 20  # ...and more, up to this many, until TIMED_SECONDS have been spent timing
+TIMED_SECONDS = 0.3
 
 
 @dataclass(frozen=True)
@@ -153,14 +159,16 @@ def estimate(config: VAEConfig, image_shape: tuple[int, int, int], n_train: int,
     opt = torch.optim.AdamW(model.parameters(), lr=config.train.lr, fused=True)
     x = torch.rand(batch, *image_shape, generator=torch.Generator().manual_seed(0))
     times = []
-    for i in range(TIMED_STEPS + 1):
+    for i in range(MAX_TIMED_STEPS + 1):
         t = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         _loss(model, x, config).backward()
         opt.step()
         if i:  # the first step pays one-off allocation costs
             times.append(time.perf_counter() - t)
-    return CostEstimate(params, flops, sorted(times)[len(times) // 2], steps, config.train.epochs, "timed", evals)
+            if len(times) >= TIMED_STEPS and sum(times) >= TIMED_SECONDS:
+                break
+    return CostEstimate(params, flops, min(times), steps, config.train.epochs, "timed", evals)
 
 
 def estimate_for(config: VAEConfig) -> CostEstimate:
