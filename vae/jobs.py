@@ -310,13 +310,14 @@ class TrainingQueue:
             job._update(nice=msg[1], threads=msg[2], message="loading the data and building the model")
         elif kind == "step":
             job._update(progress=min(1.0, msg[1] / epochs), epoch=msg[1], seconds=msg[2], message="")
-        elif kind == "epoch":
-            record, original, reconstruction = msg[1:]
+        elif kind == "epochs":
+            records, original, reconstruction = msg[1:]
             with job._lock:
-                job.history.append(record)
+                job.history.extend(records)
                 job.preview = {"original": original, "reconstruction": reconstruction}
-                job.epoch, job.seconds = record["epoch"], record["seconds"]
-                job.progress = min(1.0, record["epoch"] / epochs)
+                # the step messages may already be further on: the bar never moves back
+                job.epoch, job.seconds = max(job.epoch, records[-1]["epoch"]), max(job.seconds, records[-1]["seconds"])
+                job.progress = max(job.progress, min(1.0, records[-1]["epoch"] / epochs))
                 job.message = ""
         elif kind == "saving":
             job._update(message="computing the reports (IWAE bound, mutual information...) once, for every visitor")

@@ -19,7 +19,8 @@ project's own processes; nothing a user supplies is ever unpickled):
 
     ("started", nice, threads)                 the process is up, at this nice value and thread count
     ("step", progress_epochs, seconds)         at most every STEP_MESSAGE_SECONDS
-    ("epoch", record, original, reconstruction) after every epoch (8 test previews)
+    ("epochs", records, original, reconstruction) the epochs ended since the last one, at most every
+                                               EPOCH_MESSAGE_SECONDS (and at the end); 8 test previews
     ("saving",)                                training ended; reports and file next
     ("saved", metrics, stopped, deadline_passed)
     ("empty", deadline_passed)                 stopped before the first epoch ended
@@ -35,6 +36,8 @@ import traceback
 from typing import Any
 
 STEP_MESSAGE_SECONDS = 0.2
+EPOCH_MESSAGE_SECONDS = 0.5  # epoch records (and the preview) go together, at most this often: a digits epoch
+# takes 20 ms, and one message each made the web server's relay thread fall seconds behind under a class
 PREVIEW_EXAMPLES = 8
 PRELOAD = ["torch", "pandas", "sklearn.datasets",  # the built-in datasets' readers (mnist5k, digits)
            "vae.checkpoints", "vae.config", "vae.data", "vae.reports", "vae.training", "vae.worker"]
@@ -132,13 +135,25 @@ def _train(config: dict[str, Any], partial: str, owner: str | None, seconds_left
             last[0] = now
             conn.send(("step", info["progress"], info["seconds"]))
 
-    def on_epoch_model(model, record: dict[str, Any]) -> None:
+    pending: list[dict[str, Any]] = []  # epoch records not sent yet
+    sent = [0.0]
+
+    def send_epochs(model) -> None:
         device = next(model.parameters()).device
         rec = model.reconstruct(x_prev.to(device)).cpu().numpy()
-        conn.send(("epoch", record, x_prev.numpy(), rec))
+        conn.send(("epochs", list(pending), x_prev.numpy(), rec))
+        pending.clear()
+        sent[0] = time.monotonic()
+
+    def on_epoch_model(model, record: dict[str, Any]) -> None:
+        pending.append(record)
+        if time.monotonic() - sent[0] >= EPOCH_MESSAGE_SECONDS:
+            send_epochs(model)
 
     guard = StopOrDeadline(stop, deadline)
     result = train(cfg, ds, on_step=on_step, stop=guard, on_epoch_model=on_epoch_model, step_every=5)
+    if pending:
+        send_epochs(result.model)
     if not result.history:
         conn.send(("empty", guard.deadline_passed and not stop.is_set()))
         return
