@@ -222,18 +222,6 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def server_cpu(pid: int) -> tuple[float, float]:
-    """CPU seconds used so far by the server process and by the processes below it (trainings, their fork
-    server)."""
-    kids = 0.0
-    for c in descendants(pid):
-        try:
-            kids += cpu_seconds(c)
-        except (OSError, IndexError, ValueError):  # ended meanwhile
-            pass
-    return cpu_seconds(pid), kids
-
-
 def peak_rss_mb(pid: int) -> tuple[float, list[float]]:
     """The peak resident set (VmHWM) of the server process and of each process below it (the trainings' fork
     server, then the trainings), in MB. A training shares its parent's pages (torch's libraries) until it
@@ -274,12 +262,10 @@ async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
             await asyncio.sleep(3)
             t0, t0_wall = time.perf_counter(), time.time()
             pid = SERVER_PIDS[url]
-            cpu0 = (*server_cpu(pid), busy_cpu())
-            sampler = CpuSampler(pid)
+            busy0, sampler = busy_cpu(), CpuSampler(pid)
             await asyncio.gather(*(student(browser, url, s, renders, errors) for s in range(n)))
             browse_end, end_wall = time.perf_counter(), time.time()
-            cpu = [b - a for a, b in zip(cpu0, (*server_cpu(pid), busy_cpu()))]
-            by_kind = sampler.stop()
+            busy, by_kind = busy_cpu() - busy0, sampler.stop()
             stop.set()
             await train_task
             await browser.close()
@@ -302,7 +288,7 @@ async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
         "max_gap_texts": max(gaps)[1] if gaps else "",
         "median_gap": statistics.median(g for g, _ in gaps) if gaps else float("nan"), "trainer": notes,
         "per_page": {k: statistics.median(v) for k, v in per_page.items()}, "warm_up": warm,
-        "browse_s": browse_end - t0, "cpu": cpu, "cpu_by_kind": by_kind,
+        "browse_s": browse_end - t0, "busy_cpu": busy, "cpu_by_kind": by_kind,
     }
 
 
@@ -326,7 +312,8 @@ def main() -> None:
             print("         error:", e)
         print("         trainer's largest gap:", r["max_gap_texts"], training_clock(r["max_gap_texts"]))
         print("         trainer:", r["trainer"], f"(server warm-up before the class: {r['warm_up']:.0f} s)")
-        srv, kids, busy = r["cpu"]
+        busy, by_kind = r["busy_cpu"], r["cpu_by_kind"]
+        srv, kids = by_kind.get("server", 0.0), by_kind.get("training processes", 0.0)
         cores = os.cpu_count() or 1
         print(f"         CPU while the class browsed ({r['browse_s']:.0f} s x {cores} cores = "
               f"{cores * r['browse_s']:.0f} core-s): machine busy {busy:.0f} s, of which server {srv:.0f} s, "

@@ -6,9 +6,9 @@ the collapse and disentanglement reports when its metadata lacks them, the laten
 map's default projections (PCA and t-SNE of 2,000 posterior means), the default
 traversal figure and the Strong decoders grid (for a pixelcnn model, whose every
 picture is drawn pixel by pixel, the samples page's defaults and the traversals page's
-interpolation too). Last, the Train
-form's estimate for its default settings (a few training steps timed). Everything
-lands in the same caches the pages read, so no visitor ever computes these.
+interpolation too). Last, the Train form's estimate for its default settings (a few
+training steps timed). Everything lands in the same caches the pages read, so no
+visitor ever computes these.
 ``VAE_WARM_UP=0`` turns it off (the tests do).
 """
 
