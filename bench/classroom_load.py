@@ -3,15 +3,22 @@
 One `streamlit run app.py` (the project's own .streamlit/config.toml) on the shipped
 models. Each student is its own browser context: it opens the app, then visits every
 page in its own random order by clicking the sidebar link, and on the latent map
-picks t-SNE. A page render is timed from the click until the script is idle and the
-page's heading shows. Meanwhile one more student starts a training from the Train
-page and watches its progress bar: its page notes each change of the bar's text.
+picks t-SNE. A page render is timed from the click until the script is idle, the
+page's heading shows and every element is drawn: no skeleton left (Streamlit loads an
+element's code the first time a page shows one) and every chart drawn. Meanwhile one
+more student starts a training from the Train page and watches its progress bar: its
+page notes each change of the bar's text.
+
+The floor, in the same run: the same N students on a bare replay of the same pages
+(bench/class_reference.py: every element and figure that app.py showed, drawn again by
+a server that does no work, with no one training). What the replay takes is what
+Streamlit and the simulated browsers alone take on this machine.
 
 Printed for each N: median, p95 and maximum render, errors (an exception box or a
 timeout), the server's peak RSS (VmHWM) and that of the trainings and their fork server,
 the trainer's largest gap between progress updates (with the two texts around it), and
 where the CPU went while the class browsed: the server, the training, each kind of
-Chromium process, Playwright. Reference in the same run: N = 1, the app alone.
+Chromium process, Playwright. Then app.py's median and p95 over the replay's.
 
     .venv/bin/python -m bench.classroom_load --students 1 10 20
 """
@@ -25,21 +32,25 @@ import random
 import re
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from bench.browser import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, SERVER_PIDS, streamlit_server
+from bench.browser import CHROMIUM, CHROMIUM_ARGS, DRAWN, IDLE, ROOT, SERVER_PIDS, streamlit_server
 
-PAGES = [  # sidebar label, heading
-    ("Home", "VAE latent-space explorer"),
-    ("Train", "Train a VAE"),
-    ("Reconstructions & samples", "Reconstructions & samples"),
-    ("Latent traversals", "Latent traversals"),
-    ("Latent map", "Latent map"),
-    ("Posterior collapse", "Posterior collapse"),
-    ("Compare runs", "Compare runs"),
+PAGES = [  # page (ui.state.PAGE), sidebar label, heading
+    ("home", "Home", "VAE latent-space explorer"),
+    ("train", "Train", "Train a VAE"),
+    ("samples", "Reconstructions & samples", "Reconstructions & samples"),
+    ("traversals", "Latent traversals", "Latent traversals"),
+    ("latent_map", "Latent map", "Latent map"),
+    ("collapse", "Posterior collapse", "Posterior collapse"),
+    ("compare", "Compare runs", "Compare runs"),
+    ("strong_decoders", "Strong decoders", "Strong decoders ignore z"),
+    ("disentanglement", "Disentanglement", "Disentanglement"),
 ]
 TIMEOUT_MS = 120_000
 
@@ -51,27 +62,32 @@ async def idle(page, timeout=TIMEOUT_MS) -> None:
     await page.wait_for_selector(IDLE, timeout=timeout)
 
 
+async def drawn(page, timeout=TIMEOUT_MS) -> None:
+    """Idle, and every chart on the page drawn."""
+    await idle(page, timeout)
+    await page.wait_for_function(DRAWN, polling=100, timeout=timeout)
+
+
 async def student(browser, url: str, seed: int, renders: list, errors: list) -> None:
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await ctx.new_page()
     try:
         t = time.perf_counter()
         await page.goto(url, timeout=TIMEOUT_MS)  # Playwright's default is 30 s; a timeout here means 120 s
-        await idle(page)
-        await page.get_by_role("heading", name=PAGES[0][1]).first.wait_for(timeout=TIMEOUT_MS)
+        await drawn(page)
+        await page.get_by_role("heading", name=PAGES[0][2]).first.wait_for(timeout=TIMEOUT_MS)
         renders.append(("open", time.perf_counter() - t))
         order = PAGES[1:]
         random.Random(seed).shuffle(order)
-        for label, heading in order:
+        for _, label, heading in order:
             t = time.perf_counter()
             await page.locator("[data-testid=stSidebarNav]").get_by_text(label, exact=True).click(timeout=TIMEOUT_MS)
-            await idle(page)
+            await drawn(page)
             await page.get_by_role("heading", name=heading).first.wait_for(timeout=TIMEOUT_MS)
             if label == "Latent map":
                 await page.locator("[data-testid=stSelectbox]").filter(has_text="projection").first.click(timeout=TIMEOUT_MS)
                 await page.get_by_role("option", name="TSNE", exact=True).click(timeout=TIMEOUT_MS)
-                await idle(page)
-                await page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT_MS)
+                await drawn(page)
             renders.append((label, time.perf_counter() - t))
             if await page.locator("[data-testid=stException]").count():
                 errors.append(f"student {seed}: exception on {label}")
@@ -243,12 +259,17 @@ def training_clock(texts: str) -> str:
     return f"(the training's clock moved {seconds[1] - seconds[0]} s)" if len(seconds) == 2 else ""
 
 
-async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
+async def one_class(n: int, folder: Path, class_folder: Path, replayed: Path | None = None) -> dict:
+    """N students on app.py, one of them training; or, given ``replayed`` (bench.class_reference's capture), N
+    students on the bare replay of its pages, with no one training (the replay cannot train)."""
     from playwright.async_api import async_playwright
 
     shutil.rmtree(class_folder, ignore_errors=True)
     env = {"VAE_CHECKPOINTS": str(folder), "VAE_CLASS_MODELS": str(class_folder)}
-    with streamlit_server(env=env) as url:
+    script = ROOT / "app.py"
+    if replayed is not None:
+        env, script = {"CLASS_REFERENCE_PAGES": str(replayed)}, ROOT / "bench" / "class_reference.py"
+    with streamlit_server(script, env=env) as url:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             teacher = await browser.new_page()  # the first session starts the app's warm-up...
@@ -258,8 +279,10 @@ async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
             warm = wait_until_quiet(SERVER_PIDS[url])  # ...which the teacher's server finishes before class
             renders, errors, updates, notes = [], [], [], []
             stop = asyncio.Event()
-            train_task = asyncio.create_task(trainer(browser, url, stop, updates, notes))
-            await asyncio.sleep(3)
+            train_task = None
+            if replayed is None:
+                train_task = asyncio.create_task(trainer(browser, url, stop, updates, notes))
+                await asyncio.sleep(3)
             t0, t0_wall = time.perf_counter(), time.time()
             pid = SERVER_PIDS[url]
             busy0, sampler = busy_cpu(), CpuSampler(pid)
@@ -267,7 +290,8 @@ async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
             browse_end, end_wall = time.perf_counter(), time.time()
             busy, by_kind = busy_cpu() - busy0, sampler.stop()
             stop.set()
-            await train_task
+            if train_task is not None:
+                await train_task
             await browser.close()
         pid = SERVER_PIDS.get(url)
         rss, rss_kids = peak_rss_mb(pid) if pid else (float("nan"), [])  # before the server stops
@@ -278,7 +302,7 @@ async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
     for label, t in renders:
         per_page.setdefault(label, []).append(t)
     return {
-        "n": n, "renders": len(times),
+        "n": n, "app": "app.py" if replayed is None else "bare replay", "renders": len(times),
         "median": statistics.median(times) if times else float("nan"),
         "p95": times[min(len(times) - 1, int(0.95 * len(times)))] if times else float("nan"),
         "max": times[-1] if times else float("nan"),
@@ -292,34 +316,61 @@ async def one_class(n: int, folder: Path, class_folder: Path) -> dict:
     }
 
 
+def capture_pages(folder: Path, out: Path) -> None:
+    """bench.class_reference.capture in a process of its own (AppTest imports the app and computes its pages)."""
+    code = ("import json, sys; from pathlib import Path; from bench.class_reference import capture; "
+            "Path(sys.argv[3]).write_text(json.dumps(capture(Path(sys.argv[1]), Path(sys.argv[2]))))")
+    subprocess.run([sys.executable, "-c", code, str(folder), str(out.parent / "capture-class"), str(out)],
+                   cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
+
+
+def print_row(r: dict) -> None:
+    print(f"{r['n']:8d} | {r['app']:11s} | {r['renders']:7d} | {r['median']:5.2f} s | {r['p95']:5.2f} s | "
+          f"{r['max']:5.2f} s | {len(r['errors']):6d} | {r['timeouts']:8d} | {r['rss_mb']:7.0f} MB (training "
+          f"processes {' + '.join(f'{m:.0f}' for m in r['rss_training_mb']) or 'none'} MB) | {r['updates']} updates, "
+          f"{r['max_gap']:.2f} s ({r['median_gap']:.2f} s)")
+    print("         per page (median): " + ", ".join(f"{k} {v:.2f} s" for k, v in r["per_page"].items()))
+    for e in r["errors"][:5]:
+        print("         error:", e)
+    if r["app"] == "app.py":
+        print("         trainer's largest gap:", r["max_gap_texts"], training_clock(r["max_gap_texts"]))
+        print("         trainer:", r["trainer"], f"(server warm-up before the class: {r['warm_up']:.0f} s)")
+    busy, by_kind = r["busy_cpu"], r["cpu_by_kind"]
+    srv, kids = by_kind.get("server", 0.0), by_kind.get("training processes", 0.0)
+    cores = os.cpu_count() or 1
+    print(f"         CPU while the class browsed ({r['browse_s']:.0f} s x {cores} cores = "
+          f"{cores * r['browse_s']:.0f} core-s): machine busy {busy:.0f} s, of which server {srv:.0f} s, "
+          f"training processes {kids:.0f} s, the rest mostly Chromium (the students' browsers) and Playwright; "
+          f"server per page view {srv / max(1, r['renders']):.2f} s")
+    print("         by process: " + ", ".join(f"{k} {v:.0f} s" for k, v in r["cpu_by_kind"].items() if v >= 0.5))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--students", type=int, nargs="+", default=[1, 10, 20])
+    ap.add_argument("--no-reference", action="store_true", help="skip the bare replay of the pages")
     args = ap.parse_args()
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "checkpoints"
         shutil.copytree(ROOT / "checkpoints", folder)
-        rows = [asyncio.run(one_class(n, folder, Path(tmp) / f"class-{n}")) for n in args.students]
-    print("students | renders | median | p95 | max | errors | timeouts | server peak RSS | trainer updates, "
-          "largest gap (median) while others browse")
+        replayed = Path(tmp) / "pages.json"
+        if not args.no_reference:
+            capture_pages(folder, replayed)
+        for n in args.students:
+            rows.append(asyncio.run(one_class(n, folder, Path(tmp) / f"class-{n}")))
+            if not args.no_reference:
+                rows.append(asyncio.run(one_class(n, folder, Path(tmp) / f"class-{n}", replayed)))
+    print("students | app         | renders | median | p95 | max | errors | timeouts | server peak RSS | "
+          "trainer updates, largest gap (median) while others browse")
     for r in rows:
-        print(f"{r['n']:8d} | {r['renders']:7d} | {r['median']:5.2f} s | {r['p95']:5.2f} s | {r['max']:5.2f} s | "
-              f"{len(r['errors']):6d} | {r['timeouts']:8d} | {r['rss_mb']:7.0f} MB (training processes "
-              f"{' + '.join(f'{m:.0f}' for m in r['rss_training_mb']) or 'none'} MB) | {r['updates']} updates, "
-              f"{r['max_gap']:.2f} s ({r['median_gap']:.2f} s)")
-        print("         per page (median): " + ", ".join(f"{k} {v:.2f} s" for k, v in r["per_page"].items()))
-        for e in r["errors"][:5]:
-            print("         error:", e)
-        print("         trainer's largest gap:", r["max_gap_texts"], training_clock(r["max_gap_texts"]))
-        print("         trainer:", r["trainer"], f"(server warm-up before the class: {r['warm_up']:.0f} s)")
-        busy, by_kind = r["busy_cpu"], r["cpu_by_kind"]
-        srv, kids = by_kind.get("server", 0.0), by_kind.get("training processes", 0.0)
-        cores = os.cpu_count() or 1
-        print(f"         CPU while the class browsed ({r['browse_s']:.0f} s x {cores} cores = "
-              f"{cores * r['browse_s']:.0f} core-s): machine busy {busy:.0f} s, of which server {srv:.0f} s, "
-              f"training processes {kids:.0f} s, the rest mostly Chromium (the students' browsers) and Playwright; "
-              f"server per page view {srv / max(1, r['renders']):.2f} s")
-        print("         by process: " + ", ".join(f"{k} {v:.0f} s" for k, v in r["cpu_by_kind"].items() if v >= 0.5))
+        print_row(r)
+    print("\napp.py against its bare replay (the same pages drawn by a server that does no work, no one training):")
+    for app, ref in zip(rows[::2], rows[1::2]):
+        if not args.no_reference:
+            print(f"  N = {app['n']:2d}: median {app['median']:.2f} s / {ref['median']:.2f} s = "
+                  f"{app['median'] / ref['median']:.2f}x, p95 {app['p95']:.2f} s / {ref['p95']:.2f} s = "
+                  f"{app['p95'] / ref['p95']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,71 @@
+"""The classroom benchmark measures the whole app: every page, and a floor drawn from the same pages."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from bench.class_reference import SECTIONS, capture
+from bench.classroom_load import PAGES
+from ui.state import PAGE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_class_visits_every_page_of_the_app_by_its_sidebar_label_and_heading():
+    app = (ROOT / "app.py").read_text()
+    assert [key for key, _, _ in PAGES] == list(PAGE) == list(SECTIONS)
+    sections = [(m.start(), m.group(1)) for m in re.finditer(r'"(\w+)": \[', app)]
+    for key, label, heading in PAGES:
+        section, icon = SECTIONS[key]
+        at = re.search(rf'st\.Page\(PAGE\["{key}"\], title="{re.escape(label)}", icon=":material/{icon}:"', app)
+        assert at, key
+        assert [name for start, name in sections if start < at.start()][-1] == section, key
+        assert f'st.title("{heading}' in (ROOT / PAGE[key]).read_text(), key
+
+
+def _replay(path: str, key: str, variant: str) -> None:
+    import json
+    from pathlib import Path
+
+    import streamlit as st
+
+    from bench.class_reference import _draw
+
+    _draw(st, json.loads(Path(path).read_text())["pages"][key][variant], st, key)
+
+
+def _shape(nodes: list[dict]) -> list:
+    """What a replay must keep of a page: each element's kind, label and options, and each figure's traces."""
+    out = []
+    for n in nodes:
+        kind = {"latex": "markdown"}.get(n["kind"], n["kind"])
+        if kind == "plotly":
+            out.append(("plotly", [t.get("type") for t in json.loads(n["spec"])["data"]]))
+        elif kind == "markdown":
+            out.append(kind)
+        else:
+            out.append((kind, n.get("label"), n.get("options"), n.get("text"),
+                        _shape(n.get("children", [])), [_shape(c) for c in n.get("columns", [])]))
+    return out
+
+
+def test_the_bare_replay_draws_the_elements_and_figures_of_each_page(app_dir, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from bench.class_reference import _nodes
+
+    captured = capture(app_dir, tmp_path / "class")
+    path = tmp_path / "pages.json"
+    path.write_text(json.dumps(captured))
+    assert set(captured["pages"]) == set(PAGE)
+    assert list(captured["pages"]["latent_map"]) == ["PCA", "TSNE"]
+    for key, variants in captured["pages"].items():
+        for variant, nodes in variants.items():
+            assert nodes[0] == {"kind": "title", "text": dict((k, h) for k, _, h in PAGES)[key]} or key == "home"
+            at = AppTest.from_function(_replay, args=(str(path), key, variant), default_timeout=60).run()
+            assert not at.exception, (key, [e.message for e in at.exception])
+            assert _shape(_nodes(at.main)) == _shape(nodes), (key, variant)
+    charts = [n for n in captured["pages"]["latent_map"]["TSNE"] if n["kind"] == "plotly"]
+    assert json.loads(charts[0]["spec"])["layout"]["title"]["text"] == "Posterior means, TSNE"
