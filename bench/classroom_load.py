@@ -11,8 +11,10 @@ page notes each change of the bar's text.
 
 The floor, in the same run: the same N students on a bare replay of the same pages
 (bench/class_reference.py: every element and figure that app.py showed, drawn again by
-a server that does no work, with no one training). What the replay takes is what
-Streamlit and the simulated browsers alone take on this machine.
+a server of its own that does no work), while the trainer trains on app.py beside them
+as before. The two runs differ only in the server that draws the students' pages: what
+the replay takes is what Streamlit, the simulated browsers and the training alone take
+on this machine.
 
 Printed for each N: median, p95 and maximum render, errors (an exception box or a
 timeout), the server's peak RSS (VmHWM) and that of the trainings and their fork server,
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import re
@@ -163,11 +166,13 @@ def busy_cpu() -> float:
     return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
-def process_kind(pid: int, server: int) -> str | None:
-    """Which part of the class a process is: the server, a Chromium process by its --type, Playwright's driver or
-    this bench; None for anything else on the machine."""
+def process_kind(pid: int, server: int, trainers_server: int | None = None) -> str | None:
+    """Which part of the class a process is: the server of the students' pages, the trainer's server when that is
+    another, a Chromium process by its --type, Playwright's driver or this bench; None for anything else."""
     if pid == server:
         return "server"
+    if pid == trainers_server and pid != server:
+        return "trainer's server (app.py)"
     if pid == os.getpid():
         return "bench (Python)"
     try:
@@ -190,8 +195,8 @@ class CpuSampler:
     """CPU seconds by process kind over a window. Chromium starts and ends a renderer per browser context, so
     every process is sampled every half second and its last reading kept."""
 
-    def __init__(self, server: int):
-        self.server, self.first, self.last = server, {}, {}
+    def __init__(self, server: int, trainers_server: int | None = None):
+        self.server, self.trainers_server, self.first, self.last = server, trainers_server, {}, {}
         self._stop = threading.Event()
         self._read()
         self.first = dict(self.last)
@@ -204,7 +209,7 @@ class CpuSampler:
                 continue
             pid = int(d.name)
             try:
-                kind = self.last[pid][0] if pid in self.last else process_kind(pid, self.server)
+                kind = self.last[pid][0] if pid in self.last else process_kind(pid, self.server, self.trainers_server)
                 if kind is not None:
                     self.last[pid] = (kind, cpu_seconds(pid))
             except (OSError, IndexError, ValueError):
@@ -260,41 +265,40 @@ def training_clock(texts: str) -> str:
 
 
 async def one_class(n: int, folder: Path, class_folder: Path, replayed: Path | None = None) -> dict:
-    """N students on app.py, one of them training; or, given ``replayed`` (bench.class_reference's capture), N
-    students on the bare replay of its pages, with no one training (the replay cannot train)."""
+    """N students on app.py while one more trains on it. Given ``replayed`` (bench.class_reference's capture): the
+    N students browse the bare replay of its pages instead, on a server of its own, and the training runs on app.py
+    beside them as before, so that the two runs differ only in the server that draws the students' pages."""
     from playwright.async_api import async_playwright
 
     shutil.rmtree(class_folder, ignore_errors=True)
     env = {"VAE_CHECKPOINTS": str(folder), "VAE_CLASS_MODELS": str(class_folder)}
-    script = ROOT / "app.py"
-    if replayed is not None:
-        env, script = {"CLASS_REFERENCE_PAGES": str(replayed)}, ROOT / "bench" / "class_reference.py"
-    with streamlit_server(script, env=env) as url:
+    with contextlib.ExitStack() as servers:
+        app_url = url = servers.enter_context(streamlit_server(env=env))
+        if replayed is not None:
+            url = servers.enter_context(streamlit_server(ROOT / "bench" / "class_reference.py",
+                                                         env={"CLASS_REFERENCE_PAGES": str(replayed)}))
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             teacher = await browser.new_page()  # the first session starts the app's warm-up...
-            await teacher.goto(url)
+            await teacher.goto(app_url)
             await idle(teacher)
             await teacher.close()
-            warm = wait_until_quiet(SERVER_PIDS[url])  # ...which the teacher's server finishes before class
+            warm = wait_until_quiet(SERVER_PIDS[app_url])  # ...which the teacher's server finishes before class
             renders, errors, updates, notes = [], [], [], []
             stop = asyncio.Event()
-            train_task = None
-            if replayed is None:
-                train_task = asyncio.create_task(trainer(browser, url, stop, updates, notes))
-                await asyncio.sleep(3)
+            train_task = asyncio.create_task(trainer(browser, app_url, stop, updates, notes))
+            await asyncio.sleep(3)
             t0, t0_wall = time.perf_counter(), time.time()
             pid = SERVER_PIDS[url]
-            busy0, sampler = busy_cpu(), CpuSampler(pid)
+            busy0, sampler = busy_cpu(), CpuSampler(pid, SERVER_PIDS[app_url])
             await asyncio.gather(*(student(browser, url, s, renders, errors) for s in range(n)))
             browse_end, end_wall = time.perf_counter(), time.time()
             busy, by_kind = busy_cpu() - busy0, sampler.stop()
             stop.set()
-            if train_task is not None:
-                await train_task
+            await train_task
             await browser.close()
-        pid = SERVER_PIDS.get(url)
-        rss, rss_kids = peak_rss_mb(pid) if pid else (float("nan"), [])  # before the server stops
+        rss, _ = peak_rss_mb(SERVER_PIDS[url])  # before the servers stop
+        _, rss_kids = peak_rss_mb(SERVER_PIDS[app_url])
     times = sorted(t for _, t in renders)
     gaps = [(b - a, f"{ta!r} -> {tb!r}") for (a, ta), (b, tb) in zip(updates, updates[1:])
             if a >= t0_wall and b <= end_wall]
@@ -332,9 +336,8 @@ def print_row(r: dict) -> None:
     print("         per page (median): " + ", ".join(f"{k} {v:.2f} s" for k, v in r["per_page"].items()))
     for e in r["errors"][:5]:
         print("         error:", e)
-    if r["app"] == "app.py":
-        print("         trainer's largest gap:", r["max_gap_texts"], training_clock(r["max_gap_texts"]))
-        print("         trainer:", r["trainer"], f"(server warm-up before the class: {r['warm_up']:.0f} s)")
+    print("         trainer's largest gap:", r["max_gap_texts"], training_clock(r["max_gap_texts"]))
+    print("         trainer:", r["trainer"], f"(server warm-up before the class: {r['warm_up']:.0f} s)")
     busy, by_kind = r["busy_cpu"], r["cpu_by_kind"]
     srv, kids = by_kind.get("server", 0.0), by_kind.get("training processes", 0.0)
     cores = os.cpu_count() or 1
@@ -365,7 +368,8 @@ def main() -> None:
           "trainer updates, largest gap (median) while others browse")
     for r in rows:
         print_row(r)
-    print("\napp.py against its bare replay (the same pages drawn by a server that does no work, no one training):")
+    print("\napp.py against its bare replay (the students' pages drawn by a server that does no work; the same "
+          "training beside):")
     for app, ref in zip(rows[::2], rows[1::2]):
         if not args.no_reference:
             print(f"  N = {app['n']:2d}: median {app['median']:.2f} s / {ref['median']:.2f} s = "
