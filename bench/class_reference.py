@@ -48,8 +48,8 @@ def _node(el) -> dict | None:
         return {"kind": kind.lower(), "text": el.value}
     if kind == "Metric":
         return {"kind": "metric", "label": p.label, "value": p.body}
-    if kind == "Dataframe":
-        return {"kind": "dataframe", "data": el.value.to_json(orient="split", default_handler=str)}
+    if kind in ("Dataframe", "Table"):
+        return {"kind": kind.lower(), "data": el.value.to_json(orient="split", default_handler=str)}
     if getattr(el, "type", None) == "plotly_chart":
         modes = p.DESCRIPTOR.fields_by_name["selection_mode"].enum_type.values_by_number
         return {"kind": "plotly", "spec": p.spec, "selection": [modes[m].name.lower() for m in p.selection_mode]}
@@ -134,8 +134,8 @@ def _draw(st, nodes: list[dict], where, prefix: str) -> None:
             where.markdown(n["text"])
         elif kind == "metric":
             where.metric(n["label"], n["value"], **tip)
-        elif kind == "dataframe":
-            where.dataframe(pd.read_json(io.StringIO(n["data"]), orient="split"), hide_index=True)
+        elif kind in ("dataframe", "table"):
+            getattr(where, kind)(pd.read_json(io.StringIO(n["data"]), orient="split"), hide_index=True)
         elif kind == "plotly":
             extra = {"on_select": "rerun", "selection_mode": n["selection"]} if n["selection"] else {}
             where.plotly_chart(go.Figure(json.loads(n["spec"]), skip_invalid=True), key=key, **extra)
