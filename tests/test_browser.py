@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bench.browser import CHROMIUM, ROOT, launch, streamlit_server, wait_idle
+from bench.classroom_load import PAGES as CLASS_PAGES
 
 pytestmark = pytest.mark.browser
 if not Path(CHROMIUM).exists():
@@ -26,17 +27,7 @@ if not Path(CHROMIUM).exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 SHOTS = Path(os.environ.get("SCREENSHOTS", ROOT / "tests" / "artifacts"))
-PAGES = [  # url path, heading
-    ("", "VAE latent-space explorer"),
-    ("train", "Train a VAE"),
-    ("samples", "Reconstructions & samples"),
-    ("traversals", "Latent traversals"),
-    ("latent_map", "Latent map"),
-    ("collapse", "Posterior collapse"),
-    ("compare", "Compare runs"),
-    ("strong_decoders", "Strong decoders ignore z"),
-    ("disentanglement", "Disentanglement"),
-]
+PAGES = [("" if key == "home" else key, heading) for key, _, heading in CLASS_PAGES]  # url path, heading
 
 
 # For README screenshots of the shipped models: the model that best shows each page.
