@@ -87,8 +87,16 @@ def _nodes(block) -> list[dict]:
 
 
 def capture(folder: Path, class_folder: Path) -> dict:
-    """Every page of app.py as it shows the default model of ``folder`` (no warm-up: AppTest computes)."""
-    os.environ.update(VAE_CHECKPOINTS=str(folder), VAE_CLASS_MODELS=str(class_folder), VAE_WARM_UP="0")
+    """Every page of app.py as it shows the default model of ``folder`` (no warm-up: AppTest computes).
+    The app reads its folders from the environment, which is as it was again afterwards."""
+    from unittest import mock
+
+    settings = {"VAE_CHECKPOINTS": str(folder), "VAE_CLASS_MODELS": str(class_folder), "VAE_WARM_UP": "0"}
+    with mock.patch.dict(os.environ, settings):
+        return _capture()
+
+
+def _capture() -> dict:
     from streamlit.testing.v1 import AppTest
 
     from ui.state import PAGE

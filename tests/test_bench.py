@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -51,12 +52,20 @@ def _shape(nodes: list[dict]) -> list:
     return out
 
 
-def test_the_bare_replay_draws_the_elements_and_figures_of_each_page(app_dir, tmp_path):
+def test_the_bare_replay_draws_the_elements_and_figures_of_each_page(app_dir, tmp_path, monkeypatch):
+    import sys
+
     from streamlit.testing.v1 import AppTest
+
+    # AppTest installs each script it runs as __main__ and leaves it there; a training's fork server started later
+    # would run this test's replay script again (as multiprocessing does with the main module) and fail
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
 
     from bench.class_reference import _nodes
 
+    before = dict(os.environ)
     captured = capture(app_dir, tmp_path / "class")
+    assert dict(os.environ) == before  # later tests (trainings) read their folders from it
     path = tmp_path / "pages.json"
     path.write_text(json.dumps(captured))
     assert set(captured["pages"]) == set(PAGE)
