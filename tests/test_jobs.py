@@ -7,6 +7,7 @@ import io
 import os
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -151,7 +152,9 @@ def test_stop_keeps_finished_epochs_and_never_overwrites(tmp_path):
 
     q = TrainingQueue(tmp_path, max_running=1)
     job = q.submit(tiny_config(train__epochs=10_000), "long")
-    while not job.snapshot()["history"]:
+    deadline = time.monotonic() + 60
+    while not job.snapshot()["history"]:  # a failed training has none: fail, do not hang
+        assert job.active and time.monotonic() < deadline, (job.state, job.message)
         threading.Event().wait(0.05)
     (tmp_path / "long.safetensors").write_bytes(b"someone else's model")  # appears meanwhile
     job.request_stop()
