@@ -18,25 +18,12 @@ def main() -> None:
     import streamlit as st
 
     from ui import warmup
-    from ui.state import PAGE
+    from ui.state import NAVIGATION, PAGE
 
     st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/blur_on:", layout="wide")
 
-    pages = {
-        "Start": [st.Page(PAGE["home"], title="Home", icon=":material/home:", default=True)],
-        "Build": [st.Page(PAGE["train"], title="Train", icon=":material/model_training:")],
-        "Explore": [
-            st.Page(PAGE["samples"], title="Reconstructions & samples", icon=":material/image:"),
-            st.Page(PAGE["traversals"], title="Latent traversals", icon=":material/linear_scale:"),
-            st.Page(PAGE["latent_map"], title="Latent map", icon=":material/scatter_plot:"),
-        ],
-        "Diagnose": [
-            st.Page(PAGE["collapse"], title="Posterior collapse", icon=":material/compress:"),
-            st.Page(PAGE["compare"], title="Compare runs", icon=":material/compare:"),
-            st.Page(PAGE["strong_decoders"], title="Strong decoders", icon=":material/grain:"),
-            st.Page(PAGE["disentanglement"], title="Disentanglement", icon=":material/view_column:"),
-        ],
-    }
+    pages = {section: [st.Page(PAGE[key], title=title, icon=f":material/{icon}:", default=key == "home")
+                       for key, title, icon in entries] for section, entries in NAVIGATION.items()}
     try:
         st.navigation(pages).run()
     finally:  # once per server, after its first page is drawn: the shared models' reports, maps and figures

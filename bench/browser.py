@@ -24,7 +24,7 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 # The script is idle and the browser has drawn what it sent: Streamlit loads a chart's code (Plotly: 4.7 MB) only
 # when a page first shows one, and holds a skeleton in its place meanwhile.
-DRAWN = """() => document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]') !== null
+DRAWN = f"""() => document.querySelector('{IDLE}') !== null
   && document.querySelector('[data-testid=stSkeleton]') === null
   && [...document.querySelectorAll('[data-testid=stPlotlyChart]')].every(c => c.querySelector('.main-svg'))"""
 SERVER_PIDS: dict[str, int] = {}  # base URL -> the running server's process id (for its memory use)

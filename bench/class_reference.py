@@ -22,12 +22,6 @@ import json
 import os
 from pathlib import Path
 
-SECTIONS = {  # as in app.py: page key -> sidebar section, icon
-    "home": ("Start", "home"), "train": ("Build", "model_training"), "samples": ("Explore", "image"),
-    "traversals": ("Explore", "linear_scale"), "latent_map": ("Explore", "scatter_plot"),
-    "collapse": ("Diagnose", "compress"), "compare": ("Diagnose", "compare"), "strong_decoders": ("Diagnose", "grain"),
-    "disentanglement": ("Diagnose", "view_column"),
-}
 PROJECTION_LABEL = "projection"  # the latent map's select box, whose value picks the captured variant
 
 
@@ -116,12 +110,13 @@ def _capture() -> dict:
         if at.exception:
             raise RuntimeError(f"{key}: {[e.message for e in at.exception]}")
         pages[key] = variants
-    return {"sections": SECTIONS, "pages": pages, "sidebar": _nodes(at.sidebar)}
+    return {"pages": pages, "sidebar": _nodes(at.sidebar)}
 
 
 # ------------------------------------------------------------------ replay (the Streamlit script)
 
-def _draw(st, nodes: list[dict], where, prefix: str) -> None:
+def _draw(nodes: list[dict], where, prefix: str) -> None:
+    """Draw captured ``nodes`` into ``where`` (``st``, the sidebar, a column...); widget keys start with ``prefix``."""
     import pandas as pd
     import plotly.graph_objects as go
 
@@ -129,13 +124,13 @@ def _draw(st, nodes: list[dict], where, prefix: str) -> None:
         key, kind, tip = f"{prefix}.{i}", n["kind"], {"help": n["help"]} if "help" in n else {}
         if kind == "columns":
             for j, (col, inner) in enumerate(zip(where.columns(len(n["columns"])), n["columns"])):
-                _draw(st, inner, col, f"{key}.{j}")
+                _draw(inner, col, f"{key}.{j}")
         elif kind == "container":
-            _draw(st, n["children"], where.container(), key)
+            _draw(n["children"], where.container(), key)
         elif kind == "expander":
-            _draw(st, n["children"], where.expander(n["label"]), key)
+            _draw(n["children"], where.expander(n["label"]), key)
         elif kind == "status":
-            _draw(st, n["children"], where.status(n["label"], state="complete"), key)
+            _draw(n["children"], where.status(n["label"], state="complete"), key)
         elif kind in ("title", "subheader", "header", "caption", "markdown", "info", "success", "warning", "error"):
             getattr(where, kind)(n["text"])
         elif kind == "latex":
@@ -183,20 +178,17 @@ def replay() -> None:
 
     def page(key: str):
         def draw():
-            _draw(st, captured["sidebar"], st.sidebar, "sidebar")
+            _draw(captured["sidebar"], st.sidebar, "sidebar")
             variants = captured["pages"][key]
             chosen = st.session_state.get(PROJECTION_LABEL, next(iter(variants)))
-            _draw(st, variants.get(chosen, next(iter(variants.values()))), st, key)
+            _draw(variants.get(chosen, next(iter(variants.values()))), st, key)
         draw.__name__ = key
         return draw
 
-    from bench.classroom_load import PAGES  # sidebar labels, in app.py's order
+    from ui.state import NAVIGATION  # app.py's sections, titles, icons and order
 
-    nav: dict[str, list] = {}
-    for key, label, _ in PAGES:
-        section, icon = captured["sections"][key]
-        nav.setdefault(section, []).append(
-            st.Page(page(key), title=label, icon=f":material/{icon}:", url_path=key, default=key == "home"))
+    nav = {section: [st.Page(page(key), title=title, icon=f":material/{icon}:", url_path=key, default=key == "home")
+                     for key, title, icon in entries] for section, entries in NAVIGATION.items()}
     st.navigation(nav).run()
 
 

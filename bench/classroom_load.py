@@ -43,18 +43,13 @@ import time
 from pathlib import Path
 
 from bench.browser import CHROMIUM, CHROMIUM_ARGS, DRAWN, IDLE, ROOT, SERVER_PIDS, streamlit_server
+from ui.state import NAVIGATION
 
-PAGES = [  # page (ui.state.PAGE), sidebar label, heading
-    ("home", "Home", "VAE latent-space explorer"),
-    ("train", "Train", "Train a VAE"),
-    ("samples", "Reconstructions & samples", "Reconstructions & samples"),
-    ("traversals", "Latent traversals", "Latent traversals"),
-    ("latent_map", "Latent map", "Latent map"),
-    ("collapse", "Posterior collapse", "Posterior collapse"),
-    ("compare", "Compare runs", "Compare runs"),
-    ("strong_decoders", "Strong decoders", "Strong decoders ignore z"),
-    ("disentanglement", "Disentanglement", "Disentanglement"),
-]
+HEADINGS = {  # each page's st.title, where it differs from its sidebar title
+    "home": "VAE latent-space explorer", "train": "Train a VAE", "strong_decoders": "Strong decoders ignore z",
+}
+PAGES = [(key, title, HEADINGS.get(key, title))  # page (ui.state.PAGE), sidebar title, heading; the sidebar's order
+         for entries in NAVIGATION.values() for key, title, _ in entries]
 TIMEOUT_MS = 120_000
 
 
@@ -370,11 +365,12 @@ def main() -> None:
           "trainer updates, largest gap (median) while others browse")
     for r in rows:
         print_row(r)
+    if args.no_reference:
+        return
     print("\napp.py against its bare replay (the students' pages drawn by a server that does no work; the same "
           "training beside):")
     for app, ref in zip(rows[::2], rows[1::2]):
-        if not args.no_reference:
-            print(f"  N = {app['n']:2d}: median {app['median']:.2f} s / {ref['median']:.2f} s = "
+        print(f"  N = {app['n']:2d}: median {app['median']:.2f} s / {ref['median']:.2f} s = "
                   f"{app['median'] / ref['median']:.2f}x, p95 {app['p95']:.2f} s / {ref['p95']:.2f} s = "
                   f"{app['p95'] / ref['p95']:.2f}x")
 

@@ -35,6 +35,14 @@ PAGE = {  # page scripts, for st.page_link / st.switch_page
     "strong_decoders": "pages/diagnose/strong_decoders.py",
     "disentanglement": "pages/diagnose/disentanglement.py",
 }
+NAVIGATION = {  # the sidebar: section -> its pages as (key of PAGE, title, Material icon), in order
+    "Start": [("home", "Home", "home")],
+    "Build": [("train", "Train", "model_training")],
+    "Explore": [("samples", "Reconstructions & samples", "image"), ("traversals", "Latent traversals", "linear_scale"),
+                ("latent_map", "Latent map", "scatter_plot")],
+    "Diagnose": [("collapse", "Posterior collapse", "compress"), ("compare", "Compare runs", "compare"),
+                 ("strong_decoders", "Strong decoders", "grain"), ("disentanglement", "Disentanglement", "view_column")],
+}
 MODEL_KEY = "model"  # sidebar selectbox key, mirrored in the ?model= query parameter
 PENDING_KEY = "_pending_model"  # a model to make current on the next full run
 
