@@ -1,9 +1,11 @@
 """VAE latent-space explorer: the Streamlit entry point (`make run`).
 
-Wires the pages together. The page scripts live in ``pages/<section>/<page>.py``,
-one folder per sidebar section. Each starts with ``ui.state.sidebar()`` (the model
-picker every page shares), then only reads widgets, calls the backend in vae/ and
-draws figures. No script sits directly in ``pages/``: Streamlit would then switch to
+Wires the pages together and draws what they share: the sidebar's model picker
+(``ui.state.sidebar``) is drawn here, once, before the page runs. A widget made in
+the entry point belongs to no page, so the current model stays current across page
+changes; made inside each page, it was a new widget on every page and fell back to
+the first model. The page scripts live in ``pages/<section>/<page>.py``, one folder
+per sidebar section, and only read widgets, call the backend in vae/ and draw figures. No script sits directly in ``pages/``: Streamlit would then switch to
 its older multipage mode and bypass ``st.navigation`` for sub-page URLs.
 
 Streamlit runs this file as ``__main__``. A training process (``multiprocessing``)
@@ -18,14 +20,16 @@ def main() -> None:
     import streamlit as st
 
     from ui import warmup
-    from ui.state import NAVIGATION, PAGE
+    from ui.state import NAVIGATION, PAGE, sidebar
 
     st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/blur_on:", layout="wide")
 
     pages = {section: [st.Page(PAGE[key], title=title, icon=f":material/{icon}:", default=key == "home")
                        for key, title, icon in entries] for section, entries in NAVIGATION.items()}
     try:
-        st.navigation(pages).run()
+        page = st.navigation(pages)
+        sidebar()
+        page.run()
     finally:  # once per server, after its first page is drawn: the shared models' reports, maps and figures
         warmup.start()
 

@@ -93,6 +93,19 @@ def test_home_lists_every_model_with_its_numbers(app_dir):
     assert len(at.get("page_link")) >= 6
 
 
+def test_the_model_picked_on_one_page_is_current_on_every_other(app_dir):
+    """The sidebar is drawn by app.py, so its picker is one widget for all pages, not a new one per page."""
+    from ui.state import PAGE
+
+    at = open_app(model="sprites-z4")
+    assert at.sidebar.selectbox(key="model").options[0] != "sprites-z4"  # not the default
+    for key in [*PAGE, "home"]:
+        at.switch_page(PAGE[key]).run()
+        assert not at.exception, (key, [e.message for e in at.exception])
+        assert at.sidebar.selectbox(key="model").value == "sprites-z4", key
+        assert at.query_params["model"] == "sprites-z4", key
+
+
 def test_empty_checkpoint_folder_points_to_training(tmp_path, monkeypatch):
     monkeypatch.setenv("VAE_CHECKPOINTS", str(tmp_path / "none"))
     at = open_app("traversals")

@@ -113,6 +113,40 @@ def test_a_sub_page_as_the_first_request_shows_the_same_navigation(app_models, b
     assert not any(t.endswith(".py") or t in ("collapse", "latent_map") for t in nav_first)
 
 
+def test_the_current_model_stays_current_on_every_page_and_after_a_reload(server, page):
+    """Pick a model that is not the first, click through every page in the sidebar: it stays current."""
+    url, _ = server
+    page.goto(url)
+    wait_idle(page)
+    sidebar = page.locator("[data-testid=stSidebar]")
+    picker = sidebar.get_by_role("combobox", name="Current model")
+    chosen = "sprites-z4"
+    assert picker.input_value() and picker.input_value() != chosen  # not the default: any page would show it
+    picker.click()
+    page.get_by_role("option", name=chosen, exact=True).click()
+    wait_idle(page)
+
+    def still_current(where: str) -> None:
+        page.wait_for_function(f"() => location.search.includes('model={chosen}')", timeout=60_000)
+        assert picker.input_value() == chosen, where
+        assert "sprites" in sidebar.inner_text(), where  # the caption describes the chosen model
+
+    still_current("home")
+    for _, label, heading in [*CLASS_PAGES[1:], CLASS_PAGES[0]]:
+        sidebar.locator("[data-testid=stSidebarNav]").get_by_text(label, exact=True).click()
+        wait_idle(page)
+        page.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
+        assert page.locator("[data-testid=stException]").count() == 0, label
+        still_current(label)
+    sidebar.locator("[data-testid=stSidebarNav]").get_by_text("Latent traversals", exact=True).click()
+    wait_idle(page)
+    page.reload()
+    wait_idle(page)
+    page.get_by_role("heading", name="Latent traversals").first.wait_for(timeout=60_000)
+    still_current("after a reload")
+    assert "/traversals?" in page.url
+
+
 def test_traversal_slider_changes_images_without_a_rerun(server, page):
     url, _ = server
     sent = []  # frames the browser sends to the server; a rerun would send one

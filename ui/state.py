@@ -212,7 +212,7 @@ def adopt_finished_training() -> bool:
 
 
 def sidebar() -> None:
-    """The model picker and checkpoint upload: the first call of every page."""
+    """The model picker and checkpoint upload, drawn by app.py before every page."""
     adopt_finished_training()
     names = [p.stem for p in checkpoint_paths()]
     pending = st.session_state.pop(PENDING_KEY, None)

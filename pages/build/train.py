@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import compute
 from ui.knob_widgets import SERVER_PATHS, form_config, from_widget, set_values, widget
-from ui.state import (adopt_finished_training, owner_token, sidebar, train_budget, training_queue, uploads_dir)
+from ui.state import (adopt_finished_training, owner_token, train_budget, training_queue, uploads_dir)
 from vae.cost import fmt_seconds, over_budget_message
 from vae.data import TORCHVISION, default_data_root, is_available_offline
 from vae.errors import ConfigError, VAEError
@@ -14,7 +14,6 @@ from vae.jobs import checkpoint_name_error
 from vae.knobs import GROUPS, KNOBS
 from vae.presets import PRESETS
 
-sidebar()
 st.title("Train a VAE")
 queue = training_queue()
 

@@ -6,12 +6,11 @@ import streamlit as st
 
 from ui import compute
 from ui.knob_widgets import set_values
-from ui.state import PAGE, current, sidebar, split_or_stop
+from ui.state import PAGE, current, split_or_stop
 from vae.diagnostics import kl_history
 from vae.figures import active_units_figure, kl_bars, kl_heatmap
 from vae.knobs import from_dotted, values_of
 
-sidebar()
 ck = current()
 st.title("Posterior collapse")
 split_or_stop(ck, "test")

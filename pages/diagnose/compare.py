@@ -4,12 +4,11 @@ disentanglement scores."""
 import streamlit as st
 
 from ui import compute
-from ui.state import (PAGE, checkpoint_paths, current, digest, load, owner_token, set_current, sidebar, summary,
+from ui.state import (PAGE, checkpoint_paths, current, digest, load, owner_token, set_current, summary,
                       training_queue)
 from vae.figures import rate_distortion, traversal_figure
 from vae.knobs import apply
 
-sidebar()
 ck = current()
 st.title("Compare runs")
 paths = {p.stem: p for p in checkpoint_paths()}

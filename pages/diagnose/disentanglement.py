@@ -4,14 +4,13 @@ import numpy as np
 import streamlit as st
 
 from ui import compute
-from ui.state import checkpoint_paths, digest, load, owner_token, set_current, sidebar, summary, training_queue
+from ui.state import checkpoint_paths, digest, load, owner_token, set_current, summary, training_queue
 from vae.figures import kl_decomposition_bars, mi_heatmap, mig_vs_distortion, traversal_figure
 from vae.presets import PRESETS, preset_config
 
 TCVAE_PRESET = "beta-TCVAE on sprites"
 SHIPPED_TCVAE = "sprites-mlp-z6-beta-tcvae"  # made from the preset by `make checkpoints`
 
-sidebar()
 st.title("Disentanglement")
 st.markdown(
     "A code is *disentangled* when each generative factor of the data (shape, scale, rotation, x, y) lives in a "

@@ -7,7 +7,7 @@ import streamlit as st
 
 from ui import compute
 from ui.knob_widgets import set_values
-from ui.state import PAGE, checkpoint_paths, load, sidebar
+from ui.state import PAGE, checkpoint_paths, load
 from vae.figures import image_grid
 from vae.knobs import values_of
 from vae.pixelcnn import receptive_field
@@ -18,7 +18,6 @@ LESSON = {  # role -> (shipped model, what it is)
     "fix": ("mnist5k-pixelcnn-z16-freebits", "pixelcnn decoder + free bits"),
 }
 
-sidebar()
 st.title("Strong decoders ignore z")
 st.markdown(
     "The stronger the decoder, the less it needs $z$. An **autoregressive** decoder (PixelCNN) predicts each pixel "

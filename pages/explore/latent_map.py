@@ -4,12 +4,11 @@ import numpy as np
 import streamlit as st
 
 from ui import compute
-from ui.state import current, sidebar, split_or_stop
+from ui.state import current, split_or_stop
 from vae.explore import interpolation
 from vae.figures import image_grid, interpolation_figure, posterior_figure, projection_scatter
 from vae.projections import umap_available
 
-sidebar()
 ck = current()
 st.title("Latent map")
 compute.autoregressive_note(ck)

@@ -4,11 +4,10 @@ import numpy as np
 import streamlit as st
 
 from ui import compute
-from ui.state import sidebar, split_or_stop, current
+from ui.state import split_or_stop, current
 from vae.explore import nearest_training_examples
 from vae.figures import image_grid
 
-sidebar()
 ck = current()
 st.title("Reconstructions & samples")
 compute.autoregressive_note(ck)

@@ -5,12 +5,11 @@ from functools import partial
 import streamlit as st
 
 from ui import compute
-from ui.state import current, sidebar, split_or_stop
+from ui.state import current, split_or_stop
 from vae.explore import manifold
 from vae.export import interpolation_bytes, traversal_bytes
 from vae.figures import MAX_IMAGES, manifold_figure
 
-sidebar()
 ck = current()
 st.title("Latent traversals")
 ds, x, labels, _ = split_or_stop(ck, "test")

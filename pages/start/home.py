@@ -3,9 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from ui.state import PAGE, checkpoint_paths, digest, sidebar, summary
+from ui.state import PAGE, checkpoint_paths, digest, summary
 
-sidebar()
 st.title("VAE latent-space explorer")
 st.markdown(
     "A **variational autoencoder** learns an encoder $q_\\phi(z\\mid x)$ that maps an image to a Gaussian "
