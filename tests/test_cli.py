@@ -148,6 +148,16 @@ def test_diverged_run_keeps_old_checkpoint(trained, tmp_path):
     assert trained.read_bytes() == before
 
 
+def test_a_run_that_blows_up_keeps_the_good_checkpoint(trained, capsys):
+    """lr 8 on digits stays finite but blows up: exit 3, the step and the remedy named, the good file kept."""
+    before = trained.read_bytes()
+    assert main(["train", "--dataset", "digits", "--lr", "8", "--epochs", "3", "--quiet", "--force",
+                 "--out", str(trained)]) == 3
+    err = capsys.readouterr().err
+    assert "diverged at step 2" in err and "blew up" in err and "Nothing was saved" in err and "try 0.8" in err
+    assert trained.read_bytes() == before
+
+
 def test_invalid_checkpoint_subprocess(tmp_path):
     f = tmp_path / "x.safetensors"
     f.write_bytes(b"\x80\x04K\x01.")

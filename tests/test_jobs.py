@@ -178,6 +178,15 @@ def test_a_queued_job_can_be_cancelled_and_a_bad_dataset_fails_with_its_reason(t
     assert not (tmp_path / "bad.safetensors").exists()
 
 
+def test_a_web_training_that_blows_up_fails_with_the_remedy_and_saves_nothing(tmp_path):
+    q = TrainingQueue(tmp_path, max_running=1)
+    job = q.submit(tiny_config(train__lr=8.0, train__epochs=3, likelihood__name="gaussian",
+                               likelihood__variance="learned"), "exploding")
+    assert q.wait(job, 60) and job.state == "failed", (job.state, job.message)
+    assert "blew up" in job.message and "lower the learning rate" in job.message
+    assert not (tmp_path / "exploding.safetensors").exists()
+
+
 def test_traversal_export_png_and_gif():
     from vae.explore import Traversal
     from vae.export import traversal_bytes

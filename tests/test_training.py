@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from tests.conftest import random_dataset, tiny_config
-from vae.config import LikelihoodConfig, NetworkConfig
+from vae.config import LikelihoodConfig, NetworkConfig, VAEConfig
 from vae.errors import ConfigError, TrainingDiverged
 from vae.training import resolve_device, train
 
@@ -75,6 +75,25 @@ def test_nan_loss_stops_with_message_naming_the_step(cfg):
     cfg.train.batch_size = 300
     with pytest.raises(TrainingDiverged, match=r"diverged at step 1 \(epoch 1\).*nan.*learning rate"):
         train(cfg, ds)
+
+
+@pytest.mark.parametrize("likelihood", [{"likelihood": "bernoulli"},
+                                        {"likelihood": "gaussian", "variance": "learned"},
+                                        {"likelihood": "gaussian", "variance": "per-pixel"}])
+def test_a_run_that_blows_up_is_refused_although_its_loss_stays_finite(likelihood):
+    """At lr 8 the bounded log-variance keeps the loss finite, but the -ELBO jumps from ~50 to ~1e11 nats."""
+    from vae.knobs import apply
+
+    cfg = apply(VAEConfig(), {"dataset": "digits", "lr": 8.0, "epochs": 3, "device": "cpu", **likelihood})
+    with pytest.raises(TrainingDiverged, match=r"diverged at step 2 \(epoch 1\).*blew up.*try 0\.8"):
+        train(cfg)
+
+
+def test_a_healthy_gaussian_run_whose_elbo_turns_negative_is_not_called_exploded(cfg):
+    """A continuous density can make -ELBO negative; only a rise far above the untrained model's is refused."""
+    cfg.likelihood.name, cfg.likelihood.variance, cfg.train.epochs = "gaussian", "per-pixel", 6
+    r = train(cfg)
+    assert r.history[-1]["test_elbo"] < 0 < r.history[0]["test_elbo"]
 
 
 def test_divergence_found_mid_window(cfg):

@@ -24,4 +24,4 @@ class CheckpointError(VAEError):
 
 
 class TrainingDiverged(VAEError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite, or the -ELBO blew up far above the untrained model's."""

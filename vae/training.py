@@ -63,17 +63,29 @@ def make_model(config: VAEConfig, image_shape: tuple[int, int, int]) -> VAE:
         return VAE(config, image_shape)
 
 
-def _diverged(step: int, epoch: int, value: float, config: VAEConfig) -> TrainingDiverged:
+EXPLOSION_FACTOR = 10.0  # a batch -ELBO above this many times the untrained model's counts as a run that blew up
+
+
+def _remedies(config: VAEConfig) -> str:
     hints = [f"lower the learning rate (now {config.train.lr:g}; try {config.train.lr / 10:g})"]
     if config.likelihood.name == "gaussian" and config.likelihood.variance != "fixed":
         hints.append("use a fixed Gaussian variance or the bernoulli likelihood")
     if config.encoder.norm == "none":
         hints.append("add batch or layer normalization")
     hints.append("use a smaller batch or fewer layers")
+    return "; ".join(hints)
+
+
+def _diverged(step: int, epoch: int, value: float, config: VAEConfig) -> TrainingDiverged:
+    return TrainingDiverged(f"training diverged at step {step} (epoch {epoch}): the loss became {value}. "
+                            f"Nothing was saved. To fix: {_remedies(config)}")
+
+
+def _exploded(step: int, epoch: int, value: float, untrained: float, config: VAEConfig) -> TrainingDiverged:
     return TrainingDiverged(
-        f"training diverged at step {step} (epoch {epoch}): the loss became {value}. "
-        f"Nothing was saved. To fix: {'; '.join(hints)}"
-    )
+        f"training diverged at step {step} (epoch {epoch}): the -ELBO of a batch reached {value:.4g} nats, more than "
+        f"{EXPLOSION_FACTOR:g}x the untrained model's {untrained:.4g}: the run blew up. Nothing was saved. "
+        f"To fix: {_remedies(config)}")
 
 
 def train(
@@ -93,8 +105,9 @@ def train(
     (a ``threading.Event``): training ends within one step of it being set.
 
     Raises :class:`TrainingDiverged` (the model is then discarded) when the loss
-    becomes NaN or infinite; the check runs every ``step_every`` steps and at every
-    epoch's end, and names the first bad step.
+    becomes NaN or infinite, or a batch's -ELBO rises above EXPLOSION_FACTOR times the
+    untrained model's; the check runs every ``step_every`` steps and at every epoch's
+    end, and names the first bad step.
     """
     config.validate()
     ds = dataset if dataset is not None else load_dataset(config.data)
@@ -118,6 +131,7 @@ def train(
     steps_per_epoch = math.ceil(n / bs)
     history: list[dict[str, Any]] = []
     step, stopped, t0 = 0, False, time.perf_counter()
+    untrained, limit = math.nan, math.inf  # the first batch's -ELBO, and EXPLOSION_FACTOR times it (or x's size)
     ev = None  # the latest test evaluation, taken after the last parameter update
     cuda_devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda_devices):
@@ -127,6 +141,7 @@ def train(
             perm = torch.randperm(n, generator=gen, device=device)
             xe = binarize(x_train, gen) if dynamic else x_train
             losses = torch.zeros(steps_per_epoch, device=device)
+            elbos = torch.zeros(steps_per_epoch, device=device)  # each batch's -ELBO, per example
             rec_sum = torch.zeros((), device=device)
             kl_sum = torch.zeros(config.latent_dim, device=device)
             checked = 0
@@ -144,17 +159,22 @@ def train(
                 objective.update(out)
                 step += 1
                 losses[i] = loss.detach()
-                rec_sum += out.rec.detach().sum()
-                kl_sum += out.kl_dims.detach().sum(0)
+                rec_b, kl_b = out.rec.detach().sum(), out.kl_dims.detach().sum(0)
+                rec_sum += rec_b
+                kl_sum += kl_b
+                elbos[i] = (rec_b + kl_b.sum()) / len(xb)
+                if step == 1:
+                    untrained = float(elbos[0])
+                    limit = EXPLOSION_FACTOR * max(abs(untrained), float(math.prod(ds.image_shape)))
                 if step % step_every == 0:
-                    checked = _check_finite(losses, checked, i + 1, step, epoch, config)
+                    checked = _check(losses, elbos, checked, i + 1, step, epoch, config, untrained, limit)
                     if on_step is not None:
                         on_step({"step": step, "epoch": epoch, "progress": progress + 1 / steps_per_epoch,
                                  "loss": float(losses[i]), "kl_weight": weight,
                                  "seconds": time.perf_counter() - t0, "steps_per_epoch": steps_per_epoch,
                                  "epochs": tr.epochs})
             done = i + 1 if not stopped else i
-            _check_finite(losses, checked, done, step, epoch, config)
+            _check(losses, elbos, checked, done, step, epoch, config, untrained, limit)
             if stopped and done == 0:
                 break
             eval_gen.manual_seed(tr.seed + EVAL_SEED_OFFSET)
@@ -195,11 +215,22 @@ def train(
                        stopped=stopped, dataset=ds.name)
 
 
-def _check_finite(losses: torch.Tensor, start: int, end: int, step: int, epoch: int, config: VAEConfig) -> int:
-    """Raise TrainingDiverged naming the first non-finite loss in losses[start:end]."""
+def _check(losses: torch.Tensor, elbos: torch.Tensor, start: int, end: int, step: int, epoch: int,
+           config: VAEConfig, untrained: float, limit: float) -> int:
+    """Raise TrainingDiverged naming the first bad step of the window [start, end) of this epoch.
+
+    A step is bad when its loss is NaN or infinite, or when its batch's -ELBO (rec + KL,
+    whatever the objective's weights) is above ``limit``: EXPLOSION_FACTOR times the
+    untrained model's first -ELBO (at least the size of x). Bounding the log-variance
+    keeps an exploding run finite, so finiteness alone let it be saved as a success.
+    """
     window = losses[start:end]
     bad = ~torch.isfinite(window)
     if bool(bad.any()):
         first = int(bad.nonzero()[0, 0])
         raise _diverged(step - (end - start) + first + 1, epoch, float(window[first]), config)
+    over = elbos[start:end] > limit
+    if bool(over.any()):
+        first = int(over.nonzero()[0, 0])
+        raise _exploded(step - (end - start) + first + 1, epoch, float(elbos[start + first]), untrained, config)
     return end
