@@ -1,6 +1,7 @@
 """``python -m vae``: real subprocesses for the main paths, in-process for the many errors."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -23,7 +24,20 @@ def trained(tmp_path_factory):
     p = run("train", *TINY, "--out", str(out))
     assert p.returncode == 0, p.stderr
     assert "saved" in p.stdout and "active units" in p.stdout
+    assert re.search(r"training \d+\.\d s, reports \d+\.\d s$", p.stdout.strip()), p.stdout
     return out
+
+
+def test_no_reports_saves_at_once_and_viewers_compute_them_later(tmp_path, capsys):
+    from vae.checkpoints import read_metadata
+    from vae.reports import stored_reports
+
+    out = tmp_path / "quick.safetensors"
+    assert main(["train", *TINY, "--no-reports", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip().endswith("reports skipped (--no-reports)")
+    assert stored_reports(read_metadata(out)["extra"]) is None
+    assert main(["diagnose", str(out), "--json"]) == 0  # computed on demand
+    assert "verdict" in json.loads(capsys.readouterr().out)
 
 
 def test_eval_json(trained):

@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     t.add_argument("--print-config", action="store_true", help="print the resolved configuration as JSON and exit")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--no-reports", dest="reports", action="store_false",
+                   help="save without the heavy reports (IWAE, I(x;z), disentanglement); viewers compute them later")
 
     e = sub.add_parser("eval", help="evaluate a checkpoint on its test split")
     e.add_argument("checkpoint")
@@ -175,13 +177,20 @@ def cmd_train(args) -> int:
     finally:
         if bar is not None:
             bar.close()
-    from .reports import compute_reports
+    extra, reports_note = {}, "reports skipped (--no-reports)"
+    if args.reports:
+        import time
 
-    reports = compute_reports(result.model, ds, seed=cfg.train.seed)  # once, so no viewer recomputes them
-    save_checkpoint(out, result.model, result.history, result.metrics, dataset=ds.name, extra={"reports": reports})
+        from .reports import compute_reports
+
+        t0 = time.perf_counter()
+        extra["reports"] = compute_reports(result.model, ds, seed=cfg.train.seed)  # once, so no viewer recomputes them
+        reports_note = f"reports {time.perf_counter() - t0:.1f} s"
+    save_checkpoint(out, result.model, result.history, result.metrics, dataset=ds.name, extra=extra)
     m = result.metrics
     print(f"saved {out}  test -ELBO {m['elbo']:.2f} nats (rec {m['reconstruction']:.2f}, KL {m['kl']:.2f}), "
-          f"active units {m['active_units']}/{cfg.latent_dim}, {result.history[-1]['seconds']:.1f} s")
+          f"active units {m['active_units']}/{cfg.latent_dim}, training {result.history[-1]['seconds']:.1f} s, "
+          f"{reports_note}")
     return 0
 
 
