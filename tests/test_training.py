@@ -8,11 +8,18 @@ import torch
 from tests.conftest import random_dataset, tiny_config
 from vae.config import LikelihoodConfig, NetworkConfig, VAEConfig
 from vae.errors import ConfigError, TrainingDiverged
+from vae.data import load_dataset
+from vae.evaluation import EVAL_SEED_OFFSET, evaluate, kl_decomposition
+from vae.evaluation import test_inputs as inputs_of
 from vae.training import resolve_device, train
+
+
+def r_ds(cfg):
+    return load_dataset(cfg.data)
 
 RECORD_KEYS = {"epoch", "step", "seconds", "kl_weight", "train_loss", "train_elbo", "train_reconstruction",
                "train_kl", "test_elbo", "test_reconstruction", "test_kl", "kl_per_dim", "active_units",
-               "index_code_mi", "total_correlation", "dimwise_kl"}
+               "test_examples"}
 
 
 def test_history_and_metrics(cfg):
@@ -21,11 +28,24 @@ def test_history_and_metrics(cfg):
     assert len(r.history[-1]["kl_per_dim"]) == 4
     m = r.metrics
     assert m["elbo"] == pytest.approx(m["reconstruction"] + m["kl"])
-    assert m["elbo"] == pytest.approx(r.history[-1]["test_elbo"])
     assert r.history[1]["train_elbo"] < r.history[0]["train_elbo"]  # it learns
     assert r.history[-1]["step"] == 2 * 23  # ceil(1437 / 64) steps per epoch
-    h = r.history[-1]  # the KL decomposition (one z per example) adds up to about the KL
-    assert h["index_code_mi"] + h["total_correlation"] + h["dimwise_kl"] == pytest.approx(h["test_kl"], rel=0.2, abs=0.5)
+    # each epoch scores the first 1437 // 8 test images; the final metrics score all 360, as evaluate does
+    assert [h["test_examples"] for h in r.history] == [179, 179] and m["num"] == 360
+    x = inputs_of(r_ds(cfg).x_test, cfg, "cpu")
+    g = torch.Generator().manual_seed(cfg.train.seed + EVAL_SEED_OFFSET)
+    assert evaluate(r.model, x[:179], generator=g)["elbo"] == pytest.approx(r.history[-1]["test_elbo"])
+    g.manual_seed(cfg.train.seed + EVAL_SEED_OFFSET)
+    assert evaluate(r.model, x, generator=g)["elbo"] == pytest.approx(m["elbo"])
+
+
+def test_the_kl_decomposition_adds_up_to_the_kl(trained_digits):
+    """One z per example: index-code MI + total correlation + dimension-wise KL is about the KL (computed at save)."""
+    r = trained_digits
+    x = inputs_of(r_ds(r.config).x_test, r.config, "cpu")
+    h = kl_decomposition(r.model, x, generator=torch.Generator().manual_seed(0))
+    assert h["index_code_mi"] + h["total_correlation"] + h["dimwise_kl"] == pytest.approx(r.metrics["kl"], rel=0.2,
+                                                                                        abs=0.5)
 
 
 def test_deterministic_for_a_seed(cfg):
