@@ -64,7 +64,7 @@ def uploads_dir() -> Path:
     return class_dir() / "uploads"
 
 
-def checkpoint_paths() -> list[Path]:
+def _model_files() -> list[Path]:
     """Shared models, then the class's, by name (a shared model hides a class one of the same name)."""
     found: dict[str, Path] = {}
     for d in (checkpoint_dir(), class_dir()):
@@ -72,6 +72,25 @@ def checkpoint_paths() -> list[Path]:
             for p in sorted(d.glob("*.safetensors")):
                 found.setdefault(p.stem, p)
     return list(found.values())
+
+
+def checkpoint_paths() -> list[Path]:
+    """The models every page offers: :func:`_model_files` whose metadata passes validation.
+
+    One bad file (foreign, damaged, or with text where numbers belong) is left out and
+    named by :func:`skipped_models`; it never breaks a page for the class.
+    """
+    return [p for p in _model_files() if _checked_summary(str(p), digest(p))[0] is not None]
+
+
+def skipped_models() -> list[tuple[str, str]]:
+    """(name, reason) of the model files that :func:`checkpoint_paths` leaves out."""
+    out = []
+    for p in _model_files():
+        s, reason = _checked_summary(str(p), digest(p))
+        if s is None:
+            out.append((p.stem, reason))
+    return out
 
 
 def is_shared(path: Path) -> bool:
@@ -117,13 +136,32 @@ def digest(path: Path) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
+def _checked_summary(path: str, digest_: str) -> tuple[dict[str, Any] | None, str]:
+    """(summary, "") for a valid checkpoint, (None, why not) for any other file."""
+    from vae.errors import VAEError
+
+    try:
+        return _summary(path), ""
+    except VAEError as e:
+        return None, str(e)
+
+
 def summary(path: str, digest_: str) -> dict[str, Any]:
-    """Key numbers from a checkpoint's metadata (no weights are read)."""
+    """Key numbers from a checkpoint's metadata (no weights are read); only for files checkpoint_paths lists."""
+    s, reason = _checked_summary(path, digest_)
+    if s is None:
+        from vae.errors import CheckpointError
+
+        raise CheckpointError(reason)
+    return s
+
+
+def _summary(path: str) -> dict[str, Any]:
     from vae.checkpoints import read_metadata
     from vae.config import VAEConfig
 
     meta = read_metadata(path)
-    cfg = VAEConfig.from_dict(meta["config"])
+    cfg = VAEConfig.from_dict(meta["config"]).validate()
     m = meta.get("metrics") or {}
     history = meta.get("history") or []
     return {
@@ -140,9 +178,23 @@ def summary(path: str, digest_: str) -> dict[str, Any]:
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=16)
 def _load(path: str, digest_: str):
-    from vae.checkpoints import load_checkpoint
+    """The checkpoint, its data confined to the operator's data folder and the class's uploads (vae.uploads)."""
+    import dataclasses
 
-    return load_checkpoint(path, device=os.environ.get("VAE_DEVICE", "cpu"))
+    from vae.checkpoints import load_checkpoint
+    from vae.errors import DataError
+    from vae.uploads import confine_data
+
+    ck = load_checkpoint(path, device=os.environ.get("VAE_DEVICE", "cpu"))
+    try:
+        ck.config.data = confine_data(ck.config.data, uploads_dir())
+    except DataError as e:
+        ck.config.data = dataclasses.replace(ck.config.data, path=None, data_root=None)
+        DATA_REFUSED[digest_] = str(e)
+    return ck
+
+
+DATA_REFUSED: dict[str, str] = {}  # checkpoint digest -> why its stored data configuration is not loaded
 
 
 def load(path: Path):
@@ -152,9 +204,13 @@ def load(path: Path):
 
 @st.cache_resource(show_spinner="Loading the data...", max_entries=16)
 def _split(path: str, digest_: str, split: str):
+    from vae.errors import DataError
     from vae.evaluation import checkpoint_split
 
-    return checkpoint_split(_load(path, digest_), split)
+    ck = _load(path, digest_)
+    if digest_ in DATA_REFUSED:
+        raise DataError(DATA_REFUSED[digest_])
+    return checkpoint_split(ck, split)
 
 
 def data_split(ck, split: str = "test"):
@@ -269,7 +325,7 @@ def save_upload(filename: str, data: bytes, owner: str | None = None) -> tuple[b
     safetensors (never unpickled) and stored again with its ``owner``; an existing
     model is never replaced: a taken name gets the next free one.
     """
-    from vae.checkpoints import load_checkpoint, read_metadata, save_checkpoint
+    from vae.checkpoints import load_checkpoint, save_checkpoint
     from vae.errors import VAEError
 
     if len(data) > MAX_CHECKPOINT_BYTES:
@@ -280,13 +336,12 @@ def save_upload(filename: str, data: bytes, owner: str | None = None) -> tuple[b
         tmp_path = Path(tmp) / f"{stem}.safetensors"
         tmp_path.write_bytes(data)
         try:
-            ck = load_checkpoint(tmp_path)
-            extra = read_metadata(tmp_path)["extra"]
+            ck = load_checkpoint(tmp_path)  # the metadata is validated and the model built within the budget
         except VAEError as e:
             return False, f"{filename} was not added: {e}"
-    extra = {**(extra if isinstance(extra, dict) else {}), "owner": owner}
+    # only what this server vouches for: the owner, and no stored reports (computed here, once, when first shown)
     dest = save_checkpoint(training_queue().free_path(stem), ck.model, ck.history, ck.metrics,
-                           dataset=ck.dataset, extra=extra)
+                           dataset=ck.dataset, extra={"owner": owner, "stopped": bool(ck.extra.get("stopped", False))})
     return True, dest.stem
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,16 @@ from .model import VAE
 
 FORMAT = "vae-explorer/1"
 MAX_HEADER_BYTES = 100_000_000
+DEFAULT_MAX_PARAMETERS = 50_000_000  # 200 MB of fp32 weights; the shipped models have 0.3-1.7 M
+DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+          "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
+          "BOOL": torch.bool}
+
+
+def max_parameters() -> int:
+    """The most parameters a checkpoint may ask for: ``$VAE_MAX_PARAMETERS`` (default 50 M, 200 MB of fp32)."""
+    env = os.environ.get("VAE_MAX_PARAMETERS")
+    return int(env) if env else DEFAULT_MAX_PARAMETERS
 
 
 @dataclass
@@ -106,7 +117,51 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
             raise CheckpointError(f"{path.name}: metadata lacks '{key}'") from None
         except json.JSONDecodeError as e:
             raise CheckpointError(f"{path.name}: metadata '{key}' is not valid JSON ({e})") from None
+    problem = metadata_problem(out)
+    if problem:
+        raise CheckpointError(f"{path.name}: {problem}; the file was not made by this tool or was edited")
     return out
+
+
+DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")  # mnist5k, npz:<digest>.npz
+OWNER = re.compile(r"[0-9a-f]{16,64}")
+MAX_RECORDS, MAX_LIST = 100_000, 65_536
+
+
+def metadata_problem(meta: dict[str, Any]) -> str | None:
+    """What is wrong with decoded metadata, or None. Every field a page reads is typed here.
+
+    The dataset is a plain name (no Markdown, no links); metrics and each history record
+    map names to numbers, nulls or lists of numbers; ``extra`` holds an owner token (hex),
+    a stopped flag and the reports (a JSON object). A file with text where a number
+    belongs used to break every student's Home page until someone removed it by hand.
+    """
+    if not isinstance(meta.get("dataset"), str) or not DATASET_NAME.fullmatch(meta["dataset"]):
+        return f"its dataset name {str(meta.get('dataset'))[:40]!r} is not a plain dataset name"
+    if not isinstance(meta.get("config"), dict):
+        return "its configuration is not a JSON object"
+    if not isinstance(meta.get("metrics"), dict) or not all(_numeric(v) for v in meta["metrics"].values()):
+        return "its metrics are not all numbers"
+    history = meta.get("history")
+    if not isinstance(history, list) or len(history) > MAX_RECORDS:
+        return f"its history is not a list of at most {MAX_RECORDS} records"
+    if not all(isinstance(r, dict) and all(_numeric(v) for v in r.values()) for r in history):
+        return "its history records are not all numbers"
+    extra = meta.get("extra")
+    if not isinstance(extra, dict):
+        return "its extra metadata is not a JSON object"
+    if extra.get("owner") is not None and not (isinstance(extra["owner"], str) and OWNER.fullmatch(extra["owner"])):
+        return "its owner is not a token of this tool"
+    if not isinstance(extra.get("stopped", False), bool) or not isinstance(extra.get("reports", {}), dict):
+        return "its extra metadata has the wrong types"
+    return None
+
+
+def _numeric(v: Any, depth: int = 0) -> bool:
+    """A number, a boolean, null, or a list (of lists, at most 2 deep) of those."""
+    if v is None or isinstance(v, (int, float)):
+        return True
+    return isinstance(v, list) and depth < 2 and len(v) <= MAX_LIST and all(_numeric(x, depth + 1) for x in v)
 
 
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
@@ -116,35 +171,12 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
 
     path = Path(path)
     meta = read_metadata(path)
-    try:
-        config = VAEConfig.from_dict(meta["config"]).validate()
-    except VAEError as e:
-        raise CheckpointError(f"{path.name}: stored configuration is invalid: {e}") from None
-    shape = meta["image_shape"]
-    if not (isinstance(shape, list) and len(shape) == 3 and all(isinstance(s, int) and s > 0 for s in shape)):
-        raise CheckpointError(f"{path.name}: stored image shape {shape!r} is not (C, H, W)")
-    try:
-        model = VAE(config, tuple(shape))
-    except VAEError as e:
-        raise CheckpointError(f"{path.name}: cannot rebuild the model: {e}") from None
+    config, shape = check_loadable(path, meta, _read_header(path))
+    model = VAE(config, shape)  # within the parameter budget, and its tensors are known to match
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{path.name}: tensor data is unreadable ({e})") from None
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected))
-    if missing or unexpected:
-        raise CheckpointError(
-            f"{path.name}: tensors do not match the stored configuration "
-            f"(missing: {', '.join(missing[:5]) or 'none'}; unexpected: {', '.join(unexpected[:5]) or 'none'})"
-        )
-    for k, v in tensors.items():
-        if v.shape != expected[k].shape or v.dtype != expected[k].dtype:
-            raise CheckpointError(
-                f"{path.name}: tensor {k} has shape {tuple(v.shape)} {v.dtype}, "
-                f"expected {tuple(expected[k].shape)} {expected[k].dtype}"
-            )
     model.load_state_dict(tensors, strict=True)
     model.to(device).eval()
     return Checkpoint(
@@ -158,6 +190,49 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
         path=path,
         digest=file_digest(path),
     )
+
+
+def check_loadable(path: Path, meta: dict[str, Any], header: dict[str, Any]) -> tuple[VAEConfig, tuple[int, int, int]]:
+    """The stored configuration and image shape, once they are known to be safe to build; else CheckpointError.
+
+    Nothing is allocated: the model is built on PyTorch's meta device (shapes, no storage),
+    its parameter count is held to :func:`max_parameters`, and its tensor names, shapes and
+    dtypes are compared with the safetensors header's. A few hundred KB of metadata asking
+    for eight layers of 8,192 units no longer costs gigabytes before being refused.
+    """
+    try:
+        config = VAEConfig.from_dict(meta["config"]).validate()
+    except VAEError as e:
+        raise CheckpointError(f"{path.name}: stored configuration is invalid: {e}") from None
+    shape = meta["image_shape"]
+    if not (isinstance(shape, list) and len(shape) == 3
+            and all(isinstance(s, int) and not isinstance(s, bool) and 0 < s <= 4096 for s in shape)):
+        raise CheckpointError(f"{path.name}: stored image shape {shape!r} is not (C, H, W) of at most 4096 each")
+    shape = tuple(shape)
+    try:
+        with torch.device("meta"):
+            shell = VAE(config, shape)
+    except VAEError as e:
+        raise CheckpointError(f"{path.name}: cannot rebuild the model: {e}") from None
+    params, budget = sum(p.numel() for p in shell.parameters()), max_parameters()
+    if params > budget:
+        raise CheckpointError(f"{path.name}: its configuration asks for {params / 1e6:.1f} M parameters; this server "
+                              f"loads at most {budget / 1e6:.0f} M ($VAE_MAX_PARAMETERS). Nothing was loaded")
+    expected = {k: (tuple(v.shape), v.dtype) for k, v in shell.state_dict().items()}
+    stored = {k: v for k, v in header.items() if k != "__metadata__"}
+    missing, unexpected = sorted(set(expected) - set(stored)), sorted(set(stored) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{path.name}: tensors do not match the stored configuration "
+            f"(missing: {', '.join(missing[:5]) or 'none'}; unexpected: {', '.join(unexpected[:5]) or 'none'})"
+        )
+    for k, (want_shape, want_dtype) in expected.items():
+        entry = stored[k]
+        got = (tuple(entry.get("shape", ())), DTYPES.get(entry.get("dtype"))) if isinstance(entry, dict) else None
+        if got != (want_shape, want_dtype):
+            raise CheckpointError(f"{path.name}: tensor {k} has shape {got and got[0]} {got and got[1]}, "
+                                  f"expected {want_shape} {want_dtype}")
+    return config, shape
 
 
 def file_digest(path: str | Path) -> str:

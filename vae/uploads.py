@@ -9,8 +9,10 @@ limits). A file that fails is deleted again and the reason is returned.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from .errors import DataError
 
 MAX_DATA_UPLOAD_BYTES = 50 << 20
 KINDS = ("npz", "zip")
+STORED_NAME = re.compile(r"[0-9a-f]{24}\.(npz|zip)")  # how store_dataset_upload names a stored upload
 
 
 def store_dataset_upload(filename: str, data: bytes, folder: str | Path) -> tuple[str, Path]:
@@ -56,3 +59,24 @@ def is_inside(path: str | Path, folder: str | Path) -> bool:
         return Path(path).resolve().is_relative_to(Path(folder).resolve())
     except (OSError, ValueError):
         return False
+
+
+def confine_data(data, uploads_folder: str | Path):
+    """The data configuration a class server may load for a model: no path a file chose.
+
+    A checkpoint's stored configuration may name any file or folder. On the server its
+    data are found only by dataset name under the operator's data folder
+    (``$VAE_DATA_ROOT``: the stored ``data_root`` is dropped), or, for a student's own
+    data, by the upload's digest under ``uploads_folder``: the stored path keeps only its
+    file name, which must be one that :func:`store_dataset_upload` gives. Anything else is
+    refused with a message that names no path (it would tell whether a server file exists).
+    """
+    out = dataclasses.replace(data, data_root=None, path=None)
+    if data.name in KINDS:
+        name = Path(str(data.path or "")).name
+        if not STORED_NAME.fullmatch(name) or not name.endswith("." + data.name):
+            raise DataError(f"this model was trained on a {data.name} file that is not one of this class's uploads; "
+                            "the server reads only data sets uploaded on the Train page: upload yours there and "
+                            "train again")
+        out.path = str(Path(uploads_folder) / name)
+    return out

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from ui.state import PAGE, checkpoint_paths, digest, summary
+from ui.state import PAGE, checkpoint_paths, digest, skipped_models, summary
 
 st.title("VAE latent-space explorer")
 st.markdown(
@@ -34,6 +34,10 @@ if rows:
     st.caption("Pick the current model in the sidebar. `make checkpoints` regenerates the shipped ones.")
 else:
     st.info("No models yet: train one on the Train page.")
+skipped = skipped_models()
+if skipped:  # the reasons quote the files: plain text, never Markdown
+    st.caption(f"{len(skipped)} file(s) in the model folders are left out, on every page:")
+    st.text("\n".join(f"{name}: {reason}" for name, reason in skipped))
 
 st.subheader("Lessons")
 lessons = [

@@ -1,0 +1,161 @@
+"""What a careless or hostile student can send a class server: files and links that must not crash,
+poison or read it. One test (or more) per kind of input; grow it with every new upload type.
+
+Each test stays within a few hundred MB and a few seconds, and failed on the code before its fix.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.test_app import open_app
+from vae.checkpoints import read_metadata
+from vae.errors import CheckpointError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rewrite(src: Path, dst: Path, **meta_changes) -> Path:
+    """A copy of checkpoint ``src`` whose JSON metadata fields are changed (tensors kept): what a student can forge."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(src), "pt") as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+        meta = dict(f.metadata())
+    for key, value in meta_changes.items():
+        meta[key] = value if isinstance(value, str) else json.dumps(value)
+    save_file(tensors, str(dst), metadata=meta)
+    return dst
+
+
+def config_of(path: Path) -> dict:
+    return read_metadata(path)["config"]
+
+
+# --------------------------------------------------------------- 1. a checkpoint that asks for a huge model
+def test_a_checkpoint_asking_for_a_huge_model_is_refused_before_anything_is_allocated(app_models, tmp_path):
+    cfg = config_of(app_models / "digits-z2.safetensors")
+    cfg["encoder"]["hidden"] = cfg["decoder"]["hidden"] = [8192] * 8  # 941 M parameters: 3.8 GB of weights
+    bomb = rewrite(app_models / "digits-z2.safetensors", tmp_path / "wide.safetensors", config=cfg)
+    assert bomb.stat().st_size < 1_000_000
+    probe = ("import resource, sys\n"
+             "from vae.checkpoints import load_checkpoint\n"
+             "from vae.errors import CheckpointError\n"
+             "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+             "try:\n"
+             f"    load_checkpoint({str(bomb)!r})\n"
+             "except CheckpointError as e:\n"
+             "    print(e)\n"
+             "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n")
+    p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    message, grown_mb = p.stdout.strip().rsplit("\n", 1)
+    assert "asks for 940.8 M" in message and "at most 50 M" in message and "$VAE_MAX_PARAMETERS" in message, p.stdout
+    assert int(grown_mb) < 100, f"loading the refused file grew the process by {grown_mb} MB"
+
+
+def test_tensors_that_do_not_match_the_configuration_are_refused_from_the_header(app_models, tmp_path):
+    cfg = config_of(app_models / "digits-z2.safetensors")
+    cfg["latent_dim"] = 3
+    bad = rewrite(app_models / "digits-z2.safetensors", tmp_path / "z3.safetensors", config=cfg)
+    with pytest.raises(CheckpointError, match=r"fc_mu.weight has shape \(2, 64\).*expected \(3, 64\)"):
+        from vae.checkpoints import load_checkpoint
+
+        load_checkpoint(bad)
+
+
+def test_the_parameter_budget_is_the_operators(app_models, monkeypatch):
+    from vae.checkpoints import load_checkpoint
+
+    monkeypatch.setenv("VAE_MAX_PARAMETERS", "1000")
+    with pytest.raises(CheckpointError, match="asks for 0.0 M parameters; this server loads at most 0 M"):
+        load_checkpoint(app_models / "digits-z2.safetensors")
+
+
+# --------------------------------------------------------------- 2. a checkpoint that names server paths
+@pytest.fixture
+def outside_npz(tmp_path) -> Path:
+    """A real data file outside every allowed folder (a stand-in for a protected server file)."""
+    secret = tmp_path / "outside" / "secret.npz"
+    secret.parent.mkdir()
+    np.savez(secret, x=np.random.RandomState(0).rand(300, 8, 8).astype(np.float32))
+    return secret
+
+
+def test_a_model_whose_data_names_a_server_file_never_reads_it(app_dir, class_dir, outside_npz, tmp_path):
+    cfg = config_of(app_dir / "digits-z2.safetensors")
+    cfg["data"].update(name="npz", path=str(outside_npz))
+    forged = rewrite(app_dir / "digits-z2.safetensors", tmp_path / "forged.safetensors", config=cfg)
+    at = open_app()
+    at.sidebar.file_uploader(key="upload").upload("forged.safetensors", forged.read_bytes()).run()
+    assert at.sidebar.selectbox(key="model").value == "forged"
+    from ui.state import PAGE
+
+    at.switch_page(PAGE["samples"]).run()
+    assert not at.exception
+    shown = " ".join(e.value for e in at.error)
+    assert "not one of this class's uploads" in shown
+    texts = " ".join(str(getattr(e, "value", "")) for e in at.main)
+    assert str(outside_npz) not in texts and "secret" not in texts  # nothing tells whether it exists
+    assert not at.get("plotly_chart")  # its images never appeared
+
+
+def test_a_model_whose_data_root_names_a_server_folder_creates_nothing_there(app_dir, tmp_path):
+    from vae.config import DataConfig
+    from vae.uploads import confine_data
+
+    data = DataConfig(name="mnist", data_root=str(tmp_path / "elsewhere" / "deep"))
+    assert confine_data(data, tmp_path / "uploads").data_root is None  # the operator's $VAE_DATA_ROOT instead
+    upload = confine_data(DataConfig(name="zip", path="/anything/0123456789abcdef01234567.zip"), tmp_path / "up")
+    assert upload.path == str(tmp_path / "up" / "0123456789abcdef01234567.zip")
+    for bad in ("/etc/passwd", "../../0123456789abcdef01234567.npz/..", "0123456789abcdef01234567.npz"):
+        with pytest.raises(Exception, match="not one of this class's uploads"):
+            confine_data(DataConfig(name="zip", path=bad), tmp_path / "up")
+    assert not (tmp_path / "elsewhere").exists()
+
+
+# --------------------------------------------------------------- 3. metadata that is not what it claims
+@pytest.mark.parametrize("field,value,why", [
+    ("metrics", {"elbo": "lots", "kl": 1.0}, "metrics are not all numbers"),
+    ("history", [{"epoch": 1, "test_elbo": "<b>x</b>"}], "history records are not all numbers"),
+    ("dataset", "[click](https://example.invalid) ![i](https://example.invalid/i.png)", "not a plain dataset name"),
+    ("extra", {"owner": "[me](https://example.invalid)"}, "owner is not a token"),
+])
+def test_forged_metadata_is_refused_at_upload_and_skipped_with_a_note_if_it_is_there(
+        app_dir, class_dir, tmp_path, field, value, why):
+    forged = rewrite(app_dir / "digits-z2.safetensors", tmp_path / "forged.safetensors", **{field: value})
+    with pytest.raises(CheckpointError, match=why):
+        read_metadata(forged)
+    at = open_app()
+    at.sidebar.file_uploader(key="upload").upload("forged.safetensors", forged.read_bytes()).run()
+    assert any(why in e.value for e in at.sidebar.error)
+    assert not list(class_dir.glob("forged*"))
+
+    class_dir.mkdir(parents=True, exist_ok=True)  # the same file put there by other means: one bad model, no broken page
+    (class_dir / "forged.safetensors").write_bytes(forged.read_bytes())
+    home = open_app()
+    assert not home.exception
+    assert "forged" not in list(home.table[0].value["model"]) and "digits-z2" in list(home.table[0].value["model"])
+    assert any("forged: " in t.value and why in t.value for t in home.text)  # plain text, never Markdown
+    assert "forged" not in home.sidebar.selectbox(key="model").options
+    from ui.state import PAGE
+
+    for page in ("compare", "disentanglement", "strong_decoders"):
+        home.switch_page(PAGE[page]).run()
+        assert not home.exception, (page, [e.message for e in home.exception])
+
+
+def test_an_upload_keeps_no_reports_or_flags_of_its_own(app_dir, class_dir, tmp_path):
+    """Stored reports (verdicts, remedies) of an upload are the uploader's words: dropped, computed here instead."""
+    forged = rewrite(app_dir / "digits-z2.safetensors", tmp_path / "r.safetensors",
+                     extra={"reports": {"version": 2, "collapse": {"verdict": "HEALTHY", "remedies": []}}})
+    at = open_app()
+    at.sidebar.file_uploader(key="upload").upload("r.safetensors", forged.read_bytes()).run()
+    extra = read_metadata(class_dir / "r.safetensors")["extra"]
+    assert extra == {"owner": at.session_state["_owner"], "stopped": False}
