@@ -42,6 +42,25 @@ def from_widget(name: str, value: Any) -> Any:
     return value
 
 
+def url_problems(query: dict[str, str]) -> list[str]:
+    """What is wrong with the knob values in a shared link (``st.query_params``), one message each.
+
+    A bound widget silently drops a value it cannot take; the page says so instead.
+    """
+    from vae.knobs import text_problem
+
+    out = []
+    for name, text in query.items():
+        if name in KNOBS and name not in SERVER_PATHS:
+            why = text_problem(name, text, same=SAME)
+            if why:
+                out.append(f"The link's {name}={text[:40]} was not used: {why}. The form shows its default instead.")
+        elif name in SERVER_PATHS:
+            out.append(f"The link's {name} was not used: a shared link cannot name files on the server; "
+                       "upload your data on this page instead.")
+    return out
+
+
 def set_values(values: dict[str, Any]) -> None:
     """Put knob values into the widgets (call from a callback, before they are drawn)."""
     base = defaults()

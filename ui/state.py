@@ -278,8 +278,13 @@ def sidebar() -> None:
         if not names:
             st.warning(f"No models in {checkpoint_dir()}: train one on the Train page or upload a checkpoint.")
         else:
-            if MODEL_KEY not in st.session_state and st.query_params.get("model") in names:
-                st.session_state[MODEL_KEY] = st.query_params["model"]  # a shared link names the model
+            linked = st.query_params.get("model")
+            if MODEL_KEY not in st.session_state and linked is not None:
+                if linked in names:
+                    st.session_state[MODEL_KEY] = linked  # a shared link names the model
+                else:  # said, not replaced silently; st.text: the name comes from the link
+                    st.warning("The link's model is not on this server (or was deleted); showing another one:")
+                    st.text(linked[:80])
             if st.session_state.get(MODEL_KEY) not in names:
                 st.session_state.pop(MODEL_KEY, None)
             name = st.selectbox("Current model", names, key=MODEL_KEY,

@@ -214,6 +214,29 @@ def parse(name: str, text: str) -> Any:
         raise ConfigError(f"{name} must be {kind}; got {text!r}") from None
 
 
+def text_problem(name: str, text: str, same: str | None = None) -> str | None:
+    """Why ``text`` (a URL query parameter) is not a value knob ``name`` takes, or None.
+
+    ``same`` is the decoder widgets' "same as encoder" option, which a URL may hold too.
+    """
+    knob = KNOBS[name]
+    if same is not None and knob.section == "decoder" and text == same:
+        return None
+    try:
+        value = parse(name, text)
+    except ConfigError as e:
+        return str(e)
+    values = value if isinstance(value, list) else [value]
+    for v in values:
+        if v is None:
+            continue
+        if knob.choices and v not in knob.choices:
+            return f"{name} must be one of {', '.join(knob.choices)}; got {v!r}"
+        if knob.lo is not None and knob.type in (int, float) and not knob.lo <= v <= knob.hi:
+            return f"{name} must be from {knob.lo:g} to {knob.hi:g}; got {v:g}"
+    return None
+
+
 def defaults() -> dict[str, Any]:
     return values_of(VAEConfig())
 

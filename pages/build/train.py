@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import compute
-from ui.knob_widgets import SERVER_PATHS, form_config, from_widget, set_values, widget
+from ui.knob_widgets import SERVER_PATHS, form_config, from_widget, set_values, url_problems, widget
 from ui.state import (adopt_finished_training, owner_token, train_budget, training_queue, uploads_dir)
 from vae.cost import fmt_seconds, over_budget_message
 from vae.data import TORCHVISION, default_data_root, is_available_offline
@@ -16,6 +16,8 @@ from vae.presets import PRESETS
 
 st.title("Train a VAE")
 queue = training_queue()
+for problem in url_problems(st.query_params.to_dict()):  # before any widget takes (or drops) a value
+    st.warning(problem, icon=":material/link_off:")
 
 # ------------------------------------------------------------------ presets
 c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
@@ -34,6 +36,8 @@ def receptive_field_note(raw: dict) -> str:
         kernel = int(raw.get("decoder_kernel") or 3)
     except ConfigError:
         return "Receptive field: set the decoder's channels first."
+    if kernel % 2 == 0 or not 1 <= kernel <= 9 or not 1 <= len(hidden) <= 16:
+        return "Receptive field: a masked convolution needs an odd kernel (3, 5, 7 or 9) and 1 to 16 layers."
     rf = receptive_field(len(hidden), kernel)
     return (f"**Receptive field:** each pixel sees {rf['pixels']} earlier pixels, {rf['rows_up']} rows up and "
             f"{rf['cols_each_side']} columns either side ({len(hidden)} masked {kernel}x{kernel} layers). "
