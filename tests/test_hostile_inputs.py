@@ -159,3 +159,101 @@ def test_an_upload_keeps_no_reports_or_flags_of_its_own(app_dir, class_dir, tmp_
     at.sidebar.file_uploader(key="upload").upload("r.safetensors", forged.read_bytes()).run()
     extra = read_metadata(class_dir / "r.safetensors")["extra"]
     assert extra == {"owner": at.session_state["_owner"], "stopped": False}
+
+
+# --------------------------------------------------------------- 8. a shared link with values the form cannot take
+def test_a_link_with_an_even_pixelcnn_kernel_shows_the_form_and_says_what_is_wrong(app_dir):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update({"decoder_arch": "pixelcnn", "decoder_kernel": "4", "epochs": "9999999", "beta": "abc",
+                            "data_path": "/etc/passwd", "latent_dim": "8"})
+    at.switch_page("pages/build/train.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    warned = " ".join(w.value for w in at.warning)
+    assert "epochs=9999999 was not used: epochs must be from 1 to 100000" in warned
+    assert "beta=abc was not used: beta must be a number" in warned
+    assert "data_path was not used" in warned and "/etc/passwd" not in warned
+    assert "decoder_kernel" not in warned  # 4 is in range: the form refuses it with its reason below
+    assert any("odd kernel" in c.value for c in at.caption)
+    assert at.number_input(key="latent_dim").value == 8  # the valid values of the link are kept
+
+
+def test_a_link_to_a_model_that_is_not_there_says_so(app_dir):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["model"] = "[x](https://example.invalid)"
+    at.run()
+    assert not at.exception
+    assert any("not on this server" in w.value for w in at.sidebar.warning)
+    assert any("[x](https://example.invalid)" == t.value for t in at.sidebar.text)  # plain text, not a link
+
+
+# --------------------------------------------------------------- 4. decompression bombs in data uploads
+def test_a_compressed_npz_that_decodes_to_too_many_values_is_refused_from_its_header(tmp_path):
+    import io
+
+    from vae.errors import DataError
+    from vae.uploads import store_dataset_upload
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, x=np.zeros((4000, 128, 128), dtype=np.uint8))  # 65.5 M values, about 70 KB
+    assert len(buf.getvalue()) < 1_000_000
+    with pytest.raises(DataError, match=r"4000 images of 16384 values each are 66 M values decoded; at most 50 M"):
+        store_dataset_upload("zeros.npz", buf.getvalue(), tmp_path / "uploads")
+    assert not list((tmp_path / "uploads").glob("*.npz"))  # nothing kept
+
+
+def test_a_zip_of_huge_one_bit_pngs_is_refused_before_any_is_decoded(tmp_path):
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from vae.errors import DataError
+    from vae.uploads import store_dataset_upload
+
+    png = io.BytesIO()
+    Image.new("1", (6000, 6000)).save(png, format="PNG")  # 36 M pixels in a few KB
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i in range(20):
+            zf.writestr(f"a/{i}.png", png.getvalue())
+    assert len(buf.getvalue()) < 200_000
+    with pytest.raises(DataError, match="0.png is 6000x6000 pixels; images must be 8 to 128 pixels a side"):
+        store_dataset_upload("bomb.zip", buf.getvalue(), tmp_path / "uploads")
+
+
+def test_a_zip_whose_images_together_pass_the_budget_is_refused_from_the_first_header(tmp_path, monkeypatch):
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from vae.errors import DataError
+    from vae.uploads import store_dataset_upload
+
+    monkeypatch.setenv("VAE_MAX_UPLOAD_VALUES", "100000")  # the operator's budget
+    png = io.BytesIO()
+    Image.new("RGB", (64, 64)).save(png, format="PNG")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for i in range(12):
+            zf.writestr(f"{i}.png", png.getvalue())
+    with pytest.raises(DataError, match=r"12 images of 12288 values each are 0 M values decoded; at most 0 M"):
+        store_dataset_upload("many.zip", buf.getvalue(), tmp_path / "uploads")
+
+
+def test_a_valid_upload_is_not_kept_decoded_in_the_servers_memory(tmp_path):
+    import io
+
+    from vae.data import _load_user_file
+    from vae.uploads import store_dataset_upload
+
+    _load_user_file.cache_clear()
+    buf = io.BytesIO()
+    np.savez(buf, x=np.random.RandomState(0).rand(50, 8, 8).astype(np.float32))
+    kind, path = store_dataset_upload("ok.npz", buf.getvalue(), tmp_path / "uploads")
+    assert kind == "npz" and path.exists()
+    assert _load_user_file.cache_info().currsize == 0

@@ -31,6 +31,24 @@ MAX_USER_IMAGES = 200_000
 MAX_USER_SIDE = 128
 MIN_USER_SIDE = 8
 MAX_ZIP_BYTES = 1 << 30
+DEFAULT_MAX_USER_VALUES = 50_000_000  # decoded values (N*C*H*W) of a user's data set: 200 MB as float32
+MAX_ZIP_MEMBER_BYTES = 4 << 20  # one image file inside a zip (a 128x128 RGB bitmap is 49 KB)
+
+
+def max_user_values() -> int:
+    """The most decoded values a user's data set may have: ``$VAE_MAX_UPLOAD_VALUES`` (default 50 M, 200 MB)."""
+    env = os.environ.get("VAE_MAX_UPLOAD_VALUES")
+    return int(env) if env else DEFAULT_MAX_USER_VALUES
+
+
+def check_decoded_size(n: int, values_each: int, source: str) -> None:
+    """Refuse, before decoding, a data set of ``n`` images of ``values_each`` values over :func:`max_user_values`."""
+    budget = max_user_values()
+    if n > MAX_USER_IMAGES:
+        raise DataError(f"{source}: at most {MAX_USER_IMAGES} images, got {n}")
+    if n * values_each > budget:
+        raise DataError(f"{source}: {n} images of {values_each} values each are {n * values_each / 1e6:.0f} M values "
+                        f"decoded; at most {budget / 1e6:.0f} M are allowed: use fewer or smaller images")
 
 
 @dataclass
@@ -415,7 +433,9 @@ def images_from_array(x: np.ndarray, source: str) -> np.ndarray:
     if np.issubdtype(x.dtype, np.integer):
         if x.min() < 0 or x.max() > 255:
             raise DataError(f"{source}: integer pixels must lie in 0..255, got {x.min()}..{x.max()}")
-        return (x / 255.0).astype(np.float32)
+        out = x.astype(np.float32)  # in float32 throughout: no float64 copy of the whole set
+        out /= 255
+        return out
     if not np.isfinite(x).all():
         raise DataError(f"{source}: images contain NaN or infinite values")
     if x.min() < 0 or x.max() > 1:
@@ -428,15 +448,53 @@ def images_from_array(x: np.ndarray, source: str) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4)
 def _load_user_file(kind: str, path: str, _mtime: int, _size: int) -> Dataset:
+    return read_user_file(kind, path)
+
+
+def read_user_file(kind: str, path: str | Path) -> Dataset:
+    """A user's ``npz`` or ``zip`` data set, read and validated (uncached: an upload check keeps nothing)."""
     x, y, classes = (_read_npz if kind == "npz" else _read_zip)(Path(path))
     n_test = max(1, len(x) // 5)
     return _split(x, y, n_test, name=f"{kind}:{Path(path).name}", classes=classes)
+
+
+def _npz_headers(path: Path) -> None:
+    """Read the .npy headers inside an .npz (shapes and dtypes) and refuse, before decoding, what is too big.
+
+    A 319 KB compressed .npz of zeros used to decode to 4 GB before its size was checked.
+    Each member's declared uncompressed size must also fit its header (zipfile then reads no more).
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if info.filename not in ("x.npy", "y.npy"):
+                    continue
+                with zf.open(info) as fp:
+                    version = np.lib.format.read_magic(fp)
+                    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                        np.lib.format.read_array_header_2_0
+                    shape, _, dtype = read(fp)
+                if dtype.hasobject:
+                    raise DataError(f"{path.name}: holds Python objects, which are never loaded; save plain arrays")
+                count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+                if info.file_size > count * dtype.itemsize + 4096:
+                    raise DataError(f"{path.name}: {info.filename} is larger than its header says")
+                if info.filename == "x.npy":
+                    n = shape[0] if shape else 1
+                    check_decoded_size(n, count // max(n, 1), path.name)
+                elif count > MAX_USER_IMAGES:
+                    raise DataError(f"{path.name}: 'y' holds {count} labels; at most {MAX_USER_IMAGES}")
+    except DataError:
+        raise
+    except Exception as e:
+        raise DataError(f"{path.name} is not a readable .npz file ({type(e).__name__}: {e})") from None
 
 
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     with open(path, "rb") as fh:
         if fh.read(4) != b"PK\x03\x04":  # an .npz is a zip of .npy files
             raise DataError(f"{path.name} is not a readable .npz file (save one with numpy.savez(path, x=images, y=labels))")
+    _npz_headers(path)
     try:
         with np.load(path, allow_pickle=False) as f:
             keys = set(f.files)
@@ -479,15 +537,28 @@ def _read_zip(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
             raise DataError(f"{path.name}: at most {MAX_USER_IMAGES} images, got {len(members)}")
         if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
             raise DataError(f"{path.name}: images total more than 1 GiB uncompressed")
+        big = next((m for m in members if m.file_size > MAX_ZIP_MEMBER_BYTES), None)
+        if big is not None:
+            raise DataError(f"{path.name}: {big.filename} is {big.file_size >> 20} MB; one image may have at most "
+                            f"{MAX_ZIP_MEMBER_BYTES >> 20} MB")
         folders = sorted({str(Path(m.filename).parent) for m in members})
         classes = folders if len(folders) > 1 else ["all"]
         arrays, labels, first = [], [], None
         for m in sorted(members, key=lambda m: m.filename):
             try:
                 with Image.open(io.BytesIO(zf.read(m))) as im:
+                    w, h = im.size  # from the file's header: nothing decoded yet
+                    if not (MIN_USER_SIDE <= h <= MAX_USER_SIDE and MIN_USER_SIDE <= w <= MAX_USER_SIDE):
+                        raise DataError(f"{path.name}: {m.filename} is {w}x{h} pixels; images must be "
+                                        f"{MIN_USER_SIDE} to {MAX_USER_SIDE} pixels a side")
+                    if first is None:  # the whole set, decoded, from the first header and the member count
+                        check_decoded_size(len(members), w * h * (1 if im.mode in ("1", "L", "LA", "I", "I;16")
+                                                                  else 3), path.name)
                     im.load()
                     mode = "L" if im.mode in ("1", "L", "LA", "I", "I;16") else "RGB"
                     arr = np.asarray(im.convert(mode))
+            except DataError:
+                raise
             except Exception as e:
                 raise DataError(f"{path.name}: {m.filename} is not a readable image ({e})") from None
             if first is None:

@@ -25,8 +25,7 @@ STORED_NAME = re.compile(r"[0-9a-f]{24}\.(npz|zip)")  # how store_dataset_upload
 
 def store_dataset_upload(filename: str, data: bytes, folder: str | Path) -> tuple[str, Path]:
     """Validate and store an uploaded dataset; return (kind, stored path) or raise DataError."""
-    from .config import DataConfig
-    from .data import load_dataset
+    from .data import read_user_file
 
     kind = Path(filename).suffix.lower().lstrip(".")
     if kind not in KINDS:
@@ -46,7 +45,7 @@ def store_dataset_upload(filename: str, data: bytes, folder: str | Path) -> tupl
             f.write(data)
         os.replace(tmp, path)
     try:
-        load_dataset(DataConfig(name=kind, path=str(path)))
+        read_user_file(kind, path)  # validated, then freed: the server keeps no decoded copy of an upload
     except DataError as e:
         path.unlink(missing_ok=True)
         raise DataError(f"{filename}: {e}") from None
