@@ -388,16 +388,16 @@ def test_the_form_shows_the_estimate_and_refuses_a_run_over_the_budget(app_dir, 
 
 
 def test_the_warm_up_times_the_train_forms_defaults_so_no_visitor_waits_for_them(app_dir, monkeypatch):
-    """A fresh Train page's estimate (a few training steps timed, 1.3 s) is computed at server start; the page
-    reads it from the cache."""
+    """A fresh Train page's estimate (the server's reference models timed, 1.3 s) is computed at server start;
+    the page reads it from the cache."""
     import vae.cost
     from ui import compute, warmup
 
     compute.cost_estimate.clear()
     warmup.warm_train_form()
     timed = []
-    real = vae.cost.estimate_for
-    monkeypatch.setattr(vae.cost, "estimate_for", lambda cfg: timed.append(cfg) or real(cfg))
+    real = vae.cost.server_estimate
+    monkeypatch.setattr(vae.cost, "server_estimate", lambda cfg, *a: timed.append(cfg) or real(cfg, *a))
     at = open_app("train")
     assert any(c.value.startswith("Estimated on this server") for c in at.caption)
     assert timed == []  # the page's default configuration is the one the warm-up timed

@@ -257,3 +257,33 @@ def test_a_valid_upload_is_not_kept_decoded_in_the_servers_memory(tmp_path):
     kind, path = store_dataset_upload("ok.npz", buf.getvalue(), tmp_path / "uploads")
     assert kind == "npz" and path.exists()
     assert _load_user_file.cache_info().currsize == 0
+
+
+# --------------------------------------------------------------- 5. the Train page never builds a student's model
+def test_the_train_page_sizes_a_students_run_without_building_its_model_or_data(app_dir, monkeypatch):
+    """A wide MLP and a huge sprites set in a link: estimated from FLOPs and headers, nothing allocated."""
+    from streamlit.testing.v1 import AppTest
+
+    import vae.cost
+    import vae.data
+    from ui import compute, warmup
+
+    warmup.warm_train_form()  # the server's own reference models, timed once
+    compute.cost_estimate.clear()
+    built = []
+    real_estimate = vae.cost.estimate
+    monkeypatch.setattr(vae.cost, "estimate", lambda cfg, *a, **k: built.append(cfg) or real_estimate(cfg, *a, **k))
+    monkeypatch.setattr(vae.data, "make_sprites", lambda *a, **k: pytest.fail("the page generated the sprites"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update({"dataset": "sprites", "sprites_num": "200000", "sprites_size": "128",
+                            "hidden": "1024 1024", "epochs": "2"})  # 36 M parameters, 1,407 steps an epoch
+    at.switch_page("pages/build/train.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert built == []  # no real step of the student's configuration was timed in the server
+    shown = " ".join(w.value for w in at.warning) + " ".join(c.value for c in at.caption)
+    assert "Over this server's limit" in shown and "this training would take" in shown
+    wide = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    wide.query_params.update({"hidden": " ".join(["8192"] * 8)})  # 953 M parameters on mnist5k
+    wide.switch_page("pages/build/train.py").run()
+    assert any("953.0 M parameters; this server trains at most 50 M" in w.value for w in wide.warning)
+    assert built == []

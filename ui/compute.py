@@ -132,16 +132,20 @@ def interpolation_view(_ck, digest: str, split: str, a: int, b: int, steps: int,
 
 @st.cache_data(show_spinner="Estimating the training time on this server...", max_entries=256)
 def cost_estimate(config_json: str):
-    """vae.cost.estimate_for the configuration (given as JSON, the cache key), timed with the threads a web
-    training gets (vae.worker.train_threads)."""
+    """vae.cost.server_estimate of the configuration (given as JSON, the cache key), at the threads a web
+    training gets (vae.worker.train_threads). The data are sized from their headers (vae.data.data_shape):
+    nothing of the student's, model or data, is built in the server."""
     import json
 
     from vae.config import VAEConfig
-    from vae.cost import estimate_for, torch_threads
+    from vae.cost import server_estimate, torch_threads
+    from vae.data import data_shape
     from vae.worker import train_threads
 
+    config = VAEConfig.from_dict(json.loads(config_json))
+    shape, n_train, n_test = data_shape(config.data)
     with torch_threads(train_threads()):
-        return estimate_for(VAEConfig.from_dict(json.loads(config_json)))
+        return server_estimate(config, shape, n_train, n_test)
 
 
 # ------------------------------------------------------------------ sampling (pixel by pixel for pixelcnn)

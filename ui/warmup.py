@@ -46,10 +46,17 @@ def warm(path) -> None:
 
 
 def warm_train_form() -> None:
-    """Time the Train form's default configuration, as the page does on a fresh visit."""
+    """Estimate the Train form's default configuration, as the page does on a fresh visit, after timing
+    the server's reference model of every network family (vae.cost.step_model) at a training's threads."""
     from ui import compute
     from ui.knob_widgets import form_config, form_defaults
+    from vae.config import ARCHS
+    from vae.cost import step_model, torch_threads
+    from vae.worker import train_threads
 
+    with torch_threads(train_threads()):
+        for family in (*ARCHS, "pixelcnn"):
+            step_model(family, train_threads())
     compute.cost_estimate(form_config(form_defaults()).to_json())
 
 

@@ -17,6 +17,10 @@ Seconds per step come from one of two measurements on *this* machine:
   ``torch.utils.flop_counter``) and divide by the machine's measured matrix-multiply
   rate. This is a lower bound on the time: convolutions rarely reach that rate.
 
+* ``calibrated`` (a web server): FLOPs and parameters on the meta device, seconds from
+  a per-step overhead and the family's slowdown over the matmul rate, both timed once on
+  the server's own reference models: a student's model is never allocated in the server.
+
 A server (the web app) refuses a run whose estimate exceeds its budget
 (``$VAE_MAX_TRAIN_SECONDS``) and says what to reduce; the command line prints the
 estimate and has no budget.
@@ -60,8 +64,11 @@ class CostEstimate:
         return self.seconds_per_epoch * self.epochs
 
     def describe(self) -> str:
-        how = ("timed on this machine" if self.method == "timed"
-               else f"from {self.flops_per_step / 1e9:.3g} GFLOP a step at this machine's matmul rate, a lower bound")
+        how = {"timed": "timed on this machine",
+               "calibrated": f"{self.flops_per_step / 1e9:.3g} GFLOP a step, at the speed this server's own "
+                             "models of the family train"}.get(
+            self.method, f"from {self.flops_per_step / 1e9:.3g} GFLOP a step at this machine's matmul rate, "
+                         "a lower bound")
         step = f"{1000 * self.seconds_per_step:.3g} ms" if self.seconds_per_step < 1 else fmt_seconds(self.seconds_per_step)
         return (f"about {fmt_seconds(self.seconds_per_epoch)} per epoch ({self.steps_per_epoch} steps of "
                 f"{step}, {how}), {fmt_seconds(self.total_seconds)} for "
@@ -177,6 +184,63 @@ def estimate_for(config: VAEConfig) -> CostEstimate:
 
     ds = load_dataset(config.data)
     return estimate(config, ds.image_shape, len(ds.x_train), len(ds.x_test))
+
+
+# ---------------------------------------------------------------- a server's estimate: no student model in memory
+REFERENCE_SHAPE, REFERENCE_N = (1, 28, 28), 4000  # the server's own reference models train on mnist5k's shape
+
+
+def family(config: VAEConfig) -> str:
+    """The network family that sets a step's speed: a pixelcnn decoder, else the encoder's."""
+    return "pixelcnn" if config.decoder.arch == "pixelcnn" else config.encoder.arch
+
+
+def reference_config(name: str) -> VAEConfig:
+    """The server's own model of a family (the Train form's defaults with it), or ``"tiny"``: a 32-unit MLP."""
+    from .knobs import apply
+
+    knobs = {"tiny": {"hidden": [32], "latent_dim": 2}, "pixelcnn": {"decoder_arch": "pixelcnn"}}.get(name,
+                                                                                                    {"arch": name})
+    return apply(VAEConfig(), knobs).validate()
+
+
+@functools.lru_cache(maxsize=16)
+def step_model(name: str, threads: int) -> tuple[float, float]:
+    """(fixed seconds a step, slowdown over the matmul rate) for a family, from the server's own models.
+
+    A tiny MLP's timed step is the per-step overhead (Python, the optimizer, small kernels);
+    the family's reference model, timed, gives how much slower than ``flops / matmul_rate``
+    its real work runs (convolutions rarely reach the matmul rate). ``threads`` is the cache key.
+    """
+    tiny = estimate(reference_config("tiny"), (1, 8, 8), REFERENCE_N)  # next to no FLOPs: the overhead alone
+    ref = estimate(reference_config(name), REFERENCE_SHAPE, REFERENCE_N)
+    overhead = tiny.seconds_per_step
+    work = max(ref.seconds_per_step - overhead, 1e-6)
+    return overhead, max(1.0, work / (ref.flops_per_step / matmul_rate()))
+
+
+def server_estimate(config: VAEConfig, image_shape: tuple[int, int, int], n_train: int,
+                    n_test: int = 0) -> CostEstimate:
+    """An estimate a web server can make of a student's configuration without allocating the model.
+
+    seconds a step = overhead + FLOPs / matmul rate x the family's slowdown (:func:`step_model`,
+    timed once on the server's own models). FLOPs and parameters come from the meta device, and a
+    configuration over ``$VAE_MAX_PARAMETERS`` is refused here: the Train page used to time real
+    steps of whatever a link asked for (a wide MLP took 6.5 GB inside the page).
+    """
+    from .checkpoints import max_parameters
+    from .errors import ConfigError
+
+    config.validate()
+    batch = min(config.train.batch_size, n_train)
+    flops, params = count_flops(config, image_shape, batch)
+    if params > max_parameters():
+        raise ConfigError(f"this network has {params / 1e6:.1f} M parameters; this server trains at most "
+                          f"{max_parameters() / 1e6:.0f} M: use fewer or narrower layers")
+    overhead, slowdown = step_model(family(config), torch.get_num_threads())
+    seconds = overhead + flops / matmul_rate() * slowdown
+    return CostEstimate(params, flops, seconds, math.ceil(n_train / batch), config.train.epochs, "calibrated",
+                        math.ceil(n_test / batch))
 
 
 def over_budget_message(est: CostEstimate, budget: float) -> str:

@@ -134,6 +134,38 @@ def load_dataset(cfg: DataConfig) -> Dataset:
     return _BUILTIN_LOADERS[cfg.name]()
 
 
+KNOWN_SHAPES = {  # (C, H, W), train, test: what load_dataset gives, known without loading
+    "mnist5k": ((1, 28, 28), 4000, 1000), "digits": ((1, 8, 8), 1437, 360),
+    "mnist": ((1, 28, 28), 60000, 10000), "fashion-mnist": ((1, 28, 28), 60000, 10000),
+    "kmnist": ((1, 28, 28), 60000, 10000), "cifar10": ((3, 32, 32), 50000, 10000),
+}
+DSPRITES_IMAGES = 737_280
+
+
+def data_shape(cfg: DataConfig) -> tuple[tuple[int, int, int], int, int]:
+    """(image shape, train size, test size) of the dataset ``cfg`` names, without generating or decoding it.
+
+    A web page sizes a training from this: generating a large sprites set to count it took 236 s and
+    6 GB inside the page. A user's file is measured from its headers (.npy headers, the first image's).
+    """
+    if cfg.name in KNOWN_SHAPES:
+        return KNOWN_SHAPES[cfg.name]
+    if cfg.name in ("sprites", "dsprites"):
+        n = cfg.num if cfg.name == "sprites" else min(cfg.num, DSPRITES_IMAGES)
+        side = cfg.size if cfg.name == "sprites" else 64
+        return (1, side, side), n - max(1, n // 10), max(1, n // 10)
+    if cfg.name in ("npz", "zip"):
+        if not cfg.path:
+            raise DataError(f"dataset {cfg.name!r} needs a file: pass --data-path FILE.{cfg.name}")
+        shape = (_npz_headers if cfg.name == "npz" else _zip_headers)(Path(cfg.path))
+        if shape is None:
+            raise DataError(f"{Path(cfg.path).name}: no image array named 'x', shaped (N, H, W), (N, H, W, C) or "
+                            "(N, C, H, W)")
+        n = shape[0]
+        return shape[1:], n - max(1, n // 5), max(1, n // 5)
+    raise DataError(f"unknown dataset {cfg.name!r}; choose one of {', '.join(BUILTIN)}")
+
+
 # ------------------------------------------------------------------ helpers
 def _split(x: np.ndarray, y: np.ndarray, n_test: int, factors: np.ndarray | None = None, **kw) -> Dataset:
     """Fixed random split (seed ``SPLIT_SEED``) into train and test."""
@@ -458,12 +490,14 @@ def read_user_file(kind: str, path: str | Path) -> Dataset:
     return _split(x, y, n_test, name=f"{kind}:{Path(path).name}", classes=classes)
 
 
-def _npz_headers(path: Path) -> None:
+def _npz_headers(path: Path) -> tuple[int, int, int, int] | None:
     """Read the .npy headers inside an .npz (shapes and dtypes) and refuse, before decoding, what is too big.
 
     A 319 KB compressed .npz of zeros used to decode to 4 GB before its size was checked.
     Each member's declared uncompressed size must also fit its header (zipfile then reads no more).
+    Returns x's shape as (N, C, H, W), or None when it is not an image array.
     """
+    found = None
     try:
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist():
@@ -482,12 +516,23 @@ def _npz_headers(path: Path) -> None:
                 if info.filename == "x.npy":
                     n = shape[0] if shape else 1
                     check_decoded_size(n, count // max(n, 1), path.name)
+                    found = _nchw(shape)
                 elif count > MAX_USER_IMAGES:
                     raise DataError(f"{path.name}: 'y' holds {count} labels; at most {MAX_USER_IMAGES}")
     except DataError:
         raise
     except Exception as e:
         raise DataError(f"{path.name} is not a readable .npz file ({type(e).__name__}: {e})") from None
+    return found
+
+
+def _nchw(shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    """(N, C, H, W) as images_from_array reads an array of this shape, or None when it cannot."""
+    if len(shape) == 3:
+        return shape[0], 1, shape[1], shape[2]
+    if len(shape) == 4:
+        return tuple(shape) if shape[1] in (1, 3) or shape[3] not in (1, 3) else (shape[0], shape[3], *shape[1:3])
+    return None
 
 
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -519,43 +564,73 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+GREY_MODES = ("1", "L", "LA", "I", "I;16")
 
 
-def _read_zip(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _zip_members(zf: zipfile.ZipFile, path: Path) -> list[zipfile.ZipInfo]:
+    """The image files of a user's zip, checked for count and declared sizes."""
+    members = [m for m in zf.infolist() if not m.is_dir() and m.filename.lower().endswith(IMAGE_SUFFIXES)
+               and not Path(m.filename).name.startswith(".")]
+    if not members:
+        raise DataError(f"{path.name}: no image files (.png, .jpg, .bmp, .gif) inside")
+    if len(members) > MAX_USER_IMAGES:
+        raise DataError(f"{path.name}: at most {MAX_USER_IMAGES} images, got {len(members)}")
+    if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
+        raise DataError(f"{path.name}: images total more than 1 GiB uncompressed")
+    big = next((m for m in members if m.file_size > MAX_ZIP_MEMBER_BYTES), None)
+    if big is not None:
+        raise DataError(f"{path.name}: {big.filename} is {big.file_size >> 20} MB; one image may have at most "
+                        f"{MAX_ZIP_MEMBER_BYTES >> 20} MB")
+    return members
+
+
+def _image_header(zf: zipfile.ZipFile, m: zipfile.ZipInfo, path: Path, count: int | None):
+    """Open one image of a user's zip and check its size from its header; with ``count``, the whole set's size."""
     from PIL import Image
 
+    im = Image.open(io.BytesIO(zf.read(m)))
+    w, h = im.size  # from the file's header: nothing decoded yet
+    if not (MIN_USER_SIDE <= h <= MAX_USER_SIDE and MIN_USER_SIDE <= w <= MAX_USER_SIDE):
+        raise DataError(f"{path.name}: {m.filename} is {w}x{h} pixels; images must be "
+                        f"{MIN_USER_SIDE} to {MAX_USER_SIDE} pixels a side")
+    if count is not None:  # the whole set, decoded, from the first header and the member count
+        check_decoded_size(count, w * h * (1 if im.mode in GREY_MODES else 3), path.name)
+    return im
+
+
+def _zip_headers(path: Path) -> tuple[int, int, int, int]:
+    """(N, C, H, W) of a user's zip of images, from the member list and the first image's header."""
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
         raise DataError(f"{path.name} is not a readable zip file ({e})") from None
     with zf:
-        members = [m for m in zf.infolist() if not m.is_dir() and m.filename.lower().endswith(IMAGE_SUFFIXES)
-                   and not Path(m.filename).name.startswith(".")]
-        if not members:
-            raise DataError(f"{path.name}: no image files (.png, .jpg, .bmp, .gif) inside")
-        if len(members) > MAX_USER_IMAGES:
-            raise DataError(f"{path.name}: at most {MAX_USER_IMAGES} images, got {len(members)}")
-        if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
-            raise DataError(f"{path.name}: images total more than 1 GiB uncompressed")
-        big = next((m for m in members if m.file_size > MAX_ZIP_MEMBER_BYTES), None)
-        if big is not None:
-            raise DataError(f"{path.name}: {big.filename} is {big.file_size >> 20} MB; one image may have at most "
-                            f"{MAX_ZIP_MEMBER_BYTES >> 20} MB")
+        members = _zip_members(zf, path)
+        first = min(members, key=lambda m: m.filename)
+        try:
+            with _image_header(zf, first, path, len(members)) as im:
+                return len(members), 1 if im.mode in GREY_MODES else 3, im.size[1], im.size[0]
+        except DataError:
+            raise
+        except Exception as e:
+            raise DataError(f"{path.name}: {first.filename} is not a readable image ({e})") from None
+
+
+def _read_zip(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise DataError(f"{path.name} is not a readable zip file ({e})") from None
+    with zf:
+        members = _zip_members(zf, path)
         folders = sorted({str(Path(m.filename).parent) for m in members})
         classes = folders if len(folders) > 1 else ["all"]
         arrays, labels, first = [], [], None
         for m in sorted(members, key=lambda m: m.filename):
             try:
-                with Image.open(io.BytesIO(zf.read(m))) as im:
-                    w, h = im.size  # from the file's header: nothing decoded yet
-                    if not (MIN_USER_SIDE <= h <= MAX_USER_SIDE and MIN_USER_SIDE <= w <= MAX_USER_SIDE):
-                        raise DataError(f"{path.name}: {m.filename} is {w}x{h} pixels; images must be "
-                                        f"{MIN_USER_SIDE} to {MAX_USER_SIDE} pixels a side")
-                    if first is None:  # the whole set, decoded, from the first header and the member count
-                        check_decoded_size(len(members), w * h * (1 if im.mode in ("1", "L", "LA", "I", "I;16")
-                                                                  else 3), path.name)
+                with _image_header(zf, m, path, len(members) if first is None else None) as im:
                     im.load()
-                    mode = "L" if im.mode in ("1", "L", "LA", "I", "I;16") else "RGB"
+                    mode = "L" if im.mode in GREY_MODES else "RGB"
                     arr = np.asarray(im.convert(mode))
             except DataError:
                 raise

@@ -125,6 +125,7 @@ if config is not None and problem is None:
         estimate = compute.cost_estimate(config.to_json())
     except VAEError as e:
         problem = str(e)
+        st.warning(f"Cannot estimate this run: {problem}")
 if estimate is not None:
     over = budget is not None and estimate.total_seconds > budget
     (st.warning if over else st.caption)(
