@@ -147,6 +147,40 @@ def test_the_current_model_stays_current_on_every_page_and_after_a_reload(server
     assert "/traversals?" in page.url
 
 
+def test_a_students_model_stays_theirs_after_a_reload_and_in_a_second_tab(server, browser, app_models):
+    """The owner token lives in a cookie of this browser (never in the URL): a reload or a new tab can still delete
+    the model it uploaded; another browser sees a classmate's."""
+    url, folder = server
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    page.goto(url)
+    wait_idle(page)
+    page.locator("[data-testid=stSidebar] input[type=file]").set_input_files(str(app_models / "digits-z2.safetensors"))
+    page.wait_for_function("() => location.search.includes('model=digits-z2-2')", timeout=60_000)
+    wait_idle(page)
+    page.get_by_text("· yours").first.wait_for(timeout=60_000)
+    assert (folder / "digits-z2-2.safetensors").exists()
+    token = next(c["value"] for c in ctx.cookies() if c["name"] == "vae_owner")
+    assert token not in page.url
+    page.reload()
+    wait_idle(page)
+    page.get_by_text("· yours").first.wait_for(timeout=60_000)
+    second = ctx.new_page()
+    second.goto(page.url)
+    wait_idle(second)
+    second.get_by_text("· yours").first.wait_for(timeout=60_000)
+    other = browser.new_context().new_page()
+    other.goto(page.url)  # the shared link: the same model, in a classmate's browser
+    wait_idle(other)
+    other.get_by_text("· a classmate's").first.wait_for(timeout=60_000)
+    assert not other.get_by_role("button", name="Delete this model").count()
+    other.context.close()
+    second.get_by_role("button", name="Delete this model").click()
+    wait_idle(second)
+    assert not (folder / "digits-z2-2.safetensors").exists()
+    ctx.close()
+
+
 def test_traversal_slider_changes_images_without_a_rerun(server, page):
     url, _ = server
     sent = []  # frames the browser sends to the server; a rerun would send one

@@ -97,11 +97,31 @@ def is_shared(path: Path) -> bool:
     return path.parent.resolve() == checkpoint_dir().resolve()
 
 
+OWNER_COOKIE = "vae_owner"  # the browser keeps its owner token here across reloads and tabs; never in a URL
+
+
 def owner_token() -> str:
-    """This browser session's opaque owner token (models it trains or uploads carry it)."""
+    """This browser's opaque owner token (models it trains or uploads carry it).
+
+    Kept in a cookie (:func:`remember_owner`), so that a reload or a second tab is still
+    the same owner: a token held only by the session made a student's model "a
+    classmate's", undeletable, after a reload. 128 random bits, hex; a cookie that is not
+    such a token is ignored.
+    """
     if "_owner" not in st.session_state:
-        st.session_state["_owner"] = secrets.token_hex(16)
+        from vae.checkpoints import OWNER
+
+        cookie = st.context.cookies.get(OWNER_COOKIE)
+        st.session_state["_owner"] = cookie if cookie and OWNER.fullmatch(cookie) else secrets.token_hex(16)
     return st.session_state["_owner"]
+
+
+def remember_owner() -> None:
+    """Store the owner token in the browser (a year, this site only) unless the browser sent it already."""
+    token = owner_token()
+    if st.context.cookies.get(OWNER_COOKIE) != token:
+        st.html(f"<script>document.cookie = '{OWNER_COOKIE}={token}; path=/; max-age=31536000; SameSite=Strict';"
+                "</script>", unsafe_allow_javascript=True)
 
 
 def owned(path: Path) -> bool:
@@ -318,6 +338,7 @@ def sidebar() -> None:
                 st.session_state["_upload_error"] = msg
             if st.session_state.get("_upload_error") and up is not None:
                 st.error(st.session_state["_upload_error"])
+        remember_owner()
 
 
 MAX_CHECKPOINT_BYTES = 64 << 20
