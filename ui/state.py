@@ -112,7 +112,8 @@ def owner_token() -> str:
         from vae.checkpoints import OWNER
 
         cookie = st.context.cookies.get(OWNER_COOKIE)
-        st.session_state["_owner"] = cookie if cookie and OWNER.fullmatch(cookie) else secrets.token_hex(16)
+        ok = isinstance(cookie, str) and OWNER.fullmatch(cookie)  # (AppTest has no browser: no str there)
+        st.session_state["_owner"] = cookie if ok else secrets.token_hex(16)
     return st.session_state["_owner"]
 
 
