@@ -124,7 +124,7 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
 
 
 DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")  # mnist5k, npz:<digest>.npz
-OWNER = re.compile(r"[0-9a-f]{16,64}")
+OWNER = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the web app makes 32 hex digits
 MAX_RECORDS, MAX_LIST = 100_000, 65_536
 
 

@@ -598,13 +598,16 @@ def _image_header(zf: zipfile.ZipFile, m: zipfile.ZipInfo, path: Path, count: in
     return im
 
 
-def _zip_headers(path: Path) -> tuple[int, int, int, int]:
-    """(N, C, H, W) of a user's zip of images, from the member list and the first image's header."""
+def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
-        zf = zipfile.ZipFile(path)
+        return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
         raise DataError(f"{path.name} is not a readable zip file ({e})") from None
-    with zf:
+
+
+def _zip_headers(path: Path) -> tuple[int, int, int, int]:
+    """(N, C, H, W) of a user's zip of images, from the member list and the first image's header."""
+    with _open_zip(path) as zf:
         members = _zip_members(zf, path)
         first = min(members, key=lambda m: m.filename)
         try:
@@ -617,11 +620,7 @@ def _zip_headers(path: Path) -> tuple[int, int, int, int]:
 
 
 def _read_zip(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise DataError(f"{path.name} is not a readable zip file ({e})") from None
-    with zf:
+    with _open_zip(path) as zf:
         members = _zip_members(zf, path)
         folders = sorted({str(Path(m.filename).parent) for m in members})
         classes = folders if len(folders) > 1 else ["all"]
