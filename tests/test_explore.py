@@ -22,7 +22,7 @@ def model(trained_digits):
 
 def _title_over(spec: dict, k: int) -> str:
     """The annotation centred above image k of a mosaic figure."""
-    (x, y), (h, w) = spec["layout"]["meta"]["corners"][k], spec["layout"]["meta"]["size"]
+    (x, y), (_, w) = spec["layout"]["meta"]["corners"][k], spec["layout"]["meta"]["size"]
     above = [a for a in spec["layout"]["annotations"] if abs(a["x"] - (x + (w - 1) / 2)) < 1e-6 and a["y"] < y]
     return max(above, key=lambda a: a["y"])["text"]
 

@@ -12,7 +12,7 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from .errors import ConfigError, TrainingDiverged, VAEError
 from .knobs import KNOBS

@@ -39,7 +39,6 @@ need masks across channels, and the configuration refuses it with a clear messag
 from __future__ import annotations
 
 import contextlib
-import math
 from typing import Callable
 
 import torch
