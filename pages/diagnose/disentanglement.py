@@ -17,6 +17,11 @@ st.markdown(
     "latent of its own. Larger beta gives a simpler code, but the plain beta-VAE pays for it in reconstruction; "
     "**beta-TCVAE** (Chen et al. 2018) and **FactorVAE** (Kim & Mnih 2018) penalise only the *total correlation* "
     "between the latents. Scores need data with known factors (`sprites`, `dsprites`).")
+st.caption(
+    "About `sprites`: 32x32 shapes drawn with numpy, every factor independent and uniform. On purpose, y moves "
+    "over only 45 % of x's range. With equal ranges, turning the (x, y) plane costs the ELBO nothing, so a "
+    "diagonal posterior has no reason to line its axes up with x and y. Unequal ranges give it one: with the "
+    "same beta-TCVAE, y's MIG went from 0.35 to 0.84.")
 
 paths = {p.stem: p for p in checkpoint_paths()}
 rows = [summary(str(p), digest(p)) for p in paths.values()]
