@@ -106,7 +106,7 @@ def owner_token() -> str:
     Kept in a cookie (:func:`remember_owner`), so that a reload or a second tab is still
     the same owner: a token held only by the session made a student's model "a
     classmate's", undeletable, after a reload. 128 random bits, hex; a cookie that is not
-    such a token is ignored.
+    a plain token (``vae.checkpoints.OWNER``) is ignored.
     """
     if "_owner" not in st.session_state:
         from vae.checkpoints import OWNER
@@ -209,13 +209,13 @@ def _load(path: str, digest_: str):
     ck = load_checkpoint(path, device=os.environ.get("VAE_DEVICE", "cpu"))
     try:
         ck.config.data = confine_data(ck.config.data, uploads_dir())
-    except DataError as e:
+    except DataError as e:  # the model is still shown; its data pages say why there are no data
         ck.config.data = dataclasses.replace(ck.config.data, path=None, data_root=None)
-        DATA_REFUSED[digest_] = str(e)
+        ck.extra[DATA_REFUSED] = str(e)
     return ck
 
 
-DATA_REFUSED: dict[str, str] = {}  # checkpoint digest -> why its stored data configuration is not loaded
+DATA_REFUSED = "_data_refused"  # key of ck.extra (this server's, never stored): why the model's data are not read
 
 
 def load(path: Path):
@@ -229,8 +229,8 @@ def _split(path: str, digest_: str, split: str):
     from vae.evaluation import checkpoint_split
 
     ck = _load(path, digest_)
-    if digest_ in DATA_REFUSED:
-        raise DataError(DATA_REFUSED[digest_])
+    if DATA_REFUSED in ck.extra:
+        raise DataError(ck.extra[DATA_REFUSED])
     return checkpoint_split(ck, split)
 
 
