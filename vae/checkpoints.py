@@ -102,7 +102,11 @@ def save_checkpoint(
 def read_metadata(path: str | Path) -> dict[str, Any]:
     """The checkpoint's metadata, decoded, without building the model."""
     path = Path(path)
-    header = _read_header(path)
+    return _decode_metadata(path, _read_header(path))
+
+
+def _decode_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
+    """The validated metadata of a parsed safetensors ``header``."""
     meta = header.get("__metadata__")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(
@@ -132,7 +136,7 @@ def metadata_problem(meta: dict[str, Any]) -> str | None:
     """What is wrong with decoded metadata, or None. Every field a page reads is typed here.
 
     The dataset is a plain name (no Markdown, no links); metrics and each history record
-    map names to numbers, nulls or lists of numbers; ``extra`` holds an owner token (hex),
+    map names to numbers, nulls or lists of numbers; ``extra`` holds an owner token (plain),
     a stopped flag and the reports (a JSON object). A file with text where a number
     belongs used to break every student's Home page until someone removed it by hand.
     """
@@ -170,8 +174,9 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
     from safetensors.torch import load_file
 
     path = Path(path)
-    meta = read_metadata(path)
-    config, shape = check_loadable(path, meta, _read_header(path))
+    header = _read_header(path)  # read and parsed once: the metadata and the tensors' shapes
+    meta = _decode_metadata(path, header)
+    config, shape = check_loadable(path, meta, header)
     model = VAE(config, shape)  # within the parameter budget, and its tensors are known to match
     try:
         tensors = load_file(str(path))
