@@ -5,7 +5,8 @@ Wires the pages together and draws what they share: the sidebar's model picker
 the entry point belongs to no page, so the current model stays current across page
 changes; made inside each page, it was a new widget on every page and fell back to
 the first model. The page scripts live in ``pages/<section>/<page>.py``, one folder
-per sidebar section, and only read widgets, call the backend in vae/ and draw figures. No script sits directly in ``pages/``: Streamlit would then switch to
+per sidebar section, and only read widgets, call the backend in vae/ and draw figures.
+No script sits directly in ``pages/``: Streamlit would then switch to
 its older multipage mode and bypass ``st.navigation`` for sub-page URLs.
 
 Streamlit runs this file as ``__main__``. A training process (``multiprocessing``)

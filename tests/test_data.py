@@ -252,3 +252,26 @@ def test_dsprites_reads_the_npz_layout_without_pickle_and_names_the_missing_file
     _dsprites_cached.cache_clear()
     with pytest.raises(DataError, match="not a dSprites .npz"):
         load_dataset(DataConfig(name="dsprites", data_root=str(tmp_path), num=300))
+
+
+def test_data_shape_tells_what_loading_gives_without_loading(tmp_path):
+    """The Train page sizes a run from data_shape: it must agree with the loaded data, user files included."""
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from vae.config import DataConfig
+    from vae.data import data_shape
+
+    np.savez(tmp_path / "own.npz", x=np.random.RandomState(0).randint(0, 255, (57, 12, 10, 3)).astype(np.uint8))
+    with zipfile.ZipFile(tmp_path / "own.zip", "w") as zf:
+        for i in range(23):
+            png = io.BytesIO()
+            Image.new("L", (16, 9)).save(png, format="PNG")
+            zf.writestr(f"{i:02d}.png", png.getvalue())
+    for cfg in (DataConfig(name="mnist5k"), DataConfig(name="digits"), DataConfig(name="sprites", num=333, size=16),
+                DataConfig(name="npz", path=str(tmp_path / "own.npz")),
+                DataConfig(name="zip", path=str(tmp_path / "own.zip"))):
+        ds = load_dataset(cfg)
+        assert data_shape(cfg) == (tuple(ds.image_shape), len(ds.x_train), len(ds.x_test)), cfg.name

@@ -140,6 +140,12 @@ KNOWN_SHAPES = {  # (C, H, W), train, test: what load_dataset gives, known witho
     "kmnist": ((1, 28, 28), 60000, 10000), "cifar10": ((3, 32, 32), 50000, 10000),
 }
 DSPRITES_IMAGES = 737_280
+TEST_SHARE = {"sprites": 10, "dsprites": 10, "npz": 5, "zip": 5}  # 1 in this many images is held out for testing
+
+
+def held_out(name: str, n: int) -> int:
+    """How many of a dataset's ``n`` images its fixed split holds out for testing (at least one)."""
+    return max(1, n // TEST_SHARE[name])
 
 
 def data_shape(cfg: DataConfig) -> tuple[tuple[int, int, int], int, int]:
@@ -153,7 +159,7 @@ def data_shape(cfg: DataConfig) -> tuple[tuple[int, int, int], int, int]:
     if cfg.name in ("sprites", "dsprites"):
         n = cfg.num if cfg.name == "sprites" else min(cfg.num, DSPRITES_IMAGES)
         side = cfg.size if cfg.name == "sprites" else 64
-        return (1, side, side), n - max(1, n // 10), max(1, n // 10)
+        return (1, side, side), n - held_out(cfg.name, n), held_out(cfg.name, n)
     if cfg.name in ("npz", "zip"):
         if not cfg.path:
             raise DataError(f"dataset {cfg.name!r} needs a file: pass --data-path FILE.{cfg.name}")
@@ -162,7 +168,7 @@ def data_shape(cfg: DataConfig) -> tuple[tuple[int, int, int], int, int]:
             raise DataError(f"{Path(cfg.path).name}: no image array named 'x', shaped (N, H, W), (N, H, W, C) or "
                             "(N, C, H, W)")
         n = shape[0]
-        return shape[1:], n - max(1, n // 5), max(1, n // 5)
+        return shape[1:], n - held_out(cfg.name, n), held_out(cfg.name, n)
     raise DataError(f"unknown dataset {cfg.name!r}; choose one of {', '.join(BUILTIN)}")
 
 
@@ -199,7 +205,7 @@ def load_mnist5k() -> Dataset:
     table = pd.read_csv(DATA_PATH, header=None, dtype=np.float64).to_numpy()
     x, y = table[:, :-1], table[:, -1].astype(int)
     x = (x.reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
-    return _split(x, y, 1000, name="mnist5k", classes=DIGIT_CLASSES)
+    return _split(x, y, KNOWN_SHAPES["mnist5k"][2], name="mnist5k", classes=DIGIT_CLASSES)
 
 
 @functools.lru_cache(maxsize=None)
@@ -209,7 +215,7 @@ def load_digits() -> Dataset:
 
     d = sk_digits()
     x = (d.images.reshape(-1, 1, 8, 8) / 16.0).astype(np.float32)
-    return _split(x, d.target, 360, name="digits", classes=DIGIT_CLASSES)
+    return _split(x, d.target, KNOWN_SHAPES["digits"][2], name="digits", classes=DIGIT_CLASSES)
 
 
 _BUILTIN_LOADERS = {"mnist5k": load_mnist5k, "digits": load_digits}
@@ -287,11 +293,10 @@ def make_sprites(num: int = 10_000, size: int = 32, seed: int = 0) -> tuple[np.n
 @functools.lru_cache(maxsize=4)
 def _sprites_cached(num: int, size: int) -> Dataset:
     x, f = make_sprites(num, size)
-    n_test = max(1, num // 10)
     return _split(
         x,
         f[:, 0],
-        n_test,
+        held_out("sprites", num),
         factors=f,
         name="sprites",
         classes=SPRITE_SHAPES,
@@ -330,7 +335,7 @@ def _dsprites_cached(path_s: str, num: int) -> Dataset:
     pick = np.sort(np.random.RandomState(SPLIT_SEED).choice(len(imgs), size=min(num, len(imgs)), replace=False))
     x = (imgs[pick][:, None] > 0).astype(np.float32)
     f = classes[pick].astype(np.int64)
-    return _split(x, f[:, 1], max(1, len(pick) // 10), factors=f, name="dsprites", classes=DSPRITES_SHAPES,
+    return _split(x, f[:, 1], held_out("dsprites", len(pick)), factors=f, name="dsprites", classes=DSPRITES_SHAPES,
                   factor_names=list(DSPRITES_FACTORS), factor_sizes=[1, 3, 6, 40, 32, 32])
 
 
@@ -494,8 +499,7 @@ def _load_user_file(kind: str, path: str, _mtime: int, _size: int) -> Dataset:
 def read_user_file(kind: str, path: str | Path) -> Dataset:
     """A user's ``npz`` or ``zip`` data set, read and validated (uncached: an upload check keeps nothing)."""
     x, y, classes = (_read_npz if kind == "npz" else _read_zip)(Path(path))
-    n_test = max(1, len(x) // 5)
-    return _split(x, y, n_test, name=f"{kind}:{Path(path).name}", classes=classes)
+    return _split(x, y, held_out(kind, len(x)), name=f"{kind}:{Path(path).name}", classes=classes)
 
 
 def _npz_headers(path: Path) -> tuple[int, int, int, int] | None:
