@@ -183,7 +183,7 @@ def process_kind(pid: int, server: int, trainers_server: int | None = None) -> s
         return f"Chromium {kind}"
     if exe.endswith("node") and any(b"playwright" in a for a in argv):
         return "Playwright driver"
-    if any(b"vae.worker" in a or b"multiprocessing" in a for a in argv):
+    if any(b"vae.service.worker" in a or b"multiprocessing" in a for a in argv):
         return "training processes"
     return None
 

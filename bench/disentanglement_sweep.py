@@ -21,11 +21,11 @@ import time
 def run(objective: str, beta: float, seed: int, epochs: int, latent: int) -> dict:
     from vae.config import VAEConfig
     from vae.data import load_dataset
-    from vae.disentanglement import disentanglement_scores
-    from vae.evaluation import test_inputs
-    from vae.explore import posterior
-    from vae.knobs import apply
-    from vae.training import train
+    from vae.analysis.disentanglement import disentanglement_scores
+    from vae.analysis.evaluation import test_inputs
+    from vae.analysis.explore import posterior
+    from vae.config.knobs import apply
+    from vae.training.trainer import train
 
     cfg = apply(VAEConfig(), {"dataset": "sprites", "arch": "mlp", "hidden": [512, 256], "latent_dim": latent,
                               "binarize": "dynamic", "epochs": epochs, "objective": objective, "beta": beta,

@@ -3,7 +3,7 @@
 Trains (or loads, with --checkpoint) the pytorch/examples MLP VAE on mnist5k, encodes
 all 5,000 images, then alternates, ``--repeats`` times:
 
-  ours     vae.projections.embed(codes, "tsne")  (openTSNE, exact kNN, short schedule)
+  ours     vae.analysis.projections.embed(codes, "tsne")  (openTSNE, exact kNN, short schedule)
   sklearn  sklearn.manifold.TSNE(random_state=...) with default settings
 
 Prints median seconds, the speed ratio, and the trustworthiness
@@ -31,18 +31,18 @@ def main(argv=None):
     from sklearn.manifold import TSNE, trustworthiness
 
     from vae.config import VAEConfig
-    from vae.data import load_mnist5k
-    from vae.explore import posterior, traversal
-    from vae.figures import traversal_figure
-    from vae.projections import embed
+    from vae.data.embedded import load_mnist5k
+    from vae.analysis.explore import posterior, traversal
+    from vae.figures.plots import traversal_figure
+    from vae.analysis.projections import embed
 
     ds = load_mnist5k()
     if args.checkpoint:
-        from vae.checkpoints import load_checkpoint
+        from vae.models.checkpoints import load_checkpoint
 
         model = load_checkpoint(args.checkpoint).model
     else:
-        from vae.training import train
+        from vae.training.trainer import train
 
         cfg = VAEConfig()
         cfg.train.device = "cpu"

@@ -39,9 +39,9 @@ BASE = {"dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, 
 def run(name: str, seed: int, iwae_examples: int) -> dict:
     from vae.config import VAEConfig
     from vae.data import load_dataset
-    from vae.evaluation import evaluate_full, test_inputs
-    from vae.knobs import apply
-    from vae.training import train
+    from vae.analysis.evaluation import evaluate_full, test_inputs
+    from vae.config.knobs import apply
+    from vae.training.trainer import train
 
     cfg = apply(VAEConfig(), {**BASE, **RUNS[name], "seed": seed}).validate()
     ds = load_dataset(cfg.data)

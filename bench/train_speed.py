@@ -4,7 +4,7 @@ Model and settings of pytorch/examples ``vae/main.py`` (MLP 784-400-20, ReLU,
 Bernoulli on grey levels, Adam 1e-3, batch 128) on mnist5k's 4,000 training images,
 10 epochs. Three contestants, in alternating order, ``--repeats`` times each:
 
-  ours         vae.training.train (in-memory tensors, index batches, fused AdamW,
+  ours         vae.training.trainer.train (in-memory tensors, index batches, fused AdamW,
                BCE with logits; includes its per-epoch test evaluation)
   examples     pytorch/examples as written: DataLoader over torchvision.datasets.MNIST
                with ToTensor() (PIL image -> tensor per item), reading our split from
@@ -28,8 +28,8 @@ import torch
 
 from bench.reference_vae import torchvision_mnist, train_reference, train_reference_loader
 from vae.config import VAEConfig
-from vae.data import load_mnist5k
-from vae.training import train
+from vae.data.embedded import load_mnist5k
+from vae.training.trainer import train
 
 
 def main(argv=None) -> dict:
@@ -78,8 +78,8 @@ def record_cost(cfg: VAEConfig, ds, repeats: int = 20) -> dict:
     against the median epoch of the same run (the train-split numbers come from the steps' own passes)."""
     import torch
 
-    from vae.evaluation import EVAL_SEED_OFFSET, evaluate, test_inputs
-    from vae.training import history_test_examples
+    from vae.analysis.evaluation import EVAL_SEED_OFFSET, evaluate, test_inputs
+    from vae.training.trainer import history_test_examples
 
     res = train(_seeded(cfg, 1), ds)
     seconds = [0.0] + [h["seconds"] for h in res.history]

@@ -46,14 +46,14 @@ def cfg() -> VAEConfig:
 @pytest.fixture(scope="session")
 def trained_digits():
     """A small model trained on digits for a few epochs (shared, read-only)."""
-    from vae.training import train
+    from vae.training.trainer import train
 
     return train(tiny_config(train__epochs=5, latent_dim=6))
 
 
 @pytest.fixture(scope="session")
 def digits_checkpoint(trained_digits, tmp_path_factory):
-    from vae.checkpoints import save_checkpoint
+    from vae.models.checkpoints import save_checkpoint
 
     p = tmp_path_factory.mktemp("ck") / "digits.safetensors"
     r = trained_digits
@@ -71,8 +71,8 @@ __all__ = ["tiny_config", "random_dataset", "np"]
 @pytest.fixture(scope="session")
 def app_models(tmp_path_factory):
     """A checkpoint folder for the web app: a 2-D digits model, a collapsed one, a sprites model."""
-    from vae.checkpoints import save_checkpoint
-    from vae.training import train
+    from vae.models.checkpoints import save_checkpoint
+    from vae.training.trainer import train
 
     folder = tmp_path_factory.mktemp("app-models")
     models = {
@@ -90,9 +90,9 @@ def app_models(tmp_path_factory):
 @pytest.fixture(scope="session")
 def pixelcnn_model(tmp_path_factory):
     """A digits model with a small pixelcnn decoder (2 masked layers of 8 channels), saved once."""
-    from vae.checkpoints import save_checkpoint
-    from vae.knobs import apply
-    from vae.training import train
+    from vae.models.checkpoints import save_checkpoint
+    from vae.config.knobs import apply
+    from vae.training.trainer import train
 
     cfg = apply(tiny_config(train__epochs=3), {"decoder_arch": "pixelcnn", "decoder_hidden": [8, 8],
                                                "binarize": "dynamic"}).validate()
@@ -129,7 +129,7 @@ def class_dir(private_class_folder):
     return private_class_folder
 
 
-# ------------------------------------------------------------------ image figures (vae.figures mosaics)
+# ------------------------------------------------------------------ image figures (vae.figures.plots mosaics)
 def png_pixels(source: str) -> np.ndarray:
     """The pixels of a PNG data URI, as Plotly image traces carry them."""
     import base64

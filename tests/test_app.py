@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import mosaic_cells
-from vae.checkpoints import load_checkpoint, read_metadata
+from vae.models.checkpoints import load_checkpoint, read_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
@@ -203,7 +203,7 @@ def test_training_from_the_form_saves_a_model_and_makes_it_current(app_dir, clas
 
 def test_a_second_training_waits_in_the_queue(app_dir):
     from ui.state import training_queue
-    from vae.knobs import apply
+    from vae.config.knobs import apply
     from vae.config import VAEConfig
 
     queue = training_queue()
@@ -274,8 +274,8 @@ def test_interpolation_and_no_manifold_for_wider_latents(app_dir):
 
 # --------------------------------------------------------------- latent map
 def test_latent_map_projects_and_inspects_points(app_dir):
-    from vae.evaluation import checkpoint_split
-    from vae.explore import posterior
+    from vae.analysis.evaluation import checkpoint_split
+    from vae.analysis.explore import posterior
 
     at = open_app("latent_map", model="digits-z2")
     scatter = chart(at, "map")
@@ -299,15 +299,15 @@ def test_latent_map_colours_sprites_by_factor(app_dir):
     at.selectbox(key="map_colour").select("shape").run()
     scatter = chart(at, "map")
     assert scatter["layout"]["legend"]["title"]["text"] == "shape"
-    from vae.data import SPRITE_FACTORS
+    from vae.data.sprites import SPRITE_FACTORS
 
     assert len(scatter["data"]) == SPRITE_FACTORS["shape"]  # one trace per shape
 
 
 # ---------------------------------------------------------------- collapse
 def test_collapse_page_shows_the_verdict_numbers_and_remedies(app_dir):
-    from vae.diagnostics import collapse_report
-    from vae.evaluation import checkpoint_split
+    from vae.analysis.diagnostics import collapse_report
+    from vae.analysis.evaluation import checkpoint_split
 
     at = open_app("collapse", model="digits-z4-collapsed")
     ck = load_checkpoint(app_dir / "digits-z4-collapsed.safetensors")
@@ -390,14 +390,14 @@ def test_the_form_shows_the_estimate_and_refuses_a_run_over_the_budget(app_dir, 
 def test_the_warm_up_times_the_train_forms_defaults_so_no_visitor_waits_for_them(app_dir, monkeypatch):
     """A fresh Train page's estimate (the server's reference models timed, 1.3 s) is computed at server start;
     the page reads it from the cache."""
-    import vae.cost
+    import vae.service.cost
     from ui import compute, warmup
 
     compute.cost_estimate.clear()
     warmup.warm_train_form()
     timed = []
-    real = vae.cost.server_estimate
-    monkeypatch.setattr(vae.cost, "server_estimate", lambda cfg, *a: timed.append(cfg) or real(cfg, *a))
+    real = vae.service.cost.server_estimate
+    monkeypatch.setattr(vae.service.cost, "server_estimate", lambda cfg, *a: timed.append(cfg) or real(cfg, *a))
     at = open_app("train")
     assert any(c.value.startswith("Estimated on this server") for c in at.caption)
     assert timed == []  # the page's default configuration is the one the warm-up timed
@@ -448,21 +448,21 @@ def test_a_torchvision_dataset_missing_from_the_data_folder_is_named(app_dir, tm
 def test_warm_up_fills_the_caches_the_pages_read(app_dir, monkeypatch):
     from ui import warmup
     from ui.state import checkpoint_paths, load
-    from vae.projections import DEFAULT_CACHE, ProjectionCache
+    from vae.analysis.projections import DEFAULT_CACHE, ProjectionCache
 
     path = next(p for p in checkpoint_paths() if p.stem == "digits-z2")
     warmup.warm(path)  # what the warm-up thread does for each shared model (not in this thread: it lowers its priority)
     ck = load(path)
     for method in ("pca", "tsne"):
         assert ProjectionCache.key(ck.digest, "test", method, 2000, 0) in DEFAULT_CACHE._mem
-    import vae.diagnostics
-    import vae.projections
+    import vae.analysis.diagnostics
+    import vae.analysis.projections
 
     def computed_again(*a, **k):
         raise AssertionError("a page computed what the warm-up had computed")
 
-    monkeypatch.setattr(vae.projections, "project_model", computed_again)
-    monkeypatch.setattr(vae.diagnostics, "collapse_report", computed_again)
+    monkeypatch.setattr(vae.analysis.projections, "project_model", computed_again)
+    monkeypatch.setattr(vae.analysis.diagnostics, "collapse_report", computed_again)
     for page in ("latent_map", "collapse", "traversals"):
         at = open_app(page, model="digits-z2")  # the pages find everything computed
         assert not at.exception
@@ -471,8 +471,8 @@ def test_warm_up_fills_the_caches_the_pages_read(app_dir, monkeypatch):
 def test_strong_decoders_lesson_compares_the_models_and_opens_the_fix(app_dir, pixelcnn_model):
     import shutil
 
-    from vae.diagnostics import collapse_report
-    from vae.evaluation import checkpoint_split
+    from vae.analysis.diagnostics import collapse_report
+    from vae.analysis.evaluation import checkpoint_split
 
     shutil.copy(pixelcnn_model, app_dir)
     at = open_app("strong_decoders")
@@ -496,7 +496,7 @@ def test_strong_decoders_lesson_compares_the_models_and_opens_the_fix(app_dir, p
     for role in ("mlp", "pixelcnn", "fix"):
         grid = chart(at, f"grid_{role}")
         assert images_in(grid) == 12
-    from vae.explore import seed_grid
+    from vae.analysis.explore import seed_grid
 
     _, imgs = seed_grid(ck.model, 3, 4, 0)
     assert set(np.unique(imgs)) <= {0.0, 1.0} and imgs.shape == (3, 4, 1, 8, 8)
@@ -525,7 +525,7 @@ def test_warm_up_draws_a_pixelcnn_models_default_pictures_once(app_dir, pixelcnn
     import shutil
 
     from ui import warmup
-    from vae.pixelcnn import PixelCNNDecoder
+    from vae.models.pixelcnn import PixelCNNDecoder
 
     shutil.copy(pixelcnn_model, app_dir)
     warmup.warm(app_dir / pixelcnn_model.name)
@@ -544,9 +544,9 @@ def test_warm_up_draws_a_pixelcnn_models_default_pictures_once(app_dir, pixelcnn
 
 def test_disentanglement_page_shows_which_latent_holds_which_factor_and_trains_the_preset(app_dir):
     from ui.state import training_queue
-    from vae.disentanglement import disentanglement_scores
-    from vae.evaluation import checkpoint_split
-    from vae.explore import posterior
+    from vae.analysis.disentanglement import disentanglement_scores
+    from vae.analysis.evaluation import checkpoint_split
+    from vae.analysis.explore import posterior
 
     at = open_app("disentanglement")
     at.selectbox(key="dis_model").select("sprites-z4").run()
@@ -612,7 +612,7 @@ def test_launcher_turns_the_legacy_pages_mode_off_and_runs_app_py(monkeypatch):
 
 def test_preload_reads_the_built_in_digits_once_and_starts_the_fork_server():
     from ui import serve
-    from vae.data import load_mnist5k
+    from vae.data.embedded import load_mnist5k
 
     from multiprocessing import forkserver
 

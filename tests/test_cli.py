@@ -29,8 +29,8 @@ def trained(tmp_path_factory):
 
 
 def test_no_reports_saves_at_once_and_viewers_compute_them_later(tmp_path, capsys):
-    from vae.checkpoints import read_metadata
-    from vae.reports import stored_reports
+    from vae.models.checkpoints import read_metadata
+    from vae.analysis.reports import stored_reports
 
     out = tmp_path / "quick.safetensors"
     assert main(["train", *TINY, "--no-reports", "--out", str(out)]) == 0
@@ -52,7 +52,7 @@ def test_eval_json(trained):
 
 
 def test_eval_matches_training_metrics(trained):
-    from vae.checkpoints import read_metadata
+    from vae.models.checkpoints import read_metadata
 
     main(["eval", str(trained), "--iwae-k", "2", "--json"])  # in-process twin of the subprocess path
     stored = read_metadata(trained)["metrics"]
@@ -84,7 +84,7 @@ def test_config_file_and_flag_override(tmp_path, capsys):
 
 
 def test_every_flag_reaches_the_config(capsys):
-    from vae.knobs import KNOBS
+    from vae.config.knobs import KNOBS
 
     values = {"dataset": "sprites", "data_path": "/x.npz", "data_root": "/d", "binarize": "dynamic",
               "sprites_size": "16", "sprites_num": "500", "latent_dim": "5", "arch": "resnet", "hidden": "8",
@@ -235,7 +235,7 @@ def test_project_csv_and_html(trained, tmp_path, capsys):
     assert main(["project", str(trained), "--method", "pca", "--out", str(csv), "--limit", "100"]) == 0
     rows = np.loadtxt(csv, delimiter=",", skiprows=1)
     assert rows.shape == (100, 4)
-    from vae.data import load_digits
+    from vae.data.embedded import load_digits
 
     assert np.array_equal(rows[:, 1], load_digits().y_test.numpy()[rows[:, 0].astype(int)])
     html = tmp_path / "p.html"

@@ -9,9 +9,9 @@ import torch
 
 from tests.conftest import tiny_config
 from vae.config import VAEConfig, default_hidden
-from vae.cost import CostEstimate, count_flops, estimate, over_budget_message
-from vae.knobs import apply
-from vae.presets import preset_config
+from vae.service.cost import CostEstimate, count_flops, estimate, over_budget_message
+from vae.config.knobs import apply
+from vae.config.presets import preset_config
 
 
 @pytest.mark.parametrize("side,channels", [(8, [32]), (28, [32, 64]), (32, [32, 64]), (64, [32, 64, 64]),
@@ -43,7 +43,7 @@ def test_flop_count_matches_the_mlp_by_hand():
     flops, params = count_flops(cfg, (1, 28, 28), 128)
     matmul = 2 * (784 * 400 + 400 * 20 * 2 + 20 * 400 + 400 * 784)
     assert flops == pytest.approx((3 * matmul - 2 * 784 * 400) * 128, rel=0.01)
-    assert params == sum(p.numel() for p in __import__("vae.model", fromlist=["VAE"]).VAE(cfg, (1, 28, 28)).parameters())
+    assert params == sum(p.numel() for p in __import__("vae.models.vae", fromlist=["VAE"]).VAE(cfg, (1, 28, 28)).parameters())
 
 
 def test_estimate_is_timed_for_small_models_and_counted_for_huge_ones():
@@ -61,7 +61,7 @@ def test_a_timed_estimate_keeps_the_fastest_step_so_a_busy_moment_does_not_infla
     median of three steps was 50 ms here. Timing goes on past three steps until 0.3 s were spent."""
     import itertools
 
-    import vae.cost
+    import vae.service.cost
 
     # The clock is read at the warm-up step's start, then at each timed step's start and end; a timed step
     # lasts what the clock moves at its end: 50 ms and 1 ms in turn (the warm-up step: 200 ms).
@@ -78,8 +78,8 @@ def test_a_timed_estimate_keeps_the_fastest_step_so_a_busy_moment_does_not_infla
         return fake_perf_counter.now
 
     fake_perf_counter.now = 0.0
-    vae.cost.matmul_rate()  # measured (and cached) with the real clock
-    monkeypatch.setattr(vae.cost.time, "perf_counter", fake_perf_counter)
+    vae.service.cost.matmul_rate()  # measured (and cached) with the real clock
+    monkeypatch.setattr(vae.service.cost.time, "perf_counter", fake_perf_counter)
     est = estimate(tiny_config(), (1, 8, 8), 1000, 200)
     assert est.method == "timed" and est.seconds_per_step == pytest.approx(0.001)
     assert len(reads) == 1 + 2 * 11  # 11 timed steps: 6 x 50 ms + 5 x 1 ms >= 0.3 s
@@ -97,7 +97,7 @@ def test_over_budget_message_says_what_to_reduce():
 
 def test_resnet_on_sprites_first_epoch_numbers_are_sane():
     """The wide-resnet bug: a first-epoch train -ELBO of 4.7e16 beside a test -ELBO of 195."""
-    from vae.training import train
+    from vae.training.trainer import train
 
     cfg = apply(VAEConfig(), {"dataset": "sprites", "sprites_num": 1500, "arch": "resnet", "epochs": 1,
                               "device": "cpu"})
@@ -107,7 +107,7 @@ def test_resnet_on_sprites_first_epoch_numbers_are_sane():
 
 
 def test_log_variance_is_bounded_smoothly():
-    from vae.model import LOGVAR_MAX, LOGVAR_MIN, bound_logvar
+    from vae.models.vae import LOGVAR_MAX, LOGVAR_MIN, bound_logvar
 
     raw = torch.tensor([-1e4, -40.0, -3.0, 0.0, 2.0, 40.0, 1e4], requires_grad=True)
     y = bound_logvar(raw)
@@ -119,7 +119,7 @@ def test_log_variance_is_bounded_smoothly():
 
 
 def test_web_estimate_is_timed_with_the_training_threads_and_restores_them():
-    from vae.cost import _matmul_rate, matmul_rate, torch_threads
+    from vae.service.cost import _matmul_rate, matmul_rate, torch_threads
 
     before = torch.get_num_threads()
     with torch_threads(1):

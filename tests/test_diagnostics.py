@@ -7,10 +7,11 @@ import pytest
 import torch
 
 from tests.conftest import tiny_config
-from vae.data import load_digits
-from vae.diagnostics import (COLLAPSED_RATE, collapse_report, kl_history, mutual_information, remedies, verdict)
-from vae.disentanglement import disentanglement_scores, mig, sap
-from vae.model import VAE
+from vae.data.embedded import load_digits
+from vae.analysis.diagnostics import (COLLAPSED_RATE, collapse_report, kl_history, mutual_information, remedies, verdict)
+from vae.analysis.disentanglement import disentanglement_scores, mig, sap
+from vae.models.posteriors import DiagonalGaussian
+from vae.models.vae import VAE
 
 
 def prior_encoder_model():
@@ -38,7 +39,7 @@ def test_prior_encoder_is_collapsed():
 
 
 def test_trained_mnist5k_model_is_healthy(mnist5k_model):
-    from vae.data import load_mnist5k
+    from vae.data.embedded import load_mnist5k
 
     rep = collapse_report(mnist5k_model, load_mnist5k().x_test, iwae_k=10)
     assert rep["active_units"] >= 5 and rep["verdict"] == "healthy" and rep["remedies"] == []
@@ -50,7 +51,7 @@ def test_trained_mnist5k_model_is_healthy(mnist5k_model):
 
 @pytest.fixture(scope="module")
 def mnist5k_model():
-    from vae.training import train
+    from vae.training.trainer import train
     from vae.config import VAEConfig
 
     cfg = VAEConfig(latent_dim=8)
@@ -83,9 +84,7 @@ def test_mutual_information_known_answer():
             self.w = torch.nn.Parameter(torch.zeros(1))
 
         def encode(self, x):
-            return x.view(-1, 1), torch.full((len(x), 1), 2 * math.log(self.s))
-
-        reparameterize = staticmethod(VAE.reparameterize)
+            return DiagonalGaussian(x.view(-1, 1), torch.full((len(x), 1), 2 * math.log(self.s)))
 
     x = torch.randn(4000, generator=torch.Generator().manual_seed(123))  # not the estimator's seed 0
     mi = mutual_information(Linear(0.5), x, batch_size=1000)

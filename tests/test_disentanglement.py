@@ -12,10 +12,11 @@ import torch
 
 from tests.conftest import tiny_config
 from vae.config import DataConfig, NetworkConfig
-from vae.disentanglement import dci, factorvae_score, mig
+from vae.analysis.disentanglement import dci, factorvae_score, mig
 from vae.errors import ConfigError
-from vae.knobs import apply
-from vae.objectives import kl_decomposition_terms
+from vae.config.knobs import apply
+from vae.models.posteriors import DiagonalGaussian, log_normal_diag, log_normal_std
+from vae.objectives.total_correlation import kl_decomposition_terms
 
 SIZES = (4, 6, 10, 8, 8)  # the sprites factors' sizes
 
@@ -34,7 +35,7 @@ def gaussian_posteriors(rho: float, n=3000, sd=0.3, seed=0):
     z = mu + sd * torch.randn(n, 2, generator=g)
     sums = [0.0, 0.0, 0.0]
     for s in range(0, n, 500):
-        terms = kl_decomposition_terms(z[s:s + 500], mu, logvar, math.log(n), start=s)
+        terms = kl_decomposition_terms(z[s:s + 500], DiagonalGaussian(mu, logvar), math.log(n), start=s)
         sums = [a + float(t.sum()) for a, t in zip(sums, terms)]
     agg = cov + sd**2 * torch.eye(2)
     gaussian_tc = float(0.5 * (torch.log(torch.diag(agg)).sum() - torch.logdet(agg)))
@@ -51,12 +52,11 @@ def test_total_correlation_is_zero_for_a_factorised_aggregate_and_gaussian_tc_fo
 
 
 def test_the_three_terms_add_up_to_the_one_sample_kl():
-    from vae.objectives import log_normal_diag, log_normal_std
 
     g = torch.Generator().manual_seed(1)
     mu, logvar = torch.randn(64, 5, generator=g), torch.randn(64, 5, generator=g) * 0.3 - 1
     z = mu + torch.exp(0.5 * logvar) * torch.randn(64, 5, generator=g)
-    mi, tc, dw = kl_decomposition_terms(z, mu, logvar, math.log(1000 * 64))
+    mi, tc, dw = kl_decomposition_terms(z, DiagonalGaussian(mu, logvar), math.log(1000 * 64))
     assert torch.allclose(mi + tc + dw, log_normal_diag(z, mu, logvar) - log_normal_std(z), atol=1e-4)
 
 
@@ -111,14 +111,14 @@ def decomposition(r) -> dict[str, float]:
     import torch
 
     from vae.data import load_dataset
-    from vae.evaluation import EVAL_SEED_OFFSET, kl_decomposition, test_inputs
+    from vae.analysis.evaluation import EVAL_SEED_OFFSET, kl_decomposition, test_inputs
 
     x = test_inputs(load_dataset(r.config.data).x_test, r.config, "cpu")
     return kl_decomposition(r.model, x, generator=torch.Generator().manual_seed(r.config.train.seed + EVAL_SEED_OFFSET))
 
 
 def test_beta_tcvae_and_factorvae_lower_the_total_correlation_they_weigh():
-    from vae.training import train
+    from vae.training.trainer import train
 
     plain = train(sprites_config(beta=1.0))
     tcvae = train(sprites_config(objective="beta-tcvae", beta=10.0))
@@ -130,7 +130,7 @@ def test_beta_tcvae_and_factorvae_lower_the_total_correlation_they_weigh():
 
 
 def test_index_code_mi_weight_lowers_the_mutual_information():
-    from vae.training import train
+    from vae.training.trainer import train
 
     low = train(sprites_config(objective="beta-tcvae", alpha=1.0, beta=1.0))
     high = train(sprites_config(objective="beta-tcvae", alpha=8.0, beta=1.0))
@@ -152,7 +152,7 @@ def test_diagnose_json_has_the_decomposition_dci_and_factorvae_score(tmp_path, c
     assert sum(kd.values()) == pytest.approx(rep["rate"], rel=0.25, abs=0.5)
     assert set(rep["dci"]) == {"disentanglement", "completeness", "informativeness"}
     assert 0 <= rep["factorvae_score"] <= 1 and 0 <= rep["mig"] <= 1
-    from vae.checkpoints import read_metadata
+    from vae.models.checkpoints import read_metadata
 
     ob = read_metadata(out)["config"]["objective"]
     assert ob["name"] == "beta-tcvae" and ob["beta"] == 6 and ob["gamma"] == 2

@@ -7,12 +7,13 @@ import pytest
 import torch
 
 from tests.conftest import mosaic_cells, png_pixels, tiny_config
-from vae.data import load_digits
-from vae.explore import (decode, interpolation, manifold, nearest_training_examples, posterior, prior_samples,
+from vae.data.modality import Image
+from vae.data.embedded import load_digits
+from vae.analysis.explore import (decode, interpolation, manifold, nearest_training_examples, posterior, prior_samples,
                          reconstructions, slerp, traversal)
-from vae import figures
-from vae.model import VAE
-from vae.projections import ProjectionCache, project_codes, project_model, subsample
+from vae.figures import plots as figures
+from vae.models.vae import VAE
+from vae.analysis.projections import ProjectionCache, project_codes, project_model, subsample
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +147,7 @@ def test_reconstructions_and_samples(model):
 
 def test_nearest_training_examples():
     x = load_digits().x_train
-    idx, dist = nearest_training_examples(x[[5, 100]].numpy(), x, chunk=64)
+    idx, dist = nearest_training_examples(x[[5, 100]].numpy(), x, Image(x.shape[1:]), chunk=64)
     assert idx.tolist() == [5, 100] and np.allclose(dist, 0)
 
 
@@ -160,7 +161,7 @@ def test_image_grid_figure():
 
 
 def test_training_figures(trained_digits):
-    from vae.diagnostics import kl_history
+    from vae.analysis.diagnostics import kl_history
 
     h = trained_digits.history
     curves = json.loads(figures.training_curves(h).to_json())
@@ -198,7 +199,7 @@ def test_projection_keeps_index_and_labels_aligned(method):
 
 
 def test_projection_cache_memory_and_disk(digits_checkpoint, tmp_path):
-    from vae.checkpoints import load_checkpoint
+    from vae.models.checkpoints import load_checkpoint
 
     ck = load_checkpoint(digits_checkpoint)
     d = load_digits()

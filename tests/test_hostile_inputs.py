@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from tests.test_app import open_app
-from vae.checkpoints import read_metadata
+from vae.models.checkpoints import read_metadata
 from vae.errors import CheckpointError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +46,7 @@ def test_a_checkpoint_asking_for_a_huge_model_is_refused_before_anything_is_allo
     bomb = rewrite(app_models / "digits-z2.safetensors", tmp_path / "wide.safetensors", config=cfg)
     assert bomb.stat().st_size < 1_000_000
     probe = ("import resource, sys\n"
-             "from vae.checkpoints import load_checkpoint\n"
+             "from vae.models.checkpoints import load_checkpoint\n"
              "from vae.errors import CheckpointError\n"
              "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
              "try:\n"
@@ -65,13 +65,13 @@ def test_tensors_that_do_not_match_the_configuration_are_refused_from_the_header
     cfg["latent_dim"] = 3
     bad = rewrite(app_models / "digits-z2.safetensors", tmp_path / "z3.safetensors", config=cfg)
     with pytest.raises(CheckpointError, match=r"fc_mu.weight has shape \(2, 64\).*expected \(3, 64\)"):
-        from vae.checkpoints import load_checkpoint
+        from vae.models.checkpoints import load_checkpoint
 
         load_checkpoint(bad)
 
 
 def test_the_parameter_budget_is_the_operators(app_models, monkeypatch):
-    from vae.checkpoints import load_checkpoint
+    from vae.models.checkpoints import load_checkpoint
 
     monkeypatch.setenv("VAE_MAX_PARAMETERS", "1000")
     with pytest.raises(CheckpointError, match="asks for 0.0 M parameters; this server loads at most 0 M"):
@@ -108,7 +108,7 @@ def test_a_model_whose_data_names_a_server_file_never_reads_it(app_dir, class_di
 
 def test_a_model_whose_data_root_names_a_server_folder_creates_nothing_there(app_dir, tmp_path):
     from vae.config import DataConfig
-    from vae.uploads import confine_data
+    from vae.service.uploads import confine_data
 
     data = DataConfig(name="mnist", data_root=str(tmp_path / "elsewhere" / "deep"))
     assert confine_data(data, tmp_path / "uploads").data_root is None  # the operator's $VAE_DATA_ROOT instead
@@ -195,7 +195,7 @@ def test_a_compressed_npz_that_decodes_to_too_many_values_is_refused_from_its_he
     import io
 
     from vae.errors import DataError
-    from vae.uploads import store_dataset_upload
+    from vae.service.uploads import store_dataset_upload
 
     buf = io.BytesIO()
     np.savez_compressed(buf, x=np.zeros((4000, 128, 128), dtype=np.uint8))  # 65.5 M values, about 70 KB
@@ -212,7 +212,7 @@ def test_a_zip_of_huge_one_bit_pngs_is_refused_before_any_is_decoded(tmp_path):
     from PIL import Image
 
     from vae.errors import DataError
-    from vae.uploads import store_dataset_upload
+    from vae.service.uploads import store_dataset_upload
 
     png = io.BytesIO()
     Image.new("1", (6000, 6000)).save(png, format="PNG")  # 36 M pixels in a few KB
@@ -232,7 +232,7 @@ def test_a_zip_whose_images_together_pass_the_budget_is_refused_from_the_first_h
     from PIL import Image
 
     from vae.errors import DataError
-    from vae.uploads import store_dataset_upload
+    from vae.service.uploads import store_dataset_upload
 
     monkeypatch.setenv("VAE_MAX_UPLOAD_VALUES", "100000")  # the operator's budget
     png = io.BytesIO()
@@ -248,15 +248,15 @@ def test_a_zip_whose_images_together_pass_the_budget_is_refused_from_the_first_h
 def test_a_valid_upload_is_not_kept_decoded_in_the_servers_memory(tmp_path):
     import io
 
-    from vae.data import _load_user_file
-    from vae.uploads import store_dataset_upload
+    from vae.data.user_files import load_user_file
+    from vae.service.uploads import store_dataset_upload
 
-    _load_user_file.cache_clear()
+    load_user_file.cache_clear()
     buf = io.BytesIO()
     np.savez(buf, x=np.random.RandomState(0).rand(50, 8, 8).astype(np.float32))
     kind, path = store_dataset_upload("ok.npz", buf.getvalue(), tmp_path / "uploads")
     assert kind == "npz" and path.exists()
-    assert _load_user_file.cache_info().currsize == 0
+    assert load_user_file.cache_info().currsize == 0
 
 
 # --------------------------------------------------------------- 5. the Train page never builds a student's model
@@ -264,16 +264,16 @@ def test_the_train_page_sizes_a_students_run_without_building_its_model_or_data(
     """A wide MLP and a huge sprites set in a link: estimated from FLOPs and headers, nothing allocated."""
     from streamlit.testing.v1 import AppTest
 
-    import vae.cost
-    import vae.data
+    import vae.service.cost
+    import vae.data.sprites
     from ui import compute, warmup
 
     warmup.warm_train_form()  # the server's own reference models, timed once
     compute.cost_estimate.clear()
     built = []
-    real_estimate = vae.cost.estimate
-    monkeypatch.setattr(vae.cost, "estimate", lambda cfg, *a, **k: built.append(cfg) or real_estimate(cfg, *a, **k))
-    monkeypatch.setattr(vae.data, "make_sprites", lambda *a, **k: pytest.fail("the page generated the sprites"))
+    real_estimate = vae.service.cost.estimate
+    monkeypatch.setattr(vae.service.cost, "estimate", lambda cfg, *a, **k: built.append(cfg) or real_estimate(cfg, *a, **k))
+    monkeypatch.setattr(vae.data.sprites, "make_sprites", lambda *a, **k: pytest.fail("the page generated the sprites"))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.query_params.update({"dataset": "sprites", "sprites_num": "200000", "sprites_size": "128",
                             "hidden": "1024 1024", "epochs": "2"})  # 36 M parameters, 1,407 steps an epoch

@@ -16,9 +16,9 @@ from PIL import Image
 from tests.conftest import tiny_config
 from vae.config import VAEConfig
 from vae.errors import ConfigError
-from vae.jobs import TrainingQueue, checkpoint_name_error
-from vae.knobs import KNOBS, apply, defaults, from_dotted, parse, values_of
-from vae.presets import PRESETS, preset_config
+from vae.service.jobs import TrainingQueue, checkpoint_name_error
+from vae.config.knobs import KNOBS, apply, defaults, from_dotted, parse, values_of
+from vae.config.presets import PRESETS, preset_config
 
 
 def test_knob_values_round_trip_a_config():
@@ -88,7 +88,7 @@ def test_trainings_are_forked_from_a_server_that_already_imported_torch(tmp_path
     import time
     from multiprocessing import forkserver
 
-    from vae.worker import start_fork_server
+    from vae.service.worker import start_fork_server
 
     start_fork_server()
     pid = forkserver._forkserver._forkserver_pid
@@ -105,7 +105,7 @@ def test_trainings_are_forked_from_a_server_that_already_imported_torch(tmp_path
 
 
 def test_training_threads_default_to_half_the_cores_or_the_environment(monkeypatch):
-    from vae.worker import train_threads
+    from vae.service.worker import train_threads
 
     monkeypatch.delenv("VAE_TRAIN_THREADS", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 16)
@@ -117,7 +117,7 @@ def test_training_threads_default_to_half_the_cores_or_the_environment(monkeypat
 
 
 def test_names_are_free_across_the_shared_folder_and_record_the_owner(tmp_path):
-    from vae.checkpoints import read_metadata
+    from vae.models.checkpoints import read_metadata
 
     shared, mine = tmp_path / "shared", tmp_path / "mine"
     shared.mkdir()
@@ -130,7 +130,7 @@ def test_names_are_free_across_the_shared_folder_and_record_the_owner(tmp_path):
 
 
 def test_budget_refuses_with_the_estimate_and_stops_a_run_that_passes_it(tmp_path):
-    from vae.cost import estimate_for
+    from vae.service.cost import estimate_for
 
     cfg = tiny_config(train__epochs=10_000)
     est = estimate_for(cfg)
@@ -148,7 +148,7 @@ def test_budget_refuses_with_the_estimate_and_stops_a_run_that_passes_it(tmp_pat
 
 
 def test_stop_keeps_finished_epochs_and_never_overwrites(tmp_path):
-    from vae.checkpoints import file_digest
+    from vae.models.checkpoints import file_digest
 
     q = TrainingQueue(tmp_path, max_running=1)
     job = q.submit(tiny_config(train__epochs=10_000), "long")
@@ -188,8 +188,8 @@ def test_a_web_training_that_blows_up_fails_with_the_remedy_and_saves_nothing(tm
 
 
 def test_traversal_export_png_and_gif():
-    from vae.explore import Traversal
-    from vae.export import traversal_bytes
+    from vae.analysis.explore import Traversal
+    from vae.figures.export import traversal_bytes
 
     images = np.random.default_rng(0).random((3, 5, 1, 8, 8)).astype(np.float32)
     trav = Traversal(dims=[0, 1, 2], values=np.linspace(-3, 3, 5), z=np.zeros((3, 5, 3)), images=images, kl=None)
@@ -200,7 +200,7 @@ def test_traversal_export_png_and_gif():
 
 
 def test_progress_line_ticks_while_the_training_process_starts():
-    from vae.jobs import TrainingJob
+    from vae.service.jobs import TrainingJob
 
     s = {"progress": 0.0, "message": "starting the training process", "started": 100.0, "epoch": 0.0,
          "epochs": 10, "seconds": 0.0, "eta": None}
@@ -214,7 +214,7 @@ def test_progress_line_ticks_while_the_training_process_starts():
 
 def test_the_message_says_what_a_started_process_does_before_its_first_step(tmp_path):
     """The bar's text ticks from the process start to the first timed step (the data loading can take seconds)."""
-    from vae.jobs import TrainingJob
+    from vae.service.jobs import TrainingJob
 
     job = TrainingJob(1, "m", tiny_config(train__epochs=1), tmp_path / "m.safetensors", state="running", started=100.0)
     TrainingQueue._on_message(job, ("started", 5, 1))
@@ -226,7 +226,7 @@ def test_the_message_says_what_a_started_process_does_before_its_first_step(tmp_
 def test_epoch_records_arrive_together_and_the_bar_never_moves_back(tmp_path):
     """A digits epoch takes 20 ms: the training process sends the epochs ended since its last message (at most
     every 0.5 s), and a step message that is further on is not undone by them."""
-    from vae.jobs import TrainingJob
+    from vae.service.jobs import TrainingJob
 
     job = TrainingJob(1, "m", tiny_config(train__epochs=10), tmp_path / "m.safetensors", state="running", started=0.0)
     TrainingQueue._on_message(job, ("step", 3.5, 2.0))

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import distributions as D
 
-from vae.likelihoods import LOGVAR_MIN, Bernoulli, Categorical, Gaussian
+from vae.models.likelihoods import LOGVAR_MIN, Bernoulli, Categorical, Gaussian
 
 B, C, H, W = 4, 3, 5, 6
 

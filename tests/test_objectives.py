@@ -7,7 +7,10 @@ import torch
 from torch import distributions as D
 
 from vae.config import ObjectiveConfig
-from vae.objectives import capacity_at, iwae_log_px, kl_per_dim, training_loss, warmup_beta
+from vae.models.posteriors import DiagonalGaussian, kl_per_dim
+from vae.models.priors import StandardNormal
+from vae.objectives.elbo import capacity_at, training_loss, warmup_beta
+from vae.objectives.iwae import iwae_log_px
 
 
 def test_kl_closed_form_matches_torch():
@@ -77,16 +80,17 @@ class _Exact(torch.nn.Module):
 
     def __init__(self, s=0.5, q_mu_scale=0.5, q_logvar=-0.5):
         super().__init__()
-        from vae.likelihoods import Gaussian
+        from vae.models.likelihoods import Gaussian
 
         self.s, self.a, self.lv = s, q_mu_scale, q_logvar
         self.output_numel = self.decode_numel = 1
         self.likelihood = Gaussian("fixed", sigma=s)
         self.likelihood.split = lambda out: (out, torch.full_like(out, 2 * math.log(s)))
+        self.prior = StandardNormal(1)
 
     def encode(self, x):
         flat = x.flatten(1)
-        return self.a * flat, torch.full_like(flat, self.lv)
+        return DiagonalGaussian(self.a * flat, torch.full_like(flat, self.lv))
 
     def decode(self, z, x=None):
         return z.view(-1, 1, 1, 1)
@@ -104,7 +108,7 @@ def test_iwae_bounds_exact_log_px_and_tightens():
 
 
 def test_iwae_at_least_elbo_on_trained_model(trained_digits):
-    from vae.data import load_digits
+    from vae.data.embedded import load_digits
 
     model = trained_digits.model
     x = load_digits().x_test[:100]
@@ -118,7 +122,7 @@ def test_iwae_at_least_elbo_on_trained_model(trained_digits):
 
 
 def test_iwae_chunking_gives_same_answer(trained_digits):
-    from vae.data import load_digits
+    from vae.data.embedded import load_digits
 
     model = trained_digits.model
     x = load_digits().x_test[:30]

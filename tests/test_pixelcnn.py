@@ -15,10 +15,10 @@ from tests.conftest import tiny_config
 from vae.cli import main
 from vae.config import LikelihoodConfig, NetworkConfig, VAEConfig
 from vae.errors import ConfigError
-from vae.knobs import apply
-from vae.likelihoods import make_likelihood
-from vae.model import VAE
-from vae.pixelcnn import PixelCNNDecoder, reach, receptive_field
+from vae.config.knobs import apply
+from vae.models.likelihoods import make_likelihood
+from vae.models.vae import VAE
+from vae.models.pixelcnn import PixelCNNDecoder, reach, receptive_field
 
 
 def decoder(shape=(1, 8, 8), hidden=(16, 16, 16), kernel=3, gated=False, out_per_pixel=1, latent=3, seed=0):
@@ -132,8 +132,8 @@ def test_decoder_arch_switches_to_pixelcnn_defaults_and_an_encoder_width_does_no
 
 
 def test_iwae_and_elbo_are_finite_and_ordered_for_a_pixelcnn_model():
-    from vae.evaluation import evaluate_full
-    from vae.training import train
+    from vae.analysis.evaluation import evaluate_full
+    from vae.training.trainer import train
 
     r = train(apply(tiny_config(train__epochs=2), {"decoder_arch": "pixelcnn", "decoder_hidden": [8, 8]}).validate())
     x = torch.rand(300, 1, 8, 8).bernoulli()
@@ -144,8 +144,8 @@ def test_iwae_and_elbo_are_finite_and_ordered_for_a_pixelcnn_model():
 
 
 def test_the_diagnosis_names_the_decoder_and_offers_a_weaker_one():
-    from vae.diagnostics import explain, remedies
-    from vae.knobs import from_dotted
+    from vae.analysis.diagnostics import explain, remedies
+    from vae.config.knobs import from_dotted
 
     cfg = apply(VAEConfig(), {"decoder_arch": "pixelcnn", "decoder_hidden": [32] * 6, "decoder_kernel": 5,
                               "latent_dim": 16}).validate()
@@ -178,7 +178,7 @@ def pixelcnn_checkpoint(tmp_path_factory):
 
 
 def test_cli_flags_reach_the_saved_configuration(pixelcnn_checkpoint):
-    from vae.checkpoints import read_metadata
+    from vae.models.checkpoints import read_metadata
 
     dec = read_metadata(pixelcnn_checkpoint)["config"]["decoder"]
     assert dec["arch"] == "pixelcnn" and dec["hidden"] == [8, 8] and dec["kernel"] == 5 and dec["gated"] is True

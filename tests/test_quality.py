@@ -4,8 +4,8 @@ import statistics
 
 from bench.reference_vae import train_reference
 from vae.config import VAEConfig
-from vae.data import load_mnist5k
-from vae.training import train
+from vae.data.embedded import load_mnist5k
+from vae.training.trainer import train
 
 
 def test_test_elbo_within_one_nat_of_pytorch_examples():

@@ -9,9 +9,9 @@ from tests.conftest import random_dataset, tiny_config
 from vae.config import LikelihoodConfig, NetworkConfig, VAEConfig
 from vae.errors import ConfigError, TrainingDiverged
 from vae.data import load_dataset
-from vae.evaluation import EVAL_SEED_OFFSET, evaluate, kl_decomposition
-from vae.evaluation import test_inputs as inputs_of
-from vae.training import resolve_device, train
+from vae.analysis.evaluation import EVAL_SEED_OFFSET, evaluate, kl_decomposition
+from vae.analysis.evaluation import test_inputs as inputs_of
+from vae.training.trainer import resolve_device, train
 
 
 def r_ds(cfg):
@@ -102,7 +102,7 @@ def test_nan_loss_stops_with_message_naming_the_step(cfg):
                                         {"likelihood": "gaussian", "variance": "per-pixel"}])
 def test_a_run_that_blows_up_is_refused_although_its_loss_stays_finite(likelihood):
     """At lr 8 the bounded log-variance keeps the loss finite, but the -ELBO jumps from ~50 to ~1e11 nats."""
-    from vae.knobs import apply
+    from vae.config.knobs import apply
 
     cfg = apply(VAEConfig(), {"dataset": "digits", "lr": 8.0, "epochs": 3, "device": "cpu", **likelihood})
     with pytest.raises(TrainingDiverged, match=r"diverged at step 2 \(epoch 1\).*blew up.*try 0\.8"):
@@ -120,7 +120,7 @@ def test_divergence_found_mid_window(cfg):
     ds = random_dataset(n=500)
     cfg.train.batch_size = 100  # 4 train batches / epoch
     calls = {"n": 0}
-    from vae.objectives import Objective
+    from vae.objectives.objective import Objective
 
     real = Objective.loss
 

@@ -14,7 +14,7 @@ from ui.state import data_split
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def posterior_means(_ck, digest: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    from vae.explore import posterior
+    from vae.analysis.explore import posterior
 
     _, x, _, _ = data_split(_ck, split)
     return posterior(_ck.model, x)
@@ -22,7 +22,7 @@ def posterior_means(_ck, digest: str, split: str) -> tuple[np.ndarray, np.ndarra
 
 def collapse_report(_ck, digest: str, iwae_k: int) -> dict:
     """The report stored in the checkpoint when it was saved (k = 100), else computed once and cached."""
-    from vae.reports import REPORT_IWAE_K, stored_reports
+    from vae.analysis.reports import REPORT_IWAE_K, stored_reports
 
     stored = stored_reports(_ck.extra)
     if stored is not None and iwae_k == REPORT_IWAE_K:
@@ -32,7 +32,7 @@ def collapse_report(_ck, digest: str, iwae_k: int) -> dict:
 
 @st.cache_data(show_spinner="Computing the collapse diagnostics (once per model and k)...", max_entries=32)
 def _collapse_report(_ck, digest: str, iwae_k: int) -> dict:
-    from vae.diagnostics import collapse_report as report
+    from vae.analysis.diagnostics import collapse_report as report
 
     _, x, _, _ = data_split(_ck, "test")
     return report(_ck.model, x, iwae_k=iwae_k, seed=_ck.config.train.seed)
@@ -40,7 +40,7 @@ def _collapse_report(_ck, digest: str, iwae_k: int) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def traversal(_ck, digest: str, n_dims: int, span: float, steps: int, example: int | None):
-    from vae.explore import traversal as trav
+    from vae.analysis.explore import traversal as trav
 
     z0 = None
     if example is not None:
@@ -52,7 +52,7 @@ def traversal(_ck, digest: str, n_dims: int, span: float, steps: int, example: i
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def projection(_ck, digest: str, split: str, method: str, limit: int | None, seed: int):
-    from vae.projections import project_model
+    from vae.analysis.projections import project_model
 
     _, x, labels, _ = data_split(_ck, split)
     return project_model(_ck, x, labels, split, method, limit=limit, seed=seed)
@@ -60,7 +60,7 @@ def projection(_ck, digest: str, split: str, method: str, limit: int | None, see
 
 def disentanglement(_ck, digest: str) -> dict | None:
     """MIG and SAP: stored in the checkpoint when it was saved, else computed once and cached."""
-    from vae.reports import stored_reports
+    from vae.analysis.reports import stored_reports
 
     stored = stored_reports(_ck.extra)
     if stored is not None:
@@ -70,7 +70,7 @@ def disentanglement(_ck, digest: str) -> dict | None:
 
 @st.cache_data(show_spinner="Scoring disentanglement (once per model)...", max_entries=32)
 def _disentanglement(_ck, digest: str) -> dict | None:
-    from vae.disentanglement import disentanglement_scores
+    from vae.analysis.disentanglement import disentanglement_scores
 
     ds, _, _, factors = data_split(_ck, "test")
     if factors is None:
@@ -82,7 +82,7 @@ def _disentanglement(_ck, digest: str) -> dict | None:
 @st.cache_data(show_spinner=False, max_entries=64)
 def traversal_of_dims(_ck, digest: str, dims: tuple[int, ...], span: float, steps: int):
     """A traversal of the given latent dimensions, in that order, from z = 0."""
-    from vae.explore import traversal as trav
+    from vae.analysis.explore import traversal as trav
 
     return trav(_ck.model, dims=list(dims), kl_per_dim=_ck.metrics.get("kl_per_dim"), span=span, steps=steps)
 
@@ -90,8 +90,8 @@ def traversal_of_dims(_ck, digest: str, dims: tuple[int, ...], span: float, step
 @st.cache_data(show_spinner=False, max_entries=64)
 def traversal_view(_ck, digest: str, n_dims: int, span: float, steps: int, example: int | None):
     """The traversal and its figure, built once per setting. Its PNG and GIF are drawn only when downloaded
-    (``vae.export.traversal_bytes``, a deferred download)."""
-    from vae.figures import traversal_figure
+    (``vae.figures.export.traversal_bytes``, a deferred download)."""
+    from vae.figures.plots import traversal_figure
 
     trav = traversal(_ck, digest, n_dims, span, steps, example)
     return trav, traversal_figure(trav)
@@ -121,8 +121,8 @@ def interpolation_view(_ck, digest: str, split: str, a: int, b: int, steps: int,
     """The interpolation between two examples' posterior means and its figure (the GIF: on download).
 
     Encodes only the two examples: the page's first view needs no pass over the whole split."""
-    from vae.explore import interpolation, posterior
-    from vae.figures import interpolation_figure
+    from vae.analysis.explore import interpolation, posterior
+    from vae.figures.plots import interpolation_figure
 
     _, x, _, _ = data_split(_ck, split)
     mu, _ = posterior(_ck.model, x[[a, b]])
@@ -132,15 +132,15 @@ def interpolation_view(_ck, digest: str, split: str, a: int, b: int, steps: int,
 
 @st.cache_data(show_spinner="Estimating the training time on this server...", max_entries=256)
 def cost_estimate(config_json: str):
-    """vae.cost.server_estimate of the configuration (given as JSON, the cache key), at the threads a web
-    training gets (vae.worker.train_threads). The data are sized from their headers (vae.data.data_shape):
+    """vae.service.cost.server_estimate of the configuration (given as JSON, the cache key), at the threads a web
+    training gets (vae.service.worker.train_threads). The data are sized from their headers (vae.data.data_shape):
     nothing of the student's, model or data, is built in the server."""
     import json
 
     from vae.config import VAEConfig
-    from vae.cost import server_estimate, torch_threads
+    from vae.service.cost import server_estimate, torch_threads
     from vae.data import data_shape
-    from vae.worker import train_threads
+    from vae.service.worker import train_threads
 
     config = VAEConfig.from_dict(json.loads(config_json))
     shape, n_train, n_test = data_shape(config.data)
@@ -179,7 +179,7 @@ def autoregressive_note(ck) -> None:
 
 @st.cache_data(show_spinner="Decoding...", max_entries=64)
 def reconstructions(_ck, digest: str, split: str, index: tuple[int, ...], seed: int):
-    from vae.explore import reconstructions as rec
+    from vae.analysis.explore import reconstructions as rec
 
     _, x, _, _ = data_split(_ck, split)
     return rec(_ck.model, x, list(index), seed=seed)
@@ -187,7 +187,7 @@ def reconstructions(_ck, digest: str, split: str, index: tuple[int, ...], seed: 
 
 @st.cache_data(show_spinner="Sampling...", max_entries=64)
 def prior_samples(_ck, digest: str, n: int, temperature: float, seed: int):
-    from vae.explore import prior_samples as prior
+    from vae.analysis.explore import prior_samples as prior
 
     return prior(_ck.model, n, temperature, seed=seed)
 
@@ -195,7 +195,7 @@ def prior_samples(_ck, digest: str, n: int, temperature: float, seed: int):
 @st.cache_data(show_spinner="Drawing rows of different z, columns of different pixel-by-pixel seeds...",
                max_entries=32)
 def seed_grid(_ck, digest: str, n_z: int, n_seeds: int, seed: int):
-    """vae.explore.seed_grid, once per model and setting: (z, images (n_z, n_seeds, C, H, W))."""
-    from vae.explore import seed_grid as grid
+    """vae.analysis.explore.seed_grid, once per model and setting: (z, images (n_z, n_seeds, C, H, W))."""
+    from vae.analysis.explore import seed_grid as grid
 
     return grid(_ck.model, n_z, n_seeds, seed)

@@ -1,4 +1,4 @@
-"""One Streamlit widget per training knob, generated from :data:`vae.knobs.KNOBS`.
+"""One Streamlit widget per training knob, generated from :data:`vae.config.knobs.KNOBS`.
 
 Every widget's key is the knob's name and is bound to the URL query parameter of
 that name (``bind="query-params"``), so the page URL always describes the
@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from vae.knobs import KNOBS, defaults
+from vae.config.knobs import KNOBS, defaults
 
 SAME = "same as encoder"
 
@@ -32,7 +32,7 @@ def to_widget(name: str, value: Any) -> Any:
 
 def from_widget(name: str, value: Any) -> Any:
     """A widget's value as the knob takes it (raises ConfigError on unparsable text)."""
-    from vae.knobs import parse
+    from vae.config.knobs import parse
 
     knob = KNOBS[name]
     if knob.is_list or name in ("data_path", "data_root"):
@@ -47,7 +47,7 @@ def url_problems(query: dict[str, str]) -> list[str]:
 
     A bound widget silently drops a value it cannot take; the page says so instead.
     """
-    from vae.knobs import text_problem
+    from vae.config.knobs import text_problem
 
     out = []
     for name, text in query.items():
@@ -74,7 +74,7 @@ SERVER_PATHS = ("data_path", "data_root")  # never a form field: uploads and the
 def form_config(raw: dict[str, Any]):
     """The configuration that the Train form's widget values ``raw`` describe (ConfigError when they do not)."""
     from vae.config import VAEConfig
-    from vae.knobs import apply
+    from vae.config.knobs import apply
 
     return apply(VAEConfig(), {k: from_widget(k, v) for k, v in raw.items()}).validate()
 

@@ -26,19 +26,19 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 def preload() -> None:
     """Import what every page needs (torch, the backend, the figures), read the built-in MNIST digits, run
     one small convolution (PyTorch sets up its CPU kernels on the first call) and start the fork server that
-    trainings are started from (:func:`vae.worker.start_fork_server`)."""
+    trainings are started from (:func:`vae.service.worker.start_fork_server`)."""
     import torch
 
     import ui.compute  # noqa: F401
-    import vae.checkpoints  # noqa: F401
-    import vae.explore  # noqa: F401
-    import vae.figures  # noqa: F401
-    from vae.data import load_mnist5k
+    import vae.models.checkpoints  # noqa: F401
+    import vae.analysis.explore  # noqa: F401
+    import vae.figures.plots  # noqa: F401
+    from vae.data.embedded import load_mnist5k
 
     load_mnist5k()  # cached in the process (functools.lru_cache)
     with torch.no_grad():
         torch.nn.ConvTranspose2d(8, 1, 4, 2, 1)(torch.nn.Conv2d(1, 8, 4, 2, 1)(torch.zeros(2, 1, 28, 28)))
-    from vae.worker import start_fork_server
+    from vae.service.worker import start_fork_server
 
     start_fork_server()
 

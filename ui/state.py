@@ -120,10 +120,10 @@ def owner_token() -> str:
     Kept in a cookie (:func:`remember_owner`), so that a reload or a second tab is still
     the same owner: a token held only by the session made a student's model "a
     classmate's", undeletable, after a reload. 128 random bits, hex; a cookie that is not
-    a plain token (``vae.checkpoints.OWNER``) is ignored.
+    a plain token (``vae.models.checkpoints.OWNER``) is ignored.
     """
     if "_owner" not in st.session_state:
-        from vae.checkpoints import OWNER
+        from vae.models.checkpoints import OWNER
 
         cookie = st.context.cookies.get(OWNER_COOKIE)
         ok = isinstance(cookie, str) and OWNER.fullmatch(cookie)  # (AppTest has no browser: no str there)
@@ -161,7 +161,7 @@ def _stat_key(path: Path) -> tuple[str, int, int]:
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _digest(path: str, mtime_ns: int, size: int) -> str:
-    from vae.checkpoints import file_digest
+    from vae.models.checkpoints import file_digest
 
     return file_digest(path)
 
@@ -192,7 +192,7 @@ def summary(path: str, digest_: str) -> dict[str, Any]:
 
 
 def _summary(path: str) -> dict[str, Any]:
-    from vae.checkpoints import read_metadata
+    from vae.models.checkpoints import read_metadata
     from vae.config import VAEConfig
 
     meta = read_metadata(path)
@@ -213,12 +213,12 @@ def _summary(path: str) -> dict[str, Any]:
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=16)
 def _load(path: str, digest_: str):
-    """The checkpoint, its data confined to the operator's data folder and the class's uploads (vae.uploads)."""
+    """The checkpoint, its data confined to the operator's data folder and the class's uploads (vae.service.uploads)."""
     import dataclasses
 
-    from vae.checkpoints import load_checkpoint
+    from vae.models.checkpoints import load_checkpoint
     from vae.errors import DataError
-    from vae.uploads import confine_data
+    from vae.service.uploads import confine_data
 
     ck = load_checkpoint(path, device=os.environ.get("VAE_DEVICE", "cpu"))
     try:
@@ -240,7 +240,7 @@ def load(path: Path):
 @st.cache_resource(show_spinner="Loading the data...", max_entries=16)
 def _split(path: str, digest_: str, split: str):
     from vae.errors import DataError
-    from vae.evaluation import checkpoint_split
+    from vae.analysis.evaluation import checkpoint_split
 
     ck = _load(path, digest_)
     if DATA_REFUSED in ck.extra:
@@ -255,7 +255,7 @@ def data_split(ck, split: str = "test"):
 
 @st.cache_resource
 def _queue(folder: str, shared: str, max_running: int, max_seconds: float | None):
-    from vae.jobs import TrainingQueue
+    from vae.service.jobs import TrainingQueue
 
     return TrainingQueue(folder, max_running=max_running, max_seconds=max_seconds, shared_dirs=(shared,))
 
@@ -268,7 +268,7 @@ def max_trainings() -> int:
 
 def train_budget() -> float | None:
     """Seconds one web training may take: ``$VAE_MAX_TRAIN_SECONDS`` (default 300; 0 = none)."""
-    from vae.cost import budget_from_env
+    from vae.service.cost import budget_from_env
 
     return budget_from_env(300.0)
 
@@ -366,7 +366,7 @@ def save_upload(filename: str, data: bytes, owner: str | None = None) -> tuple[b
     safetensors (never unpickled) and stored again with its ``owner``; an existing
     model is never replaced: a taken name gets the next free one.
     """
-    from vae.checkpoints import load_checkpoint, save_checkpoint
+    from vae.models.checkpoints import load_checkpoint, save_checkpoint
     from vae.errors import VAEError
 
     if len(data) > MAX_CHECKPOINT_BYTES:

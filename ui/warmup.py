@@ -19,7 +19,7 @@ import threading
 
 import streamlit as st
 
-from vae.priority import WARM_UP_NICE, lower_this_thread
+from vae.service.priority import WARM_UP_NICE, lower_this_thread
 
 MAP_DEFAULTS = dict(split="test", limit=2000, seed=0)
 
@@ -47,12 +47,12 @@ def warm(path) -> None:
 
 def warm_train_form() -> None:
     """Estimate the Train form's default configuration, as the page does on a fresh visit, after timing
-    the server's reference model of every network family (vae.cost.step_model) at a training's threads."""
+    the server's reference model of every network family (vae.service.cost.step_model) at a training's threads."""
     from ui import compute
     from ui.knob_widgets import form_config, form_defaults
     from vae.config import ARCHS
-    from vae.cost import step_model, torch_threads
-    from vae.worker import train_threads
+    from vae.service.cost import step_model, torch_threads
+    from vae.service.worker import train_threads
 
     with torch_threads(train_threads()):
         for family in (*ARCHS, "pixelcnn"):

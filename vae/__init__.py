@@ -2,7 +2,7 @@
 training, checkpoints and evaluation for variational autoencoders.
 
 Pure Python/PyTorch; never imports streamlit. Start with :mod:`vae.config` (what a
-run is), :mod:`vae.model` (the VAE) and :mod:`vae.training` (how it learns).
+run is), :mod:`vae.models.vae` (the VAE) and :mod:`vae.training.trainer` (how it learns).
 """
 
 __version__ = "0.1.0"

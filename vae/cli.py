@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .errors import ConfigError, TrainingDiverged, VAEError
-from .knobs import KNOBS
+from vae.errors import ConfigError, TrainingDiverged, VAEError
+from vae.config.knobs import KNOBS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -119,9 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
 # ----------------------------------------------------------------- config
 def resolve_config(args: argparse.Namespace):
     """Defaults < ``--preset`` or ``--config`` file < flags; the decoder mirrors the encoder unless set."""
-    from .config import VAEConfig
-    from .knobs import apply
-    from .presets import preset_config
+    from vae.config import VAEConfig
+    from vae.config.knobs import apply
+    from vae.config.presets import preset_config
 
     if args.config and args.preset:
         raise ConfigError("give either --config or --preset, not both")
@@ -148,9 +148,9 @@ def cmd_train(args) -> int:
     if out.exists() and not args.force:
         raise ConfigError(f"{out} exists; pass --force to overwrite it or choose another --out")
 
-    from .checkpoints import save_checkpoint
-    from .data import load_dataset
-    from .training import train
+    from vae.models.checkpoints import save_checkpoint
+    from vae.data import load_dataset
+    from vae.training.trainer import train
 
     ds = load_dataset(cfg.data)
     if not args.quiet:
@@ -181,7 +181,7 @@ def cmd_train(args) -> int:
     if args.reports:
         import time
 
-        from .reports import compute_reports
+        from vae.analysis.reports import compute_reports
 
         t0 = time.perf_counter()
         extra["reports"] = compute_reports(result.model, ds, seed=cfg.train.seed)  # once, so no viewer recomputes them
@@ -195,9 +195,9 @@ def cmd_train(args) -> int:
 
 
 def training_estimate(cfg, ds) -> str:
-    """The cost estimate of :mod:`vae.cost` as one line (timed on the CPU; FLOPs only for a GPU run)."""
-    from .cost import count_flops, estimate
-    from .training import resolve_device
+    """The cost estimate of :mod:`vae.service.cost` as one line (timed on the CPU; FLOPs only for a GPU run)."""
+    from vae.service.cost import count_flops, estimate
+    from vae.training.trainer import resolve_device
 
     if resolve_device(cfg.train.device).type != "cpu":
         flops, params = count_flops(cfg, ds.image_shape, min(cfg.train.batch_size, len(ds.x_train)))
@@ -220,9 +220,9 @@ def _iwae_examples(args, n: int) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .checkpoints import load_checkpoint
-    from .evaluation import checkpoint_split, evaluate_full
-    from .training import resolve_device
+    from vae.models.checkpoints import load_checkpoint
+    from vae.analysis.evaluation import checkpoint_split, evaluate_full
+    from vae.training.trainer import resolve_device
 
     _check_iwae_k(args.iwae_k)
     ck = load_checkpoint(args.checkpoint, resolve_device(args.device))
@@ -274,8 +274,8 @@ def describe(cfg) -> list[str]:
 
 
 def cmd_info(args) -> int:
-    from .checkpoints import read_metadata
-    from .config import VAEConfig
+    from vae.models.checkpoints import read_metadata
+    from vae.config import VAEConfig
 
     meta = read_metadata(args.checkpoint)
     if args.json:
@@ -298,7 +298,9 @@ def cmd_info(args) -> int:
 
 
 def cmd_datasets(args) -> int:
-    from .data import BUILTIN, TORCHVISION, default_data_root, is_available_offline
+    from vae.data.catalog import BUILTIN, is_available_offline
+    from vae.data.dataset import default_data_root
+    from vae.data.torchvision_sets import TORCHVISION
 
     root = Path(args.data_root) if args.data_root else default_data_root()
     rows = []
@@ -325,12 +327,12 @@ def _suffix(out: str, allowed: tuple[str, ...]) -> Path:
 
 
 def cmd_diagnose(args) -> int:
-    from .checkpoints import load_checkpoint
-    from .diagnostics import collapse_report
-    from .disentanglement import disentanglement_scores
-    from .evaluation import checkpoint_split
-    from .explore import posterior
-    from .training import resolve_device
+    from vae.models.checkpoints import load_checkpoint
+    from vae.analysis.diagnostics import collapse_report
+    from vae.analysis.disentanglement import disentanglement_scores
+    from vae.analysis.evaluation import checkpoint_split
+    from vae.analysis.explore import posterior
+    from vae.training.trainer import resolve_device
 
     _check_iwae_k(args.iwae_k)
     ck = load_checkpoint(args.checkpoint, resolve_device(args.device))
@@ -373,9 +375,9 @@ def cmd_diagnose(args) -> int:
 
 
 def cmd_traverse(args) -> int:
-    from .checkpoints import load_checkpoint
-    from .explore import posterior, traversal
-    from .export import traversal_bytes
+    from vae.models.checkpoints import load_checkpoint
+    from vae.analysis.explore import posterior, traversal
+    from vae.figures.export import traversal_bytes
 
     out = _suffix(args.out, (".png", ".gif"))
     if not 2 <= args.steps <= 101 or args.span <= 0 or args.dims < 1:
@@ -394,7 +396,7 @@ def cmd_traverse(args) -> int:
 
 
 def _example_split(ck, args, indices):
-    from .evaluation import checkpoint_split
+    from vae.analysis.evaluation import checkpoint_split
 
     ds, x, y, f = checkpoint_split(ck, "test", getattr(args, "data_root", None))
     for i in indices:
@@ -404,9 +406,9 @@ def _example_split(ck, args, indices):
 
 
 def cmd_interpolate(args) -> int:
-    from .checkpoints import load_checkpoint
-    from .explore import interpolation, posterior
-    from .export import interpolation_bytes
+    from vae.models.checkpoints import load_checkpoint
+    from vae.analysis.explore import interpolation, posterior
+    from vae.figures.export import interpolation_bytes
 
     out = _suffix(args.out, (".png", ".gif"))
     if not 2 <= args.steps <= 101:
@@ -427,9 +429,9 @@ MAX_SAMPLES = 256
 def cmd_sample(args) -> int:
     import time
 
-    from .checkpoints import load_checkpoint
-    from .explore import sample_images
-    from .export import frames_to_bytes
+    from vae.models.checkpoints import load_checkpoint
+    from vae.analysis.explore import sample_images
+    from vae.figures.export import frames_to_bytes
 
     out = _suffix(args.out, (".png", ".gif"))
     if not 1 <= args.n <= MAX_SAMPLES:
@@ -461,9 +463,9 @@ def cmd_sample(args) -> int:
 
 
 def cmd_project(args) -> int:
-    from .checkpoints import load_checkpoint
-    from .evaluation import checkpoint_split
-    from .projections import project_model
+    from vae.models.checkpoints import load_checkpoint
+    from vae.analysis.evaluation import checkpoint_split
+    from vae.analysis.projections import project_model
 
     out = _suffix(args.out, (".csv", ".html"))
     ck = load_checkpoint(args.checkpoint)
@@ -477,7 +479,7 @@ def cmd_project(args) -> int:
         rows = np.column_stack([p.index, p.labels, p.coords])
         np.savetxt(out, rows, delimiter=",", header="index,label,x,y", comments="", fmt=["%d", "%d", "%.6f", "%.6f"])
     else:
-        from .figures import projection_scatter
+        from vae.figures.plots import projection_scatter
 
         projection_scatter(p.coords, p.labels, p.index, ds.classes, args.method).write_html(out, include_plotlyjs=True)
     print(f"wrote {out}: {len(p.index)} {args.split} examples, {args.method} in {p.seconds:.1f} s")
@@ -485,7 +487,7 @@ def cmd_project(args) -> int:
 
 
 def cmd_presets(args) -> int:
-    from .presets import PRESETS
+    from vae.config.presets import PRESETS
 
     for name, values in PRESETS.items():
         print(f"{name}\n    " + " ".join(f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"

@@ -7,12 +7,14 @@ import streamlit as st
 from ui import compute
 from ui.knob_widgets import SERVER_PATHS, form_config, from_widget, set_values, url_problems, widget
 from ui.state import (adopt_finished_training, owner_token, train_budget, training_queue, uploads_dir)
-from vae.cost import fmt_seconds, over_budget_message
-from vae.data import TORCHVISION, default_data_root, is_available_offline
+from vae.service.cost import fmt_seconds, over_budget_message
+from vae.data.catalog import is_available_offline
+from vae.data.dataset import default_data_root
+from vae.data.torchvision_sets import TORCHVISION
 from vae.errors import ConfigError, VAEError
-from vae.jobs import checkpoint_name_error
-from vae.knobs import GROUPS, KNOBS
-from vae.presets import PRESETS
+from vae.service.jobs import checkpoint_name_error
+from vae.config.knobs import GROUPS, KNOBS
+from vae.config.presets import PRESETS
 
 st.title("Train a VAE")
 queue = training_queue()
@@ -29,7 +31,7 @@ c2.button("Apply preset", on_click=lambda: set_values(PRESETS[st.session_state["
 def receptive_field_note(raw: dict) -> str:
     """What each pixel of the pixelcnn decoder sees: the lever that weakens it (Chen et al. 2017)."""
     from vae.config import default_hidden
-    from vae.pixelcnn import receptive_field
+    from vae.models.pixelcnn import receptive_field
 
     try:
         hidden = from_widget("decoder_hidden", raw.get("decoder_hidden")) or default_hidden("pixelcnn")
@@ -81,7 +83,7 @@ problem = None  # why Start cannot work, shown before Start
 with data_note.container():
     if raw["dataset"] in ("npz", "zip"):
         from vae.errors import DataError
-        from vae.uploads import is_inside, store_dataset_upload
+        from vae.service.uploads import is_inside, store_dataset_upload
 
         up = st.file_uploader("your images: a .npz (images under 'x', optional labels 'y')"
                               if raw["dataset"] == "npz" else "your images: a .zip of PNG/JPEG files "
@@ -102,7 +104,7 @@ with data_note.container():
         else:
             problem = f"upload your {raw['dataset']} file first"
     elif raw["dataset"] in TORCHVISION or raw["dataset"] == "dsprites":
-        from vae.data import DSPRITES_FILE
+        from vae.data.sprites import DSPRITES_FILE
 
         if is_available_offline(raw["dataset"], default_data_root()):
             st.caption(f"{raw['dataset']} is on this server.")
@@ -163,8 +165,8 @@ def live_figures(s: dict, final: bool):
 
     import numpy as np
 
-    from vae.diagnostics import kl_history
-    from vae.figures import image_grid, kl_heatmap, training_curves
+    from vae.analysis.diagnostics import kl_history
+    from vae.figures.plots import image_grid, kl_heatmap, training_curves
 
     h = s["history"]
     cached = st.session_state.get("_live_figures")

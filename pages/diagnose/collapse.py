@@ -7,9 +7,9 @@ import streamlit as st
 from ui import compute
 from ui.knob_widgets import set_values
 from ui.state import PAGE, current, split_or_stop
-from vae.diagnostics import kl_history
-from vae.figures import active_units_figure, kl_bars, kl_heatmap
-from vae.knobs import from_dotted, values_of
+from vae.analysis.diagnostics import kl_history
+from vae.figures.plots import active_units_figure, kl_bars, kl_heatmap
+from vae.config.knobs import from_dotted, values_of
 
 ck = current()
 st.title("Posterior collapse")

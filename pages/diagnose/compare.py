@@ -6,8 +6,8 @@ import streamlit as st
 from ui import compute
 from ui.state import (PAGE, checkpoint_paths, current, digest, load, owner_token, set_current, summary,
                       training_queue)
-from vae.figures import rate_distortion, traversal_figure
-from vae.knobs import apply
+from vae.figures.plots import rate_distortion, traversal_figure
+from vae.config.knobs import apply
 
 ck = current()
 st.title("Compare runs")

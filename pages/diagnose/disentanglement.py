@@ -5,8 +5,8 @@ import streamlit as st
 
 from ui import compute
 from ui.state import checkpoint_paths, digest, load, owner_token, set_current, summary, training_queue
-from vae.figures import kl_decomposition_bars, mi_heatmap, mig_vs_distortion, traversal_figure
-from vae.presets import PRESETS, preset_config
+from vae.figures.plots import kl_decomposition_bars, mi_heatmap, mig_vs_distortion, traversal_figure
+from vae.config.presets import PRESETS, preset_config
 
 TCVAE_PRESET = "beta-TCVAE on sprites"
 SHIPPED_TCVAE = "sprites-mlp-z6-beta-tcvae"  # made from the preset by `make checkpoints`

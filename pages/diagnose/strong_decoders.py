@@ -8,9 +8,9 @@ import streamlit as st
 from ui import compute
 from ui.knob_widgets import set_values
 from ui.state import PAGE, checkpoint_paths, load
-from vae.figures import image_grid
-from vae.knobs import values_of
-from vae.pixelcnn import receptive_field
+from vae.figures.plots import image_grid
+from vae.config.knobs import values_of
+from vae.models.pixelcnn import receptive_field
 
 LESSON = {  # role -> (shipped model, what it is)
     "mlp": ("mnist5k-mlp-z16-binarized", "MLP decoder"),

@@ -5,9 +5,9 @@ import streamlit as st
 
 from ui import compute
 from ui.state import current, split_or_stop
-from vae.explore import interpolation
-from vae.figures import image_grid, interpolation_figure, posterior_figure, projection_scatter
-from vae.projections import umap_available
+from vae.analysis.explore import interpolation
+from vae.figures.plots import image_grid, interpolation_figure, posterior_figure, projection_scatter
+from vae.analysis.projections import umap_available
 
 ck = current()
 st.title("Latent map")

@@ -5,8 +5,8 @@ import streamlit as st
 
 from ui import compute
 from ui.state import split_or_stop, current
-from vae.explore import nearest_training_examples
-from vae.figures import image_grid
+from vae.analysis.explore import nearest_training_examples
+from vae.figures.plots import image_grid
 
 ck = current()
 st.title("Reconstructions & samples")
@@ -67,7 +67,7 @@ z, imgs = compute.prior_samples(ck, ck.digest, n_samples, float(temperature), in
 st.plotly_chart(image_grid(imgs, ncols=8, title=f"E[x|z], z ~ N(0, {temperature:g}^2 I)"), key="samples")
 if st.toggle("Show the nearest training image of each sample (has the model memorised?)", key="nearest"):
     train_ds, x_train, _, _ = split_or_stop(ck, "train")
-    idx, dist = nearest_training_examples(imgs, x_train.cpu())
+    idx, dist = nearest_training_examples(imgs, x_train.cpu(), ck.modality)
     pairs = np.stack([imgs, x_train.cpu().numpy()[idx]], 1).reshape(-1, *imgs.shape[1:])
     titles = [t for d in dist for t in ("sample", f"nearest, d={d:.2f}")]
     st.plotly_chart(image_grid(pairs, ncols=8, titles=titles), key="nearest_fig")

@@ -6,9 +6,9 @@ import streamlit as st
 
 from ui import compute
 from ui.state import current, split_or_stop
-from vae.explore import manifold
-from vae.export import interpolation_bytes, traversal_bytes
-from vae.figures import MAX_IMAGES, manifold_figure
+from vae.analysis.explore import manifold
+from vae.figures.export import interpolation_bytes, traversal_bytes
+from vae.figures.plots import MAX_IMAGES, manifold_figure
 
 ck = current()
 st.title("Latent traversals")

@@ -1,0 +1,76 @@
+"""The modality seam: what an image is, which networks read it, how it is shown and compared."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+from tests.conftest import tiny_config
+from vae.config import NetworkConfig
+from vae.data.embedded import load_digits
+from vae.data.modality import Image, modality_from_json
+from vae.errors import CheckpointError, ConfigError
+from vae.models.checkpoints import load_checkpoint, save_checkpoint
+from vae.models.vae import VAE
+
+
+def test_an_image_knows_its_shape_and_size():
+    m = load_digits().modality
+    assert m == Image((1, 8, 8)) and m.numel == 64 and m.to_json() == {"kind": "image", "shape": [1, 8, 8]}
+    with pytest.raises(ConfigError, match=r"\(C, H, W\)"):
+        Image((8, 8))
+
+
+def test_a_pixelcnn_decoder_on_colour_images_is_refused_with_what_to_use():
+    cfg = tiny_config(decoder=NetworkConfig(arch="pixelcnn", hidden=[8, 8], norm="none"))
+    VAE(cfg, (1, 8, 8))  # grey: fine
+    with pytest.raises(ConfigError, match="grey images .* use a cnn or resnet decoder"):
+        VAE(cfg, (3, 8, 8))
+
+
+def test_a_family_the_modality_does_not_list_is_refused():
+    class GreyOnlyMlp(Image):
+        encoder_families = ("mlp",)
+
+    with pytest.raises(ConfigError, match=r"encoder.arch='cnn' does not read image data; choose one of mlp"):
+        GreyOnlyMlp((1, 8, 8)).check(tiny_config(encoder=NetworkConfig(arch="cnn", hidden=[8])))
+
+
+def test_show_draws_grey_and_colour_pictures():
+    grey = Image.show(np.full((2, 1, 3, 4), 0.5))
+    rgb = Image.show(np.random.rand(2, 3, 3, 4))
+    assert grey.shape == (2, 3, 4) and grey.dtype == np.uint8 and (grey == 128).all()
+    assert rgb.shape == (2, 3, 4, 3)
+
+
+def test_distance_is_euclidean_over_pixels():
+    a, b = torch.rand(3, 1, 4, 4), torch.rand(5, 1, 4, 4)
+    ref = np.sqrt(((a.numpy().reshape(3, 1, -1) - b.numpy().reshape(1, 5, -1)) ** 2).sum(-1))
+    assert np.allclose(Image.distance(a, b).numpy(), ref, atol=1e-5)
+
+
+def test_a_checkpoint_records_its_modality_and_old_files_without_it_load(tmp_path):
+    model = VAE(tiny_config(), (1, 8, 8))
+    path = save_checkpoint(tmp_path / "m.safetensors", model)
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata()
+    assert json.loads(meta["modality"]) == {"kind": "image", "shape": [1, 8, 8]}
+    old = dict(meta)
+    del old["modality"]  # as written before the seam
+    save_file(load_file(str(path)), str(tmp_path / "old.safetensors"), metadata=old)
+    assert load_checkpoint(tmp_path / "old.safetensors").modality == Image((1, 8, 8))
+    assert modality_from_json({"image_shape": [1, 8, 8]}) == Image((1, 8, 8))
+
+
+def test_a_modality_that_disagrees_with_the_image_shape_is_refused(tmp_path):
+    path = save_checkpoint(tmp_path / "m.safetensors", VAE(tiny_config(), (1, 8, 8)))
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata()
+    for bad, why in ((json.dumps({"kind": "image", "shape": [3, 8, 8]}), "disagrees"),
+                     (json.dumps({"kind": "smell", "shape": [1]}), "unknown modality"), ("{", "not readable")):
+        save_file(load_file(str(path)), str(tmp_path / "bad.safetensors"), metadata={**meta, "modality": bad})
+        with pytest.raises(CheckpointError, match=why):
+            load_checkpoint(tmp_path / "bad.safetensors")

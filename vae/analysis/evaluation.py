@@ -1,0 +1,159 @@
+"""Evaluation of a trained VAE on a data split: ELBO terms, active units, IWAE bound.
+
+All numbers are in nats per example. The negative ELBO is a loss (lower is better):
+
+    -ELBO = E_q[-log p(x|z)] + KL(q(z|x) || p(z))        (one posterior sample)
+
+Active units (Burda et al. 2015): dimension u is active when Var_x(E_q[z_u]) > 0.01.
+The IWAE estimate of -log p(x) uses k importance samples (see ``objectives``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from vae.config import VAEConfig
+from vae.data.transforms import binarize
+from vae.models.vae import VAE
+from vae.objectives.iwae import iwae_log_px
+from vae.objectives.total_correlation import kl_decomposition_terms
+
+ACTIVE_UNIT_THRESHOLD = 0.01
+EVAL_SEED_OFFSET = 2  # posterior noise at evaluation: seed + 2
+TEST_BINARIZE_SEED_OFFSET = 1  # the one fixed binarization of the test split: seed + 1
+
+
+def test_inputs(x: torch.Tensor, config: VAEConfig, device: torch.device | str) -> torch.Tensor:
+    """The test images as the likelihood sees them.
+
+    Under dynamic binarization the test split is binarized once, with a fixed seed,
+    so that every evaluation of every epoch scores the same binary images.
+    """
+    x = x.to(device)
+    if config.data.binarize == "dynamic":
+        g = torch.Generator(device=x.device)
+        g.manual_seed(config.train.seed + TEST_BINARIZE_SEED_OFFSET)
+        x = binarize(x, g)
+    return x
+
+
+@torch.no_grad()
+def evaluate(
+    model: VAE,
+    x: torch.Tensor,
+    batch_size: int = 1000,
+    generator: torch.Generator | None = None,
+) -> dict[str, Any]:
+    """Negative ELBO, reconstruction, KL, KL per dimension and active units on ``x``.
+
+    All in nats per example (one posterior sample per example). Active units count
+    the dimensions u with Var_x(E_q[z_u]) > 0.01; ``au_variance`` holds the variances.
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    rec_sum = torch.zeros((), device=device, dtype=torch.float64)
+    kl_sum = torch.zeros(model.latent_dim, device=device, dtype=torch.float64)
+    mus = []
+    for s in range(0, len(x), batch_size):
+        xb = x[s : s + batch_size].to(device)
+        out = model(xb, generator)
+        rec_sum += out.rec.double().sum()
+        kl_sum += out.kl_dims.double().sum(0)
+        mus.append(out.posterior.mean)
+    model.train(was_training)
+    n = len(x)
+    mu = torch.cat(mus)
+    var = mu.double().var(0, unbiased=False) if n > 1 else torch.zeros_like(kl_sum)
+    rec, kl_d = (rec_sum / n).item(), (kl_sum / n).tolist()
+    kl = float(sum(kl_d))
+    return {
+        "elbo": rec + kl,
+        "reconstruction": rec,
+        "kl": kl,
+        "kl_per_dim": kl_d,
+        "au_variance": var.tolist(),
+        "active_units": int((var > ACTIVE_UNIT_THRESHOLD).sum().item()),
+        "num": n,
+    }
+
+
+@torch.no_grad()
+def kl_decomposition(model: VAE, x: torch.Tensor, generator: torch.Generator | None = None,
+                     max_examples: int = 2000, chunk: int = 250) -> dict[str, float]:
+    """The KL split into index-code MI, total correlation and dimension-wise KL on ``x`` (nats per example).
+
+    One z_i ~ q(z|x_i) per example; the aggregate posterior q(z) is the mixture of the
+    q(z|x_j) of the first ``max_examples`` examples (the minibatch-weighted estimator
+    with the whole split as the batch: log_norm = log N). The three sum to the KL.
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    x = x[:max_examples].to(device)
+    q = model.encode(x)
+    z = q.rsample(generator)
+    sums = torch.zeros(3, dtype=torch.float64, device=device)
+    for s in range(0, len(x), chunk):  # a (chunk, N, D) block of log q(z_i|x_j) at a time
+        terms = kl_decomposition_terms(z[s:s + chunk], q, math.log(len(x)), start=s)
+        sums += torch.stack([t.double().sum() for t in terms])
+    model.train(was_training)
+    mi, tc, dw = (sums / len(x)).tolist()
+    return {"index_code_mi": mi, "total_correlation": tc, "dimwise_kl": dw}
+
+
+AR_IWAE_PASSES = 20_000  # decoder passes the IWAE bound of an autoregressive model may take (k=100: 200 examples)
+
+
+def iwae_examples(model: VAE, n: int, k: int) -> int:
+    """How many of ``n`` examples the IWAE bound scores: all, or for an autoregressive decoder
+    (a full convolutional pass per importance sample) the first AR_IWAE_PASSES / k, at least 100."""
+    return n if not model.autoregressive else min(n, max(100, AR_IWAE_PASSES // k))
+
+
+def evaluate_full(model: VAE, x: torch.Tensor, iwae_k: int = 100, seed: int = 0,
+                  iwae_num: int | None = None) -> dict[str, Any]:
+    """:func:`evaluate` plus ``iwae_nll``, the IWAE estimate of -log p(x) with k samples.
+
+    ``seed`` is the run's seed: the ELBO terms then use the same posterior noise as
+    the trainer's final evaluation and reproduce its numbers exactly. The bound is
+    averaged over the first ``iwae_num`` examples (default :func:`iwae_examples`),
+    reported as ``iwae_num``.
+    """
+    device = next(model.parameters()).device
+    g = torch.Generator(device=device)
+    g.manual_seed(seed + EVAL_SEED_OFFSET)
+    out = evaluate(model, x, generator=g)
+    model.eval()
+    n = iwae_examples(model, len(x), iwae_k) if iwae_num is None else min(iwae_num, len(x))
+    nll = []
+    for s in range(0, n, 500):
+        nll.append(-iwae_log_px(model, x[s : min(n, s + 500)].to(device), iwae_k, generator=g).double())
+    out["iwae_nll"] = float(torch.cat(nll).mean())
+    out["iwae_k"] = iwae_k
+    out["iwae_num"] = n
+    out["num_test"] = out["num"]
+    return out
+
+
+def checkpoint_split(ck, split: str = "test", data_root: str | None = None):
+    """The dataset a checkpoint was trained on and one split as its likelihood sees it.
+
+    Returns (dataset, x on the model's device, labels, factors or None). Refuses a
+    dataset whose image shape differs from the model's.
+    """
+    from vae.data import load_dataset
+    from vae.errors import DataError
+
+    if data_root:
+        ck.config.data.data_root = data_root
+    ds = load_dataset(ck.config.data)
+    if tuple(ds.image_shape) != tuple(ck.image_shape):
+        raise DataError(f"dataset {ds.name} has images {ds.image_shape}, the model expects {tuple(ck.image_shape)}")
+    x, y = ds.split(split)
+    device = next(ck.model.parameters()).device
+    x = test_inputs(x, ck.config, device) if split == "test" else x.to(device)
+    return ds, x, y.numpy(), ds.factors(split)

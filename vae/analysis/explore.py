@@ -1,0 +1,237 @@
+"""Looking inside a trained VAE: reconstructions, samples, traversals, interpolations.
+
+All functions take a model in eval mode and return numpy arrays of images shaped
+(..., C, H, W) in [0, 1], together with the latent values that produced them, so
+that every picture can be checked against ``model.decode_mean`` directly.
+
+  traversal:      z = z0 + t * e_j for t in a range of prior standard deviations
+  interpolation:  linear  z(t) = (1 - t) z_a + t z_b
+                  slerp   z(t) = sin((1-t) w)/sin w * z_a + sin(t w)/sin w * z_b,
+                          w = angle(z_a, z_b)   (follows the prior's shell)
+  manifold:       for a 2-D latent, z on a grid of the prior's quantiles
+                  Phi^-1(u), u in (0, 1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from vae.data.modality import Modality
+from vae.errors import ConfigError
+from vae.models.vae import VAE
+
+
+def _device(model: VAE) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def decode(model: VAE, z: np.ndarray | torch.Tensor, batch_size: int = 1024) -> np.ndarray:
+    """E[x|z] for latents (N, D) as images (N, C, H, W)."""
+    z = torch.as_tensor(np.asarray(z, dtype=np.float32), device=_device(model))
+    model.eval()
+    out = [model.decode_mean(z[s : s + batch_size]).cpu() for s in range(0, len(z), batch_size)]
+    return torch.cat(out).numpy() if out else np.zeros((0, *model.image_shape), np.float32)
+
+
+@torch.no_grad()
+def posterior(model: VAE, x: torch.Tensor, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior means and standard deviations of q(z|x), each (N, D)."""
+    model.eval()
+    mus, sds = [], []
+    for s in range(0, len(x), batch_size):
+        q = model.encode(x[s : s + batch_size].to(_device(model)))
+        mus.append(q.mean.cpu())
+        sds.append(q.stddev.cpu())
+    return torch.cat(mus).numpy(), torch.cat(sds).numpy()
+
+
+@dataclass
+class Reconstructions:
+    index: np.ndarray  # (N,) example indices into the split
+    original: np.ndarray  # (N, C, H, W)
+    mean: np.ndarray  # decoded posterior mean
+    sample: np.ndarray  # x ~ p(x|z), z ~ q(z|x)
+
+
+@torch.no_grad()
+def reconstructions(model: VAE, x: torch.Tensor, index, seed: int = 0) -> Reconstructions:
+    idx = np.asarray(index, dtype=np.int64)
+    xb = x[torch.as_tensor(idx)].to(_device(model))
+    g = torch.Generator(device=_device(model))
+    g.manual_seed(seed)
+    model.eval()
+    return Reconstructions(idx, xb.cpu().numpy(), model.reconstruct(xb).cpu().numpy(),
+                           model.reconstruct(xb, sample=True, generator=g).cpu().numpy())
+
+
+@torch.no_grad()
+def prior_samples(model: VAE, n: int, temperature: float = 1.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n draws z ~ N(0, temperature^2 I) and their mean images: (z, images)."""
+    g = torch.Generator(device=_device(model))
+    g.manual_seed(seed)
+    z = temperature * torch.randn((n, model.latent_dim), generator=g, device=_device(model))
+    return z.cpu().numpy(), decode(model, z)
+
+
+@dataclass
+class Samples:
+    z: np.ndarray  # (N, D) the latents drawn
+    images: np.ndarray  # (N, C, H, W) draws x ~ p(x|z)
+    frames: list[np.ndarray]  # the autoregressive fill-in, the images after each finished row; else [images]
+    source: str  # "prior" or "posterior of example I"
+
+
+@torch.no_grad()
+def sample_images(model: VAE, n: int, seed: int = 0, temperature: float = 1.0, x_example: torch.Tensor | None = None,
+                  example: int | None = None, record_rows: bool = False, on_row=None, should_stop=None) -> Samples:
+    """n draws x ~ p(x|z) with z ~ p(z), or z ~ q(z|x) for one example ``x_example`` (1, C, H, W).
+
+    ``temperature`` scales the likelihood's randomness (0: its mode); an autoregressive
+    decoder draws pixel by pixel, calling ``on_row(r, x)`` after each row, and with
+    ``record_rows`` keeps every row's state for an animation of the fill-in.
+    """
+    if n < 1:
+        raise ConfigError(f"the number of samples must be at least 1, got {n}")
+    if temperature < 0:
+        raise ConfigError(f"the temperature must be 0 or more, got {temperature:g}")
+    dev = _device(model)
+    model.eval()
+    g = torch.Generator(device=dev)
+    g.manual_seed(seed)
+    eps = torch.randn((n, model.latent_dim), generator=g, device=dev)
+    if x_example is None:
+        z, source = eps, "prior"
+    else:
+        q = model.encode(x_example.to(dev)[:1])
+        z, source = q.mean + q.stddev * eps, f"posterior of example {example}"
+    frames: list[np.ndarray] = []
+
+    def row_done(r, x):
+        if record_rows:
+            frames.append(x.cpu().numpy().copy())
+        if on_row is not None:
+            on_row(r, x)
+
+    progress = dict(on_row=row_done, should_stop=should_stop) if model.autoregressive else {}
+    images = model.sample_x(z, g, temperature, **progress).cpu().numpy()
+    return Samples(z.cpu().numpy(), images, frames if frames else [images], source)
+
+
+@torch.no_grad()
+def seed_grid(model: VAE, n_z: int = 4, n_seeds: int = 6, seed: int = 0, on_row=None) -> tuple[np.ndarray, np.ndarray]:
+    """Rows: different z ~ p(z); columns: independent draws x ~ p(x|z) for the same z. (z, images (n_z, n_seeds, C, H, W)).
+
+    It shows whether the decoder uses z: when it does, a row's images look alike and
+    rows differ; when z is ignored (an autoregressive decoder after collapse), the rows
+    look alike and the columns differ.
+    """
+    dev = _device(model)
+    model.eval()
+    g = torch.Generator(device=dev)
+    g.manual_seed(seed)
+    z = torch.randn((n_z, model.latent_dim), generator=g, device=dev)
+    zz = z.repeat_interleave(n_seeds, 0)
+    progress = dict(on_row=on_row) if model.autoregressive and on_row is not None else {}
+    x = model.sample_x(zz, g, **progress).cpu().numpy()
+    return z.cpu().numpy(), x.reshape(n_z, n_seeds, *x.shape[1:])
+
+
+def nearest_training_examples(images: np.ndarray, x_train: torch.Tensor, modality: Modality,
+                              chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """For each example, the index of and the modality's distance to the closest training example
+    (for images, the Euclidean distance over pixels).
+
+    A sample that is a near copy of a training example suggests memorisation.
+    """
+    q = torch.as_tensor(images).float()
+    best_d = torch.full((len(q),), float("inf"))
+    best_i = torch.zeros(len(q), dtype=torch.long)
+    for s in range(0, len(x_train), chunk):
+        d = modality.distance(q, x_train[s : s + chunk].cpu())
+        m, i = d.min(1)
+        better = m < best_d
+        best_d[better], best_i[better] = m[better], i[better] + s
+    return best_i.numpy(), best_d.numpy()
+
+
+@dataclass
+class Traversal:
+    dims: list[int]  # latent dimensions, in display order
+    values: np.ndarray  # (steps,) offsets in prior standard deviations
+    z: np.ndarray  # (len(dims), steps, D)
+    images: np.ndarray  # (len(dims), steps, C, H, W)
+    kl: list[float]  # KL of each shown dimension, when known
+
+
+def traversal(model: VAE, dims: list[int] | None = None, kl_per_dim=None, span: float = 3.0, steps: int = 11,
+              z0: np.ndarray | None = None, max_dims: int | None = None) -> Traversal:
+    """Decode z0 + t e_j for t in linspace(-span, span, steps) and each dimension j.
+
+    Dimensions default to all, ordered by ``kl_per_dim`` (most informative first) when
+    given; ``z0`` defaults to the prior mean 0 (or pass an example's posterior mean).
+    """
+    d = model.latent_dim
+    if dims is None:
+        dims = list(range(d)) if kl_per_dim is None else np.argsort(-np.asarray(kl_per_dim), kind="stable").tolist()
+    if max_dims is not None:
+        dims = dims[:max_dims]
+    base = np.zeros(d, np.float32) if z0 is None else np.asarray(z0, np.float32).reshape(d)
+    values = np.linspace(-span, span, steps).astype(np.float32)
+    z = np.repeat(base[None, None], len(dims), 0).repeat(steps, 1)  # (dims, steps, D)
+    for row, j in enumerate(dims):
+        z[row, :, j] = base[j] + values
+    imgs = decode(model, z.reshape(-1, d)).reshape(len(dims), steps, *model.image_shape)
+    kl = [float(kl_per_dim[j]) for j in dims] if kl_per_dim is not None else []
+    return Traversal(list(dims), values, z, imgs, kl)
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Spherical interpolation between vectors a and b at fractions t: (len(t), D)."""
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na < 1e-8 or nb < 1e-8:
+        return np.outer(1 - t, a) + np.outer(t, b)
+    cos = np.clip(np.dot(a / na, b / nb), -1.0, 1.0)
+    w = np.arccos(cos)
+    if w < 1e-6:
+        return np.outer(1 - t, a) + np.outer(t, b)
+    return (np.sin((1 - t) * w)[:, None] * a + np.sin(t * w)[:, None] * b) / np.sin(w)
+
+
+@dataclass
+class Interpolation:
+    t: np.ndarray  # (steps,)
+    z: np.ndarray  # (steps, D)
+    images: np.ndarray  # (steps, C, H, W)
+    method: str
+
+
+def interpolation(model: VAE, z_a: np.ndarray, z_b: np.ndarray, steps: int = 11, method: str = "linear") -> Interpolation:
+    t = np.linspace(0, 1, steps).astype(np.float32)
+    if method == "linear":
+        z = np.outer(1 - t, z_a) + np.outer(t, z_b)
+    elif method == "slerp":
+        z = slerp(np.asarray(z_a, np.float64), np.asarray(z_b, np.float64), t.astype(np.float64))
+    else:
+        raise ConfigError(f"interpolation method must be linear or slerp, got {method!r}")
+    z = z.astype(np.float32)
+    return Interpolation(t, z, decode(model, z), method)
+
+
+def manifold(model: VAE, n: int = 15, eps: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """For a 2-D latent: z on an n x n grid of prior quantiles, and the decoded grid.
+
+    Returns (grid values (n,), images (n, n, C, H, W)); row i has z_2 = grid[n-1-i]
+    (top row = largest z_2) and column j has z_1 = grid[j].
+    """
+    from scipy.stats import norm
+
+    if model.latent_dim != 2:
+        raise ConfigError(f"the manifold grid needs a 2-D latent; this model has {model.latent_dim}")
+    grid = norm.ppf(np.linspace(eps, 1 - eps, n)).astype(np.float32)
+    z1, z2 = np.meshgrid(grid, grid[::-1])
+    z = np.stack([z1.ravel(), z2.ravel()], 1)
+    return grid, decode(model, z).reshape(n, n, *model.image_shape)

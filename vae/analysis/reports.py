@@ -1,0 +1,42 @@
+"""Heavy reports, computed once per checkpoint and stored in its metadata.
+
+The collapse diagnostics (the IWAE bound with k = ``REPORT_IWAE_K``, the mutual
+information I(x;z), active units) and, for data with known generative factors, the
+disentanglement scores (MIG, SAP) take seconds to minutes. A classroom server must
+not compute them again for every visitor, so they are computed when a model is
+saved (``python -m vae train``, the web app's training jobs, ``make checkpoints``)
+and stored under ``extra["reports"]`` in the checkpoint. A checkpoint from before
+this (or uploaded without them) gets them computed once per server and cached.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+REPORT_IWAE_K = 100
+REPORTS_VERSION = 2  # 2: the KL decomposition, DCI and the FactorVAE score
+
+
+def compute_reports(model, dataset, seed: int = 0) -> dict[str, Any]:
+    """{"version", "collapse": collapse_report(test split, k=100), "disentanglement": scores or None}."""
+    from vae.analysis.diagnostics import collapse_report
+    from vae.analysis.disentanglement import disentanglement_scores
+    from vae.analysis.evaluation import test_inputs
+    from vae.analysis.explore import posterior
+
+    device = next(model.parameters()).device
+    x = test_inputs(dataset.x_test, model.config, device)
+    out: dict[str, Any] = {"version": REPORTS_VERSION,
+                           "collapse": collapse_report(model, x, iwae_k=REPORT_IWAE_K, seed=seed),
+                           "disentanglement": None}
+    if dataset.factors_test is not None:
+        mu, _ = posterior(model, x)
+        out["disentanglement"] = disentanglement_scores(mu, dataset.factors_test, dataset.factor_names)
+    return json.loads(json.dumps(out, default=lambda a: a.tolist()))  # numpy arrays -> lists: JSON metadata
+
+
+def stored_reports(extra: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The reports stored in a checkpoint's ``extra`` metadata, when present and current."""
+    rep = (extra or {}).get("reports")
+    return rep if isinstance(rep, dict) and rep.get("version") == REPORTS_VERSION else None

@@ -1,0 +1,242 @@
+"""Every training knob in one flat table.
+
+A *knob* is one setting of :class:`~vae.config.VAEConfig` under a short flat name
+(``beta``, ``latent_dim``, ``decoder_hidden``...). The command-line flags of
+``python -m vae train``, the fields of the web app's Train form and the URL query
+parameters that share an experiment are all generated from :data:`KNOBS`, so the
+three can never disagree.
+
+Knobs whose section is ``"encoder+decoder"`` set both networks; the ``decoder_*``
+knobs then override the decoder alone. A knob left at ``None`` keeps the value
+already in the configuration (for ``decoder_*``: the mirror of the encoder).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from vae.config import (ACTIVATIONS, ARCHS, BINARIZATIONS, DECODER_ARCHS, INITS, LIKELIHOODS, MAX_LATENT_DIM, NORMS,
+                     OBJECTIVES, VARIANCES,
+                     VAEConfig, default_hidden, image_side, mirror)
+from vae.errors import ConfigError
+
+DATASETS = ("mnist5k", "digits", "sprites", "dsprites", "mnist", "fashion-mnist", "kmnist", "cifar10", "npz", "zip")
+GROUPS = ("data", "latent", "encoder", "decoder", "likelihood", "objective", "optimization")
+
+
+@dataclass(frozen=True)
+class Knob:
+    name: str
+    section: str  # "" (top level), a VAEConfig section, or "encoder+decoder"
+    field: str
+    type: type  # int, float, str or bool; for list knobs the element type
+    help: str
+    group: str
+    choices: tuple[str, ...] = ()
+    lo: float | None = None
+    hi: float | None = None
+    is_list: bool = False
+    optional: bool = False  # None is a valid value (e.g. capacity: off)
+
+    @property
+    def dotted(self) -> str:
+        """``objective.beta``-style path (``encoder.arch`` for shared knobs)."""
+        sec = "encoder" if self.section == "encoder+decoder" else self.section
+        return f"{sec}.{self.field}" if sec else self.field
+
+
+KNOBS: dict[str, Knob] = {k.name: k for k in [
+    Knob("dataset", "data", "name", str, "dataset name (see `python -m vae datasets`)", "data", choices=DATASETS),
+    Knob("data_path", "data", "path", str, "your .npz or .zip file (with dataset npz or zip)", "data"),
+    Knob("data_root", "data", "data_root", str,
+       "folder holding torchvision datasets (default ~/.cache/vae-explorer/data or $VAE_DATA_ROOT)", "data"),
+    Knob("binarize", "data", "binarize", str,
+       "none: grey levels as Bernoulli probabilities; dynamic: resample x~Bernoulli(x) every epoch", "data",
+       choices=BINARIZATIONS),
+    Knob("sprites_size", "data", "size", int, "sprites: image side in pixels", "data", lo=8, hi=128),
+    Knob("sprites_num", "data", "num", int, "sprites: number of images; dsprites: how many of its 737,280 to use",
+       "data", lo=100, hi=200_000),
+    Knob("latent_dim", "", "latent_dim", int, "size of z (1..256)", "latent", lo=1, hi=MAX_LATENT_DIM),
+    Knob("arch", "encoder+decoder", "arch", str, "network family: mlp, cnn or resnet", "encoder", choices=ARCHS),
+    Knob("hidden", "encoder+decoder", "hidden", int,
+       "encoder layer widths (mlp) or channels per stride-2 stage (cnn/resnet); the decoder mirrors them",
+       "encoder", is_list=True, lo=1, hi=8192),
+    Knob("activation", "encoder+decoder", "activation", str, "relu, leaky_relu, elu, gelu, silu or tanh", "encoder",
+       choices=ACTIVATIONS),
+    Knob("norm", "encoder+decoder", "norm", str, "none, batch or layer normalization", "encoder", choices=NORMS),
+    Knob("dropout", "encoder+decoder", "dropout", float, "dropout rate after each hidden layer", "encoder",
+       lo=0.0, hi=0.95),
+    Knob("init", "encoder+decoder", "init", str, "weight initialization: default, xavier or he", "encoder",
+       choices=INITS),
+    Knob("blocks", "encoder+decoder", "blocks", int, "resnet: residual blocks per stage", "encoder", lo=1, hi=8),
+    Knob("decoder_arch", "decoder", "arch", str,
+       "decoder family, when it differs from the encoder's; pixelcnn: autoregressive (a strong decoder)", "decoder",
+       choices=DECODER_ARCHS),
+    Knob("decoder_hidden", "decoder", "hidden", int,
+       "decoder widths/channels in data-flow order (e.g. a stronger decoder)", "decoder", is_list=True, lo=1, hi=8192),
+    Knob("decoder_activation", "decoder", "activation", str, "decoder activation, when it differs", "decoder",
+       choices=ACTIVATIONS),
+    Knob("decoder_norm", "decoder", "norm", str, "decoder normalization, when it differs", "decoder", choices=NORMS),
+    Knob("decoder_dropout", "decoder", "dropout", float, "decoder dropout rate, when it differs", "decoder",
+       lo=0.0, hi=0.95),
+    Knob("decoder_init", "decoder", "init", str, "decoder initialization, when it differs", "decoder", choices=INITS),
+    Knob("decoder_blocks", "decoder", "blocks", int, "resnet decoder: residual blocks per stage, when it differs",
+       "decoder", lo=1, hi=8),
+    Knob("decoder_kernel", "decoder", "kernel", int,
+       "pixelcnn: masked convolution size (odd); with the layers, it sets the receptive field", "decoder", lo=1, hi=9),
+    Knob("decoder_gated", "decoder", "gated", bool, "pixelcnn: gated activations tanh(a) * sigmoid(b)", "decoder"),
+    Knob("likelihood", "likelihood", "name", str, "p(x|z): bernoulli, gaussian or categorical", "likelihood",
+       choices=LIKELIHOODS),
+    Knob("variance", "likelihood", "variance", str, "gaussian variance: fixed, learned or per-pixel", "likelihood",
+       choices=VARIANCES),
+    Knob("sigma", "likelihood", "sigma", float, "gaussian: the fixed standard deviation (initial value when learned)",
+       "likelihood", lo=1e-3, hi=10.0),
+    Knob("bins", "likelihood", "bins", int, "categorical: grey levels per pixel (2..256)", "likelihood", lo=2, hi=256),
+    Knob("objective", "objective", "name", str,
+       "vae (ELBO, beta-VAE), beta-tcvae (the KL split: alpha MI + beta TC + gamma dimension-wise KL) or "
+       "factorvae (beta KL + gamma TC from a discriminator)", "objective", choices=OBJECTIVES),
+    Knob("beta", "objective", "beta", float,
+       "weight of the KL term (vae, factorvae); of the total correlation (beta-tcvae)", "objective", lo=0.0, hi=1e4),
+    Knob("alpha", "objective", "alpha", float, "beta-tcvae: weight of the index-code mutual information", "objective",
+       lo=0.0, hi=1e4),
+    Knob("gamma", "objective", "gamma", float, "beta-tcvae: weight of the dimension-wise KL", "objective",
+       lo=0.0, hi=1e4),
+    Knob("factorvae_gamma", "objective", "factorvae_gamma", float,
+       "factorvae: weight of the total correlation estimated by the discriminator", "objective", lo=0.0, hi=1e4),
+    Knob("kl_warmup", "objective", "kl_warmup", float,
+       "epochs over which the KL weight rises linearly from 0 to beta", "objective", lo=0.0, hi=1e6),
+    Knob("free_bits", "objective", "free_bits", float, "per-dimension KL floor lambda in nats (0 = off)", "objective",
+       lo=0.0, hi=100.0),
+    Knob("capacity", "objective", "capacity", float,
+       "capacity annealing: C_max in nats (loss = rec + gamma |KL - C|); empty = off", "objective",
+       lo=0.0, hi=1e4, optional=True),
+    Knob("capacity_gamma", "objective", "capacity_gamma", float, "capacity annealing: gamma", "objective",
+       lo=0.0, hi=1e6),
+    Knob("capacity_epochs", "objective", "capacity_epochs", float,
+       "capacity annealing: epochs for C to reach C_max (empty = all of training)", "objective",
+       lo=0.0, hi=1e6, optional=True),
+    Knob("epochs", "train", "epochs", int, "training epochs", "optimization", lo=1, hi=100_000),
+    Knob("batch_size", "train", "batch_size", int, "mini-batch size", "optimization", lo=1, hi=65_536),
+    Knob("lr", "train", "lr", float, "Adam learning rate", "optimization", lo=1e-8, hi=10.0),
+    Knob("weight_decay", "train", "weight_decay", float, "decoupled weight decay (AdamW)", "optimization",
+       lo=0.0, hi=10.0),
+    Knob("seed", "train", "seed", int, "random seed (runs are reproducible on the CPU)", "optimization",
+       lo=0, hi=2**53 - 1),
+    Knob("device", "train", "device", str, "auto (CUDA when present), cpu, cuda, cuda:N", "optimization"),
+]}
+
+def apply(cfg: VAEConfig, values: dict[str, Any]) -> VAEConfig:
+    """Return a copy of ``cfg`` with the given knobs set (``None`` = leave as is).
+
+    The decoder mirrors the encoder's new ``hidden`` unless ``decoder_hidden`` is given.
+    A new network family without widths gets that family's defaults
+    (:func:`~vae.config.default_hidden`): ``arch`` for both networks, ``decoder_arch``
+    for the decoder alone (reversed: the decoder's widths run from z to x).
+    """
+    cfg = VAEConfig.from_dict(cfg.to_dict())
+    old_arch, old_decoder_arch = cfg.encoder.arch, cfg.decoder.arch
+    unknown = sorted(set(values) - set(KNOBS))
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+    given = {k: v for k, v in values.items() if v is not None}
+    for name in KNOBS:  # table order: shared knobs before decoder overrides
+        if name not in given:
+            continue
+        knob, value = KNOBS[name], given[name]
+        if knob.section == "":
+            setattr(cfg, knob.field, value)
+        elif knob.section == "encoder+decoder":
+            setattr(cfg.encoder, knob.field, value)
+            setattr(cfg.decoder, knob.field, value)
+        else:
+            setattr(getattr(cfg, knob.section), knob.field, value)
+    side = image_side(cfg.data)
+    if cfg.encoder.arch != old_arch and "hidden" not in given:
+        cfg.encoder.hidden = default_hidden(cfg.encoder.arch, side)
+        if "decoder_hidden" not in given:
+            cfg.decoder.hidden = mirror(cfg.encoder).hidden
+    if "hidden" in given and "decoder_hidden" not in given and cfg.decoder.arch == cfg.encoder.arch:
+        cfg.decoder.hidden = mirror(cfg.encoder).hidden
+    if cfg.decoder.arch != cfg.encoder.arch and cfg.decoder.arch != old_decoder_arch and "decoder_hidden" not in given:
+        cfg.decoder.hidden = default_hidden(cfg.decoder.arch, side)[::-1]
+    return cfg
+
+
+def values_of(cfg: VAEConfig) -> dict[str, Any]:
+    """The knob values that reproduce ``cfg`` (decoder overrides only where it is not the mirror)."""
+    out: dict[str, Any] = {}
+    for name, knob in KNOBS.items():
+        if knob.section == "":
+            out[name] = getattr(cfg, knob.field)
+        elif knob.section == "encoder+decoder":
+            out[name] = getattr(cfg.encoder, knob.field)
+        elif knob.section == "decoder":
+            mirrored = getattr(mirror(cfg.encoder), knob.field)
+            value = getattr(cfg.decoder, knob.field)
+            out[name] = None if value == mirrored else value
+        else:
+            out[name] = getattr(getattr(cfg, knob.section), knob.field)
+    return out
+
+
+def from_dotted(changes: dict[str, Any]) -> dict[str, Any]:
+    """``{"objective.beta": 1.0}`` -> ``{"beta": 1.0}`` (the form used by diagnostics' remedies)."""
+    by_path = {k.dotted: k.name for k in KNOBS.values()}
+    out = {}
+    for path, value in changes.items():
+        if path not in by_path:
+            raise ConfigError(f"no knob for the setting {path!r}")
+        out[by_path[path]] = value
+    return out
+
+
+def parse(name: str, text: str) -> Any:
+    """Parse a knob's value from text (a URL query parameter or a form field)."""
+    knob = KNOBS[name]
+    text = text.strip()
+    if text == "" or text.lower() == "none":
+        if knob.optional or knob.section == "decoder" or knob.type is str:
+            return None
+        raise ConfigError(f"{name} needs a value")
+    if knob.type is bool:
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name} must be true or false; got {text!r}")
+    try:
+        if knob.is_list:
+            return [knob.type(t) for t in text.replace(",", " ").split()]
+        return knob.type(text)
+    except ValueError:
+        kind = "integers" if knob.is_list else ("an integer" if knob.type is int else "a number")
+        raise ConfigError(f"{name} must be {kind}; got {text!r}") from None
+
+
+def text_problem(name: str, text: str, same: str | None = None) -> str | None:
+    """Why ``text`` (a URL query parameter) is not a value knob ``name`` takes, or None.
+
+    ``same`` is the decoder widgets' "same as encoder" option, which a URL may hold too.
+    """
+    knob = KNOBS[name]
+    if same is not None and knob.section == "decoder" and text == same:
+        return None
+    try:
+        value = parse(name, text)
+    except ConfigError as e:
+        return str(e)
+    values = value if isinstance(value, list) else [value]
+    for v in values:
+        if v is None:
+            continue
+        if knob.choices and v not in knob.choices:
+            return f"{name} must be one of {', '.join(knob.choices)}; got {v!r}"
+        if knob.lo is not None and knob.type in (int, float) and not knob.lo <= v <= knob.hi:
+            return f"{name} must be from {knob.lo:g} to {knob.hi:g}; got {v:g}"
+    return None
+
+
+def defaults() -> dict[str, Any]:
+    return values_of(VAEConfig())
+

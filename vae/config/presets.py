@@ -1,0 +1,56 @@
+"""Ready-made experiments: named sets of knob values (see :mod:`vae.config.knobs`).
+
+Each preset starts from the defaults of :class:`~vae.config.VAEConfig` and sets
+only what it names. The web app's Train page offers them; the command line takes
+``--preset NAME``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vae.config import VAEConfig
+from vae.errors import ConfigError
+from vae.config.knobs import apply
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "pytorch/examples MNIST VAE": {
+        "dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 20, "likelihood": "bernoulli",
+        "beta": 1.0, "epochs": 10, "batch_size": 128, "lr": 1e-3},
+    "digits in seconds": {
+        "dataset": "digits", "arch": "mlp", "hidden": [128], "latent_dim": 2, "epochs": 30, "batch_size": 64},
+    "2-D latent for the manifold": {
+        "dataset": "mnist5k", "arch": "mlp", "hidden": [256, 128], "latent_dim": 2, "epochs": 30},
+    "CNN on MNIST": {
+        "dataset": "mnist5k", "arch": "cnn", "hidden": [32, 64], "latent_dim": 16, "epochs": 10},
+    "beta-VAE on sprites": {
+        "dataset": "sprites", "arch": "cnn", "hidden": [32, 64], "latent_dim": 10, "beta": 4.0, "epochs": 10},
+    "beta-TCVAE on sprites": {
+        "dataset": "sprites", "arch": "mlp", "hidden": [512, 256], "latent_dim": 6, "binarize": "dynamic",
+        "objective": "beta-tcvae", "beta": 8.0, "epochs": 60},
+    "plain VAE on sprites": {
+        "dataset": "sprites", "arch": "mlp", "hidden": [512, 256], "latent_dim": 6, "binarize": "dynamic",
+        "epochs": 60},
+    "Gaussian likelihood, learned variance": {
+        "dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, "likelihood": "gaussian",
+        "variance": "learned", "sigma": 0.1, "epochs": 10},
+    "make it collapse (beta 50)": {
+        "dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, "beta": 50.0, "epochs": 5},
+    "MLP decoder on binarized MNIST": {
+        "dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, "binarize": "dynamic", "epochs": 10},
+    "strong decoder: pixelcnn": {
+        "dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, "binarize": "dynamic", "epochs": 10,
+        "decoder_arch": "pixelcnn"},
+    "strong decoder + free bits": {
+        "dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, "binarize": "dynamic", "epochs": 10,
+        "decoder_arch": "pixelcnn", "free_bits": 0.5},
+    "fix collapse with free bits": {
+        "dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, "beta": 50.0, "epochs": 5,
+        "free_bits": 0.5, "kl_warmup": 3.0},
+}
+
+
+def preset_config(name: str) -> VAEConfig:
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+    return apply(VAEConfig(), PRESETS[name]).validate()

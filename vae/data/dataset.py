@@ -1,0 +1,82 @@
+"""A data set: examples with labels (and generative factors), split once and for all into train and test.
+
+The split is a fixed random permutation (seed ``SPLIT_SEED``): every run, every
+checkpoint's report and every page sees the same test examples.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vae.data.modality import Image
+from vae.errors import DataError
+
+SPLIT_SEED = 0  # the train/test split never changes between runs
+TEST_SHARE = {"sprites": 10, "dsprites": 10, "npz": 5, "zip": 5}  # 1 in this many images is held out for testing
+
+
+def default_data_root() -> Path:
+    """``$VAE_DATA_ROOT`` or ``~/.cache/vae-explorer/data``."""
+    env = os.environ.get("VAE_DATA_ROOT")
+    return Path(env) if env else Path.home() / ".cache" / "vae-explorer" / "data"
+
+
+def held_out(name: str, n: int) -> int:
+    """How many of a dataset's ``n`` images its fixed split holds out for testing (at least one)."""
+    return max(1, n // TEST_SHARE[name])
+
+
+@dataclass
+class Dataset:
+    """Images in [0, 1], (N, C, H, W) float32; labels (N,) int64; optional factors."""
+
+    name: str
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    classes: list[str]
+    factors_train: np.ndarray | None = None  # (N, F) integer factor indices
+    factors_test: np.ndarray | None = None
+    factor_names: list[str] = field(default_factory=list)
+    factor_sizes: list[int] = field(default_factory=list)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.x_train.shape[1:])  # type: ignore[return-value]
+
+    @property
+    def modality(self) -> Image:
+        """What an example is: an image of ``image_shape``."""
+        return Image(self.image_shape)
+
+    def split(self, which: str) -> tuple[torch.Tensor, torch.Tensor]:
+        if which == "train":
+            return self.x_train, self.y_train
+        if which == "test":
+            return self.x_test, self.y_test
+        raise DataError(f"split must be 'train' or 'test', got {which!r}")
+
+    def factors(self, which: str) -> np.ndarray | None:
+        return self.factors_train if which == "train" else self.factors_test
+
+
+def fixed_split(x: np.ndarray, y: np.ndarray, n_test: int, factors: np.ndarray | None = None, **kw) -> Dataset:
+    """Fixed random split (seed ``SPLIT_SEED``) into train and test."""
+    perm = np.random.RandomState(SPLIT_SEED).permutation(len(x))
+    te, tr = perm[:n_test], perm[n_test:]
+    f = (factors[tr], factors[te]) if factors is not None else (None, None)
+    return Dataset(
+        x_train=torch.from_numpy(np.ascontiguousarray(x[tr], dtype=np.float32)),
+        y_train=torch.from_numpy(y[tr].astype(np.int64)),
+        x_test=torch.from_numpy(np.ascontiguousarray(x[te], dtype=np.float32)),
+        y_test=torch.from_numpy(y[te].astype(np.int64)),
+        factors_train=f[0],
+        factors_test=f[1],
+        **kw,
+    )

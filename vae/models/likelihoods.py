@@ -1,0 +1,134 @@
+"""Output distributions p(x|z) over images.
+
+Each likelihood turns the decoder's raw output (B, P*C, H, W) into a distribution
+over x in [0, 1]^(C x H x W) and gives
+
+  * ``log_prob(out, x)``: log p(x|z) summed over pixels, in nats, shape (B,)
+  * ``mean(out)``: E[x|z], the image one shows as "the reconstruction"
+  * ``sample(out, generator, temperature)``: a draw x ~ p(x|z); the temperature T
+    divides logits (Bernoulli, categorical) or multiplies sigma (Gaussian); T = 0 gives
+    the mode
+
+Bernoulli:   log p = sum x log s(l) + (1-x) log(1 - s(l)),  s = sigmoid, l = logits.
+             Grey-level x are allowed (the pytorch/examples convention).
+Gaussian:    log p = sum -0.5 [ (x - mu)^2 / sigma^2 + log(2 pi sigma^2) ],  mu = s(out)
+             with sigma^2 fixed, one learned scalar, or per pixel from a second head.
+Categorical: x quantized to K levels k = round(x (K-1));  log p = sum log softmax(l)_k.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vae.config import LikelihoodConfig
+from vae.data.transforms import quantize
+from vae.models.posteriors import LOG_2PI
+
+# log sigma^2 is kept in [LOGVAR_MIN, LOGVAR_MAX]: sigma from 0.01 to ~7.4. Without a
+# floor, pixels that are always 0 (MNIST's border) drive sigma -> 0 and log p -> inf.
+LOGVAR_MIN, LOGVAR_MAX = 2 * math.log(0.01), 4.0
+
+
+class Likelihood(nn.Module):
+    params_per_pixel = 1
+
+    def log_prob(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def mean(self, out: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def sample(self, out: torch.Tensor, generator: torch.Generator | None = None,
+               temperature: float = 1.0) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class Bernoulli(Likelihood):
+    def log_prob(self, out, x):
+        return -F.binary_cross_entropy_with_logits(out, x, reduction="none").flatten(1).sum(1)
+
+    def mean(self, out):
+        return torch.sigmoid(out)
+
+    def sample(self, out, generator=None, temperature=1.0):
+        if temperature <= 0:
+            return (out > 0).to(out.dtype)
+        return torch.bernoulli(torch.sigmoid(out / temperature), generator=generator)
+
+
+class Gaussian(Likelihood):
+    """N(x; mu(z), sigma^2) with ``variance`` fixed, learned (global) or per-pixel."""
+
+    def __init__(self, variance: str, sigma: float):
+        super().__init__()
+        self.variance = variance
+        self.params_per_pixel = 2 if variance == "per-pixel" else 1
+        init = torch.tensor(2 * math.log(sigma))
+        if variance == "learned":
+            self.logvar = nn.Parameter(init)
+        else:
+            self.register_buffer("logvar", init)
+
+    def split(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mu, log sigma^2) from the decoder output."""
+        if self.variance == "per-pixel":
+            raw_mu, raw_logvar = out.chunk(2, dim=1)
+            return torch.sigmoid(raw_mu), raw_logvar.clamp(LOGVAR_MIN, LOGVAR_MAX)
+        return torch.sigmoid(out), self.logvar.clamp(LOGVAR_MIN, LOGVAR_MAX).expand_as(out)
+
+    def log_prob(self, out, x):
+        mu, logvar = self.split(out)
+        lp = -0.5 * ((x - mu) ** 2 * torch.exp(-logvar) + logvar + LOG_2PI)
+        return lp.flatten(1).sum(1)
+
+    def mean(self, out):
+        return self.split(out)[0]
+
+    def sample(self, out, generator=None, temperature=1.0):
+        mu, logvar = self.split(out)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return (mu + temperature * torch.exp(0.5 * logvar) * eps).clamp(0, 1)
+
+
+class Categorical(Likelihood):
+    """Softmax over K grey levels per pixel; level k stands for the value k / (K-1)."""
+
+    def __init__(self, bins: int):
+        super().__init__()
+        self.bins = bins
+        self.params_per_pixel = bins
+
+    def logits(self, out: torch.Tensor) -> torch.Tensor:
+        b, pc, h, w = out.shape
+        return out.view(b, self.bins, pc // self.bins, h, w)  # (B, K, C, H, W)
+
+    def log_prob(self, out, x):
+        target = quantize(x, self.bins)
+        return -F.cross_entropy(self.logits(out), target, reduction="none").flatten(1).sum(1)
+
+    def _levels(self, like: torch.Tensor) -> torch.Tensor:
+        return torch.linspace(0, 1, self.bins, device=like.device, dtype=like.dtype).view(1, -1, 1, 1, 1)
+
+    def mean(self, out):
+        p = torch.softmax(self.logits(out), dim=1)
+        return (p * self._levels(out)).sum(1)
+
+    def sample(self, out, generator=None, temperature=1.0):
+        logits = self.logits(out).movedim(1, -1)  # (B, C, H, W, K)
+        if temperature <= 0:
+            return logits.argmax(-1).to(out.dtype) / (self.bins - 1)
+        flat = torch.softmax(logits.reshape(-1, self.bins) / temperature, dim=-1)
+        k = torch.multinomial(flat, 1, generator=generator).view(logits.shape[:-1])
+        return k.to(out.dtype) / (self.bins - 1)
+
+
+def make_likelihood(cfg: LikelihoodConfig) -> Likelihood:
+    if cfg.name == "bernoulli":
+        return Bernoulli()
+    if cfg.name == "gaussian":
+        return Gaussian(cfg.variance, cfg.sigma)
+    return Categorical(cfg.bins)

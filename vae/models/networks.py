@@ -1,0 +1,188 @@
+"""Encoder and decoder networks: MLP, CNN and ResNet, for any image size.
+
+An encoder maps x of shape (B, C, H, W) to a feature vector (B, F); the model puts
+the Gaussian heads mu(x) and log sigma^2(x) on top. A decoder maps z (B, D) to the
+parameters of p(x|z), shaped (B, P*C, H, W) where P is the number of parameters per
+pixel the likelihood needs.
+
+CNN and ResNet stages halve the resolution with 4x4 stride-2 convolutions
+(s -> floor(s/2)); their decoders undo that with 4x4 stride-2 transposed
+convolutions whose ``output_padding`` restores odd sizes exactly (7 -> 14 -> 28, or
+3 -> 7), so nothing is tied to 28x28.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from vae.config import NetworkConfig
+from vae.errors import ConfigError
+
+
+def make_activation(name: str) -> nn.Module:
+    return {
+        "relu": nn.ReLU,
+        "leaky_relu": lambda: nn.LeakyReLU(0.2),
+        "elu": nn.ELU,
+        "gelu": nn.GELU,
+        "silu": nn.SiLU,
+        "tanh": nn.Tanh,
+    }[name]()
+
+
+def make_norm(name: str, n: int, conv: bool) -> nn.Module:
+    """batch -> BatchNorm; layer -> LayerNorm (GroupNorm with one group for feature maps)."""
+    if name == "batch":
+        return nn.BatchNorm2d(n) if conv else nn.BatchNorm1d(n)
+    if name == "layer":
+        return nn.GroupNorm(1, n) if conv else nn.LayerNorm(n)
+    return nn.Identity()
+
+
+MAX_LAYER_PARAMETERS = 100_000_000
+
+
+def linear(n_in: int, n_out: int) -> nn.Linear:
+    """nn.Linear, refused before allocation when it would be unreasonably large."""
+    if n_in * n_out > MAX_LAYER_PARAMETERS:
+        raise ConfigError(
+            f"a {n_in} x {n_out} linear layer would have {n_in * n_out / 1e6:.0f}M weights "
+            f"(limit {MAX_LAYER_PARAMETERS / 1e6:.0f}M); use smaller layers, fewer categorical "
+            "bins or a convolutional network"
+        )
+    return nn.Linear(n_in, n_out)
+
+
+def _block(cfg: NetworkConfig, layer: nn.Module, n_out: int, conv: bool) -> list[nn.Module]:
+    """layer -> norm -> activation -> dropout."""
+    mods = [layer] + ([make_norm(cfg.norm, n_out, conv)] if cfg.norm != "none" else []) + [make_activation(cfg.activation)]
+    if cfg.dropout > 0:
+        mods.append(nn.Dropout(cfg.dropout))
+    return mods
+
+
+def stage_sizes(side: int, n_stages: int, what: str) -> list[int]:
+    """Spatial side after each stride-2 stage: [s, s//2, s//4, ...]."""
+    sizes = [side]
+    for _ in range(n_stages):
+        sizes.append(sizes[-1] // 2)
+    if sizes[-1] < 1:
+        raise ConfigError(
+            f"{what}: {n_stages} stride-2 stages need images of at least {2 ** n_stages} pixels "
+            f"a side, these are {side}; use fewer stages"
+        )
+    return sizes
+
+
+class ResidualBlock(nn.Module):
+    """y = act(x + conv(act(norm(conv(x)))))  -- two 3x3 convolutions and a skip."""
+
+    def __init__(self, ch: int, cfg: NetworkConfig):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(ch, ch, 3, padding=1),
+            make_norm(cfg.norm, ch, True),
+            make_activation(cfg.activation),
+            nn.Conv2d(ch, ch, 3, padding=1),
+            make_norm(cfg.norm, ch, True),
+        )
+        self.act = make_activation(cfg.activation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(x + self.body(x))
+
+
+class Encoder(nn.Module):
+    """x (B, C, H, W) -> features (B, out_features)."""
+
+    def __init__(self, cfg: NetworkConfig, image_shape: tuple[int, int, int]):
+        super().__init__()
+        c, h, w = image_shape
+        layers: list[nn.Module] = []
+        if cfg.arch == "mlp":
+            layers.append(nn.Flatten())
+            n_in = c * h * w
+            for n in cfg.hidden:
+                layers += _block(cfg, linear(n_in, n), n, conv=False)
+                n_in = n
+            self.out_features = n_in
+        else:
+            hs = stage_sizes(h, len(cfg.hidden), "encoder")
+            ws = stage_sizes(w, len(cfg.hidden), "encoder")
+            ch = c
+            if cfg.arch == "resnet":
+                layers += _block(cfg, nn.Conv2d(c, cfg.hidden[0], 3, padding=1), cfg.hidden[0], conv=True)
+                ch = cfg.hidden[0]
+            for n in cfg.hidden:
+                layers += _block(cfg, nn.Conv2d(ch, n, 4, stride=2, padding=1), n, conv=True)
+                if cfg.arch == "resnet":
+                    layers += [ResidualBlock(n, cfg) for _ in range(cfg.blocks)]
+                ch = n
+            layers.append(nn.Flatten())
+            self.out_features = ch * hs[-1] * ws[-1]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class Decoder(nn.Module):
+    """z (B, D) -> likelihood parameters (B, out_channels, H, W)."""
+
+    def __init__(self, cfg: NetworkConfig, latent_dim: int, image_shape: tuple[int, int, int], out_channels: int):
+        super().__init__()
+        _, h, w = image_shape
+        self.out_shape = (out_channels, h, w)
+        layers: list[nn.Module] = []
+        if cfg.arch == "mlp":
+            n_in = latent_dim
+            for n in cfg.hidden:
+                layers += _block(cfg, linear(n_in, n), n, conv=False)
+                n_in = n
+            layers += [linear(n_in, out_channels * h * w), nn.Unflatten(1, self.out_shape)]
+        else:
+            hs = stage_sizes(h, len(cfg.hidden), "decoder")[::-1]  # smallest first
+            ws = stage_sizes(w, len(cfg.hidden), "decoder")[::-1]
+            ch = cfg.hidden[0]
+            layers += _block(cfg, linear(latent_dim, ch * hs[0] * ws[0]), ch * hs[0] * ws[0], conv=False)
+            layers.append(nn.Unflatten(1, (ch, hs[0], ws[0])))
+            resnet = cfg.arch == "resnet"
+            for i in range(len(cfg.hidden)):
+                if resnet:
+                    layers += [ResidualBlock(ch, cfg) for _ in range(cfg.blocks)]
+                last = i == len(cfg.hidden) - 1
+                n = cfg.hidden[i + 1] if not last else (ch if resnet else out_channels)
+                pad = (hs[i + 1] - 2 * hs[i], ws[i + 1] - 2 * ws[i])
+                up = nn.ConvTranspose2d(ch, n, 4, stride=2, padding=1, output_padding=pad)
+                layers += [up] if (last and not resnet) else _block(cfg, up, n, conv=True)
+                ch = n
+            if resnet:
+                layers.append(nn.Conv2d(ch, out_channels, 3, padding=1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+def initialize(module: nn.Module, scheme: str, activation: str) -> None:
+    """xavier: Glorot-uniform weights; he: Kaiming-normal weights; zero biases.
+
+    ``default`` keeps PyTorch's own initialisation.
+    """
+    if scheme == "default":
+        return
+    nonlinearity = "leaky_relu" if activation == "leaky_relu" else "relu"
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            if scheme == "xavier":
+                nn.init.xavier_uniform_(m.weight)
+            else:
+                nn.init.kaiming_normal_(m.weight, a=0.2 if nonlinearity == "leaky_relu" else 0,
+                                        nonlinearity=nonlinearity)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

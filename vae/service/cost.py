@@ -1,0 +1,257 @@
+"""What a training run will cost, known before it starts.
+
+    seconds per epoch = steps per epoch x seconds per step  +  test evaluation
+    steps per epoch   = ceil(N_train / batch size)
+    test evaluation   = ceil(N_test / batch size) x seconds per step / 3   (forward only)
+
+Seconds per step come from one of two measurements on *this* machine:
+
+* ``timed``: build the real model and time real optimisation steps (forward, ELBO,
+  backward, AdamW) on a batch of the right shape, after one warm-up step: at least
+  3, up to 20 or 0.3 s of them, and keep the fastest. Steps that other processes
+  slowed down (a class browsing the same server) would otherwise inflate an
+  estimate that the web app then keeps for the configuration: on a busy 2-core
+  machine the median of three steps of a small model came out 10x too slow;
+* ``flops``: when even one step would be slow, count the floating-point operations
+  of a forward and backward pass on PyTorch's ``meta`` device (no memory, no compute;
+  ``torch.utils.flop_counter``) and divide by the machine's measured matrix-multiply
+  rate. This is a lower bound on the time: convolutions rarely reach that rate.
+
+* ``calibrated`` (a web server): FLOPs and parameters on the meta device, seconds from
+  a per-step overhead and the family's slowdown over the matmul rate, both timed once on
+  the server's own reference models: a student's model is never allocated in the server.
+
+A server (the web app) refuses a run whose estimate exceeds its budget
+(``$VAE_MAX_TRAIN_SECONDS``) and says what to reduce; the command line prints the
+estimate and has no budget.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import os
+import time
+from dataclasses import dataclass
+
+import torch
+
+from vae.config import VAEConfig
+
+TIME_STEPS_BELOW = 1.0  # time real steps when the FLOP count predicts at most this many seconds a step
+TIMED_STEPS = 3  # at least this many timed steps...
+MAX_TIMED_STEPS = 20  # ...and more, up to this many, until TIMED_SECONDS have been spent timing
+TIMED_SECONDS = 0.3
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    parameters: int
+    flops_per_step: float  # forward + backward, one batch
+    seconds_per_step: float
+    steps_per_epoch: int
+    epochs: int
+    method: str  # "timed" or "flops"
+    eval_steps: int = 0  # test-split batches evaluated after every epoch
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return self.seconds_per_step * (self.steps_per_epoch + self.eval_steps / 3)
+
+    @property
+    def total_seconds(self) -> float:
+        return self.seconds_per_epoch * self.epochs
+
+    def describe(self) -> str:
+        how = {"timed": "timed on this machine",
+               "calibrated": f"{self.flops_per_step / 1e9:.3g} GFLOP a step, at the speed this server's own "
+                             "models of the family train"}.get(
+            self.method, f"from {self.flops_per_step / 1e9:.3g} GFLOP a step at this machine's matmul rate, "
+                         "a lower bound")
+        step = f"{1000 * self.seconds_per_step:.3g} ms" if self.seconds_per_step < 1 else fmt_seconds(self.seconds_per_step)
+        return (f"about {fmt_seconds(self.seconds_per_epoch)} per epoch ({self.steps_per_epoch} steps of "
+                f"{step}, {how}), {fmt_seconds(self.total_seconds)} for "
+                f"{self.epochs} epoch(s); {self.parameters / 1e6:.3g}M parameters")
+
+    def epochs_within(self, seconds: float) -> int:
+        """How many epochs fit into ``seconds``."""
+        return int(seconds // self.seconds_per_epoch) if self.seconds_per_epoch > 0 else self.epochs
+
+
+def fmt_seconds(s: float) -> str:
+    if s < 1:
+        return f"{s:.2f} s"
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 7200:
+        return f"{s / 60:.0f} min"
+    return f"{s / 3600:.1f} h"
+
+
+def budget_from_env(default: float | None) -> float | None:
+    """``$VAE_MAX_TRAIN_SECONDS`` (0 or 'none' = no budget), else ``default``."""
+    raw = os.environ.get("VAE_MAX_TRAIN_SECONDS")
+    if raw is None or raw.strip() == "":
+        return default
+    if raw.strip().lower() in ("0", "none", "off"):
+        return None
+    return float(raw)
+
+
+def matmul_rate() -> float:
+    """This machine's fp32 matrix-multiply rate in FLOP/s at PyTorch's current thread count."""
+    return _matmul_rate(torch.get_num_threads())
+
+
+@contextlib.contextmanager
+def torch_threads(n: int):
+    """Run the block with ``n`` PyTorch threads (a web training's count, :func:`vae.service.worker.train_threads`)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@functools.lru_cache(maxsize=8)
+def _matmul_rate(threads: int) -> float:
+    """Best of a few 512 x 512 products, in FLOP/s, with ``threads`` threads (the cache key)."""
+    a, b = torch.randn(512, 512), torch.randn(512, 512)
+    a @ b
+    best = math.inf
+    for _ in range(5):
+        t = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t)
+    return 2 * 512**3 / best
+
+
+def _loss(model, x, config: VAEConfig):
+    from vae.objectives.elbo import training_loss
+
+    out = model(x)
+    loss, _ = training_loss(out.rec, out.kl_dims, config.objective, 0.5, config.train.epochs)
+    return loss
+
+
+def count_flops(config: VAEConfig, image_shape: tuple[int, int, int], batch: int) -> tuple[float, int]:
+    """(FLOPs of one forward + backward pass on a batch, number of parameters), on the meta device."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from vae.models.vae import VAE
+
+    with torch.device("meta"):
+        model = VAE(config, image_shape)
+        x = torch.rand(batch, *image_shape)
+        with FlopCounterMode(display=False) as counter:
+            _loss(model, x, config).backward()
+    return float(counter.get_total_flops()), sum(p.numel() for p in model.parameters())
+
+
+def estimate(config: VAEConfig, image_shape: tuple[int, int, int], n_train: int, n_test: int = 0) -> CostEstimate:
+    """Seconds per step, per epoch and in all for ``config`` on data of this shape and size (CPU)."""
+    from vae.training.trainer import make_model
+
+    config.validate()
+    batch = min(config.train.batch_size, n_train)
+    steps = math.ceil(n_train / batch)
+    evals = math.ceil(n_test / batch)
+    flops, params = count_flops(config, image_shape, batch)
+    predicted = flops / matmul_rate()
+    if predicted > TIME_STEPS_BELOW:
+        return CostEstimate(params, flops, predicted, steps, config.train.epochs, "flops", evals)
+    model = make_model(config, image_shape).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=config.train.lr, fused=True)
+    x = torch.rand(batch, *image_shape, generator=torch.Generator().manual_seed(0))
+    times = []
+    for i in range(MAX_TIMED_STEPS + 1):
+        t = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        _loss(model, x, config).backward()
+        opt.step()
+        if i:  # the first step pays one-off allocation costs
+            times.append(time.perf_counter() - t)
+            if len(times) >= TIMED_STEPS and sum(times) >= TIMED_SECONDS:
+                break
+    return CostEstimate(params, flops, min(times), steps, config.train.epochs, "timed", evals)
+
+
+def estimate_for(config: VAEConfig) -> CostEstimate:
+    """:func:`estimate` for the dataset the configuration names (loaded, and cached, to know its size)."""
+    from vae.data import load_dataset
+
+    ds = load_dataset(config.data)
+    return estimate(config, ds.image_shape, len(ds.x_train), len(ds.x_test))
+
+
+# ---------------------------------------------------------------- a server's estimate: no student model in memory
+REFERENCE_SHAPE, REFERENCE_N = (1, 28, 28), 4000  # the server's own reference models train on mnist5k's shape
+
+
+def family(config: VAEConfig) -> str:
+    """The network family that sets a step's speed: a pixelcnn decoder, else the encoder's."""
+    return "pixelcnn" if config.decoder.arch == "pixelcnn" else config.encoder.arch
+
+
+def reference_config(name: str) -> VAEConfig:
+    """The server's own model of a family (the Train form's defaults with it), or ``"tiny"``: a 32-unit MLP."""
+    from vae.config.knobs import apply
+
+    knobs = {"tiny": {"hidden": [32], "latent_dim": 2}, "pixelcnn": {"decoder_arch": "pixelcnn"}}.get(name,
+                                                                                                    {"arch": name})
+    return apply(VAEConfig(), knobs).validate()
+
+
+@functools.lru_cache(maxsize=16)
+def step_model(name: str, threads: int) -> tuple[float, float]:
+    """(fixed seconds a step, slowdown over the matmul rate) for a family, from the server's own models.
+
+    A tiny MLP's timed step is the per-step overhead (Python, the optimizer, small kernels);
+    the family's reference model, timed, gives how much slower than ``flops / matmul_rate``
+    its real work runs (convolutions rarely reach the matmul rate). ``threads`` is the cache key.
+    """
+    tiny = estimate(reference_config("tiny"), (1, 8, 8), REFERENCE_N)  # next to no FLOPs: the overhead alone
+    ref = estimate(reference_config(name), REFERENCE_SHAPE, REFERENCE_N)
+    overhead = tiny.seconds_per_step
+    work = max(ref.seconds_per_step - overhead, 1e-6)
+    return overhead, max(1.0, work / (ref.flops_per_step / matmul_rate()))
+
+
+def server_estimate(config: VAEConfig, image_shape: tuple[int, int, int], n_train: int,
+                    n_test: int = 0) -> CostEstimate:
+    """An estimate a web server can make of a student's configuration without allocating the model.
+
+    seconds a step = overhead + FLOPs / matmul rate x the family's slowdown (:func:`step_model`,
+    timed once on the server's own models). FLOPs and parameters come from the meta device, and a
+    configuration over ``$VAE_MAX_PARAMETERS`` is refused here: the Train page used to time real
+    steps of whatever a link asked for (a wide MLP took 6.5 GB inside the page).
+    """
+    from vae.models.checkpoints import max_parameters
+    from vae.errors import ConfigError
+
+    config.validate()
+    batch = min(config.train.batch_size, n_train)
+    flops, params = count_flops(config, image_shape, batch)
+    if params > max_parameters():
+        raise ConfigError(f"this network has {params / 1e6:.1f} M parameters; this server trains at most "
+                          f"{max_parameters() / 1e6:.0f} M: use fewer or narrower layers")
+    overhead, slowdown = step_model(family(config), torch.get_num_threads())
+    seconds = overhead + flops / matmul_rate() * slowdown
+    return CostEstimate(params, flops, seconds, math.ceil(n_train / batch), config.train.epochs, "calibrated",
+                        math.ceil(n_test / batch))
+
+
+def over_budget_message(est: CostEstimate, budget: float) -> str:
+    """Why a run is refused, and what to reduce."""
+    fit = est.epochs_within(budget)
+    advice = [f"train for {fit} epoch(s) or fewer" if fit >= 1 else
+              "one epoch alone is over the limit: use fewer or narrower layers (fewer channels), "
+              "a larger batch, or fewer images"]
+    if est.parameters > 2e6:
+        advice.append(f"use a smaller network (this one has {est.parameters / 1e6:.1f}M parameters)")
+    advice.append("or run it on your own machine with `python -m vae train` (no limit there)")
+    return (f"this training would take {fmt_seconds(est.total_seconds)} "
+            f"({fmt_seconds(est.seconds_per_epoch)} per epoch x {est.epochs}); this server allows "
+            f"{fmt_seconds(budget)} per training. To fit: " + "; ".join(advice))

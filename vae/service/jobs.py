@@ -1,0 +1,326 @@
+"""Background training jobs and the queue that limits how many run at once.
+
+A web server shared by a classroom must not start thirty trainings on one CPU.
+:class:`TrainingQueue` runs at most ``max_running`` jobs; the others wait, first in
+first out, and know their place in the line. Each :class:`TrainingJob` trains in a
+process of its own (:mod:`vae.service.worker`, at nice 5: the server's page renders go
+first and share no interpreter lock with it); a thread of the server mirrors its
+progress (epoch, fraction done, time left, the
+history so far, a few test reconstructions after every epoch) under a lock;
+a user interface polls :meth:`TrainingJob.snapshot`. Nothing here imports a UI
+library, so the same jobs run under Streamlit, a test or a script.
+
+When a job ends it saves its model into the queue's checkpoint folder under the
+name the user chose. A queue never replaces a file: when the name is taken (in its
+folder, in the read-only ``shared_dirs`` beside it, or by another job), the model is
+saved under the next free name (``name-2``...), so no good checkpoint is ever lost.
+The checkpoint records its ``owner`` (an opaque token of the browser session that
+submitted it), so only that session may delete it.
+
+Cost: a queue with ``max_seconds`` refuses a job whose estimate (:mod:`vae.service.cost`)
+exceeds it, and stops a running job that passes it; the epochs finished by then are
+saved.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vae.config import VAEConfig
+from vae.errors import ConfigError, VAEError
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+KILL_GRACE_SECONDS = 60  # past the budget, a training process that has not stopped by itself is killed
+
+
+def checkpoint_name_error(name: str) -> str | None:
+    """Why ``name`` cannot be a checkpoint file name, or None when it can."""
+    if not NAME_RE.match(name or ""):
+        return ("a model name uses 1-80 letters, digits, '.', '_' or '-' and starts with a letter or digit; "
+                f"got {name!r}")
+    if name.endswith(".safetensors"):
+        return "give the name without the .safetensors ending"
+    return None
+
+
+@dataclass
+class TrainingJob:
+    id: int
+    name: str
+    config: VAEConfig
+    out: Path
+    owner: str | None = None
+    estimate: Any = None  # vae.service.cost.CostEstimate, when the queue has a budget
+    deadline: float | None = None  # time.monotonic() value at which the job stops
+    nice: int | None = None  # the training process's CPU priority (vae.service.priority)
+    threads: int | None = None  # its PyTorch threads (vae.service.worker.train_threads)
+    state: str = "queued"  # -> running -> done | stopped | failed (or queued -> stopped when cancelled)
+    started: float | None = None
+    finished: float | None = None
+    progress: float = 0.0  # fraction of all steps done
+    epoch: float = 0.0
+    seconds: float = 0.0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    preview: dict[str, np.ndarray] | None = None  # {"original": (n,C,H,W), "reconstruction": ...}
+    message: str = ""
+    checkpoint: Path | None = None
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # ------------------------------------------------------------ reading
+    def snapshot(self) -> dict[str, Any]:
+        """A consistent copy of the job's public state."""
+        with self._lock:
+            return {
+                "id": self.id, "name": self.name, "state": self.state, "progress": self.progress,
+                "epoch": self.epoch, "epochs": self.config.train.epochs, "seconds": self.seconds,
+                "eta": self.eta(), "history": list(self.history), "preview": self.preview,
+                "message": self.message, "checkpoint": self.checkpoint, "config": self.config,
+                "stop_requested": self._stop.is_set(), "started": self.started,
+            }
+
+    def eta(self) -> float | None:
+        """Seconds left, extrapolated from the pace so far."""
+        if self.state != "running" or self.progress <= 0:
+            return None
+        return self.seconds * (1 - self.progress) / self.progress
+
+    @staticmethod
+    def progress_line(s: dict[str, Any], now: float | None = None) -> str:
+        """The progress bar's text for a running job's snapshot ``s``. It changes every second, also while the
+        training process starts (``message``) and before the first step is timed."""
+        if s["progress"] <= 0 and s["message"] and s["started"] is not None:
+            return f"{s['message']} · {(now or time.time()) - s['started']:.0f} s"
+        eta = f"{s['eta']:.0f} s left" if s["eta"] is not None else "estimating time left"
+        if s["progress"] >= 1:
+            eta = s["message"] or "saving"
+        return f"epoch {s['epoch']:.1f} of {s['epochs']} · {s['seconds']:.0f} s · {eta}"
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("queued", "running")
+
+    def request_stop(self) -> None:
+        """Stop at the next step (a queued job is dropped; a running one keeps what it learned)."""
+        self._stop.set()
+
+    def _update(self, **kw) -> None:
+        with self._lock:
+            for k, v in kw.items():
+                setattr(self, k, v)
+
+
+class TrainingQueue:
+    """Runs submitted jobs in background threads, at most ``max_running`` at a time."""
+
+    def __init__(self, checkpoint_dir: str | Path, max_running: int = 1, max_seconds: float | None = None,
+                 shared_dirs: tuple[str | Path, ...] = ()):
+        if max_running < 1:
+            raise ConfigError("max_running must be at least 1")
+        self.checkpoint_dir = Path(checkpoint_dir)
+        self.shared_dirs = tuple(Path(d) for d in shared_dirs)
+        self.max_running = max_running
+        self.max_seconds = max_seconds
+        self._jobs: list[TrainingJob] = []
+        self._cond = threading.Condition()
+        self._next_id = 1
+
+    # ------------------------------------------------------------ public
+    def submit(self, config: VAEConfig, name: str, owner: str | None = None, estimate: Any = None) -> TrainingJob:
+        """Validate and enqueue a training; raises ConfigError with the reason when refused.
+
+        A taken ``name`` becomes the next free one (``name-2``...); the job's ``name`` says
+        which. With a budget, ``estimate`` (a :class:`vae.service.cost.CostEstimate`) is computed
+        when not given, and a run over the budget is refused with what to reduce.
+        """
+        from vae.service.cost import estimate_for, over_budget_message
+
+        config = VAEConfig.from_dict(config.to_dict()).validate()
+        err = checkpoint_name_error(name)
+        if err:
+            raise ConfigError(err)
+        if self.max_seconds is not None:
+            estimate = estimate or estimate_for(config)
+            if estimate.total_seconds > self.max_seconds:
+                raise ConfigError(over_budget_message(estimate, self.max_seconds))
+        with self._cond:
+            out = self.free_path(name)
+            job = TrainingJob(self._next_id, out.stem, config, out, owner=owner, estimate=estimate)
+            self._next_id += 1
+            self._jobs.append(job)
+        threading.Thread(target=self._run, args=(job,), name=f"train-{job.id}", daemon=True).start()
+        return job
+
+    def name_taken(self, name: str) -> bool:
+        """True when a checkpoint ``name`` exists in any folder this queue sees, or a job will save as it."""
+        file = f"{name}.safetensors"
+        if any((d / file).exists() for d in (self.checkpoint_dir, *self.shared_dirs)):
+            return True
+        return any(j.active and j.out.name == file for j in self._jobs)
+
+    def free_path(self, name: str) -> Path:
+        """Where a model called ``name`` can be saved: ``name``, else ``name-2``, ``name-3``..."""
+        with self._cond:  # re-entrant: callers holding the lock may call it
+            cand = name
+            for i in range(2, 10_000):
+                if not self.name_taken(cand):
+                    return self.checkpoint_dir / f"{cand}.safetensors"
+                cand = f"{name}-{i}"
+        raise ConfigError(f"no free name like {name!r} in {self.checkpoint_dir}")
+
+    def jobs(self) -> list[TrainingJob]:
+        with self._cond:
+            return list(self._jobs)
+
+    def get(self, job_id: int) -> TrainingJob | None:
+        return next((j for j in self.jobs() if j.id == job_id), None)
+
+    def running(self) -> list[TrainingJob]:
+        return [j for j in self.jobs() if j.state == "running"]
+
+    def waiting(self) -> list[TrainingJob]:
+        return [j for j in self.jobs() if j.state == "queued"]
+
+    def position(self, job: TrainingJob) -> int:
+        """1 for the next job to start, 0 when not waiting."""
+        waiting = self.waiting()
+        return waiting.index(job) + 1 if job in waiting else 0
+
+    def wait(self, job: TrainingJob, timeout: float | None = None) -> bool:
+        """Block until ``job`` has ended; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while job.active:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left if left is not None else 1.0)
+        return True
+
+    # ------------------------------------------------------------ worker
+    def _my_turn(self, job: TrainingJob) -> bool:
+        running = sum(j.state == "running" for j in self._jobs)
+        first = next(j for j in self._jobs if j.state == "queued")
+        return running < self.max_running and first is job
+
+    def _run(self, job: TrainingJob) -> None:
+        with self._cond:
+            while not job._stop.is_set() and not self._my_turn(job):
+                self._cond.wait(0.5)
+            if job._stop.is_set():
+                job._update(state="stopped", message="cancelled before it started", finished=time.time())
+                self._cond.notify_all()
+                return
+            job._update(state="running", started=time.time(), message="starting the training process")
+        try:
+            self._train(job)
+        except VAEError as e:
+            job._update(state="failed", message=str(e))
+        except Exception as e:  # a bug: keep the server alive and say what happened
+            job._update(state="failed", message=f"unexpected error: {e!r}\n{traceback.format_exc(limit=3)}")
+        finally:
+            with self._cond:
+                job._update(finished=time.time())
+                self._cond.notify_all()
+
+    def _train(self, job: TrainingJob) -> None:
+        """Run the training in a child process (:mod:`vae.service.worker`) and mirror its progress into ``job``."""
+        import os
+        import uuid
+
+        from vae.service import worker
+        from vae.service.priority import TRAINING_NICE
+
+        cfg = job.config
+        ctx = worker.context()  # a fork server with torch imported: never a fork of this multi-threaded server
+        receive, send = ctx.Pipe(duplex=False)
+        stop = ctx.Event()
+        partial_dir = self.checkpoint_dir / ".partial"
+        partial_dir.mkdir(parents=True, exist_ok=True)
+        partial = partial_dir / f"{job.id}-{uuid.uuid4().hex[:8]}.safetensors"
+        # The budget (max_seconds) counts from the child's "started": its start-up is not the student's time.
+        proc = ctx.Process(target=worker.run, name=f"vae-train-{job.id}", daemon=True,
+                           args=(cfg.to_dict(), str(partial), job.owner, self.max_seconds, send, stop,
+                                 TRAINING_NICE, dict(os.environ)))
+        proc.start()
+        send.close()
+        end = None
+        try:
+            while end is None:
+                if job._stop.is_set():
+                    stop.set()
+                if job.deadline is not None and time.monotonic() > job.deadline + KILL_GRACE_SECONDS:
+                    proc.kill()  # it did not stop at the limit (one step longer than the grace?)
+                    raise VAEError(f"the training passed this server's limit of {self.max_seconds:g} s and "
+                                   "did not stop; it was ended and nothing was saved")
+                if not receive.poll(0.2):
+                    if not proc.is_alive() and not receive.poll(0):
+                        break
+                    continue
+                try:
+                    msg = receive.recv()
+                except EOFError:
+                    break
+                if msg[0] == "started" and self.max_seconds is not None:
+                    job._update(deadline=time.monotonic() + self.max_seconds)
+                end = self._on_message(job, msg)
+        finally:
+            proc.join(30)
+            if proc.is_alive():
+                proc.kill()
+            receive.close()
+        if end is None:
+            partial.unlink(missing_ok=True)
+            raise VAEError(f"the training process ended unexpectedly (exit code {proc.exitcode}); nothing was saved")
+        kind = end[0]
+        limit = f" at this server's limit of {self.max_seconds:g} s per training" if end[-1] is True else ""
+        if kind == "failed":
+            partial.unlink(missing_ok=True)
+            raise VAEError(end[1])
+        if kind == "empty":
+            job._update(state="stopped", message=f"stopped{limit} before the first epoch ended: nothing to save")
+            return
+        _, metrics, stopped, _ = end
+        with self._cond:  # the final name is chosen and taken under the queue's lock: nothing is replaced
+            out = job.out if not job.out.exists() else self.free_path(job.out.stem)
+            os.replace(partial, out)
+        note = (f"saved {out.name}: test -ELBO {metrics['elbo']:.2f} nats, KL {metrics['kl']:.2f}, "
+                f"active units {metrics['active_units']}/{cfg.latent_dim}")
+        if limit:
+            note = f"stopped{limit} after {job.history[-1]['epoch']:.1f} epoch(s); " + note
+        if out != job.out:
+            note += f" ({job.out.name} appeared meanwhile, so it was kept and this model saved beside it)"
+        job._update(state="stopped" if stopped else "done", checkpoint=out, message=note,
+                    progress=job.progress if stopped else 1.0)
+
+    @staticmethod
+    def _on_message(job: TrainingJob, msg: tuple) -> tuple | None:
+        """Apply one message of the training process to ``job``; return it when it ends the run."""
+        kind = msg[0]
+        epochs = job.config.train.epochs
+        if kind == "started":
+            job._update(nice=msg[1], threads=msg[2], message="loading the data and building the model")
+        elif kind == "step":
+            job._update(progress=min(1.0, msg[1] / epochs), epoch=msg[1], seconds=msg[2], message="")
+        elif kind == "epochs":
+            records, original, reconstruction = msg[1:]
+            with job._lock:
+                job.history.extend(records)
+                job.preview = {"original": original, "reconstruction": reconstruction}
+                # the step messages may already be further on: the bar never moves back
+                job.epoch, job.seconds = max(job.epoch, records[-1]["epoch"]), max(job.seconds, records[-1]["seconds"])
+                job.progress = max(job.progress, min(1.0, records[-1]["epoch"] / epochs))
+                job.message = ""
+        elif kind == "saving":
+            job._update(message="computing the reports (IWAE bound, mutual information...) once, for every visitor")
+        else:
+            return msg
+        return None

@@ -1,0 +1,164 @@
+"""One training in a process of its own.
+
+A web server's training used to run in one of the server's threads and so shared its
+Python interpreter lock with every page render: while a class browsed, a training
+ran at a hundredth of its speed. :class:`vae.service.jobs.TrainingQueue` now starts
+:func:`run` in a child process at a lower CPU priority.
+
+The child trains, streams its progress back over a pipe, computes the checkpoint's
+reports, writes the checkpoint to the ``partial`` path given and says so; the
+parent picks the final name and moves it there.
+
+The child is forked from a fork server (:func:`context`) that has already imported
+torch and the training code: a spawned child spent 1.1 s importing torch alone, and
+10-25 s while a class of 10 browsed on 2 cores, with the progress bar at epoch 0. The
+fork server is a fresh single-purpose process, never the multi-threaded web server.
+
+Messages, child to parent (tuples over a ``multiprocessing`` pipe between this
+project's own processes; nothing a user supplies is ever unpickled):
+
+    ("started", nice, threads)                 the process is up, at this nice value and thread count
+    ("step", progress_epochs, seconds)         at most every STEP_MESSAGE_SECONDS
+    ("epochs", records, original, reconstruction) the epochs ended since the last one, at most every
+                                               EPOCH_MESSAGE_SECONDS (and at the end); 8 test previews
+    ("saving",)                                training ended; reports and file next
+    ("saved", metrics, stopped, deadline_passed)
+    ("empty", deadline_passed)                 stopped before the first epoch ended
+    ("failed", message)                        a VAEError's message, or a bug's traceback
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import traceback
+from typing import Any
+
+STEP_MESSAGE_SECONDS = 0.2
+EPOCH_MESSAGE_SECONDS = 0.5  # epoch records (and the preview) go together, at most this often: a digits epoch
+# takes 20 ms, and one message each made the web server's relay thread fall seconds behind under a class
+PREVIEW_EXAMPLES = 8
+PRELOAD = ["torch", "pandas", "sklearn.datasets",  # the built-in datasets' readers (mnist5k, digits)
+           "vae.models.checkpoints", "vae.config", "vae.data", "vae.analysis.reports", "vae.training.trainer", "vae.service.worker"]
+
+
+def context():
+    """The ``multiprocessing`` context that starts trainings: ``forkserver``, its server preloading :data:`PRELOAD`.
+
+    The fork server is started once (:func:`start_fork_server`, or at the first training) as a fresh
+    interpreter; each training is a fork of it, with torch imported and no torch operation run yet.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # Windows: a fresh interpreter each time
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+def start_fork_server() -> None:
+    """Start the fork server now (the web app does at start-up), so that the first training starts at once."""
+    if context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def train_threads() -> int:
+    """PyTorch threads of one web training: ``$VAE_TRAIN_THREADS``, else half the cores (at least 1).
+
+    The other half serve the pages. On a busy machine a training's OpenMP threads wait
+    for each other at every operation, so with all cores asked for and none free it
+    barely advanced (a digits MLP on 2 cores under a class of 10: 48 epochs in 70 s).
+    """
+    env = os.environ.get("VAE_TRAIN_THREADS")
+    return max(1, int(env)) if env else max(1, (os.cpu_count() or 1) // 2)
+
+
+class StopOrDeadline:
+    """``is_set()`` when a stop was requested or the deadline (``time.monotonic()``) has passed."""
+
+    def __init__(self, stop, deadline: float | None):
+        self.stop, self.deadline, self.deadline_passed = stop, deadline, False
+
+    def is_set(self) -> bool:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            self.deadline_passed = True
+        return self.stop.is_set() or self.deadline_passed
+
+
+def run(config: dict[str, Any], partial: str, owner: str | None, seconds_left: float | None, conn, stop,
+        nice: int, env: dict[str, str] | None = None) -> None:
+    """Train ``config``; save to ``partial``; report everything over ``conn`` (the child's side).
+
+    ``env`` is the parent's environment now: a forked child would otherwise see the fork server's, as it was
+    when the server started (the data folder, the thread count...)."""
+    if env is not None:
+        os.environ.clear()
+        os.environ.update(env)
+    import torch
+
+    from vae.service.priority import lower_process
+
+    try:
+        torch.set_num_threads(train_threads())
+        conn.send(("started", lower_process(nice), torch.get_num_threads()))
+        _train(config, partial, owner, seconds_left, conn, stop)
+    except BaseException as e:  # noqa: BLE001 - the parent must always hear how it ended
+        from vae.errors import VAEError
+
+        msg = str(e) if isinstance(e, VAEError) else f"unexpected error: {e!r}\n{traceback.format_exc(limit=3)}"
+        try:
+            conn.send(("failed", msg))
+        except OSError:
+            pass
+    finally:
+        conn.close()
+
+
+def _train(config: dict[str, Any], partial: str, owner: str | None, seconds_left: float | None, conn, stop) -> None:
+    from vae.models.checkpoints import save_checkpoint
+    from vae.config import VAEConfig
+    from vae.data import load_dataset
+    from vae.analysis.reports import compute_reports
+    from vae.training.trainer import train
+
+    cfg = VAEConfig.from_dict(config).validate()
+    deadline = None if seconds_left is None else time.monotonic() + seconds_left
+    ds = load_dataset(cfg.data)
+    x_prev = ds.x_test[:PREVIEW_EXAMPLES]
+    last = [0.0]
+
+    def on_step(info: dict[str, Any]) -> None:
+        now = time.monotonic()
+        if now - last[0] >= STEP_MESSAGE_SECONDS:
+            last[0] = now
+            conn.send(("step", info["progress"], info["seconds"]))
+
+    pending: list[dict[str, Any]] = []  # epoch records not sent yet
+    sent = [0.0]
+
+    def send_epochs(model) -> None:
+        device = next(model.parameters()).device
+        rec = model.reconstruct(x_prev.to(device)).cpu().numpy()
+        conn.send(("epochs", list(pending), x_prev.numpy(), rec))
+        pending.clear()
+        sent[0] = time.monotonic()
+
+    def on_epoch_model(model, record: dict[str, Any]) -> None:
+        pending.append(record)
+        if time.monotonic() - sent[0] >= EPOCH_MESSAGE_SECONDS:
+            send_epochs(model)
+
+    guard = StopOrDeadline(stop, deadline)
+    result = train(cfg, ds, on_step=on_step, stop=guard, on_epoch_model=on_epoch_model, step_every=5)
+    if pending:
+        send_epochs(result.model)
+    if not result.history:
+        conn.send(("empty", guard.deadline_passed and not stop.is_set()))
+        return
+    conn.send(("saving",))
+    reports = compute_reports(result.model, ds, seed=cfg.train.seed)
+    save_checkpoint(partial, result.model, result.history, result.metrics, dataset=result.dataset,
+                    extra={"stopped": result.stopped, "owner": owner, "reports": reports})
+    conn.send(("saved", result.metrics, result.stopped, guard.deadline_passed and not stop.is_set()))
