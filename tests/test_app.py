@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import mosaic_cells
+from vae import wording
 from vae.models.checkpoints import load_checkpoint, read_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -324,7 +325,7 @@ def test_collapse_page_shows_the_verdict_numbers_and_remedies(app_dir):
     heat = chart(at, "kl_heatmap")
     assert len(arr(heat["data"][0]["x"])) == len(ck.history)
 
-    titles = [r["title"] for r in rep["remedies"]]
+    titles = [wording.remedy_title(r) for r in rep["remedies"]]
     at.button(key=f"remedy_{titles.index('Free bits')}").click().run()
     assert at.number_input(key="free_bits").value == 0.5  # the Train page, pre-filled
     assert at.number_input(key="beta").value == 200.0 and at.number_input(key="latent_dim").value == 4

@@ -11,6 +11,7 @@ from vae.data.embedded import load_digits
 from vae.analysis.diagnostics import (COLLAPSED_RATE, collapse_report, kl_history, mutual_information, remedies, verdict)
 from vae.analysis.disentanglement import disentanglement_scores, mig, sap
 from vae.models.posteriors import DiagonalGaussian
+from vae.wording import explanation, remedy_reason, remedy_title, verdict_rules
 from vae.models.vae import VAE
 
 
@@ -32,8 +33,9 @@ def test_prior_encoder_is_collapsed():
     assert rep["active_units"] == 0 and rep["rate"] == pytest.approx(0, abs=1e-6)
     assert abs(rep["mutual_info"]) < 0.05
     assert rep["verdict"] == "collapsed"
-    assert "Posterior collapse" in rep["explanation"] and "0 of 4" in rep["explanation"]
-    titles = [r["title"] for r in rep["remedies"]]
+    assert "Posterior collapse" in explanation(rep) and "0 of 4" in explanation(rep)
+    assert "explanation" not in rep and "title" not in rep["remedies"][0]  # codes and numbers, no English
+    titles = [remedy_title(r) for r in rep["remedies"]]
     assert titles[:3] == ["Lower beta", "KL warm-up", "Free bits"]
     assert rep["remedies"][0]["changes"] == {"objective.beta": 1.0}
 
@@ -69,7 +71,7 @@ def test_verdict_thresholds():
 
 def test_partial_suggests_smaller_latent():
     cfg = tiny_config(latent_dim=16)
-    titles = [r.title for r in remedies(cfg, "partial")]
+    titles = [remedy_title(r.__dict__) for r in remedies(cfg, "partial")]
     assert "Smaller latent size" in titles and "Free bits" in titles
     assert remedies(cfg, "healthy") == []
 
@@ -139,3 +141,24 @@ def test_scores_keyed_by_factor_name():
     f = _factors(500)
     s = disentanglement_scores(f.astype(float), f, ["a", "b", "c"])
     assert set(s["factors"]) == {"a", "b", "c"} and s["factors"]["c"]["latent"] == 2
+
+
+def test_a_version_2_report_is_read_with_its_numbers_and_its_sentences_derived_again():
+    """Checkpoints saved before the codes (report version 2) held English sentences; their numbers are kept,
+    the codes derived from them and the configuration, and the sentences are the current ones."""
+    from vae.analysis.reports import REPORTS_VERSION, stored_reports
+
+    cfg = tiny_config(latent_dim=16)
+    cfg.objective.beta = 4.0
+    old = {"verdict": "partial", "rate": 3.5, "active_units": 9, "latent_dim": 16, "mutual_info": 2.0,
+           "mutual_info_max": 6.2, "mi_batch": 500, "explanation": "Old words.", "verdict_rules": "old rules",
+           "remedies": [{"title": "Lower beta", "why": "old", "changes": {"objective.beta": 1.0}}]}
+    rep = stored_reports({"reports": {"version": 2, "collapse": old, "disentanglement": None}}, cfg)
+    assert rep["version"] == REPORTS_VERSION and rep["collapse"]["rate"] == 3.5
+    c = rep["collapse"]
+    assert "explanation" not in c and "verdict_rules" not in c and c["cause"] is None
+    assert [r["code"] for r in c["remedies"]][:3] == ["lower_beta", "kl_warmup", "free_bits"]
+    assert remedy_reason(c["remedies"][0]) == "beta = 4 weighs the KL term 4x; beta = 1 is the plain ELBO"
+    assert "9 of 16 latent dimensions are active" in explanation(c) and "partial: at least 25%" in verdict_rules(c)
+    assert stored_reports({"reports": {"version": 2, "collapse": {**old, "verdict": "HEALTHY"}}}, cfg) is None
+    assert stored_reports({"reports": {"version": 1, "collapse": old}}, cfg) is None

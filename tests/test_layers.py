@@ -16,6 +16,7 @@ LAYERS = [  # lowest first
     ("vae.training",),
     ("vae.figures",),
     ("vae.service",),
+    ("vae.wording",),
     ("vae.cli", "vae.__main__"),
 ]
 

@@ -144,24 +144,26 @@ def test_iwae_and_elbo_are_finite_and_ordered_for_a_pixelcnn_model():
 
 
 def test_the_diagnosis_names_the_decoder_and_offers_a_weaker_one():
-    from vae.analysis.diagnostics import explain, remedies
+    from vae.analysis.diagnostics import diagnosis, remedies
     from vae.config.knobs import from_dotted
+    from vae.wording import explanation, remedy_reason, remedy_title
 
     cfg = apply(VAEConfig(), {"decoder_arch": "pixelcnn", "decoder_hidden": [32] * 6, "decoder_kernel": 5,
                               "latent_dim": 16}).validate()
     numbers = {"active_units": 2, "rate": 1.2, "mutual_info": 1.0, "mutual_info_max": 6.2, "mi_batch": 500}
-    text = explain("partial", numbers, cfg)
+    text = explanation({**numbers, **diagnosis(cfg, "partial", 1.2), "verdict": "partial", "latent_dim": 16})
     assert "models x without z" in text and "beta = 1" in text
     rs = remedies(cfg, "partial", rate=1.2)
-    assert rs[0].title == "Weaken the decoder: fewer layers or a smaller kernel"
+    assert remedy_title(rs[0].__dict__) == "Weaken the decoder: fewer layers or a smaller kernel"
     assert rs[0].changes == {"decoder.hidden": [32] * 3, "decoder.kernel": 3}
-    assert "14 rows up; with 5" in rs[0].why  # 9x9 then five 5x5: 4 + 5*2; 7x7 then two 3x3: 3 + 2
+    assert "14 rows up; with 5" in remedy_reason(rs[0].__dict__)  # 9x9 then five 5x5: 4 + 5*2; 7x7 then two 3x3: 3 + 2
     assert from_dotted(rs[0].changes) == {"decoder_hidden": [32] * 3, "decoder_kernel": 3}
-    assert any(r.title == "Free bits" for r in rs)
+    assert any(r.code == "free_bits" for r in rs)
     # the same low rate with an MLP decoder at beta 1: the old advice, no pixelcnn remedy
     mlp = apply(VAEConfig(), {"latent_dim": 16}).validate()
-    assert "without z" not in explain("partial", numbers, mlp)
-    assert all("Weaken" not in r.title for r in remedies(mlp, "partial", rate=1.2))
+    assert "without z" not in explanation({**numbers, **diagnosis(mlp, "partial", 1.2), "verdict": "partial",
+                                           "latent_dim": 16})
+    assert all(r.code != "weaken_pixelcnn" for r in remedies(mlp, "partial", rate=1.2))
 
 
 # ------------------------------------------------------------------ command line

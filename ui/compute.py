@@ -24,7 +24,7 @@ def collapse_report(_ck, digest: str, iwae_k: int) -> dict:
     """The report stored in the checkpoint when it was saved (k = 100), else computed once and cached."""
     from vae.analysis.reports import REPORT_IWAE_K, stored_reports
 
-    stored = stored_reports(_ck.extra)
+    stored = stored_reports(_ck.extra, _ck.config)
     if stored is not None and iwae_k == REPORT_IWAE_K:
         return stored["collapse"]
     return _collapse_report(_ck, digest, iwae_k)
@@ -62,7 +62,7 @@ def disentanglement(_ck, digest: str) -> dict | None:
     """MIG and SAP: stored in the checkpoint when it was saved, else computed once and cached."""
     from vae.analysis.reports import stored_reports
 
-    stored = stored_reports(_ck.extra)
+    stored = stored_reports(_ck.extra, _ck.config)
     if stored is not None:
         return stored["disentanglement"]
     return _disentanglement(_ck, digest)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from vae.errors import ConfigError, TrainingDiverged, VAEError
+from vae import wording
 from vae.config.knobs import KNOBS
 
 
@@ -367,10 +368,11 @@ def cmd_diagnose(args) -> int:
         for name, f in rep["factors"].items():
             print(f"    {name:<9} -> z{f['latent']:<3} MIG {f['mig']:.3f}  SAP {f['sap']:.3f}")
     print()
-    print("  " + rep["explanation"])
+    print("  " + wording.explanation(rep))
     for r in rep["remedies"]:
-        print(f"  * {r['title']}: {r['why']}  ({', '.join(f'{k}={v}' for k, v in r['changes'].items())})")
-    print(f"  ({rep['verdict_rules']})")
+        changes = ", ".join(f"{k}={v}" for k, v in r["changes"].items())
+        print(f"  * {wording.remedy_title(r)}: {wording.remedy_reason(r)}  ({changes})")
+    print(f"  ({wording.verdict_rules(rep)})")
     return 0
 
 

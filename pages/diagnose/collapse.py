@@ -9,6 +9,7 @@ from ui.knob_widgets import set_values
 from ui.state import PAGE, current, split_or_stop
 from vae.analysis.diagnostics import kl_history
 from vae.figures.plots import active_units_figure, kl_bars, kl_heatmap
+from vae import wording
 from vae.config.knobs import from_dotted, values_of
 
 ck = current()
@@ -21,8 +22,8 @@ rep = compute.collapse_report(ck, ck.digest, int(iwae_k))
 
 verdict = rep["verdict"]
 show = {"healthy": st.success, "partial": st.warning, "collapsed": st.error}[verdict]
-show(f"**Verdict: {verdict.upper()}.** {rep['explanation']}")
-st.caption(f"Rules: {rep['verdict_rules']}.")
+show(f"**Verdict: {verdict.upper()}.** {wording.explanation(rep)}")
+st.caption(f"Rules: {wording.verdict_rules(rep)}.")
 
 c = st.columns(6)
 c[0].metric("rate R = KL (nats)", f"{rep['rate']:.2f}", help="E_x KL(q(z|x) || p(z)): information in the code.")
@@ -47,11 +48,12 @@ if rep["remedies"]:
     st.markdown("Each button opens the Train page with this model's settings and the remedy applied.")
     for i, remedy in enumerate(rep["remedies"]):
         c1, c2 = st.columns([1, 4])
-        if c1.button(remedy["title"], key=f"remedy_{i}"):
+        title = wording.remedy_title(remedy)
+        if c1.button(title, key=f"remedy_{i}"):
             values = values_of(ck.config)
             values.update(from_dotted(remedy["changes"]))
             set_values(values)
-            st.session_state["name"] = f"{ck.name}-" + re.sub(r"[^a-z0-9]+", "-", remedy["title"].lower()).strip("-")
+            st.session_state["name"] = f"{ck.name}-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
             st.switch_page(PAGE["train"])
         changes = ", ".join(f"{k} = {v}" for k, v in remedy["changes"].items())
-        c2.markdown(f"{remedy['why']}. *Sets {changes}.*")
+        c2.markdown(f"{wording.remedy_reason(remedy)}. *Sets {changes}.*")

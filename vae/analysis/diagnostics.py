@@ -10,7 +10,7 @@ For a model and a data split (all in nats per example):
                  with the aggregate posterior q(z) = (1/B) sum_i q(z|x_i) over a batch
                  of B examples, so the estimate can never exceed log B.
 
-The verdict (thresholds below, all documented in ``VERDICT_RULES``):
+The verdict (thresholds below, in ``VERDICT_THRESHOLDS``):
 
   collapsed  the rate is under COLLAPSED_RATE nats or no unit is active:
              z carries almost nothing about x
@@ -33,28 +33,21 @@ from vae.models.vae import VAE
 COLLAPSED_RATE = 0.5  # nats: below this the code holds less than one nat of anything
 PARTIAL_INACTIVE_FRACTION = 0.25
 MI_BATCH = 500
-VERDICT_RULES = (
-    f"collapsed: rate < {COLLAPSED_RATE} nats or 0 active units; "
-    f"partial: at least {PARTIAL_INACTIVE_FRACTION:.0%} of the latent dimensions inactive "
-    f"(Var_x E_q[z_u] <= {ACTIVE_UNIT_THRESHOLD}); healthy: otherwise"
-)
-
-WHAT_IS_COLLAPSE = (
-    "Posterior collapse: the encoder's q(z|x) becomes the prior p(z) = N(0, I) for every x, "
-    "so the KL term costs nothing but z also says nothing about x, and the decoder models "
-    "the data on its own. It happens when the KL penalty (beta) outweighs what z is worth to "
-    "the decoder, when the decoder is strong enough not to need z, or early in training "
-    "before the decoder has learned to use z."
-)
+VERDICT_THRESHOLDS = {"collapsed_rate": COLLAPSED_RATE, "partial_inactive_fraction": PARTIAL_INACTIVE_FRACTION,
+                      "active_unit_threshold": ACTIVE_UNIT_THRESHOLD}
 
 
 @dataclass
 class Remedy:
-    """A fix to try, with the configuration changes that apply it (``section.field``)."""
+    """A fix to try, named by a code (``REMEDIES``), with the configuration changes that apply it
+    (``section.field``) and the numbers a sentence about it needs. :mod:`vae.wording` words it."""
 
-    title: str
-    why: str
+    code: str
     changes: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+REMEDIES = ("weaken_pixelcnn", "lower_beta", "kl_warmup", "free_bits", "weaker_decoder", "smaller_latent")
 
 
 @torch.no_grad()
@@ -128,56 +121,31 @@ def remedies(config, verdict_: str, rate: float | None = None) -> list[Remedy]:
         dec, ch = config.decoder, weaker_pixelcnn(config.decoder)
         rf = receptive_field(len(dec.hidden), dec.kernel)["rows_up"]
         rf_new = receptive_field(len(ch["decoder.hidden"]), ch.get("decoder.kernel", dec.kernel))["rows_up"]
-        out.append(Remedy("Weaken the decoder: fewer layers or a smaller kernel",
-                          f"each pixel now sees {rf} rows up; with {rf_new} the decoder cannot draw a whole "
-                          "digit from its own earlier pixels and must take the global shape from z "
-                          "(Chen et al. 2017)", ch))
+        out.append(Remedy("weaken_pixelcnn", ch, {"rows_up": rf, "rows_up_after": rf_new}))
     if ob.capacity is None and ob.beta > 1:
-        out.append(Remedy("Lower beta", f"beta = {ob.beta:g} weighs the KL term {ob.beta:g}x; "
-                          "beta = 1 is the plain ELBO", {"objective.beta": 1.0}))
+        out.append(Remedy("lower_beta", {"objective.beta": 1.0}, {"beta": ob.beta}))
     if ob.kl_warmup == 0 and ob.capacity is None:
         warm = max(1.0, round(config.train.epochs / 2))
-        out.append(Remedy("KL warm-up", "start with no KL penalty so the decoder learns to use z "
-                          f"first, then raise it to beta over {warm:g} epochs (Bowman et al. 2016)",
-                          {"objective.kl_warmup": warm}))
+        out.append(Remedy("kl_warmup", {"objective.kl_warmup": warm}, {"epochs": warm}))
     if ob.free_bits == 0 and ob.capacity is None:
-        out.append(Remedy("Free bits", "every dimension may keep lambda nats of KL without penalty, "
-                          "so none is pushed all the way to the prior (Kingma et al. 2016)",
-                          {"objective.free_bits": 0.5}))
+        out.append(Remedy("free_bits", {"objective.free_bits": 0.5}))
     dec = config.decoder
     if dec.arch != "pixelcnn" and (len(dec.hidden) > 1 or any(h > 256 for h in dec.hidden)):
-        weaker = [min(h, 256) for h in dec.hidden[:1]]
-        out.append(Remedy("Weaker decoder", "a decoder that can model x alone has no use for z",
-                          {"decoder.hidden": weaker}))
+        out.append(Remedy("weaker_decoder", {"decoder.hidden": [min(h, 256) for h in dec.hidden[:1]]}))
     if verdict_ == "partial" and config.latent_dim > 2:
-        out.append(Remedy("Smaller latent size", "idle dimensions cost nothing but clutter traversals "
-                          "and maps; fewer dimensions make each one count",
-                          {"latent_dim": max(2, config.latent_dim // 2)}))
+        out.append(Remedy("smaller_latent", {"latent_dim": max(2, config.latent_dim // 2)}))
     return out
 
 
-def explain(verdict_: str, numbers: dict[str, Any], config) -> str:
-    """A paragraph a student can follow: what collapse is, and what the numbers say."""
-    d = config.latent_dim
-    au, rate, mi = numbers["active_units"], numbers["rate"], numbers["mutual_info"]
-    facts = (f"Here {au} of {d} latent dimensions are active (their posterior means vary across "
-             f"inputs by more than {ACTIVE_UNIT_THRESHOLD}), the rate is {rate:.2f} nats and z holds "
-             f"about {mi:.2f} nats of information about x (at most {numbers['mutual_info_max']:.2f} "
-             f"measurable with batches of {numbers['mi_batch']}).")
-    if strong_decoder_collapse(config, verdict_, rate):
-        return (f"{facts} The cause is the decoder, not the KL weight (beta = {config.objective.beta:g}): "
-                "it is autoregressive (pixelcnn), so it models x without z, pixel by pixel from the pixels "
-                "before. Any information in z only costs KL, and the ELBO is best with q(z|x) close to the "
-                "prior. Weaken the decoder (fewer layers or a smaller kernel: a smaller receptive field), "
-                "or make z cheap to use with free bits or KL warm-up.")
-    if verdict_ == "collapsed":
-        return (f"{WHAT_IS_COLLAPSE} {facts} That is collapse: the decoder ignores z, so reconstructions "
-                "look alike and traversals change nothing.")
-    if verdict_ == "partial":
-        return (f"{facts} Some dimensions have collapsed to the prior while the rest carry the code. "
-                f"A few idle dimensions are normal (the model uses only as many as it needs), but with "
-                f"{d - au} of {d} idle the latent space is partly collapsed. {WHAT_IS_COLLAPSE}")
-    return f"{facts} The code is in use: no sign of posterior collapse."
+def diagnosis(config, verdict_: str, rate: float) -> dict[str, Any]:
+    """The codes a report words: the cause (``"strong_decoder"`` when an autoregressive decoder models x
+    without z, else None), the KL weight, the remedies and the verdict's thresholds."""
+    return {
+        "cause": "strong_decoder" if strong_decoder_collapse(config, verdict_, rate) else None,
+        "beta": config.objective.beta,
+        "verdict_thresholds": VERDICT_THRESHOLDS,
+        "remedies": [r.__dict__ for r in remedies(config, verdict_, rate)],
+    }
 
 
 def collapse_report(model: VAE, x: torch.Tensor, iwae_k: int = 100, seed: int = 0,
@@ -211,9 +179,7 @@ def collapse_report(model: VAE, x: torch.Tensor, iwae_k: int = 100, seed: int = 
     }
     v = verdict(numbers["rate"], numbers["active_units"], model.latent_dim)
     numbers["verdict"] = v
-    numbers["verdict_rules"] = VERDICT_RULES
-    numbers["explanation"] = explain(v, numbers, model.config)
-    numbers["remedies"] = [r.__dict__ for r in remedies(model.config, v, numbers["rate"])]
+    numbers.update(diagnosis(model.config, v, numbers["rate"]))
     return numbers
 
 

@@ -15,7 +15,8 @@ import json
 from typing import Any
 
 REPORT_IWAE_K = 100
-REPORTS_VERSION = 2  # 2: the KL decomposition, DCI and the FactorVAE score
+REPORTS_VERSION = 3  # 2: the KL decomposition, DCI and the FactorVAE score; 3: codes, no English prose
+UPGRADABLE = (2,)  # versions whose numbers are current: only their wording is re-derived
 
 
 def compute_reports(model, dataset, seed: int = 0) -> dict[str, Any]:
@@ -36,7 +37,23 @@ def compute_reports(model, dataset, seed: int = 0) -> dict[str, Any]:
     return json.loads(json.dumps(out, default=lambda a: a.tolist()))  # numpy arrays -> lists: JSON metadata
 
 
-def stored_reports(extra: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The reports stored in a checkpoint's ``extra`` metadata, when present and current."""
+def stored_reports(extra: dict[str, Any] | None, config) -> dict[str, Any] | None:
+    """The reports stored in a checkpoint's ``extra`` metadata, when present and current.
+
+    Version 2 held the same numbers with English sentences (explanation, remedy titles and
+    reasons, the verdict's rules): the sentences are dropped and the codes derived again
+    from the numbers and the configuration (:func:`vae.analysis.diagnostics.diagnosis`).
+    """
     rep = (extra or {}).get("reports")
-    return rep if isinstance(rep, dict) and rep.get("version") == REPORTS_VERSION else None
+    if not isinstance(rep, dict):
+        return None
+    old = rep.get("collapse")
+    if rep.get("version") in UPGRADABLE and isinstance(old, dict):
+        from vae.analysis.diagnostics import diagnosis
+
+        if old.get("verdict") not in ("healthy", "partial", "collapsed") or not isinstance(old.get("rate"), float):
+            return None  # not what this tool wrote: computed again
+        collapse = {k: v for k, v in old.items() if k not in ("explanation", "verdict_rules", "remedies")}
+        collapse.update(diagnosis(config, old["verdict"], old["rate"]))
+        return {**rep, "version": REPORTS_VERSION, "collapse": collapse}
+    return rep if rep.get("version") == REPORTS_VERSION else None
