@@ -2,17 +2,28 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 
-.PHONY: setup run demo checkpoints test screenshots bench clean
+.PHONY: setup lock run demo checkpoints lint test screenshots bench clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+# Installs the exact versions of requirements.lock.
+$(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install -q -r requirements.lock
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+# Rewrites requirements.lock from pyproject.toml's ranges, in a fresh environment (after changing a dependency).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install -q ".[dev]"
+	{ echo "# Exact versions that \`make run\`, \`make test\` and CI install (\`make lock\` writes this file)."; \
+	  echo "# The ranges the code supports are in pyproject.toml."; \
+	  .lock-venv/bin/pip freeze --exclude-editable | grep -v '^vae-explorer' \
+	  | sed -E '/^(nvidia-|cuda-|triton)/ s/$$/ ; sys_platform == "linux"/'; } > requirements.lock
+	rm -rf .lock-venv build *.egg-info
 
 PORT ?= 8501
 
@@ -45,7 +56,12 @@ checkpoints: setup
 	echo "make checkpoints: $$(( $$(date +%s) - start )) s in all"
 
 # Browser tests need Debian's chromium (`sudo apt-get install chromium`; .ci/run does it); without it they skip.
-test: setup
+# The style the project keeps (pyproject.toml [tool.ruff]); `make test` checks it first.
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: lint
 	$(PY) -m pytest
 
 # README screenshots: the browser tests on the shipped models, saved into docs/screenshots/.

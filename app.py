@@ -1,7 +1,7 @@
 """VAE latent-space explorer: the Streamlit entry point (`make run`).
 
 Wires the pages together and draws what they share: the sidebar's model picker
-(``ui.state.sidebar``) is drawn here, once, before the page runs. A widget made in
+(``ui.sidebar.sidebar``) is drawn here, once, before the page runs. A widget made in
 the entry point belongs to no page, so the current model stays current across page
 changes; made inside each page, it was a new widget on every page and fell back to
 the first model. The page scripts live in ``pages/<section>/<page>.py``, one folder
@@ -21,12 +21,18 @@ def main() -> None:
     import streamlit as st
 
     from ui import warmup
-    from ui.state import NAVIGATION, PAGE, sidebar
+    from ui.navigation import NAVIGATION, PAGE
+    from ui.sidebar import sidebar
 
     st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/blur_on:", layout="wide")
 
-    pages = {section: [st.Page(PAGE[key], title=title, icon=f":material/{icon}:", default=key == "home")
-                       for key, title, icon in entries] for section, entries in NAVIGATION.items()}
+    pages = {
+        section: [
+            st.Page(PAGE[key], title=title, icon=f":material/{icon}:", default=key == "home")
+            for key, title, icon in entries
+        ]
+        for section, entries in NAVIGATION.items()
+    }
     try:
         page = st.navigation(pages)
         sidebar()

@@ -19,12 +19,12 @@ from pathlib import Path
 
 from bench.browser import IDLE, launch, streamlit_server, wait_idle
 
-REFERENCE = '''
+REFERENCE = """
 import numpy as np, plotly.express as px, streamlit as st
 st.title("reference")
 st.plotly_chart(px.imshow(np.random.rand(11, 16, 28, 28), animation_frame=0, facet_col=1, facet_col_wrap=8,
                           binary_string=True))
-'''
+"""
 
 
 STEP_LABELS = "document.querySelector('.js-plotly-plot').querySelectorAll('.slider-label').length"
@@ -74,8 +74,9 @@ def main() -> None:
         ref.write_text(REFERENCE)
         ours, theirs, changes = [], [], []
         for r in range(args.repeats):
-            t, c = first_figure(p, Path(__file__).resolve().parent.parent / "app.py", "traversals",
-                                args.changes if r == 0 else 0)
+            t, c = first_figure(
+                p, Path(__file__).resolve().parent.parent / "app.py", "traversals", args.changes if r == 0 else 0
+            )
             ours.append(t)
             changes += c
             theirs.append(first_figure(p, ref, "")[0])
@@ -85,8 +86,10 @@ def main() -> None:
     print(f"  reference (one Plotly figure, no model):     {r:.2f} s   runs {', '.join(f'{v:.2f}' for v in theirs)}")
     print(f"  ratio ours/reference: {o / r:.2f}x   (extra {o - r:.2f} s)")
     if changes:
-        print(f"widget change (traversal steps) -> re-rendered and idle: median of {len(changes)} "
-              f"{statistics.median(changes):.2f} s   runs {', '.join(f'{v:.2f}' for v in changes)}")
+        print(
+            f"widget change (traversal steps) -> re-rendered and idle: median of {len(changes)} "
+            f"{statistics.median(changes):.2f} s   runs {', '.join(f'{v:.2f}' for v in changes)}"
+        )
 
 
 if __name__ == "__main__":

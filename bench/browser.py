@@ -18,9 +18,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 # The script is idle and the browser has drawn what it sent: Streamlit loads a chart's code (Plotly: 4.7 MB) only
 # when a page first shows one, and holds a skeleton in its place meanwhile.
@@ -42,9 +50,18 @@ def streamlit_server(script: str | Path = ROOT / "app.py", env: dict | None = No
     does); yield its base URL."""
     port = free_port()
     run = ["-m", "ui.serve"] if Path(script).resolve() == ROOT / "app.py" else ["-m", "streamlit", "run", str(script)]
-    cmd = [sys.executable, *run, "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true",
-           "--browser.gatherUsageStats", "false"]  # the rest, file watcher included, from .streamlit/config.toml
+    cmd = [
+        sys.executable,
+        *run,
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]  # the rest, file watcher included, from .streamlit/config.toml
     log = open(os.environ.get("STREAMLIT_LOG", os.devnull), "w")
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"

@@ -27,6 +27,7 @@ PROJECTION_LABEL = "projection"  # the latent map's select box, whose value pick
 
 # ------------------------------------------------------------------ capture (AppTest, in the bench's process)
 
+
 def _node(el) -> dict | None:
     """One AppTest element or block as JSON: kind and what the browser draws of it."""
     kind, p = type(el).__name__, getattr(el, "proto", None)
@@ -37,8 +38,7 @@ def _node(el) -> dict | None:
         return {"kind": "container", "children": _nodes(el)}
     if kind in ("Expander", "Status"):
         return {"kind": kind.lower(), "label": p.label, "children": _nodes(el)}
-    if kind in ("Title", "Subheader", "Header", "Markdown", "Caption", "Latex", "Info", "Success", "Warning",
-                "Error"):
+    if kind in ("Title", "Subheader", "Header", "Markdown", "Caption", "Latex", "Info", "Success", "Warning", "Error"):
         return {"kind": kind.lower(), "text": el.value}
     if kind == "Metric":
         return {"kind": "metric", "label": p.label, "value": p.body}
@@ -55,13 +55,25 @@ def _node(el) -> dict | None:
     if kind == "SelectSlider":
         return {"kind": "select_slider", "label": p.label, "options": list(p.options), "index": int(p.default[0])}
     if kind == "Slider":
-        return {"kind": "slider", "label": p.label, "min": p.min, "max": p.max, "step": p.step,
-                "value": list(p.default), "int": p.data_type == p.INT}
+        return {
+            "kind": "slider",
+            "label": p.label,
+            "min": p.min,
+            "max": p.max,
+            "step": p.step,
+            "value": list(p.default),
+            "int": p.data_type == p.INT,
+        }
     if kind == "NumberInput":
-        return {"kind": "number_input", "label": p.label, "min": p.min if p.has_min else None,
-                "max": p.max if p.has_max else None, "step": p.step,
-                "value": p.default if p.HasField("default") else None,
-                "int": p.data_type == p.INT}
+        return {
+            "kind": "number_input",
+            "label": p.label,
+            "min": p.min if p.has_min else None,
+            "max": p.max if p.has_max else None,
+            "step": p.step,
+            "value": p.default if p.HasField("default") else None,
+            "int": p.data_type == p.INT,
+        }
     if kind in ("TextInput", "Toggle", "Checkbox"):
         return {"kind": {"TextInput": "text_input"}.get(kind, kind.lower()), "label": p.label, "value": el.value}
     if kind in ("Button", "DownloadButton", "PageLink", "FileUploader"):
@@ -93,7 +105,7 @@ def capture(folder: Path, class_folder: Path) -> dict:
 def _capture() -> dict:
     from streamlit.testing.v1 import AppTest
 
-    from ui.state import PAGE
+    from ui.navigation import PAGE
 
     root = Path(__file__).resolve().parent.parent
     at = AppTest.from_file(str(root / "app.py"), default_timeout=600)
@@ -114,6 +126,7 @@ def _capture() -> dict:
 
 
 # ------------------------------------------------------------------ replay (the Streamlit script)
+
 
 def _draw(nodes: list[dict], where, prefix: str) -> None:
     """Draw captured ``nodes`` into ``where`` (``st``, the sidebar, a column...); widget keys start with ``prefix``."""
@@ -143,8 +156,13 @@ def _draw(nodes: list[dict], where, prefix: str) -> None:
             extra = {"on_select": "rerun", "selection_mode": n["selection"]} if n["selection"] else {}
             where.plotly_chart(go.Figure(json.loads(n["spec"]), skip_invalid=True), key=key, **extra)
         elif kind == "selectbox":
-            where.selectbox(n["label"], n["options"], n["index"],
-                            key=PROJECTION_LABEL if n["label"] == PROJECTION_LABEL else key, **tip)
+            where.selectbox(
+                n["label"],
+                n["options"],
+                n["index"],
+                key=PROJECTION_LABEL if n["label"] == PROJECTION_LABEL else key,
+                **tip,
+            )
         elif kind == "radio":
             where.radio(n["label"], n["options"], n["index"], horizontal=n["horizontal"], key=key, **tip)
         elif kind == "multiselect":
@@ -153,11 +171,19 @@ def _draw(nodes: list[dict], where, prefix: str) -> None:
             where.select_slider(n["label"], n["options"], n["options"][n["index"]], key=key, **tip)
         elif kind in ("slider", "number_input"):
             cast = int if n["int"] else float
-            value = [cast(v) for v in n["value"]] if kind == "slider" else None if n["value"] is None else cast(n["value"])
+            value = (
+                [cast(v) for v in n["value"]] if kind == "slider" else None if n["value"] is None else cast(n["value"])
+            )
             bounds = {k: cast(n[k]) for k in ("min", "max") if n[k] is not None}
-            getattr(where, kind)(n["label"], bounds.get("min"), bounds.get("max"),
-                                 value[0] if kind == "slider" and len(value) == 1 else value,
-                                 cast(n["step"]), key=key, **tip)
+            getattr(where, kind)(
+                n["label"],
+                bounds.get("min"),
+                bounds.get("max"),
+                value[0] if kind == "slider" and len(value) == 1 else value,
+                cast(n["step"]),
+                key=key,
+                **tip,
+            )
         elif kind in ("text_input", "toggle", "checkbox"):
             getattr(where, kind)(n["label"], n["value"], key=key, **tip)
         elif kind == "button":
@@ -182,13 +208,19 @@ def replay() -> None:
             variants = captured["pages"][key]
             chosen = st.session_state.get(PROJECTION_LABEL, next(iter(variants)))
             _draw(variants.get(chosen, next(iter(variants.values()))), st, key)
+
         draw.__name__ = key
         return draw
 
-    from ui.state import NAVIGATION  # app.py's sections, titles, icons and order
+    from ui.navigation import NAVIGATION  # app.py's sections, titles, icons and order
 
-    nav = {section: [st.Page(page(key), title=title, icon=f":material/{icon}:", url_path=key, default=key == "home")
-                     for key, title, icon in entries] for section, entries in NAVIGATION.items()}
+    nav = {
+        section: [
+            st.Page(page(key), title=title, icon=f":material/{icon}:", url_path=key, default=key == "home")
+            for key, title, icon in entries
+        ]
+        for section, entries in NAVIGATION.items()
+    }
     st.navigation(nav).run()
 
 

@@ -43,13 +43,18 @@ import time
 from pathlib import Path
 
 from bench.browser import CHROMIUM, CHROMIUM_ARGS, DRAWN, IDLE, ROOT, SERVER_PIDS, streamlit_server
-from ui.state import NAVIGATION
+from ui.navigation import NAVIGATION
 
 HEADINGS = {  # each page's st.title, where it differs from its sidebar title
-    "home": "VAE latent-space explorer", "train": "Train a VAE", "strong_decoders": "Strong decoders ignore z",
+    "home": "VAE latent-space explorer",
+    "train": "Train a VAE",
+    "strong_decoders": "Strong decoders ignore z",
 }
-PAGES = [(key, title, HEADINGS.get(key, title))  # page (ui.state.PAGE), sidebar title, heading; the sidebar's order
-         for entries in NAVIGATION.values() for key, title, _ in entries]
+PAGES = [
+    (key, title, HEADINGS.get(key, title))  # page (ui.navigation.PAGE), sidebar title, heading; the sidebar's order
+    for entries in NAVIGATION.values()
+    for key, title, _ in entries
+]
 TIMEOUT_MS = 120_000
 
 
@@ -83,7 +88,11 @@ async def student(browser, url: str, seed: int, renders: list, errors: list) -> 
             await drawn(page)
             await page.get_by_role("heading", name=heading).first.wait_for(timeout=TIMEOUT_MS)
             if label == "Latent map":
-                await page.locator("[data-testid=stSelectbox]").filter(has_text="projection").first.click(timeout=TIMEOUT_MS)
+                await (
+                    page.locator("[data-testid=stSelectbox]")
+                    .filter(has_text="projection")
+                    .first.click(timeout=TIMEOUT_MS)
+                )
                 await page.get_by_role("option", name="TSNE", exact=True).click(timeout=TIMEOUT_MS)
                 await drawn(page)
             renders.append((label, time.perf_counter() - t))
@@ -115,7 +124,9 @@ async def trainer(browser, url: str, stop: asyncio.Event, updates: list, notes: 
     ctx = await browser.new_context(viewport={"width": 1400, "height": 1000})
     page = await ctx.new_page()
     try:
-        await page.goto(f"{url}/train?dataset=digits&hidden=32&latent_dim=2&epochs=4000&batch_size=64", timeout=TIMEOUT_MS)
+        await page.goto(
+            f"{url}/train?dataset=digits&hidden=32&latent_dim=2&epochs=4000&batch_size=64", timeout=TIMEOUT_MS
+        )
         await idle(page)
         await page.get_by_label("Model name", exact=True).fill("load-trainer")
         await page.get_by_label("Model name", exact=True).press("Enter")
@@ -244,6 +255,7 @@ def peak_rss_mb(pid: int) -> tuple[float, list[float]]:
     """The peak resident set (VmHWM) of the server process and of each process below it (the trainings' fork
     server, then the trainings), in MB. A training shares its parent's pages (torch's libraries) until it
     writes them, so the sum overstates the memory used."""
+
     def hwm(p: int) -> float:
         try:
             m = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{p}/status").read_text())
@@ -272,8 +284,9 @@ async def one_class(n: int, folder: Path, class_folder: Path, replayed: Path | N
     with contextlib.ExitStack() as servers:
         app_url = url = servers.enter_context(streamlit_server(env=env))
         if replayed is not None:
-            url = servers.enter_context(streamlit_server(ROOT / "bench" / "class_reference.py",
-                                                         env={"CLASS_REFERENCE_PAGES": str(replayed)}))
+            url = servers.enter_context(
+                streamlit_server(ROOT / "bench" / "class_reference.py", env={"CLASS_REFERENCE_PAGES": str(replayed)})
+            )
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             teacher = await browser.new_page()  # the first session starts the app's warm-up...
@@ -297,39 +310,57 @@ async def one_class(n: int, folder: Path, class_folder: Path, replayed: Path | N
         rss, _ = peak_rss_mb(SERVER_PIDS[url])  # before the servers stop
         _, rss_kids = peak_rss_mb(SERVER_PIDS[app_url])
     times = sorted(t for _, t in renders)
-    gaps = [(b - a, f"{ta!r} -> {tb!r}") for (a, ta), (b, tb) in zip(updates, updates[1:])
-            if a >= t0_wall and b <= end_wall]
+    gaps = [
+        (b - a, f"{ta!r} -> {tb!r}") for (a, ta), (b, tb) in zip(updates, updates[1:]) if a >= t0_wall and b <= end_wall
+    ]
     per_page: dict[str, list[float]] = {}
     for label, t in renders:
         per_page.setdefault(label, []).append(t)
     return {
-        "n": n, "app": "app.py" if replayed is None else "bare replay", "renders": len(times),
+        "n": n,
+        "app": "app.py" if replayed is None else "bare replay",
+        "renders": len(times),
         "median": statistics.median(times) if times else float("nan"),
         "p95": times[min(len(times) - 1, int(0.95 * len(times)))] if times else float("nan"),
         "max": times[-1] if times else float("nan"),
-        "errors": errors, "timeouts": sum("Timeout" in e for e in errors), "rss_mb": rss,
+        "errors": errors,
+        "timeouts": sum("Timeout" in e for e in errors),
+        "rss_mb": rss,
         "rss_training_mb": rss_kids,
-        "updates": len(updates), "max_gap": max(gaps)[0] if gaps else float("nan"),
+        "updates": len(updates),
+        "max_gap": max(gaps)[0] if gaps else float("nan"),
         "max_gap_texts": max(gaps)[1] if gaps else "",
-        "median_gap": statistics.median(g for g, _ in gaps) if gaps else float("nan"), "trainer": notes,
-        "per_page": {k: statistics.median(v) for k, v in per_page.items()}, "warm_up": warm,
-        "browse_s": browse_end - t0, "busy_cpu": busy, "cpu_by_kind": by_kind,
+        "median_gap": statistics.median(g for g, _ in gaps) if gaps else float("nan"),
+        "trainer": notes,
+        "per_page": {k: statistics.median(v) for k, v in per_page.items()},
+        "warm_up": warm,
+        "browse_s": browse_end - t0,
+        "busy_cpu": busy,
+        "cpu_by_kind": by_kind,
     }
 
 
 def capture_pages(folder: Path, out: Path) -> None:
     """bench.class_reference.capture in a process of its own (AppTest imports the app and computes its pages)."""
-    code = ("import json, sys; from pathlib import Path; from bench.class_reference import capture; "
-            "Path(sys.argv[3]).write_text(json.dumps(capture(Path(sys.argv[1]), Path(sys.argv[2]))))")
-    subprocess.run([sys.executable, "-c", code, str(folder), str(out.parent / "capture-class"), str(out)],
-                   cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
+    code = (
+        "import json, sys; from pathlib import Path; from bench.class_reference import capture; "
+        "Path(sys.argv[3]).write_text(json.dumps(capture(Path(sys.argv[1]), Path(sys.argv[2]))))"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(folder), str(out.parent / "capture-class"), str(out)],
+        cwd=ROOT,
+        check=True,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def print_row(r: dict) -> None:
-    print(f"{r['n']:8d} | {r['app']:11s} | {r['renders']:7d} | {r['median']:5.2f} s | {r['p95']:5.2f} s | "
-          f"{r['max']:5.2f} s | {len(r['errors']):6d} | {r['timeouts']:8d} | {r['rss_mb']:7.0f} MB (training "
-          f"processes {' + '.join(f'{m:.0f}' for m in r['rss_training_mb']) or 'none'} MB) | {r['updates']} updates, "
-          f"{r['max_gap']:.2f} s ({r['median_gap']:.2f} s)")
+    print(
+        f"{r['n']:8d} | {r['app']:11s} | {r['renders']:7d} | {r['median']:5.2f} s | {r['p95']:5.2f} s | "
+        f"{r['max']:5.2f} s | {len(r['errors']):6d} | {r['timeouts']:8d} | {r['rss_mb']:7.0f} MB (training "
+        f"processes {' + '.join(f'{m:.0f}' for m in r['rss_training_mb']) or 'none'} MB) | {r['updates']} updates, "
+        f"{r['max_gap']:.2f} s ({r['median_gap']:.2f} s)"
+    )
     print("         per page (median): " + ", ".join(f"{k} {v:.2f} s" for k, v in r["per_page"].items()))
     for e in r["errors"][:5]:
         print("         error:", e)
@@ -338,10 +369,12 @@ def print_row(r: dict) -> None:
     busy, by_kind = r["busy_cpu"], r["cpu_by_kind"]
     srv, kids = by_kind.get("server", 0.0), by_kind.get("training processes", 0.0)
     cores = os.cpu_count() or 1
-    print(f"         CPU while the class browsed ({r['browse_s']:.0f} s x {cores} cores = "
-          f"{cores * r['browse_s']:.0f} core-s): machine busy {busy:.0f} s, of which server {srv:.0f} s, "
-          f"training processes {kids:.0f} s, the rest mostly Chromium (the students' browsers) and Playwright; "
-          f"server per page view {srv / max(1, r['renders']):.2f} s")
+    print(
+        f"         CPU while the class browsed ({r['browse_s']:.0f} s x {cores} cores = "
+        f"{cores * r['browse_s']:.0f} core-s): machine busy {busy:.0f} s, of which server {srv:.0f} s, "
+        f"training processes {kids:.0f} s, the rest mostly Chromium (the students' browsers) and Playwright; "
+        f"server per page view {srv / max(1, r['renders']):.2f} s"
+    )
     print("         by process: " + ", ".join(f"{k} {v:.0f} s" for k, v in r["cpu_by_kind"].items() if v >= 0.5))
 
 
@@ -361,18 +394,24 @@ def main() -> None:
             rows.append(asyncio.run(one_class(n, folder, Path(tmp) / f"class-{n}")))
             if not args.no_reference:
                 rows.append(asyncio.run(one_class(n, folder, Path(tmp) / f"class-{n}", replayed)))
-    print("students | app         | renders | median | p95 | max | errors | timeouts | server peak RSS | "
-          "trainer updates, largest gap (median) while others browse")
+    print(
+        "students | app         | renders | median | p95 | max | errors | timeouts | server peak RSS | "
+        "trainer updates, largest gap (median) while others browse"
+    )
     for r in rows:
         print_row(r)
     if args.no_reference:
         return
-    print("\napp.py against its bare replay (the students' pages drawn by a server that does no work; the same "
-          "training beside):")
+    print(
+        "\napp.py against its bare replay (the students' pages drawn by a server that does no work; the same "
+        "training beside):"
+    )
     for app, ref in zip(rows[::2], rows[1::2]):
-        print(f"  N = {app['n']:2d}: median {app['median']:.2f} s / {ref['median']:.2f} s = "
-                  f"{app['median'] / ref['median']:.2f}x, p95 {app['p95']:.2f} s / {ref['p95']:.2f} s = "
-                  f"{app['p95'] / ref['p95']:.2f}x")
+        print(
+            f"  N = {app['n']:2d}: median {app['median']:.2f} s / {ref['median']:.2f} s = "
+            f"{app['median'] / ref['median']:.2f}x, p95 {app['p95']:.2f} s / {ref['p95']:.2f} s = "
+            f"{app['p95'] / ref['p95']:.2f}x"
+        )
 
 
 if __name__ == "__main__":

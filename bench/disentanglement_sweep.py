@@ -19,26 +19,43 @@ import time
 
 
 def run(objective: str, beta: float, seed: int, epochs: int, latent: int) -> dict:
-    from vae.config import VAEConfig
-    from vae.data import load_dataset
     from vae.analysis.disentanglement import disentanglement_scores
     from vae.analysis.evaluation import test_inputs
     from vae.analysis.explore import posterior
+    from vae.config import VAEConfig
     from vae.config.knobs import apply
+    from vae.data import load_dataset
     from vae.training.trainer import train
 
-    cfg = apply(VAEConfig(), {"dataset": "sprites", "arch": "mlp", "hidden": [512, 256], "latent_dim": latent,
-                              "binarize": "dynamic", "epochs": epochs, "objective": objective, "beta": beta,
-                              "seed": seed}).validate()
+    cfg = apply(
+        VAEConfig(),
+        {
+            "dataset": "sprites",
+            "arch": "mlp",
+            "hidden": [512, 256],
+            "latent_dim": latent,
+            "binarize": "dynamic",
+            "epochs": epochs,
+            "objective": objective,
+            "beta": beta,
+            "seed": seed,
+        },
+    ).validate()
     ds = load_dataset(cfg.data)
     t = time.perf_counter()
     res = train(cfg, ds)
     seconds = time.perf_counter() - t
     mu, _ = posterior(res.model, test_inputs(ds.x_test, cfg, "cpu"))
     d = disentanglement_scores(mu, ds.factors_test, ds.factor_names)
-    return {"mig": d["mig"], "mig_x": d["factors"]["x"]["mig"], "mig_y": d["factors"]["y"]["mig"],
-            "dci": d["dci"]["disentanglement"], "fvae": d["factorvae_score"],
-            "distortion": res.metrics["reconstruction"], "seconds": seconds}
+    return {
+        "mig": d["mig"],
+        "mig_x": d["factors"]["x"]["mig"],
+        "mig_y": d["factors"]["y"]["mig"],
+        "dci": d["dci"]["disentanglement"],
+        "fvae": d["factorvae_score"],
+        "distortion": res.metrics["reconstruction"],
+        "seconds": seconds,
+    }
 
 
 def main() -> None:
@@ -49,21 +66,28 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--latent-dim", type=int, default=6)
     args = ap.parse_args()
-    print(f"sprites 32x32, MLP 512-256, z={args.latent_dim}, dynamic binarization, {args.epochs} epochs, "
-          f"seeds {args.seeds}; mean [min..max] over seeds")
-    print(f"{'objective':<11} {'beta':>5} | {'MIG':^17} | {'MIG x':^17} | {'MIG y':^17} | {'DCI D':>5} | "
-          f"{'FVAE':>5} | {'distortion':>10} | train")
+    print(
+        f"sprites 32x32, MLP 512-256, z={args.latent_dim}, dynamic binarization, {args.epochs} epochs, "
+        f"seeds {args.seeds}; mean [min..max] over seeds"
+    )
+    print(
+        f"{'objective':<11} {'beta':>5} | {'MIG':^17} | {'MIG x':^17} | {'MIG y':^17} | {'DCI D':>5} | "
+        f"{'FVAE':>5} | {'distortion':>10} | train"
+    )
     for objective in args.objectives:
         for beta in args.betas:
             rs = [run(objective, beta, s, args.epochs, args.latent_dim) for s in args.seeds]
 
-            def col(k):
+            def col(k, rs=rs):
                 v = [r[k] for r in rs]
                 return f"{statistics.mean(v):.3f} [{min(v):.2f}..{max(v):.2f}]"
 
-            mean = lambda k: statistics.mean(r[k] for r in rs)  # noqa: E731
-            print(f"{objective:<11} {beta:5g} | {col('mig')} | {col('mig_x')} | {col('mig_y')} | {mean('dci'):5.3f} | "
-                  f"{mean('fvae'):5.3f} | {mean('distortion'):10.2f} | {mean('seconds'):4.0f} s", flush=True)
+            mean = lambda k, rs=rs: statistics.mean(r[k] for r in rs)
+            print(
+                f"{objective:<11} {beta:5g} | {col('mig')} | {col('mig_x')} | {col('mig_y')} | {mean('dci'):5.3f} | "
+                f"{mean('fvae'):5.3f} | {mean('distortion'):10.2f} | {mean('seconds'):4.0f} s",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

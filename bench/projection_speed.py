@@ -30,11 +30,11 @@ def main(argv=None):
 
     from sklearn.manifold import TSNE, trustworthiness
 
+    from vae.analysis.explore import posterior, traversal
+    from vae.analysis.projections import embed
     from vae.config import VAEConfig
     from vae.data.embedded import load_mnist5k
-    from vae.analysis.explore import posterior, traversal
     from vae.figures.plots import traversal_figure
-    from vae.analysis.projections import embed
 
     ds = load_mnist5k()
     if args.checkpoint:
@@ -49,11 +49,13 @@ def main(argv=None):
         model = train(cfg, ds).model
     codes = posterior(model, torch.cat([ds.x_train, ds.x_test]))[0].astype(np.float64)
     print(f"{len(codes)} posterior means of dimension {codes.shape[1]}, {args.repeats} alternating repeats")
-    runs = {"ours": lambda s: embed(codes, "tsne", seed=s),
-            "sklearn": lambda s: TSNE(random_state=s).fit_transform(codes)}
+    runs = {
+        "ours": lambda s: embed(codes, "tsne", seed=s),
+        "sklearn": lambda s: TSNE(random_state=s).fit_transform(codes),
+    }
     times, trust = {k: [] for k in runs}, {k: [] for k in runs}
     for r in range(args.repeats):
-        for name in (list(runs) if r % 2 == 0 else list(runs)[::-1]):
+        for name in list(runs) if r % 2 == 0 else list(runs)[::-1]:
             t = time.perf_counter()
             e = runs[name](r)
             times[name].append(time.perf_counter() - t)

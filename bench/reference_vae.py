@@ -108,8 +108,7 @@ def torchvision_mnist(root, x_train, y_train, x_test, y_test):
     write_idx(raw, "train", (x_train[:, 0] * 255).round().byte().numpy(), y_train.numpy())
     write_idx(raw, "t10k", (x_test[:, 0] * 255).round().byte().numpy(), y_test.numpy())
     tf = transforms.ToTensor()
-    return (datasets.MNIST(str(root), train=True, transform=tf),
-            datasets.MNIST(str(root), train=False, transform=tf))
+    return (datasets.MNIST(str(root), train=True, transform=tf), datasets.MNIST(str(root), train=False, transform=tf))
 
 
 def train_reference_loader(train_set, test_set, epochs=10, batch_size=128, lr=1e-3, seed=1):

@@ -37,10 +37,10 @@ BASE = {"dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, 
 
 
 def run(name: str, seed: int, iwae_examples: int) -> dict:
-    from vae.config import VAEConfig
-    from vae.data import load_dataset
     from vae.analysis.evaluation import evaluate_full, test_inputs
+    from vae.config import VAEConfig
     from vae.config.knobs import apply
+    from vae.data import load_dataset
     from vae.training.trainer import train
 
     cfg = apply(VAEConfig(), {**BASE, **RUNS[name], "seed": seed}).validate()
@@ -50,8 +50,14 @@ def run(name: str, seed: int, iwae_examples: int) -> dict:
     seconds = time.perf_counter() - t
     x = test_inputs(ds.x_test, cfg, "cpu")
     m = evaluate_full(res.model, x, iwae_k=100, seed=seed, iwae_num=iwae_examples)
-    return {"elbo": m["elbo"], "nll": m["iwae_nll"], "rate": m["kl"], "distortion": m["reconstruction"],
-            "au": m["active_units"], "seconds": seconds}
+    return {
+        "elbo": m["elbo"],
+        "nll": m["iwae_nll"],
+        "rate": m["kl"],
+        "distortion": m["reconstruction"],
+        "au": m["active_units"],
+        "seconds": seconds,
+    }
 
 
 def main() -> None:
@@ -60,25 +66,34 @@ def main() -> None:
     ap.add_argument("--iwae-examples", type=int, default=500)
     ap.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS))
     args = ap.parse_args()
-    print(f"mnist5k, dynamic binarization, z=16, MLP encoder 400, 10 epochs, seeds {args.seeds}, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads; IWAE k=100 on the first "
-          f"{args.iwae_examples} test images")
+    print(
+        f"mnist5k, dynamic binarization, z=16, MLP encoder 400, 10 epochs, seeds {args.seeds}, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; IWAE k=100 on the first "
+        f"{args.iwae_examples} test images"
+    )
     rows = {}
     for name in args.runs:
         rs = [run(name, s, args.iwae_examples) for s in args.seeds]
         rows[name] = {k: statistics.mean(r[k] for r in rs) for k in rs[0]}
         r = rows[name]
-        print(f"  {name:<32} -ELBO {r['elbo']:7.2f}  IWAE -log p(x) {r['nll']:7.2f}  rate {r['rate']:6.2f}  "
-              f"distortion {r['distortion']:7.2f}  active {r['au']:4.1f}/16  train {r['seconds']:5.0f} s", flush=True)
+        print(
+            f"  {name:<32} -ELBO {r['elbo']:7.2f}  IWAE -log p(x) {r['nll']:7.2f}  rate {r['rate']:6.2f}  "
+            f"distortion {r['distortion']:7.2f}  active {r['au']:4.1f}/16  train {r['seconds']:5.0f} s",
+            flush=True,
+        )
     if "mlp decoder" in rows and "pixelcnn" in rows:
         mlp, pc = rows["mlp decoder"], rows["pixelcnn"]
-        print(f"pixelcnn vs mlp decoder: -log p(x) {pc['nll'] - mlp['nll']:+.2f} nats, "
-              f"rate {pc['rate']:.2f} vs {mlp['rate']:.2f} ({pc['rate'] / mlp['rate']:.2f}x)")
+        print(
+            f"pixelcnn vs mlp decoder: -log p(x) {pc['nll'] - mlp['nll']:+.2f} nats, "
+            f"rate {pc['rate']:.2f} vs {mlp['rate']:.2f} ({pc['rate'] / mlp['rate']:.2f}x)"
+        )
         for name in [r for r in args.runs if r.startswith("pixelcnn") and r != "pixelcnn"]:
             r = rows[name]
-            print(f"  {name}: rate {r['rate']:.2f} nats (+{r['rate'] - pc['rate']:.2f} over pixelcnn), "
-                  f"-log p(x) {r['nll']:.2f} (keeps {(mlp['nll'] - r['nll']) / max(1e-9, mlp['nll'] - pc['nll']):.0%}"
-                  " of the pixelcnn's gain over the mlp decoder)")
+            print(
+                f"  {name}: rate {r['rate']:.2f} nats (+{r['rate'] - pc['rate']:.2f} over pixelcnn), "
+                f"-log p(x) {r['nll']:.2f} (keeps {(mlp['nll'] - r['nll']) / max(1e-9, mlp['nll'] - pc['nll']):.0%}"
+                " of the pixelcnn's gain over the mlp decoder)"
+            )
 
 
 if __name__ == "__main__":

@@ -50,8 +50,10 @@ def main(argv=None) -> dict:
     }
     times = {k: [] for k in runs}
     elbos = {k: [] for k in runs}
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.epochs} epochs x "
-          f"{len(ds.x_train)} images, {args.repeats} alternating repeats")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.epochs} epochs x "
+        f"{len(ds.x_train)} images, {args.repeats} alternating repeats"
+    )
     for r in range(args.repeats):
         order = list(runs) if r % 2 == 0 else list(runs)[::-1]
         for name in order:
@@ -61,16 +63,24 @@ def main(argv=None) -> dict:
     n = args.epochs * len(ds.x_train)
     med = {k: statistics.median(v) for k, v in times.items()}
     for k in runs:
-        print(f"  {k:<13} {med[k]:7.2f} s  {n / med[k]:9.0f} examples/s  "
-              f"test -ELBO {statistics.mean(elbos[k]):.2f} nats (seeds 1..{args.repeats})")
+        print(
+            f"  {k:<13} {med[k]:7.2f} s  {n / med[k]:9.0f} examples/s  "
+            f"test -ELBO {statistics.mean(elbos[k]):.2f} nats (seeds 1..{args.repeats})"
+        )
     ratios = {k: med[k] / med["ours"] for k in runs if k != "ours"}
     for k, v in ratios.items():
         print(f"  throughput ours / {k}: {v:.2f}x")
     record = record_cost(cfg, ds)
-    print(f"  history record: its test pass ({record['examples']} test images) takes {record['test_ms']:.1f} ms of a "
-          f"{record['epoch_ms']:.0f} ms epoch ({100 * record['share']:.1f} %)")
-    return {"median_s": med, "ratios": ratios, "elbo": {k: statistics.mean(v) for k, v in elbos.items()},
-            "record": record}
+    print(
+        f"  history record: its test pass ({record['examples']} test images) takes {record['test_ms']:.1f} ms of a "
+        f"{record['epoch_ms']:.0f} ms epoch ({100 * record['share']:.1f} %)"
+    )
+    return {
+        "median_s": med,
+        "ratios": ratios,
+        "elbo": {k: statistics.mean(v) for k, v in elbos.items()},
+        "record": record,
+    }
 
 
 def record_cost(cfg: VAEConfig, ds, repeats: int = 20) -> dict:
@@ -84,7 +94,7 @@ def record_cost(cfg: VAEConfig, ds, repeats: int = 20) -> dict:
     res = train(_seeded(cfg, 1), ds)
     seconds = [0.0] + [h["seconds"] for h in res.history]
     epoch = statistics.median(b - a for a, b in zip(seconds, seconds[1:]))
-    x = test_inputs(ds.x_test, cfg, "cpu")[:history_test_examples(len(ds.x_train), len(ds.x_test))]
+    x = test_inputs(ds.x_test, cfg, "cpu")[: history_test_examples(len(ds.x_train), len(ds.x_test))]
     g = torch.Generator().manual_seed(1 + EVAL_SEED_OFFSET)
     evaluate(res.model, x, generator=g)
     t = time.perf_counter()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from vae.config import NetworkConfig, TrainConfig, VAEConfig, DataConfig
+from vae.config import DataConfig, NetworkConfig, TrainConfig, VAEConfig
 from vae.data import Dataset
 
 
@@ -76,8 +76,9 @@ def app_models(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("app-models")
     models = {
-        "digits-z2": tiny_config(latent_dim=2, train__epochs=8, encoder=NetworkConfig(hidden=[64]),
-                                 decoder=NetworkConfig(hidden=[64])),
+        "digits-z2": tiny_config(
+            latent_dim=2, train__epochs=8, encoder=NetworkConfig(hidden=[64]), decoder=NetworkConfig(hidden=[64])
+        ),
         "digits-z4-collapsed": tiny_config(latent_dim=4, train__epochs=4, objective__beta=200.0),
         "sprites-z4": tiny_config(latent_dim=4, data=DataConfig(name="sprites", size=16, num=500)),
     }
@@ -90,12 +91,13 @@ def app_models(tmp_path_factory):
 @pytest.fixture(scope="session")
 def pixelcnn_model(tmp_path_factory):
     """A digits model with a small pixelcnn decoder (2 masked layers of 8 channels), saved once."""
-    from vae.models.checkpoints import save_checkpoint
     from vae.config.knobs import apply
+    from vae.models.checkpoints import save_checkpoint
     from vae.training.trainer import train
 
-    cfg = apply(tiny_config(train__epochs=3), {"decoder_arch": "pixelcnn", "decoder_hidden": [8, 8],
-                                               "binarize": "dynamic"}).validate()
+    cfg = apply(
+        tiny_config(train__epochs=3), {"decoder_arch": "pixelcnn", "decoder_hidden": [8, 8], "binarize": "dynamic"}
+    ).validate()
     r = train(cfg)
     path = tmp_path_factory.mktemp("pixelcnn") / "digits-z4-pixelcnn.safetensors"  # after digits-z2 by name
     save_checkpoint(path, r.model, r.history, r.metrics, dataset=r.dataset)
@@ -146,4 +148,4 @@ def mosaic_cells(spec: dict, source: str | None = None) -> list[np.ndarray]:
     if source is None:
         source = next(t["source"] for t in spec["data"] if t.get("type") == "image")
     picture, (h, w) = png_pixels(source), spec["layout"]["meta"]["size"]
-    return [picture[y:y + h, x:x + w] for x, y in spec["layout"]["meta"]["corners"]]
+    return [picture[y : y + h, x : x + w] for x, y in spec["layout"]["meta"]["corners"]]

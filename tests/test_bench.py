@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench.class_reference import capture
 from bench.classroom_load import PAGES
-from ui.state import NAVIGATION, PAGE
+from ui.navigation import NAVIGATION, PAGE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,8 +43,16 @@ def _shape(nodes: list[dict]) -> list:
         elif kind == "markdown":
             out.append(kind)
         else:
-            out.append((kind, n.get("label"), n.get("options"), n.get("text"),
-                        _shape(n.get("children", [])), [_shape(c) for c in n.get("columns", [])]))
+            out.append(
+                (
+                    kind,
+                    n.get("label"),
+                    n.get("options"),
+                    n.get("text"),
+                    _shape(n.get("children", [])),
+                    [_shape(c) for c in n.get("columns", [])],
+                )
+            )
     return out
 
 

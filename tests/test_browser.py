@@ -22,8 +22,9 @@ pytestmark = pytest.mark.browser
 if not Path(CHROMIUM).exists():
     if os.environ.get("REQUIRE_BROWSER"):  # CI installs Chromium: a missing one is a failure there
         raise RuntimeError(f"REQUIRE_BROWSER is set but there is no Chromium at {CHROMIUM}")
-    pytest.skip(f"no Chromium at {CHROMIUM} (`apt-get install chromium`; `make test` installs it)",
-                allow_module_level=True)
+    pytest.skip(
+        f"no Chromium at {CHROMIUM} (`apt-get install chromium`; `make test` installs it)", allow_module_level=True
+    )
 sync_api = pytest.importorskip("playwright.sync_api")
 
 SHOTS = Path(os.environ.get("SCREENSHOTS", ROOT / "tests" / "artifacts"))
@@ -31,8 +32,12 @@ PAGES = [("" if key == "home" else key, heading) for key, _, heading in CLASS_PA
 
 
 # For README screenshots of the shipped models: the model that best shows each page.
-SHIPPED_MODEL = {"collapse": "mnist5k-mlp-z16-beta50-collapsed", "traversals": "mnist5k-mlp-z2",
-                 "latent_map": "mnist5k-mlp-z16", "samples": "mnist5k-mlp-z16"}
+SHIPPED_MODEL = {
+    "collapse": "mnist5k-mlp-z16-beta50-collapsed",
+    "traversals": "mnist5k-mlp-z2",
+    "latent_map": "mnist5k-mlp-z16",
+    "samples": "mnist5k-mlp-z16",
+}
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +49,9 @@ def server(app_models, pixelcnn_model, tmp_path_factory):
     shutil.copytree(source, folder)
     if not os.environ.get("SCREENSHOTS_SHIPPED"):
         shutil.copy(pixelcnn_model, folder)
-    with streamlit_server(env={"VAE_CHECKPOINTS": str(folder), "VAE_CLASS_MODELS": str(class_folder),
-                               "VAE_MAX_TRAININGS": "1"}) as url:
+    with streamlit_server(
+        env={"VAE_CHECKPOINTS": str(folder), "VAE_CLASS_MODELS": str(class_folder), "VAE_MAX_TRAININGS": "1"}
+    ) as url:
         yield url, class_folder
 
 

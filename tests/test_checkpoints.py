@@ -9,9 +9,9 @@ import torch
 from safetensors.torch import save_file
 
 from tests.conftest import tiny_config
-from vae.models.checkpoints import load_checkpoint, read_metadata, save_checkpoint
 from vae.config import LikelihoodConfig, NetworkConfig
 from vae.errors import CheckpointError
+from vae.models.checkpoints import load_checkpoint, read_metadata, save_checkpoint
 from vae.models.vae import VAE
 
 
@@ -28,11 +28,14 @@ def test_round_trip(trained_digits, tmp_path):
     assert len(ck.digest) == 64 and not ck.model.training
 
 
-@pytest.mark.parametrize("over", [
-    {"likelihood": LikelihoodConfig("gaussian", "learned")},
-    {"likelihood": LikelihoodConfig("categorical", bins=5)},
-    {"encoder": NetworkConfig("cnn", [4], norm="batch"), "decoder": NetworkConfig("resnet", [4], norm="layer")},
-])
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"likelihood": LikelihoodConfig("gaussian", "learned")},
+        {"likelihood": LikelihoodConfig("categorical", bins=5)},
+        {"encoder": NetworkConfig("cnn", [4], norm="batch"), "decoder": NetworkConfig("resnet", [4], norm="layer")},
+    ],
+)
 def test_round_trip_every_kind_of_state(tmp_path, over):
     cfg = tiny_config(**over)
     m = VAE(cfg, (1, 8, 8))

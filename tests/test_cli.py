@@ -10,8 +10,21 @@ from PIL import Image
 
 from vae.cli import main
 
-TINY = ["--dataset", "digits", "--hidden", "32", "--latent-dim", "3", "--epochs", "2", "--batch-size", "64",
-        "--device", "cpu", "--quiet"]
+TINY = [
+    "--dataset",
+    "digits",
+    "--hidden",
+    "32",
+    "--latent-dim",
+    "3",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "64",
+    "--device",
+    "cpu",
+    "--quiet",
+]
 
 
 def run(*args, cwd=None):
@@ -29,8 +42,8 @@ def trained(tmp_path_factory):
 
 
 def test_no_reports_saves_at_once_and_viewers_compute_them_later(tmp_path, capsys):
-    from vae.models.checkpoints import read_metadata
     from vae.analysis.reports import stored_reports
+    from vae.models.checkpoints import read_metadata
 
     out = tmp_path / "quick.safetensors"
     assert main(["train", *TINY, "--no-reports", "--out", str(out)]) == 0
@@ -71,8 +84,9 @@ def test_info_and_datasets(trained, capsys):
 
 def test_config_file_and_flag_override(tmp_path, capsys):
     cfgf = tmp_path / "c.json"
-    cfgf.write_text(json.dumps({"latent_dim": 7, "encoder": {"arch": "cnn", "hidden": [8, 16]},
-                                "objective": {"beta": 4.0}}))
+    cfgf.write_text(
+        json.dumps({"latent_dim": 7, "encoder": {"arch": "cnn", "hidden": [8, 16]}, "objective": {"beta": 4.0}})
+    )
     assert main(["train", "--config", str(cfgf), "--beta", "2", "--print-config"]) == 0
     cfg = json.loads(capsys.readouterr().out)
     assert cfg["latent_dim"] == 7 and cfg["objective"]["beta"] == 2.0
@@ -86,16 +100,51 @@ def test_config_file_and_flag_override(tmp_path, capsys):
 def test_every_flag_reaches_the_config(capsys):
     from vae.config.knobs import KNOBS
 
-    values = {"dataset": "sprites", "data_path": "/x.npz", "data_root": "/d", "binarize": "dynamic",
-              "sprites_size": "16", "sprites_num": "500", "latent_dim": "5", "arch": "resnet", "hidden": "8",
-              "decoder_arch": "cnn", "decoder_hidden": "12", "activation": "elu", "norm": "layer",
-              "dropout": "0.1", "init": "he", "blocks": "2", "likelihood": "bernoulli", "variance": "learned",
-              "sigma": "0.2", "bins": "16", "beta": "3", "kl_warmup": "2", "free_bits": "0.5", "capacity": "9",
-              "capacity_gamma": "30", "capacity_epochs": "4", "epochs": "3", "batch_size": "32", "lr": "0.01",
-              "weight_decay": "0.001", "seed": "7", "device": "cpu",
-              "decoder_activation": "tanh", "decoder_norm": "batch", "decoder_dropout": "0.2",
-              "decoder_init": "xavier", "decoder_blocks": "3", "decoder_kernel": "5", "decoder_gated": True,
-              "objective": "vae", "alpha": "2", "gamma": "3", "factorvae_gamma": "4"}
+    values = {
+        "dataset": "sprites",
+        "data_path": "/x.npz",
+        "data_root": "/d",
+        "binarize": "dynamic",
+        "sprites_size": "16",
+        "sprites_num": "500",
+        "latent_dim": "5",
+        "arch": "resnet",
+        "hidden": "8",
+        "decoder_arch": "cnn",
+        "decoder_hidden": "12",
+        "activation": "elu",
+        "norm": "layer",
+        "dropout": "0.1",
+        "init": "he",
+        "blocks": "2",
+        "likelihood": "bernoulli",
+        "variance": "learned",
+        "sigma": "0.2",
+        "bins": "16",
+        "beta": "3",
+        "kl_warmup": "2",
+        "free_bits": "0.5",
+        "capacity": "9",
+        "capacity_gamma": "30",
+        "capacity_epochs": "4",
+        "epochs": "3",
+        "batch_size": "32",
+        "lr": "0.01",
+        "weight_decay": "0.001",
+        "seed": "7",
+        "device": "cpu",
+        "decoder_activation": "tanh",
+        "decoder_norm": "batch",
+        "decoder_dropout": "0.2",
+        "decoder_init": "xavier",
+        "decoder_blocks": "3",
+        "decoder_kernel": "5",
+        "decoder_gated": True,
+        "objective": "vae",
+        "alpha": "2",
+        "gamma": "3",
+        "factorvae_gamma": "4",
+    }
     assert set(values) == set(KNOBS)
     argv = ["train", "--print-config"]
     for k, v in values.items():
@@ -110,19 +159,22 @@ def test_every_flag_reaches_the_config(capsys):
     assert cfg["decoder"]["activation"] == "tanh" and cfg["encoder"]["activation"] == "elu"
 
 
-@pytest.mark.parametrize("argv,msg", [
-    (["train", "--latent-dim", "0"], "latent_dim must be an integer from 1 to 256"),
-    (["train", "--latent-dim", "abc"], "invalid int value"),
-    (["train", "--likelihood", "poisson"], "likelihood.name must be one of"),
-    (["train", "--binarize", "dynamic", "--likelihood", "gaussian"], "only makes sense with the bernoulli"),
-    (["train", "--dataset", "nope", "--out", "/tmp/x.safetensors", "--force"], "unknown dataset 'nope'"),
-    (["train", "--config", "/nonexistent.json"], "cannot read config file"),
-    (["train", "--out", "model.pt"], "must end in .safetensors"),
-    (["train", "--device", "tpu"], "train.device must be"),
-    (["eval", "/nonexistent.safetensors"], "checkpoint not found"),
-    (["eval"], "the following arguments are required: checkpoint"),
-    (["frobnicate"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "argv,msg",
+    [
+        (["train", "--latent-dim", "0"], "latent_dim must be an integer from 1 to 256"),
+        (["train", "--latent-dim", "abc"], "invalid int value"),
+        (["train", "--likelihood", "poisson"], "likelihood.name must be one of"),
+        (["train", "--binarize", "dynamic", "--likelihood", "gaussian"], "only makes sense with the bernoulli"),
+        (["train", "--dataset", "nope", "--out", "/tmp/x.safetensors", "--force"], "unknown dataset 'nope'"),
+        (["train", "--config", "/nonexistent.json"], "cannot read config file"),
+        (["train", "--out", "model.pt"], "must end in .safetensors"),
+        (["train", "--device", "tpu"], "train.device must be"),
+        (["eval", "/nonexistent.safetensors"], "checkpoint not found"),
+        (["eval"], "the following arguments are required: checkpoint"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
 def test_errors_are_one_line(argv, msg, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -154,9 +206,33 @@ def test_diverged_run_keeps_old_checkpoint(trained, tmp_path):
     x = np.random.RandomState(0).rand(50, 8, 8).astype(np.float32)
     np.savez(bad, x=x)
     before = trained.read_bytes()
-    p = run("train", "--dataset", "npz", "--data-path", str(bad), "--lr", "10", "--epochs", "30",
-            "--hidden", *["256"] * 8, "--latent-dim", "2", "--likelihood", "gaussian", "--variance", "per-pixel",
-            "--init", "he", "--batch-size", "10", "--quiet", "--out", str(trained), "--force")
+    p = run(
+        "train",
+        "--dataset",
+        "npz",
+        "--data-path",
+        str(bad),
+        "--lr",
+        "10",
+        "--epochs",
+        "30",
+        "--hidden",
+        *["256"] * 8,
+        "--latent-dim",
+        "2",
+        "--likelihood",
+        "gaussian",
+        "--variance",
+        "per-pixel",
+        "--init",
+        "he",
+        "--batch-size",
+        "10",
+        "--quiet",
+        "--out",
+        str(trained),
+        "--force",
+    )
     assert p.returncode == 3, (p.stdout, p.stderr)
     assert "diverged at step" in p.stderr and "Traceback" not in p.stderr
     assert trained.read_bytes() == before
@@ -165,8 +241,12 @@ def test_diverged_run_keeps_old_checkpoint(trained, tmp_path):
 def test_a_run_that_blows_up_keeps_the_good_checkpoint(trained, capsys):
     """lr 8 on digits stays finite but blows up: exit 3, the step and the remedy named, the good file kept."""
     before = trained.read_bytes()
-    assert main(["train", "--dataset", "digits", "--lr", "8", "--epochs", "3", "--quiet", "--force",
-                 "--out", str(trained)]) == 3
+    assert (
+        main(
+            ["train", "--dataset", "digits", "--lr", "8", "--epochs", "3", "--quiet", "--force", "--out", str(trained)]
+        )
+        == 3
+    )
     err = capsys.readouterr().err
     assert "diverged at step 2" in err and "blew up" in err and "Nothing was saved" in err and "try 0.8" in err
     assert trained.read_bytes() == before
@@ -197,8 +277,31 @@ def test_diagnose_json(trained, capsys):
 
 def test_diagnose_sprites_has_disentanglement(tmp_path, capsys):
     out = tmp_path / "s.safetensors"
-    assert main(["train", "--dataset", "sprites", "--sprites-num", "600", "--sprites-size", "16", "--hidden", "64",
-                 "--latent-dim", "4", "--epochs", "1", "--device", "cpu", "--quiet", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--dataset",
+                "sprites",
+                "--sprites-num",
+                "600",
+                "--sprites-size",
+                "16",
+                "--hidden",
+                "64",
+                "--latent-dim",
+                "4",
+                "--epochs",
+                "1",
+                "--device",
+                "cpu",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["diagnose", str(out), "--iwae-k", "2", "--json"]) == 0
     r = json.loads(capsys.readouterr().out)
@@ -212,7 +315,9 @@ def test_traverse_png_and_gif(trained, tmp_path, capsys):
     assert main(["traverse", str(trained), "--out", str(png), "--dims", "3", "--steps", "5"]) == 0
     im = Image.open(png)
     assert im.size == (5 * 10 + 2, 3 * 10 + 2)  # 8x8 tiles with 2-pixel padding: 5 columns x 3 rows
-    assert main(["traverse", str(trained), "--out", str(gif), "--dims", "3", "--steps", "5", "--from-example", "4"]) == 0
+    assert (
+        main(["traverse", str(trained), "--out", str(gif), "--dims", "3", "--steps", "5", "--from-example", "4"]) == 0
+    )
     g = Image.open(gif)
     assert g.n_frames == 5
     assert main(["traverse", str(trained), "--out", str(tmp_path / "t.jpg")]) == 2
@@ -221,8 +326,25 @@ def test_traverse_png_and_gif(trained, tmp_path, capsys):
 
 def test_interpolate(trained, tmp_path, capsys):
     out = tmp_path / "i.png"
-    assert main(["interpolate", str(trained), "--from", "0", "--to", "5", "--steps", "6", "--method", "slerp",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "interpolate",
+                str(trained),
+                "--from",
+                "0",
+                "--to",
+                "5",
+                "--steps",
+                "6",
+                "--method",
+                "slerp",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert Image.open(out).size == (6 * 10 + 2, 12)
     assert main(["interpolate", str(trained), "--from", "0", "--to", "999", "--out", str(out)]) == 2
     assert "out of range" in capsys.readouterr().err

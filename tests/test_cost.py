@@ -9,13 +9,14 @@ import torch
 
 from tests.conftest import tiny_config
 from vae.config import VAEConfig, default_hidden
-from vae.service.cost import CostEstimate, count_flops, estimate, over_budget_message
 from vae.config.knobs import apply
 from vae.config.presets import preset_config
+from vae.service.cost import CostEstimate, count_flops, estimate, over_budget_message
 
 
-@pytest.mark.parametrize("side,channels", [(8, [32]), (28, [32, 64]), (32, [32, 64]), (64, [32, 64, 64]),
-                                           (128, [32, 64, 64, 128])])
+@pytest.mark.parametrize(
+    "side,channels", [(8, [32]), (28, [32, 64]), (32, [32, 64]), (64, [32, 64, 64]), (128, [32, 64, 64, 128])]
+)
 def test_conv_defaults_suit_the_image_side(side, channels):
     assert default_hidden("cnn", side) == default_hidden("resnet", side) == channels
     assert default_hidden("mlp", side) == [400]
@@ -43,7 +44,9 @@ def test_flop_count_matches_the_mlp_by_hand():
     flops, params = count_flops(cfg, (1, 28, 28), 128)
     matmul = 2 * (784 * 400 + 400 * 20 * 2 + 20 * 400 + 400 * 784)
     assert flops == pytest.approx((3 * matmul - 2 * 784 * 400) * 128, rel=0.01)
-    assert params == sum(p.numel() for p in __import__("vae.models.vae", fromlist=["VAE"]).VAE(cfg, (1, 28, 28)).parameters())
+    assert params == sum(
+        p.numel() for p in __import__("vae.models.vae", fromlist=["VAE"]).VAE(cfg, (1, 28, 28)).parameters()
+    )
 
 
 def test_estimate_is_timed_for_small_models_and_counted_for_huge_ones():
@@ -86,8 +89,9 @@ def test_a_timed_estimate_keeps_the_fastest_step_so_a_busy_moment_does_not_infla
 
 
 def test_over_budget_message_says_what_to_reduce():
-    est = CostEstimate(parameters=3_000_000, flops_per_step=1e9, seconds_per_step=0.1, steps_per_epoch=100,
-                       epochs=50, method="timed")
+    est = CostEstimate(
+        parameters=3_000_000, flops_per_step=1e9, seconds_per_step=0.1, steps_per_epoch=100, epochs=50, method="timed"
+    )
     msg = over_budget_message(est, 300)
     assert "8 min" in msg and "10 s per epoch x 50" in msg and "30 epoch(s) or fewer" in msg
     assert "3.0M parameters" in msg and "python -m vae train" in msg
@@ -99,8 +103,9 @@ def test_resnet_on_sprites_first_epoch_numbers_are_sane():
     """The wide-resnet bug: a first-epoch train -ELBO of 4.7e16 beside a test -ELBO of 195."""
     from vae.training.trainer import train
 
-    cfg = apply(VAEConfig(), {"dataset": "sprites", "sprites_num": 1500, "arch": "resnet", "epochs": 1,
-                              "device": "cpu"})
+    cfg = apply(
+        VAEConfig(), {"dataset": "sprites", "sprites_num": 1500, "arch": "resnet", "epochs": 1, "device": "cpu"}
+    )
     assert cfg.encoder.hidden == [32, 64]
     h = train(cfg).history[0]
     assert math.isfinite(h["train_elbo"]) and h["train_elbo"] < 3 * h["test_elbo"]

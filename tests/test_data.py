@@ -9,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
+import vae.data.torchvision_sets as torchvision_sets
 from vae.config import DataConfig
 from vae.data import load_dataset
 from vae.data.catalog import is_available_offline
@@ -17,7 +18,6 @@ from vae.data.sprites import SPRITE_FACTORS, make_sprites
 from vae.data.torchvision_sets import expected_files
 from vae.data.transforms import binarize, quantize
 from vae.errors import DataError
-import vae.data.torchvision_sets as torchvision_sets
 
 
 def test_mnist5k():
@@ -129,11 +129,14 @@ def _npz(tmp_path, **arrays):
     return p
 
 
-@pytest.mark.parametrize("x", [
-    np.random.RandomState(0).randint(0, 256, (50, 12, 10)).astype(np.uint8),
-    np.random.RandomState(0).rand(50, 12, 10, 3).astype(np.float32),
-    np.random.RandomState(0).rand(50, 3, 12, 10),
-])
+@pytest.mark.parametrize(
+    "x",
+    [
+        np.random.RandomState(0).randint(0, 256, (50, 12, 10)).astype(np.uint8),
+        np.random.RandomState(0).rand(50, 12, 10, 3).astype(np.float32),
+        np.random.RandomState(0).rand(50, 3, 12, 10),
+    ],
+)
 def test_npz_layouts(tmp_path, x):
     y = np.arange(50) % 4
     d = load_dataset(DataConfig("npz", path=str(_npz(tmp_path, x=x, y=y))))
@@ -141,18 +144,21 @@ def test_npz_layouts(tmp_path, x):
     assert d.x_train.min() >= 0 and d.x_train.max() <= 1 and d.classes == ["0", "1", "2", "3"]
 
 
-@pytest.mark.parametrize("arrays,match", [
-    ({"images": np.zeros((20, 8, 8))}, "no array named 'x'"),
-    ({"x": np.zeros((20, 8))}, "must be shaped"),
-    ({"x": np.zeros((20, 5, 8, 8))}, "1 or 3 channels"),
-    ({"x": np.zeros((5, 8, 8))}, "at least 10 images"),
-    ({"x": np.zeros((20, 4, 4))}, "8 to 128 pixels"),
-    ({"x": np.full((20, 8, 8), 3.0)}, "must lie in \\[0, 1\\]"),
-    ({"x": np.full((20, 8, 8), np.nan)}, "NaN"),
-    ({"x": np.full((20, 8, 8), 300, dtype=np.int32)}, "0..255"),
-    ({"x": np.zeros((20, 8, 8)), "y": np.zeros(3)}, "'y' must be 20"),
-    ({"x": np.array([object()] * 20, dtype=object)}, "Python objects"),
-])
+@pytest.mark.parametrize(
+    "arrays,match",
+    [
+        ({"images": np.zeros((20, 8, 8))}, "no array named 'x'"),
+        ({"x": np.zeros((20, 8))}, "must be shaped"),
+        ({"x": np.zeros((20, 5, 8, 8))}, "1 or 3 channels"),
+        ({"x": np.zeros((5, 8, 8))}, "at least 10 images"),
+        ({"x": np.zeros((20, 4, 4))}, "8 to 128 pixels"),
+        ({"x": np.full((20, 8, 8), 3.0)}, "must lie in \\[0, 1\\]"),
+        ({"x": np.full((20, 8, 8), np.nan)}, "NaN"),
+        ({"x": np.full((20, 8, 8), 300, dtype=np.int32)}, "0..255"),
+        ({"x": np.zeros((20, 8, 8)), "y": np.zeros(3)}, "'y' must be 20"),
+        ({"x": np.array([object()] * 20, dtype=object)}, "Python objects"),
+    ],
+)
 def test_npz_refusals(tmp_path, arrays, match):
     p = tmp_path / "bad.npz"
     np.savez(p, **arrays)
@@ -239,10 +245,15 @@ def test_dsprites_reads_the_npz_layout_without_pickle_and_names_the_missing_file
     classes = np.stack([np.zeros(n, int)] + [rng.randint(0, k, n) for k in (3, 6, 40, 32, 32)], 1)
     imgs = np.zeros((n, 64, 64), np.uint8)
     for i, (_, _, sc, _, px, py) in enumerate(classes):  # a square whose place and size are the factors
-        imgs[i, 2 * py: 2 * py + 4 + sc, 2 * px: 2 * px + 4 + sc] = 1
+        imgs[i, 2 * py : 2 * py + 4 + sc, 2 * px : 2 * px + 4 + sc] = 1
     meta = np.array([{"a pickled": "metadata"}], dtype=object)  # as in DeepMind's file: never unpickled
-    np.savez(tmp_path / DSPRITES_FILE, imgs=imgs, latents_classes=classes, latents_values=classes.astype(float),
-             metadata=meta)
+    np.savez(
+        tmp_path / DSPRITES_FILE,
+        imgs=imgs,
+        latents_classes=classes,
+        latents_values=classes.astype(float),
+        metadata=meta,
+    )
     assert is_available_offline("dsprites", tmp_path)
     ds = load_dataset(DataConfig(name="dsprites", data_root=str(tmp_path), num=300))
     assert ds.image_shape == (1, 64, 64) and len(ds.x_train) + len(ds.x_test) == 300
@@ -276,8 +287,12 @@ def test_data_shape_tells_what_loading_gives_without_loading(tmp_path):
             png = io.BytesIO()
             Image.new("L", (16, 9)).save(png, format="PNG")
             zf.writestr(f"{i:02d}.png", png.getvalue())
-    for cfg in (DataConfig(name="mnist5k"), DataConfig(name="digits"), DataConfig(name="sprites", num=333, size=16),
-                DataConfig(name="npz", path=str(tmp_path / "own.npz")),
-                DataConfig(name="zip", path=str(tmp_path / "own.zip"))):
+    for cfg in (
+        DataConfig(name="mnist5k"),
+        DataConfig(name="digits"),
+        DataConfig(name="sprites", num=333, size=16),
+        DataConfig(name="npz", path=str(tmp_path / "own.npz")),
+        DataConfig(name="zip", path=str(tmp_path / "own.zip")),
+    ):
         ds = load_dataset(cfg)
         assert data_shape(cfg) == (tuple(ds.image_shape), len(ds.x_train), len(ds.x_test)), cfg.name

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from tests.conftest import tiny_config
-from vae.data.embedded import load_digits
-from vae.analysis.diagnostics import (COLLAPSED_RATE, collapse_report, kl_history, mutual_information, remedies, verdict)
+from vae.analysis.diagnostics import COLLAPSED_RATE, collapse_report, kl_history, mutual_information, remedies, verdict
 from vae.analysis.disentanglement import disentanglement_scores, mig, sap
+from vae.data.embedded import load_digits
 from vae.models.posteriors import DiagonalGaussian
-from vae.wording import explanation, remedy_reason, remedy_title, verdict_rules
 from vae.models.vae import VAE
+from vae.wording import explanation, remedy_reason, remedy_title, verdict_rules
 
 
 def prior_encoder_model():
@@ -53,8 +53,8 @@ def test_trained_mnist5k_model_is_healthy(mnist5k_model):
 
 @pytest.fixture(scope="module")
 def mnist5k_model():
-    from vae.training.trainer import train
     from vae.config import VAEConfig
+    from vae.training.trainer import train
 
     cfg = VAEConfig(latent_dim=8)
     cfg.train.epochs, cfg.train.device = 3, "cpu"
@@ -150,9 +150,18 @@ def test_a_version_2_report_is_read_with_its_numbers_and_its_sentences_derived_a
 
     cfg = tiny_config(latent_dim=16)
     cfg.objective.beta = 4.0
-    old = {"verdict": "partial", "rate": 3.5, "active_units": 9, "latent_dim": 16, "mutual_info": 2.0,
-           "mutual_info_max": 6.2, "mi_batch": 500, "explanation": "Old words.", "verdict_rules": "old rules",
-           "remedies": [{"title": "Lower beta", "why": "old", "changes": {"objective.beta": 1.0}}]}
+    old = {
+        "verdict": "partial",
+        "rate": 3.5,
+        "active_units": 9,
+        "latent_dim": 16,
+        "mutual_info": 2.0,
+        "mutual_info_max": 6.2,
+        "mi_batch": 500,
+        "explanation": "Old words.",
+        "verdict_rules": "old rules",
+        "remedies": [{"title": "Lower beta", "why": "old", "changes": {"objective.beta": 1.0}}],
+    }
     rep = stored_reports({"reports": {"version": 2, "collapse": old, "disentanglement": None}}, cfg)
     assert rep["version"] == REPORTS_VERSION and rep["collapse"]["rate"] == 3.5
     c = rep["collapse"]

@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from tests.conftest import tiny_config
-from vae.config import DataConfig, NetworkConfig
 from vae.analysis.disentanglement import dci, factorvae_score, mig
-from vae.errors import ConfigError
+from vae.config import DataConfig, NetworkConfig
 from vae.config.knobs import apply
+from vae.errors import ConfigError
 from vae.models.posteriors import DiagonalGaussian, log_normal_diag, log_normal_std
 from vae.objectives.total_correlation import kl_decomposition_terms
 
@@ -35,7 +35,7 @@ def gaussian_posteriors(rho: float, n=3000, sd=0.3, seed=0):
     z = mu + sd * torch.randn(n, 2, generator=g)
     sums = [0.0, 0.0, 0.0]
     for s in range(0, n, 500):
-        terms = kl_decomposition_terms(z[s:s + 500], DiagonalGaussian(mu, logvar), math.log(n), start=s)
+        terms = kl_decomposition_terms(z[s : s + 500], DiagonalGaussian(mu, logvar), math.log(n), start=s)
         sums = [a + float(t.sum()) for a, t in zip(sums, terms)]
     agg = cov + sd**2 * torch.eye(2)
     gaussian_tc = float(0.5 * (torch.log(torch.diag(agg)).sum() - torch.logdet(agg)))
@@ -91,8 +91,14 @@ def test_a_rotation_of_the_factors_has_low_mig_but_high_informativeness():
 # ------------------------------------------------------------------ objectives
 def sprites_config(**values):
     """16x16 sprites, an MLP of 128, z = 4, 15 epochs: about a second, enough for a total correlation of ~1 nat."""
-    base = tiny_config(data=DataConfig(name="sprites", size=16, num=2000), latent_dim=4, train__epochs=15,
-                       train__lr=3e-3, encoder=NetworkConfig(hidden=[128]), decoder=NetworkConfig(hidden=[128]))
+    base = tiny_config(
+        data=DataConfig(name="sprites", size=16, num=2000),
+        latent_dim=4,
+        train__epochs=15,
+        train__lr=3e-3,
+        encoder=NetworkConfig(hidden=[128]),
+        decoder=NetworkConfig(hidden=[128]),
+    )
     return apply(base, values).validate()
 
 
@@ -110,8 +116,8 @@ def decomposition(r) -> dict[str, float]:
     """The KL decomposition of a trained run on its test split (what the reports store at save)."""
     import torch
 
-    from vae.data import load_dataset
     from vae.analysis.evaluation import EVAL_SEED_OFFSET, kl_decomposition, test_inputs
+    from vae.data import load_dataset
 
     x = test_inputs(load_dataset(r.config.data).x_test, r.config, "cpu")
     return kl_decomposition(r.model, x, generator=torch.Generator().manual_seed(r.config.train.seed + EVAL_SEED_OFFSET))
@@ -141,9 +147,42 @@ def test_diagnose_json_has_the_decomposition_dci_and_factorvae_score(tmp_path, c
     from vae.cli import main
 
     out = tmp_path / "tc.safetensors"
-    assert main(["train", "--dataset", "sprites", "--sprites-size", "16", "--sprites-num", "600", "--arch", "cnn",
-                 "--hidden", "8", "16", "--latent-dim", "4", "--epochs", "2", "--objective", "beta-tcvae",
-                 "--beta", "6", "--alpha", "1", "--gamma", "2", "--device", "cpu", "--quiet", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--dataset",
+                "sprites",
+                "--sprites-size",
+                "16",
+                "--sprites-num",
+                "600",
+                "--arch",
+                "cnn",
+                "--hidden",
+                "8",
+                "16",
+                "--latent-dim",
+                "4",
+                "--epochs",
+                "2",
+                "--objective",
+                "beta-tcvae",
+                "--beta",
+                "6",
+                "--alpha",
+                "1",
+                "--gamma",
+                "2",
+                "--device",
+                "cpu",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["diagnose", str(out), "--iwae-k", "5", "--json"]) == 0
     rep = json.loads(capsys.readouterr().out)

@@ -7,13 +7,22 @@ import pytest
 import torch
 
 from tests.conftest import mosaic_cells, png_pixels, tiny_config
-from vae.data.modality import Image
+from vae.analysis.explore import (
+    decode,
+    interpolation,
+    manifold,
+    nearest_training_examples,
+    posterior,
+    prior_samples,
+    reconstructions,
+    slerp,
+    traversal,
+)
+from vae.analysis.projections import ProjectionCache, project_codes, project_model, subsample
 from vae.data.embedded import load_digits
-from vae.analysis.explore import (decode, interpolation, manifold, nearest_training_examples, posterior, prior_samples,
-                         reconstructions, slerp, traversal)
+from vae.data.modality import Image
 from vae.figures import plots as figures
 from vae.models.vae import VAE
-from vae.analysis.projections import ProjectionCache, project_codes, project_model, subsample
 
 
 @pytest.fixture(scope="module")
@@ -70,17 +79,24 @@ def test_animated_figures_have_no_ghost_panels(n_dims, ncols):
     from types import SimpleNamespace
 
     rng = np.random.default_rng(0)
-    trav = SimpleNamespace(images=rng.random((n_dims, 5, 1, 8, 8)), dims=list(range(n_dims)), kl=[1.0] * n_dims,
-                           values=np.linspace(-3, 3, 5))
+    trav = SimpleNamespace(
+        images=rng.random((n_dims, 5, 1, 8, 8)),
+        dims=list(range(n_dims)),
+        kl=[1.0] * n_dims,
+        values=np.linspace(-3, 3, 5),
+    )
     spec = json.loads(figures.traversal_figure(trav, ncols=ncols).to_json())
     images = [t for t in spec["data"] if t["type"] == "image"]
     assert len(images) == 1 and len(spec["layout"]["meta"]["corners"]) == n_dims
-    for s, frame in enumerate(spec["frames"]):  # each frame replaces the one image: no panel is left behind
+    for frame in spec["frames"]:  # each frame replaces the one image: no panel is left behind
         assert len(frame["data"]) == len(images) and frame["traces"] == [0]
         assert len(mosaic_cells(spec, frame["data"][0]["source"])) == n_dims
     # frame s, panel k shows dimension k at step s, under the title z{k}
     expected = np.round(trav.images[7 % n_dims, 3, 0] * 255)
-    assert np.abs(mosaic_cells(spec, spec["frames"][3]["data"][0]["source"])[7 % n_dims].astype(float) - expected).max() <= 1
+    assert (
+        np.abs(mosaic_cells(spec, spec["frames"][3]["data"][0]["source"])[7 % n_dims].astype(float) - expected).max()
+        <= 1
+    )
     for k in range(n_dims):
         assert _title_over(spec, k).startswith(f"z{k} ")
     # the first frame is what the figure shows before the slider moves
@@ -126,8 +142,9 @@ def test_manifold_requires_2d_and_orders_grid():
     fig = figures.manifold_figure(grid, imgs)
     assert fig.layout.xaxis.title.text == "z1"
     # a posterior mean at the grid's top-right z lands on the centre of the top-right tile
-    fig = figures.manifold_figure(grid, imgs, points=np.array([[grid[-1], grid[-1]], [grid[0], grid[0]]]),
-                                  labels=np.array([0, 1]))
+    fig = figures.manifold_figure(
+        grid, imgs, points=np.array([[grid[-1], grid[-1]], [grid[0], grid[0]]]), labels=np.array([0, 1])
+    )
     top_right, bottom_left = [(float(t.x[0]), float(t.y[0])) for t in fig.data[1:3]]
     assert top_right == pytest.approx((4 * 8 + 4, 4))  # column 4, row 0, 8-pixel tiles
     assert bottom_left == pytest.approx((4, 4 * 8 + 4))
@@ -176,8 +193,10 @@ def test_training_figures(trained_digits):
 
 
 def test_rate_distortion_figure():
-    pts = [{"name": "b1", "rate": 20.0, "distortion": 120.0, "beta": 1.0},
-           {"name": "b8", "rate": 2.0, "distortion": 190.0, "beta": 8.0}]
+    pts = [
+        {"name": "b1", "rate": 20.0, "distortion": 120.0, "beta": 1.0},
+        {"name": "b8", "rate": 2.0, "distortion": 190.0, "beta": 8.0},
+    ]
     fig = figures.rate_distortion(pts)
     assert list(fig.data[0].x) == [20.0, 2.0] and list(fig.data[0].customdata[1]) == ["b8", "8.0"]
 

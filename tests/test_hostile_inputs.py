@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_app import open_app
-from vae.models.checkpoints import read_metadata
+from tests.app_helpers import open_app
 from vae.errors import CheckpointError
+from vae.models.checkpoints import read_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,15 +45,17 @@ def test_a_checkpoint_asking_for_a_huge_model_is_refused_before_anything_is_allo
     cfg["encoder"]["hidden"] = cfg["decoder"]["hidden"] = [8192] * 8  # 941 M parameters: 3.8 GB of weights
     bomb = rewrite(app_models / "digits-z2.safetensors", tmp_path / "wide.safetensors", config=cfg)
     assert bomb.stat().st_size < 1_000_000
-    probe = ("import resource, sys\n"
-             "from vae.models.checkpoints import load_checkpoint\n"
-             "from vae.errors import CheckpointError\n"
-             "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-             "try:\n"
-             f"    load_checkpoint({str(bomb)!r})\n"
-             "except CheckpointError as e:\n"
-             "    print(e)\n"
-             "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n")
+    probe = (
+        "import resource, sys\n"
+        "from vae.models.checkpoints import load_checkpoint\n"
+        "from vae.errors import CheckpointError\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "try:\n"
+        f"    load_checkpoint({str(bomb)!r})\n"
+        "except CheckpointError as e:\n"
+        "    print(e)\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
+    )
     p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
     message, grown_mb = p.stdout.strip().rsplit("\n", 1)
     assert "asks for 940.8 M" in message and "at most 50 M" in message and "$VAE_MAX_PARAMETERS" in message, p.stdout
@@ -95,7 +97,7 @@ def test_a_model_whose_data_names_a_server_file_never_reads_it(app_dir, class_di
     at = open_app()
     at.sidebar.file_uploader(key="upload").upload("forged.safetensors", forged.read_bytes()).run()
     assert at.sidebar.selectbox(key="model").value == "forged"
-    from ui.state import PAGE
+    from ui.navigation import PAGE
 
     at.switch_page(PAGE["samples"]).run()
     assert not at.exception
@@ -121,14 +123,18 @@ def test_a_model_whose_data_root_names_a_server_folder_creates_nothing_there(app
 
 
 # --------------------------------------------------------------- 3. metadata that is not what it claims
-@pytest.mark.parametrize("field,value,why", [
-    ("metrics", {"elbo": "lots", "kl": 1.0}, "metrics are not all numbers"),
-    ("history", [{"epoch": 1, "test_elbo": "<b>x</b>"}], "history records are not all numbers"),
-    ("dataset", "[click](https://example.invalid) ![i](https://example.invalid/i.png)", "not a plain dataset name"),
-    ("extra", {"owner": "[me](https://example.invalid)"}, "owner is not a token"),
-])
+@pytest.mark.parametrize(
+    "field,value,why",
+    [
+        ("metrics", {"elbo": "lots", "kl": 1.0}, "metrics are not all numbers"),
+        ("history", [{"epoch": 1, "test_elbo": "<b>x</b>"}], "history records are not all numbers"),
+        ("dataset", "[click](https://example.invalid) ![i](https://example.invalid/i.png)", "not a plain dataset name"),
+        ("extra", {"owner": "[me](https://example.invalid)"}, "owner is not a token"),
+    ],
+)
 def test_forged_metadata_is_refused_at_upload_and_skipped_with_a_note_if_it_is_there(
-        app_dir, class_dir, tmp_path, field, value, why):
+    app_dir, class_dir, tmp_path, field, value, why
+):
     forged = rewrite(app_dir / "digits-z2.safetensors", tmp_path / "forged.safetensors", **{field: value})
     with pytest.raises(CheckpointError, match=why):
         read_metadata(forged)
@@ -137,14 +143,16 @@ def test_forged_metadata_is_refused_at_upload_and_skipped_with_a_note_if_it_is_t
     assert any(why in e.value for e in at.sidebar.error)
     assert not list(class_dir.glob("forged*"))
 
-    class_dir.mkdir(parents=True, exist_ok=True)  # the same file put there by other means: one bad model, no broken page
+    class_dir.mkdir(
+        parents=True, exist_ok=True
+    )  # the same file put there by other means: one bad model, no broken page
     (class_dir / "forged.safetensors").write_bytes(forged.read_bytes())
     home = open_app()
     assert not home.exception
     assert "forged" not in list(home.table[0].value["model"]) and "digits-z2" in list(home.table[0].value["model"])
     assert any("forged: " in t.value and why in t.value for t in home.text)  # plain text, never Markdown
     assert "forged" not in home.sidebar.selectbox(key="model").options
-    from ui.state import PAGE
+    from ui.navigation import PAGE
 
     for page in ("compare", "disentanglement", "strong_decoders"):
         home.switch_page(PAGE[page]).run()
@@ -153,8 +161,11 @@ def test_forged_metadata_is_refused_at_upload_and_skipped_with_a_note_if_it_is_t
 
 def test_an_upload_keeps_no_reports_or_flags_of_its_own(app_dir, class_dir, tmp_path):
     """Stored reports (verdicts, remedies) of an upload are the uploader's words: dropped, computed here instead."""
-    forged = rewrite(app_dir / "digits-z2.safetensors", tmp_path / "r.safetensors",
-                     extra={"reports": {"version": 2, "collapse": {"verdict": "HEALTHY", "remedies": []}}})
+    forged = rewrite(
+        app_dir / "digits-z2.safetensors",
+        tmp_path / "r.safetensors",
+        extra={"reports": {"version": 2, "collapse": {"verdict": "HEALTHY", "remedies": []}}},
+    )
     at = open_app()
     at.sidebar.file_uploader(key="upload").upload("r.safetensors", forged.read_bytes()).run()
     extra = read_metadata(class_dir / "r.safetensors")["extra"]
@@ -166,8 +177,16 @@ def test_a_link_with_an_even_pixelcnn_kernel_shows_the_form_and_says_what_is_wro
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params.update({"decoder_arch": "pixelcnn", "decoder_kernel": "4", "epochs": "9999999", "beta": "abc",
-                            "data_path": "/etc/passwd", "latent_dim": "8"})
+    at.query_params.update(
+        {
+            "decoder_arch": "pixelcnn",
+            "decoder_kernel": "4",
+            "epochs": "9999999",
+            "beta": "abc",
+            "data_path": "/etc/passwd",
+            "latent_dim": "8",
+        }
+    )
     at.switch_page("pages/build/train.py").run()
     assert not at.exception, [e.message for e in at.exception]
     warned = " ".join(w.value for w in at.warning)
@@ -264,19 +283,22 @@ def test_the_train_page_sizes_a_students_run_without_building_its_model_or_data(
     """A wide MLP and a huge sprites set in a link: estimated from FLOPs and headers, nothing allocated."""
     from streamlit.testing.v1 import AppTest
 
-    import vae.service.cost
     import vae.data.sprites
+    import vae.service.cost
     from ui import compute, warmup
 
     warmup.warm_train_form()  # the server's own reference models, timed once
     compute.cost_estimate.clear()
     built = []
     real_estimate = vae.service.cost.estimate
-    monkeypatch.setattr(vae.service.cost, "estimate", lambda cfg, *a, **k: built.append(cfg) or real_estimate(cfg, *a, **k))
+    monkeypatch.setattr(
+        vae.service.cost, "estimate", lambda cfg, *a, **k: built.append(cfg) or real_estimate(cfg, *a, **k)
+    )
     monkeypatch.setattr(vae.data.sprites, "make_sprites", lambda *a, **k: pytest.fail("the page generated the sprites"))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params.update({"dataset": "sprites", "sprites_num": "200000", "sprites_size": "128",
-                            "hidden": "1024 1024", "epochs": "2"})  # 36 M parameters, 1,407 steps an epoch
+    at.query_params.update(
+        {"dataset": "sprites", "sprites_num": "200000", "sprites_size": "128", "hidden": "1024 1024", "epochs": "2"}
+    )  # 36 M parameters, 1,407 steps an epoch
     at.switch_page("pages/build/train.py").run()
     assert not at.exception, [e.message for e in at.exception]
     assert built == []  # no real step of the student's configuration was timed in the server

@@ -15,15 +15,24 @@ from PIL import Image
 
 from tests.conftest import tiny_config
 from vae.config import VAEConfig
-from vae.errors import ConfigError
-from vae.service.jobs import TrainingQueue, checkpoint_name_error
 from vae.config.knobs import KNOBS, apply, defaults, from_dotted, parse, values_of
 from vae.config.presets import PRESETS, preset_config
+from vae.errors import ConfigError
+from vae.service.jobs import TrainingQueue, checkpoint_name_error
 
 
 def test_knob_values_round_trip_a_config():
-    cfg = apply(VAEConfig(), {"latent_dim": 7, "hidden": [64, 32], "beta": 3.0, "decoder_activation": "tanh",
-                              "capacity": 5.0, "dataset": "digits"})
+    cfg = apply(
+        VAEConfig(),
+        {
+            "latent_dim": 7,
+            "hidden": [64, 32],
+            "beta": 3.0,
+            "decoder_activation": "tanh",
+            "capacity": 5.0,
+            "dataset": "digits",
+        },
+    )
     assert cfg.decoder.hidden == [32, 64] and cfg.decoder.activation == "tanh" and cfg.encoder.activation == "relu"
     v = values_of(cfg)
     assert v["decoder_activation"] == "tanh" and v["decoder_hidden"] is None  # the mirror is implied
@@ -32,8 +41,11 @@ def test_knob_values_round_trip_a_config():
 
 
 def test_remedy_changes_map_to_knobs_and_parse_checks_text():
-    assert from_dotted({"objective.free_bits": 0.5, "decoder.hidden": [256], "latent_dim": 4}) == \
-        {"free_bits": 0.5, "decoder_hidden": [256], "latent_dim": 4}
+    assert from_dotted({"objective.free_bits": 0.5, "decoder.hidden": [256], "latent_dim": 4}) == {
+        "free_bits": 0.5,
+        "decoder_hidden": [256],
+        "latent_dim": 4,
+    }
     with pytest.raises(ConfigError, match="no knob"):
         from_dotted({"objective.nope": 1})
     assert parse("hidden", "64, 32") == [64, 32]
@@ -53,8 +65,18 @@ def test_every_preset_is_a_valid_configuration(name):
         assert values_of(cfg)[knob] == value
 
 
-@pytest.mark.parametrize("name,ok", [("model-1", True), ("a.b_c", True), ("", False), ("../x", False),
-                                     ("-x", False), ("x" * 81, False), ("m.safetensors", False)])
+@pytest.mark.parametrize(
+    "name,ok",
+    [
+        ("model-1", True),
+        ("a.b_c", True),
+        ("", False),
+        ("../x", False),
+        ("-x", False),
+        ("x" * 81, False),
+        ("m.safetensors", False),
+    ],
+)
 def test_checkpoint_names(name, ok):
     assert (checkpoint_name_error(name) is None) == ok
 
@@ -135,8 +157,11 @@ def test_budget_refuses_with_the_estimate_and_stops_a_run_that_passes_it(tmp_pat
     cfg = tiny_config(train__epochs=10_000)
     est = estimate_for(cfg)
     q = TrainingQueue(tmp_path, max_seconds=est.seconds_per_epoch * 50)
-    with pytest.raises(ConfigError, match=r"this training would take .* per epoch x 10000.*this server allows"
-                                          r".*train for \d+ epoch\(s\) or fewer"):
+    with pytest.raises(
+        ConfigError,
+        match=r"this training would take .* per epoch x 10000.*this server allows"
+        r".*train for \d+ epoch\(s\) or fewer",
+    ):
         q.submit(cfg, "too-long")
     assert not q.jobs()
     # an estimate that was too optimistic: the job still stops at the limit and keeps its epochs
@@ -180,8 +205,10 @@ def test_a_queued_job_can_be_cancelled_and_a_bad_dataset_fails_with_its_reason(t
 
 def test_a_web_training_that_blows_up_fails_with_the_remedy_and_saves_nothing(tmp_path):
     q = TrainingQueue(tmp_path, max_running=1)
-    job = q.submit(tiny_config(train__lr=8.0, train__epochs=3, likelihood__name="gaussian",
-                               likelihood__variance="learned"), "exploding")
+    job = q.submit(
+        tiny_config(train__lr=8.0, train__epochs=3, likelihood__name="gaussian", likelihood__variance="learned"),
+        "exploding",
+    )
     assert q.wait(job, 60) and job.state == "failed", (job.state, job.message)
     assert "blew up" in job.message and "lower the learning rate" in job.message
     assert not (tmp_path / "exploding.safetensors").exists()
@@ -202,8 +229,15 @@ def test_traversal_export_png_and_gif():
 def test_progress_line_ticks_while_the_training_process_starts():
     from vae.service.jobs import TrainingJob
 
-    s = {"progress": 0.0, "message": "starting the training process", "started": 100.0, "epoch": 0.0,
-         "epochs": 10, "seconds": 0.0, "eta": None}
+    s = {
+        "progress": 0.0,
+        "message": "starting the training process",
+        "started": 100.0,
+        "epoch": 0.0,
+        "epochs": 10,
+        "seconds": 0.0,
+        "eta": None,
+    }
     assert TrainingJob.progress_line(s, now=103.2) == "starting the training process · 3 s"
     assert TrainingJob.progress_line(s, now=104.6) == "starting the training process · 5 s"
     s.update(message="", progress=0.25, epoch=2.5, seconds=4.0, eta=12.0)

@@ -44,8 +44,11 @@ def imports(path: Path) -> list[tuple[str, int]]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             assert node.level == 0, f"{path}:{node.lineno}: use absolute imports (from vae.x import y)"
             out.append((node.module, node.lineno))
-            out += [(f"{node.module}.{a.name}", node.lineno) for a in node.names
-                    if (ROOT / Path(*f"{node.module}.{a.name}".split("."))).with_suffix(".py").exists()]
+            out += [
+                (f"{node.module}.{a.name}", node.lineno)
+                for a in node.names
+                if (ROOT / Path(*f"{node.module}.{a.name}".split("."))).with_suffix(".py").exists()
+            ]
     return out
 
 
@@ -62,15 +65,17 @@ def test_a_module_imports_only_its_own_layer_and_those_below(module):
 
 
 def test_no_import_circles():
-    graph = {m: {t for t, _ in imports(p) if t in MODULES and t != m and not m.startswith(t + ".")
-                 and t != "vae"} for m, p in MODULES.items()}
+    graph = {
+        m: {t for t, _ in imports(p) if t in MODULES and t != m and not m.startswith(t + ".") and t != "vae"}
+        for m, p in MODULES.items()
+    }
     state: dict[str, int] = {}
 
     def visit(m, stack):
         state[m] = 1
         for t in graph[m]:
             if state.get(t) == 1:
-                pytest.fail("import circle: " + " -> ".join(stack[stack.index(t):] + [t]))
+                pytest.fail("import circle: " + " -> ".join(stack[stack.index(t) :] + [t]))
             if t not in state:
                 visit(t, stack + [t])
         state[m] = 2

@@ -69,8 +69,11 @@ def test_a_modality_that_disagrees_with_the_image_shape_is_refused(tmp_path):
     path = save_checkpoint(tmp_path / "m.safetensors", VAE(tiny_config(), (1, 8, 8)))
     with safe_open(str(path), "pt") as f:
         meta = f.metadata()
-    for bad, why in ((json.dumps({"kind": "image", "shape": [3, 8, 8]}), "disagrees"),
-                     (json.dumps({"kind": "smell", "shape": [1]}), "unknown modality"), ("{", "not readable")):
+    for bad, why in (
+        (json.dumps({"kind": "image", "shape": [3, 8, 8]}), "disagrees"),
+        (json.dumps({"kind": "smell", "shape": [1]}), "unknown modality"),
+        ("{", "not readable"),
+    ):
         save_file(load_file(str(path)), str(tmp_path / "bad.safetensors"), metadata={**meta, "modality": bad})
         with pytest.raises(CheckpointError, match=why):
             load_checkpoint(tmp_path / "bad.safetensors")

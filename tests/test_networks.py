@@ -24,7 +24,7 @@ NETS = {
 
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s)))
 @pytest.mark.parametrize("arch", list(NETS))
-@pytest.mark.parametrize("lk", LIKELIHOODS, ids=lambda l: f"{l.name}-{l.variance}")
+@pytest.mark.parametrize("lk", LIKELIHOODS, ids=lambda lk: f"{lk.name}-{lk.variance}")
 def test_forward_shapes(shape, arch, lk):
     net = NETS[arch]
     cfg = VAEConfig(latent_dim=3, encoder=net, decoder=NetworkConfig(arch, net.hidden[::-1]), likelihood=lk).validate()
@@ -40,7 +40,7 @@ def test_forward_shapes(shape, arch, lk):
     assert s.shape == (5, *shape) and s.min() >= 0 and s.max() <= 1
     assert model.sample_prior(4).shape == (4, *shape)
     out.rec.mean().backward()  # every part gets a gradient
-    assert all(p.grad is not None for n, p in model.named_parameters() if not n.startswith("likelihood")) 
+    assert all(p.grad is not None for n, p in model.named_parameters() if not n.startswith("likelihood"))
 
 
 @pytest.mark.parametrize("latent", [1, 256])
@@ -66,8 +66,17 @@ def test_norm_layers_cnn(norm, klass):
     assert any(isinstance(m, klass) for m in model.modules())
 
 
-@pytest.mark.parametrize("act,klass", [("relu", nn.ReLU), ("leaky_relu", nn.LeakyReLU), ("elu", nn.ELU),
-                                       ("gelu", nn.GELU), ("silu", nn.SiLU), ("tanh", nn.Tanh)])
+@pytest.mark.parametrize(
+    "act,klass",
+    [
+        ("relu", nn.ReLU),
+        ("leaky_relu", nn.LeakyReLU),
+        ("elu", nn.ELU),
+        ("gelu", nn.GELU),
+        ("silu", nn.SiLU),
+        ("tanh", nn.Tanh),
+    ],
+)
 def test_activations(act, klass):
     net = NetworkConfig(activation=act)
     model = VAE(VAEConfig(encoder=net, decoder=net), (1, 8, 8))

@@ -103,7 +103,7 @@ def test_iwae_bounds_exact_log_px_and_tightens():
     g = torch.Generator().manual_seed(0)
     est = {k: torch.stack([iwae_log_px(model, x, k, g) for _ in range(20)]).mean(0) for k in (1, 10, 1000)}
     # k=1 is the ELBO; the bound rises with k, stays below log p(x) and approaches it
-    assert (est[1].mean() < est[10].mean() < est[1000].mean() <= exact.mean() + 1e-3)
+    assert est[1].mean() < est[10].mean() < est[1000].mean() <= exact.mean() + 1e-3
     assert (exact - est[1000]).abs().max() < 0.02
 
 

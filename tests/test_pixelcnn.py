@@ -14,11 +14,11 @@ from PIL import Image
 from tests.conftest import tiny_config
 from vae.cli import main
 from vae.config import LikelihoodConfig, NetworkConfig, VAEConfig
-from vae.errors import ConfigError
 from vae.config.knobs import apply
+from vae.errors import ConfigError
 from vae.models.likelihoods import make_likelihood
-from vae.models.vae import VAE
 from vae.models.pixelcnn import PixelCNNDecoder, reach, receptive_field
+from vae.models.vae import VAE
 
 
 def decoder(shape=(1, 8, 8), hidden=(16, 16, 16), kernel=3, gated=False, out_per_pixel=1, latent=3, seed=0):
@@ -50,7 +50,12 @@ def test_receptive_field_counts_the_pixels_a_real_decoder_depends_on():
         rf = receptive_field(layers, kernel)
         assert int((x.grad != 0).sum()) == rf["pixels"]
         rows = (x.grad[0, 0] != 0).any(1).nonzero().flatten()
-        assert 20 - int(rows.min()) == rf["rows_up"] == reach(layers, kernel) == (kernel + 4) // 2 + (layers - 1) * (kernel // 2)
+        assert (
+            20 - int(rows.min())
+            == rf["rows_up"]
+            == reach(layers, kernel)
+            == (kernel + 4) // 2 + (layers - 1) * (kernel // 2)
+        )
     assert receptive_field(1, 3)["pixels"] == 3 * 7 + 3  # one 7x7 type-A layer: three rows above, three to the left
 
 
@@ -148,8 +153,9 @@ def test_the_diagnosis_names_the_decoder_and_offers_a_weaker_one():
     from vae.config.knobs import from_dotted
     from vae.wording import explanation, remedy_reason, remedy_title
 
-    cfg = apply(VAEConfig(), {"decoder_arch": "pixelcnn", "decoder_hidden": [32] * 6, "decoder_kernel": 5,
-                              "latent_dim": 16}).validate()
+    cfg = apply(
+        VAEConfig(), {"decoder_arch": "pixelcnn", "decoder_hidden": [32] * 6, "decoder_kernel": 5, "latent_dim": 16}
+    ).validate()
     numbers = {"active_units": 2, "rate": 1.2, "mutual_info": 1.0, "mutual_info_max": 6.2, "mi_batch": 500}
     text = explanation({**numbers, **diagnosis(cfg, "partial", 1.2), "verdict": "partial", "latent_dim": 16})
     assert "models x without z" in text and "beta = 1" in text
@@ -161,15 +167,36 @@ def test_the_diagnosis_names_the_decoder_and_offers_a_weaker_one():
     assert any(r.code == "free_bits" for r in rs)
     # the same low rate with an MLP decoder at beta 1: the old advice, no pixelcnn remedy
     mlp = apply(VAEConfig(), {"latent_dim": 16}).validate()
-    assert "without z" not in explanation({**numbers, **diagnosis(mlp, "partial", 1.2), "verdict": "partial",
-                                           "latent_dim": 16})
+    assert "without z" not in explanation(
+        {**numbers, **diagnosis(mlp, "partial", 1.2), "verdict": "partial", "latent_dim": 16}
+    )
     assert all(r.code != "weaken_pixelcnn" for r in remedies(mlp, "partial", rate=1.2))
 
 
 # ------------------------------------------------------------------ command line
-TINY_PC = ["--dataset", "digits", "--hidden", "32", "--latent-dim", "3", "--epochs", "1", "--batch-size", "64",
-           "--device", "cpu", "--quiet", "--decoder-arch", "pixelcnn", "--decoder-hidden", "8", "8",
-           "--decoder-kernel", "5", "--decoder-gated"]
+TINY_PC = [
+    "--dataset",
+    "digits",
+    "--hidden",
+    "32",
+    "--latent-dim",
+    "3",
+    "--epochs",
+    "1",
+    "--batch-size",
+    "64",
+    "--device",
+    "cpu",
+    "--quiet",
+    "--decoder-arch",
+    "pixelcnn",
+    "--decoder-hidden",
+    "8",
+    "8",
+    "--decoder-kernel",
+    "5",
+    "--decoder-gated",
+]
 
 
 @pytest.fixture(scope="module")
@@ -192,8 +219,23 @@ def test_sample_png_gif_and_from_example(pixelcnn_checkpoint, tmp_path, capsys):
     said = capsys.readouterr().out
     assert "9 samples" in said and "pixel by pixel" in said and "prior" in said
     assert Image.open(png).size == (3 * 8 + 4 * 2, 3 * 8 + 4 * 2)  # a 3x3 make_grid with 2 px padding
-    assert main(["sample", str(pixelcnn_checkpoint), "--n", "4", "--from-example", "5", "--temperature", "0.5",
-                 "--out", str(gif)]) == 0
+    assert (
+        main(
+            [
+                "sample",
+                str(pixelcnn_checkpoint),
+                "--n",
+                "4",
+                "--from-example",
+                "5",
+                "--temperature",
+                "0.5",
+                "--out",
+                str(gif),
+            ]
+        )
+        == 0
+    )
     assert "posterior of example 5" in capsys.readouterr().out
     im = Image.open(gif)
     assert im.n_frames == 8  # the fill-in: one frame per row of 8x8 digits
@@ -213,8 +255,12 @@ def test_sample_is_reproducible_by_seed_and_works_for_an_mlp_decoder(digits_chec
 
 
 def test_sample_refuses_bad_requests(digits_checkpoint, tmp_path, capsys):
-    for args, message in [(["--n", "0"], "--n must be"), (["--temperature", "-1"], "--temperature"),
-                          (["--from-example", "99999"], "out of range"), (["--out", str(tmp_path / "x.jpg")], ".png")]:
+    for args, message in [
+        (["--n", "0"], "--n must be"),
+        (["--temperature", "-1"], "--temperature"),
+        (["--from-example", "99999"], "out of range"),
+        (["--out", str(tmp_path / "x.jpg")], ".png"),
+    ]:
         argv = ["sample", str(digits_checkpoint), "--out", str(tmp_path / "s.png"), *args]
         assert main(argv) == 2
         assert message in capsys.readouterr().err

@@ -6,20 +6,34 @@ import pytest
 import torch
 
 from tests.conftest import random_dataset, tiny_config
-from vae.config import LikelihoodConfig, NetworkConfig, VAEConfig
-from vae.errors import ConfigError, TrainingDiverged
-from vae.data import load_dataset
 from vae.analysis.evaluation import EVAL_SEED_OFFSET, evaluate, kl_decomposition
 from vae.analysis.evaluation import test_inputs as inputs_of
+from vae.config import LikelihoodConfig, NetworkConfig, VAEConfig
+from vae.data import load_dataset
+from vae.errors import ConfigError, TrainingDiverged
 from vae.training.trainer import resolve_device, train
 
 
 def r_ds(cfg):
     return load_dataset(cfg.data)
 
-RECORD_KEYS = {"epoch", "step", "seconds", "kl_weight", "train_loss", "train_elbo", "train_reconstruction",
-               "train_kl", "test_elbo", "test_reconstruction", "test_kl", "kl_per_dim", "active_units",
-               "test_examples"}
+
+RECORD_KEYS = {
+    "epoch",
+    "step",
+    "seconds",
+    "kl_weight",
+    "train_loss",
+    "train_elbo",
+    "train_reconstruction",
+    "train_kl",
+    "test_elbo",
+    "test_reconstruction",
+    "test_kl",
+    "kl_per_dim",
+    "active_units",
+    "test_examples",
+}
 
 
 def test_history_and_metrics(cfg):
@@ -44,8 +58,9 @@ def test_the_kl_decomposition_adds_up_to_the_kl(trained_digits):
     r = trained_digits
     x = inputs_of(r_ds(r.config).x_test, r.config, "cpu")
     h = kl_decomposition(r.model, x, generator=torch.Generator().manual_seed(0))
-    assert h["index_code_mi"] + h["total_correlation"] + h["dimwise_kl"] == pytest.approx(r.metrics["kl"], rel=0.2,
-                                                                                        abs=0.5)
+    assert h["index_code_mi"] + h["total_correlation"] + h["dimwise_kl"] == pytest.approx(
+        r.metrics["kl"], rel=0.2, abs=0.5
+    )
 
 
 def test_deterministic_for_a_seed(cfg):
@@ -97,9 +112,14 @@ def test_nan_loss_stops_with_message_naming_the_step(cfg):
         train(cfg, ds)
 
 
-@pytest.mark.parametrize("likelihood", [{"likelihood": "bernoulli"},
-                                        {"likelihood": "gaussian", "variance": "learned"},
-                                        {"likelihood": "gaussian", "variance": "per-pixel"}])
+@pytest.mark.parametrize(
+    "likelihood",
+    [
+        {"likelihood": "bernoulli"},
+        {"likelihood": "gaussian", "variance": "learned"},
+        {"likelihood": "gaussian", "variance": "per-pixel"},
+    ],
+)
 def test_a_run_that_blows_up_is_refused_although_its_loss_stays_finite(likelihood):
     """At lr 8 the bounded log-variance keeps the loss finite, but the -ELBO jumps from ~50 to ~1e11 nats."""
     from vae.config.knobs import apply
@@ -137,9 +157,16 @@ def test_divergence_found_mid_window(cfg):
         Objective.loss = real
 
 
-@pytest.mark.parametrize("lk", [LikelihoodConfig("gaussian", "fixed"), LikelihoodConfig("gaussian", "learned"),
-                                LikelihoodConfig("gaussian", "per-pixel"), LikelihoodConfig("categorical", bins=8)],
-                         ids=lambda l: f"{l.name}-{l.variance}")
+@pytest.mark.parametrize(
+    "lk",
+    [
+        LikelihoodConfig("gaussian", "fixed"),
+        LikelihoodConfig("gaussian", "learned"),
+        LikelihoodConfig("gaussian", "per-pixel"),
+        LikelihoodConfig("categorical", bins=8),
+    ],
+    ids=lambda lk: f"{lk.name}-{lk.variance}",
+)
 def test_every_likelihood_learns(cfg, lk):
     cfg.likelihood = lk
     cfg.train.epochs = 3

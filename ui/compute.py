@@ -1,103 +1,106 @@
-"""Cached backend calls for the pages, keyed by the checkpoint's content digest.
+"""Cached backend calls for the pages, keyed by the checkpoint's content.
 
-Arguments starting with ``_`` are not hashed by Streamlit; ``digest`` stands in for
-the model, so a replaced checkpoint never returns another model's results.
+A :class:`~vae.models.checkpoints.Checkpoint` argument is hashed by the SHA-256 of its
+file (``hash_funcs``), so a replaced checkpoint never returns another model's results,
+and a page passes the checkpoint alone.
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import streamlit as st
 
-from ui.state import data_split
+from ui import defaults
+from ui.models import data_split
+from vae.models.checkpoints import Checkpoint
+
+cache_data = functools.partial(st.cache_data, hash_funcs={Checkpoint: lambda ck: ck.digest})
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def posterior_means(_ck, digest: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+@cache_data(show_spinner=False, max_entries=64)
+def posterior_means(ck: Checkpoint, split: str) -> tuple[np.ndarray, np.ndarray]:
     from vae.analysis.explore import posterior
 
-    _, x, _, _ = data_split(_ck, split)
-    return posterior(_ck.model, x)
+    _, x, _, _ = data_split(ck, split)
+    return posterior(ck.model, x)
 
 
-def collapse_report(_ck, digest: str, iwae_k: int) -> dict:
+def collapse_report(ck: Checkpoint, iwae_k: int) -> dict:
     """The report stored in the checkpoint when it was saved (k = 100), else computed once and cached."""
     from vae.analysis.reports import REPORT_IWAE_K, stored_reports
 
-    stored = stored_reports(_ck.extra, _ck.config)
+    stored = stored_reports(ck.extra, ck.config)
     if stored is not None and iwae_k == REPORT_IWAE_K:
         return stored["collapse"]
-    return _collapse_report(_ck, digest, iwae_k)
+    return _collapse_report(ck, iwae_k)
 
 
-@st.cache_data(show_spinner="Computing the collapse diagnostics (once per model and k)...", max_entries=32)
-def _collapse_report(_ck, digest: str, iwae_k: int) -> dict:
+@cache_data(show_spinner="Computing the collapse diagnostics (once per model and k)...", max_entries=32)
+def _collapse_report(ck: Checkpoint, iwae_k: int) -> dict:
     from vae.analysis.diagnostics import collapse_report as report
 
-    _, x, _, _ = data_split(_ck, "test")
-    return report(_ck.model, x, iwae_k=iwae_k, seed=_ck.config.train.seed)
+    _, x, _, _ = data_split(ck, "test")
+    return report(ck.model, x, iwae_k=iwae_k, seed=ck.config.train.seed)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def traversal(_ck, digest: str, n_dims: int, span: float, steps: int, example: int | None):
+@cache_data(show_spinner=False, max_entries=64)
+def traversal(ck: Checkpoint, n_dims: int, span: float, steps: int, example: int | None):
     from vae.analysis.explore import traversal as trav
 
     z0 = None
     if example is not None:
-        mu, _ = posterior_means(_ck, digest, "test")
+        mu, _ = posterior_means(ck, "test")
         z0 = mu[example]
-    return trav(_ck.model, kl_per_dim=_ck.metrics.get("kl_per_dim"), span=span, steps=steps, z0=z0,
-                max_dims=n_dims)
+    return trav(ck.model, kl_per_dim=ck.metrics.get("kl_per_dim"), span=span, steps=steps, z0=z0, max_dims=n_dims)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def projection(_ck, digest: str, split: str, method: str, limit: int | None, seed: int):
+@cache_data(show_spinner=False, max_entries=64)
+def projection(ck: Checkpoint, split: str, method: str, limit: int | None, seed: int):
     from vae.analysis.projections import project_model
 
-    _, x, labels, _ = data_split(_ck, split)
-    return project_model(_ck, x, labels, split, method, limit=limit, seed=seed)
+    _, x, labels, _ = data_split(ck, split)
+    return project_model(ck, x, labels, split, method, limit=limit, seed=seed)
 
 
-def disentanglement(_ck, digest: str) -> dict | None:
+def disentanglement(ck: Checkpoint) -> dict | None:
     """MIG and SAP: stored in the checkpoint when it was saved, else computed once and cached."""
     from vae.analysis.reports import stored_reports
 
-    stored = stored_reports(_ck.extra, _ck.config)
+    stored = stored_reports(ck.extra, ck.config)
     if stored is not None:
         return stored["disentanglement"]
-    return _disentanglement(_ck, digest)
+    return _disentanglement(ck)
 
 
-@st.cache_data(show_spinner="Scoring disentanglement (once per model)...", max_entries=32)
-def _disentanglement(_ck, digest: str) -> dict | None:
+@cache_data(show_spinner="Scoring disentanglement (once per model)...", max_entries=32)
+def _disentanglement(ck: Checkpoint) -> dict | None:
     from vae.analysis.disentanglement import disentanglement_scores
 
-    ds, _, _, factors = data_split(_ck, "test")
+    ds, _, _, factors = data_split(ck, "test")
     if factors is None:
         return None
-    mu, _ = posterior_means(_ck, digest, "test")
+    mu, _ = posterior_means(ck, "test")
     return disentanglement_scores(mu, factors, ds.factor_names)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def traversal_of_dims(_ck, digest: str, dims: tuple[int, ...], span: float, steps: int):
+@cache_data(show_spinner=False, max_entries=64)
+def traversal_of_dims(ck: Checkpoint, dims: tuple[int, ...], span: float, steps: int):
     """A traversal of the given latent dimensions, in that order, from z = 0."""
     from vae.analysis.explore import traversal as trav
 
-    return trav(_ck.model, dims=list(dims), kl_per_dim=_ck.metrics.get("kl_per_dim"), span=span, steps=steps)
+    return trav(ck.model, dims=list(dims), kl_per_dim=ck.metrics.get("kl_per_dim"), span=span, steps=steps)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def traversal_view(_ck, digest: str, n_dims: int, span: float, steps: int, example: int | None):
+@cache_data(show_spinner=False, max_entries=64)
+def traversal_view(ck: Checkpoint, n_dims: int, span: float, steps: int, example: int | None):
     """The traversal and its figure, built once per setting. Its PNG and GIF are drawn only when downloaded
     (``vae.figures.export.traversal_bytes``, a deferred download)."""
     from vae.figures.plots import traversal_figure
 
-    trav = traversal(_ck, digest, n_dims, span, steps, example)
+    trav = traversal(ck, n_dims, span, steps, example)
     return trav, traversal_figure(trav)
-
-
-INTERPOLATION_DEFAULTS = dict(a=0, b=1, steps=11, method="linear")  # the Latent traversals page's first one
 
 
 def example_label(classes, labels, i: int) -> str:
@@ -109,28 +112,37 @@ def default_interpolation(ck):
     """The Latent traversals page's first interpolation, as the page asks for it (the warm-up draws it ahead
     for a model whose every picture is drawn pixel by pixel)."""
     ds, x, labels, _ = data_split(ck, "test")
-    d = INTERPOLATION_DEFAULTS
+    d = defaults.INTERPOLATION
     a, b = d["a"], min(d["b"], len(x) - 1)
-    return interpolation_view(ck, ck.digest, "test", a, b, d["steps"], d["method"],
-                              example_label(ds.classes, labels, a), example_label(ds.classes, labels, b))
+    return interpolation_view(
+        ck,
+        "test",
+        a,
+        b,
+        d["steps"],
+        d["method"],
+        example_label(ds.classes, labels, a),
+        example_label(ds.classes, labels, b),
+    )
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def interpolation_view(_ck, digest: str, split: str, a: int, b: int, steps: int, method: str,
-                       start_label: str, end_label: str):
+@cache_data(show_spinner=False, max_entries=64)
+def interpolation_view(
+    ck: Checkpoint, split: str, a: int, b: int, steps: int, method: str, start_label: str, end_label: str
+):
     """The interpolation between two examples' posterior means and its figure (the GIF: on download).
 
     Encodes only the two examples: the page's first view needs no pass over the whole split."""
     from vae.analysis.explore import interpolation, posterior
     from vae.figures.plots import interpolation_figure
 
-    _, x, _, _ = data_split(_ck, split)
-    mu, _ = posterior(_ck.model, x[[a, b]])
-    interp = interpolation(_ck.model, mu[0], mu[1], steps, method)
+    _, x, _, _ = data_split(ck, split)
+    mu, _ = posterior(ck.model, x[[a, b]])
+    interp = interpolation(ck.model, mu[0], mu[1], steps, method)
     return interp, interpolation_figure(interp, start_label, end_label)
 
 
-@st.cache_data(show_spinner="Estimating the training time on this server...", max_entries=256)
+@cache_data(show_spinner="Estimating the training time on this server...", max_entries=256)
 def cost_estimate(config_json: str):
     """vae.service.cost.server_estimate of the configuration (given as JSON, the cache key), at the threads a web
     training gets (vae.service.worker.train_threads). The data are sized from their headers (vae.data.data_shape):
@@ -138,8 +150,8 @@ def cost_estimate(config_json: str):
     import json
 
     from vae.config import VAEConfig
-    from vae.service.cost import server_estimate, torch_threads
     from vae.data import data_shape
+    from vae.service.cost import server_estimate, torch_threads
     from vae.service.worker import train_threads
 
     config = VAEConfig.from_dict(json.loads(config_json))
@@ -149,18 +161,6 @@ def cost_estimate(config_json: str):
 
 
 # ------------------------------------------------------------------ sampling (pixel by pixel for pixelcnn)
-AR_MAX_IMAGES = 60  # images one page view may draw from an autoregressive decoder (784 passes each at 28x28)
-SEED_GRID_DEFAULTS = dict(n_z=4, n_seeds=5, seed=0)  # the Strong decoders page's first grid
-
-
-def traversal_dims(ck) -> int:
-    """The Latent traversals page's default number of dimensions (fewer for a pixelcnn: every image is drawn)."""
-    return min(ck.config.latent_dim, 5 if ck.model.autoregressive else 10)
-
-
-def samples_defaults(ck) -> dict:
-    """The Reconstructions & samples page's defaults: how many reconstructions and prior samples."""
-    return {"n_rec": 10, "n_samples": 16 if ck.model.autoregressive else 32}
 
 
 def random_examples(n_total: int, n: int, seed: int) -> tuple[int, ...]:
@@ -171,31 +171,32 @@ def random_examples(n_total: int, n: int, seed: int) -> tuple[int, ...]:
 def autoregressive_note(ck) -> None:
     """Under a pixelcnn model: say that its images are samples, drawn pixel by pixel."""
     if ck.model.autoregressive:
-        st.info("This model's decoder is autoregressive (pixelcnn): it has no mean image, so every picture here "
-                "is a **sample**, drawn pixel by pixel (one network pass per pixel), with fixed random numbers "
-                f"so that pictures of the same z match. Pages draw at most {AR_MAX_IMAGES} such images at a time.",
-                icon=":material/grain:")
+        st.info(
+            "This model's decoder is autoregressive (pixelcnn): it has no mean image, so every picture here "
+            "is a **sample**, drawn pixel by pixel (one network pass per pixel), with fixed random numbers "
+            f"so that pictures of the same z match. Pages draw at most {defaults.AR_MAX_IMAGES} such images at a time.",
+            icon=":material/grain:",
+        )
 
 
-@st.cache_data(show_spinner="Decoding...", max_entries=64)
-def reconstructions(_ck, digest: str, split: str, index: tuple[int, ...], seed: int):
+@cache_data(show_spinner="Decoding...", max_entries=64)
+def reconstructions(ck: Checkpoint, split: str, index: tuple[int, ...], seed: int):
     from vae.analysis.explore import reconstructions as rec
 
-    _, x, _, _ = data_split(_ck, split)
-    return rec(_ck.model, x, list(index), seed=seed)
+    _, x, _, _ = data_split(ck, split)
+    return rec(ck.model, x, list(index), seed=seed)
 
 
-@st.cache_data(show_spinner="Sampling...", max_entries=64)
-def prior_samples(_ck, digest: str, n: int, temperature: float, seed: int):
+@cache_data(show_spinner="Sampling...", max_entries=64)
+def prior_samples(ck: Checkpoint, n: int, temperature: float, seed: int):
     from vae.analysis.explore import prior_samples as prior
 
-    return prior(_ck.model, n, temperature, seed=seed)
+    return prior(ck.model, n, temperature, seed=seed)
 
 
-@st.cache_data(show_spinner="Drawing rows of different z, columns of different pixel-by-pixel seeds...",
-               max_entries=32)
-def seed_grid(_ck, digest: str, n_z: int, n_seeds: int, seed: int):
+@cache_data(show_spinner="Drawing rows of different z, columns of different pixel-by-pixel seeds...", max_entries=32)
+def seed_grid(ck: Checkpoint, n_z: int, n_seeds: int, seed: int):
     """vae.analysis.explore.seed_grid, once per model and setting: (z, images (n_z, n_seeds, C, H, W))."""
     from vae.analysis.explore import seed_grid as grid
 
-    return grid(_ck.model, n_z, n_seeds, seed)
+    return grid(ck.model, n_z, n_seeds, seed)

@@ -56,8 +56,10 @@ def url_problems(query: dict[str, str]) -> list[str]:
             if why:
                 out.append(f"The link's {name}={text[:40]} was not used: {why}. The form shows its default instead.")
         elif name in SERVER_PATHS:
-            out.append(f"The link's {name} was not used: a shared link cannot name files on the server; "
-                       "upload your data on this page instead.")
+            out.append(
+                f"The link's {name} was not used: a shared link cannot name files on the server; "
+                "upload your data on this page instead."
+            )
     return out
 
 
@@ -88,13 +90,17 @@ def switch_family_defaults() -> None:
     """on_change of ``arch``/``decoder_arch``: put the new family's default widths into the form."""
     from vae.config import DataConfig, default_hidden, image_side
 
-    side = image_side(DataConfig(name=st.session_state.get("dataset") or "mnist5k",
-                                 size=int(st.session_state.get("sprites_size") or 32)))
+    side = image_side(
+        DataConfig(
+            name=st.session_state.get("dataset") or "mnist5k", size=int(st.session_state.get("sprites_size") or 32)
+        )
+    )
     arch = st.session_state.get("arch") or "mlp"
     st.session_state["hidden"] = to_widget("hidden", default_hidden(arch, side))
     dec = st.session_state.get("decoder_arch")
-    st.session_state["decoder_hidden"] = ("" if dec in (None, SAME, arch)
-                                          else to_widget("decoder_hidden", default_hidden(dec, side)[::-1]))
+    st.session_state["decoder_hidden"] = (
+        "" if dec in (None, SAME, arch) else to_widget("decoder_hidden", default_hidden(dec, side)[::-1])
+    )
 
 
 def widget(name: str, disabled: bool = False) -> Any:
@@ -119,5 +125,12 @@ def widget(name: str, disabled: bool = False) -> Any:
         return st.number_input(label, min_value=int(knob.lo), max_value=int(knob.hi), step=1, **common)
     step = {"lr": 1e-4, "weight_decay": 1e-4, "sigma": 0.01, "dropout": 0.05}.get(name, 0.1 if knob.hi <= 100 else 1.0)
     fmt = "%.0e" if name in ("lr",) else ("%.4f" if name == "weight_decay" else "%.3g")
-    return st.number_input(label, min_value=float(knob.lo), max_value=float(knob.hi), step=step,
-                           format=fmt, placeholder="empty = off" if knob.optional else None, **common)
+    return st.number_input(
+        label,
+        min_value=float(knob.lo),
+        max_value=float(knob.hi),
+        step=step,
+        format=fmt,
+        placeholder="empty = off" if knob.optional else None,
+        **common,
+    )

@@ -30,9 +30,9 @@ def preload() -> None:
     import torch
 
     import ui.compute  # noqa: F401
-    import vae.models.checkpoints  # noqa: F401
     import vae.analysis.explore  # noqa: F401
     import vae.figures.plots  # noqa: F401
+    import vae.models.checkpoints  # noqa: F401
     from vae.data.embedded import load_mnist5k
 
     load_mnist5k()  # cached in the process (functools.lru_cache)

@@ -21,27 +21,27 @@ import streamlit as st
 
 from vae.service.priority import WARM_UP_NICE, lower_this_thread
 
-MAP_DEFAULTS = dict(split="test", limit=2000, seed=0)
-
 
 def warm(path) -> None:
     """Fill the caches for the model at ``path`` (errors are left for its pages to report)."""
-    from ui import compute
-    from ui.state import data_split, load
+    from ui import compute, defaults
+    from ui.models import data_split, load
 
     ck = load(path)
     data_split(ck, "test")
-    compute.collapse_report(ck, ck.digest, 100)
-    compute.disentanglement(ck, ck.digest)
-    for method in ("pca", "tsne"):
-        compute.projection(ck, ck.digest, MAP_DEFAULTS["split"], method, MAP_DEFAULTS["limit"], MAP_DEFAULTS["seed"])
-    compute.traversal_view(ck, ck.digest, compute.traversal_dims(ck), 3.0, 11, None)
-    compute.seed_grid(ck, ck.digest, **compute.SEED_GRID_DEFAULTS)
+    compute.collapse_report(ck, defaults.IWAE_K)
+    compute.disentanglement(ck)
+    m = defaults.MAP
+    for method in m["methods"]:
+        compute.projection(ck, m["split"], method, m["limit"], m["seed"])
+    t = defaults.TRAVERSAL
+    compute.traversal_view(ck, defaults.traversal_dims(ck), t["span"], t["steps"], None)
+    compute.seed_grid(ck, **defaults.SEED_GRID)
     if ck.model.autoregressive:  # every picture is drawn pixel by pixel: the samples page's defaults too
         _, x, _, _ = data_split(ck, "test")
-        d = compute.samples_defaults(ck)
-        compute.reconstructions(ck, ck.digest, "test", compute.random_examples(len(x), d["n_rec"], 0), 0)
-        compute.prior_samples(ck, ck.digest, d["n_samples"], 1.0, 0)
+        d = defaults.samples(ck)
+        compute.reconstructions(ck, "test", compute.random_examples(len(x), d["n_rec"], 0), 0)
+        compute.prior_samples(ck, d["n_samples"], 1.0, 0)
         compute.default_interpolation(ck)  # ...and the Latent traversals page's interpolation
 
 
@@ -80,7 +80,8 @@ def _run(paths) -> None:
 @st.cache_resource(show_spinner=False)
 def start() -> threading.Thread | None:
     """Start the warm-up thread once per server (``VAE_WARM_UP=0``: never)."""
-    from ui.state import checkpoint_paths, is_shared
+    from ui.models import checkpoint_paths
+    from vae.service.storage import is_shared
 
     if os.environ.get("VAE_WARM_UP", "1") == "0":
         return None

@@ -11,12 +11,12 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from vae.errors import ConfigError, TrainingDiverged, VAEError
 from vae import wording
 from vae.config.knobs import KNOBS
+from vae.errors import ConfigError, TrainingDiverged, VAEError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,8 +24,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):  # type: ignore[override]
         raise ConfigError(f"{message} (see `{self.prog} --help`)")
-
-
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,8 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     t.add_argument("--print-config", action="store_true", help="print the resolved configuration as JSON and exit")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
-    t.add_argument("--no-reports", dest="reports", action="store_false",
-                   help="save without the heavy reports (IWAE, I(x;z), disentanglement); viewers compute them later")
+    t.add_argument(
+        "--no-reports",
+        dest="reports",
+        action="store_false",
+        help="save without the heavy reports (IWAE, I(x;z), disentanglement); viewers compute them later",
+    )
 
     e = sub.add_parser("eval", help="evaluate a checkpoint on its test split")
     e.add_argument("checkpoint")
@@ -94,10 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("--n", type=int, default=16, help="how many images (1..256)")
     sm.add_argument("--from-example", type=int, help="draw z ~ q(z|x) for this test example (default z ~ p(z))")
     sm.add_argument("--seed", type=int, default=0)
-    sm.add_argument("--temperature", type=float, default=1.0,
-                    help="scales the likelihood's randomness (0: the most likely value of each pixel)")
-    sm.add_argument("--out", required=True,
-                    help="FILE.png (a grid) or FILE.gif (for a pixelcnn decoder: the images filling in row by row)")
+    sm.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="scales the likelihood's randomness (0: the most likely value of each pixel)",
+    )
+    sm.add_argument(
+        "--out",
+        required=True,
+        help="FILE.png (a grid) or FILE.gif (for a pixelcnn decoder: the images filling in row by row)",
+    )
     sm.add_argument("--data-root")
 
     pj = sub.add_parser("project", help="2-D map of the posterior means (PCA, t-SNE, UMAP)")
@@ -149,8 +158,8 @@ def cmd_train(args) -> int:
     if out.exists() and not args.force:
         raise ConfigError(f"{out} exists; pass --force to overwrite it or choose another --out")
 
-    from vae.models.checkpoints import save_checkpoint
     from vae.data import load_dataset
+    from vae.models.checkpoints import save_checkpoint
     from vae.training.trainer import train
 
     ds = load_dataset(cfg.data)
@@ -170,8 +179,13 @@ def cmd_train(args) -> int:
     def on_epoch(rec):
         if bar is not None:
             bar.update(rec["step"] - bar.n)
-            bar.set_postfix(epoch=rec["epoch"], train=f"{rec['train_elbo']:.2f}", test=f"{rec['test_elbo']:.2f}",
-                            kl=f"{rec['test_kl']:.2f}", au=rec["active_units"])
+            bar.set_postfix(
+                epoch=rec["epoch"],
+                train=f"{rec['train_elbo']:.2f}",
+                test=f"{rec['test_elbo']:.2f}",
+                kl=f"{rec['test_kl']:.2f}",
+                au=rec["active_units"],
+            )
 
     try:
         result = train(cfg, ds, on_epoch=on_epoch, on_step=on_step, step_every=5)
@@ -189,9 +203,11 @@ def cmd_train(args) -> int:
         reports_note = f"reports {time.perf_counter() - t0:.1f} s"
     save_checkpoint(out, result.model, result.history, result.metrics, dataset=ds.name, extra=extra)
     m = result.metrics
-    print(f"saved {out}  test -ELBO {m['elbo']:.2f} nats (rec {m['reconstruction']:.2f}, KL {m['kl']:.2f}), "
-          f"active units {m['active_units']}/{cfg.latent_dim}, training {result.history[-1]['seconds']:.1f} s, "
-          f"{reports_note}")
+    print(
+        f"saved {out}  test -ELBO {m['elbo']:.2f} nats (rec {m['reconstruction']:.2f}, KL {m['kl']:.2f}), "
+        f"active units {m['active_units']}/{cfg.latent_dim}, training {result.history[-1]['seconds']:.1f} s, "
+        f"{reports_note}"
+    )
     return 0
 
 
@@ -221,17 +237,26 @@ def _iwae_examples(args, n: int) -> int:
 
 
 def cmd_eval(args) -> int:
-    from vae.models.checkpoints import load_checkpoint
     from vae.analysis.evaluation import checkpoint_split, evaluate_full
+    from vae.models.checkpoints import load_checkpoint
     from vae.training.trainer import resolve_device
 
     _check_iwae_k(args.iwae_k)
     ck = load_checkpoint(args.checkpoint, resolve_device(args.device))
     ds, x, _, _ = checkpoint_split(ck, "test", args.data_root)
-    m = evaluate_full(ck.model, x, iwae_k=args.iwae_k, seed=ck.config.train.seed,
-                      iwae_num=_iwae_examples(args, len(x)))
-    keys = ["elbo", "reconstruction", "kl", "kl_per_dim", "active_units", "au_variance", "iwae_nll", "iwae_k",
-            "iwae_num", "num_test"]
+    m = evaluate_full(ck.model, x, iwae_k=args.iwae_k, seed=ck.config.train.seed, iwae_num=_iwae_examples(args, len(x)))
+    keys = [
+        "elbo",
+        "reconstruction",
+        "kl",
+        "kl_per_dim",
+        "active_units",
+        "au_variance",
+        "iwae_nll",
+        "iwae_k",
+        "iwae_num",
+        "num_test",
+    ]
     res = {k: m[k] for k in keys}
     res["checkpoint"] = str(args.checkpoint)
     res["dataset"] = ds.name
@@ -270,13 +295,14 @@ def describe(cfg) -> list[str]:
         f"latent dim   {cfg.latent_dim}",
         f"likelihood   {like}",
         f"objective    {obj}",
-        f"training     {tr.epochs} epochs, batch {tr.batch_size}, lr {tr.lr:g}, weight decay {tr.weight_decay:g}, seed {tr.seed}",
+        f"training     {tr.epochs} epochs, batch {tr.batch_size}, lr {tr.lr:g}, "
+        f"weight decay {tr.weight_decay:g}, seed {tr.seed}",
     ]
 
 
 def cmd_info(args) -> int:
-    from vae.models.checkpoints import read_metadata
     from vae.config import VAEConfig
+    from vae.models.checkpoints import read_metadata
 
     meta = read_metadata(args.checkpoint)
     if args.json:
@@ -291,10 +317,15 @@ def cmd_info(args) -> int:
         print(f"  history      {len(h)} epochs, {h[-1]['seconds']:.1f} s")
         print("    epoch   train -ELBO   test -ELBO   test KL   active")
         for r in h if len(h) <= 12 else h[:3] + h[-8:]:
-            print(f"    {r['epoch']:>5g}   {r['train_elbo']:11.2f}   {r['test_elbo']:10.2f}   {r['test_kl']:7.2f}   {r['active_units']:6d}")
+            print(
+                f"    {r['epoch']:>5g}   {r['train_elbo']:11.2f}   {r['test_elbo']:10.2f}   "
+                f"{r['test_kl']:7.2f}   {r['active_units']:6d}"
+            )
     if m:
-        print(f"  test         -ELBO {m['elbo']:.2f} (rec {m['reconstruction']:.2f}, KL {m['kl']:.2f}), "
-              f"active units {m['active_units']}/{len(m['kl_per_dim'])}")
+        print(
+            f"  test         -ELBO {m['elbo']:.2f} (rec {m['reconstruction']:.2f}, KL {m['kl']:.2f}), "
+            f"active units {m['active_units']}/{len(m['kl_per_dim'])}"
+        )
     return 0
 
 
@@ -307,8 +338,15 @@ def cmd_datasets(args) -> int:
     rows = []
     for name, info in BUILTIN.items():
         avail = is_available_offline(name, root)
-        rows.append({"name": name, "description": info.description, "size": info.size,
-                     "offline": avail, "needs_download": name in TORCHVISION and not avail})
+        rows.append(
+            {
+                "name": name,
+                "description": info.description,
+                "size": info.size,
+                "offline": avail,
+                "needs_download": name in TORCHVISION and not avail,
+            }
+        )
     if args.json:
         print(json.dumps({"data_root": str(root), "datasets": rows}))
         return 0
@@ -328,23 +366,29 @@ def _suffix(out: str, allowed: tuple[str, ...]) -> Path:
 
 
 def cmd_diagnose(args) -> int:
-    from vae.models.checkpoints import load_checkpoint
     from vae.analysis.diagnostics import collapse_report
     from vae.analysis.disentanglement import disentanglement_scores
     from vae.analysis.evaluation import checkpoint_split
     from vae.analysis.explore import posterior
+    from vae.models.checkpoints import load_checkpoint
     from vae.training.trainer import resolve_device
 
     _check_iwae_k(args.iwae_k)
     ck = load_checkpoint(args.checkpoint, resolve_device(args.device))
     ds, x, _, factors = checkpoint_split(ck, args.split, args.data_root)
-    rep = collapse_report(ck.model, x, iwae_k=args.iwae_k, seed=ck.config.train.seed,
-                          iwae_num=_iwae_examples(args, len(x)))
+    rep = collapse_report(
+        ck.model, x, iwae_k=args.iwae_k, seed=ck.config.train.seed, iwae_num=_iwae_examples(args, len(x))
+    )
     if factors is not None:
         mu, _ = posterior(ck.model, x)
         dis = disentanglement_scores(mu, factors, ds.factor_names)
-        rep.update(mig=dis["mig"], sap=dis["sap"], dci=dis["dci"], factorvae_score=dis["factorvae_score"],
-                   factors=dis["factors"])
+        rep.update(
+            mig=dis["mig"],
+            sap=dis["sap"],
+            dci=dis["dci"],
+            factorvae_score=dis["factorvae_score"],
+            factors=dis["factors"],
+        )
     rep.update(checkpoint=str(args.checkpoint), dataset=ds.name, split=args.split)
     if args.json:
         print(json.dumps(rep))
@@ -354,17 +398,23 @@ def cmd_diagnose(args) -> int:
     print(f"  rate (KL)       {rep['rate']:10.3f}")
     print(f"  distortion      {rep['distortion']:10.3f}")
     print(f"  IWAE -log p(x)  {rep['iwae_nll']:10.3f}   (k={args.iwae_k}, {rep['iwae_num']} examples)")
-    print(f"  I(x;z)          {rep['mutual_info']:10.3f}   (at most log {rep['mi_batch']} = {rep['mutual_info_max']:.2f})")
+    print(
+        f"  I(x;z)          {rep['mutual_info']:10.3f}   (at most log {rep['mi_batch']} = {rep['mutual_info_max']:.2f})"
+    )
     print(f"  active units    {rep['active_units']:4d} / {rep['latent_dim']}")
     kd = rep["kl_decomposition"]
-    print(f"  KL = MI + TC + dimension-wise KL: {kd['index_code_mi']:.3f} + {kd['total_correlation']:.3f} + "
-          f"{kd['dimwise_kl']:.3f}")
+    print(
+        f"  KL = MI + TC + dimension-wise KL: {kd['index_code_mi']:.3f} + {kd['total_correlation']:.3f} + "
+        f"{kd['dimwise_kl']:.3f}"
+    )
     order = rep["kl_order"]
     print("  KL per dim      " + " ".join(f"z{j}:{rep['kl_per_dim'][j]:.2f}" for j in order))
     if "mig" in rep:
         d = rep["dci"]
-        print(f"  MIG {rep['mig']:.3f}   SAP {rep['sap']:.3f}   FactorVAE score {rep['factorvae_score']:.3f}   "
-              f"DCI {d['disentanglement']:.3f} / {d['completeness']:.3f} / {d['informativeness']:.3f}")
+        print(
+            f"  MIG {rep['mig']:.3f}   SAP {rep['sap']:.3f}   FactorVAE score {rep['factorvae_score']:.3f}   "
+            f"DCI {d['disentanglement']:.3f} / {d['completeness']:.3f} / {d['informativeness']:.3f}"
+        )
         for name, f in rep["factors"].items():
             print(f"    {name:<9} -> z{f['latent']:<3} MIG {f['mig']:.3f}  SAP {f['sap']:.3f}")
     print()
@@ -377,9 +427,9 @@ def cmd_diagnose(args) -> int:
 
 
 def cmd_traverse(args) -> int:
-    from vae.models.checkpoints import load_checkpoint
     from vae.analysis.explore import posterior, traversal
     from vae.figures.export import traversal_bytes
+    from vae.models.checkpoints import load_checkpoint
 
     out = _suffix(args.out, (".png", ".gif"))
     if not 2 <= args.steps <= 101 or args.span <= 0 or args.dims < 1:
@@ -392,8 +442,10 @@ def cmd_traverse(args) -> int:
         z0 = posterior(ck.model, x[[args.from_example]])[0][0]
     tr = traversal(ck.model, kl_per_dim=kl, span=args.span, steps=args.steps, z0=z0, max_dims=args.dims)
     out.write_bytes(traversal_bytes(tr, out.suffix))
-    print(f"wrote {out}: dimensions {', '.join(f'z{j}' for j in tr.dims)} x {args.steps} steps "
-          f"from {-args.span:g} to {args.span:g} prior sd")
+    print(
+        f"wrote {out}: dimensions {', '.join(f'z{j}' for j in tr.dims)} x {args.steps} steps "
+        f"from {-args.span:g} to {args.span:g} prior sd"
+    )
     return 0
 
 
@@ -403,14 +455,16 @@ def _example_split(ck, args, indices):
     ds, x, y, f = checkpoint_split(ck, "test", getattr(args, "data_root", None))
     for i in indices:
         if not 0 <= i < len(x):
-            raise ConfigError(f"example index {i} is out of range: the test split has {len(x)} examples (0..{len(x) - 1})")
+            raise ConfigError(
+                f"example index {i} is out of range: the test split has {len(x)} examples (0..{len(x) - 1})"
+            )
     return ds, x, y, f
 
 
 def cmd_interpolate(args) -> int:
-    from vae.models.checkpoints import load_checkpoint
     from vae.analysis.explore import interpolation, posterior
     from vae.figures.export import interpolation_bytes
+    from vae.models.checkpoints import load_checkpoint
 
     out = _suffix(args.out, (".png", ".gif"))
     if not 2 <= args.steps <= 101:
@@ -420,8 +474,10 @@ def cmd_interpolate(args) -> int:
     mu, _ = posterior(ck.model, x[[args.src, args.dst]])
     it = interpolation(ck.model, mu[0], mu[1], args.steps, args.method)
     out.write_bytes(interpolation_bytes(it, out.suffix))
-    print(f"wrote {out}: {args.method} interpolation, example {args.src} (label {y[args.src]}) to "
-          f"{args.dst} (label {y[args.dst]}), {args.steps} steps")
+    print(
+        f"wrote {out}: {args.method} interpolation, example {args.src} (label {y[args.src]}) to "
+        f"{args.dst} (label {y[args.dst]}), {args.steps} steps"
+    )
     return 0
 
 
@@ -431,9 +487,9 @@ MAX_SAMPLES = 256
 def cmd_sample(args) -> int:
     import time
 
-    from vae.models.checkpoints import load_checkpoint
     from vae.analysis.explore import sample_images
     from vae.figures.export import frames_to_bytes
+    from vae.models.checkpoints import load_checkpoint
 
     out = _suffix(args.out, (".png", ".gif"))
     if not 1 <= args.n <= MAX_SAMPLES:
@@ -451,23 +507,33 @@ def cmd_sample(args) -> int:
 
         bar = tqdm(total=ck.image_shape[1], unit="row", desc="sampling pixel by pixel", leave=False)
     t = time.perf_counter()
-    s = sample_images(ck.model, args.n, args.seed, args.temperature, x_ex, args.from_example,
-                      record_rows=out.suffix.lower() == ".gif", on_row=(lambda r, x: bar.update(1)) if bar else None)
+    s = sample_images(
+        ck.model,
+        args.n,
+        args.seed,
+        args.temperature,
+        x_ex,
+        args.from_example,
+        record_rows=out.suffix.lower() == ".gif",
+        on_row=(lambda r, x: bar.update(1)) if bar else None,
+    )
     if bar is not None:
         bar.close()
     nrow = math.ceil(math.sqrt(args.n))
     out.write_bytes(frames_to_bytes(s.frames if out.suffix.lower() == ".gif" else [s.images], out.suffix, nrow))
     how = "pixel by pixel (autoregressive decoder)" if ck.model.autoregressive else "one pass"
     gif = f", {len(s.frames)} frames" if out.suffix.lower() == ".gif" else ""
-    print(f"wrote {out}: {args.n} samples, z from the {s.source}, temperature {args.temperature:g}, "
-          f"drawn {how} in {time.perf_counter() - t:.1f} s{gif}")
+    print(
+        f"wrote {out}: {args.n} samples, z from the {s.source}, temperature {args.temperature:g}, "
+        f"drawn {how} in {time.perf_counter() - t:.1f} s{gif}"
+    )
     return 0
 
 
 def cmd_project(args) -> int:
-    from vae.models.checkpoints import load_checkpoint
     from vae.analysis.evaluation import checkpoint_split
     from vae.analysis.projections import project_model
+    from vae.models.checkpoints import load_checkpoint
 
     out = _suffix(args.out, (".csv", ".html"))
     ck = load_checkpoint(args.checkpoint)
@@ -492,14 +558,28 @@ def cmd_presets(args) -> int:
     from vae.config.presets import PRESETS
 
     for name, values in PRESETS.items():
-        print(f"{name}\n    " + " ".join(f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
-                                        for k, v in values.items()))
+        print(
+            f"{name}\n    "
+            + " ".join(
+                f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                for k, v in values.items()
+            )
+        )
     return 0
 
 
-COMMANDS = {"presets": cmd_presets, "train": cmd_train, "eval": cmd_eval, "info": cmd_info, "datasets": cmd_datasets,
-            "diagnose": cmd_diagnose, "traverse": cmd_traverse, "interpolate": cmd_interpolate,
-            "sample": cmd_sample, "project": cmd_project}
+COMMANDS = {
+    "presets": cmd_presets,
+    "train": cmd_train,
+    "eval": cmd_eval,
+    "info": cmd_info,
+    "datasets": cmd_datasets,
+    "diagnose": cmd_diagnose,
+    "traverse": cmd_traverse,
+    "interpolate": cmd_interpolate,
+    "sample": cmd_sample,
+    "project": cmd_project,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

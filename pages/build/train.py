@@ -6,15 +6,18 @@ import streamlit as st
 
 from ui import compute
 from ui.knob_widgets import SERVER_PATHS, form_config, from_widget, set_values, url_problems, widget
-from ui.state import (adopt_finished_training, owner_token, train_budget, training_queue, uploads_dir)
-from vae.service.cost import fmt_seconds, over_budget_message
+from ui.owner import owner_token
+from ui.sidebar import adopt_finished_training
+from ui.training_queue import train_budget, training_queue
+from vae.config.knobs import GROUPS, KNOBS
+from vae.config.presets import PRESETS
 from vae.data.catalog import is_available_offline
 from vae.data.dataset import default_data_root
 from vae.data.torchvision_sets import TORCHVISION
 from vae.errors import ConfigError, VAEError
+from vae.service.cost import fmt_seconds, over_budget_message
 from vae.service.jobs import checkpoint_name_error
-from vae.config.knobs import GROUPS, KNOBS
-from vae.config.presets import PRESETS
+from vae.service.storage import uploads_dir
 
 st.title("Train a VAE")
 queue = training_queue()
@@ -23,9 +26,14 @@ for problem in url_problems(st.query_params.to_dict()):  # before any widget tak
 
 # ------------------------------------------------------------------ presets
 c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-preset = c1.selectbox("Start from a preset", list(PRESETS), key="preset",
-                      help="Fills in the form below; change anything before you start.")
+preset = c1.selectbox(
+    "Start from a preset",
+    list(PRESETS),
+    key="preset",
+    help="Fills in the form below; change anything before you start.",
+)
 c2.button("Apply preset", on_click=lambda: set_values(PRESETS[st.session_state["preset"]]), key="apply_preset")
+
 
 # ------------------------------------------------------------------ the form
 def receptive_field_note(raw: dict) -> str:
@@ -41,17 +49,25 @@ def receptive_field_note(raw: dict) -> str:
     if kernel % 2 == 0 or not 1 <= kernel <= 9 or not 1 <= len(hidden) <= 16:
         return "Receptive field: a masked convolution needs an odd kernel (3, 5, 7 or 9) and 1 to 16 layers."
     rf = receptive_field(len(hidden), kernel)
-    return (f"**Receptive field:** each pixel sees {rf['pixels']} earlier pixels, {rf['rows_up']} rows up and "
-            f"{rf['cols_each_side']} columns either side ({len(hidden)} masked {kernel}x{kernel} layers). "
-            "The wider it is, the more the decoder models on its own and the less it needs z; "
-            "fewer layers or a smaller kernel make it use z.")
+    return (
+        f"**Receptive field:** each pixel sees {rf['pixels']} earlier pixels, {rf['rows_up']} rows up and "
+        f"{rf['cols_each_side']} columns either side ({len(hidden)} masked {kernel}x{kernel} layers). "
+        "The wider it is, the more the decoder models on its own and the less it needs z; "
+        "fewer layers or a smaller kernel make it use z."
+    )
 
 
 raw: dict = {}
 val = lambda name: st.session_state.get(name)  # noqa: E731  (widget values drawn so far)
-titles = {"data": "Data", "latent": "Latent space", "encoder": "Encoder (the decoder mirrors it)",
-          "decoder": "Decoder", "likelihood": "Likelihood p(x|z)",
-          "objective": "Objective: beta, KL warm-up, free bits, capacity", "optimization": "Optimization"}
+titles = {
+    "data": "Data",
+    "latent": "Latent space",
+    "encoder": "Encoder (the decoder mirrors it)",
+    "decoder": "Decoder",
+    "likelihood": "Likelihood p(x|z)",
+    "objective": "Objective: beta, KL warm-up, free bits, capacity",
+    "optimization": "Optimization",
+}
 left, right = st.columns(2)
 for i, group in enumerate(GROUPS):
     with (left if i % 2 == 0 else right).container(border=True):
@@ -63,13 +79,19 @@ for i, group in enumerate(GROUPS):
                 continue
             dataset, lik, arch = val("dataset") or "mnist5k", val("likelihood") or "bernoulli", val("arch") or "mlp"
             off = {
-                "sprites_size": dataset != "sprites", "sprites_num": dataset not in ("sprites", "dsprites"),
+                "sprites_size": dataset != "sprites",
+                "sprites_num": dataset not in ("sprites", "dsprites"),
                 "binarize": lik != "bernoulli",
-                "variance": lik != "gaussian", "sigma": lik != "gaussian", "bins": lik != "categorical",
+                "variance": lik != "gaussian",
+                "sigma": lik != "gaussian",
+                "bins": lik != "categorical",
                 "blocks": arch != "resnet",
-                "decoder_kernel": val("decoder_arch") != "pixelcnn", "decoder_gated": val("decoder_arch") != "pixelcnn",
-                "capacity_gamma": val("capacity") is None, "capacity_epochs": val("capacity") is None,
-                "alpha": val("objective") != "beta-tcvae", "gamma": val("objective") != "beta-tcvae",
+                "decoder_kernel": val("decoder_arch") != "pixelcnn",
+                "decoder_gated": val("decoder_arch") != "pixelcnn",
+                "capacity_gamma": val("capacity") is None,
+                "capacity_epochs": val("capacity") is None,
+                "alpha": val("objective") != "beta-tcvae",
+                "gamma": val("objective") != "beta-tcvae",
                 "factorvae_gamma": val("objective") != "factorvae",
             }.get(name, False)
             raw[name] = widget(name, disabled=off)
@@ -85,9 +107,13 @@ with data_note.container():
         from vae.errors import DataError
         from vae.service.uploads import is_inside, store_dataset_upload
 
-        up = st.file_uploader("your images: a .npz (images under 'x', optional labels 'y')"
-                              if raw["dataset"] == "npz" else "your images: a .zip of PNG/JPEG files "
-                              "(one sub-folder per class)", type=[raw["dataset"]], key="data_upload")
+        up = st.file_uploader(
+            "your images: a .npz (images under 'x', optional labels 'y')"
+            if raw["dataset"] == "npz"
+            else "your images: a .zip of PNG/JPEG files (one sub-folder per class)",
+            type=[raw["dataset"]],
+            key="data_upload",
+        )
         if up is not None and st.session_state.get("_data_upload_id") != up.file_id:
             st.session_state["_data_upload_id"] = up.file_id
             try:
@@ -110,8 +136,10 @@ with data_note.container():
             st.caption(f"{raw['dataset']} is on this server.")
         else:
             what = DSPRITES_FILE if raw["dataset"] == "dsprites" else "it"
-            problem = (f"{raw['dataset']} is not on this server; the teacher can put {what} into the data folder "
-                       f"($VAE_DATA_ROOT) and restart. Built in: mnist5k, digits, sprites")
+            problem = (
+                f"{raw['dataset']} is not on this server; the teacher can put {what} into the data folder "
+                f"($VAE_DATA_ROOT) and restart. Built in: mnist5k, digits, sprites"
+            )
             st.warning(problem)
 
 config, estimate = None, None
@@ -131,14 +159,22 @@ if config is not None and problem is None:
 if estimate is not None:
     over = budget is not None and estimate.total_seconds > budget
     (st.warning if over else st.caption)(
-        ("**Over this server's limit.** " + over_budget_message(estimate, budget)) if over else
-        f"Estimated on this server: {estimate.describe()}"
-        + (f". Limit per training: {fmt_seconds(budget)}." if budget else "."))
+        ("**Over this server's limit.** " + over_budget_message(estimate, budget))
+        if over
+        else f"Estimated on this server: {estimate.describe()}"
+        + (f". Limit per training: {fmt_seconds(budget)}." if budget else ".")
+    )
 c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
 suggested = f"{raw['dataset']}-{raw['arch']}-z{raw['latent_dim']}-beta{raw['beta']:g}"
-name = c1.text_input("Model name", key="name", placeholder=suggested,
-                     help=f"Saved among the class's models; a taken name gets -2, -3... Empty = {suggested}"
-                     ).strip() or suggested
+name = (
+    c1.text_input(
+        "Model name",
+        key="name",
+        placeholder=suggested,
+        help=f"Saved among the class's models; a taken name gets -2, -3... Empty = {suggested}",
+    ).strip()
+    or suggested
+)
 start = c2.button("Start training", type="primary", key="start")
 
 if start:
@@ -171,16 +207,22 @@ def live_figures(s: dict, final: bool):
     h = s["history"]
     cached = st.session_state.get("_live_figures")
     key = (s["id"], len(h), final)
-    if cached and cached[0][0] == s["id"] and (cached[0] == key or
-                                               (not final and time.monotonic() - cached[1] < CHART_SECONDS)):
+    if (
+        cached
+        and cached[0][0] == s["id"]
+        and (cached[0] == key or (not final and time.monotonic() - cached[1] < CHART_SECONDS))
+    ):
         return cached[2]
     preview = None
     if s["preview"] is not None:
         p = s["preview"]
         n = len(p["original"])
-        preview = image_grid(np.concatenate([p["original"], p["reconstruction"]]), ncols=n,
-                             titles=["test"] * n + ["reconstruction"] * n,
-                             title=f"Test reconstructions after epoch {h[-1]['epoch']:g}")
+        preview = image_grid(
+            np.concatenate([p["original"], p["reconstruction"]]),
+            ncols=n,
+            titles=["test"] * n + ["reconstruction"] * n,
+            title=f"Test reconstructions after epoch {h[-1]['epoch']:g}",
+        )
     figs = (training_curves(h), kl_heatmap(kl_history(h), [r["epoch"] for r in h]), preview)
     st.session_state["_live_figures"] = (key, time.monotonic(), figs)
     return figs
@@ -194,8 +236,10 @@ def live_view() -> None:
     st.subheader(f"Training {s['name']}")
     if s["state"] == "queued":
         running = ", ".join(j.name for j in queue.running()) or "none"
-        st.info(f"Waiting in the queue: position {queue.position(job)} of {len(queue.waiting())} "
-                f"(at most {queue.max_running} training(s) run at once; running now: {running}).")
+        st.info(
+            f"Waiting in the queue: position {queue.position(job)} of {len(queue.waiting())} "
+            f"(at most {queue.max_running} training(s) run at once; running now: {running})."
+        )
     elif s["state"] == "running":
         st.progress(s["progress"], text=job.progress_line(s))
     elif s["state"] == "done":
@@ -205,8 +249,13 @@ def live_view() -> None:
     else:
         st.error("Training failed: " + s["message"])
     if job.active:
-        st.button("Stop", key="stop", on_click=job.request_stop, disabled=s["stop_requested"],
-                  help="Ends training after the current step; the epochs finished so far are saved.")
+        st.button(
+            "Stop",
+            key="stop",
+            on_click=job.request_stop,
+            disabled=s["stop_requested"],
+            help="Ends training after the current step; the epochs finished so far are saved.",
+        )
     if s["history"]:
         c1, c2 = st.columns(2)
         curves, heat, preview = live_figures(s, final=not job.active)
@@ -226,7 +275,17 @@ if st.session_state.get("train_job") is not None:
 others = [j.snapshot() for j in queue.jobs() if j.active]
 if others:
     st.subheader("Server queue")
-    st.dataframe([{"model": o["name"], "state": o["state"], "progress": round(100 * o["progress"]),
-                   "epoch": f"{o['epoch']:.1f}/{o['epochs']}"} for o in others], hide_index=True, key="queue",
-                 column_config={"progress": st.column_config.ProgressColumn(min_value=0, max_value=100,
-                                                                            format="%d%%")})
+    st.dataframe(
+        [
+            {
+                "model": o["name"],
+                "state": o["state"],
+                "progress": round(100 * o["progress"]),
+                "epoch": f"{o['epoch']:.1f}/{o['epochs']}",
+            }
+            for o in others
+        ],
+        hide_index=True,
+        key="queue",
+        column_config={"progress": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d%%")},
+    )

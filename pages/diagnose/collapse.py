@@ -4,21 +4,27 @@ import re
 
 import streamlit as st
 
-from ui import compute
+from ui import compute, defaults
 from ui.knob_widgets import set_values
-from ui.state import PAGE, current, split_or_stop
-from vae.analysis.diagnostics import kl_history
-from vae.figures.plots import active_units_figure, kl_bars, kl_heatmap
+from ui.models import current, split_or_stop
+from ui.navigation import PAGE
 from vae import wording
+from vae.analysis.diagnostics import kl_history
 from vae.config.knobs import from_dotted, values_of
+from vae.figures.plots import active_units_figure, kl_bars, kl_heatmap
 
 ck = current()
 st.title("Posterior collapse")
 split_or_stop(ck, "test")
 ks = [1, 10, 50, 100] if ck.model.autoregressive else [1, 10, 50, 100, 500]  # pixelcnn: a full pass per sample
-iwae_k = st.select_slider("importance samples for the IWAE bound", ks, 100, key="iwae_k",
-                          help="k samples per test image give a tighter estimate of -log p(x) than the ELBO.")
-rep = compute.collapse_report(ck, ck.digest, int(iwae_k))
+iwae_k = st.select_slider(
+    "importance samples for the IWAE bound",
+    ks,
+    defaults.IWAE_K,
+    key="iwae_k",
+    help="k samples per test image give a tighter estimate of -log p(x) than the ELBO.",
+)
+rep = compute.collapse_report(ck, int(iwae_k))
 
 verdict = rep["verdict"]
 show = {"healthy": st.success, "partial": st.warning, "collapsed": st.error}[verdict]
@@ -29,12 +35,21 @@ c = st.columns(6)
 c[0].metric("rate R = KL (nats)", f"{rep['rate']:.2f}", help="E_x KL(q(z|x) || p(z)): information in the code.")
 c[1].metric("distortion D (nats)", f"{rep['distortion']:.2f}", help="E_x E_q[-log p(x|z)]")
 c[2].metric("-ELBO = R + D", f"{rep['elbo']:.2f}")
-c[3].metric(f"IWAE -log p(x), k={rep['iwae_k']}", f"{rep['iwae_nll']:.2f}",
-            help=f"averaged over {rep.get('iwae_num', rep['num'])} of the {rep['num']} test images")
-c[4].metric("active units", f"{rep['active_units']} / {rep['latent_dim']}",
-            help=f"Dimensions whose posterior mean varies across inputs by more than {rep['au_threshold']}.")
-c[5].metric("mutual information I(x;z)", f"{rep['mutual_info']:.2f}",
-            help=f"nats; at most log({rep['mi_batch']}) = {rep['mutual_info_max']:.2f} can be measured.")
+c[3].metric(
+    f"IWAE -log p(x), k={rep['iwae_k']}",
+    f"{rep['iwae_nll']:.2f}",
+    help=f"averaged over {rep.get('iwae_num', rep['num'])} of the {rep['num']} test images",
+)
+c[4].metric(
+    "active units",
+    f"{rep['active_units']} / {rep['latent_dim']}",
+    help=f"Dimensions whose posterior mean varies across inputs by more than {rep['au_threshold']}.",
+)
+c[5].metric(
+    "mutual information I(x;z)",
+    f"{rep['mutual_info']:.2f}",
+    help=f"nats; at most log({rep['mi_batch']}) = {rep['mutual_info_max']:.2f} can be measured.",
+)
 
 c1, c2 = st.columns(2)
 c1.plotly_chart(kl_bars(rep["kl_per_dim"]), key="kl_bars")

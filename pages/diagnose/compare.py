@@ -3,22 +3,29 @@ disentanglement scores."""
 
 import streamlit as st
 
-from ui import compute
-from ui.state import (PAGE, checkpoint_paths, current, digest, load, owner_token, set_current, summary,
-                      training_queue)
-from vae.figures.plots import rate_distortion, traversal_figure
+from ui import compute, defaults
+from ui.models import checkpoint_paths, current, digest, load, set_current, summary
+from ui.navigation import PAGE
+from ui.owner import owner_token
+from ui.training_queue import training_queue
 from vae.config.knobs import apply
+from vae.figures.plots import rate_distortion, traversal_figure
 
 ck = current()
 st.title("Compare runs")
 paths = {p.stem: p for p in checkpoint_paths()}
 rows = [summary(str(p), digest(p)) for p in paths.values()]
-points = [{"name": r["name"], "rate": r["rate"], "distortion": r["distortion"], "beta": r["beta"]}
-          for r in rows if r["rate"] is not None]
+points = [
+    {"name": r["name"], "rate": r["rate"], "distortion": r["distortion"], "beta": r["beta"]}
+    for r in rows
+    if r["rate"] is not None
+]
 
-st.markdown("Alemi et al. (2018): runs with the same ELBO (dotted lines) can split it very differently between "
-            "**rate** (nats in the code) and **distortion** (nats lost in reconstruction). Large beta moves a "
-            "run up and left; collapsed runs sit on the distortion axis. Click a point to make it current.")
+st.markdown(
+    "Alemi et al. (2018): runs with the same ELBO (dotted lines) can split it very differently between "
+    "**rate** (nats in the code) and **distortion** (nats lost in reconstruction). Large beta moves a "
+    "run up and left; collapsed runs sit on the distortion axis. Click a point to make it current."
+)
 event = st.plotly_chart(rate_distortion(points), key="rd", on_select="rerun", selection_mode="points")
 clicked = [p["customdata"][0] for p in (event.selection.points if event else []) if p.get("customdata")]
 if clicked and clicked[0] != ck.name and st.session_state.get("_rd_clicked") != clicked[0]:
@@ -28,11 +35,14 @@ if clicked and clicked[0] != ck.name and st.session_state.get("_rd_clicked") != 
 
 # ------------------------------------------------------------------ beta sweep
 st.subheader("Beta sweep")
-st.markdown(f"Train **{ck.name}**'s configuration again at several values of beta, in the background; each run "
-            "is saved as a model and appears on the plane above.")
+st.markdown(
+    f"Train **{ck.name}**'s configuration again at several values of beta, in the background; each run "
+    "is saved as a model and appears on the plane above."
+)
 c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
-betas = c1.multiselect("beta values", [0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0], [0.5, 2.0, 8.0],
-                       key="sweep_betas")
+betas = c1.multiselect(
+    "beta values", [0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0], [0.5, 2.0, 8.0], key="sweep_betas"
+)
 epochs = c2.number_input("epochs", 1, 1000, ck.config.train.epochs, key="sweep_epochs")
 if c3.button("Start sweep", type="primary", key="sweep_start", disabled=not betas):
     from vae.errors import ConfigError
@@ -54,18 +64,30 @@ def sweep_progress() -> None:
     jobs = [j for j in (queue.get(i) for i in st.session_state.get("sweep_jobs", [])) if j is not None]
     if not jobs:
         return
-    st.dataframe([{"model": s["name"], "beta": s["config"].objective.beta, "state": s["state"],
-                   "progress": round(100 * s["progress"]), "result": s["message"]}
-                  for s in (j.snapshot() for j in jobs)], hide_index=True, key="sweep_table",
-                 column_config={"progress": st.column_config.ProgressColumn(min_value=0, max_value=100,
-                                                                            format="%d%%")})
+    st.dataframe(
+        [
+            {
+                "model": s["name"],
+                "beta": s["config"].objective.beta,
+                "state": s["state"],
+                "progress": round(100 * s["progress"]),
+                "result": s["message"],
+            }
+            for s in (j.snapshot() for j in jobs)
+        ],
+        hide_index=True,
+        key="sweep_table",
+        column_config={"progress": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d%%")},
+    )
     finished = {j.id for j in jobs if not j.active}
     if finished - set(st.session_state.get("_sweep_seen", [])):
         st.session_state["_sweep_seen"] = sorted(finished)
         st.rerun()  # redraw the plane with the new models
 
 
-sweep_active = any(j is not None and j.active for j in map(training_queue().get, st.session_state.get("sweep_jobs", [])))
+sweep_active = any(
+    j is not None and j.active for j in map(training_queue().get, st.session_state.get("sweep_jobs", []))
+)
 st.fragment(sweep_progress, run_every=1.0 if sweep_active else None)()
 
 # ------------------------------------------------------------------ side by side
@@ -73,36 +95,40 @@ st.subheader("Two models side by side")
 names = list(paths)
 c1, c2 = st.columns(2)
 a = c1.selectbox("left", names, index=names.index(ck.name) if ck.name in names else 0, key="cmp_a")
-b = c2.selectbox("right", names, index=(names.index(ck.name) + 1) % len(names) if ck.name in names else 0,
-                 key="cmp_b")
+b = c2.selectbox("right", names, index=(names.index(ck.name) + 1) % len(names) if ck.name in names else 0, key="cmp_b")
 n_dims = st.slider("dimensions (most KL first)", 1, 10, 5, key="cmp_dims")
 for col, name in ((c1, a), (c2, b)):
     m = load(paths[name])
-    dims = min(n_dims, m.config.latent_dim, compute.AR_MAX_IMAGES // 9 if m.model.autoregressive else 10)
+    dims = min(n_dims, m.config.latent_dim, defaults.AR_MAX_IMAGES // 9 if m.model.autoregressive else 10)
     if m.model.autoregressive:
-        col.caption(f"{name}: a pixelcnn decoder; these pictures are samples drawn pixel by pixel "
-                    f"(at most {dims} dimensions).")
-    trav = compute.traversal(m, m.digest, dims, 3.0, 9, None)
+        col.caption(
+            f"{name}: a pixelcnn decoder; these pictures are samples drawn pixel by pixel (at most {dims} dimensions)."
+        )
+    trav = compute.traversal(m, dims, 3.0, 9, None)
     col.plotly_chart(traversal_figure(trav, ncols=min(n_dims, 5)), key=f"cmp_trav_{name}_{col is c1}")
 
 # ------------------------------------------------------------------ disentanglement
 with_factors = [r for r in rows if r["dataset"] == "sprites"]
 st.subheader("Disentanglement (datasets with known factors)")
 if not with_factors:
-    st.caption("No model here was trained on a dataset with ground-truth factors. Train the preset "
-               "'beta-VAE on sprites' to score MIG and SAP.")
+    st.caption(
+        "No model here was trained on a dataset with ground-truth factors. Train the preset "
+        "'beta-VAE on sprites' to score MIG and SAP."
+    )
 else:
     table = []
     for r in with_factors:
         m = load(paths[r["name"]])
-        s = compute.disentanglement(m, m.digest)
+        s = compute.disentanglement(m)
         if s is None:
             continue
         row = {"model": r["name"], "beta": r["beta"], "MIG": s["mig"], "SAP": s["sap"]}
         row.update({f"MIG {f}": v["mig"] for f, v in s["factors"].items()})
         table.append(row)
     st.dataframe(table, hide_index=True, key="disentanglement")
-    st.caption("MIG (Chen et al. 2018): gap in mutual information between the two latents most informative "
-               "about a factor, over the factor's entropy; SAP: the same gap in linear predictability. "
-               "Both are 0..1, higher = more disentangled.")
+    st.caption(
+        "MIG (Chen et al. 2018): gap in mutual information between the two latents most informative "
+        "about a factor, over the factor's entropy; SAP: the same gap in linear predictability. "
+        "Both are 0..1, higher = more disentangled."
+    )
 st.page_link(PAGE["train"], label="Train another model", icon=":material/model_training:")

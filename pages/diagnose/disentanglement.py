@@ -3,10 +3,12 @@
 import numpy as np
 import streamlit as st
 
-from ui import compute
-from ui.state import checkpoint_paths, digest, load, owner_token, set_current, summary, training_queue
-from vae.figures.plots import kl_decomposition_bars, mi_heatmap, mig_vs_distortion, traversal_figure
+from ui import compute, defaults
+from ui.models import checkpoint_paths, digest, load, set_current, summary
+from ui.owner import owner_token
+from ui.training_queue import training_queue
 from vae.config.presets import PRESETS, preset_config
+from vae.figures.plots import kl_decomposition_bars, mi_heatmap, mig_vs_distortion, traversal_figure
 
 TCVAE_PRESET = "beta-TCVAE on sprites"
 SHIPPED_TCVAE = "sprites-mlp-z6-beta-tcvae"  # made from the preset by `make checkpoints`
@@ -16,12 +18,14 @@ st.markdown(
     "A code is *disentangled* when each generative factor of the data (shape, scale, rotation, x, y) lives in a "
     "latent of its own. Larger beta gives a simpler code, but the plain beta-VAE pays for it in reconstruction; "
     "**beta-TCVAE** (Chen et al. 2018) and **FactorVAE** (Kim & Mnih 2018) penalise only the *total correlation* "
-    "between the latents. Scores need data with known factors (`sprites`, `dsprites`).")
+    "between the latents. Scores need data with known factors (`sprites`, `dsprites`)."
+)
 st.caption(
     "About `sprites`: 32x32 shapes drawn with numpy, every factor independent and uniform. On purpose, y moves "
     "over only 45 % of x's range. With equal ranges, turning the (x, y) plane costs the ELBO nothing, so a "
     "diagonal posterior has no reason to line its axes up with x and y. Unequal ranges give it one: with the "
-    "same beta-TCVAE, y's MIG went from 0.35 to 0.84.")
+    "same beta-TCVAE, y's MIG went from 0.35 to 0.84."
+)
 
 paths = {p.stem: p for p in checkpoint_paths()}
 rows = [summary(str(p), digest(p)) for p in paths.values()]
@@ -31,10 +35,15 @@ if not with_factors:
 else:
     # ------------------------------------------------------------------ one model: which latent holds which factor
     default = SHIPPED_TCVAE if SHIPPED_TCVAE in with_factors else with_factors[0]
-    name = st.selectbox("model", with_factors, index=with_factors.index(default), key="dis_model",
-                        help="Models trained on data with known generative factors.")
+    name = st.selectbox(
+        "model",
+        with_factors,
+        index=with_factors.index(default),
+        key="dis_model",
+        help="Models trained on data with known generative factors.",
+    )
     ck = load(paths[name])
-    scores = compute.disentanglement(ck, ck.digest)
+    scores = compute.disentanglement(ck)
     if scores is None:
         st.warning("This model's data has no factors on this server.")
         st.stop()
@@ -44,26 +53,39 @@ else:
     with c2:
         d = scores.get("dci")
         cols = st.columns(2)
-        cols[0].metric("MIG", f"{scores['mig']:.3f}", help="mean over factors of the gap between the two latents "
-                       "most informative about it, over its entropy")
+        cols[0].metric(
+            "MIG",
+            f"{scores['mig']:.3f}",
+            help="mean over factors of the gap between the two latents most informative about it, over its entropy",
+        )
         cols[1].metric("SAP", f"{scores['sap']:.3f}")
         if d is not None:
             cols = st.columns(2)
             cols[0].metric("DCI disentanglement", f"{d['disentanglement']:.3f}")
             cols[1].metric("FactorVAE score", f"{scores['factorvae_score']:.3f}")
             st.caption(f"DCI completeness {d['completeness']:.3f}, informativeness {d['informativeness']:.3f}.")
-        st.dataframe([{"factor": f, "latent": f"z{v['latent']}", "MIG": v["mig"], "SAP": v["sap"]}
-                      for f, v in scores["factors"].items()], hide_index=True, key="dis_factors",
-                     column_config={"MIG": st.column_config.NumberColumn(format="%.3f"),
-                                    "SAP": st.column_config.NumberColumn(format="%.3f")})
+        st.dataframe(
+            [
+                {"factor": f, "latent": f"z{v['latent']}", "MIG": v["mig"], "SAP": v["sap"]}
+                for f, v in scores["factors"].items()
+            ],
+            hide_index=True,
+            key="dis_factors",
+            column_config={
+                "MIG": st.column_config.NumberColumn(format="%.3f"),
+                "SAP": st.column_config.NumberColumn(format="%.3f"),
+            },
+        )
     # traversal rows labelled with the factor each latent captures (its best factor by MI)
     mi = np.asarray(scores["mi_matrix"])  # (latents, factors)
     order = np.argsort(-mi.max(1), kind="stable")[: min(8, mi.shape[0])].tolist()
-    trav = compute.traversal_of_dims(ck, ck.digest, tuple(order), 2.5, 9)
+    trav = compute.traversal_of_dims(ck, tuple(order), 2.5, 9)
     labels = [f"z{j}: {factor_names[int(mi[j].argmax())]} ({mi[j].max():.2f} nats)" for j in order]
     st.plotly_chart(traversal_figure(trav, labels=labels, ncols=4), key="dis_traversal")
-    st.caption("Each row moves one latent (most informative about some factor first), labelled with the factor it "
-               "shares the most information with. Disentangled: each row changes one thing.")
+    st.caption(
+        "Each row moves one latent (most informative about some factor first), labelled with the factor it "
+        "shares the most information with. Disentangled: each row changes one thing."
+    )
 
     # ------------------------------------------------------------------ all models
     st.subheader("Every model with factors")
@@ -72,27 +94,48 @@ else:
         if r["name"] not in with_factors:
             continue
         m = load(paths[r["name"]])
-        s = compute.disentanglement(m, m.digest)
-        rep = compute.collapse_report(m, m.digest, 100)
+        s = compute.disentanglement(m)
+        rep = compute.collapse_report(m, defaults.IWAE_K)
         if s is None:
             continue
         dd = s.get("dci") or {}
         objective = m.config.objective.name
-        table.append({"model": r["name"], "objective": objective, "beta": r["beta"], "MIG": s["mig"],
-                      "SAP": s["sap"], "DCI D": dd.get("disentanglement"), "DCI C": dd.get("completeness"),
-                      "DCI I": dd.get("informativeness"), "FactorVAE score": s.get("factorvae_score"),
-                      "distortion": rep["distortion"], "rate": rep["rate"]})
-        points.append({"name": r["name"], "objective": objective, "beta": r["beta"], "mig": s["mig"],
-                       "distortion": rep["distortion"]})
+        table.append(
+            {
+                "model": r["name"],
+                "objective": objective,
+                "beta": r["beta"],
+                "MIG": s["mig"],
+                "SAP": s["sap"],
+                "DCI D": dd.get("disentanglement"),
+                "DCI C": dd.get("completeness"),
+                "DCI I": dd.get("informativeness"),
+                "FactorVAE score": s.get("factorvae_score"),
+                "distortion": rep["distortion"],
+                "rate": rep["rate"],
+            }
+        )
+        points.append(
+            {
+                "name": r["name"],
+                "objective": objective,
+                "beta": r["beta"],
+                "mig": s["mig"],
+                "distortion": rep["distortion"],
+            }
+        )
         if "kl_decomposition" in rep:
             decomposition.append({"name": r["name"], **rep["kl_decomposition"]})
-    fmt = {k: st.column_config.NumberColumn(format="%.3f")
-           for k in ("MIG", "SAP", "DCI D", "DCI C", "DCI I", "FactorVAE score")}
+    fmt = {
+        k: st.column_config.NumberColumn(format="%.3f")
+        for k in ("MIG", "SAP", "DCI D", "DCI C", "DCI I", "FactorVAE score")
+    }
     fmt |= {k: st.column_config.NumberColumn(format="%.2f") for k in ("distortion", "rate")}
     st.dataframe(table, hide_index=True, key="dis_table", column_config=fmt)
     c1, c2 = st.columns(2)
-    event = c1.plotly_chart(mig_vs_distortion(points), key="dis_mig_distortion", on_select="rerun",
-                            selection_mode="points")
+    event = c1.plotly_chart(
+        mig_vs_distortion(points), key="dis_mig_distortion", on_select="rerun", selection_mode="points"
+    )
     clicked = [p["customdata"][0] for p in (event.selection.points if event else []) if p.get("customdata")]
     if clicked and st.session_state.get("_dis_clicked") != clicked[0]:
         st.session_state["_dis_clicked"] = clicked[0]
@@ -100,15 +143,20 @@ else:
         st.rerun()
     if decomposition:
         c2.plotly_chart(kl_decomposition_bars(decomposition), key="dis_kl_split")
-    st.caption("MIG, SAP, DCI (disentanglement, completeness, informativeness) and the FactorVAE score are all 0..1, "
-               "higher = more disentangled. The KL split: index-code MI is the information about x, total "
-               "correlation the dependence between latents (what beta-TCVAE and FactorVAE penalise).")
+    st.caption(
+        "MIG, SAP, DCI (disentanglement, completeness, informativeness) and the FactorVAE score are all 0..1, "
+        "higher = more disentangled. The KL split: index-code MI is the information about x, total "
+        "correlation the dependence between latents (what beta-TCVAE and FactorVAE penalise)."
+    )
 
 # ------------------------------------------------------------------ train the preset
 st.subheader("Train a beta-TCVAE")
 values = PRESETS[TCVAE_PRESET]
-st.markdown(f"The preset **{TCVAE_PRESET}**: " + ", ".join(f"{k} = {v}" for k, v in values.items()) +
-            ". It trains in the background on this server and appears above when it is done.")
+st.markdown(
+    f"The preset **{TCVAE_PRESET}**: "
+    + ", ".join(f"{k} = {v}" for k, v in values.items())
+    + ". It trains in the background on this server and appears above when it is done."
+)
 if st.button("Train the beta-TCVAE preset", type="primary", key="dis_train"):
     from vae.errors import ConfigError
 

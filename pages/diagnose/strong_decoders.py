@@ -5,11 +5,12 @@ import re
 import numpy as np
 import streamlit as st
 
-from ui import compute
+from ui import compute, defaults
 from ui.knob_widgets import set_values
-from ui.state import PAGE, checkpoint_paths, load
-from vae.figures.plots import image_grid
+from ui.models import checkpoint_paths, load
+from ui.navigation import PAGE
 from vae.config.knobs import values_of
+from vae.figures.plots import image_grid
 from vae.models.pixelcnn import receptive_field
 
 LESSON = {  # role -> (shipped model, what it is)
@@ -45,51 +46,79 @@ cols = st.columns(3)
 picked = {}
 for col, role in zip(cols, LESSON):
     idx = default_for(role)
-    picked[role] = col.selectbox(LESSON[role][1], names, index=idx if idx is not None else 0, key=f"sd_{role}",
-                                 help=f"The shipped model is {LESSON[role][0]}.")
+    picked[role] = col.selectbox(
+        LESSON[role][1],
+        names,
+        index=idx if idx is not None else 0,
+        key=f"sd_{role}",
+        help=f"The shipped model is {LESSON[role][0]}.",
+    )
 models = {role: load(paths[name]) for role, name in picked.items()}
 
 # ------------------------------------------------------------------ the numbers
 rows = []
-for role, ck in models.items():
-    rep = compute.collapse_report(ck, ck.digest, 100)
+for ck in models.values():
+    rep = compute.collapse_report(ck, defaults.IWAE_K)
     dec = ck.config.decoder
-    rf = (f"{receptive_field(len(dec.hidden), dec.kernel)['rows_up']} rows up"
-          if dec.arch == "pixelcnn" else "none (pixels independent given z)")
-    rows.append({"model": ck.name, "decoder": f"{dec.arch} {'-'.join(map(str, dec.hidden))}",
-                 "receptive field": rf, "beta": ck.config.objective.beta,
-                 "free bits": ck.config.objective.free_bits,
-                 "rate (KL)": rep["rate"], "distortion": rep["distortion"],
-                 "-log p(x) (IWAE)": rep["iwae_nll"], "active units": f"{rep['active_units']}/{rep['latent_dim']}",
-                 "I(x;z)": rep["mutual_info"], "verdict": rep["verdict"]})
-st.dataframe(rows, hide_index=True, key="strong_table",
-             column_config={k: st.column_config.NumberColumn(format="%.2f")
-                            for k in ("rate (KL)", "distortion", "-log p(x) (IWAE)", "I(x;z)")} |
-             {"beta": st.column_config.NumberColumn(format="%g"), "free bits": st.column_config.NumberColumn(format="%g")})
-st.caption("Nats per test image. The pixelcnn decoder gives the better likelihood (lower -log p(x)), "
-           "yet its rate, the information z carries, falls: the decoder does the work. IWAE with k = 100 samples "
-           "(for a pixelcnn on the first test images only: every sample is a full pass).")
+    rf = (
+        f"{receptive_field(len(dec.hidden), dec.kernel)['rows_up']} rows up"
+        if dec.arch == "pixelcnn"
+        else "none (pixels independent given z)"
+    )
+    rows.append(
+        {
+            "model": ck.name,
+            "decoder": f"{dec.arch} {'-'.join(map(str, dec.hidden))}",
+            "receptive field": rf,
+            "beta": ck.config.objective.beta,
+            "free bits": ck.config.objective.free_bits,
+            "rate (KL)": rep["rate"],
+            "distortion": rep["distortion"],
+            "-log p(x) (IWAE)": rep["iwae_nll"],
+            "active units": f"{rep['active_units']}/{rep['latent_dim']}",
+            "I(x;z)": rep["mutual_info"],
+            "verdict": rep["verdict"],
+        }
+    )
+st.dataframe(
+    rows,
+    hide_index=True,
+    key="strong_table",
+    column_config={
+        k: st.column_config.NumberColumn(format="%.2f")
+        for k in ("rate (KL)", "distortion", "-log p(x) (IWAE)", "I(x;z)")
+    }
+    | {"beta": st.column_config.NumberColumn(format="%g"), "free bits": st.column_config.NumberColumn(format="%g")},
+)
+st.caption(
+    "Nats per test image. The pixelcnn decoder gives the better likelihood (lower -log p(x)), "
+    "yet its rate, the information z carries, falls: the decoder does the work. IWAE with k = 100 samples "
+    "(for a pixelcnn on the first test images only: every sample is a full pass)."
+)
 
 # ------------------------------------------------------------------ the grid that settles it
 st.subheader("Does the decoder use z?")
-st.markdown("Each grid: **rows** are different $z \\sim p(z)$, **columns** are different random draws of "
-            "$x \\sim p(x\\mid z)$ for the same $z$ (for a pixelcnn, different pixel-by-pixel seeds). When $z$ is "
-            "used, a row's images agree and the rows differ. When $z$ is ignored, the rows look alike and the "
-            "columns differ.")
+st.markdown(
+    "Each grid: **rows** are different $z \\sim p(z)$, **columns** are different random draws of "
+    "$x \\sim p(x\\mid z)$ for the same $z$ (for a pixelcnn, different pixel-by-pixel seeds). When $z$ is "
+    "used, a row's images agree and the rows differ. When $z$ is ignored, the rows look alike and the "
+    "columns differ."
+)
 c1, c2, c3 = st.columns(3)
-d = compute.SEED_GRID_DEFAULTS
+d = defaults.SEED_GRID
 n_z = c1.slider("rows: different z", 2, 6, d["n_z"], key="sd_rows")
 n_seeds = c2.slider("columns: seeds per z", 2, 8, d["n_seeds"], key="sd_cols")
 seed = c3.number_input("seed", 0, 10_000, d["seed"], key="sd_seed")
 cols = st.columns(3)
 for col, (role, ck) in zip(cols, models.items()):
     with col:
-        _, imgs = compute.seed_grid(ck, ck.digest, n_z, n_seeds, int(seed))
+        _, imgs = compute.seed_grid(ck, n_z, n_seeds, int(seed))
         flat = imgs.reshape(-1, *imgs.shape[2:])
         titles = [f"z{r + 1}" if c == 0 else "" for r in range(n_z) for c in range(n_seeds)]
-        st.plotly_chart(image_grid(flat, ncols=n_seeds, titles=titles, title=f"{LESSON[role][1]}: {ck.name}",
-                                   width_px=300),
-                        key=f"grid_{role}")
+        st.plotly_chart(
+            image_grid(flat, ncols=n_seeds, titles=titles, title=f"{LESSON[role][1]}: {ck.name}", width_px=300),
+            key=f"grid_{role}",
+        )
         row_spread = float(np.mean([imgs[r].std(0).mean() for r in range(n_z)]))  # within a row: the seeds
         between = float(imgs.mean(1).std(0).mean())  # between the rows' averages: z
         st.caption(f"pixel spread within a row (seeds) {row_spread:.3f}, between rows (z) {between:.3f}")
@@ -100,7 +129,8 @@ st.markdown(
     "Make using $z$ cheap, or make the decoder need it. **Free bits** (Kingma et al. 2016) let every dimension keep "
     "λ nats of KL without penalty; **KL warm-up** (Bowman et al. 2016) starts with no KL cost; a **smaller receptive "
     "field** (fewer masked layers or a smaller kernel; Chen et al. 2017) leaves the decoder unable to draw a digit "
-    "from its own earlier pixels, so the global shape must come from $z$.")
+    "from its own earlier pixels, so the global shape must come from $z$."
+)
 base = models["pixelcnn"]
 fixes = {
     "Train with free bits 0.5": {"free_bits": 0.5},
@@ -108,10 +138,15 @@ fixes = {
     "Train with a smaller receptive field": {"decoder_hidden": base.config.decoder.hidden[:1] or [32]},
 }
 for col, (label, change) in zip(st.columns(3), fixes.items()):
-    if col.button(label, key=f"fix_{re.sub('[^a-z]+', '_', label.lower())}",
-                  help="Opens Train with the pixelcnn model's settings and this change."):
+    if col.button(
+        label,
+        key=f"fix_{re.sub('[^a-z]+', '_', label.lower())}",
+        help="Opens Train with the pixelcnn model's settings and this change.",
+    ):
         values = values_of(base.config)
         values.update(change)
         set_values(values)
-        st.session_state["name"] = f"{base.name}-" + re.sub(r"[^a-z0-9]+", "-", label.lower().removeprefix("train with "))
+        st.session_state["name"] = f"{base.name}-" + re.sub(
+            r"[^a-z0-9]+", "-", label.lower().removeprefix("train with ")
+        )
         st.switch_page(PAGE["train"])

@@ -3,33 +3,42 @@
 import numpy as np
 import streamlit as st
 
-from ui import compute
-from ui.state import current, split_or_stop
+from ui import compute, defaults
+from ui.models import current, split_or_stop
 from vae.analysis.explore import interpolation
-from vae.figures.plots import image_grid, interpolation_figure, posterior_figure, projection_scatter
 from vae.analysis.projections import umap_available
+from vae.figures.plots import image_grid, interpolation_figure, posterior_figure, projection_scatter
 
 ck = current()
 st.title("Latent map")
 compute.autoregressive_note(ck)
-st.markdown("Every point is one example's posterior mean E[z|x], projected to 2-D. Click a point (or box/lasso "
-            "several) to see the example, its reconstruction and its posterior; pick two to interpolate.")
+st.markdown(
+    "Every point is one example's posterior mean E[z|x], projected to 2-D. Click a point (or box/lasso "
+    "several) to see the example, its reconstruction and its posterior; pick two to interpolate."
+)
 
 methods = ["pca", "tsne"] + (["umap"] if umap_available() else [])
 c1, c2, c3, c4 = st.columns(4)
-method = c1.selectbox("projection", methods, format_func=str.upper, key="map_method",
-                      help="PCA is instant and linear; t-SNE keeps neighbourhoods (a few seconds, then cached).")
+method = c1.selectbox(
+    "projection",
+    methods,
+    format_func=str.upper,
+    key="map_method",
+    help="PCA is instant and linear; t-SNE keeps neighbourhoods (a few seconds, then cached).",
+)
 split = c2.radio("split", ["test", "train"], horizontal=True, key="map_split")
 ds, x, labels, factors = split_or_stop(ck, split)
-limit = c3.select_slider("points", [500, 1000, 2000, 5000, 10000], 2000, key="map_limit")
+limit = c3.select_slider("points", [500, 1000, 2000, 5000, 10000], defaults.MAP["limit"], key="map_limit")
 colour_options = ["label"] + (list(ds.factor_names) if factors is not None else [])
 colour = c4.selectbox("colour by", colour_options, key="map_colour")
 
-with st.status(f"Projecting {min(limit, len(x))} posterior means with {method.upper()}...",
-               expanded=False) as status:
-    proj = compute.projection(ck, ck.digest, split, method, int(limit), 0)
-    status.update(label=f"{method.upper()} of {len(proj.index)} points: {proj.seconds:.1f} s"
-                  + (" (cached)" if proj.cached else ""), state="complete")
+with st.status(f"Projecting {min(limit, len(x))} posterior means with {method.upper()}...", expanded=False) as status:
+    proj = compute.projection(ck, split, method, int(limit), 0)
+    status.update(
+        label=f"{method.upper()} of {len(proj.index)} points: {proj.seconds:.1f} s"
+        + (" (cached)" if proj.cached else ""),
+        state="complete",
+    )
 if colour == "label":
     colours, names = proj.labels, ds.classes
 else:
@@ -38,8 +47,12 @@ fig = projection_scatter(proj.coords, colours, proj.index, names, method, color_
 event = st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"))
 
 picked = [int(p["customdata"][0]) for p in (event.selection.points if event else []) if p.get("customdata")]
-typed = st.text_input("...or type example indices", "", key="map_indices",
-                      help=f"Indices into the {split} split (0..{len(x) - 1}), separated by spaces.")
+typed = st.text_input(
+    "...or type example indices",
+    "",
+    key="map_indices",
+    help=f"Indices into the {split} split (0..{len(x) - 1}), separated by spaces.",
+)
 if typed.strip():
     try:
         picked = [int(t) for t in typed.replace(",", " ").split()]
@@ -54,16 +67,28 @@ if not picked:
     st.stop()
 
 first = picked[0]
-mu, sd = compute.posterior_means(ck, ck.digest, split)
-r = compute.reconstructions(ck, ck.digest, split, tuple(int(i) for i in picked[:10]), 0)
+mu, sd = compute.posterior_means(ck, split)
+r = compute.reconstructions(ck, split, tuple(int(i) for i in picked[:10]), 0)
 c1, c2 = st.columns([1, 2])
 n = len(r.index)
-c1.plotly_chart(image_grid(np.concatenate([r.original, r.mean]), ncols=n,
-                           titles=[f"#{i}" for i in r.index] + ["reconstruction"] * n,
-                           title=f"{n} selected example(s)", width_px=300), key="picked_images")
-c2.plotly_chart(posterior_figure(mu[first], sd[first], ck.metrics.get("kl_per_dim"),
-                                 title=f"q(z|x) of example #{first}: mean +- sd"), key="picked_posterior")
+c1.plotly_chart(
+    image_grid(
+        np.concatenate([r.original, r.mean]),
+        ncols=n,
+        titles=[f"#{i}" for i in r.index] + ["reconstruction"] * n,
+        title=f"{n} selected example(s)",
+        width_px=300,
+    ),
+    key="picked_images",
+)
+c2.plotly_chart(
+    posterior_figure(
+        mu[first], sd[first], ck.metrics.get("kl_per_dim"), title=f"q(z|x) of example #{first}: mean +- sd"
+    ),
+    key="picked_posterior",
+)
 if len(picked) >= 2:
     a, b = picked[0], picked[1]
-    st.plotly_chart(interpolation_figure(interpolation(ck.model, mu[a], mu[b], 11), f"#{a}", f"#{b}"),
-                    key="picked_interpolation")
+    st.plotly_chart(
+        interpolation_figure(interpolation(ck.model, mu[a], mu[b], 11), f"#{a}", f"#{b}"), key="picked_interpolation"
+    )

@@ -3,8 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from ui import compute
-from ui.state import split_or_stop, current
+from ui import compute, defaults
+from ui.models import current, split_or_stop
 from vae.analysis.explore import nearest_training_examples
 from vae.figures.plots import image_grid
 
@@ -18,15 +18,16 @@ c1, c2, c3, c4 = st.columns(4)
 split = c1.radio("split", ["test", "train"], horizontal=True, key="rec_split")
 ds, x, labels, _ = split_or_stop(ck, split)
 how = c2.radio("examples", ["random", "by index", "by label"], horizontal=True, key="rec_how")
-n = c3.slider("how many", 1, most, compute.samples_defaults(ck)["n_rec"], key="rec_n")
+n = c3.slider("how many", 1, most, defaults.samples(ck)["n_rec"], key="rec_n")
 seed = c4.number_input("seed", 0, 10_000, 0, key="rec_seed", help="Which random examples, and the sample noise.")
 rng = np.random.default_rng(seed)
 index = None
 if how == "random":
     index = np.array(compute.random_examples(len(x), n, int(seed)))
 elif how == "by index":
-    text = st.text_input(f"example indices (0..{len(x) - 1}), separated by spaces or commas", "0 1 2 3 4",
-                         key="rec_indices")
+    text = st.text_input(
+        f"example indices (0..{len(x) - 1}), separated by spaces or commas", "0 1 2 3 4", key="rec_indices"
+    )
     try:
         index = np.array([int(t) for t in text.replace(",", " ").split()], dtype=int)
     except ValueError:
@@ -46,24 +47,37 @@ else:
         st.warning(f"No {split} example has the label {classes[label]}.")
 
 if index is not None:
-    r = compute.reconstructions(ck, ck.digest, split, tuple(int(i) for i in index[:most]), int(seed))
+    r = compute.reconstructions(ck, split, tuple(int(i) for i in index[:most]), int(seed))
     k = len(r.index)
-    fig = image_grid(np.concatenate([r.original, r.mean, r.sample]), ncols=k,
-                     titles=[f"#{i}" for i in r.index] + ["mean"] * k + ["sample"] * k,
-                     title="Rows: input x · reconstruction E[x|z=mu(x)] · sample x ~ p(x|z), z ~ q(z|x)")
+    fig = image_grid(
+        np.concatenate([r.original, r.mean, r.sample]),
+        ncols=k,
+        titles=[f"#{i}" for i in r.index] + ["mean"] * k + ["sample"] * k,
+        title="Rows: input x · reconstruction E[x|z=mu(x)] · sample x ~ p(x|z), z ~ q(z|x)",
+    )
     st.plotly_chart(fig, key="reconstructions")
     err = ((r.mean - r.original) ** 2).reshape(k, -1).mean(1)
-    st.caption(f"Mean squared pixel error of the mean reconstruction: {err.mean():.4f} (per example "
-               f"{', '.join(f'{e:.3f}' for e in err[:10])}{'...' if k > 10 else ''}).")
+    st.caption(
+        f"Mean squared pixel error of the mean reconstruction: {err.mean():.4f} (per example "
+        f"{', '.join(f'{e:.3f}' for e in err[:10])}{'...' if k > 10 else ''})."
+    )
 
 st.subheader("Samples from the prior")
 c1, c2, c3 = st.columns(3)
-temperature = c1.slider("temperature", 0.0, 2.0, 1.0, 0.05, key="temperature",
-                        help="z ~ N(0, T^2 I): below 1 gives typical, cleaner images; above 1 stranger ones.")
-n_samples = c2.slider("how many", 4, 32 if ck.model.autoregressive else 64, compute.samples_defaults(ck)["n_samples"],
-                      4, key="n_samples")
+temperature = c1.slider(
+    "temperature",
+    0.0,
+    2.0,
+    1.0,
+    0.05,
+    key="temperature",
+    help="z ~ N(0, T^2 I): below 1 gives typical, cleaner images; above 1 stranger ones.",
+)
+n_samples = c2.slider(
+    "how many", 4, 32 if ck.model.autoregressive else 64, defaults.samples(ck)["n_samples"], 4, key="n_samples"
+)
 sample_seed = c3.number_input("seed", 0, 10_000, 0, key="sample_seed")
-z, imgs = compute.prior_samples(ck, ck.digest, n_samples, float(temperature), int(sample_seed))
+z, imgs = compute.prior_samples(ck, n_samples, float(temperature), int(sample_seed))
 st.plotly_chart(image_grid(imgs, ncols=8, title=f"E[x|z], z ~ N(0, {temperature:g}^2 I)"), key="samples")
 if st.toggle("Show the nearest training image of each sample (has the model memorised?)", key="nearest"):
     train_ds, x_train, _, _ = split_or_stop(ck, "train")

@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from ui.state import PAGE, checkpoint_paths, digest, skipped_models, summary
+from ui.models import checkpoint_paths, digest, skipped_models, summary
+from ui.navigation import PAGE
 
 st.title("VAE latent-space explorer")
 st.markdown(
@@ -11,8 +12,10 @@ st.markdown(
     "over a small latent code $z$, and a decoder $p_\\theta(x\\mid z)$ that turns codes back into images. "
     "Both are trained together by maximising the evidence lower bound (ELBO):"
 )
-st.latex(r"\log p(x) \;\ge\; \underbrace{\mathbb{E}_{q_\phi(z|x)}\big[\log p_\theta(x|z)\big]}_{-\text{distortion}}"
-         r"\;-\;\beta\,\underbrace{\mathrm{KL}\big(q_\phi(z|x)\,\|\,\mathcal{N}(0, I)\big)}_{\text{rate}}")
+st.latex(
+    r"\log p(x) \;\ge\; \underbrace{\mathbb{E}_{q_\phi(z|x)}\big[\log p_\theta(x|z)\big]}_{-\text{distortion}}"
+    r"\;-\;\beta\,\underbrace{\mathrm{KL}\big(q_\phi(z|x)\,\|\,\mathcal{N}(0, I)\big)}_{\text{rate}}"
+)
 st.markdown(
     "The first term rewards faithful reconstructions; the second keeps every code close to the prior so that "
     "sampling $z \\sim \\mathcal{N}(0, I)$ and decoding gives new images. With $\\beta = 1$ this is the ELBO; "
@@ -25,12 +28,27 @@ rows = [summary(str(p), digest(p)) for p in checkpoint_paths()]
 if rows:
     # st.table, not st.dataframe: a static HTML table needs none of the interactive grid's code (0.5 MB of
     # JavaScript that every browser would load and compile on its first page; 10 at once on 2 cores took 3 s longer)
-    table = pd.DataFrame([{"model": r["name"], "dataset": r["dataset"], "architecture": r["architecture"],
-                           "latent": r["latent"], "beta": r["beta"], "likelihood": r["likelihood"],
-                           "test -ELBO": r["test_elbo"], "rate (KL)": r["rate"], "active units": r["active_units"]}
-                          for r in rows])
-    st.table(table.style.format({"test -ELBO": "{:.2f}", "rate (KL)": "{:.2f}", "beta": "{:g}"}, na_rep="-"),
-             hide_index=True, height="content" if len(rows) <= 20 else 740)  # a class's many models scroll
+    table = pd.DataFrame(
+        [
+            {
+                "model": r["name"],
+                "dataset": r["dataset"],
+                "architecture": r["architecture"],
+                "latent": r["latent"],
+                "beta": r["beta"],
+                "likelihood": r["likelihood"],
+                "test -ELBO": r["test_elbo"],
+                "rate (KL)": r["rate"],
+                "active units": r["active_units"],
+            }
+            for r in rows
+        ]
+    )
+    st.table(
+        table.style.format({"test -ELBO": "{:.2f}", "rate (KL)": "{:.2f}", "beta": "{:g}"}, na_rep="-"),
+        hide_index=True,
+        height="content" if len(rows) <= 20 else 740,
+    )  # a class's many models scroll
     st.caption("Pick the current model in the sidebar. `make checkpoints` regenerates the shipped ones.")
 else:
     st.info("No models yet: train one on the Train page.")
@@ -47,10 +65,17 @@ lessons = [
     ("latent_map", "4. The shape of the latent space", "PCA / t-SNE of q(z|x): do the classes separate?"),
     ("collapse", "5. Posterior collapse", "see it happen at large beta, then fix it with free bits or warm-up."),
     ("compare", "6. Rate vs distortion", "every run on one plane; sweep beta; compare disentanglement."),
-    ("strong_decoders", "7. Strong decoders ignore z", "a pixelcnn decoder collapses the posterior at beta = 1; "
-     "free bits or a smaller receptive field bring z back."),
-    ("disentanglement", "8. Disentanglement", "which latent holds which factor; beta-VAE, beta-TCVAE and FactorVAE "
-     "compared by MIG, SAP, DCI and the FactorVAE score."),
+    (
+        "strong_decoders",
+        "7. Strong decoders ignore z",
+        "a pixelcnn decoder collapses the posterior at beta = 1; free bits or a smaller receptive field bring z back.",
+    ),
+    (
+        "disentanglement",
+        "8. Disentanglement",
+        "which latent holds which factor; beta-VAE, beta-TCVAE and FactorVAE "
+        "compared by MIG, SAP, DCI and the FactorVAE score.",
+    ),
 ]
 for key, label, what in lessons:
     c1, c2 = st.columns([2, 5])

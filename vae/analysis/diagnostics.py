@@ -33,8 +33,11 @@ from vae.models.vae import VAE
 COLLAPSED_RATE = 0.5  # nats: below this the code holds less than one nat of anything
 PARTIAL_INACTIVE_FRACTION = 0.25
 MI_BATCH = 500
-VERDICT_THRESHOLDS = {"collapsed_rate": COLLAPSED_RATE, "partial_inactive_fraction": PARTIAL_INACTIVE_FRACTION,
-                      "active_unit_threshold": ACTIVE_UNIT_THRESHOLD}
+VERDICT_THRESHOLDS = {
+    "collapsed_rate": COLLAPSED_RATE,
+    "partial_inactive_fraction": PARTIAL_INACTIVE_FRACTION,
+    "active_unit_threshold": ACTIVE_UNIT_THRESHOLD,
+}
 
 
 @dataclass
@@ -97,8 +100,12 @@ def strong_decoder_collapse(config, verdict_: str, rate: float) -> bool:
     in z then only costs KL (Chen et al. 2017; Gulrajani et al. 2016).
     """
     ob = config.objective
-    return (config.decoder.arch == "pixelcnn" and ob.capacity is None and ob.beta <= 1
-            and (verdict_ != "healthy" or rate < AR_LOW_RATE))
+    return (
+        config.decoder.arch == "pixelcnn"
+        and ob.capacity is None
+        and ob.beta <= 1
+        and (verdict_ != "healthy" or rate < AR_LOW_RATE)
+    )
 
 
 def weaker_pixelcnn(dec) -> dict[str, Any]:
@@ -148,8 +155,9 @@ def diagnosis(config, verdict_: str, rate: float) -> dict[str, Any]:
     }
 
 
-def collapse_report(model: VAE, x: torch.Tensor, iwae_k: int = 100, seed: int = 0,
-                    mi_batch: int = MI_BATCH, iwae_num: int | None = None) -> dict[str, Any]:
+def collapse_report(
+    model: VAE, x: torch.Tensor, iwae_k: int = 100, seed: int = 0, mi_batch: int = MI_BATCH, iwae_num: int | None = None
+) -> dict[str, Any]:
     """All the collapse diagnostics for ``model`` on images ``x`` (as the likelihood sees them).
 
     The IWAE bound is scored on the first ``iwae_num`` examples (default: all, but a

@@ -35,7 +35,6 @@ All of them lie in [0, 1]; 1 means every factor lives in exactly one latent.
 from __future__ import annotations
 
 import warnings
-
 from typing import Any
 
 import numpy as np
@@ -55,8 +54,9 @@ def mutual_info_matrix(codes: np.ndarray, factors: np.ndarray, bins: int = 20) -
     from sklearn.metrics import mutual_info_score
 
     zd = discretize(codes, bins)
-    return np.array([[mutual_info_score(factors[:, k], zd[:, j]) for k in range(factors.shape[1])]
-                     for j in range(codes.shape[1])])
+    return np.array(
+        [[mutual_info_score(factors[:, k], zd[:, j]) for k in range(factors.shape[1])] for j in range(codes.shape[1])]
+    )
 
 
 def mig(codes: np.ndarray, factors: np.ndarray, bins: int = 20) -> dict[str, Any]:
@@ -68,8 +68,13 @@ def mig(codes: np.ndarray, factors: np.ndarray, bins: int = 20) -> dict[str, Any
     srt = np.sort(mi, axis=0)[::-1]
     second = srt[1] if len(srt) > 1 else np.zeros_like(srt[0])
     per = np.where(entropy > 0, (srt[0] - second) / np.maximum(entropy, 1e-12), 0.0)
-    return {"mig": float(per.mean()), "per_factor": per.tolist(), "latent": mi.argmax(0).tolist(),
-            "mi": mi.tolist(), "entropy": entropy.tolist()}
+    return {
+        "mig": float(per.mean()),
+        "per_factor": per.tolist(),
+        "latent": mi.argmax(0).tolist(),
+        "mi": mi.tolist(),
+        "entropy": entropy.tolist(),
+    }
 
 
 def sap(codes: np.ndarray, factors: np.ndarray, test_fraction: float = 0.3, seed: int = 0) -> dict[str, Any]:
@@ -94,8 +99,12 @@ def sap(codes: np.ndarray, factors: np.ndarray, test_fraction: float = 0.3, seed
                 score[j, k] = balanced_accuracy_score(factors[te, k], clf.predict(z[te, j : j + 1]))
     srt = np.sort(score, axis=0)[::-1]
     per = srt[0] - (srt[1] if len(srt) > 1 else 0.0)
-    return {"sap": float(per.mean()), "per_factor": per.tolist(), "latent": score.argmax(0).tolist(),
-            "score": score.tolist()}
+    return {
+        "sap": float(per.mean()),
+        "per_factor": per.tolist(),
+        "latent": score.argmax(0).tolist(),
+        "score": score.tolist(),
+    }
 
 
 MIN_R2 = 0.1  # DCI: a factor the codes predict worse than this credits no latent
@@ -106,8 +115,9 @@ def _entropy(p: np.ndarray, base: int) -> float:
     return float(-(p * np.log(p)).sum() / np.log(base)) if base > 1 else 0.0
 
 
-def dci(codes: np.ndarray, factors: np.ndarray, alpha: float = 0.05, test_fraction: float = 0.3,
-        seed: int = 0) -> dict[str, Any]:
+def dci(
+    codes: np.ndarray, factors: np.ndarray, alpha: float = 0.05, test_fraction: float = 0.3, seed: int = 0
+) -> dict[str, Any]:
     """Disentanglement, completeness and informativeness from one lasso per factor."""
     from sklearn.linear_model import Lasso
 
@@ -138,20 +148,30 @@ def dci(codes: np.ndarray, factors: np.ndarray, alpha: float = 0.05, test_fracti
         dis = float((per_code * rows / total).sum())
         cols = imp.sum(0)
         comp = np.array([1 - _entropy(imp[:, j] / cols[j], d) if cols[j] > 0 else 0.0 for j in range(k)])
-    return {"disentanglement": dis, "completeness": float(comp.mean()), "informativeness": float(info.mean()),
-            "importance": imp.tolist(), "completeness_per_factor": comp.tolist(),
-            "informativeness_per_factor": info.tolist()}
+    return {
+        "disentanglement": dis,
+        "completeness": float(comp.mean()),
+        "informativeness": float(info.mean()),
+        "importance": imp.tolist(),
+        "completeness_per_factor": comp.tolist(),
+        "informativeness_per_factor": info.tolist(),
+    }
 
 
-def factorvae_score(codes: np.ndarray, factors: np.ndarray, batch: int = 64, votes: int = 800,
-                    seed: int = 0) -> dict[str, Any]:
+def factorvae_score(
+    codes: np.ndarray, factors: np.ndarray, batch: int = 64, votes: int = 800, seed: int = 0
+) -> dict[str, Any]:
     """The FactorVAE majority-vote score on a dataset: held-out accuracy (chance is 1/K)."""
     rng = np.random.RandomState(seed)
     sd = codes.std(0)
     active = sd > 1e-6 * max(1e-12, sd.max())
     k_factors = factors.shape[1]
     if not active.any():
-        return {"factorvae_score": 0.0, "chance": 1.0 / k_factors, "votes": np.zeros((codes.shape[1], k_factors)).tolist()}
+        return {
+            "factorvae_score": 0.0,
+            "chance": 1.0 / k_factors,
+            "votes": np.zeros((codes.shape[1], k_factors)).tolist(),
+        }
     z = codes[:, active] / sd[active]
     dims = np.flatnonzero(active)
 
@@ -181,10 +201,16 @@ def disentanglement_scores(codes: np.ndarray, factors: np.ndarray, factor_names:
         "sap": s["sap"],
         "dci": {key: d[key] for key in ("disentanglement", "completeness", "informativeness")},
         "factorvae_score": f["factorvae_score"],
-        "factors": {name: {"mig": m["per_factor"][k], "sap": s["per_factor"][k], "latent": m["latent"][k],
-                           "completeness": d["completeness_per_factor"][k],
-                           "informativeness": d["informativeness_per_factor"][k]}
-                    for k, name in enumerate(factor_names)},
+        "factors": {
+            name: {
+                "mig": m["per_factor"][k],
+                "sap": s["per_factor"][k],
+                "latent": m["latent"][k],
+                "completeness": d["completeness_per_factor"][k],
+                "informativeness": d["informativeness_per_factor"][k],
+            }
+            for k, name in enumerate(factor_names)
+        },
         "mi_matrix": m["mi"],
         "dci_importance": d["importance"],
     }

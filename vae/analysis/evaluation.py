@@ -82,8 +82,9 @@ def evaluate(
 
 
 @torch.no_grad()
-def kl_decomposition(model: VAE, x: torch.Tensor, generator: torch.Generator | None = None,
-                     max_examples: int = 2000, chunk: int = 250) -> dict[str, float]:
+def kl_decomposition(
+    model: VAE, x: torch.Tensor, generator: torch.Generator | None = None, max_examples: int = 2000, chunk: int = 250
+) -> dict[str, float]:
     """The KL split into index-code MI, total correlation and dimension-wise KL on ``x`` (nats per example).
 
     One z_i ~ q(z|x_i) per example; the aggregate posterior q(z) is the mixture of the
@@ -98,7 +99,7 @@ def kl_decomposition(model: VAE, x: torch.Tensor, generator: torch.Generator | N
     z = q.rsample(generator)
     sums = torch.zeros(3, dtype=torch.float64, device=device)
     for s in range(0, len(x), chunk):  # a (chunk, N, D) block of log q(z_i|x_j) at a time
-        terms = kl_decomposition_terms(z[s:s + chunk], q, math.log(len(x)), start=s)
+        terms = kl_decomposition_terms(z[s : s + chunk], q, math.log(len(x)), start=s)
         sums += torch.stack([t.double().sum() for t in terms])
     model.train(was_training)
     mi, tc, dw = (sums / len(x)).tolist()
@@ -114,8 +115,9 @@ def iwae_examples(model: VAE, n: int, k: int) -> int:
     return n if not model.autoregressive else min(n, max(100, AR_IWAE_PASSES // k))
 
 
-def evaluate_full(model: VAE, x: torch.Tensor, iwae_k: int = 100, seed: int = 0,
-                  iwae_num: int | None = None) -> dict[str, Any]:
+def evaluate_full(
+    model: VAE, x: torch.Tensor, iwae_k: int = 100, seed: int = 0, iwae_num: int | None = None
+) -> dict[str, Any]:
     """:func:`evaluate` plus ``iwae_nll``, the IWAE estimate of -log p(x) with k samples.
 
     ``seed`` is the run's seed: the ELBO terms then use the same posterior noise as

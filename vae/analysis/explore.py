@@ -64,8 +64,12 @@ def reconstructions(model: VAE, x: torch.Tensor, index, seed: int = 0) -> Recons
     g = torch.Generator(device=_device(model))
     g.manual_seed(seed)
     model.eval()
-    return Reconstructions(idx, xb.cpu().numpy(), model.reconstruct(xb).cpu().numpy(),
-                           model.reconstruct(xb, sample=True, generator=g).cpu().numpy())
+    return Reconstructions(
+        idx,
+        xb.cpu().numpy(),
+        model.reconstruct(xb).cpu().numpy(),
+        model.reconstruct(xb, sample=True, generator=g).cpu().numpy(),
+    )
 
 
 @torch.no_grad()
@@ -86,8 +90,17 @@ class Samples:
 
 
 @torch.no_grad()
-def sample_images(model: VAE, n: int, seed: int = 0, temperature: float = 1.0, x_example: torch.Tensor | None = None,
-                  example: int | None = None, record_rows: bool = False, on_row=None, should_stop=None) -> Samples:
+def sample_images(
+    model: VAE,
+    n: int,
+    seed: int = 0,
+    temperature: float = 1.0,
+    x_example: torch.Tensor | None = None,
+    example: int | None = None,
+    record_rows: bool = False,
+    on_row=None,
+    should_stop=None,
+) -> Samples:
     """n draws x ~ p(x|z) with z ~ p(z), or z ~ q(z|x) for one example ``x_example`` (1, C, H, W).
 
     ``temperature`` scales the likelihood's randomness (0: its mode); an autoregressive
@@ -123,7 +136,9 @@ def sample_images(model: VAE, n: int, seed: int = 0, temperature: float = 1.0, x
 
 @torch.no_grad()
 def seed_grid(model: VAE, n_z: int = 4, n_seeds: int = 6, seed: int = 0, on_row=None) -> tuple[np.ndarray, np.ndarray]:
-    """Rows: different z ~ p(z); columns: independent draws x ~ p(x|z) for the same z. (z, images (n_z, n_seeds, C, H, W)).
+    """Rows: different z ~ p(z); columns: independent draws x ~ p(x|z) for the same z.
+
+    Returns (z, images (n_z, n_seeds, C, H, W)).
 
     It shows whether the decoder uses z: when it does, a row's images look alike and
     rows differ; when z is ignored (an autoregressive decoder after collapse), the rows
@@ -140,8 +155,9 @@ def seed_grid(model: VAE, n_z: int = 4, n_seeds: int = 6, seed: int = 0, on_row=
     return z.cpu().numpy(), x.reshape(n_z, n_seeds, *x.shape[1:])
 
 
-def nearest_training_examples(images: np.ndarray, x_train: torch.Tensor, modality: Modality,
-                              chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+def nearest_training_examples(
+    images: np.ndarray, x_train: torch.Tensor, modality: Modality, chunk: int = 2048
+) -> tuple[np.ndarray, np.ndarray]:
     """For each example, the index of and the modality's distance to the closest training example
     (for images, the Euclidean distance over pixels).
 
@@ -167,8 +183,15 @@ class Traversal:
     kl: list[float]  # KL of each shown dimension, when known
 
 
-def traversal(model: VAE, dims: list[int] | None = None, kl_per_dim=None, span: float = 3.0, steps: int = 11,
-              z0: np.ndarray | None = None, max_dims: int | None = None) -> Traversal:
+def traversal(
+    model: VAE,
+    dims: list[int] | None = None,
+    kl_per_dim=None,
+    span: float = 3.0,
+    steps: int = 11,
+    z0: np.ndarray | None = None,
+    max_dims: int | None = None,
+) -> Traversal:
     """Decode z0 + t e_j for t in linspace(-span, span, steps) and each dimension j.
 
     Dimensions default to all, ordered by ``kl_per_dim`` (most informative first) when
@@ -209,7 +232,9 @@ class Interpolation:
     method: str
 
 
-def interpolation(model: VAE, z_a: np.ndarray, z_b: np.ndarray, steps: int = 11, method: str = "linear") -> Interpolation:
+def interpolation(
+    model: VAE, z_a: np.ndarray, z_b: np.ndarray, steps: int = 11, method: str = "linear"
+) -> Interpolation:
     t = np.linspace(0, 1, steps).astype(np.float32)
     if method == "linear":
         z = np.outer(1 - t, z_a) + np.outer(t, z_b)

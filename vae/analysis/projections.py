@@ -87,9 +87,16 @@ def embed(codes: np.ndarray, method: str, seed: int = 0, perplexity: float = 30.
             return TSNE(n_components=2, perplexity=perp, init="pca", random_state=seed).fit_transform(codes)
     import os
 
-    tsne = OpenTSNE(n_components=2, perplexity=perp, neighbors="exact", random_state=seed,
-                    negative_gradient_method="bh", early_exaggeration_iter=TSNE_EARLY_ITER, n_iter=TSNE_ITER,
-                    n_jobs=os.cpu_count() or 1)
+    tsne = OpenTSNE(
+        n_components=2,
+        perplexity=perp,
+        neighbors="exact",
+        random_state=seed,
+        negative_gradient_method="bh",
+        early_exaggeration_iter=TSNE_EARLY_ITER,
+        n_iter=TSNE_ITER,
+        n_jobs=os.cpu_count() or 1,
+    )
     return np.asarray(tsne.fit(codes))
 
 
@@ -143,8 +150,9 @@ class ProjectionCache:
 DEFAULT_CACHE = ProjectionCache()
 
 
-def project_codes(codes: np.ndarray, labels: np.ndarray, method: str, limit: int | None = None,
-                  seed: int = 0) -> Projection:
+def project_codes(
+    codes: np.ndarray, labels: np.ndarray, method: str, limit: int | None = None, seed: int = 0
+) -> Projection:
     """Project (a subsample of) codes; index and labels stay aligned with the points."""
     idx = subsample(len(codes), limit, seed)
     t = time.perf_counter()
@@ -152,8 +160,16 @@ def project_codes(codes: np.ndarray, labels: np.ndarray, method: str, limit: int
     return Projection(method, coords.astype(np.float32), idx, np.asarray(labels)[idx], time.perf_counter() - t)
 
 
-def project_model(checkpoint, x, labels, split: str, method: str, limit: int | None = None, seed: int = 0,
-                  cache: ProjectionCache | None = None) -> Projection:
+def project_model(
+    checkpoint,
+    x,
+    labels,
+    split: str,
+    method: str,
+    limit: int | None = None,
+    seed: int = 0,
+    cache: ProjectionCache | None = None,
+) -> Projection:
     """Posterior means of ``x`` under a loaded checkpoint, projected and cached."""
     from vae.analysis.explore import posterior
 

@@ -28,9 +28,11 @@ def compute_reports(model, dataset, seed: int = 0) -> dict[str, Any]:
 
     device = next(model.parameters()).device
     x = test_inputs(dataset.x_test, model.config, device)
-    out: dict[str, Any] = {"version": REPORTS_VERSION,
-                           "collapse": collapse_report(model, x, iwae_k=REPORT_IWAE_K, seed=seed),
-                           "disentanglement": None}
+    out: dict[str, Any] = {
+        "version": REPORTS_VERSION,
+        "collapse": collapse_report(model, x, iwae_k=REPORT_IWAE_K, seed=seed),
+        "disentanglement": None,
+    }
     if dataset.factors_test is not None:
         mu, _ = posterior(model, x)
         out["disentanglement"] = disentanglement_scores(mu, dataset.factors_test, dataset.factor_names)

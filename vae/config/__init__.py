@@ -144,7 +144,7 @@ class VAEConfig:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "VAEConfig":
+    def from_dict(cls, d: dict[str, Any]) -> VAEConfig:
         """Build from a (possibly partial) dict; unknown keys are an error.
 
         When ``decoder`` is absent it mirrors ``encoder`` (same settings, hidden
@@ -176,7 +176,7 @@ class VAEConfig:
         return cls(**kwargs)
 
     @classmethod
-    def from_json_file(cls, path: str | Path) -> "VAEConfig":
+    def from_json_file(cls, path: str | Path) -> VAEConfig:
         try:
             text = Path(path).read_text()
         except OSError as e:
@@ -188,13 +188,15 @@ class VAEConfig:
         return cls.from_dict(d)
 
     # ------------------------------------------------------------ validation
-    def validate(self) -> "VAEConfig":
+    def validate(self) -> VAEConfig:
         """Raise ConfigError on the first impossible setting; return self."""
         _int_in("latent_dim", self.latent_dim, 1, MAX_LATENT_DIM)
         for which, net in (("encoder", self.encoder), ("decoder", self.decoder)):
             if which == "encoder" and net.arch == "pixelcnn":
-                raise ConfigError("encoder.arch: pixelcnn is an autoregressive decoder; the encoder must be "
-                                  f"one of {', '.join(ARCHS)} (set decoder_arch to pixelcnn instead)")
+                raise ConfigError(
+                    "encoder.arch: pixelcnn is an autoregressive decoder; the encoder must be "
+                    f"one of {', '.join(ARCHS)} (set decoder_arch to pixelcnn instead)"
+                )
             _choice(f"{which}.arch", net.arch, ARCHS if which == "encoder" else DECODER_ARCHS)
             _choice(f"{which}.activation", net.activation, ACTIVATIONS)
             _choice(f"{which}.norm", net.norm, NORMS)
@@ -235,12 +237,16 @@ class VAEConfig:
         _float_in("objective.gamma", ob.gamma, 0.0, 1e4)
         _float_in("objective.factorvae_gamma", ob.factorvae_gamma, 0.0, 1e4)
         if ob.name != "vae" and ob.capacity is not None:
-            raise ConfigError(f"capacity annealing replaces the KL term of the plain VAE objective; the {ob.name} "
-                              "objective has its own weights: set capacity empty or objective to vae")
+            raise ConfigError(
+                f"capacity annealing replaces the KL term of the plain VAE objective; the {ob.name} "
+                "objective has its own weights: set capacity empty or objective to vae"
+            )
         if ob.name == "beta-tcvae" and ob.free_bits > 0:
-            raise ConfigError("free bits floor the KL of each dimension, a term the beta-tcvae objective splits into "
-                              "MI, total correlation and dimension-wise KL: set free_bits to 0 (or use objective "
-                              "vae or factorvae)")
+            raise ConfigError(
+                "free bits floor the KL of each dimension, a term the beta-tcvae objective splits into "
+                "MI, total correlation and dimension-wise KL: set free_bits to 0 (or use objective "
+                "vae or factorvae)"
+            )
         _float_in("objective.kl_warmup", ob.kl_warmup, 0.0, 1e6)
         _float_in("objective.free_bits", ob.free_bits, 0.0, 100.0)
         if ob.capacity is not None:
@@ -259,13 +265,19 @@ class VAEConfig:
         if not isinstance(tr.device, str) or not (
             tr.device in ("auto", "cpu", "cuda", "mps") or tr.device.startswith("cuda:")
         ):
-            raise ConfigError(
-                f"train.device must be auto, cpu, cuda, cuda:N or mps, got {tr.device!r}"
-            )
+            raise ConfigError(f"train.device must be auto, cpu, cuda, cuda:N or mps, got {tr.device!r}")
         return self
 
 
-IMAGE_SIDES = {"mnist5k": 28, "digits": 8, "mnist": 28, "fashion-mnist": 28, "kmnist": 28, "cifar10": 32, "dsprites": 64}
+IMAGE_SIDES = {
+    "mnist5k": 28,
+    "digits": 8,
+    "mnist": 28,
+    "fashion-mnist": 28,
+    "kmnist": 28,
+    "cifar10": 32,
+    "dsprites": 64,
+}
 CONV_CHANNELS = (32, 64, 64, 128)
 PIXELCNN_CHANNELS, PIXELCNN_LAYERS = 32, 5
 
@@ -303,8 +315,7 @@ def _check_keys(d: dict, allowed: set[str], where: str) -> None:
     unknown = sorted(set(d) - allowed)
     if unknown:
         raise ConfigError(
-            f"unknown key(s) in {where}: {', '.join(unknown)}; "
-            f"valid keys are {', '.join(sorted(allowed))}"
+            f"unknown key(s) in {where}: {', '.join(unknown)}; valid keys are {', '.join(sorted(allowed))}"
         )
 
 

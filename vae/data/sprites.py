@@ -1,7 +1,7 @@
 """Shapes with known generative factors, for the disentanglement metrics.
 
-  * ``sprites``   dSprites-like shapes generated with numpy (shape, scale, x, y...)
-  * ``dsprites``  DeepMind's dSprites, read from its .npz in the data folder
+* ``sprites``   dSprites-like shapes generated with numpy (shape, scale, x, y...)
+* ``dsprites``  DeepMind's dSprites, read from its .npz in the data folder
 """
 
 from __future__ import annotations
@@ -113,19 +113,32 @@ def dsprites_cached(path_s: str, num: int) -> Dataset:
     """
     path = Path(path_s)
     if not path.exists():
-        raise DataError(f"dataset 'dsprites' needs DeepMind's {DSPRITES_FILE} in the data folder {path.parent}; "
-                        f"download it from {DSPRITES_URL} and put it there (or pass --data-root FOLDER)")
+        raise DataError(
+            f"dataset 'dsprites' needs DeepMind's {DSPRITES_FILE} in the data folder {path.parent}; "
+            f"download it from {DSPRITES_URL} and put it there (or pass --data-root FOLDER)"
+        )
     try:
         with np.load(path, allow_pickle=False) as z:
             imgs, classes = z["imgs"], z["latents_classes"]
     except (OSError, ValueError, KeyError) as e:
-        raise DataError(f"{path} is not a dSprites .npz with 'imgs' and 'latents_classes' arrays: "
-                        f"{type(e).__name__}: {str(e)[:120]}") from None
+        raise DataError(
+            f"{path} is not a dSprites .npz with 'imgs' and 'latents_classes' arrays: "
+            f"{type(e).__name__}: {str(e)[:120]}"
+        ) from None
     if imgs.ndim != 3 or classes.ndim != 2 or len(imgs) != len(classes) or classes.shape[1] != len(DSPRITES_FACTORS):
-        raise DataError(f"{path}: expected imgs (N, H, W) and latents_classes (N, 6), got {imgs.shape} and "
-                        f"{classes.shape}")
+        raise DataError(
+            f"{path}: expected imgs (N, H, W) and latents_classes (N, 6), got {imgs.shape} and {classes.shape}"
+        )
     pick = np.sort(np.random.RandomState(SPLIT_SEED).choice(len(imgs), size=min(num, len(imgs)), replace=False))
     x = (imgs[pick][:, None] > 0).astype(np.float32)
     f = classes[pick].astype(np.int64)
-    return fixed_split(x, f[:, 1], held_out("dsprites", len(pick)), factors=f, name="dsprites", classes=DSPRITES_SHAPES,
-                  factor_names=list(DSPRITES_FACTORS), factor_sizes=[1, 3, 6, 40, 32, 32])
+    return fixed_split(
+        x,
+        f[:, 1],
+        held_out("dsprites", len(pick)),
+        factors=f,
+        name="dsprites",
+        classes=DSPRITES_SHAPES,
+        factor_names=list(DSPRITES_FACTORS),
+        factor_sizes=[1, 3, 6, 40, 32, 32],
+    )

@@ -20,11 +20,12 @@ from vae.errors import DataError
 
 TORCHVISION = {
     "mnist": ("MNIST", DIGIT_CLASSES),
-    "fashion-mnist": ("FashionMNIST", ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]),
+    "fashion-mnist": (
+        "FashionMNIST",
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+    ),
     "kmnist": ("KMNIST", ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]),
-    "cifar10": ("CIFAR10", ["airplane", "automobile", "bird", "cat", "deer",
-                            "dog", "frog", "horse", "ship", "truck"]),
+    "cifar10": ("CIFAR10", ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]),
 }
 CIFAR_BIN_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
 CIFAR_BIN_MD5 = "c32a1d4ab5d03f1284b67883e8d87530"
@@ -39,9 +40,15 @@ def expected_files(name: str, root: Path) -> list[Path]:
     if name == "cifar10":
         return [root / CIFAR_DIR / f for f in CIFAR_TRAIN + CIFAR_TEST]
     raw = root / folder / "raw"
-    return [raw / f for f in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")]
-
+    return [
+        raw / f
+        for f in (
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+        )
+    ]
 
 
 def is_present(name: str, root: Path) -> bool:

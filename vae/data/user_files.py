@@ -38,8 +38,10 @@ def check_decoded_size(n: int, values_each: int, source: str) -> None:
     if n > MAX_USER_IMAGES:
         raise DataError(f"{source}: at most {MAX_USER_IMAGES} images, got {n}")
     if n * values_each > budget:
-        raise DataError(f"{source}: {n} images of {values_each} values each are {n * values_each / 1e6:.0f} M values "
-                        f"decoded; at most {budget / 1e6:.0f} M are allowed: use fewer or smaller images")
+        raise DataError(
+            f"{source}: {n} images of {values_each} values each are {n * values_each / 1e6:.0f} M values "
+            f"decoded; at most {budget / 1e6:.0f} M are allowed: use fewer or smaller images"
+        )
 
 
 def images_from_array(x: np.ndarray, source: str) -> np.ndarray:
@@ -56,9 +58,7 @@ def images_from_array(x: np.ndarray, source: str) -> np.ndarray:
         if x.shape[1] not in (1, 3) and x.shape[3] in (1, 3):
             x = x.transpose(0, 3, 1, 2)
     else:
-        raise DataError(
-            f"{source}: images must be shaped (N, H, W), (N, H, W, C) or (N, C, H, W); got {x.shape}"
-        )
+        raise DataError(f"{source}: images must be shaped (N, H, W), (N, H, W, C) or (N, C, H, W); got {x.shape}")
     n, c, h, w = x.shape
     if c not in (1, 3):
         raise DataError(f"{source}: images need 1 or 3 channels, got shape {x.shape}")
@@ -110,8 +110,11 @@ def npz_headers(path: Path) -> tuple[int, int, int, int] | None:
                     continue
                 with zf.open(info) as fp:
                     version = np.lib.format.read_magic(fp)
-                    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
-                        np.lib.format.read_array_header_2_0
+                    read = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
                     shape, _, dtype = read(fp)
                 if dtype.hasobject:
                     raise DataError(f"{path.name}: holds Python objects, which are never loaded; save plain arrays")
@@ -143,7 +146,9 @@ def _nchw(shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     with open(path, "rb") as fh:
         if fh.read(4) != b"PK\x03\x04":  # an .npz is a zip of .npy files
-            raise DataError(f"{path.name} is not a readable .npz file (save one with numpy.savez(path, x=images, y=labels))")
+            raise DataError(
+                f"{path.name} is not a readable .npz file (save one with numpy.savez(path, x=images, y=labels))"
+            )
     npz_headers(path)
     try:
         with np.load(path, allow_pickle=False) as f:
@@ -164,7 +169,9 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
         return x, y, ["all"]
     y = np.asarray(y)
     if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
-        raise DataError(f"{path.name}: 'y' must be {len(x)} non-negative integer labels, got shape {y.shape}, dtype {y.dtype}")
+        raise DataError(
+            f"{path.name}: 'y' must be {len(x)} non-negative integer labels, got shape {y.shape}, dtype {y.dtype}"
+        )
     return x, y.astype(np.int64), [str(i) for i in range(int(y.max()) + 1)]
 
 
@@ -174,8 +181,11 @@ GREY_MODES = ("1", "L", "LA", "I", "I;16")
 
 def _zip_members(zf: zipfile.ZipFile, path: Path) -> list[zipfile.ZipInfo]:
     """The image files of a user's zip, checked for count and declared sizes."""
-    members = [m for m in zf.infolist() if not m.is_dir() and m.filename.lower().endswith(IMAGE_SUFFIXES)
-               and not Path(m.filename).name.startswith(".")]
+    members = [
+        m
+        for m in zf.infolist()
+        if not m.is_dir() and m.filename.lower().endswith(IMAGE_SUFFIXES) and not Path(m.filename).name.startswith(".")
+    ]
     if not members:
         raise DataError(f"{path.name}: no image files (.png, .jpg, .bmp, .gif) inside")
     if len(members) > MAX_USER_IMAGES:
@@ -184,8 +194,10 @@ def _zip_members(zf: zipfile.ZipFile, path: Path) -> list[zipfile.ZipInfo]:
         raise DataError(f"{path.name}: images total more than 1 GiB uncompressed")
     big = next((m for m in members if m.file_size > MAX_ZIP_MEMBER_BYTES), None)
     if big is not None:
-        raise DataError(f"{path.name}: {big.filename} is {big.file_size >> 20} MB; one image may have at most "
-                        f"{MAX_ZIP_MEMBER_BYTES >> 20} MB")
+        raise DataError(
+            f"{path.name}: {big.filename} is {big.file_size >> 20} MB; one image may have at most "
+            f"{MAX_ZIP_MEMBER_BYTES >> 20} MB"
+        )
     return members
 
 
@@ -196,8 +208,10 @@ def _image_header(zf: zipfile.ZipFile, m: zipfile.ZipInfo, path: Path, count: in
     im = Image.open(io.BytesIO(zf.read(m)))
     w, h = im.size  # from the file's header: nothing decoded yet
     if not (MIN_USER_SIDE <= h <= MAX_USER_SIDE and MIN_USER_SIDE <= w <= MAX_USER_SIDE):
-        raise DataError(f"{path.name}: {m.filename} is {w}x{h} pixels; images must be "
-                        f"{MIN_USER_SIDE} to {MAX_USER_SIDE} pixels a side")
+        raise DataError(
+            f"{path.name}: {m.filename} is {w}x{h} pixels; images must be "
+            f"{MIN_USER_SIDE} to {MAX_USER_SIDE} pixels a side"
+        )
     if count is not None:  # the whole set, decoded, from the first header and the member count
         check_decoded_size(count, w * h * (1 if im.mode in GREY_MODES else 3), path.name)
     return im

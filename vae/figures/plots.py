@@ -9,7 +9,8 @@ Keep a figure to about ``MAX_IMAGES`` images.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import plotly.express as px
@@ -50,13 +51,14 @@ def mosaic(images: np.ndarray, ncols: int, band: int = 0, pad: int = 2) -> tuple
     for k, image in enumerate(images):
         r, col = divmod(k, ncols)
         x, y = pad + col * cell_w, pad + r * cell_h + band
-        picture[:, y:y + h, x:x + w] = image
+        picture[:, y : y + h, x : x + w] = image
         corners.append((x, y))
     return picture, corners
 
 
-def _mosaic_figure(pictures: np.ndarray, ncols: int, titles: Sequence[str] | None, title: str | None,
-                   width_px: float = 900.0) -> tuple[go.Figure, list[np.ndarray]]:
+def _mosaic_figure(
+    pictures: np.ndarray, ncols: int, titles: Sequence[str] | None, title: str | None, width_px: float = 900.0
+) -> tuple[go.Figure, list[np.ndarray]]:
     """The figure for ``pictures`` (frames, N, C, H, W): frame 0's mosaic as its one image trace, a title above
     each image, and the cell geometry in ``layout.meta`` (``corners``, ``size``). Returns it and every frame's
     mosaic."""
@@ -68,15 +70,29 @@ def _mosaic_figure(pictures: np.ndarray, ncols: int, titles: Sequence[str] | Non
     fig.update_traces(hoverinfo="skip", hovertemplate=None)
     height_img, width_img = mosaics[0].shape[1:]
     scale = min(4.0, width_px / width_img)  # screen pixels per image pixel when the page is width_px wide
-    fig.update_layout(meta={"corners": corners, "size": [h, w]}, height=int(min(1400, height_img * scale + 70)),
-                      annotations=[dict(x=x + (w - 1) / 2, y=y - band / 2 - 0.5, text=text, showarrow=False,
-                                        xref="x", yref="y", font=dict(size=11))
-                                   for (x, y), text in zip(corners, titles or []) if text])
+    fig.update_layout(
+        meta={"corners": corners, "size": [h, w]},
+        height=int(min(1400, height_img * scale + 70)),
+        annotations=[
+            dict(
+                x=x + (w - 1) / 2,
+                y=y - band / 2 - 0.5,
+                text=text,
+                showarrow=False,
+                xref="x",
+                yref="y",
+                font=dict(size=11),
+            )
+            for (x, y), text in zip(corners, titles or [])
+            if text
+        ],
+    )
     return fig, mosaics
 
 
-def _animated(pictures: np.ndarray, ncols: int, titles: Sequence[str], prefix: str, labels: Sequence[str],
-              title: str) -> go.Figure:
+def _animated(
+    pictures: np.ndarray, ncols: int, titles: Sequence[str], prefix: str, labels: Sequence[str], title: str
+) -> go.Figure:
     """Panels that change together with an in-figure slider: ``pictures`` is (steps, panels, C, H, W).
 
     The figure holds one image trace, frame 0's mosaic of the panels; frame ``s``
@@ -86,22 +102,45 @@ def _animated(pictures: np.ndarray, ncols: int, titles: Sequence[str], prefix: s
     from plotly.utils import image_array_to_data_uri
 
     fig, mosaics = _mosaic_figure(pictures, ncols, titles, title)
-    fig.frames = [go.Frame(name=str(s), traces=[0],
-                           data=[go.Image(source=image_array_to_data_uri(to_uint8(m[None])[0]))])
-                  for s, m in enumerate(mosaics)]
-    fig.layout.sliders = [dict(
-        active=0, currentvalue={"prefix": prefix}, len=0.9, x=0.1, xanchor="left", y=0, yanchor="top",
-        pad={"b": 10, "t": 30},
-        steps=[dict(method="animate", label=labels[s],
-                    args=[[str(s)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
-                                     "transition": {"duration": 0}}]) for s in range(len(mosaics))])]
+    fig.frames = [
+        go.Frame(name=str(s), traces=[0], data=[go.Image(source=image_array_to_data_uri(to_uint8(m[None])[0]))])
+        for s, m in enumerate(mosaics)
+    ]
+    fig.layout.sliders = [
+        dict(
+            active=0,
+            currentvalue={"prefix": prefix},
+            len=0.9,
+            x=0.1,
+            xanchor="left",
+            y=0,
+            yanchor="top",
+            pad={"b": 10, "t": 30},
+            steps=[
+                dict(
+                    method="animate",
+                    label=labels[s],
+                    args=[
+                        [str(s)],
+                        {"mode": "immediate", "frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}},
+                    ],
+                )
+                for s in range(len(mosaics))
+            ],
+        )
+    ]
     fig.update_layout(height=fig.layout.height + 70)
     return fig
 
 
 # ------------------------------------------------------------------ images
-def image_grid(images: np.ndarray, ncols: int = 10, titles: Sequence[str] | None = None,
-               title: str | None = None, width_px: float = 900.0) -> go.Figure:
+def image_grid(
+    images: np.ndarray,
+    ncols: int = 10,
+    titles: Sequence[str] | None = None,
+    title: str | None = None,
+    width_px: float = 900.0,
+) -> go.Figure:
     """Images (N, C, H, W) as one mosaic, row by row, titled when ``titles`` are given.
 
     ``width_px`` is about how wide the figure will be on the page (a column: less); the
@@ -120,21 +159,35 @@ def traversal_figure(trav, labels: Sequence[str] | None = None, ncols: int = 8) 
         raise ValueError(f"{n_dims} x {steps} images exceed {MAX_IMAGES}; show fewer dimensions or steps")
     if labels is None:
         labels = [f"z{j}" + (f" (KL {trav.kl[r]:.2f})" if trav.kl else "") for r, j in enumerate(trav.dims)]
-    return _animated(np.swapaxes(np.asarray(trav.images), 0, 1), ncols, labels, "offset (prior sd): ",
-                     [f"{v:+.2f}" for v in trav.values], "Latent traversal: drag the slider")
+    return _animated(
+        np.swapaxes(np.asarray(trav.images), 0, 1),
+        ncols,
+        labels,
+        "offset (prior sd): ",
+        [f"{v:+.2f}" for v in trav.values],
+        "Latent traversal: drag the slider",
+    )
 
 
 def interpolation_figure(interp, start_label: str = "A", end_label: str = "B") -> go.Figure:
     """Start, current and end image; one frame per interpolation step."""
     steps = len(interp.t)
-    imgs = np.stack([np.repeat(interp.images[:1], steps, 0), interp.images,
-                     np.repeat(interp.images[-1:], steps, 0)], 1)  # (steps, 3, C, H, W)
-    return _animated(imgs, 3, [start_label, f"{interp.method} interpolation", end_label], "t = ",
-                     [f"{t:.2f}" for t in interp.t], "Interpolation between posterior means: drag the slider")
+    imgs = np.stack(
+        [np.repeat(interp.images[:1], steps, 0), interp.images, np.repeat(interp.images[-1:], steps, 0)], 1
+    )  # (steps, 3, C, H, W)
+    return _animated(
+        imgs,
+        3,
+        [start_label, f"{interp.method} interpolation", end_label],
+        "t = ",
+        [f"{t:.2f}" for t in interp.t],
+        "Interpolation between posterior means: drag the slider",
+    )
 
 
-def manifold_figure(grid: np.ndarray, images: np.ndarray, points: np.ndarray | None = None,
-                    labels: np.ndarray | None = None) -> go.Figure:
+def manifold_figure(
+    grid: np.ndarray, images: np.ndarray, points: np.ndarray | None = None, labels: np.ndarray | None = None
+) -> go.Figure:
     """The n x n decoded grid of a 2-D latent as one image, axes in z units.
 
     ``points`` (N, 2) are posterior means drawn over the grid: z maps to the picture
@@ -149,8 +202,12 @@ def manifold_figure(grid: np.ndarray, images: np.ndarray, points: np.ndarray | N
     fig = _imshow(to_uint8(big[None])[0], title="Decoded manifold over the prior's quantiles")
     ticks_x = [w * j + w / 2 for j in range(n)]
     fig.update_xaxes(showticklabels=True, tickvals=ticks_x, ticktext=[f"{g:.1f}" for g in grid], title="z1")
-    fig.update_yaxes(showticklabels=True, tickvals=[h * i + h / 2 for i in range(n)],
-                     ticktext=[f"{g:.1f}" for g in grid[::-1]], title="z2")
+    fig.update_yaxes(
+        showticklabels=True,
+        tickvals=[h * i + h / 2 for i in range(n)],
+        ticktext=[f"{g:.1f}" for g in grid[::-1]],
+        title="z2",
+    )
     if points is not None:
         pts = np.asarray(points, dtype=float)
         lo, hi = norm.cdf(grid[0]), norm.cdf(grid[-1])  # the grid is evenly spaced in prior CDF
@@ -159,8 +216,15 @@ def manifold_figure(grid: np.ndarray, images: np.ndarray, points: np.ndarray | N
         lab = np.zeros(len(pts), int) if labels is None else np.asarray(labels)
         for k in np.unique(lab):
             m = lab == k
-            fig.add_scatter(x=px_x[m], y=px_y[m], mode="markers", name=str(k), marker=dict(size=4, opacity=0.6),
-                            customdata=pts[m], hovertemplate="z = (%{customdata[0]:.2f}, %{customdata[1]:.2f})<extra></extra>")
+            fig.add_scatter(
+                x=px_x[m],
+                y=px_y[m],
+                mode="markers",
+                name=str(k),
+                marker=dict(size=4, opacity=0.6),
+                customdata=pts[m],
+                hovertemplate="z = (%{customdata[0]:.2f}, %{customdata[1]:.2f})<extra></extra>",
+            )
     return fig
 
 
@@ -169,15 +233,32 @@ def training_curves(history: list[dict[str, Any]]) -> go.Figure:
     """Negative ELBO, reconstruction and KL per epoch, train (solid) and test (dashed)."""
     ep = [h["epoch"] for h in history]
     fig = go.Figure()
-    for key, name, color in (("elbo", "-ELBO", "#1f77b4"), ("reconstruction", "reconstruction", "#2ca02c"),
-                             ("kl", "KL", "#d62728")):
-        fig.add_scatter(x=ep, y=[h[f"train_{key}"] for h in history], name=f"train {name}",
-                        line=dict(color=color), yaxis="y2" if key == "kl" else "y")
-        fig.add_scatter(x=ep, y=[h[f"test_{key}"] for h in history], name=f"test {name}",
-                        line=dict(color=color, dash="dash"), yaxis="y2" if key == "kl" else "y")
-    fig.update_layout(xaxis_title="epoch", yaxis_title="nats per example",
-                      yaxis2=dict(title="KL (nats)", overlaying="y", side="right"),
-                      title="Training curves", legend=dict(orientation="h", y=-0.2))
+    for key, name, color in (
+        ("elbo", "-ELBO", "#1f77b4"),
+        ("reconstruction", "reconstruction", "#2ca02c"),
+        ("kl", "KL", "#d62728"),
+    ):
+        fig.add_scatter(
+            x=ep,
+            y=[h[f"train_{key}"] for h in history],
+            name=f"train {name}",
+            line=dict(color=color),
+            yaxis="y2" if key == "kl" else "y",
+        )
+        fig.add_scatter(
+            x=ep,
+            y=[h[f"test_{key}"] for h in history],
+            name=f"test {name}",
+            line=dict(color=color, dash="dash"),
+            yaxis="y2" if key == "kl" else "y",
+        )
+    fig.update_layout(
+        xaxis_title="epoch",
+        yaxis_title="nats per example",
+        yaxis2=dict(title="KL (nats)", overlaying="y", side="right"),
+        title="Training curves",
+        legend=dict(orientation="h", y=-0.2),
+    )
     return fig
 
 
@@ -185,8 +266,14 @@ def kl_bars(kl_per_dim: Sequence[float], sort: bool = True, threshold: float | N
     """KL(q(z_j|x) || p(z_j)) per dimension, most informative first."""
     kl = np.asarray(kl_per_dim, dtype=float)
     order = np.argsort(-kl, kind="stable") if sort else np.arange(len(kl))
-    fig = go.Figure(go.Bar(x=[f"z{j}" for j in order], y=kl[order], customdata=order,
-                           hovertemplate="z%{customdata}: %{y:.3f} nats<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(
+            x=[f"z{j}" for j in order],
+            y=kl[order],
+            customdata=order,
+            hovertemplate="z%{customdata}: %{y:.3f} nats<extra></extra>",
+        )
+    )
     if threshold is not None:
         fig.add_hline(y=threshold, line_dash="dot", annotation_text=f"{threshold:g} nats")
     fig.update_layout(title="KL per latent dimension", xaxis_title="dimension", yaxis_title="KL (nats)")
@@ -197,9 +284,16 @@ def kl_heatmap(kl_history: np.ndarray, epochs: Sequence[float] | None = None) ->
     """KL per dimension (columns) across epochs (rows): when each unit woke or died."""
     kl_history = np.asarray(kl_history, dtype=float)
     ep = list(epochs) if epochs is not None else list(range(1, len(kl_history) + 1))
-    fig = go.Figure(go.Heatmap(z=kl_history, x=[f"z{j}" for j in range(kl_history.shape[1])], y=ep,
-                               colorscale="Viridis", colorbar=dict(title="KL (nats)"),
-                               hovertemplate="%{x}, epoch %{y}: %{z:.3f} nats<extra></extra>"))
+    fig = go.Figure(
+        go.Heatmap(
+            z=kl_history,
+            x=[f"z{j}" for j in range(kl_history.shape[1])],
+            y=ep,
+            colorscale="Viridis",
+            colorbar=dict(title="KL (nats)"),
+            hovertemplate="%{x}, epoch %{y}: %{z:.3f} nats<extra></extra>",
+        )
+    )
     fig.update_layout(title="KL per dimension across training", xaxis_title="dimension", yaxis_title="epoch")
     return fig
 
@@ -224,25 +318,53 @@ def rate_distortion(points: Sequence[dict[str, Any]]) -> go.Figure:
     d = np.array([p["distortion"] for p in points], dtype=float)
     names = [p["name"] for p in points]
     betas = [p.get("beta", float("nan")) for p in points]
-    fig = go.Figure(go.Scatter(x=r, y=d, mode="markers+text", text=names, textposition="top center",
-                               customdata=np.stack([names, betas], 1) if points else None,
-                               marker=dict(size=11, color=np.log10(np.maximum(betas, 1e-3)) if points else None,
-                                           colorscale="Plasma", showscale=bool(points),
-                                           colorbar=dict(title="log10 beta")),
-                               hovertemplate="%{customdata[0]}<br>beta %{customdata[1]}<br>rate %{x:.2f}"
-                                             "<br>distortion %{y:.2f}<extra></extra>"))
+    fig = go.Figure(
+        go.Scatter(
+            x=r,
+            y=d,
+            mode="markers+text",
+            text=names,
+            textposition="top center",
+            customdata=np.stack([names, betas], 1) if points else None,
+            marker=dict(
+                size=11,
+                color=np.log10(np.maximum(betas, 1e-3)) if points else None,
+                colorscale="Plasma",
+                showscale=bool(points),
+                colorbar=dict(title="log10 beta"),
+            ),
+            hovertemplate="%{customdata[0]}<br>beta %{customdata[1]}<br>rate %{x:.2f}"
+            "<br>distortion %{y:.2f}<extra></extra>",
+        )
+    )
     if len(points):
         lo, hi = 0.0, max(r.max() * 1.1, 1.0)
         for elbo in np.unique(np.round(r + d, 0))[:6]:
-            fig.add_scatter(x=[lo, hi], y=[elbo - lo, elbo - hi], mode="lines", showlegend=False,
-                            line=dict(dash="dot", color="#cccccc"), hoverinfo="skip")
-    fig.update_layout(title="Rate vs distortion", xaxis_title="rate R = E KL(q(z|x)||p(z)) (nats)",
-                      yaxis_title="distortion D = E[-log p(x|z)] (nats)", showlegend=False)
+            fig.add_scatter(
+                x=[lo, hi],
+                y=[elbo - lo, elbo - hi],
+                mode="lines",
+                showlegend=False,
+                line=dict(dash="dot", color="#cccccc"),
+                hoverinfo="skip",
+            )
+    fig.update_layout(
+        title="Rate vs distortion",
+        xaxis_title="rate R = E KL(q(z|x)||p(z)) (nats)",
+        yaxis_title="distortion D = E[-log p(x|z)] (nats)",
+        showlegend=False,
+    )
     return fig
 
 
-def projection_scatter(coords: np.ndarray, labels: np.ndarray, index: np.ndarray,
-                       class_names: Sequence[str] | None = None, method: str = "", color_title: str = "label") -> go.Figure:
+def projection_scatter(
+    coords: np.ndarray,
+    labels: np.ndarray,
+    index: np.ndarray,
+    class_names: Sequence[str] | None = None,
+    method: str = "",
+    color_title: str = "label",
+) -> go.Figure:
     """2-D map of posterior means, one trace per label; ``customdata`` = [index, label]."""
     fig = go.Figure()
     labels = np.asarray(labels)
@@ -251,28 +373,55 @@ def projection_scatter(coords: np.ndarray, labels: np.ndarray, index: np.ndarray
     for lab in np.unique(labels):
         m = labels == lab
         name = class_names[int(lab)] if class_names is not None and int(lab) < len(class_names) else str(lab)
-        scatter(x=coords[m, 0], y=coords[m, 1], mode="markers", name=name,
-                          marker=dict(size=5, opacity=0.8),
-                          customdata=np.stack([index[m], labels[m]], 1),
-                          hovertemplate="example %{customdata[0]}<br>" + color_title + " " + name + "<extra></extra>")
-    fig.update_layout(title=f"Posterior means, {method.upper()}", xaxis_title=f"{method} 1", yaxis_title=f"{method} 2",
-                      legend_title=color_title)
+        scatter(
+            x=coords[m, 0],
+            y=coords[m, 1],
+            mode="markers",
+            name=name,
+            marker=dict(size=5, opacity=0.8),
+            customdata=np.stack([index[m], labels[m]], 1),
+            hovertemplate="example %{customdata[0]}<br>" + color_title + " " + name + "<extra></extra>",
+        )
+    fig.update_layout(
+        title=f"Posterior means, {method.upper()}",
+        xaxis_title=f"{method} 1",
+        yaxis_title=f"{method} 2",
+        legend_title=color_title,
+    )
     return fig
 
 
-def posterior_figure(mu: np.ndarray, sd: np.ndarray, kl_per_dim: Sequence[float] | None = None,
-                     title: str = "q(z|x): mean +- sd per dimension") -> go.Figure:
+def posterior_figure(
+    mu: np.ndarray,
+    sd: np.ndarray,
+    kl_per_dim: Sequence[float] | None = None,
+    title: str = "q(z|x): mean +- sd per dimension",
+) -> go.Figure:
     """One example's posterior as bars (mean) with error bars (one sd); the prior N(0,1) shaded."""
     mu, sd = np.asarray(mu, float), np.asarray(sd, float)
     dims = [f"z{j}" for j in range(len(mu))]
     hover = "%{x}: mean %{y:.3f}, sd %{error_y.array:.3f}"
     if kl_per_dim is not None:
         hover += "<br>KL of this dimension (test average) %{customdata:.2f}"
-    fig = go.Figure(go.Bar(x=dims, y=mu, error_y=dict(type="data", array=sd, visible=True),
-                           customdata=None if kl_per_dim is None else np.asarray(kl_per_dim, float),
-                           hovertemplate=hover + "<extra></extra>", name="posterior"))
-    fig.add_hrect(y0=-1, y1=1, fillcolor="#888888", opacity=0.12, line_width=0,
-                  annotation_text="prior +-1 sd", annotation_position="top left")
+    fig = go.Figure(
+        go.Bar(
+            x=dims,
+            y=mu,
+            error_y=dict(type="data", array=sd, visible=True),
+            customdata=None if kl_per_dim is None else np.asarray(kl_per_dim, float),
+            hovertemplate=hover + "<extra></extra>",
+            name="posterior",
+        )
+    )
+    fig.add_hrect(
+        y0=-1,
+        y1=1,
+        fillcolor="#888888",
+        opacity=0.12,
+        line_width=0,
+        annotation_text="prior +-1 sd",
+        annotation_position="top left",
+    )
     fig.update_layout(title=title, xaxis_title="latent dimension", yaxis_title="z", showlegend=False, height=320)
     return fig
 
@@ -280,11 +429,22 @@ def posterior_figure(mu: np.ndarray, sd: np.ndarray, kl_per_dim: Sequence[float]
 def mi_heatmap(mi: Sequence[Sequence[float]], factor_names: Sequence[str], title: str | None = None) -> go.Figure:
     """I(z_j; v_k) in nats as a factor x latent heat map: which latent holds which factor."""
     m = np.asarray(mi, dtype=float).T  # (factors, latents)
-    fig = go.Figure(go.Heatmap(z=m, x=[f"z{j}" for j in range(m.shape[1])], y=list(factor_names),
-                               colorscale="Viridis", colorbar={"title": "nats"},
-                               hovertemplate="%{y} / %{x}: %{z:.3f} nats<extra></extra>"))
-    fig.update_layout(title=title or "Mutual information I(z_j; factor)", height=120 + 40 * m.shape[0],
-                      xaxis_title="latent", yaxis_title="factor")
+    fig = go.Figure(
+        go.Heatmap(
+            z=m,
+            x=[f"z{j}" for j in range(m.shape[1])],
+            y=list(factor_names),
+            colorscale="Viridis",
+            colorbar={"title": "nats"},
+            hovertemplate="%{y} / %{x}: %{z:.3f} nats<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title or "Mutual information I(z_j; factor)",
+        height=120 + 40 * m.shape[0],
+        xaxis_title="latent",
+        yaxis_title="factor",
+    )
     return fig
 
 
@@ -293,22 +453,46 @@ def mig_vs_distortion(points: Sequence[dict]) -> go.Figure:
     fig = go.Figure()
     for objective in sorted({p["objective"] for p in points}):
         ps = [p for p in points if p["objective"] == objective]
-        fig.add_trace(go.Scatter(x=[p["distortion"] for p in ps], y=[p["mig"] for p in ps], mode="markers+text",
-                                 name=objective, text=[p["name"] for p in ps], textposition="top center",
-                                 customdata=[[p["name"], p["beta"]] for p in ps], marker={"size": 11},
-                                 hovertemplate="%{customdata[0]}<br>beta %{customdata[1]}<br>distortion %{x:.2f}"
-                                               "<br>MIG %{y:.3f}<extra></extra>"))
-    fig.update_layout(title="Disentanglement against reconstruction", xaxis_title="distortion (nats, lower is better)",
-                      yaxis_title="MIG", height=420)
+        fig.add_trace(
+            go.Scatter(
+                x=[p["distortion"] for p in ps],
+                y=[p["mig"] for p in ps],
+                mode="markers+text",
+                name=objective,
+                text=[p["name"] for p in ps],
+                textposition="top center",
+                customdata=[[p["name"], p["beta"]] for p in ps],
+                marker={"size": 11},
+                hovertemplate="%{customdata[0]}<br>beta %{customdata[1]}<br>distortion %{x:.2f}"
+                "<br>MIG %{y:.3f}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title="Disentanglement against reconstruction",
+        xaxis_title="distortion (nats, lower is better)",
+        yaxis_title="MIG",
+        height=420,
+    )
     return fig
 
 
 def kl_decomposition_bars(rows: Sequence[dict]) -> go.Figure:
     """Stacked bars per model: index-code MI, total correlation, dimension-wise KL (nats)."""
     names = [r["name"] for r in rows]
-    fig = go.Figure([go.Bar(name=label, x=names, y=[r[key] for r in rows])
-                     for key, label in (("index_code_mi", "index-code MI"), ("total_correlation", "total correlation"),
-                                        ("dimwise_kl", "dimension-wise KL"))])
-    fig.update_layout(barmode="relative", title="The KL split: MI + TC + dimension-wise KL (test split)",
-                      yaxis_title="nats", height=380)
+    fig = go.Figure(
+        [
+            go.Bar(name=label, x=names, y=[r[key] for r in rows])
+            for key, label in (
+                ("index_code_mi", "index-code MI"),
+                ("total_correlation", "total correlation"),
+                ("dimwise_kl", "dimension-wise KL"),
+            )
+        ]
+    )
+    fig.update_layout(
+        barmode="relative",
+        title="The KL split: MI + TC + dimension-wise KL (test split)",
+        yaxis_title="nats",
+        height=380,
+    )
     return fig

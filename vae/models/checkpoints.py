@@ -32,9 +32,18 @@ from vae.models.vae import VAE
 FORMAT = "vae-explorer/1"
 MAX_HEADER_BYTES = 100_000_000
 DEFAULT_MAX_PARAMETERS = 50_000_000  # 200 MB of fp32 weights; the shipped models have 0.3-1.7 M
-DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
-          "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8, "U8": torch.uint8,
-          "BOOL": torch.bool}
+DTYPES = {
+    "F64": torch.float64,
+    "F32": torch.float32,
+    "F16": torch.float16,
+    "BF16": torch.bfloat16,
+    "I64": torch.int64,
+    "I32": torch.int32,
+    "I16": torch.int16,
+    "I8": torch.int8,
+    "U8": torch.uint8,
+    "BOOL": torch.bool,
+}
 
 
 def max_parameters() -> int:
@@ -224,8 +233,11 @@ def check_loadable(path: Path, meta: dict[str, Any], header: dict[str, Any]) -> 
     except VAEError as e:
         raise CheckpointError(f"{path.name}: stored configuration is invalid: {e}") from None
     shape = meta["image_shape"]
-    if not (isinstance(shape, list) and len(shape) == 3
-            and all(isinstance(s, int) and not isinstance(s, bool) and 0 < s <= 4096 for s in shape)):
+    if not (
+        isinstance(shape, list)
+        and len(shape) == 3
+        and all(isinstance(s, int) and not isinstance(s, bool) and 0 < s <= 4096 for s in shape)
+    ):
         raise CheckpointError(f"{path.name}: stored image shape {shape!r} is not (C, H, W) of at most 4096 each")
     shape = tuple(shape)
     try:
@@ -235,8 +247,10 @@ def check_loadable(path: Path, meta: dict[str, Any], header: dict[str, Any]) -> 
         raise CheckpointError(f"{path.name}: cannot rebuild the model: {e}") from None
     params, budget = sum(p.numel() for p in shell.parameters()), max_parameters()
     if params > budget:
-        raise CheckpointError(f"{path.name}: its configuration asks for {params / 1e6:.1f} M parameters; this server "
-                              f"loads at most {budget / 1e6:.0f} M ($VAE_MAX_PARAMETERS). Nothing was loaded")
+        raise CheckpointError(
+            f"{path.name}: its configuration asks for {params / 1e6:.1f} M parameters; this server "
+            f"loads at most {budget / 1e6:.0f} M ($VAE_MAX_PARAMETERS). Nothing was loaded"
+        )
     expected = {k: (tuple(v.shape), v.dtype) for k, v in shell.state_dict().items()}
     stored = {k: v for k, v in header.items() if k != "__metadata__"}
     missing, unexpected = sorted(set(expected) - set(stored)), sorted(set(stored) - set(expected))
@@ -249,8 +263,10 @@ def check_loadable(path: Path, meta: dict[str, Any], header: dict[str, Any]) -> 
         entry = stored[k]
         got = (tuple(entry.get("shape", ())), DTYPES.get(entry.get("dtype"))) if isinstance(entry, dict) else None
         if got != (want_shape, want_dtype):
-            raise CheckpointError(f"{path.name}: tensor {k} has shape {got and got[0]} {got and got[1]}, "
-                                  f"expected {want_shape} {want_dtype}")
+            raise CheckpointError(
+                f"{path.name}: tensor {k} has shape {got and got[0]} {got and got[1]}, "
+                f"expected {want_shape} {want_dtype}"
+            )
     return config, shape
 
 

@@ -42,8 +42,9 @@ class Likelihood(nn.Module):
     def mean(self, out: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def sample(self, out: torch.Tensor, generator: torch.Generator | None = None,
-               temperature: float = 1.0) -> torch.Tensor:
+    def sample(
+        self, out: torch.Tensor, generator: torch.Generator | None = None, temperature: float = 1.0
+    ) -> torch.Tensor:
         raise NotImplementedError
 
 

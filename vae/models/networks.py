@@ -56,7 +56,9 @@ def linear(n_in: int, n_out: int) -> nn.Linear:
 
 def _block(cfg: NetworkConfig, layer: nn.Module, n_out: int, conv: bool) -> list[nn.Module]:
     """layer -> norm -> activation -> dropout."""
-    mods = [layer] + ([make_norm(cfg.norm, n_out, conv)] if cfg.norm != "none" else []) + [make_activation(cfg.activation)]
+    mods = (
+        [layer] + ([make_norm(cfg.norm, n_out, conv)] if cfg.norm != "none" else []) + [make_activation(cfg.activation)]
+    )
     if cfg.dropout > 0:
         mods.append(nn.Dropout(cfg.dropout))
     return mods
@@ -69,7 +71,7 @@ def stage_sizes(side: int, n_stages: int, what: str) -> list[int]:
         sizes.append(sizes[-1] // 2)
     if sizes[-1] < 1:
         raise ConfigError(
-            f"{what}: {n_stages} stride-2 stages need images of at least {2 ** n_stages} pixels "
+            f"{what}: {n_stages} stride-2 stages need images of at least {2**n_stages} pixels "
             f"a side, these are {side}; use fewer stages"
         )
     return sizes
@@ -178,8 +180,9 @@ def initialize(module: nn.Module, scheme: str, activation: str) -> None:
             if scheme == "xavier":
                 nn.init.xavier_uniform_(m.weight)
             else:
-                nn.init.kaiming_normal_(m.weight, a=0.2 if nonlinearity == "leaky_relu" else 0,
-                                        nonlinearity=nonlinearity)
+                nn.init.kaiming_normal_(
+                    m.weight, a=0.2 if nonlinearity == "leaky_relu" else 0, nonlinearity=nonlinearity
+                )
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
 

@@ -39,7 +39,7 @@ need masks across channels, and the configuration refuses it with a clear messag
 from __future__ import annotations
 
 import contextlib
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -61,8 +61,8 @@ class MaskedConv2d(nn.Conv2d):
         super().__init__(c_in, c_out, kernel, padding=kernel // 2)
         mask = torch.ones_like(self.weight)
         centre = kernel // 2
-        mask[:, :, centre, centre + (mask_type == "B"):] = 0
-        mask[:, :, centre + 1:, :] = 0
+        mask[:, :, centre, centre + (mask_type == "B") :] = 0
+        mask[:, :, centre + 1 :, :] = 0
         self.register_buffer("mask", mask, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -145,9 +145,15 @@ class PixelCNNDecoder(nn.Module):
         return self.net(x, self.condition(z))
 
     @torch.no_grad()
-    def sample(self, z: torch.Tensor, likelihood, generator: torch.Generator | None = None,
-               temperature: float = 1.0, on_row: Callable[[int, torch.Tensor], None] | None = None,
-               should_stop: Callable[[], bool] | None = None) -> torch.Tensor:
+    def sample(
+        self,
+        z: torch.Tensor,
+        likelihood,
+        generator: torch.Generator | None = None,
+        temperature: float = 1.0,
+        on_row: Callable[[int, torch.Tensor], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> torch.Tensor:
         """Draw x ~ p(x|z) pixel by pixel in raster order, batched over z; (B, C, H, W).
 
         ``on_row(r, x)`` is called after each finished row (for progress and the fill-in
@@ -165,9 +171,9 @@ class PixelCNNDecoder(nn.Module):
             r0 = max(0, r - R)
             for col in range(w):
                 c0, c1 = max(0, col - R), min(w, col + R + 1)
-                params = self.net(x[:, :, r0:r + 1, c0:c1], conds)
-                p = params[:, :, r - r0: r - r0 + 1, col - c0: col - c0 + 1]
-                x[:, :, r:r + 1, col:col + 1] = likelihood.sample(p, generator, temperature)
+                params = self.net(x[:, :, r0 : r + 1, c0:c1], conds)
+                p = params[:, :, r - r0 : r - r0 + 1, col - c0 : col - c0 + 1]
+                x[:, :, r : r + 1, col : col + 1] = likelihood.sample(p, generator, temperature)
             if on_row is not None:
                 on_row(r, x)
             if should_stop is not None and should_stop():
@@ -189,4 +195,3 @@ def one_thread():
         yield
     finally:
         torch.set_num_threads(before)
-

@@ -21,7 +21,12 @@ class StandardNormal:
         """log p(z) = -0.5 sum_d (z_d^2 + log 2 pi), summed over the last dimension."""
         return log_normal_std(z)
 
-    def sample(self, n: int, generator: torch.Generator | None = None, temperature: float = 1.0,
-               device: torch.device | str = "cpu") -> torch.Tensor:
+    def sample(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        temperature: float = 1.0,
+        device: torch.device | str = "cpu",
+    ) -> torch.Tensor:
         """z ~ N(0, temperature^2 I), shape (n, latent_dim)."""
         return temperature * torch.randn((n, self.latent_dim), generator=generator, device=device)

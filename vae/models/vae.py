@@ -25,7 +25,6 @@ from vae.models.networks import Decoder, Encoder, initialize, linear
 from vae.models.posteriors import DiagonalGaussian
 from vae.models.priors import StandardNormal
 
-
 LOGVAR_MIN, LOGVAR_MAX = -15.0, 5.0  # posterior sd from 5.5e-4 to 12 (the prior's is 1)
 HEAD_INIT_SCALE = 0.1
 MEAN_SAMPLE_SEED = 0  # the random numbers of an autoregressive decoder's "mean image"
@@ -80,7 +79,10 @@ class VAE(nn.Module):
             self.decoder = Decoder(config.decoder, config.latent_dim, self.image_shape, out_channels)
         # floats a decoder pass holds per example at its peak (the IWAE bound sizes its chunks by it)
         self.decode_numel = max(self.output_numel, getattr(self.decoder, "work_numel", 0))
-        for net, part in ((config.encoder, (self.encoder, self.fc_mu, self.fc_logvar)), (config.decoder, (self.decoder,))):
+        for net, part in (
+            (config.encoder, (self.encoder, self.fc_mu, self.fc_logvar)),
+            (config.decoder, (self.decoder,)),
+        ):
             for m in part:
                 initialize(m, net.init, net.activation)
         with torch.no_grad():  # log sigma^2(x) starts near 0: q(z|x) starts with the prior's variance

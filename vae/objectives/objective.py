@@ -1,8 +1,8 @@
 """The training loss of one run, whichever objective its configuration names.
 
-    vae          rec + beta_t * KL, with warm-up, free bits or capacity   (elbo.py)
-    beta-tcvae   rec + w_t * (alpha MI + beta TC + gamma dimension-wise KL)  (total_correlation.py)
-    factorvae    rec + w_t * (beta KL + gamma TC), TC from a discriminator
+vae          rec + beta_t * KL, with warm-up, free bits or capacity   (elbo.py)
+beta-tcvae   rec + w_t * (alpha MI + beta TC + gamma dimension-wise KL)  (total_correlation.py)
+factorvae    rec + w_t * (beta KL + gamma TC), TC from a discriminator
 """
 
 from __future__ import annotations

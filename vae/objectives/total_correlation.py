@@ -25,7 +25,9 @@ from vae.models.posteriors import DiagonalGaussian, log_normal_std
 FACTORVAE_HIDDEN = 256  # the discriminator: two hidden layers (the paper's six of 1000 are for 64x64 dSprites)
 
 
-def kl_decomposition_terms(z: torch.Tensor, q: DiagonalGaussian, log_norm: float, start: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def kl_decomposition_terms(
+    z: torch.Tensor, q: DiagonalGaussian, log_norm: float, start: int = 0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per example (B,): index-code MI, total correlation and dimension-wise KL terms.
 
     z_i ~ q(z|x_i); with log q(z_i|x_j) summed over dimensions (joint) or not (marginals):
@@ -52,8 +54,9 @@ class TCDiscriminator:
         h = FACTORVAE_HIDDEN
         with torch.random.fork_rng(devices=[]):  # initialised from the run's seed, whatever ran before
             torch.manual_seed(seed)
-            self.net = nn.Sequential(nn.Linear(latent_dim, h), nn.LeakyReLU(0.2), nn.Linear(h, h),
-                                     nn.LeakyReLU(0.2), nn.Linear(h, 2)).to(device)
+            self.net = nn.Sequential(
+                nn.Linear(latent_dim, h), nn.LeakyReLU(0.2), nn.Linear(h, h), nn.LeakyReLU(0.2), nn.Linear(h, 2)
+            ).to(device)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=1e-4, betas=(0.5, 0.9))
 
     def total_correlation(self, z: torch.Tensor) -> torch.Tensor:

@@ -64,15 +64,24 @@ class CostEstimate:
         return self.seconds_per_epoch * self.epochs
 
     def describe(self) -> str:
-        how = {"timed": "timed on this machine",
-               "calibrated": f"{self.flops_per_step / 1e9:.3g} GFLOP a step, at the speed this server's own "
-                             "models of the family train"}.get(
-            self.method, f"from {self.flops_per_step / 1e9:.3g} GFLOP a step at this machine's matmul rate, "
-                         "a lower bound")
-        step = f"{1000 * self.seconds_per_step:.3g} ms" if self.seconds_per_step < 1 else fmt_seconds(self.seconds_per_step)
-        return (f"about {fmt_seconds(self.seconds_per_epoch)} per epoch ({self.steps_per_epoch} steps of "
-                f"{step}, {how}), {fmt_seconds(self.total_seconds)} for "
-                f"{self.epochs} epoch(s); {self.parameters / 1e6:.3g}M parameters")
+        how = {
+            "timed": "timed on this machine",
+            "calibrated": f"{self.flops_per_step / 1e9:.3g} GFLOP a step, at the speed this server's own "
+            "models of the family train",
+        }.get(
+            self.method,
+            f"from {self.flops_per_step / 1e9:.3g} GFLOP a step at this machine's matmul rate, a lower bound",
+        )
+        step = (
+            f"{1000 * self.seconds_per_step:.3g} ms"
+            if self.seconds_per_step < 1
+            else fmt_seconds(self.seconds_per_step)
+        )
+        return (
+            f"about {fmt_seconds(self.seconds_per_epoch)} per epoch ({self.steps_per_epoch} steps of "
+            f"{step}, {how}), {fmt_seconds(self.total_seconds)} for "
+            f"{self.epochs} epoch(s); {self.parameters / 1e6:.3g}M parameters"
+        )
 
     def epochs_within(self, seconds: float) -> int:
         """How many epochs fit into ``seconds``."""
@@ -199,8 +208,9 @@ def reference_config(name: str) -> VAEConfig:
     """The server's own model of a family (the Train form's defaults with it), or ``"tiny"``: a 32-unit MLP."""
     from vae.config.knobs import apply
 
-    knobs = {"tiny": {"hidden": [32], "latent_dim": 2}, "pixelcnn": {"decoder_arch": "pixelcnn"}}.get(name,
-                                                                                                    {"arch": name})
+    knobs = {"tiny": {"hidden": [32], "latent_dim": 2}, "pixelcnn": {"decoder_arch": "pixelcnn"}}.get(
+        name, {"arch": name}
+    )
     return apply(VAEConfig(), knobs).validate()
 
 
@@ -219,8 +229,9 @@ def step_model(name: str, threads: int) -> tuple[float, float]:
     return overhead, max(1.0, work / (ref.flops_per_step / matmul_rate()))
 
 
-def server_estimate(config: VAEConfig, image_shape: tuple[int, int, int], n_train: int,
-                    n_test: int = 0) -> CostEstimate:
+def server_estimate(
+    config: VAEConfig, image_shape: tuple[int, int, int], n_train: int, n_test: int = 0
+) -> CostEstimate:
     """An estimate a web server can make of a student's configuration without allocating the model.
 
     seconds a step = overhead + FLOPs / matmul rate x the family's slowdown (:func:`step_model`,
@@ -228,30 +239,38 @@ def server_estimate(config: VAEConfig, image_shape: tuple[int, int, int], n_trai
     configuration over ``$VAE_MAX_PARAMETERS`` is refused here: the Train page used to time real
     steps of whatever a link asked for (a wide MLP took 6.5 GB inside the page).
     """
-    from vae.models.checkpoints import max_parameters
     from vae.errors import ConfigError
+    from vae.models.checkpoints import max_parameters
 
     config.validate()
     batch = min(config.train.batch_size, n_train)
     flops, params = count_flops(config, image_shape, batch)
     if params > max_parameters():
-        raise ConfigError(f"this network has {params / 1e6:.1f} M parameters; this server trains at most "
-                          f"{max_parameters() / 1e6:.0f} M: use fewer or narrower layers")
+        raise ConfigError(
+            f"this network has {params / 1e6:.1f} M parameters; this server trains at most "
+            f"{max_parameters() / 1e6:.0f} M: use fewer or narrower layers"
+        )
     overhead, slowdown = step_model(family(config), torch.get_num_threads())
     seconds = overhead + flops / matmul_rate() * slowdown
-    return CostEstimate(params, flops, seconds, math.ceil(n_train / batch), config.train.epochs, "calibrated",
-                        math.ceil(n_test / batch))
+    return CostEstimate(
+        params, flops, seconds, math.ceil(n_train / batch), config.train.epochs, "calibrated", math.ceil(n_test / batch)
+    )
 
 
 def over_budget_message(est: CostEstimate, budget: float) -> str:
     """Why a run is refused, and what to reduce."""
     fit = est.epochs_within(budget)
-    advice = [f"train for {fit} epoch(s) or fewer" if fit >= 1 else
-              "one epoch alone is over the limit: use fewer or narrower layers (fewer channels), "
-              "a larger batch, or fewer images"]
+    advice = [
+        f"train for {fit} epoch(s) or fewer"
+        if fit >= 1
+        else "one epoch alone is over the limit: use fewer or narrower layers (fewer channels), "
+        "a larger batch, or fewer images"
+    ]
     if est.parameters > 2e6:
         advice.append(f"use a smaller network (this one has {est.parameters / 1e6:.1f}M parameters)")
     advice.append("or run it on your own machine with `python -m vae train` (no limit there)")
-    return (f"this training would take {fmt_seconds(est.total_seconds)} "
-            f"({fmt_seconds(est.seconds_per_epoch)} per epoch x {est.epochs}); this server allows "
-            f"{fmt_seconds(budget)} per training. To fit: " + "; ".join(advice))
+    return (
+        f"this training would take {fmt_seconds(est.total_seconds)} "
+        f"({fmt_seconds(est.seconds_per_epoch)} per epoch x {est.epochs}); this server allows "
+        f"{fmt_seconds(budget)} per training. To fit: " + "; ".join(advice)
+    )

@@ -44,8 +44,9 @@ KILL_GRACE_SECONDS = 60  # past the budget, a training process that has not stop
 def checkpoint_name_error(name: str) -> str | None:
     """Why ``name`` cannot be a checkpoint file name, or None when it can."""
     if not NAME_RE.match(name or ""):
-        return ("a model name uses 1-80 letters, digits, '.', '_' or '-' and starts with a letter or digit; "
-                f"got {name!r}")
+        return (
+            f"a model name uses 1-80 letters, digits, '.', '_' or '-' and starts with a letter or digit; got {name!r}"
+        )
     if name.endswith(".safetensors"):
         return "give the name without the .safetensors ending"
     return None
@@ -80,11 +81,21 @@ class TrainingJob:
         """A consistent copy of the job's public state."""
         with self._lock:
             return {
-                "id": self.id, "name": self.name, "state": self.state, "progress": self.progress,
-                "epoch": self.epoch, "epochs": self.config.train.epochs, "seconds": self.seconds,
-                "eta": self.eta(), "history": list(self.history), "preview": self.preview,
-                "message": self.message, "checkpoint": self.checkpoint, "config": self.config,
-                "stop_requested": self._stop.is_set(), "started": self.started,
+                "id": self.id,
+                "name": self.name,
+                "state": self.state,
+                "progress": self.progress,
+                "epoch": self.epoch,
+                "epochs": self.config.train.epochs,
+                "seconds": self.seconds,
+                "eta": self.eta(),
+                "history": list(self.history),
+                "preview": self.preview,
+                "message": self.message,
+                "checkpoint": self.checkpoint,
+                "config": self.config,
+                "stop_requested": self._stop.is_set(),
+                "started": self.started,
             }
 
     def eta(self) -> float | None:
@@ -121,8 +132,13 @@ class TrainingJob:
 class TrainingQueue:
     """Runs submitted jobs in background threads, at most ``max_running`` at a time."""
 
-    def __init__(self, checkpoint_dir: str | Path, max_running: int = 1, max_seconds: float | None = None,
-                 shared_dirs: tuple[str | Path, ...] = ()):
+    def __init__(
+        self,
+        checkpoint_dir: str | Path,
+        max_running: int = 1,
+        max_seconds: float | None = None,
+        shared_dirs: tuple[str | Path, ...] = (),
+    ):
         if max_running < 1:
             raise ConfigError("max_running must be at least 1")
         self.checkpoint_dir = Path(checkpoint_dir)
@@ -247,9 +263,21 @@ class TrainingQueue:
         partial_dir.mkdir(parents=True, exist_ok=True)
         partial = partial_dir / f"{job.id}-{uuid.uuid4().hex[:8]}.safetensors"
         # The budget (max_seconds) counts from the child's "started": its start-up is not the student's time.
-        proc = ctx.Process(target=worker.run, name=f"vae-train-{job.id}", daemon=True,
-                           args=(cfg.to_dict(), str(partial), job.owner, self.max_seconds, send, stop,
-                                 TRAINING_NICE, dict(os.environ)))
+        proc = ctx.Process(
+            target=worker.run,
+            name=f"vae-train-{job.id}",
+            daemon=True,
+            args=(
+                cfg.to_dict(),
+                str(partial),
+                job.owner,
+                self.max_seconds,
+                send,
+                stop,
+                TRAINING_NICE,
+                dict(os.environ),
+            ),
+        )
         proc.start()
         send.close()
         end = None
@@ -259,8 +287,10 @@ class TrainingQueue:
                     stop.set()
                 if job.deadline is not None and time.monotonic() > job.deadline + KILL_GRACE_SECONDS:
                     proc.kill()  # it did not stop at the limit (one step longer than the grace?)
-                    raise VAEError(f"the training passed this server's limit of {self.max_seconds:g} s and "
-                                   "did not stop; it was ended and nothing was saved")
+                    raise VAEError(
+                        f"the training passed this server's limit of {self.max_seconds:g} s and "
+                        "did not stop; it was ended and nothing was saved"
+                    )
                 if not receive.poll(0.2):
                     if not proc.is_alive() and not receive.poll(0):
                         break
@@ -292,14 +322,20 @@ class TrainingQueue:
         with self._cond:  # the final name is chosen and taken under the queue's lock: nothing is replaced
             out = job.out if not job.out.exists() else self.free_path(job.out.stem)
             os.replace(partial, out)
-        note = (f"saved {out.name}: test -ELBO {metrics['elbo']:.2f} nats, KL {metrics['kl']:.2f}, "
-                f"active units {metrics['active_units']}/{cfg.latent_dim}")
+        note = (
+            f"saved {out.name}: test -ELBO {metrics['elbo']:.2f} nats, KL {metrics['kl']:.2f}, "
+            f"active units {metrics['active_units']}/{cfg.latent_dim}"
+        )
         if limit:
             note = f"stopped{limit} after {job.history[-1]['epoch']:.1f} epoch(s); " + note
         if out != job.out:
             note += f" ({job.out.name} appeared meanwhile, so it was kept and this model saved beside it)"
-        job._update(state="stopped" if stopped else "done", checkpoint=out, message=note,
-                    progress=job.progress if stopped else 1.0)
+        job._update(
+            state="stopped" if stopped else "done",
+            checkpoint=out,
+            message=note,
+            progress=job.progress if stopped else 1.0,
+        )
 
     @staticmethod
     def _on_message(job: TrainingJob, msg: tuple) -> tuple | None:

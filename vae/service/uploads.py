@@ -29,11 +29,15 @@ def store_dataset_upload(filename: str, data: bytes, folder: str | Path) -> tupl
 
     kind = Path(filename).suffix.lower().lstrip(".")
     if kind not in KINDS:
-        raise DataError(f"{filename}: upload a .npz file (images under 'x', optional labels 'y') "
-                        "or a .zip of PNG/JPEG images (one sub-folder per class)")
+        raise DataError(
+            f"{filename}: upload a .npz file (images under 'x', optional labels 'y') "
+            "or a .zip of PNG/JPEG images (one sub-folder per class)"
+        )
     if len(data) > MAX_DATA_UPLOAD_BYTES:
-        raise DataError(f"{filename} is {len(data) / 2**20:.0f} MB; uploads are limited to "
-                        f"{MAX_DATA_UPLOAD_BYTES >> 20} MB (fewer or smaller images)")
+        raise DataError(
+            f"{filename} is {len(data) / 2**20:.0f} MB; uploads are limited to "
+            f"{MAX_DATA_UPLOAD_BYTES >> 20} MB (fewer or smaller images)"
+        )
     if not data:
         raise DataError(f"{filename} is empty")
     folder = Path(folder)
@@ -74,8 +78,10 @@ def confine_data(data, uploads_folder: str | Path):
     if data.name in KINDS:
         name = Path(str(data.path or "")).name
         if not STORED_NAME.fullmatch(name) or not name.endswith("." + data.name):
-            raise DataError(f"this model was trained on a {data.name} file that is not one of this class's uploads; "
-                            "the server reads only data sets uploaded on the Train page: upload yours there and "
-                            "train again")
+            raise DataError(
+                f"this model was trained on a {data.name} file that is not one of this class's uploads; "
+                "the server reads only data sets uploaded on the Train page: upload yours there and "
+                "train again"
+            )
         out.path = str(Path(uploads_folder) / name)
     return out

@@ -39,8 +39,17 @@ STEP_MESSAGE_SECONDS = 0.2
 EPOCH_MESSAGE_SECONDS = 0.5  # epoch records (and the preview) go together, at most this often: a digits epoch
 # takes 20 ms, and one message each made the web server's relay thread fall seconds behind under a class
 PREVIEW_EXAMPLES = 8
-PRELOAD = ["torch", "pandas", "sklearn.datasets",  # the built-in datasets' readers (mnist5k, digits)
-           "vae.models.checkpoints", "vae.config", "vae.data", "vae.analysis.reports", "vae.training.trainer", "vae.service.worker"]
+PRELOAD = [
+    "torch",
+    "pandas",
+    "sklearn.datasets",  # the built-in datasets' readers (mnist5k, digits)
+    "vae.models.checkpoints",
+    "vae.config",
+    "vae.data",
+    "vae.analysis.reports",
+    "vae.training.trainer",
+    "vae.service.worker",
+]
 
 
 def context():
@@ -87,8 +96,16 @@ class StopOrDeadline:
         return self.stop.is_set() or self.deadline_passed
 
 
-def run(config: dict[str, Any], partial: str, owner: str | None, seconds_left: float | None, conn, stop,
-        nice: int, env: dict[str, str] | None = None) -> None:
+def run(
+    config: dict[str, Any],
+    partial: str,
+    owner: str | None,
+    seconds_left: float | None,
+    conn,
+    stop,
+    nice: int,
+    env: dict[str, str] | None = None,
+) -> None:
     """Train ``config``; save to ``partial``; report everything over ``conn`` (the child's side).
 
     ``env`` is the parent's environment now: a forked child would otherwise see the fork server's, as it was
@@ -117,10 +134,10 @@ def run(config: dict[str, Any], partial: str, owner: str | None, seconds_left: f
 
 
 def _train(config: dict[str, Any], partial: str, owner: str | None, seconds_left: float | None, conn, stop) -> None:
-    from vae.models.checkpoints import save_checkpoint
+    from vae.analysis.reports import compute_reports
     from vae.config import VAEConfig
     from vae.data import load_dataset
-    from vae.analysis.reports import compute_reports
+    from vae.models.checkpoints import save_checkpoint
     from vae.training.trainer import train
 
     cfg = VAEConfig.from_dict(config).validate()
@@ -159,6 +176,12 @@ def _train(config: dict[str, Any], partial: str, owner: str | None, seconds_left
         return
     conn.send(("saving",))
     reports = compute_reports(result.model, ds, seed=cfg.train.seed)
-    save_checkpoint(partial, result.model, result.history, result.metrics, dataset=result.dataset,
-                    extra={"stopped": result.stopped, "owner": owner, "reports": reports})
+    save_checkpoint(
+        partial,
+        result.model,
+        result.history,
+        result.metrics,
+        dataset=result.dataset,
+        extra={"stopped": result.stopped, "owner": owner, "reports": reports},
+    )
     conn.send(("saved", result.metrics, result.stopped, guard.deadline_passed and not stop.is_set()))

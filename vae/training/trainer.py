@@ -26,18 +26,20 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
+from vae.analysis.evaluation import EVAL_SEED_OFFSET, evaluate, test_inputs
 from vae.config import VAEConfig
 from vae.data import Dataset, load_dataset
 from vae.data.transforms import binarize
-from vae.analysis.evaluation import EVAL_SEED_OFFSET, evaluate, test_inputs
 from vae.errors import ConfigError, TrainingDiverged
 from vae.models.vae import VAE
 from vae.objectives.objective import Objective
+
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` picks CUDA when present, else the CPU; a named device must exist."""
@@ -97,15 +99,18 @@ def _remedies(config: VAEConfig) -> str:
 
 
 def _diverged(step: int, epoch: int, value: float, config: VAEConfig) -> TrainingDiverged:
-    return TrainingDiverged(f"training diverged at step {step} (epoch {epoch}): the loss became {value}. "
-                            f"Nothing was saved. To fix: {_remedies(config)}")
+    return TrainingDiverged(
+        f"training diverged at step {step} (epoch {epoch}): the loss became {value}. "
+        f"Nothing was saved. To fix: {_remedies(config)}"
+    )
 
 
 def _exploded(step: int, epoch: int, value: float, untrained: float, config: VAEConfig) -> TrainingDiverged:
     return TrainingDiverged(
         f"training diverged at step {step} (epoch {epoch}): the -ELBO of a batch reached {value:.4g} nats, more than "
         f"{EXPLOSION_FACTOR:g}x the untrained model's {untrained:.4g}: the run blew up. Nothing was saved. "
-        f"To fix: {_remedies(config)}")
+        f"To fix: {_remedies(config)}"
+    )
 
 
 def train(
@@ -139,7 +144,7 @@ def train(
     gen = torch.Generator(device=device)
     gen.manual_seed(tr.seed)
     x_test = test_inputs(ds.x_test, config, device)
-    x_hist = x_test[:history_test_examples(len(ds.x_train), len(x_test))]
+    x_hist = x_test[: history_test_examples(len(ds.x_train), len(x_test))]
     dynamic = config.data.binarize == "dynamic"
     eval_gen = torch.Generator(device=device)  # the same posterior noise at every evaluation
 
@@ -191,10 +196,18 @@ def train(
                 if step % step_every == 0:
                     checked = _check(losses, elbos, checked, i + 1, step, epoch, config, untrained, limit)
                     if on_step is not None:
-                        on_step({"step": step, "epoch": epoch, "progress": progress + 1 / steps_per_epoch,
-                                 "loss": float(losses[i]), "kl_weight": weight,
-                                 "seconds": time.perf_counter() - t0, "steps_per_epoch": steps_per_epoch,
-                                 "epochs": tr.epochs})
+                        on_step(
+                            {
+                                "step": step,
+                                "epoch": epoch,
+                                "progress": progress + 1 / steps_per_epoch,
+                                "loss": float(losses[i]),
+                                "kl_weight": weight,
+                                "seconds": time.perf_counter() - t0,
+                                "steps_per_epoch": steps_per_epoch,
+                                "epochs": tr.epochs,
+                            }
+                        )
             done = i + 1 if not stopped else i
             _check(losses, elbos, checked, done, step, epoch, config, untrained, limit)
             if stopped and done == 0:
@@ -233,12 +246,20 @@ def train(
     if ev is None or len(x_hist) < len(x_test):  # the final metrics score the whole test split
         eval_gen.manual_seed(tr.seed + EVAL_SEED_OFFSET)
         ev = evaluate(model, x_test, generator=eval_gen)
-    return TrainResult(model=model, config=config, history=history, metrics=ev,
-                       stopped=stopped, dataset=ds.name)
+    return TrainResult(model=model, config=config, history=history, metrics=ev, stopped=stopped, dataset=ds.name)
 
 
-def _check(losses: torch.Tensor, elbos: torch.Tensor, start: int, end: int, step: int, epoch: int,
-           config: VAEConfig, untrained: float, limit: float) -> int:
+def _check(
+    losses: torch.Tensor,
+    elbos: torch.Tensor,
+    start: int,
+    end: int,
+    step: int,
+    epoch: int,
+    config: VAEConfig,
+    untrained: float,
+    limit: float,
+) -> int:
     """Raise TrainingDiverged naming the first bad step of the window [start, end) of this epoch.
 
     A step is bad when its loss is NaN or infinite, or when its batch's -ELBO (rec + KL,

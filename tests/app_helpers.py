@@ -1,0 +1,71 @@
+"""What the page tests share: opening the app headlessly (AppTest) and reading what it shows."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 120
+
+
+def open_app(page: str | None = None, model: str | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    if page:
+        from ui.navigation import PAGE
+
+        at.switch_page(PAGE[page]).run()
+    if model:
+        at.sidebar.selectbox(key="model").select(model).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def charts(at) -> dict[str, dict]:
+    """Plotly figures on the page by widget key (the element id ends in the key)."""
+    out = {}
+    for el in at.get("plotly_chart"):
+        spec = json.loads(el.proto.spec)
+        out[el.proto.id.rsplit("-", 1)[-1] if el.proto.id else str(len(out))] = spec
+    return out
+
+
+def chart(at, key: str) -> dict:
+    found = [spec for k, spec in charts(at).items() if k.endswith(key)]
+    assert found, f"no chart {key!r}; have {list(charts(at))}"
+    return found[0]
+
+
+def arr(v) -> np.ndarray:
+    """A figure array as numbers: Plotly 7 writes numpy arrays as base64 ``bdata``."""
+    if isinstance(v, dict) and "bdata" in v:
+        import base64
+
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+        shape = v.get("shape")
+        if isinstance(shape, str):  # a 2-D array's shape is written as "5, 4"
+            shape = [int(t) for t in shape.split(",")]
+        return a.reshape(shape) if shape is not None else a
+    return np.asarray(v)
+
+
+def images_in(spec: dict) -> int:
+    """Pictures in a figure: the cells of an image mosaic (corners in layout.meta), else one per image trace."""
+    corners = spec["layout"].get("meta", {}).get("corners") if isinstance(spec["layout"].get("meta"), dict) else None
+    return len(corners) if corners is not None else sum(t.get("type") == "image" for t in spec["data"])
+
+
+def wait_until(at, predicate, timeout=60.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        at.run()
+        if predicate(at):
+            return at
+        time.sleep(0.3)
+    raise AssertionError("timed out waiting for the page")

@@ -1,0 +1,146 @@
+"""The Diagnose section: posterior collapse, compare, strong decoders, disentanglement (AppTest).
+
+Each test drives widgets and asserts what the page shows: values in the figure JSON,
+numbers in tables and metrics, and the messages given for bad input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.app_helpers import arr, chart, images_in, open_app, wait_until
+from vae import wording
+from vae.models.checkpoints import load_checkpoint, read_metadata
+
+
+def test_collapse_page_shows_the_verdict_numbers_and_remedies(app_dir):
+    from vae.analysis.diagnostics import collapse_report
+    from vae.analysis.evaluation import checkpoint_split
+
+    at = open_app("collapse", model="digits-z4-collapsed")
+    ck = load_checkpoint(app_dir / "digits-z4-collapsed.safetensors")
+    _, x, _, _ = checkpoint_split(ck, "test")
+    rep = collapse_report(ck.model, x, iwae_k=100, seed=ck.config.train.seed)
+    assert rep["verdict"] == "collapsed"
+    assert any("COLLAPSED" in e.value for e in at.error)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["rate R = KL (nats)"] == f"{rep['rate']:.2f}"
+    assert metrics["active units"] == f"{rep['active_units']} / 4"
+    assert np.allclose(
+        sorted(arr(chart(at, "kl_bars")["data"][0]["y"]), reverse=True),
+        sorted(rep["kl_per_dim"], reverse=True),
+        atol=1e-6,
+    )
+    assert chart(at, "active_units")["layout"]["yaxis"]["type"] == "log"
+    heat = chart(at, "kl_heatmap")
+    assert len(arr(heat["data"][0]["x"])) == len(ck.history)
+
+    titles = [wording.remedy_title(r) for r in rep["remedies"]]
+    at.button(key=f"remedy_{titles.index('Free bits')}").click().run()
+    assert at.number_input(key="free_bits").value == 0.5  # the Train page, pre-filled
+    assert at.number_input(key="beta").value == 200.0 and at.number_input(key="latent_dim").value == 4
+    assert at.text_input(key="name").value == "digits-z4-collapsed-free-bits"
+
+
+def test_healthy_model_has_no_remedies(app_dir):
+    at = open_app("collapse", model="digits-z2")
+    assert any("HEALTHY" in s.value for s in at.success)
+    assert not [b for b in at.button if b.key and b.key.startswith("remedy_")]
+
+
+def test_compare_plane_sweep_and_disentanglement(app_dir, class_dir):
+    at = open_app("compare", model="digits-z2")
+    rd = chart(at, "rd")
+    names = rd["data"][0]["text"]
+    assert sorted(names) == ["digits-z2", "digits-z4-collapsed", "sprites-z4"]
+    meta = read_metadata(app_dir / "digits-z2.safetensors")
+    i = names.index("digits-z2")
+    assert arr(rd["data"][0]["x"])[i] == pytest.approx(meta["metrics"]["kl"])
+    assert arr(rd["data"][0]["y"])[i] == pytest.approx(meta["metrics"]["reconstruction"])
+    table = at.dataframe[-1].value
+    assert list(table["model"]) == ["sprites-z4"] and 0 <= table["MIG"][0] <= 1
+
+    at.multiselect(key="sweep_betas").set_value([0.5, 4.0])
+    at.number_input(key="sweep_epochs").set_value(2)
+    at.button(key="sweep_start").click().run()
+    new = {class_dir / "digits-z2-beta0.5.safetensors", class_dir / "digits-z2-beta4.safetensors"}
+    wait_until(at, lambda a: all(p.exists() for p in new) and len(chart(a, "rd")["data"][0]["text"]) == 5, timeout=90)
+    assert load_checkpoint(class_dir / "digits-z2-beta4.safetensors").config.objective.beta == 4.0
+
+
+def test_strong_decoders_lesson_compares_the_models_and_opens_the_fix(app_dir, pixelcnn_model):
+    import shutil
+
+    from vae.analysis.diagnostics import collapse_report
+    from vae.analysis.evaluation import checkpoint_split
+
+    shutil.copy(pixelcnn_model, app_dir)
+    at = open_app("strong_decoders")
+    at.selectbox(key="sd_mlp").select("digits-z2").run()
+    at.selectbox(key="sd_pixelcnn").select("digits-z4-pixelcnn").run()
+    at.selectbox(key="sd_fix").select("digits-z4-collapsed").run()
+    assert not at.exception, [e.message for e in at.exception]
+    table = at.dataframe[0].value
+    assert list(table["model"]) == ["digits-z2", "digits-z4-pixelcnn", "digits-z4-collapsed"]
+    ck = load_checkpoint(pixelcnn_model)
+    _, x, _, _ = checkpoint_split(ck, "test")
+    rep = collapse_report(ck.model, x, iwae_k=100, seed=ck.config.train.seed)
+    row = table.iloc[1]
+    assert row["decoder"] == "pixelcnn 8-8" and row["receptive field"] == "4 rows up"
+    assert row["rate (KL)"] == pytest.approx(rep["rate"]) and row["-log p(x) (IWAE)"] == pytest.approx(rep["iwae_nll"])
+    assert row["active units"] == f"{rep['active_units']}/4"
+    assert table.iloc[0]["receptive field"].startswith("none")
+    # the grid: rows x seeds images per model; the pixelcnn's pictures are samples (binary pixels)
+    at.slider(key="sd_rows").set_value(3).run()
+    at.slider(key="sd_cols").set_value(4).run()
+    for role in ("mlp", "pixelcnn", "fix"):
+        grid = chart(at, f"grid_{role}")
+        assert images_in(grid) == 12
+    from vae.analysis.explore import seed_grid
+
+    _, imgs = seed_grid(ck.model, 3, 4, 0)
+    assert set(np.unique(imgs)) <= {0.0, 1.0} and imgs.shape == (3, 4, 1, 8, 8)
+    assert any("within a row" in c.value for c in at.caption)
+    # the fix opens Train with the pixelcnn's settings and free bits
+    at.button(key="fix_train_with_free_bits_").click().run()
+    assert at.number_input(key="free_bits").value == 0.5
+    assert at.selectbox(key="decoder_arch").value == "pixelcnn"
+    assert at.text_input(key="decoder_hidden").value == "8 8"
+    assert any("Receptive field" in c.value and "4 rows up" in c.value for c in at.caption)
+
+
+def test_disentanglement_page_shows_which_latent_holds_which_factor_and_trains_the_preset(app_dir):
+    from ui.training_queue import training_queue
+    from vae.analysis.disentanglement import disentanglement_scores
+    from vae.analysis.evaluation import checkpoint_split
+    from vae.analysis.explore import posterior
+
+    at = open_app("disentanglement")
+    at.selectbox(key="dis_model").select("sprites-z4").run()
+    assert not at.exception, [e.message for e in at.exception]
+    ck = load_checkpoint(app_dir / "sprites-z4.safetensors")
+    ds, x, _, f = checkpoint_split(ck, "test")
+    s = disentanglement_scores(posterior(ck.model, x)[0], f, ds.factor_names)
+    heat = chart(at, "dis_mi")["data"][0]
+    assert np.allclose(arr(heat["z"]), np.asarray(s["mi_matrix"]).T, atol=1e-9)
+    assert list(heat["y"]) == ["shape", "scale", "rotation", "x", "y"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["MIG"] == f"{s['mig']:.3f}" and metrics["FactorVAE score"] == f"{s['factorvae_score']:.3f}"
+    assert metrics["DCI disentanglement"] == f"{s['dci']['disentanglement']:.3f}"
+    trav = chart(at, "dis_traversal")
+    titles = [a["text"] for a in trav["layout"]["annotations"]]
+    assert len(titles) == 4 and all(any(fn in t for fn in ds.factor_names) for t in titles)
+    table = at.dataframe[1].value
+    assert list(table["model"]) == ["sprites-z4"] and table.iloc[0]["MIG"] == pytest.approx(s["mig"])
+    scatter = chart(at, "dis_mig_distortion")["data"][0]
+    assert arr(scatter["y"])[0] == pytest.approx(s["mig"])
+    bars = chart(at, "dis_kl_split")["data"]
+    assert [b["name"] for b in bars] == ["index-code MI", "total correlation", "dimension-wise KL"]
+    at.button(key="dis_train").click().run()
+    job = training_queue().get(at.session_state["dis_job"])
+    try:
+        assert job.config.objective.name == "beta-tcvae" and job.config.data.name == "sprites"
+    finally:
+        job.request_stop()
+        training_queue().wait(job, 60)

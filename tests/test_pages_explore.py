@@ -1,0 +1,104 @@
+"""The Explore section: reconstructions and samples, traversals and interpolations, the latent map (AppTest).
+
+Each test drives widgets and asserts what the page shows: values in the figure JSON,
+numbers in tables and metrics, and the messages given for bad input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.app_helpers import arr, chart, charts, images_in, open_app
+from tests.conftest import mosaic_cells
+from vae.models.checkpoints import load_checkpoint
+
+
+def test_reconstructions_and_samples(app_dir):
+    at = open_app("samples", model="digits-z2")
+    assert images_in(chart(at, "reconstructions")) == 3 * 10
+    at.radio(key="rec_how").set_value("by index").run()
+    at.text_input(key="rec_indices").input("0 5 7").run()
+    rec = chart(at, "reconstructions")
+    assert images_in(rec) == 9
+    assert [a["text"] for a in rec["layout"]["annotations"]][:3] == ["#0", "#5", "#7"] or {"#0", "#5", "#7"} <= {
+        a["text"] for a in rec["layout"]["annotations"]
+    }
+    at.text_input(key="rec_indices").input("0 99999").run()
+    assert any("out of range: [99999]" in e.value for e in at.error)
+
+    at.slider(key="temperature").set_value(0.0).run()
+    samples = chart(at, "samples")
+    pictures = mosaic_cells(samples)
+    assert images_in(samples) == 32 and all(np.array_equal(p, pictures[0]) for p in pictures)  # T = 0: z = 0
+    at.slider(key="temperature").set_value(1.0).run()
+    pictures = mosaic_cells(chart(at, "samples"))
+    assert not all(np.array_equal(p, pictures[0]) for p in pictures)
+
+
+def test_traversal_figure_has_a_frame_per_step_and_kl_labels(app_dir):
+    at = open_app("traversals", model="digits-z2")
+    at.slider(key="trav_steps").set_value(7).run()
+    trav = chart(at, "traversal")
+    assert len(trav["frames"]) == 7
+    assert len(trav["layout"]["sliders"][0]["steps"]) == 7 and not trav["layout"].get("updatemenus")
+    ck = load_checkpoint(app_dir / "digits-z2.safetensors")
+    kl = ck.metrics["kl_per_dim"]
+    labels = sorted(a["text"] for a in trav["layout"]["annotations"])
+    assert labels == sorted(f"z{j} (KL {kl[j]:.2f})" for j in range(2))
+    assert len(at.get("download_button")) == 3
+    man = chart(at, "manifold")  # a 2-D latent also shows the manifold
+    assert images_in(man) == 1 and len(man["data"]) > 1  # the grid plus the posterior means
+
+
+def test_interpolation_and_no_manifold_for_wider_latents(app_dir):
+    at = open_app("traversals", model="digits-z4-collapsed")
+    at.number_input(key="interp_a").set_value(3)
+    at.number_input(key="interp_b").set_value(9)
+    at.slider(key="interp_steps").set_value(5).run()
+    interp = chart(at, "interpolation")
+    assert len(interp["frames"]) == 5
+    assert "manifold" not in "".join(charts(at))
+    assert any("needs a 2-D latent" in c.value for c in at.caption)
+
+
+def test_latent_map_projects_and_inspects_points(app_dir):
+    from vae.analysis.evaluation import checkpoint_split
+    from vae.analysis.explore import posterior
+
+    at = open_app("latent_map", model="digits-z2")
+    scatter = chart(at, "map")
+    n_points = sum(len(arr(t["x"])) for t in scatter["data"])
+    assert scatter["layout"]["title"]["text"] == "Posterior means, PCA"
+    assert n_points == 360  # the whole digits test split (fewer than the 2,000-point limit)
+    at.text_input(key="map_indices").input("4 11").run()
+    post = chart(at, "picked_posterior")
+    ck = load_checkpoint(app_dir / "digits-z2.safetensors")
+    _, x, _, _ = checkpoint_split(ck, "test")
+    mu, sd = posterior(ck.model, x[[4]])
+    assert np.allclose(arr(post["data"][0]["y"]), mu[0], atol=1e-5)
+    assert np.allclose(arr(post["data"][0]["error_y"]["array"]), sd[0], atol=1e-5)
+    assert len(chart(at, "picked_interpolation")["frames"]) == 11
+    at.text_input(key="map_indices").input("x").run()
+    assert any("whole numbers" in e.value for e in at.error)
+
+
+def test_latent_map_colours_sprites_by_factor(app_dir):
+    at = open_app("latent_map", model="sprites-z4")
+    at.selectbox(key="map_colour").select("shape").run()
+    scatter = chart(at, "map")
+    assert scatter["layout"]["legend"]["title"]["text"] == "shape"
+    from vae.data.sprites import SPRITE_FACTORS
+
+    assert len(scatter["data"]) == SPRITE_FACTORS["shape"]  # one trace per shape
+
+
+def test_pages_say_that_a_pixelcnn_model_draws_samples(app_dir, pixelcnn_model):
+    import shutil
+
+    shutil.copy(pixelcnn_model, app_dir)
+    for page in ("samples", "traversals"):
+        at = open_app(page, model="digits-z4-pixelcnn")
+        assert any("pixel by pixel" in i.value for i in at.info), page
+    assert at.slider(key="trav_dims").value == 4  # at most 60 images: 4 dims x 11 steps
+    trav = chart(at, "traversal")
+    assert images_in(trav) == 4

@@ -1,0 +1,71 @@
+"""The server-start warm-up: it fills the caches the pages read, so no visitor waits (AppTest).
+
+Each test drives widgets and asserts what the page shows: values in the figure JSON,
+numbers in tables and metrics, and the messages given for bad input.
+"""
+
+from __future__ import annotations
+
+from tests.app_helpers import open_app
+
+
+def test_the_warm_up_times_the_train_forms_defaults_so_no_visitor_waits_for_them(app_dir, monkeypatch):
+    """A fresh Train page's estimate (the server's reference models timed, 1.3 s) is computed at server start;
+    the page reads it from the cache."""
+    import vae.service.cost
+    from ui import compute, warmup
+
+    compute.cost_estimate.clear()
+    warmup.warm_train_form()
+    timed = []
+    real = vae.service.cost.server_estimate
+    monkeypatch.setattr(vae.service.cost, "server_estimate", lambda cfg, *a: timed.append(cfg) or real(cfg, *a))
+    at = open_app("train")
+    assert any(c.value.startswith("Estimated on this server") for c in at.caption)
+    assert timed == []  # the page's default configuration is the one the warm-up timed
+    at.number_input(key="epochs").set_value(3).run()
+    assert len(timed) == 1  # ...and a changed form is timed by the page (the check can fail)
+
+
+def test_warm_up_fills_the_caches_the_pages_read(app_dir, monkeypatch):
+    from ui import warmup
+    from ui.models import checkpoint_paths, load
+    from vae.analysis.projections import DEFAULT_CACHE, ProjectionCache
+
+    path = next(p for p in checkpoint_paths() if p.stem == "digits-z2")
+    warmup.warm(path)  # what the warm-up thread does for each shared model (not in this thread: it lowers its priority)
+    ck = load(path)
+    for method in ("pca", "tsne"):
+        assert ProjectionCache.key(ck.digest, "test", method, 2000, 0) in DEFAULT_CACHE._mem
+    import vae.analysis.diagnostics
+    import vae.analysis.projections
+
+    def computed_again(*a, **k):
+        raise AssertionError("a page computed what the warm-up had computed")
+
+    monkeypatch.setattr(vae.analysis.projections, "project_model", computed_again)
+    monkeypatch.setattr(vae.analysis.diagnostics, "collapse_report", computed_again)
+    for page in ("latent_map", "collapse", "traversals"):
+        at = open_app(page, model="digits-z2")  # the pages find everything computed
+        assert not at.exception
+
+
+def test_warm_up_draws_a_pixelcnn_models_default_pictures_once(app_dir, pixelcnn_model, monkeypatch):
+    import shutil
+
+    from ui import warmup
+    from vae.models.pixelcnn import PixelCNNDecoder
+
+    shutil.copy(pixelcnn_model, app_dir)
+    warmup.warm(app_dir / pixelcnn_model.name)
+
+    def drawn_again(*a, **k):
+        raise AssertionError("a page drew pixel by pixel what the warm-up had drawn")
+
+    monkeypatch.setattr(PixelCNNDecoder, "sample", drawn_again)
+    for page in ("samples", "traversals"):
+        at = open_app(page, model="digits-z4-pixelcnn")
+        assert not at.exception, [e.message for e in at.exception]
+    at = open_app("strong_decoders")
+    at.selectbox(key="sd_pixelcnn").select("digits-z4-pixelcnn").run()
+    assert not at.exception, [e.message for e in at.exception]

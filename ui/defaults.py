@@ -1,0 +1,27 @@
+"""What each page shows on a first visit: the widgets' default values.
+
+The pages set their widgets from here and the server-start warm-up (ui/warmup.py)
+computes exactly these views ahead, so a first visitor finds them in the cache.
+"""
+
+from __future__ import annotations
+
+from vae.analysis.reports import REPORT_IWAE_K
+
+AR_MAX_IMAGES = 60  # images one page view may draw from an autoregressive decoder (784 passes each at 28x28)
+
+MAP = dict(split="test", limit=2000, seed=0, methods=("pca", "tsne"))  # Latent map: the projections warmed
+TRAVERSAL = dict(span=3.0, steps=11)  # Latent traversals: span in prior sd, frames per dimension
+INTERPOLATION = dict(a=0, b=1, steps=11, method="linear")  # Latent traversals: the first interpolation
+SEED_GRID = dict(n_z=4, n_seeds=5, seed=0)  # Strong decoders: rows of z, columns of seeds
+IWAE_K = REPORT_IWAE_K  # Posterior collapse: importance samples, the k of the reports stored at save
+
+
+def traversal_dims(ck) -> int:
+    """Latent traversals: how many dimensions (fewer for a pixelcnn: every image is drawn)."""
+    return min(ck.config.latent_dim, 5 if ck.model.autoregressive else 10)
+
+
+def samples(ck) -> dict:
+    """Reconstructions & samples: how many reconstructions and prior samples."""
+    return {"n_rec": 10, "n_samples": 16 if ck.model.autoregressive else 32}

@@ -1,0 +1,38 @@
+"""One training queue per server: a class shares the machine."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from vae.service.storage import checkpoint_dir, class_dir
+
+
+@st.cache_resource
+def _queue(folder: str, shared: str, max_running: int, max_seconds: float | None):
+    from vae.service.jobs import TrainingQueue
+
+    return TrainingQueue(folder, max_running=max_running, max_seconds=max_seconds, shared_dirs=(shared,))
+
+
+def max_trainings() -> int:
+    """``$VAE_MAX_TRAININGS``, else one training per 4 cores (at least 1): the rest serve the pages."""
+    env = os.environ.get("VAE_MAX_TRAININGS")
+    return int(env) if env else max(1, (os.cpu_count() or 1) // 4)
+
+
+def train_budget() -> float | None:
+    """Seconds one web training may take: ``$VAE_MAX_TRAIN_SECONDS`` (default 300; 0 = none)."""
+    from vae.service.cost import budget_from_env
+
+    return budget_from_env(300.0)
+
+
+def training_queue():
+    """One queue per server: a classroom shares the machine.
+
+    At most :func:`max_trainings` run at once; the others wait in line. Each is
+    bounded by :func:`train_budget` and saves into :func:`class_dir`.
+    """
+    return _queue(str(class_dir()), str(checkpoint_dir()), max_trainings(), train_budget())

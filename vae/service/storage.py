@@ -1,0 +1,97 @@
+"""Where a class's models live, who owns each, and how an uploaded checkpoint is taken in.
+
+The models in ``checkpoint_dir()`` (shipped, or published there by the teacher) are
+read-only from the web. Models trained or uploaded from the web go to ``class_dir()``;
+each records the browser session that made it (its *owner*), and only that owner may
+delete it. Names never clash: a taken name gets the next free one. The web form never
+takes a server path. Nothing here knows about the web app.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from vae.errors import VAEError
+from vae.models.checkpoints import load_checkpoint, save_checkpoint
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def checkpoint_dir() -> Path:
+    """The shared, read-only models: ``$VAE_CHECKPOINTS`` or the project's ``checkpoints/`` folder."""
+    env = os.environ.get("VAE_CHECKPOINTS")
+    return Path(env) if env else PROJECT_ROOT / "checkpoints"
+
+
+def class_dir() -> Path:
+    """Models trained or uploaded from the web: ``$VAE_CLASS_MODELS`` or ``runs/class/``."""
+    env = os.environ.get("VAE_CLASS_MODELS")
+    return Path(env) if env else PROJECT_ROOT / "runs" / "class"
+
+
+def uploads_dir() -> Path:
+    """Students' uploaded datasets, stored under their content digest: ``class_dir()/uploads``."""
+    return class_dir() / "uploads"
+
+
+def model_files() -> list[Path]:
+    """Shared models, then the class's, by name (a shared model hides a class one of the same name)."""
+    found: dict[str, Path] = {}
+    for d in (checkpoint_dir(), class_dir()):
+        if d.is_dir():
+            for p in sorted(d.glob("*.safetensors")):
+                found.setdefault(p.stem, p)
+    return list(found.values())
+
+
+def is_shared(path: Path) -> bool:
+    """True for a model of the shared, read-only folder."""
+    return path.parent.resolve() == checkpoint_dir().resolve()
+
+
+MAX_CHECKPOINT_BYTES = 64 << 20
+
+
+def save_upload(filename: str, data: bytes, owner: str | None, free_path: Callable[[str], Path]) -> tuple[bool, str]:
+    """Validate an uploaded checkpoint and store it among the class's models.
+
+    Returns (True, model name) or (False, what is wrong). The file is read only as
+    safetensors (never unpickled) and stored again with its ``owner``; an existing
+    model is never replaced: a taken name gets the next free one (``free_path(stem)``, the
+    training queue's naming, which also counts the names of runs in progress).
+    """
+    if len(data) > MAX_CHECKPOINT_BYTES:
+        return (
+            False,
+            f"{filename} was not added: {len(data) >> 20} MB is over the {MAX_CHECKPOINT_BYTES >> 20} MB limit",
+        )
+    stem = Path(filename).stem or "uploaded"
+    stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in stem)[:60].lstrip(".-_") or "uploaded"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp) / f"{stem}.safetensors"
+        tmp_path.write_bytes(data)
+        try:
+            ck = load_checkpoint(tmp_path)  # the metadata is validated and the model built within the budget
+        except VAEError as e:
+            return False, f"{filename} was not added: {e}"
+    # only what this server vouches for: the owner, and no stored reports (computed here, once, when first shown)
+    dest = save_checkpoint(
+        free_path(stem),
+        ck.model,
+        ck.history,
+        ck.metrics,
+        dataset=ck.dataset,
+        extra={"owner": owner, "stopped": bool(ck.extra.get("stopped", False))},
+    )
+    return True, dest.stem
+
+
+def delete_model(path: Path, owner: str, file_owner: str | None) -> str | None:
+    """Delete a class model whose owner (``file_owner``, from its metadata) is ``owner``; else the reason."""
+    if is_shared(path) or file_owner != owner:
+        return f"{path.stem} is not yours to delete (only the session that trained or uploaded it can)"
+    path.unlink(missing_ok=True)
+    return None
