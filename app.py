@@ -11,9 +11,8 @@ its older multipage mode and bypass ``st.navigation`` for sub-page URLs.
 
 Streamlit runs this file as ``__main__``. A training process (``multiprocessing``)
 runs the parent's main script again as ``__mp_main__``: the guard keeps it from
-importing Streamlit and starting the app's warm-up there. Before the guard, every
-training also computed the shipped models' t-SNE maps and reports (about 1 GB and a
-second core).
+importing Streamlit and starting the app's warm-up (the shipped models' maps and
+reports) in every training.
 """
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import streamlit as st
 
-from vae.config.knobs import KNOBS, defaults
+from vae.config import DataConfig, VAEConfig, default_hidden, image_side
+from vae.config.knobs import KNOBS, apply, defaults, parse, text_problem
 
 SAME = "same as encoder"
 
@@ -32,8 +33,6 @@ def to_widget(name: str, value: Any) -> Any:
 
 def from_widget(name: str, value: Any) -> Any:
     """A widget's value as the knob takes it (raises ConfigError on unparsable text)."""
-    from vae.config.knobs import parse
-
     knob = KNOBS[name]
     if knob.is_list or name in ("data_path", "data_root"):
         return parse(name, value or "")
@@ -47,7 +46,6 @@ def url_problems(query: dict[str, str]) -> list[str]:
 
     A bound widget silently drops a value it cannot take; the page says so instead.
     """
-    from vae.config.knobs import text_problem
 
     out = []
     for name, text in query.items():
@@ -75,9 +73,6 @@ SERVER_PATHS = ("data_path", "data_root")  # never a form field: uploads and the
 
 def form_config(raw: dict[str, Any]):
     """The configuration that the Train form's widget values ``raw`` describe (ConfigError when they do not)."""
-    from vae.config import VAEConfig
-    from vae.config.knobs import apply
-
     return apply(VAEConfig(), {k: from_widget(k, v) for k, v in raw.items()}).validate()
 
 
@@ -88,8 +83,6 @@ def form_defaults() -> dict[str, Any]:
 
 def switch_family_defaults() -> None:
     """on_change of ``arch``/``decoder_arch``: put the new family's default widths into the form."""
-    from vae.config import DataConfig, default_hidden, image_side
-
     side = image_side(
         DataConfig(
             name=st.session_state.get("dataset") or "mnist5k", size=int(st.session_state.get("sprites_size") or 32)

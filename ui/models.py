@@ -17,8 +17,13 @@ import streamlit as st
 from ui.navigation import PAGE
 from ui.owner import owner_token
 from ui.training_queue import training_queue
+from vae.analysis.evaluation import checkpoint_split
+from vae.config import VAEConfig
+from vae.errors import CheckpointError, DataError, VAEError
+from vae.models.checkpoints import file_digest, load_checkpoint, read_metadata
 from vae.service import storage
 from vae.service.storage import is_shared, model_files, uploads_dir
+from vae.service.uploads import confine_data
 
 MODEL_KEY = "model"  # sidebar selectbox key, mirrored in the ?model= query parameter
 
@@ -35,6 +40,11 @@ def checkpoint_paths() -> list[Path]:
     return [p for p in model_files() if _checked(p)[0] is not None]
 
 
+def model_summaries() -> list[dict[str, Any]]:
+    """:func:`summary` of every model :func:`checkpoint_paths` lists, in its order: what a table of models shows."""
+    return [summary(str(p), digest(p)) for p in checkpoint_paths()]
+
+
 def skipped_models() -> list[tuple[str, str]]:
     """(name, reason) of the model files that :func:`checkpoint_paths` leaves out."""
     return [(p.stem, reason) for p in model_files() for s, reason in [_checked(p)] if s is None]
@@ -46,9 +56,9 @@ _CHECKED: dict[tuple[str, int, int], tuple[dict[str, Any] | None, str]] = {}  # 
 def _checked(path: Path) -> tuple[dict[str, Any] | None, str]:
     """:func:`_checked_summary` of the file as it is now, memoised by its stat in this process.
 
-    Every page run lists every model; through Streamlit's caches (a digest and a summary per
-    file, each hit unpickled) that cost 4.8 ms for the 11 shipped models, against 0.2 ms to list
-    the folder. A changed file has a new stat, hence a new digest and a new check.
+    Every page run lists every model: a dictionary lookup per file, where Streamlit's caches would
+    unpickle a digest and a summary per file. A changed file has a new stat, hence a new digest and a
+    new check.
     """
     key = _stat_key(path)
     hit = _CHECKED.get(key)
@@ -84,8 +94,6 @@ def _stat_key(path: Path) -> tuple[str, int, int]:
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _digest(path: str, mtime_ns: int, size: int) -> str:
-    from vae.models.checkpoints import file_digest
-
     return file_digest(path)
 
 
@@ -96,8 +104,6 @@ def digest(path: Path) -> str:
 @st.cache_data(show_spinner=False, max_entries=256)
 def _checked_summary(path: str, digest_: str) -> tuple[dict[str, Any] | None, str]:
     """(summary, "") for a valid checkpoint, (None, why not) for any other file."""
-    from vae.errors import VAEError
-
     try:
         return _summary(path), ""
     except VAEError as e:
@@ -108,16 +114,11 @@ def summary(path: str, digest_: str) -> dict[str, Any]:
     """Key numbers from a checkpoint's metadata (no weights are read); only for files checkpoint_paths lists."""
     s, reason = _checked_summary(path, digest_)
     if s is None:
-        from vae.errors import CheckpointError
-
         raise CheckpointError(reason)
     return s
 
 
 def _summary(path: str) -> dict[str, Any]:
-    from vae.config import VAEConfig
-    from vae.models.checkpoints import read_metadata
-
     meta = read_metadata(path)
     cfg = VAEConfig.from_dict(meta["config"]).validate()
     m = meta.get("metrics") or {}
@@ -149,10 +150,6 @@ def _load(path: str, digest_: str):
     """The checkpoint, its data confined to the operator's data folder and the class's uploads (vae.service.uploads)."""
     import dataclasses
 
-    from vae.errors import DataError
-    from vae.models.checkpoints import load_checkpoint
-    from vae.service.uploads import confine_data
-
     ck = load_checkpoint(path, device=os.environ.get("VAE_DEVICE", "cpu"))
     try:
         ck.config.data = confine_data(ck.config.data, uploads_dir())
@@ -172,9 +169,6 @@ def load(path: Path):
 
 @st.cache_resource(show_spinner="Loading the data...", max_entries=16)
 def _split(path: str, digest_: str, split: str):
-    from vae.analysis.evaluation import checkpoint_split
-    from vae.errors import DataError
-
     ck = _load(path, digest_)
     if DATA_REFUSED in ck.extra:
         raise DataError(ck.extra[DATA_REFUSED])
@@ -202,8 +196,6 @@ def current_path() -> Path | None:
 
 def current():
     """The current checkpoint, or stop the page with a pointer to the Train page."""
-    from vae.errors import VAEError
-
     path = current_path()
     if path is None:
         st.info("There is no model yet. Train one on the Train page, or upload a checkpoint in the sidebar.")
@@ -218,8 +210,6 @@ def current():
 
 def split_or_stop(ck, split: str = "test"):
     """data_split, or a clear message (e.g. a torchvision dataset missing offline) and stop."""
-    from vae.errors import VAEError
-
     try:
         return data_split(ck, split)
     except VAEError as e:

@@ -9,12 +9,16 @@ from ui.knob_widgets import SERVER_PATHS, form_config, from_widget, set_values, 
 from ui.owner import owner_token
 from ui.sidebar import adopt_finished_training
 from ui.training_queue import train_budget, training_queue
+from vae.analysis.diagnostics import kl_history
+from vae.config import default_hidden
 from vae.config.knobs import GROUPS, KNOBS
 from vae.config.presets import PRESETS
 from vae.data.catalog import is_available_offline
 from vae.data.dataset import default_data_root
 from vae.data.torchvision_sets import TORCHVISION
 from vae.errors import ConfigError, VAEError
+from vae.figures.plots import image_grid, kl_heatmap, training_curves
+from vae.models.pixelcnn import receptive_field
 from vae.service.cost import fmt_seconds, over_budget_message
 from vae.service.jobs import checkpoint_name_error
 from vae.service.storage import uploads_dir
@@ -38,9 +42,6 @@ c2.button("Apply preset", on_click=lambda: set_values(PRESETS[st.session_state["
 # ------------------------------------------------------------------ the form
 def receptive_field_note(raw: dict) -> str:
     """What each pixel of the pixelcnn decoder sees: the lever that weakens it (Chen et al. 2017)."""
-    from vae.config import default_hidden
-    from vae.models.pixelcnn import receptive_field
-
     try:
         hidden = from_widget("decoder_hidden", raw.get("decoder_hidden")) or default_hidden("pixelcnn")
         kernel = int(raw.get("decoder_kernel") or 3)
@@ -200,9 +201,6 @@ def live_figures(s: dict, final: bool):
     import time
 
     import numpy as np
-
-    from vae.analysis.diagnostics import kl_history
-    from vae.figures.plots import image_grid, kl_heatmap, training_curves
 
     h = s["history"]
     cached = st.session_state.get("_live_figures")

@@ -1,16 +1,13 @@
 """Posterior collapse: is the code in use? KL per dimension, active units, MI, rate and distortion."""
 
-import re
-
 import streamlit as st
 
 from ui import compute, defaults
-from ui.knob_widgets import set_values
 from ui.models import current, split_or_stop
-from ui.navigation import PAGE
+from ui.widgets import open_train_with
 from vae import wording
 from vae.analysis.diagnostics import kl_history
-from vae.config.knobs import from_dotted, values_of
+from vae.config.knobs import from_dotted
 from vae.figures.plots import active_units_figure, kl_bars, kl_heatmap
 
 ck = current()
@@ -65,10 +62,6 @@ if rep["remedies"]:
         c1, c2 = st.columns([1, 4])
         title = wording.remedy_title(remedy)
         if c1.button(title, key=f"remedy_{i}"):
-            values = values_of(ck.config)
-            values.update(from_dotted(remedy["changes"]))
-            set_values(values)
-            st.session_state["name"] = f"{ck.name}-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-            st.switch_page(PAGE["train"])
+            open_train_with(ck.config, from_dotted(remedy["changes"]), ck.name, title)
         changes = ", ".join(f"{k} = {v}" for k, v in remedy["changes"].items())
         c2.markdown(f"{wording.remedy_reason(remedy)}. *Sets {changes}.*")

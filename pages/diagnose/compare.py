@@ -4,17 +4,18 @@ disentanglement scores."""
 import streamlit as st
 
 from ui import compute, defaults
-from ui.models import checkpoint_paths, current, digest, load, set_current, summary
+from ui.models import checkpoint_paths, current, load, model_summaries
 from ui.navigation import PAGE
 from ui.owner import owner_token
 from ui.training_queue import training_queue
+from ui.widgets import make_clicked_model_current
 from vae.config.knobs import apply
 from vae.figures.plots import rate_distortion, traversal_figure
 
 ck = current()
 st.title("Compare runs")
 paths = {p.stem: p for p in checkpoint_paths()}
-rows = [summary(str(p), digest(p)) for p in paths.values()]
+rows = model_summaries()
 points = [
     {"name": r["name"], "rate": r["rate"], "distortion": r["distortion"], "beta": r["beta"]}
     for r in rows
@@ -27,11 +28,7 @@ st.markdown(
     "run up and left; collapsed runs sit on the distortion axis. Click a point to make it current."
 )
 event = st.plotly_chart(rate_distortion(points), key="rd", on_select="rerun", selection_mode="points")
-clicked = [p["customdata"][0] for p in (event.selection.points if event else []) if p.get("customdata")]
-if clicked and clicked[0] != ck.name and st.session_state.get("_rd_clicked") != clicked[0]:
-    st.session_state["_rd_clicked"] = clicked[0]
-    set_current(clicked[0])
-    st.rerun()
+make_clicked_model_current(event, "_rd_clicked", ck.name)
 
 # ------------------------------------------------------------------ beta sweep
 st.subheader("Beta sweep")

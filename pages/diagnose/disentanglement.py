@@ -4,9 +4,10 @@ import numpy as np
 import streamlit as st
 
 from ui import compute, defaults
-from ui.models import checkpoint_paths, digest, load, set_current, summary
+from ui.models import checkpoint_paths, load, model_summaries
 from ui.owner import owner_token
 from ui.training_queue import training_queue
+from ui.widgets import make_clicked_model_current
 from vae.config.presets import PRESETS, preset_config
 from vae.figures.plots import kl_decomposition_bars, mi_heatmap, mig_vs_distortion, traversal_figure
 
@@ -28,7 +29,7 @@ st.caption(
 )
 
 paths = {p.stem: p for p in checkpoint_paths()}
-rows = [summary(str(p), digest(p)) for p in paths.values()]
+rows = model_summaries()
 with_factors = [r["name"] for r in rows if r["dataset"] in ("sprites", "dsprites")]
 if not with_factors:
     st.info(f"No model here was trained on sprites or dsprites. Train the preset '{TCVAE_PRESET}' below.")
@@ -136,11 +137,7 @@ else:
     event = c1.plotly_chart(
         mig_vs_distortion(points), key="dis_mig_distortion", on_select="rerun", selection_mode="points"
     )
-    clicked = [p["customdata"][0] for p in (event.selection.points if event else []) if p.get("customdata")]
-    if clicked and st.session_state.get("_dis_clicked") != clicked[0]:
-        st.session_state["_dis_clicked"] = clicked[0]
-        set_current(clicked[0])
-        st.rerun()
+    make_clicked_model_current(event, "_dis_clicked")
     if decomposition:
         c2.plotly_chart(kl_decomposition_bars(decomposition), key="dis_kl_split")
     st.caption(

@@ -6,10 +6,8 @@ import numpy as np
 import streamlit as st
 
 from ui import compute, defaults
-from ui.knob_widgets import set_values
 from ui.models import checkpoint_paths, load
-from ui.navigation import PAGE
-from vae.config.knobs import values_of
+from ui.widgets import open_train_with
 from vae.figures.plots import image_grid
 from vae.models.pixelcnn import receptive_field
 
@@ -143,10 +141,4 @@ for col, (label, change) in zip(st.columns(3), fixes.items()):
         key=f"fix_{re.sub('[^a-z]+', '_', label.lower())}",
         help="Opens Train with the pixelcnn model's settings and this change.",
     ):
-        values = values_of(base.config)
-        values.update(change)
-        set_values(values)
-        st.session_state["name"] = f"{base.name}-" + re.sub(
-            r"[^a-z0-9]+", "-", label.lower().removeprefix("train with ")
-        )
-        st.switch_page(PAGE["train"])
+        open_train_with(base.config, change, base.name, label.lower().removeprefix("train with "))

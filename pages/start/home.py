@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from ui.models import checkpoint_paths, digest, skipped_models, summary
+from ui.models import model_summaries, skipped_models
 from ui.navigation import PAGE
 
 st.title("VAE latent-space explorer")
@@ -24,7 +24,7 @@ st.markdown(
 )
 
 st.subheader("Models")
-rows = [summary(str(p), digest(p)) for p in checkpoint_paths()]
+rows = model_summaries()
 if rows:
     # st.table, not st.dataframe: a static HTML table needs none of the interactive grid's code (0.5 MB of
     # JavaScript that every browser would load and compile on its first page; 10 at once on 2 cores took 3 s longer)

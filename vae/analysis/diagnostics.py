@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from vae.analysis.evaluation import ACTIVE_UNIT_THRESHOLD, evaluate_full, kl_decomposition
+from vae.models.pixelcnn import receptive_field
 from vae.models.vae import VAE
 
 COLLAPSED_RATE = 0.5  # nats: below this the code holds less than one nat of anything
@@ -123,8 +124,6 @@ def remedies(config, verdict_: str, rate: float | None = None) -> list[Remedy]:
         return []
     ob, out = config.objective, []
     if strong:
-        from vae.models.pixelcnn import receptive_field
-
         dec, ch = config.decoder, weaker_pixelcnn(config.decoder)
         rf = receptive_field(len(dec.hidden), dec.kernel)["rows_up"]
         rf_new = receptive_field(len(ch["decoder.hidden"]), ch.get("decoder.kernel", dec.kernel))["rows_up"]

@@ -16,7 +16,9 @@ from typing import Any
 import torch
 
 from vae.config import VAEConfig
+from vae.data import load_dataset
 from vae.data.transforms import binarize
+from vae.errors import DataError
 from vae.models.vae import VAE
 from vae.objectives.iwae import iwae_log_px
 from vae.objectives.total_correlation import kl_decomposition_terms
@@ -147,8 +149,6 @@ def checkpoint_split(ck, split: str = "test", data_root: str | None = None):
     Returns (dataset, x on the model's device, labels, factors or None). Refuses a
     dataset whose image shape differs from the model's.
     """
-    from vae.data import load_dataset
-    from vae.errors import DataError
 
     if data_root:
         ck.config.data.data_root = data_root

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vae.analysis.explore import posterior
 from vae.errors import ConfigError
 
 METHODS = ("pca", "tsne", "umap")
@@ -171,8 +172,6 @@ def project_model(
     cache: ProjectionCache | None = None,
 ) -> Projection:
     """Posterior means of ``x`` under a loaded checkpoint, projected and cached."""
-    from vae.analysis.explore import posterior
-
     cache = cache or DEFAULT_CACHE
     key = cache.key(checkpoint.digest, split, method, limit, seed)
 

@@ -14,6 +14,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from vae.analysis.diagnostics import collapse_report, diagnosis
+from vae.analysis.disentanglement import disentanglement_scores
+from vae.analysis.evaluation import test_inputs
+from vae.analysis.explore import posterior
+
 REPORT_IWAE_K = 100
 REPORTS_VERSION = 3  # 2: the KL decomposition, DCI and the FactorVAE score; 3: codes, no English prose
 UPGRADABLE = (2,)  # versions whose numbers are current: only their wording is re-derived
@@ -21,11 +26,6 @@ UPGRADABLE = (2,)  # versions whose numbers are current: only their wording is r
 
 def compute_reports(model, dataset, seed: int = 0) -> dict[str, Any]:
     """{"version", "collapse": collapse_report(test split, k=100), "disentanglement": scores or None}."""
-    from vae.analysis.diagnostics import collapse_report
-    from vae.analysis.disentanglement import disentanglement_scores
-    from vae.analysis.evaluation import test_inputs
-    from vae.analysis.explore import posterior
-
     device = next(model.parameters()).device
     x = test_inputs(dataset.x_test, model.config, device)
     out: dict[str, Any] = {
@@ -51,8 +51,6 @@ def stored_reports(extra: dict[str, Any] | None, config) -> dict[str, Any] | Non
         return None
     old = rep.get("collapse")
     if rep.get("version") in UPGRADABLE and isinstance(old, dict):
-        from vae.analysis.diagnostics import diagnosis
-
         if old.get("verdict") not in ("healthy", "partial", "collapsed") or not isinstance(old.get("rate"), float):
             return None  # not what this tool wrote: computed again
         collapse = {k: v for k, v in old.items() if k not in ("explanation", "verdict_rules", "remedies")}

@@ -94,8 +94,8 @@ DSPRITES_IMAGES = 737_280
 def data_shape(cfg: DataConfig) -> tuple[tuple[int, int, int], int, int]:
     """(image shape, train size, test size) of the dataset ``cfg`` names, without generating or decoding it.
 
-    A web page sizes a training from this: generating a large sprites set to count it took 236 s and
-    6 GB inside the page. A user's file is measured from its headers (.npy headers, the first image's).
+    A web page sizes a training from this, so that it never builds a student's data. A user's file is
+    measured from its headers (.npy headers, the first image's).
     """
     if cfg.name in KNOWN_SHAPES:
         return KNOWN_SHAPES[cfg.name]

@@ -98,7 +98,7 @@ def read_user_file(kind: str, path: str | Path) -> Dataset:
 def npz_headers(path: Path) -> tuple[int, int, int, int] | None:
     """Read the .npy headers inside an .npz (shapes and dtypes) and refuse, before decoding, what is too big.
 
-    A 319 KB compressed .npz of zeros used to decode to 4 GB before its size was checked.
+    A small compressed file can decode to gigabytes: the sizes are checked first.
     Each member's declared uncompressed size must also fit its header (zipfile then reads no more).
     Returns x's shape as (N, C, H, W), or None when it is not an image array.
     """

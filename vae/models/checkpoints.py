@@ -160,8 +160,8 @@ def metadata_problem(meta: dict[str, Any]) -> str | None:
 
     The dataset is a plain name (no Markdown, no links); metrics and each history record
     map names to numbers, nulls or lists of numbers; ``extra`` holds an owner token (plain),
-    a stopped flag and the reports (a JSON object). A file with text where a number
-    belongs used to break every student's Home page until someone removed it by hand.
+    a stopped flag and the reports (a JSON object). A file that fails is left out of the
+    listing, so it cannot break a page for the class.
     """
     if not isinstance(meta.get("dataset"), str) or not DATASET_NAME.fullmatch(meta["dataset"]):
         return f"its dataset name {str(meta.get('dataset'))[:40]!r} is not a plain dataset name"

@@ -38,6 +38,13 @@ from dataclasses import dataclass
 import torch
 
 from vae.config import VAEConfig
+from vae.config.knobs import apply
+from vae.data import load_dataset
+from vae.errors import ConfigError
+from vae.models.checkpoints import max_parameters
+from vae.models.vae import VAE
+from vae.objectives.elbo import training_loss
+from vae.training.trainer import make_model
 
 TIME_STEPS_BELOW = 1.0  # time real steps when the FLOP count predicts at most this many seconds a step
 TIMED_STEPS = 3  # at least this many timed steps...
@@ -138,8 +145,6 @@ def _matmul_rate(threads: int) -> float:
 
 
 def _loss(model, x, config: VAEConfig):
-    from vae.objectives.elbo import training_loss
-
     out = model(x)
     loss, _ = training_loss(out.rec, out.kl_dims, config.objective, 0.5, config.train.epochs)
     return loss
@@ -148,8 +153,6 @@ def _loss(model, x, config: VAEConfig):
 def count_flops(config: VAEConfig, image_shape: tuple[int, int, int], batch: int) -> tuple[float, int]:
     """(FLOPs of one forward + backward pass on a batch, number of parameters), on the meta device."""
     from torch.utils.flop_counter import FlopCounterMode
-
-    from vae.models.vae import VAE
 
     with torch.device("meta"):
         model = VAE(config, image_shape)
@@ -161,8 +164,6 @@ def count_flops(config: VAEConfig, image_shape: tuple[int, int, int], batch: int
 
 def estimate(config: VAEConfig, image_shape: tuple[int, int, int], n_train: int, n_test: int = 0) -> CostEstimate:
     """Seconds per step, per epoch and in all for ``config`` on data of this shape and size (CPU)."""
-    from vae.training.trainer import make_model
-
     config.validate()
     batch = min(config.train.batch_size, n_train)
     steps = math.ceil(n_train / batch)
@@ -189,8 +190,6 @@ def estimate(config: VAEConfig, image_shape: tuple[int, int, int], n_train: int,
 
 def estimate_for(config: VAEConfig) -> CostEstimate:
     """:func:`estimate` for the dataset the configuration names (loaded, and cached, to know its size)."""
-    from vae.data import load_dataset
-
     ds = load_dataset(config.data)
     return estimate(config, ds.image_shape, len(ds.x_train), len(ds.x_test))
 
@@ -206,8 +205,6 @@ def family(config: VAEConfig) -> str:
 
 def reference_config(name: str) -> VAEConfig:
     """The server's own model of a family (the Train form's defaults with it), or ``"tiny"``: a 32-unit MLP."""
-    from vae.config.knobs import apply
-
     knobs = {"tiny": {"hidden": [32], "latent_dim": 2}, "pixelcnn": {"decoder_arch": "pixelcnn"}}.get(
         name, {"arch": name}
     )
@@ -236,11 +233,9 @@ def server_estimate(
 
     seconds a step = overhead + FLOPs / matmul rate x the family's slowdown (:func:`step_model`,
     timed once on the server's own models). FLOPs and parameters come from the meta device, and a
-    configuration over ``$VAE_MAX_PARAMETERS`` is refused here: the Train page used to time real
-    steps of whatever a link asked for (a wide MLP took 6.5 GB inside the page).
+    configuration over ``$VAE_MAX_PARAMETERS`` is refused here: the Train page never builds or
+    steps what a link asks for.
     """
-    from vae.errors import ConfigError
-    from vae.models.checkpoints import max_parameters
 
     config.validate()
     batch = min(config.train.batch_size, n_train)

@@ -16,6 +16,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from vae.data.user_files import read_user_file
 from vae.errors import DataError
 
 MAX_DATA_UPLOAD_BYTES = 50 << 20
@@ -25,8 +26,6 @@ STORED_NAME = re.compile(r"[0-9a-f]{24}\.(npz|zip)")  # how store_dataset_upload
 
 def store_dataset_upload(filename: str, data: bytes, folder: str | Path) -> tuple[str, Path]:
     """Validate and store an uploaded dataset; return (kind, stored path) or raise DataError."""
-    from vae.data.user_files import read_user_file
-
     kind = Path(filename).suffix.lower().lstrip(".")
     if kind not in KINDS:
         raise DataError(

@@ -1,18 +1,17 @@
 """One training in a process of its own.
 
-A web server's training used to run in one of the server's threads and so shared its
-Python interpreter lock with every page render: while a class browsed, a training
-ran at a hundredth of its speed. :class:`vae.service.jobs.TrainingQueue` now starts
-:func:`run` in a child process at a lower CPU priority.
+:class:`vae.service.jobs.TrainingQueue` starts :func:`run` in a child process at a
+lower CPU priority, so that a training shares no interpreter lock with the page
+renders of the server.
 
 The child trains, streams its progress back over a pipe, computes the checkpoint's
 reports, writes the checkpoint to the ``partial`` path given and says so; the
 parent picks the final name and moves it there.
 
 The child is forked from a fork server (:func:`context`) that has already imported
-torch and the training code: a spawned child spent 1.1 s importing torch alone, and
-10-25 s while a class of 10 browsed on 2 cores, with the progress bar at epoch 0. The
-fork server is a fresh single-purpose process, never the multi-threaded web server.
+torch and the training code, so a training starts at once (a spawned child would import
+torch first). The fork server is a fresh single-purpose process, never the
+multi-threaded web server.
 
 Messages, child to parent (tuples over a ``multiprocessing`` pipe between this
 project's own processes; nothing a user supplies is ever unpickled):

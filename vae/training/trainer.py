@@ -80,8 +80,8 @@ HISTORY_TEST_SHARE = 8  # each epoch's test pass scores n_train / 8 test example
 def history_test_examples(n_train: int, n_test: int) -> int:
     """How many test examples each epoch's history record scores: the first n_train / HISTORY_TEST_SHARE (at
     least 100, at most all). A training step is a forward and a backward pass (about 3 forwards), so the test
-    pass costs about 1 / (3 * HISTORY_TEST_SHARE) of an epoch; on the whole test split it cost 7 % of a mnist5k
-    epoch. The final metrics always score the whole split."""
+    pass costs about 1 / (3 * HISTORY_TEST_SHARE) of an epoch. The final metrics always score the whole
+    split."""
     return min(n_test, max(100, n_train // HISTORY_TEST_SHARE))
 
 
