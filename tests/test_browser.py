@@ -37,6 +37,7 @@ SHIPPED_MODEL = {
     "traversals": "mnist5k-mlp-z2",
     "latent_map": "mnist5k-mlp-z16",
     "samples": "mnist5k-mlp-z16",
+    "encoder": "mnist5k-mlp-z2",
 }
 
 

@@ -14,23 +14,35 @@ import streamlit as st
 
 from ui import defaults
 from ui.models import data_split
+from vae.analysis.diagnostics import collapse_report as report
+from vae.analysis.disentanglement import disentanglement_scores
+from vae.analysis.explore import interpolation, posterior
+from vae.analysis.explore import prior_samples as prior
+from vae.analysis.explore import reconstructions as rec
+from vae.analysis.explore import seed_grid as grid
+from vae.analysis.explore import traversal as trav
+from vae.analysis.inference import example_bounds as bounds_of
+from vae.analysis.inference import inference_gaps as gaps_of
+from vae.analysis.projections import project_model
+from vae.analysis.reports import REPORT_IWAE_K, stored_reports
+from vae.config import VAEConfig
+from vae.data import data_shape
+from vae.figures.plots import interpolation_figure, traversal_figure
 from vae.models.checkpoints import Checkpoint
+from vae.service.cost import server_estimate, torch_threads
+from vae.service.worker import train_threads
 
 cache_data = functools.partial(st.cache_data, hash_funcs={Checkpoint: lambda ck: ck.digest})
 
 
 @cache_data(show_spinner=False, max_entries=64)
 def posterior_means(ck: Checkpoint, split: str) -> tuple[np.ndarray, np.ndarray]:
-    from vae.analysis.explore import posterior
-
     _, x, _, _ = data_split(ck, split)
     return posterior(ck.model, x)
 
 
 def collapse_report(ck: Checkpoint, iwae_k: int) -> dict:
     """The report stored in the checkpoint when it was saved (k = 100), else computed once and cached."""
-    from vae.analysis.reports import REPORT_IWAE_K, stored_reports
-
     stored = stored_reports(ck.extra, ck.config)
     if stored is not None and iwae_k == REPORT_IWAE_K:
         return stored["collapse"]
@@ -39,16 +51,12 @@ def collapse_report(ck: Checkpoint, iwae_k: int) -> dict:
 
 @cache_data(show_spinner="Computing the collapse diagnostics (once per model and k)...", max_entries=32)
 def _collapse_report(ck: Checkpoint, iwae_k: int) -> dict:
-    from vae.analysis.diagnostics import collapse_report as report
-
     _, x, _, _ = data_split(ck, "test")
     return report(ck.model, x, iwae_k=iwae_k, seed=ck.config.train.seed)
 
 
 @cache_data(show_spinner=False, max_entries=64)
 def traversal(ck: Checkpoint, n_dims: int, span: float, steps: int, example: int | None):
-    from vae.analysis.explore import traversal as trav
-
     z0 = None
     if example is not None:
         mu, _ = posterior_means(ck, "test")
@@ -58,16 +66,12 @@ def traversal(ck: Checkpoint, n_dims: int, span: float, steps: int, example: int
 
 @cache_data(show_spinner=False, max_entries=64)
 def projection(ck: Checkpoint, split: str, method: str, limit: int | None, seed: int):
-    from vae.analysis.projections import project_model
-
     _, x, labels, _ = data_split(ck, split)
     return project_model(ck, x, labels, split, method, limit=limit, seed=seed)
 
 
 def disentanglement(ck: Checkpoint) -> dict | None:
     """MIG and SAP: stored in the checkpoint when it was saved, else computed once and cached."""
-    from vae.analysis.reports import stored_reports
-
     stored = stored_reports(ck.extra, ck.config)
     if stored is not None:
         return stored["disentanglement"]
@@ -76,8 +80,6 @@ def disentanglement(ck: Checkpoint) -> dict | None:
 
 @cache_data(show_spinner="Scoring disentanglement (once per model)...", max_entries=32)
 def _disentanglement(ck: Checkpoint) -> dict | None:
-    from vae.analysis.disentanglement import disentanglement_scores
-
     ds, _, _, factors = data_split(ck, "test")
     if factors is None:
         return None
@@ -88,8 +90,6 @@ def _disentanglement(ck: Checkpoint) -> dict | None:
 @cache_data(show_spinner=False, max_entries=64)
 def traversal_of_dims(ck: Checkpoint, dims: tuple[int, ...], span: float, steps: int):
     """A traversal of the given latent dimensions, in that order, from z = 0."""
-    from vae.analysis.explore import traversal as trav
-
     return trav(ck.model, dims=list(dims), kl_per_dim=ck.metrics.get("kl_per_dim"), span=span, steps=steps)
 
 
@@ -97,7 +97,6 @@ def traversal_of_dims(ck: Checkpoint, dims: tuple[int, ...], span: float, steps:
 def traversal_view(ck: Checkpoint, n_dims: int, span: float, steps: int, example: int | None):
     """The traversal and its figure, built once per setting. Its PNG and GIF are drawn only when downloaded
     (``vae.figures.export.traversal_bytes``, a deferred download)."""
-    from vae.figures.plots import traversal_figure
 
     trav = traversal(ck, n_dims, span, steps, example)
     return trav, traversal_figure(trav)
@@ -133,8 +132,6 @@ def interpolation_view(
     """The interpolation between two examples' posterior means and its figure (the GIF: on download).
 
     Encodes only the two examples: the page's first view needs no pass over the whole split."""
-    from vae.analysis.explore import interpolation, posterior
-    from vae.figures.plots import interpolation_figure
 
     _, x, _, _ = data_split(ck, split)
     mu, _ = posterior(ck.model, x[[a, b]])
@@ -148,11 +145,6 @@ def cost_estimate(config_json: str):
     training gets (vae.service.worker.train_threads). The data are sized from their headers (vae.data.data_shape):
     nothing of the student's, model or data, is built in the server."""
     import json
-
-    from vae.config import VAEConfig
-    from vae.data import data_shape
-    from vae.service.cost import server_estimate, torch_threads
-    from vae.service.worker import train_threads
 
     config = VAEConfig.from_dict(json.loads(config_json))
     shape, n_train, n_test = data_shape(config.data)
@@ -181,22 +173,38 @@ def autoregressive_note(ck) -> None:
 
 @cache_data(show_spinner="Decoding...", max_entries=64)
 def reconstructions(ck: Checkpoint, split: str, index: tuple[int, ...], seed: int):
-    from vae.analysis.explore import reconstructions as rec
-
     _, x, _, _ = data_split(ck, split)
     return rec(ck.model, x, list(index), seed=seed)
 
 
 @cache_data(show_spinner="Sampling...", max_entries=64)
 def prior_samples(ck: Checkpoint, n: int, temperature: float, seed: int):
-    from vae.analysis.explore import prior_samples as prior
-
     return prior(ck.model, n, temperature, seed=seed)
 
 
 @cache_data(show_spinner="Drawing rows of different z, columns of different pixel-by-pixel seeds...", max_entries=32)
 def seed_grid(ck: Checkpoint, n_z: int, n_seeds: int, seed: int):
     """vae.analysis.explore.seed_grid, once per model and setting: (z, images (n_z, n_seeds, C, H, W))."""
-    from vae.analysis.explore import seed_grid as grid
-
     return grid(ck.model, n_z, n_seeds, seed)
+
+
+# ------------------------------------------------------------------ how good is the encoder?
+def _gaussian(q, i: int = 0) -> tuple[list[float], list[float]]:
+    return q.mean[i].tolist(), q.stddev[i].tolist()
+
+
+@cache_data(show_spinner="Optimising q* for this example and estimating log p(x)...", max_entries=64)
+def example_bounds(ck: Checkpoint, index: int) -> dict:
+    """:func:`vae.analysis.inference.example_bounds` of test example ``index``, in plain numbers."""
+    _, x, _, _ = data_split(ck, "test")
+    ks = (1, 10, 100) if ck.model.autoregressive else (1, 10, 100, 1000)  # pixelcnn: a full pass per sample
+    b = bounds_of(ck.model, x[index : index + 1], ks=ks, seed=ck.config.train.seed)
+    b["q"], b["q_star"] = _gaussian(b["q"]), _gaussian(b["q_star"])
+    return b
+
+
+@cache_data(show_spinner="Measuring the gaps: a q* per example, then log p(x) (about 20 s)...", max_entries=32)
+def inference_gaps(ck: Checkpoint, n: int) -> dict:
+    """:func:`vae.analysis.inference.inference_gaps` on the first ``n`` test examples, once per model."""
+    _, x, _, _ = data_split(ck, "test")
+    return gaps_of(ck.model, x, n=n, seed=ck.config.train.seed)

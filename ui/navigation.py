@@ -17,6 +17,7 @@ PAGE = {  # page scripts, for st.page_link / st.switch_page
     "compare": "pages/diagnose/compare.py",
     "strong_decoders": "pages/diagnose/strong_decoders.py",
     "disentanglement": "pages/diagnose/disentanglement.py",
+    "encoder": "pages/diagnose/encoder.py",
 }
 
 
@@ -33,5 +34,6 @@ NAVIGATION = {  # the sidebar: section -> its pages as (key of PAGE, title, Mate
         ("compare", "Compare runs", "compare"),
         ("strong_decoders", "Strong decoders", "grain"),
         ("disentanglement", "Disentanglement", "view_column"),
+        ("encoder", "How good is the encoder?", "target"),
     ],
 }

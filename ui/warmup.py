@@ -4,7 +4,7 @@ In a background thread at low CPU priority (nice 10, so pages go first), once pe
 server process, for every model in the shared folder: load it and its test split,
 the collapse and disentanglement reports when its metadata lacks them, the latent
 map's default projections (PCA and t-SNE of 2,000 posterior means), the default
-traversal figure and the Strong decoders grid (for a pixelcnn model, whose every
+traversal figure, the Strong decoders grid, a 2-D model's true posterior (for a pixelcnn model, whose every
 picture is drawn pixel by pixel, the samples page's defaults and the traversals page's
 interpolation too). Last, the Train form's estimate for its default settings (a few
 training steps timed). Everything lands in the same caches the pages read, so no
@@ -37,6 +37,8 @@ def warm(path) -> None:
     t = defaults.TRAVERSAL
     compute.traversal_view(ck, defaults.traversal_dims(ck), t["span"], t["steps"], None)
     compute.seed_grid(ck, **defaults.SEED_GRID)
+    if ck.config.latent_dim == 2:  # How good is the encoder?: the true posterior of the first test example
+        compute.example_bounds(ck, 0)
     if ck.model.autoregressive:  # every picture is drawn pixel by pixel: the samples page's defaults too
         _, x, _, _ = data_split(ck, "test")
         d = defaults.samples(ck)

@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--split", choices=["train", "test"], default="test")
     g.add_argument("--iwae-k", type=int, default=100)
     g.add_argument("--iwae-examples", type=int, help="score the IWAE bound on the first N examples (default all)")
+    g.add_argument(
+        "--gaps-examples",
+        type=int,
+        default=100,
+        help="measure the approximation and amortization gaps on the first N examples (0: skip; ~0.2 s each)",
+    )
     g.add_argument("--json", action="store_true", help="print one JSON object")
     g.add_argument("--device", default="auto")
     g.add_argument("--data-root")
@@ -370,6 +376,7 @@ def cmd_diagnose(args) -> int:
     from vae.analysis.disentanglement import disentanglement_scores
     from vae.analysis.evaluation import checkpoint_split
     from vae.analysis.explore import posterior
+    from vae.analysis.inference import inference_gaps
     from vae.models.checkpoints import load_checkpoint
     from vae.training.trainer import resolve_device
 
@@ -389,6 +396,10 @@ def cmd_diagnose(args) -> int:
             factorvae_score=dis["factorvae_score"],
             factors=dis["factors"],
         )
+    if args.gaps_examples < 0:
+        raise ConfigError(f"--gaps-examples must be 0 or more, got {args.gaps_examples}")
+    if args.gaps_examples:
+        rep["inference_gaps"] = inference_gaps(ck.model, x, n=args.gaps_examples, seed=ck.config.train.seed)
     rep.update(checkpoint=str(args.checkpoint), dataset=ds.name, split=args.split)
     if args.json:
         print(json.dumps(rep))
@@ -417,6 +428,13 @@ def cmd_diagnose(args) -> int:
         )
         for name, f in rep["factors"].items():
             print(f"    {name:<9} -> z{f['latent']:<3} MIG {f['mig']:.3f}  SAP {f['sap']:.3f}")
+    if "inference_gaps" in rep:
+        gp = rep["inference_gaps"]
+        print(
+            f"  inference gaps  log p(x) {gp['log_px']:.2f} = ELBO(q) {gp['elbo_amortized']:.2f} "
+            f"+ amortization {gp['amortization_gap']:.2f} + approximation {gp['approximation_gap']:.2f}"
+        )
+        print(f"                  ({gp['num']} examples; log p(x): {gp['estimated_by']['log_px']})")
     print()
     print("  " + wording.explanation(rep))
     for r in rep["remedies"]:

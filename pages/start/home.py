@@ -76,6 +76,11 @@ lessons = [
         "which latent holds which factor; beta-VAE, beta-TCVAE and FactorVAE "
         "compared by MIG, SAP, DCI and the FactorVAE score.",
     ),
+    (
+        "encoder",
+        "9. How good is the encoder?",
+        "the true posterior beside q(z|x); how much of the loss is the encoder's fault (the amortization gap).",
+    ),
 ]
 for key, label, what in lessons:
     c1, c2 = st.columns([2, 5])

@@ -496,3 +496,72 @@ def kl_decomposition_bars(rows: Sequence[dict]) -> go.Figure:
         height=380,
     )
     return fig
+
+
+def _ellipse(mean: Sequence[float], sd: Sequence[float], k: float, n: int = 73) -> tuple[np.ndarray, np.ndarray]:
+    """The k-sd contour of an axis-aligned Gaussian in 2-D."""
+    t = np.linspace(0, 2 * np.pi, n)
+    return mean[0] + k * sd[0] * np.cos(t), mean[1] + k * sd[1] * np.sin(t)
+
+
+POSTERIOR_COLOURS = {"amortized q(z|x)": "#d62728", "optimised q*(z|x)": "#2ca02c"}
+
+
+def true_posterior_figure(grid, gaussians: dict[str, tuple[Sequence[float], Sequence[float]]]) -> go.Figure:
+    """The true posterior p(z|x) of a 2-D latent as a heat map (``grid``: z1, z2, prob), with the 1 and 2 sd
+    ellipses of each named Gaussian posterior (mean, sd) over it."""
+    fig = go.Figure(
+        go.Heatmap(
+            x=grid.z1,
+            y=grid.z2,
+            z=grid.prob,
+            colorscale="Blues",
+            name="p(z|x)",
+            colorbar=dict(title="p(z|x)<br>per cell"),
+            hovertemplate="z0 %{x:.2f}<br>z1 %{y:.2f}<br>p %{z:.2e}<extra>true posterior</extra>",
+        )
+    )
+    for i, (name, (mean, sd)) in enumerate(gaussians.items()):
+        colour = POSTERIOR_COLOURS.get(name, px.colors.qualitative.Plotly[i])
+        for k, dash in ((1, "solid"), (2, "dash")):
+            ex, ey = _ellipse(mean, sd, k)
+            fig.add_trace(
+                go.Scatter(
+                    x=ex,
+                    y=ey,
+                    mode="lines",
+                    line=dict(color=colour, dash=dash, width=2),
+                    name=f"{name}, {k} sd",
+                    legendgroup=name,
+                    hoverinfo="skip",
+                )
+            )
+    fig.update_layout(
+        title="True posterior p(z|x) (shaded) and Gaussian posteriors (1 and 2 sd)",
+        xaxis_title="z0",
+        yaxis_title="z1",
+        yaxis=dict(scaleanchor="x", scaleratio=1),
+        legend=dict(orientation="h", y=-0.2),
+        margin=dict(l=10, r=10, t=50, b=10),
+    )
+    return fig
+
+
+def gap_bars(rows: Sequence[dict]) -> go.Figure:
+    """log p(x) - ELBO(q) split into the approximation and the amortization gap, one stacked bar per row
+    ({"name", "approximation_gap", "amortization_gap"}, nats)."""
+    names = [r["name"] for r in rows]
+    fig = go.Figure()
+    for key, label, colour in (
+        ("approximation_gap", "approximation gap: log p(x) - ELBO(q*)", "#2ca02c"),
+        ("amortization_gap", "amortization gap: ELBO(q*) - ELBO(q)", "#d62728"),
+    ):
+        fig.add_trace(go.Bar(x=names, y=[r[key] for r in rows], name=label, marker_color=colour))
+    fig.update_layout(
+        barmode="relative",
+        title="log p(x) - ELBO(q) = approximation gap + amortization gap",
+        yaxis_title="nats per example",
+        legend=dict(orientation="h", y=-0.2),
+        margin=dict(l=10, r=10, t=50, b=10),
+    )
+    return fig

@@ -21,15 +21,17 @@ def iwae_log_px(
     k: int,
     generator: torch.Generator | None = None,
     max_chunk_bytes: int = 50_000_000,
+    posterior=None,
 ) -> torch.Tensor:
     """The IWAE estimate of log p(x) with ``k`` importance samples, shape (B,).
 
     Each x is encoded once; eps of shape (k, b, D) is decoded in chunks of examples
     sized so that one chunk's decoder pass (its output, or a wide decoder's feature maps)
     stays under ``max_chunk_bytes``. The
-    log-mean-exp over k is taken in float32. No Python loop over examples.
+    log-mean-exp over k is taken in float32. No Python loop over examples. ``posterior`` replaces
+    the encoder's q(z|x) as the proposal (any proposal gives a lower bound; a better one, a tighter).
     """
-    q = model.encode(x)
+    q = model.encode(x) if posterior is None else posterior
     d = q.mean.shape[1]
     per_example = k * model.decode_numel * 4
     b = max(1, min(len(x), max_chunk_bytes // max(per_example, 1)))

@@ -1,0 +1,159 @@
+"""How good is the encoder: the true posterior on a grid, q* per example, and the two gaps."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from tests.app_helpers import arr, chart, charts, open_app
+from vae.analysis.evaluation import checkpoint_split
+from vae.analysis.inference import elbo, example_bounds, grid_posterior, inference_gaps, optimize_posterior
+from vae.cli import main
+from vae.errors import ConfigError
+from vae.models.checkpoints import load_checkpoint
+from vae.models.likelihoods import Gaussian
+from vae.models.posteriors import DiagonalGaussian
+from vae.models.priors import StandardNormal
+
+W = torch.tensor([[2.0, 0.0], [0.0, 1.0], [0.0, 0.0]])  # orthogonal columns: the true posterior is diagonal
+S = 0.5
+
+
+class LinearGaussian(torch.nn.Module):
+    """p(z) = N(0, I_2), p(x|z) = N(x; W z, s^2 I_3): log p(x) = log N(x; 0, W W^T + s^2 I) in closed form.
+
+    Its posterior is N(Sigma W^T x / s^2, Sigma), Sigma = (I + W^T W / s^2)^-1, diagonal for this W; the
+    encoder returns it with the mean scaled by ``mean_scale`` (1: exact, below 1: an imperfect encoder).
+    """
+
+    latent_dim, autoregressive, decode_numel = 2, False, 3
+
+    def __init__(self, mean_scale=1.0):
+        super().__init__()
+        self.anchor = torch.nn.Parameter(torch.zeros(1))  # for next(model.parameters()).device
+        self.likelihood = Gaussian("fixed", sigma=S)
+        self.likelihood.split = lambda out: (out, torch.full_like(out, 2 * math.log(S)))
+        self.prior = StandardNormal(2)
+        self.sigma = torch.linalg.inv(torch.eye(2) + W.T @ W / S**2)
+        self.mean_scale = mean_scale
+
+    def encode(self, x):
+        mu = x.flatten(1) @ W @ self.sigma / S**2
+        return DiagonalGaussian(self.mean_scale * mu, torch.diagonal(self.sigma).log().expand_as(mu))
+
+    def decode(self, z, x=None):
+        return (z @ W.T).view(-1, 1, 1, 3)
+
+
+def exact_log_px(x):
+    cov = W @ W.T + S**2 * torch.eye(3)
+    return torch.distributions.MultivariateNormal(torch.zeros(3), cov).log_prob(x.flatten(1))
+
+
+@pytest.fixture(scope="module")
+def digits_z2(app_models):
+    return load_checkpoint(app_models / "digits-z2.safetensors")
+
+
+X = torch.tensor([[[[1.0, -0.5, 0.3]]], [[[-2.0, 1.0, -0.2]]]])
+
+
+def test_the_grid_posterior_sums_to_one_and_its_log_px_is_exact():
+    model = LinearGaussian()
+    for i in range(len(X)):
+        grid = grid_posterior(model, X[i : i + 1])
+        assert grid.prob.sum() == pytest.approx(1.0, abs=1e-9) and grid.prob.shape == (121, 121)
+        assert grid.log_px == pytest.approx(exact_log_px(X[i : i + 1]).item(), abs=1e-3)
+        # the mode sits at the posterior mean
+        r, c = np.unravel_index(grid.prob.argmax(), grid.prob.shape)
+        mean = model.encode(X[i : i + 1]).mean[0]
+        assert abs(grid.z1[c] - mean[0]) < 0.1 and abs(grid.z2[r] - mean[1]) < 0.1
+
+
+def test_an_exact_encoder_has_no_gaps_and_a_poor_one_an_amortization_gap_only():
+    exact = inference_gaps(LinearGaussian(), X, n=2, iwae_k=100)
+    assert exact["log_px"] == pytest.approx(exact_log_px(X).mean().item(), abs=1e-3)  # the grid (2-D)
+    assert abs(exact["amortization_gap"]) < 0.05 and abs(exact["approximation_gap"]) < 0.05
+    poor = inference_gaps(LinearGaussian(mean_scale=0.3), X, n=2, iwae_k=100)
+    assert poor["amortization_gap"] > 1.0  # the encoder's fault...
+    assert abs(poor["approximation_gap"]) < 0.05  # ...not the family's: a diagonal Gaussian fits exactly
+    assert set(poor["estimated_by"]) == {"log_px", "elbo_optimized", "elbo"}
+
+
+def test_optimisation_never_lowers_an_examples_elbo(digits_z2):
+    model = digits_z2.model
+    _, x, _, _ = checkpoint_split(digits_z2, "test")
+    x = x[:16]
+    eps = torch.randn((64, len(x), 2), generator=torch.Generator().manual_seed(5))
+    start = elbo(model, x, model.encode(x), eps)
+    for steps in (0, 5, 100):
+        q_star, best, trace = optimize_posterior(model, x, steps=steps, eps=eps)
+        assert torch.all(best >= start) and trace == sorted(trace)
+        assert torch.allclose(elbo(model, x, q_star, eps), best)
+    assert best.mean() > start.mean() + 0.01  # and it does improve on a trained model
+
+
+def test_on_a_2d_model_the_iwae_bound_rises_with_k_towards_the_grids_log_px(digits_z2):
+    model = digits_z2.model
+    _, x, _, _ = checkpoint_split(digits_z2, "test")
+    rows = [example_bounds(model, x[i : i + 1], ks=(1, 10, 100, 1000), seed=i) for i in range(8)]
+    iwae = {k: np.mean([r["iwae"][k] for r in rows]) for k in (1, 10, 100, 1000)}
+    assert iwae[1] < iwae[10] < iwae[100] <= iwae[1000] + 0.05
+    fine = np.mean([grid_posterior(model, x[i : i + 1], n=241).log_px for i in range(8)])
+    coarse = np.mean([r["log_px"] for r in rows])
+    grid_error = abs(fine - coarse) + 0.05
+    assert iwae[1000] <= coarse + grid_error
+    assert all(r["elbo_optimized"] >= r["elbo_amortized"] for r in rows)
+
+
+def test_the_grid_refuses_a_latent_that_is_not_2d(trained_digits):
+    x = torch.zeros(1, 1, 8, 8)
+    with pytest.raises(ConfigError, match="2-D latent only"):
+        grid_posterior(trained_digits.model, x)
+
+
+def test_diagnose_json_reports_the_gaps(app_models, capsys):
+    path = app_models / "digits-z2.safetensors"
+    assert main(["diagnose", str(path), "--json", "--iwae-k", "5", "--gaps-examples", "10"]) == 0
+    g = json.loads(capsys.readouterr().out)["inference_gaps"]
+    assert set(g) >= {"log_px", "elbo_optimized", "elbo_amortized", "approximation_gap", "amortization_gap"}
+    assert g["num"] == 10 and "grid" in g["estimated_by"]["log_px"]
+    assert g["approximation_gap"] == pytest.approx(g["log_px"] - g["elbo_optimized"])
+    assert g["amortization_gap"] == pytest.approx(g["elbo_optimized"] - g["elbo_amortized"])
+    assert g["amortization_gap"] >= 0
+    assert main(["diagnose", str(path), "--json", "--iwae-k", "5", "--gaps-examples", "0"]) == 0
+    assert "inference_gaps" not in json.loads(capsys.readouterr().out)
+    assert main(["diagnose", str(path), "--gaps-examples", "-1"]) == 2
+    assert "--gaps-examples must be 0 or more" in capsys.readouterr().err
+
+
+def test_the_encoder_page_draws_the_true_posterior_and_measures_the_gaps(app_dir):
+    at = open_app("encoder", model="digits-z2")
+    ck = load_checkpoint(app_dir / "digits-z2.safetensors")
+    _, x, _, _ = checkpoint_split(ck, "test")
+    fig = chart(at, "true_posterior")
+    heat = fig["data"][0]
+    assert heat["type"] == "heatmap" and arr(heat["z"]).sum() == pytest.approx(1.0, abs=1e-6)
+    q = ck.model.encode(x[:1])
+    ring = next(t for t in fig["data"] if t.get("name") == "amortized q(z|x), 1 sd")
+    assert np.mean(arr(ring["x"])) == pytest.approx(q.mean[0, 0].item(), abs=0.05)  # centred on the encoder's mean
+    table = at.dataframe[0].value
+    numbers = dict(zip(table["quantity"], table["nats"]))
+    assert numbers["amortization gap"] >= 0
+    assert numbers["ELBO(q*), optimised for this x"] >= numbers["ELBO(q), the encoder's"]
+    at.button(key="enc_measure").click().run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["amortization gap"]) >= 0
+    assert [t["name"] for t in chart(at, "enc_gaps")["data"]][0].startswith("approximation gap")
+    at.button(key="enc_wider").click().run()  # opens Train with the encoder twice as wide
+    assert at.text_input(key="hidden").value == " ".join(str(2 * h) for h in ck.config.encoder.hidden)
+
+
+def test_the_encoder_page_says_why_a_wider_latent_has_no_picture(app_dir):
+    at = open_app("encoder", model="digits-z4-collapsed")
+    assert any("2-D latent only" in i.value for i in at.info)
+    assert "true_posterior" not in charts(at)
+    at.button(key="enc_two_d").click().run()
+    assert at.session_state["model"] == "digits-z2"

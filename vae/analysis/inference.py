@@ -1,0 +1,225 @@
+"""How good is the encoder? The true posterior beside q(z|x), and the inference gaps.
+
+The encoder only approximates the posterior, q(z|x) ~ p(z|x). Following Cremer, Li and
+Duvenaud (2018, "Inference Suboptimality in Variational Autoencoders"), the gap between
+log p(x) and the ELBO of the amortized q splits in two:
+
+    log p(x) - ELBO(q_amortized) =  [log p(x) - ELBO(q*)]              approximation gap
+                                  + [ELBO(q*) - ELBO(q_amortized)]     amortization gap
+
+q* is the best posterior of the same family for this one example: a diagonal Gaussian
+whose mean and log-variance are optimised by Adam for x alone, starting from the
+encoder's. The approximation gap is the family's fault (a Gaussian cannot take the
+true posterior's shape); the amortization gap is the encoder's (one network for every
+x, of limited capacity).
+
+log p(x) comes from the IWAE bound with a large k and q* as the proposal (any proposal
+gives a lower bound; the encoder's q can miss a mode that q* found), or, for a 2-D
+latent, from the true posterior on a grid:
+
+    p(z|x) = p(x|z) p(z) / p(x),   log p(x) ~ logsumexp_ij [log p(x|z_ij) + log p(z_ij)] + log(dz1 dz2)
+
+Every ELBO here is estimated with the same fixed noise (common random numbers), so
+that two posteriors are compared on equal terms.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from vae.errors import ConfigError
+from vae.models.posteriors import DiagonalGaussian
+from vae.models.vae import VAE
+from vae.objectives.iwae import iwae_log_px
+
+ELBO_SAMPLES = 64  # posterior draws per example for every ELBO estimate here
+OPTIMIZE_STEPS = 300  # Adam steps on q*'s mean and log-variance
+OPTIMIZE_LR = 0.01
+OPTIMIZE_SAMPLES = 8  # draws per step of the optimisation's ELBO gradient
+GAPS_EXAMPLES = 100  # test examples the averaged gaps are measured on
+GAPS_IWAE_K = 1000
+GRID_SIZE = 121  # points per axis of the 2-D grid
+GRID_SD = 6.0  # the grid covers the prior's +-4 sd and q's +-GRID_SD sd around its mean
+
+
+def _device(model: VAE) -> torch.device:
+    return next(model.parameters()).device
+
+
+def log_joint(model: VAE, x: torch.Tensor, z: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+    """log p(x|z) + log p(z) for one example ``x`` (1, ...) at each z (N, D): shape (N,)."""
+    out = []
+    for s in range(0, len(z), chunk):
+        zs = z[s : s + chunk]
+        xs = x.expand(len(zs), *x.shape[1:])
+        params = model.decode(zs, xs)
+        out.append(model.likelihood.log_prob(params, xs) + model.prior.log_prob(zs))
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def elbo(model: VAE, x: torch.Tensor, q: DiagonalGaussian, eps: torch.Tensor) -> torch.Tensor:
+    """ELBO(x; q) = E_q[log p(x|z) + log p(z) - log q(z|x)] for each example, shape (B,).
+
+    ``eps`` (S, B, D) is the fixed noise: z_s = mu + sigma eps_s, the same for every posterior compared.
+    """
+    z = q.mean + q.stddev * eps  # (S, B, D)
+    s, b, d = z.shape
+    xs = x.unsqueeze(0).expand(s, *x.shape).reshape(s * b, *x.shape[1:])
+    params = model.decode(z.reshape(s * b, d), xs)
+    log_px_z = model.likelihood.log_prob(params, xs).view(s, b)
+    return (log_px_z + model.prior.log_prob(z) - q.log_prob(z)).mean(0)
+
+
+def optimize_posterior(
+    model: VAE,
+    x: torch.Tensor,
+    steps: int = OPTIMIZE_STEPS,
+    lr: float = OPTIMIZE_LR,
+    eps: torch.Tensor | None = None,
+    seed: int = 0,
+) -> tuple[DiagonalGaussian, torch.Tensor, list[float]]:
+    """q*(z|x) for each example of ``x``: Adam on its own mean and log-variance, from the encoder's.
+
+    Returns (q*, its ELBO per example under the fixed noise ``eps``, the mean ELBO every 25 steps).
+    Each example's q* is the best of the ones evaluated (the start included), so the optimisation
+    never lowers an example's ELBO from the amortized one.
+    """
+    model.eval()
+    g = torch.Generator(device=x.device).manual_seed(seed)
+    with torch.no_grad():
+        q0 = model.encode(x)
+    d = q0.mean.shape[1]
+    if eps is None:
+        eps = torch.randn((ELBO_SAMPLES, len(x), d), generator=g, device=x.device)
+    mu = q0.mean.detach().clone().requires_grad_(True)
+    logvar = q0.logvar.detach().clone().requires_grad_(True)
+    opt = torch.optim.Adam([mu, logvar], lr=lr)
+    best_mu, best_lv = q0.mean.detach().clone(), q0.logvar.detach().clone()
+    best = elbo(model, x, q0, eps)
+    trace = [best.mean().item()]
+    for step in range(1, steps + 1):
+        q = DiagonalGaussian(mu, logvar)
+        z = q.rsample(g, (OPTIMIZE_SAMPLES,))  # (S, B, D)
+        xs = x.unsqueeze(0).expand(OPTIMIZE_SAMPLES, *x.shape).reshape(-1, *x.shape[1:])
+        log_px_z = model.likelihood.log_prob(model.decode(z.reshape(-1, d), xs), xs).view(OPTIMIZE_SAMPLES, -1)
+        loss = -(log_px_z.mean(0) - q.kl_per_dim().sum(1)).sum()  # closed-form KL: less noise
+        # gradients for q*'s parameters only: the model (shared by every session) is left untouched
+        mu.grad, logvar.grad = torch.autograd.grad(loss, [mu, logvar])
+        opt.step()
+        if step % 25 == 0 or step == steps:
+            now = elbo(model, x, DiagonalGaussian(mu.detach(), logvar.detach()), eps)
+            better = now > best
+            best = torch.where(better, now, best)
+            best_mu[better], best_lv[better] = mu.detach()[better], logvar.detach()[better]
+            trace.append(best.mean().item())
+    return DiagonalGaussian(best_mu, best_lv), best, trace
+
+
+@dataclass
+class GridPosterior:
+    """The true posterior p(z|x) of a 2-D latent on a grid: ``z1`` (n,), ``z2`` (n,), ``prob`` (n, n)
+    summing to 1 (rows: z2, columns: z1), and log p(x) from the grid."""
+
+    z1: np.ndarray
+    z2: np.ndarray
+    prob: np.ndarray
+    log_px: float
+
+
+@torch.no_grad()
+def grid_posterior(model: VAE, x: torch.Tensor, q: DiagonalGaussian | None = None, n: int = GRID_SIZE) -> GridPosterior:
+    """p(z|x) over an n x n grid for one example ``x`` (1, ...) of a model with a 2-D latent.
+
+    The grid spans the prior's +-4 sd and the posterior ``q``'s +-GRID_SD sd, whichever reaches further.
+    """
+    if model.latent_dim != 2:
+        raise ConfigError(
+            f"the true posterior is drawn on a grid for a 2-D latent only; this model has {model.latent_dim} "
+            "dimensions (the averaged gaps work for any size)"
+        )
+    model.eval()
+    q = model.encode(x) if q is None else q
+    lo = torch.minimum(q.mean[0] - GRID_SD * q.stddev[0], torch.full((2,), -4.0, device=x.device))
+    hi = torch.maximum(q.mean[0] + GRID_SD * q.stddev[0], torch.full((2,), 4.0, device=x.device))
+    z1, z2 = (torch.linspace(lo[i].item(), hi[i].item(), n, device=x.device) for i in range(2))
+    zz2, zz1 = torch.meshgrid(z2, z1, indexing="ij")
+    z = torch.stack([zz1.reshape(-1), zz2.reshape(-1)], 1)
+    lj = log_joint(model, x, z).double()
+    cell = (z1[1] - z1[0]).item() * (z2[1] - z2[0]).item()
+    log_mass = torch.logsumexp(lj, 0)
+    prob = torch.exp(lj - log_mass).view(n, n)
+    return GridPosterior(z1.cpu().numpy(), z2.cpu().numpy(), prob.cpu().numpy(), float(log_mass + math.log(cell)))
+
+
+def example_bounds(model: VAE, x: torch.Tensor, ks=(1, 10, 100, 1000), seed: int = 0) -> dict:
+    """For one example ``x`` (1, ...): the IWAE bound for each k, ELBO(amortized q), ELBO(q*), q and q*,
+    and, for a 2-D latent, the grid's log p(x) and true posterior."""
+    model.eval()
+    g = torch.Generator(device=x.device).manual_seed(seed)
+    eps = torch.randn((ELBO_SAMPLES, 1, model.latent_dim), generator=g, device=x.device)
+    q_star, elbo_star, trace = optimize_posterior(model, x, eps=eps, seed=seed)
+    with torch.no_grad():
+        q = model.encode(x)
+        out = {
+            "iwae": {int(k): float(iwae_log_px(model, x, int(k), g)[0]) for k in ks},  # the encoder's q
+            "elbo_amortized": float(elbo(model, x, q, eps)[0]),
+            "elbo_optimized": float(elbo_star[0]),
+            "q": q,
+            "q_star": q_star,
+            "trace": trace,
+        }
+    if model.latent_dim == 2:
+        out["grid"] = grid_posterior(model, x, q)
+        out["log_px"] = out["grid"].log_px
+    else:
+        out["log_px"] = out["iwae"][max(ks)]
+    return out
+
+
+def inference_gaps(
+    model: VAE,
+    x: torch.Tensor,
+    n: int = GAPS_EXAMPLES,
+    iwae_k: int = GAPS_IWAE_K,
+    steps: int = OPTIMIZE_STEPS,
+    seed: int = 0,
+) -> dict:
+    """The two gaps averaged over the first ``n`` examples of ``x`` (nats per example).
+
+    {"log_px", "elbo_optimized", "elbo_amortized", "approximation_gap", "amortization_gap",
+     "num", "estimated_by": {...}}: log p(x) by the IWAE bound with k = ``iwae_k`` (by the grid
+    for a 2-D latent); ELBO(q*) by
+    ``steps`` Adam steps per example; both ELBOs with the same ELBO_SAMPLES draws of noise.
+    """
+    model.eval()
+    x = x[:n]
+    g = torch.Generator(device=x.device).manual_seed(seed)
+    eps = torch.randn((ELBO_SAMPLES, len(x), model.latent_dim), generator=g, device=x.device)
+    with torch.no_grad():
+        elbo_amortized = elbo(model, x, model.encode(x), eps)
+    q_star, elbo_optimized, _ = optimize_posterior(model, x, steps=steps, eps=eps, seed=seed)
+    with torch.no_grad():  # the proposal q*: a tighter bound than the encoder's q, and never under ELBO(q*)
+        log_px = iwae_log_px(model, x, iwae_k, g, posterior=q_star)
+    how = f"IWAE bound, k={iwae_k}, with q* as the proposal"
+    if model.latent_dim == 2:  # the grid: log p(x) itself, up to the grid's discretisation
+        log_px = torch.tensor([grid_posterior(model, x[i : i + 1], q_star[i : i + 1]).log_px for i in range(len(x))])
+        how = f"the true posterior on a {GRID_SIZE} x {GRID_SIZE} grid (a 2-D latent)"
+    lp, eo, ea = (float(v.double().mean()) for v in (log_px, elbo_optimized, elbo_amortized))
+    return {
+        "log_px": lp,
+        "elbo_optimized": eo,
+        "elbo_amortized": ea,
+        "approximation_gap": lp - eo,
+        "amortization_gap": eo - ea,
+        "num": len(x),
+        "estimated_by": {
+            "log_px": how,
+            "elbo_optimized": f"a Gaussian q* per example, {steps} Adam steps (lr {OPTIMIZE_LR}) from the encoder's",
+            "elbo": f"{ELBO_SAMPLES} posterior samples per example, the same noise for both posteriors",
+        },
+    }
