@@ -264,3 +264,46 @@ def test_train_a_tiny_model_from_the_train_page(server, page):
     assert "mlp 32 · z=2" in page.locator("[data-testid=stSidebar]").inner_text()
     assert "epochs=300" in page.url and "dataset=digits" in page.url  # the form's settings too
     assert page.locator(".js-plotly-plot").count() >= 3  # curves, KL heat map, reconstructions
+
+
+def test_a_drawing_with_the_mouse_is_encoded_and_follows_the_strokes(server, page):
+    """Draw a vertical stroke, then (after Clear) a horizontal one: the input the model sees, its reconstruction
+    and its star on the map follow the drawing."""
+    import numpy as np
+
+    from tests.conftest import mosaic_cells
+
+    url, _ = server
+    page.goto(f"{url}/latent_map?model=digits-z2")
+    wait_idle(page)
+    page.get_by_text("Draw your own input and see where it lands").click()
+    canvas = page.locator("canvas[aria-label='drawing canvas']")
+    canvas.wait_for(timeout=60_000)
+
+    def draw(x0, y0, x1, y1):
+        box = canvas.bounding_box()
+        page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
+        page.mouse.down()
+        page.mouse.move(box["x"] + x1 * box["width"], box["y"] + y1 * box["height"], steps=12)
+        page.mouse.up()
+        page.wait_for_timeout(300)
+        wait_idle(page)
+        fig = page.locator(".st-key-own_images .js-plotly-plot")
+        fig.wait_for(timeout=60_000)
+        spec = fig.evaluate("el => ({data: [{type: 'image', source: el.data[0].source}], layout: el.layout})")
+        shown, reconstruction = (c.astype(float) for c in mosaic_cells(spec))
+        star = page.locator(".st-key-map .js-plotly-plot").evaluate(
+            "el => { const t = el.data.find(d => d.name === 'your input'); return [t.x[0], t.y[0]]; }"
+        )
+        return shown, reconstruction, star
+
+    def upright(image):  # ink spread over rows more than over columns
+        return image.sum(1).std() < image.sum(0).std()
+
+    vertical, rec_v, star_v = draw(0.5, 0.15, 0.5, 0.85)
+    page.get_by_role("button", name="Clear").click()
+    wait_idle(page)
+    horizontal, rec_h, star_h = draw(0.15, 0.5, 0.85, 0.5)
+    assert upright(vertical) and not upright(horizontal)  # the input the model saw is the stroke drawn
+    assert not np.allclose(rec_v, rec_h) and star_v != star_h  # its reconstruction and its code moved with it
+    shot(page, "latent_map-drawing")

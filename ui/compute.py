@@ -11,12 +11,13 @@ import functools
 
 import numpy as np
 import streamlit as st
+import torch
 
 from ui import defaults
 from ui.models import data_split
 from vae.analysis.diagnostics import collapse_report as report
 from vae.analysis.disentanglement import disentanglement_scores
-from vae.analysis.explore import interpolation, posterior
+from vae.analysis.explore import encode_input, interpolation, posterior
 from vae.analysis.explore import prior_samples as prior
 from vae.analysis.explore import reconstructions as rec
 from vae.analysis.explore import seed_grid as grid
@@ -193,14 +194,31 @@ def _gaussian(q, i: int = 0) -> tuple[list[float], list[float]]:
     return q.mean[i].tolist(), q.stddev[i].tolist()
 
 
+def _bounds(ck: Checkpoint, x1) -> dict:
+    ks = (1, 10, 100) if ck.model.autoregressive else (1, 10, 100, 1000)  # pixelcnn: a full pass per sample
+    b = bounds_of(ck.model, x1, ks=ks, seed=ck.config.train.seed)
+    b["q"], b["q_star"] = _gaussian(b["q"]), _gaussian(b["q_star"])
+    return b
+
+
 @cache_data(show_spinner="Optimising q* for this example and estimating log p(x)...", max_entries=64)
 def example_bounds(ck: Checkpoint, index: int) -> dict:
     """:func:`vae.analysis.inference.example_bounds` of test example ``index``, in plain numbers."""
     _, x, _, _ = data_split(ck, "test")
-    ks = (1, 10, 100) if ck.model.autoregressive else (1, 10, 100, 1000)  # pixelcnn: a full pass per sample
-    b = bounds_of(ck.model, x[index : index + 1], ks=ks, seed=ck.config.train.seed)
-    b["q"], b["q_star"] = _gaussian(b["q"]), _gaussian(b["q_star"])
-    return b
+    return _bounds(ck, x[index : index + 1])
+
+
+@cache_data(show_spinner="Optimising q* for your input and estimating log p(x)...", max_entries=16)
+def input_bounds(ck: Checkpoint, own: np.ndarray) -> dict:
+    """:func:`example_bounds` of a drawn or uploaded input (C, H, W)."""
+    device = next(ck.model.parameters()).device
+    return _bounds(ck, torch.as_tensor(own, dtype=torch.float32)[None].to(device))
+
+
+@cache_data(show_spinner=False, max_entries=64)
+def own_encoding(ck: Checkpoint, own: np.ndarray):
+    """A drawn or uploaded input's posterior mean and sd and its reconstruction."""
+    return encode_input(ck.model, own)
 
 
 @cache_data(show_spinner="Measuring the gaps: a q* per example, then log p(x) (about 20 s)...", max_entries=32)

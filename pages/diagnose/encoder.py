@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import compute
+from ui.drawing import own_input
 from ui.models import checkpoint_paths, current, set_current, split_or_stop
 from ui.widgets import open_train_with
 from vae.analysis.inference import GAPS_EXAMPLES, OPTIMIZE_STEPS
@@ -23,10 +24,21 @@ compute.autoregressive_note(ck)
 
 # ------------------------------------------------------------------ one example
 st.subheader("One example")
+source = st.radio("input", ["a test example", "your own drawing"], horizontal=True, key="enc_source")
 c1, c2 = st.columns([1, 3])
-index = c1.number_input(f"test example (0..{len(x) - 1})", 0, len(x) - 1, 0, key="enc_example")
-b = compute.example_bounds(ck, int(index))
-c1.plotly_chart(image_grid(x[int(index) : int(index) + 1].cpu().numpy(), ncols=1), key="enc_input")
+if source == "a test example":
+    index = c1.number_input(f"test example (0..{len(x) - 1})", 0, len(x) - 1, 0, key="enc_example")
+    shown = x[int(index) : int(index) + 1].cpu().numpy()
+    b = compute.example_bounds(ck, int(index))
+else:
+    with c1:
+        own = own_input(ck, "enc_own")
+    if own is None:
+        st.info("Draw a digit (or upload a picture) to see its true posterior and its gaps.")
+        st.stop()
+    shown = own[None]
+    b = compute.input_bounds(ck, own)
+c1.plotly_chart(image_grid(shown, ncols=1), key="enc_input")
 approx, amort = b["log_px"] - b["elbo_optimized"], b["elbo_optimized"] - b["elbo_amortized"]
 how = "the grid" if "grid" in b else f"IWAE, k={max(b['iwae'])}"
 rows = [{"quantity": f"log p(x) ({how})", "nats": b["log_px"]}]

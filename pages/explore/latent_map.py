@@ -4,10 +4,11 @@ import numpy as np
 import streamlit as st
 
 from ui import compute, defaults
+from ui.drawing import own_input
 from ui.models import current, split_or_stop
 from vae.analysis.explore import interpolation
-from vae.analysis.projections import umap_available
-from vae.figures.plots import image_grid, interpolation_figure, posterior_figure, projection_scatter
+from vae.analysis.projections import place_among, umap_available
+from vae.figures.plots import add_own_point, image_grid, interpolation_figure, posterior_figure, projection_scatter
 
 ck = current()
 st.title("Latent map")
@@ -44,6 +45,30 @@ if colour == "label":
 else:
     colours, names = factors[proj.index, ds.factor_names.index(colour)], None
 fig = projection_scatter(proj.coords, colours, proj.index, names, method, color_title=colour)
+mu, sd = compute.posterior_means(ck, split)
+with st.expander("Draw your own input and see where it lands", icon=":material/draw:"):
+    c_draw, c_images, c_post = st.columns([3, 2, 4])
+    with c_draw:
+        own = own_input(ck, "map_own")
+    if own is not None:
+        own_mu, own_sd, own_rec = compute.own_encoding(ck, own)
+        xy, near = place_among(mu[proj.index], proj.coords, own_mu[None], k=defaults.PLACE_NEIGHBOURS)
+        add_own_point(fig, xy[0])
+        nearest = proj.index[near[0]]
+        c_images.plotly_chart(
+            image_grid(np.stack([own, own_rec]), ncols=1, titles=["your input", "reconstruction"], width_px=260),
+            key="own_images",
+        )
+        c_post.plotly_chart(posterior_figure(own_mu, own_sd, ck.metrics.get("kl_per_dim")), key="own_posterior")
+        st.plotly_chart(
+            image_grid(x[nearest[:8]].cpu().numpy(), ncols=8, titles=[f"#{i}" for i in nearest[:8]], width_px=700),
+            key="own_nearest",
+        )
+        st.caption(
+            "The star on the map: your input's posterior mean, placed among the "
+            f"{defaults.PLACE_NEIGHBOURS} mapped test codes nearest to it (above, the closest first; weighted by "
+            "inverse distance)."
+        )
 event = st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"))
 
 picked = [int(p["customdata"][0]) for p in (event.selection.points if event else []) if p.get("customdata")]
@@ -67,7 +92,6 @@ if not picked:
     st.stop()
 
 first = picked[0]
-mu, sd = compute.posterior_means(ck, split)
 r = compute.reconstructions(ck, split, tuple(int(i) for i in picked[:10]), 0)
 c1, c2 = st.columns([1, 2])
 n = len(r.index)

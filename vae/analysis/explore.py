@@ -260,3 +260,11 @@ def manifold(model: VAE, n: int = 15, eps: float = 0.05) -> tuple[np.ndarray, np
     z1, z2 = np.meshgrid(grid, grid[::-1])
     z = np.stack([z1.ravel(), z2.ravel()], 1)
     return grid, decode(model, z).reshape(n, n, *model.image_shape)
+
+
+@torch.no_grad()
+def encode_input(model: VAE, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One input of the model's shape (C, H, W): its posterior mean and sd (D,) and the decoded mean (C, H, W)."""
+    model.eval()
+    q = model.encode(torch.as_tensor(np.asarray(x, dtype=np.float32))[None].to(_device(model)))
+    return q.mean[0].cpu().numpy(), q.stddev[0].cpu().numpy(), model.decode_mean(q.mean)[0].cpu().numpy()

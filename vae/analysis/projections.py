@@ -180,3 +180,21 @@ def project_model(
         return project_codes(mu, np.asarray(labels), method, limit, seed)
 
     return cache.get_or_compute(key, compute)
+
+
+def place_among(codes: np.ndarray, coords: np.ndarray, new: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Where new codes (M, D) fall on a map of ``codes`` (N, D) at ``coords`` (N, 2), by any method.
+
+    Each new code goes to the inverse-distance-weighted mean of the map positions of its ``k``
+    nearest codes (the way openTSNE starts placing new points); a code equal to a mapped one
+    lands on it. Returns (positions (M, 2), the k nearest indices into ``codes`` (M, k)).
+    """
+    codes, coords, new = (np.asarray(a, dtype=np.float64) for a in (codes, coords, new))
+    k = min(k, len(codes))
+    d = np.sqrt(((new[:, None, :] - codes[None, :, :]) ** 2).sum(-1))  # (M, N)
+    near = np.argsort(d, axis=1, kind="stable")[:, :k]
+    dn = np.take_along_axis(d, near, 1)
+    w = 1.0 / np.maximum(dn, 1e-12)
+    w[dn < 1e-12] = 1e12  # an exact match takes its place
+    w /= w.sum(1, keepdims=True)
+    return (w[:, :, None] * coords[near]).sum(1), near

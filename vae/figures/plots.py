@@ -565,3 +565,16 @@ def gap_bars(rows: Sequence[dict]) -> go.Figure:
         margin=dict(l=10, r=10, t=50, b=10),
     )
     return fig
+
+
+def add_own_point(fig: go.Figure, xy: Sequence[float], name: str = "your input") -> go.Figure:
+    """Mark one point (a drawn or uploaded input) on a 2-D map with a star."""
+    fig.add_scatter(
+        x=[xy[0]],
+        y=[xy[1]],
+        mode="markers",
+        name=name,
+        marker=dict(symbol="star", size=20, color="black", line=dict(color="white", width=1.5)),
+        hovertemplate=name + "<extra></extra>",
+    )
+    return fig

@@ -1,0 +1,137 @@
+"""Draw your own input: a canvas in the browser (a small Streamlit Components v2 element), or a picture
+uploaded, made into the current model's input the way MNIST was made (vae.data.transforms.fit_drawing).
+
+The canvas is white ink on black, like MNIST. When a stroke ends, the browser sends the drawing,
+averaged down to SKETCH_SIDE x SKETCH_SIDE grey levels, as the component's state; Python never
+receives anything but those numbers.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from vae.data.transforms import fit_drawing, picture_to_ink
+from vae.errors import DataError
+
+SKETCH_SIDE = 56  # grey levels sent per side: twice MNIST's resolution
+CANVAS_SIDE = 280  # pixels on screen
+MAX_PICTURE_BYTES = 5 << 20
+MAX_PICTURE_PIXELS = 4096 * 4096
+
+_HTML = f"""
+<div class="sketch">
+  <canvas width="{CANVAS_SIDE}" height="{CANVAS_SIDE}" aria-label="drawing canvas"></canvas>
+  <button type="button">Clear</button>
+</div>
+"""
+_CSS = f"""
+.sketch {{ display: flex; flex-direction: column; gap: 0.4rem; width: {CANVAS_SIDE}px; }}
+canvas {{ width: {CANVAS_SIDE}px; height: {CANVAS_SIDE}px; border-radius: 0.5rem; cursor: crosshair;
+          touch-action: none; background: black; }}
+button {{ align-self: flex-start; font: inherit; padding: 0.2rem 0.8rem; border-radius: 0.5rem;
+          border: 1px solid var(--st-border-color, #ccc); background: transparent; color: inherit; cursor: pointer; }}
+"""
+_JS = f"""
+export default function (component) {{
+  const {{ parentElement, setStateValue }} = component;
+  const canvas = parentElement.querySelector("canvas");
+  const clear = parentElement.querySelector("button");
+  if (canvas.dataset.ready) return;  // a rerun keeps the drawing
+  canvas.dataset.ready = "1";
+  const ctx = canvas.getContext("2d");
+  const wipe = () => {{ ctx.fillStyle = "black"; ctx.fillRect(0, 0, canvas.width, canvas.height); }};
+  wipe();
+  ctx.strokeStyle = "white";
+  ctx.lineWidth = {CANVAS_SIDE} / 12;
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  const at = (e) => {{
+    const r = canvas.getBoundingClientRect();
+    return [(e.clientX - r.left) * canvas.width / r.width, (e.clientY - r.top) * canvas.height / r.height];
+  }};
+  const n = {SKETCH_SIDE};
+  const send = () => {{
+    const small = document.createElement("canvas");
+    small.width = n;
+    small.height = n;
+    const s = small.getContext("2d");
+    s.imageSmoothingQuality = "high";
+    s.drawImage(canvas, 0, 0, n, n);
+    const px = s.getImageData(0, 0, n, n).data;
+    const grey = new Array(n * n);
+    for (let i = 0; i < n * n; i++) grey[i] = Math.round(px[4 * i] / 2.55) / 100;
+    setStateValue("image", grey);
+  }};
+  let drawing = false;
+  canvas.addEventListener("pointerdown", (e) => {{
+    drawing = true;
+    canvas.setPointerCapture(e.pointerId);
+    const [x, y] = at(e);
+    ctx.beginPath();
+    ctx.moveTo(x, y);
+    ctx.lineTo(x + 0.01, y);
+    ctx.stroke();
+  }});
+  canvas.addEventListener("pointermove", (e) => {{
+    if (!drawing) return;
+    const [x, y] = at(e);
+    ctx.lineTo(x, y);
+    ctx.stroke();
+  }});
+  const end = () => {{ if (drawing) {{ drawing = false; send(); }} }};
+  canvas.addEventListener("pointerup", end);
+  canvas.addEventListener("pointercancel", end);
+  clear.addEventListener("click", () => {{ wipe(); setStateValue("image", null); }});
+}}
+"""
+_SKETCH = st.components.v2.component("sketch", html=_HTML, css=_CSS, js=_JS)
+
+
+def sketch(key: str) -> np.ndarray | None:
+    """The canvas; its drawing as ink in [0, 1], (SKETCH_SIDE, SKETCH_SIDE), or None before the first stroke."""
+    image = _SKETCH(key=key, on_image_change=lambda: None, width="content").image
+    if not isinstance(image, list) or len(image) != SKETCH_SIDE**2:
+        return None
+    return np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0).reshape(SKETCH_SIDE, SKETCH_SIDE)
+
+
+def read_picture(data: bytes) -> np.ndarray:
+    """An uploaded PNG/JPEG/BMP/GIF as ink in [0, 1] (H, W); sizes checked before decoding."""
+    if len(data) > MAX_PICTURE_BYTES:
+        raise DataError(f"the picture is {len(data) >> 20} MB; at most {MAX_PICTURE_BYTES >> 20} MB")
+    try:
+        im = Image.open(io.BytesIO(data))
+        if im.width * im.height > MAX_PICTURE_PIXELS:
+            raise DataError(f"the picture is {im.width} x {im.height} pixels; at most 4096 x 4096")
+        im.load()
+    except DataError:
+        raise
+    except Exception as e:  # noqa: BLE001 - PIL raises many kinds for a file that is not a picture
+        raise DataError(f"not a picture this app can read ({type(e).__name__}): upload a PNG or JPEG") from None
+    return picture_to_ink(im)
+
+
+def own_input(ck, key: str) -> np.ndarray | None:
+    """Draw or upload an input for model ``ck``; the model-ready array (C, H, W), or None (with the reason
+    shown when there is one)."""
+    draw, upload = st.tabs(["Draw", "Upload a picture"])
+    with draw:
+        st.caption("Draw with the mouse (or a finger): white ink on black, like MNIST. Each stroke updates.")
+        ink = sketch(f"{key}_sketch")
+    with upload:
+        up = st.file_uploader(
+            "a small picture (PNG or JPEG): dark ink on light paper is inverted",
+            type=["png", "jpg", "jpeg", "bmp", "gif"],
+            key=f"{key}_upload",
+        )
+    try:
+        if up is not None:
+            ink = read_picture(up.getvalue())
+        return None if ink is None else fit_drawing(ink, ck.image_shape)
+    except DataError as e:
+        st.warning(str(e))
+        return None
