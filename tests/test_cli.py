@@ -108,6 +108,9 @@ def test_every_flag_reaches_the_config(capsys):
         "sprites_size": "16",
         "sprites_num": "500",
         "latent_dim": "5",
+        "posterior": "planar",
+        "flow_steps": "0",  # (with steps, free bits below would be refused)
+        "iaf_hidden": "64",
         "arch": "resnet",
         "hidden": "8",
         "decoder_arch": "cnn",

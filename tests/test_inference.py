@@ -28,7 +28,7 @@ class LinearGaussian(torch.nn.Module):
     encoder returns it with the mean scaled by ``mean_scale`` (1: exact, below 1: an imperfect encoder).
     """
 
-    latent_dim, autoregressive, decode_numel = 2, False, 3
+    latent_dim, autoregressive, decode_numel, flow = 2, False, 3, None
 
     def __init__(self, mean_scale=1.0):
         super().__init__()
@@ -149,6 +149,10 @@ def test_the_encoder_page_draws_the_true_posterior_and_measures_the_gaps(app_dir
     assert [t["name"] for t in chart(at, "enc_gaps")["data"]][0].startswith("approximation gap")
     at.button(key="enc_wider").click().run()  # opens Train with the encoder twice as wide
     assert at.text_input(key="hidden").value == " ".join(str(2 * h) for h in ck.config.encoder.hidden)
+    assert at.text_input(key="decoder_hidden").value == " ".join(map(str, ck.config.decoder.hidden))  # kept
+    at = open_app("encoder", model="digits-z2")
+    at.button(key="enc_iaf").click().run()  # ...or with a flow posterior
+    assert at.selectbox(key="posterior").value == "iaf" and at.number_input(key="flow_steps").value == 4
 
 
 def test_the_encoder_page_says_why_a_wider_latent_has_no_picture(app_dir):

@@ -12,14 +12,13 @@ from tests.app_helpers import open_app
 def test_the_warm_up_times_the_train_forms_defaults_so_no_visitor_waits_for_them(app_dir, monkeypatch):
     """A fresh Train page's estimate (the server's reference models timed, 1.3 s) is computed at server start;
     the page reads it from the cache."""
-    import vae.service.cost
     from ui import compute, warmup
 
     compute.cost_estimate.clear()
     warmup.warm_train_form()
     timed = []
-    real = vae.service.cost.server_estimate
-    monkeypatch.setattr(vae.service.cost, "server_estimate", lambda cfg, *a: timed.append(cfg) or real(cfg, *a))
+    real = compute.server_estimate  # the name the page's cached call uses
+    monkeypatch.setattr(compute, "server_estimate", lambda cfg, *a: timed.append(cfg) or real(cfg, *a))
     at = open_app("train")
     assert any(c.value.startswith("Estimated on this server") for c in at.caption)
     assert timed == []  # the page's default configuration is the one the warm-up timed
@@ -37,14 +36,14 @@ def test_warm_up_fills_the_caches_the_pages_read(app_dir, monkeypatch):
     ck = load(path)
     for method in ("pca", "tsne"):
         assert ProjectionCache.key(ck.digest, "test", method, 2000, 0) in DEFAULT_CACHE._mem
-    import vae.analysis.diagnostics
-    import vae.analysis.projections
+    from ui import compute
 
     def computed_again(*a, **k):
         raise AssertionError("a page computed what the warm-up had computed")
 
-    monkeypatch.setattr(vae.analysis.projections, "project_model", computed_again)
-    monkeypatch.setattr(vae.analysis.diagnostics, "collapse_report", computed_again)
+    # the names ui.compute calls: a page that computed again would call these
+    monkeypatch.setattr(compute, "project_model", computed_again)
+    monkeypatch.setattr(compute, "report", computed_again)
     for page in ("latent_map", "collapse", "traversals"):
         at = open_app(page, model="digits-z2")  # the pages find everything computed
         assert not at.exception

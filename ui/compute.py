@@ -197,7 +197,7 @@ def _gaussian(q, i: int = 0) -> tuple[list[float], list[float]]:
 def _bounds(ck: Checkpoint, x1) -> dict:
     ks = (1, 10, 100) if ck.model.autoregressive else (1, 10, 100, 1000)  # pixelcnn: a full pass per sample
     b = bounds_of(ck.model, x1, ks=ks, seed=ck.config.train.seed)
-    b["q"], b["q_star"] = _gaussian(b["q"]), _gaussian(b["q_star"])
+    b["q"], b["q_star"] = _gaussian(b["q"]), _gaussian(b["q_star"])  # a flow's q: its mean and sd
     return b
 
 

@@ -274,8 +274,9 @@ def cmd_eval(args) -> int:
     print(f"  reconstruction  {m['reconstruction']:10.3f}")
     print(f"  KL              {m['kl']:10.3f}")
     print(f"  IWAE -log p(x)  {m['iwae_nll']:10.3f}   (k={args.iwae_k}, {m['iwae_num']} examples)")
-    print(f"  active units    {m['active_units']:4d} / {len(m['kl_per_dim'])}")
-    print("  KL per dimension: " + " ".join(f"{v:.2f}" for v in m["kl_per_dim"]))
+    print(f"  active units    {m['active_units']:4d} / {len(m['au_variance'])}")
+    if m["kl_per_dim"] is not None:  # a flow posterior's KL does not split over dimensions
+        print("  KL per dimension: " + " ".join(f"{v:.2f}" for v in m["kl_per_dim"]))
     return 0
 
 
@@ -330,7 +331,7 @@ def cmd_info(args) -> int:
     if m:
         print(
             f"  test         -ELBO {m['elbo']:.2f} (rec {m['reconstruction']:.2f}, KL {m['kl']:.2f}), "
-            f"active units {m['active_units']}/{len(m['kl_per_dim'])}"
+            f"active units {m['active_units']}/{len(m['au_variance'])}"
         )
     return 0
 
@@ -409,17 +410,20 @@ def cmd_diagnose(args) -> int:
     print(f"  rate (KL)       {rep['rate']:10.3f}")
     print(f"  distortion      {rep['distortion']:10.3f}")
     print(f"  IWAE -log p(x)  {rep['iwae_nll']:10.3f}   (k={args.iwae_k}, {rep['iwae_num']} examples)")
-    print(
-        f"  I(x;z)          {rep['mutual_info']:10.3f}   (at most log {rep['mi_batch']} = {rep['mutual_info_max']:.2f})"
-    )
+    if rep["mutual_info"] is not None:
+        mi, most = rep["mutual_info"], rep["mutual_info_max"]
+        print(f"  I(x;z)          {mi:10.3f}   (at most log {rep['mi_batch']} = {most:.2f})")
+    else:
+        print("  I(x;z)          not estimated: it needs q(z|x') at every other example's code (a flow has no such)")
     print(f"  active units    {rep['active_units']:4d} / {rep['latent_dim']}")
     kd = rep["kl_decomposition"]
-    print(
-        f"  KL = MI + TC + dimension-wise KL: {kd['index_code_mi']:.3f} + {kd['total_correlation']:.3f} + "
-        f"{kd['dimwise_kl']:.3f}"
-    )
-    order = rep["kl_order"]
-    print("  KL per dim      " + " ".join(f"z{j}:{rep['kl_per_dim'][j]:.2f}" for j in order))
+    if kd is not None:
+        print(
+            f"  KL = MI + TC + dimension-wise KL: {kd['index_code_mi']:.3f} + {kd['total_correlation']:.3f} + "
+            f"{kd['dimwise_kl']:.3f}"
+        )
+    if rep["kl_order"] is not None:
+        print("  KL per dim      " + " ".join(f"z{j}:{rep['kl_per_dim'][j]:.2f}" for j in rep["kl_order"]))
     if "mig" in rep:
         d = rep["dci"]
         print(

@@ -69,11 +69,17 @@ def verdict_rules(rep: dict[str, Any]) -> str:
 def explanation(rep: dict[str, Any]) -> str:
     """A paragraph a student can follow: what collapse is, and what the numbers of a collapse report say."""
     d, au, rate, mi = rep["latent_dim"], rep["active_units"], rep["rate"], rep["mutual_info"]
+    if mi is None:  # a flow posterior: I(x;z) is not estimated
+        held = ""
+    else:
+        held = (
+            f" and z holds about {mi:.2f} nats of information about x (at most {rep['mutual_info_max']:.2f} "
+            f"measurable with batches of {rep['mi_batch']})"
+        )
     facts = (
         f"Here {au} of {d} latent dimensions are active (their posterior means vary across "
         f"inputs by more than {rep['verdict_thresholds']['active_unit_threshold']}), the rate is {rate:.2f} "
-        f"nats and z holds about {mi:.2f} nats of information about x (at most {rep['mutual_info_max']:.2f} "
-        f"measurable with batches of {rep['mi_batch']})."
+        f"nats{held}."
     )
     if rep.get("cause") == "strong_decoder":
         return (

@@ -44,14 +44,19 @@ c[4].metric(
 )
 c[5].metric(
     "mutual information I(x;z)",
-    f"{rep['mutual_info']:.2f}",
-    help=f"nats; at most log({rep['mi_batch']}) = {rep['mutual_info_max']:.2f} can be measured.",
+    "n/a" if rep["mutual_info"] is None else f"{rep['mutual_info']:.2f}",
+    help=f"nats; at most log({rep['mi_batch']}) = {rep['mutual_info_max']:.2f} can be measured."
+    if rep["mutual_info"] is not None
+    else "Not estimated for a flow posterior: it needs the density of each code under every other example's q.",
 )
 
 c1, c2 = st.columns(2)
-c1.plotly_chart(kl_bars(rep["kl_per_dim"]), key="kl_bars")
+if rep["kl_per_dim"] is None:
+    c1.info("A flow posterior's KL does not split over the latent dimensions: there is no KL per dimension.")
+else:
+    c1.plotly_chart(kl_bars(rep["kl_per_dim"]), key="kl_bars")
 c2.plotly_chart(active_units_figure(rep["au_variance"], rep["au_threshold"]), key="active_units")
-if ck.history:
+if len(kl_history(ck.history)):
     st.plotly_chart(kl_heatmap(kl_history(ck.history), [r["epoch"] for r in ck.history]), key="kl_heatmap")
     st.caption("KL of each dimension (test split) after every epoch: watch dimensions die or come alive.")
 

@@ -125,7 +125,7 @@ else:
                 "distortion": rep["distortion"],
             }
         )
-        if "kl_decomposition" in rep:
+        if rep.get("kl_decomposition"):
             decomposition.append({"name": r["name"], **rep["kl_decomposition"]})
     fmt = {
         k: st.column_config.NumberColumn(format="%.3f")

@@ -53,7 +53,10 @@ c1.dataframe(
     rows, hide_index=True, key="enc_numbers", column_config={"nats": st.column_config.NumberColumn(format="%.2f")}
 )
 if "grid" in b:
-    fig = true_posterior_figure(b["grid"], {"amortized q(z|x)": b["q"], "optimised q*(z|x)": b["q_star"]})
+    gaussians = {"optimised q*(z|x)": b["q_star"]}
+    if "q_samples" not in b:  # a flow's q is drawn by its samples, not by an ellipse
+        gaussians = {"amortized q(z|x)": b["q"], **gaussians}
+    fig = true_posterior_figure(b["grid"], gaussians, b.get("q_samples"))
     c2.plotly_chart(fig, key="true_posterior")
     c2.caption(
         "Shaded: the exact posterior p(z|x) = p(x|z) p(z) / p(x), computed on a grid. Red: the encoder's "
@@ -93,5 +96,15 @@ else:
 
 hidden = ck.config.encoder.hidden
 wider = [min(2 * h, 2048) for h in hidden] or [400]
-if st.button(f"Train with a wider encoder ({' '.join(map(str, wider))})", key="enc_wider"):
-    open_train_with(ck.config, {"hidden": wider}, ck.name, "wider-encoder")
+c1, c2 = st.columns(2)
+if c1.button(f"Train with a wider encoder ({' '.join(map(str, wider))})", key="enc_wider"):
+    open_train_with(ck.config, {"hidden": wider, "decoder_hidden": ck.config.decoder.hidden}, ck.name, "wider-encoder")
+if not ck.config.has_flow and c2.button(
+    "Train with an IAF posterior (4 flow steps)",
+    key="enc_iaf",
+    help="A Gaussian followed by inverse autoregressive flow steps: a posterior that can bend (Kingma et al. 2016).",
+):
+    changes = {"posterior": "iaf", "flow_steps": 4}
+    if ck.config.objective.name == "beta-tcvae":  # its estimator needs a Gaussian posterior
+        changes["objective"] = "vae"
+    open_train_with(ck.config, {**changes, "free_bits": 0.0}, ck.name, "iaf")

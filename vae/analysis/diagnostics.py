@@ -164,17 +164,17 @@ def collapse_report(
     """
     ev = evaluate_full(model, x, iwae_k=iwae_k, seed=seed, iwae_num=iwae_num)
     b = min(mi_batch, len(x))
-    kl = np.asarray(ev["kl_per_dim"])
+    kl = None if ev["kl_per_dim"] is None else np.asarray(ev["kl_per_dim"])
     numbers = {
         "kl_per_dim": ev["kl_per_dim"],
-        "kl_order": np.argsort(-kl, kind="stable").tolist(),  # most informative first
+        "kl_order": None if kl is None else np.argsort(-kl, kind="stable").tolist(),  # most informative first
         "rate": ev["kl"],
         "distortion": ev["reconstruction"],
         "elbo": ev["elbo"],
         "au_variance": ev["au_variance"],
         "active_units": ev["active_units"],
         "au_threshold": ACTIVE_UNIT_THRESHOLD,
-        "mutual_info": mutual_information(model, x, b, seed),
+        "mutual_info": None if model.flow is not None else mutual_information(model, x, b, seed),
         "mutual_info_max": math.log(b),
         "mi_batch": b,
         "iwae_nll": ev["iwae_nll"],
@@ -192,5 +192,5 @@ def collapse_report(
 
 def kl_history(history: list[dict[str, Any]]) -> np.ndarray:
     """KL per dimension across epochs, shape (epochs, latent_dim): when each unit woke or died."""
-    rows = [h["kl_per_dim"] for h in history if "kl_per_dim" in h]
+    rows = [h["kl_per_dim"] for h in history if h.get("kl_per_dim") is not None]
     return np.asarray(rows, dtype=float) if rows else np.zeros((0, 0))

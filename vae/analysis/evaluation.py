@@ -53,12 +53,14 @@ def evaluate(
 
     All in nats per example (one posterior sample per example). Active units count
     the dimensions u with Var_x(E_q[z_u]) > 0.01; ``au_variance`` holds the variances.
+    A flow posterior's KL does not split over dimensions: its ``kl_per_dim`` is None.
     """
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     rec_sum = torch.zeros((), device=device, dtype=torch.float64)
-    kl_sum = torch.zeros(model.latent_dim, device=device, dtype=torch.float64)
+    per_dim = model.flow is None
+    kl_sum = torch.zeros(model.latent_dim if per_dim else 1, device=device, dtype=torch.float64)
     mus = []
     for s in range(0, len(x), batch_size):
         xb = x[s : s + batch_size].to(device)
@@ -69,14 +71,14 @@ def evaluate(
     model.train(was_training)
     n = len(x)
     mu = torch.cat(mus)
-    var = mu.double().var(0, unbiased=False) if n > 1 else torch.zeros_like(kl_sum)
+    var = mu.double().var(0, unbiased=False) if n > 1 else torch.zeros(model.latent_dim, dtype=torch.float64)
     rec, kl_d = (rec_sum / n).item(), (kl_sum / n).tolist()
     kl = float(sum(kl_d))
     return {
         "elbo": rec + kl,
         "reconstruction": rec,
         "kl": kl,
-        "kl_per_dim": kl_d,
+        "kl_per_dim": kl_d if per_dim else None,
         "au_variance": var.tolist(),
         "active_units": int((var > ACTIVE_UNIT_THRESHOLD).sum().item()),
         "num": n,
@@ -86,13 +88,16 @@ def evaluate(
 @torch.no_grad()
 def kl_decomposition(
     model: VAE, x: torch.Tensor, generator: torch.Generator | None = None, max_examples: int = 2000, chunk: int = 250
-) -> dict[str, float]:
-    """The KL split into index-code MI, total correlation and dimension-wise KL on ``x`` (nats per example).
+) -> dict[str, float] | None:
+    """The KL split into index-code MI, total correlation and dimension-wise KL on ``x`` (nats per example);
+    None for a flow posterior (the estimator needs log q(z_i|x_j) for every pair).
 
     One z_i ~ q(z|x_i) per example; the aggregate posterior q(z) is the mixture of the
     q(z|x_j) of the first ``max_examples`` examples (the minibatch-weighted estimator
     with the whole split as the batch: log_norm = log N). The three sum to the KL.
     """
+    if model.flow is not None:
+        return None
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device

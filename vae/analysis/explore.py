@@ -120,7 +120,7 @@ def sample_images(
         z, source = eps, "prior"
     else:
         q = model.encode(x_example.to(dev)[:1])
-        z, source = q.mean + q.stddev * eps, f"posterior of example {example}"
+        z, source = q.transform(eps)[0], f"posterior of example {example}"
     frames: list[np.ndarray] = []
 
     def row_done(r, x):

@@ -27,6 +27,8 @@ LIKELIHOODS = ("bernoulli", "gaussian", "categorical")
 VARIANCES = ("fixed", "learned", "per-pixel")
 BINARIZATIONS = ("none", "dynamic")
 OBJECTIVES = ("vae", "beta-tcvae", "factorvae")
+POSTERIORS = ("gaussian", "planar", "iaf")  # q(z|x): a diagonal Gaussian, or one followed by flow steps
+MAX_FLOW_STEPS = 64
 MAX_LATENT_DIM = 256
 
 
@@ -113,6 +115,22 @@ class ObjectiveConfig:
 
 
 @dataclass
+class PosteriorConfig:
+    """The approximate posterior q(z|x).
+
+    ``gaussian``: N(mu(x), diag sigma^2(x)). ``planar`` and ``iaf``: that Gaussian followed by
+    ``flow_steps`` invertible steps whose parameters the encoder computes from x (planar flows,
+    Rezende & Mohamed 2015, amortized as in van den Berg et al. 2018; inverse autoregressive flow,
+    Kingma et al. 2016, with MADE layers of ``iaf_hidden`` units). With 0 steps every family is the
+    Gaussian.
+    """
+
+    name: str = "gaussian"
+    flow_steps: int = 0
+    iaf_hidden: int = 128
+
+
+@dataclass
 class TrainConfig:
     """Optimisation: Adam(W) with decoupled weight decay, mini-batches, a seed."""
 
@@ -134,7 +152,13 @@ class VAEConfig:
     decoder: NetworkConfig = field(default_factory=NetworkConfig)
     likelihood: LikelihoodConfig = field(default_factory=LikelihoodConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    posterior: PosteriorConfig = field(default_factory=PosteriorConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    @property
+    def has_flow(self) -> bool:
+        """q(z|x) has flow steps after its Gaussian (a planar or IAF posterior with at least one step)."""
+        return self.posterior.name != "gaussian" and self.posterior.flow_steps > 0
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
@@ -158,6 +182,7 @@ class VAEConfig:
             "decoder": NetworkConfig,
             "likelihood": LikelihoodConfig,
             "objective": ObjectiveConfig,
+            "posterior": PosteriorConfig,
             "train": TrainConfig,
         }
         _check_keys(d, set(sections) | {"latent_dim"}, "configuration")
@@ -254,6 +279,23 @@ class VAEConfig:
             _float_in("objective.capacity_gamma", ob.capacity_gamma, 0.0, 1e6)
             if ob.capacity_epochs is not None:
                 _float_in("objective.capacity_epochs", ob.capacity_epochs, 0.0, 1e6)
+        po = self.posterior
+        _choice("posterior.name", po.name, POSTERIORS)
+        _int_in("posterior.flow_steps", po.flow_steps, 0, MAX_FLOW_STEPS)
+        _int_in("posterior.iaf_hidden", po.iaf_hidden, 1, 4096)
+        if self.has_flow:
+            if ob.name == "beta-tcvae":
+                raise ConfigError(
+                    f"the beta-tcvae objective estimates the total correlation from the density of every code "
+                    f"under every example's Gaussian q(z|x); a {po.name} posterior has no such closed form: "
+                    "use posterior gaussian, or objective vae or factorvae"
+                )
+            if ob.free_bits > 0:
+                raise ConfigError(
+                    f"free bits floor the KL of each latent dimension, which a {po.name} posterior does not "
+                    "split into: set free_bits to 0 (KL warm-up or capacity also keep the code in use) or use "
+                    "posterior gaussian"
+                )
         tr = self.train
         _int_in("train.epochs", tr.epochs, 1, 100_000)
         _int_in("train.batch_size", tr.batch_size, 1, 65_536)

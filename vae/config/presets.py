@@ -40,6 +40,15 @@ PRESETS: dict[str, dict[str, Any]] = {
         "latent_dim": 2,
         "epochs": 30,
     },
+    "IAF posterior, 2-D latent": {
+        "dataset": "mnist5k",
+        "arch": "mlp",
+        "hidden": [256, 128],
+        "latent_dim": 2,
+        "posterior": "iaf",
+        "flow_steps": 4,
+        "epochs": 30,
+    },
     "CNN on MNIST": {"dataset": "mnist5k", "arch": "cnn", "hidden": [32, 64], "latent_dim": 16, "epochs": 10},
     "beta-VAE on sprites": {
         "dataset": "sprites",

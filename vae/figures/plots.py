@@ -507,9 +507,11 @@ def _ellipse(mean: Sequence[float], sd: Sequence[float], k: float, n: int = 73) 
 POSTERIOR_COLOURS = {"amortized q(z|x)": "#d62728", "optimised q*(z|x)": "#2ca02c"}
 
 
-def true_posterior_figure(grid, gaussians: dict[str, tuple[Sequence[float], Sequence[float]]]) -> go.Figure:
+def true_posterior_figure(
+    grid, gaussians: dict[str, tuple[Sequence[float], Sequence[float]]], samples: np.ndarray | None = None
+) -> go.Figure:
     """The true posterior p(z|x) of a 2-D latent as a heat map (``grid``: z1, z2, prob), with the 1 and 2 sd
-    ellipses of each named Gaussian posterior (mean, sd) over it."""
+    ellipses of each named Gaussian posterior (mean, sd) over it, and draws (N, 2) of a flow posterior."""
     fig = go.Figure(
         go.Heatmap(
             x=grid.z1,
@@ -536,6 +538,17 @@ def true_posterior_figure(grid, gaussians: dict[str, tuple[Sequence[float], Sequ
                     hoverinfo="skip",
                 )
             )
+    if samples is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=samples[:, 0],
+                y=samples[:, 1],
+                mode="markers",
+                marker=dict(size=3, color="#d62728", opacity=0.5),
+                name="draws of the flow q(z|x)",
+                hoverinfo="skip",
+            )
+        )
     fig.update_layout(
         title="True posterior p(z|x) (shaded) and Gaussian posteriors (1 and 2 sd)",
         xaxis_title="z0",

@@ -4,14 +4,17 @@ A posterior object is what the model, the objectives, evaluation and diagnostics
 ask about q(z|x); they never take its parameters apart. It offers:
 
     rsample(generator, sample_shape)   z ~ q(z|x), differentiable (reparameterization)
-    log_prob(z)                        log q(z|x), summed over the latent dimensions
+    rsample_with_log_prob(...)         the draws and log q(z|x) of each
+    transform(eps)                     z and log q(z|x) for given standard-normal noise
+    log_prob(z)                        log q(z|x) at any z, summed over the latent dimensions (Gaussian)
     mean                               E_q[z], shape (B, D): the code a point on a map shows
     kl_per_dim()                       KL(q(z|x) || N(0, I)) per dimension, when it has a closed form
     pairwise_log_prob(z)               log q(z_i,d | x_j,d) for every pair: the aggregate posterior's estimators
 
 The diagonal Gaussian, q(z|x) = N(mu(x), diag sigma^2(x)), is the one the encoder
-heads give today; a flow posterior has no closed-form KL (``closed_form_kl`` False)
-and the code that needs one estimates it by sampling or refuses.
+heads give; a flow posterior (vae/models/flows.py) has no closed-form KL
+(``closed_form_kl`` False) and no density at an arbitrary z, and the code that needs
+one estimates it by sampling or refuses.
 """
 
 from __future__ import annotations
@@ -66,6 +69,18 @@ class DiagonalGaussian:
         mu = self.mu
         eps = torch.randn((*sample_shape, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
         return mu + self.stddev * eps
+
+    def transform(self, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """z = mu + sigma eps for standard-normal noise ``eps`` (..., B, D), and log q(z|x)."""
+        z = self.mu + self.stddev * eps
+        return z, self.log_prob(z)
+
+    def rsample_with_log_prob(
+        self, generator: torch.Generator | None = None, sample_shape: tuple[int, ...] = ()
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`rsample` and the log-density of each draw, (*sample_shape, B)."""
+        z = self.rsample(generator, sample_shape)
+        return z, self.log_prob(z)
 
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """log q(z|x) for z of shape (..., B, D), summed over D."""

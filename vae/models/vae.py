@@ -20,6 +20,7 @@ from torch import nn
 
 from vae.config import VAEConfig
 from vae.data.modality import Image
+from vae.models.flows import FlowPosterior, make_flow
 from vae.models.likelihoods import make_likelihood
 from vae.models.networks import Decoder, Encoder, initialize, linear
 from vae.models.pixelcnn import PixelCNNDecoder
@@ -45,11 +46,11 @@ def bound_logvar(raw: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class VAEOutput:
-    posterior: DiagonalGaussian  # q(z|x) for the batch
+    posterior: DiagonalGaussian | FlowPosterior  # q(z|x) for the batch
     z: torch.Tensor  # (B, D), one draw from it
     params: torch.Tensor  # decoder output (B, P*C, H, W)
     rec: torch.Tensor  # (B,) -log p(x|z), nats
-    kl_dims: torch.Tensor  # (B, D) KL per dimension, nats
+    kl_dims: torch.Tensor  # (B, D) KL per dimension, nats; (B, 1) for a flow posterior (its one-sample estimate)
 
     @property
     def kl(self) -> torch.Tensor:
@@ -72,6 +73,12 @@ class VAE(nn.Module):
         self.encoder = Encoder(config.encoder, self.image_shape)
         self.fc_mu = linear(self.encoder.out_features, config.latent_dim)
         self.fc_logvar = linear(self.encoder.out_features, config.latent_dim)
+        po = config.posterior
+        self.flow = (
+            make_flow(po.name, self.encoder.out_features, config.latent_dim, po.flow_steps, po.iaf_hidden)
+            if config.has_flow
+            else None
+        )
         if config.decoder.arch == "pixelcnn":
             self.decoder = PixelCNNDecoder(config.decoder, config.latent_dim, self.image_shape, out_channels)
         else:
@@ -89,10 +96,12 @@ class VAE(nn.Module):
             self.fc_logvar.bias.mul_(HEAD_INIT_SCALE)
 
     # --------------------------------------------------------------- parts
-    def encode(self, x: torch.Tensor) -> DiagonalGaussian:
-        """q(z|x) for a batch: N(mu, diag sigma^2), each parameter (B, D); log sigma^2 is bounded."""
+    def encode(self, x: torch.Tensor) -> DiagonalGaussian | FlowPosterior:
+        """q(z|x) for a batch: N(mu, diag sigma^2), each parameter (B, D), log sigma^2 bounded; then the
+        flow steps, when the configuration has them (vae/models/flows.py)."""
         h = self.encoder(x)
-        return DiagonalGaussian(self.fc_mu(h), bound_logvar(self.fc_logvar(h)))
+        q = DiagonalGaussian(self.fc_mu(h), bound_logvar(self.fc_logvar(h)))
+        return q if self.flow is None else FlowPosterior(q, self.flow, h)
 
     @property
     def autoregressive(self) -> bool:
@@ -106,10 +115,15 @@ class VAE(nn.Module):
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> VAEOutput:
         """One-sample ELBO terms for a batch x in [0, 1] (the likelihood's target)."""
         q = self.encode(x)
-        z = q.rsample(generator)
+        if q.closed_form_kl:
+            z = q.rsample(generator)
+            kl = q.kl_per_dim()
+        else:  # KL ~ log q(z|x) - log p(z) at the one draw
+            z, log_q = q.rsample_with_log_prob(generator)
+            kl = (log_q - self.prior.log_prob(z)).unsqueeze(1)
         params = self.decode(z, x)
         rec = -self.likelihood.log_prob(params, x)
-        return VAEOutput(q, z, params, rec, q.kl_per_dim())
+        return VAEOutput(q, z, params, rec, kl)
 
     # ------------------------------------------------------------ images
     @torch.no_grad()

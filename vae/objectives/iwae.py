@@ -43,11 +43,11 @@ def iwae_log_px(
         parts = []
         for k0 in range(0, k, ks):  # only when one example alone exceeds the budget
             kk = min(ks, k - k0)
-            z = qs.rsample(generator, (kk,))  # (kk, n, D)
+            z, log_q = qs.rsample_with_log_prob(generator, (kk,))  # (kk, n, D), (kk, n)
             xr = xs.unsqueeze(0).expand(kk, *xs.shape).reshape(kk * n, *xs.shape[1:])
             params = model.decode(z.reshape(kk * n, d), xr)
             log_px_z = model.likelihood.log_prob(params, xr).view(kk, n)
-            parts.append(log_px_z + model.prior.log_prob(z) - qs.log_prob(z))
+            parts.append(log_px_z + model.prior.log_prob(z) - log_q)
         log_w = torch.cat(parts).float()
         out.append(torch.logsumexp(log_w, 0) - math.log(k))
     return torch.cat(out)
