@@ -25,7 +25,7 @@ compute.autoregressive_note(ck)
 # ------------------------------------------------------------------ one example
 st.subheader("One example")
 source = st.radio("input", ["a test example", "your own drawing"], horizontal=True, key="enc_source")
-c1, c2 = st.columns([1, 3])
+c1, c2 = st.columns([2, 3])
 if source == "a test example":
     index = c1.number_input(f"test example (0..{len(x) - 1})", 0, len(x) - 1, 0, key="enc_example")
     shown = x[int(index) : int(index) + 1].cpu().numpy()

@@ -44,7 +44,8 @@ GAPS_EXAMPLES = 100  # test examples the averaged gaps are measured on
 GAPS_IWAE_K = 1000
 GRID_SIZE = 121  # points per axis of the 2-D grid
 FLOW_SAMPLES = 400  # draws that show a flow posterior over the true one
-GRID_SD = 6.0  # the grid covers the prior's +-4 sd and q's +-GRID_SD sd around its mean
+GRID_SD = 6.0  # the first grid covers the prior's +-4 sd and q's +-GRID_SD sd around its mean
+GRID_TAIL = 15.0  # nats below the densest cell that still count as mass when the grid zooms in
 
 
 def _device(model: VAE) -> torch.device:
@@ -138,10 +139,21 @@ class GridPosterior:
 
 
 @torch.no_grad()
-def grid_posterior(model: VAE, x: torch.Tensor, q: DiagonalGaussian | None = None, n: int = GRID_SIZE) -> GridPosterior:
+def _on_grid(model: VAE, x: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, n: int):
+    z1, z2 = (torch.linspace(lo[i].item(), hi[i].item(), n, device=x.device) for i in range(2))
+    zz2, zz1 = torch.meshgrid(z2, z1, indexing="ij")
+    lj = log_joint(model, x, torch.stack([zz1.reshape(-1), zz2.reshape(-1)], 1)).double().view(n, n)
+    return z1, z2, lj
+
+
+@torch.no_grad()
+def grid_posterior(model: VAE, x: torch.Tensor, q=None, n: int = GRID_SIZE) -> GridPosterior:
     """p(z|x) over an n x n grid for one example ``x`` (1, ...) of a model with a 2-D latent.
 
-    The grid spans the prior's +-4 sd and the posterior ``q``'s +-GRID_SD sd, whichever reaches further.
+    Two passes: a wide grid over the prior's +-4 sd and the posterior ``q``'s +-GRID_SD sd finds where
+    the mass is (the cells within e^-GRID_TAIL of the densest, two cells more on each side); a grid of
+    the same size over that box gives the picture and log p(x), with cells small enough for a narrow
+    posterior.
     """
     if model.latent_dim != 2:
         raise ConfigError(
@@ -150,15 +162,18 @@ def grid_posterior(model: VAE, x: torch.Tensor, q: DiagonalGaussian | None = Non
         )
     model.eval()
     q = model.encode(x) if q is None else q
-    lo = torch.minimum(q.mean[0] - GRID_SD * q.stddev[0], torch.full((2,), -4.0, device=x.device))
-    hi = torch.maximum(q.mean[0] + GRID_SD * q.stddev[0], torch.full((2,), 4.0, device=x.device))
-    z1, z2 = (torch.linspace(lo[i].item(), hi[i].item(), n, device=x.device) for i in range(2))
-    zz2, zz1 = torch.meshgrid(z2, z1, indexing="ij")
-    z = torch.stack([zz1.reshape(-1), zz2.reshape(-1)], 1)
-    lj = log_joint(model, x, z).double()
+    four = torch.full((2,), 4.0, device=x.device)
+    lo = torch.minimum(q.mean[0] - GRID_SD * q.stddev[0], -four)
+    hi = torch.maximum(q.mean[0] + GRID_SD * q.stddev[0], four)
+    z1, z2, lj = _on_grid(model, x, lo, hi, n)
+    rows, cols = torch.nonzero(lj > lj.max() - GRID_TAIL, as_tuple=True)
+    step = torch.stack([z1[1] - z1[0], z2[1] - z2[0]])
+    lo = torch.stack([z1[cols.min()], z2[rows.min()]]) - 2 * step
+    hi = torch.stack([z1[cols.max()], z2[rows.max()]]) + 2 * step
+    z1, z2, lj = _on_grid(model, x, lo, hi, n)
     cell = (z1[1] - z1[0]).item() * (z2[1] - z2[0]).item()
-    log_mass = torch.logsumexp(lj, 0)
-    prob = torch.exp(lj - log_mass).view(n, n)
+    log_mass = torch.logsumexp(lj.reshape(-1), 0)
+    prob = torch.exp(lj - log_mass)
     return GridPosterior(z1.cpu().numpy(), z2.cpu().numpy(), prob.cpu().numpy(), float(log_mass + math.log(cell)))
 
 
