@@ -111,6 +111,8 @@ def test_every_flag_reaches_the_config(capsys):
         "posterior": "planar",
         "flow_steps": "0",  # (with steps, free bits below would be refused)
         "iaf_hidden": "64",
+        "prior": "standard",  # (the VampPrior would refuse free bits too)
+        "pseudo_inputs": "300",
         "arch": "resnet",
         "hidden": "8",
         "decoder_arch": "cnn",

@@ -226,3 +226,10 @@ def inference_gaps(ck: Checkpoint, n: int) -> dict:
     """:func:`vae.analysis.inference.inference_gaps` on the first ``n`` test examples, once per model."""
     _, x, _, _ = data_split(ck, "test")
     return gaps_of(ck.model, x, n=n, seed=ck.config.train.seed)
+
+
+@cache_data(show_spinner=False, max_entries=16)
+def pseudo_inputs(ck: Checkpoint) -> np.ndarray:
+    """The VampPrior's learned pseudo-inputs as images (K, C, H, W)."""
+    with torch.no_grad():
+        return ck.model.prior.pseudo_inputs.cpu().numpy()

@@ -78,7 +78,18 @@ n_samples = c2.slider(
 )
 sample_seed = c3.number_input("seed", 0, 10_000, 0, key="sample_seed")
 z, imgs = compute.prior_samples(ck, n_samples, float(temperature), int(sample_seed))
-st.plotly_chart(image_grid(imgs, ncols=8, title=f"E[x|z], z ~ N(0, {temperature:g}^2 I)"), key="samples")
+prior_name = "N(0, T^2 I)" if ck.config.prior.name == "standard" else "the VampPrior (each component's sd x T)"
+st.plotly_chart(image_grid(imgs, ncols=8, title=f"E[x|z], z ~ {prior_name}, T = {temperature:g}"), key="samples")
+if ck.config.prior.name == "vamp":
+    u = compute.pseudo_inputs(ck)
+    st.plotly_chart(
+        image_grid(u[:32], ncols=16, title=f"The VampPrior's pseudo-inputs (first {min(32, len(u))} of {len(u)})"),
+        key="pseudo_inputs",
+    )
+    st.caption(
+        "p(z) = (1/K) sum_k q(z|u_k): the prior is the mixture of the encoder's posteriors of these learned "
+        "inputs (Tomczak & Welling 2018), so it follows where the codes of real data lie."
+    )
 if st.toggle("Show the nearest training image of each sample (has the model memorised?)", key="nearest"):
     train_ds, x_train, _, _ = split_or_stop(ck, "train")
     idx, dist = nearest_training_examples(imgs, x_train.cpu(), ck.modality)

@@ -53,13 +53,14 @@ def evaluate(
 
     All in nats per example (one posterior sample per example). Active units count
     the dimensions u with Var_x(E_q[z_u]) > 0.01; ``au_variance`` holds the variances.
-    A flow posterior's KL does not split over dimensions: its ``kl_per_dim`` is None.
+    The KL of a flow posterior or against the VampPrior does not split over dimensions: its
+    ``kl_per_dim`` is None.
     """
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     rec_sum = torch.zeros((), device=device, dtype=torch.float64)
-    per_dim = model.flow is None
+    per_dim = model.closed_form_kl
     kl_sum = torch.zeros(model.latent_dim if per_dim else 1, device=device, dtype=torch.float64)
     mus = []
     for s in range(0, len(x), batch_size):
@@ -96,7 +97,7 @@ def kl_decomposition(
     q(z|x_j) of the first ``max_examples`` examples (the minibatch-weighted estimator
     with the whole split as the batch: log_norm = log N). The three sum to the KL.
     """
-    if model.flow is not None:
+    if not model.closed_form_kl:  # a flow posterior, or a prior that does not factorise
         return None
     was_training = model.training
     model.eval()

@@ -74,10 +74,12 @@ def reconstructions(model: VAE, x: torch.Tensor, index, seed: int = 0) -> Recons
 
 @torch.no_grad()
 def prior_samples(model: VAE, n: int, temperature: float = 1.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """n draws z ~ N(0, temperature^2 I) and their mean images: (z, images)."""
+    """n draws z ~ p(z) (its spread scaled by ``temperature``: N(0, temperature^2 I) for the standard
+    prior) and their mean images: (z, images)."""
     g = torch.Generator(device=_device(model))
     g.manual_seed(seed)
-    z = temperature * torch.randn((n, model.latent_dim), generator=g, device=_device(model))
+    with torch.no_grad():
+        z = model.prior.sample(n, g, temperature, _device(model))
     return z.cpu().numpy(), decode(model, z)
 
 
@@ -115,10 +117,10 @@ def sample_images(
     model.eval()
     g = torch.Generator(device=dev)
     g.manual_seed(seed)
-    eps = torch.randn((n, model.latent_dim), generator=g, device=dev)
     if x_example is None:
-        z, source = eps, "prior"
+        z, source = model.prior.sample(n, g, 1.0, dev), "prior"
     else:
+        eps = torch.randn((n, model.latent_dim), generator=g, device=dev)
         q = model.encode(x_example.to(dev)[:1])
         z, source = q.transform(eps)[0], f"posterior of example {example}"
     frames: list[np.ndarray] = []
@@ -192,21 +194,24 @@ def traversal(
     z0: np.ndarray | None = None,
     max_dims: int | None = None,
 ) -> Traversal:
-    """Decode z0 + t e_j for t in linspace(-span, span, steps) and each dimension j.
+    """Decode z0 + t sd_j e_j for t in linspace(-span, span, steps) and each dimension j.
 
     Dimensions default to all, ordered by ``kl_per_dim`` (most informative first) when
-    given; ``z0`` defaults to the prior mean 0 (or pass an example's posterior mean).
+    given; ``z0`` defaults to the prior's mean (or pass an example's posterior mean); sd_j
+    is the prior's sd along j (1 for N(0, I)).
     """
     d = model.latent_dim
     if dims is None:
         dims = list(range(d)) if kl_per_dim is None else np.argsort(-np.asarray(kl_per_dim), kind="stable").tolist()
     if max_dims is not None:
         dims = dims[:max_dims]
-    base = np.zeros(d, np.float32) if z0 is None else np.asarray(z0, np.float32).reshape(d)
+    with torch.no_grad():
+        mean, sd = (m.cpu().numpy().astype(np.float32) for m in model.prior.moments())
+    base = mean if z0 is None else np.asarray(z0, np.float32).reshape(d)
     values = np.linspace(-span, span, steps).astype(np.float32)
     z = np.repeat(base[None, None], len(dims), 0).repeat(steps, 1)  # (dims, steps, D)
     for row, j in enumerate(dims):
-        z[row, :, j] = base[j] + values
+        z[row, :, j] = base[j] + values * sd[j]
     imgs = decode(model, z.reshape(-1, d)).reshape(len(dims), steps, *model.image_shape)
     kl = [float(kl_per_dim[j]) for j in dims] if kl_per_dim is not None else []
     return Traversal(list(dims), values, z, imgs, kl)

@@ -114,7 +114,11 @@ def optimize_posterior(
         z = q.rsample(g, (OPTIMIZE_SAMPLES,))  # (S, B, D)
         xs = x.unsqueeze(0).expand(OPTIMIZE_SAMPLES, *x.shape).reshape(-1, *x.shape[1:])
         log_px_z = model.likelihood.log_prob(model.decode(z.reshape(-1, d), xs), xs).view(OPTIMIZE_SAMPLES, -1)
-        loss = -(log_px_z.mean(0) - q.kl_per_dim().sum(1)).sum()  # closed-form KL: less noise
+        if model.closed_form_kl:  # less noise
+            kl = q.kl_per_dim().sum(1)
+        else:  # the VampPrior: the sampled KL
+            kl = (q.log_prob(z) - model.prior.log_prob(z)).mean(0)
+        loss = -(log_px_z.mean(0) - kl).sum()
         # gradients for q*'s parameters only: the model (shared by every session) is left untouched
         mu.grad, logvar.grad = torch.autograd.grad(loss, [mu, logvar])
         opt.step()

@@ -27,7 +27,9 @@ LIKELIHOODS = ("bernoulli", "gaussian", "categorical")
 VARIANCES = ("fixed", "learned", "per-pixel")
 BINARIZATIONS = ("none", "dynamic")
 OBJECTIVES = ("vae", "beta-tcvae", "factorvae")
-POSTERIORS = ("gaussian", "planar", "iaf")  # q(z|x): a diagonal Gaussian, or one followed by flow steps
+POSTERIORS = ("gaussian", "planar", "iaf")
+PRIORS = ("standard", "vamp")  # p(z): N(0, I), or the VampPrior's mixture of posteriors of pseudo-inputs
+MAX_PSEUDO_INPUTS = 5000  # q(z|x): a diagonal Gaussian, or one followed by flow steps
 MAX_FLOW_STEPS = 64
 MAX_LATENT_DIM = 256
 
@@ -131,6 +133,18 @@ class PosteriorConfig:
 
 
 @dataclass
+class PriorConfig:
+    """The prior p(z).
+
+    ``standard``: N(0, I). ``vamp``: the VampPrior (Tomczak & Welling 2018), the mixture
+    (1/K) sum_k q(z|u_k) of the encoder's posteriors of K = ``pseudo_inputs`` learned inputs u_k.
+    """
+
+    name: str = "standard"
+    pseudo_inputs: int = 500
+
+
+@dataclass
 class TrainConfig:
     """Optimisation: Adam(W) with decoupled weight decay, mini-batches, a seed."""
 
@@ -153,7 +167,13 @@ class VAEConfig:
     likelihood: LikelihoodConfig = field(default_factory=LikelihoodConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     posterior: PosteriorConfig = field(default_factory=PosteriorConfig)
+    prior: PriorConfig = field(default_factory=PriorConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+    @property
+    def closed_form_kl(self) -> bool:
+        """KL(q(z|x) || p(z)) has a closed form, per dimension: a Gaussian posterior and the standard prior."""
+        return not self.has_flow and self.prior.name == "standard"
 
     @property
     def has_flow(self) -> bool:
@@ -183,6 +203,7 @@ class VAEConfig:
             "likelihood": LikelihoodConfig,
             "objective": ObjectiveConfig,
             "posterior": PosteriorConfig,
+            "prior": PriorConfig,
             "train": TrainConfig,
         }
         _check_keys(d, set(sections) | {"latent_dim"}, "configuration")
@@ -295,6 +316,25 @@ class VAEConfig:
                     f"free bits floor the KL of each latent dimension, which a {po.name} posterior does not "
                     "split into: set free_bits to 0 (KL warm-up or capacity also keep the code in use) or use "
                     "posterior gaussian"
+                )
+        pr = self.prior
+        _choice("prior.name", pr.name, PRIORS)
+        _int_in("prior.pseudo_inputs", pr.pseudo_inputs, 1, MAX_PSEUDO_INPUTS)
+        if pr.name == "vamp":
+            if self.has_flow:
+                raise ConfigError(
+                    "the VampPrior is a mixture of the encoder's Gaussian posteriors of its pseudo-inputs; with a "
+                    f"{po.name} posterior they have no closed-form density: use posterior gaussian or prior standard"
+                )
+            if ob.name == "beta-tcvae":
+                raise ConfigError(
+                    "the beta-tcvae objective's dimension-wise KL assumes a prior that factorises over dimensions; "
+                    "the VampPrior does not: use prior standard, or objective vae or factorvae"
+                )
+            if ob.free_bits > 0:
+                raise ConfigError(
+                    "free bits floor the KL of each latent dimension; against the VampPrior the KL does not split "
+                    "over dimensions: set free_bits to 0 or use prior standard"
                 )
         tr = self.train
         _int_in("train.epochs", tr.epochs, 1, 100_000)

@@ -25,7 +25,7 @@ from vae.models.likelihoods import make_likelihood
 from vae.models.networks import Decoder, Encoder, initialize, linear
 from vae.models.pixelcnn import PixelCNNDecoder
 from vae.models.posteriors import DiagonalGaussian
-from vae.models.priors import StandardNormal
+from vae.models.priors import make_prior
 
 LOGVAR_MIN, LOGVAR_MAX = -15.0, 5.0  # posterior sd from 5.5e-4 to 12 (the prior's is 1)
 HEAD_INIT_SCALE = 0.1
@@ -65,7 +65,6 @@ class VAE(nn.Module):
         self.modality.check(config)
         self.image_shape = self.modality.shape
         self.latent_dim = config.latent_dim
-        self.prior = StandardNormal(config.latent_dim)
         self.likelihood = make_likelihood(config.likelihood)
         c, h, w = self.image_shape
         out_channels = self.likelihood.params_per_pixel * c
@@ -73,6 +72,10 @@ class VAE(nn.Module):
         self.encoder = Encoder(config.encoder, self.image_shape)
         self.fc_mu = linear(self.encoder.out_features, config.latent_dim)
         self.fc_logvar = linear(self.encoder.out_features, config.latent_dim)
+        self.prior = make_prior(config, self.image_shape)
+        if config.prior.name == "vamp":
+            self.prior.encode = self._encode_gaussian
+        self.closed_form_kl = config.closed_form_kl
         po = config.posterior
         self.flow = (
             make_flow(po.name, self.encoder.out_features, config.latent_dim, po.flow_steps, po.iaf_hidden)
@@ -100,8 +103,15 @@ class VAE(nn.Module):
         """q(z|x) for a batch: N(mu, diag sigma^2), each parameter (B, D), log sigma^2 bounded; then the
         flow steps, when the configuration has them (vae/models/flows.py)."""
         h = self.encoder(x)
-        q = DiagonalGaussian(self.fc_mu(h), bound_logvar(self.fc_logvar(h)))
+        q = self._gaussian(h)
         return q if self.flow is None else FlowPosterior(q, self.flow, h)
+
+    def _gaussian(self, h: torch.Tensor) -> DiagonalGaussian:
+        return DiagonalGaussian(self.fc_mu(h), bound_logvar(self.fc_logvar(h)))
+
+    def _encode_gaussian(self, x: torch.Tensor) -> DiagonalGaussian:
+        """The Gaussian part of q(z|x): what the VampPrior's components are."""
+        return self._gaussian(self.encoder(x))
 
     @property
     def autoregressive(self) -> bool:
@@ -115,10 +125,10 @@ class VAE(nn.Module):
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> VAEOutput:
         """One-sample ELBO terms for a batch x in [0, 1] (the likelihood's target)."""
         q = self.encode(x)
-        if q.closed_form_kl:
+        if self.closed_form_kl:
             z = q.rsample(generator)
             kl = q.kl_per_dim()
-        else:  # KL ~ log q(z|x) - log p(z) at the one draw
+        else:  # a flow or the VampPrior: KL ~ log q(z|x) - log p(z) at the one draw
             z, log_q = q.rsample_with_log_prob(generator)
             kl = (log_q - self.prior.log_prob(z)).unsqueeze(1)
         params = self.decode(z, x)
