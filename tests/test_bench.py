@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
+
+import pytest
 
 from bench.class_reference import capture
 from bench.classroom_load import PAGES
@@ -82,3 +85,15 @@ def test_the_bare_replay_draws_the_elements_and_figures_of_each_page(app_dir, tm
             assert _shape(_nodes(at.main)) == _shape(nodes), (key, variant)
     charts = [n for n in captured["pages"]["latent_map"]["TSNE"] if n["kind"] == "plotly"]
     assert json.loads(charts[0]["spec"])["layout"]["title"]["text"] == "Posterior means, TSNE"
+
+
+def test_the_inference_benches_run_on_a_small_budget():
+    """bench/amortization_gap.py and bench/flow_posteriors.py, one epoch and a few examples: they still run and
+    report what their README tables show."""
+    from bench import amortization_gap, flow_posteriors
+
+    gaps = amortization_gap.run([16], seed=1, epochs=1, examples=4)
+    assert gaps["num"] == 4 and gaps["amortization_gap"] >= 0
+    assert gaps["approximation_gap"] == pytest.approx(gaps["log_px"] - gaps["elbo_optimized"])
+    vamp = flow_posteriors.run("vamp prior, K=500", seed=1, epochs=1, iwae_examples=4)
+    assert set(vamp) == {"elbo", "nll", "rate", "seconds"} and all(math.isfinite(v) for v in vamp.values())
