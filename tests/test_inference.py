@@ -28,7 +28,7 @@ class LinearGaussian(torch.nn.Module):
     encoder returns it with the mean scaled by ``mean_scale`` (1: exact, below 1: an imperfect encoder).
     """
 
-    latent_dim, autoregressive, decode_numel, flow, closed_form_kl = 2, False, 3, None, True
+    latent_dim, autoregressive, decode_numel, flow = 2, False, 3, None
 
     def __init__(self, mean_scale=1.0):
         super().__init__()

@@ -85,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     tv.add_argument("--dims", type=int, default=10, help="how many dimensions, most KL first")
     tv.add_argument("--span", type=float, default=3.0, help="range: -span..+span prior standard deviations")
     tv.add_argument("--steps", type=int, default=11)
-    tv.add_argument("--from-example", type=int, help="start at this test example's posterior mean (default: z = 0)")
+    tv.add_argument(
+        "--from-example", type=int, help="start at this test example's posterior mean (default: the prior's mean)"
+    )
     tv.add_argument("--data-root")
 
     ip = sub.add_parser("interpolate", help="interpolate between two test examples' posterior means")

@@ -45,14 +45,14 @@ if colour == "label":
 else:
     colours, names = factors[proj.index, ds.factor_names.index(colour)], None
 fig = projection_scatter(proj.coords, colours, proj.index, names, method, color_title=colour)
-mu, sd = compute.posterior_means(ck, split)
 with st.expander("Draw your own input and see where it lands", icon=":material/draw:"):
     c_draw, c_images, c_post = st.columns([3, 2, 4])
     with c_draw:
         own = own_input(ck, "map_own")
     if own is not None:
         own_mu, own_sd, own_rec = compute.own_encoding(ck, own)
-        xy, near = place_among(mu[proj.index], proj.coords, own_mu[None], k=defaults.PLACE_NEIGHBOURS)
+        codes = compute.posterior_means(ck, split)[0][proj.index]
+        xy, near = place_among(codes, proj.coords, own_mu[None], k=defaults.PLACE_NEIGHBOURS)
         add_own_point(fig, xy[0])
         nearest = proj.index[near[0]]
         c_images.plotly_chart(
@@ -92,6 +92,7 @@ if not picked:
     st.stop()
 
 first = picked[0]
+mu, sd = compute.posterior_means(ck, split)
 r = compute.reconstructions(ck, split, tuple(int(i) for i in picked[:10]), 0)
 c1, c2 = st.columns([1, 2])
 n = len(r.index)

@@ -26,7 +26,7 @@ c1, c2, c3, c4 = st.columns(4)
 n_dims = c1.slider("dimensions (most KL first)", 1, D, defaults.traversal_dims(ck), key="trav_dims")
 span = c2.slider("span (prior sd)", 0.5, 5.0, defaults.TRAVERSAL["span"], 0.5, key="trav_span")
 steps = c3.slider("steps", 3, 31, defaults.TRAVERSAL["steps"], 2, key="trav_steps")
-start = c4.selectbox("start from", ["z = 0 (prior mean)", "a test example"], key="trav_start")
+start = c4.selectbox("start from", ["the prior's mean", "a test example"], key="trav_start")
 example = None
 if start == "a test example":
     example = st.number_input(f"test example (0..{len(x) - 1})", 0, len(x) - 1, 0, key="trav_example")

@@ -33,6 +33,7 @@ import torch
 
 from vae.errors import ConfigError
 from vae.models.posteriors import DiagonalGaussian
+from vae.models.priors import StandardNormal
 from vae.models.vae import VAE
 from vae.objectives.iwae import iwae_log_px
 
@@ -48,10 +49,6 @@ GRID_SD = 6.0  # the first grid covers the prior's +-4 sd and q's +-GRID_SD sd a
 GRID_TAIL = 15.0  # nats below the densest cell that still count as mass when the grid zooms in
 
 
-def _device(model: VAE) -> torch.device:
-    return next(model.parameters()).device
-
-
 def log_joint(model: VAE, x: torch.Tensor, z: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
     """log p(x|z) + log p(z) for one example ``x`` (1, ...) at each z (N, D): shape (N,)."""
     out = []
@@ -63,6 +60,13 @@ def log_joint(model: VAE, x: torch.Tensor, z: torch.Tensor, chunk: int = 4096) -
     return torch.cat(out)
 
 
+def _log_px_z(model: VAE, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """log p(x_b|z_sb) for draws z (S, B, D) of the examples x (B, ...): shape (S, B)."""
+    s, b, d = z.shape
+    xs = x.unsqueeze(0).expand(s, *x.shape).reshape(s * b, *x.shape[1:])
+    return model.likelihood.log_prob(model.decode(z.reshape(s * b, d), xs), xs).view(s, b)
+
+
 @torch.no_grad()
 def elbo(model: VAE, x: torch.Tensor, q: DiagonalGaussian, eps: torch.Tensor) -> torch.Tensor:
     """ELBO(x; q) = E_q[log p(x|z) + log p(z) - log q(z|x)] for each example, shape (B,).
@@ -70,11 +74,7 @@ def elbo(model: VAE, x: torch.Tensor, q: DiagonalGaussian, eps: torch.Tensor) ->
     ``eps`` (S, B, D) is the fixed noise: z_s = mu + sigma eps_s, the same for every posterior compared.
     """
     z, log_q = q.transform(eps)  # (S, B, D), (S, B)
-    s, b, d = z.shape
-    xs = x.unsqueeze(0).expand(s, *x.shape).reshape(s * b, *x.shape[1:])
-    params = model.decode(z.reshape(s * b, d), xs)
-    log_px_z = model.likelihood.log_prob(params, xs).view(s, b)
-    return (log_px_z + model.prior.log_prob(z) - log_q).mean(0)
+    return (_log_px_z(model, x, z) + model.prior.log_prob(z) - log_q).mean(0)
 
 
 def optimize_posterior(
@@ -112,13 +112,11 @@ def optimize_posterior(
     for step in range(1, steps + 1):
         q = DiagonalGaussian(mu, logvar)
         z = q.rsample(g, (OPTIMIZE_SAMPLES,))  # (S, B, D)
-        xs = x.unsqueeze(0).expand(OPTIMIZE_SAMPLES, *x.shape).reshape(-1, *x.shape[1:])
-        log_px_z = model.likelihood.log_prob(model.decode(z.reshape(-1, d), xs), xs).view(OPTIMIZE_SAMPLES, -1)
-        if model.closed_form_kl:  # less noise
+        if isinstance(model.prior, StandardNormal):  # q* is Gaussian: its KL has a closed form, less noise
             kl = q.kl_per_dim().sum(1)
         else:  # the VampPrior: the sampled KL
             kl = (q.log_prob(z) - model.prior.log_prob(z)).mean(0)
-        loss = -(log_px_z.mean(0) - kl).sum()
+        loss = -(_log_px_z(model, x, z).mean(0) - kl).sum()
         # gradients for q*'s parameters only: the model (shared by every session) is left untouched
         mu.grad, logvar.grad = torch.autograd.grad(loss, [mu, logvar])
         opt.step()
@@ -230,12 +228,13 @@ def inference_gaps(
     with torch.no_grad():
         elbo_amortized = elbo(model, x, model.encode(x), eps)
     q_star, elbo_optimized, _ = optimize_posterior(model, x, steps=steps, eps=eps, seed=seed)
-    with torch.no_grad():  # the proposal q*: a tighter bound than the encoder's q, and never under ELBO(q*)
-        log_px = iwae_log_px(model, x, iwae_k, g, posterior=q_star)
-    how = f"IWAE bound, k={iwae_k}, with q* as the proposal"
     if model.latent_dim == 2:  # the grid: log p(x) itself, up to the grid's discretisation
         log_px = torch.tensor([grid_posterior(model, x[i : i + 1], q_star[i : i + 1]).log_px for i in range(len(x))])
         how = f"the true posterior on a {GRID_SIZE} x {GRID_SIZE} grid (a 2-D latent)"
+    else:
+        with torch.no_grad():  # the proposal q*: a tighter bound than the encoder's q, and never under ELBO(q*)
+            log_px = iwae_log_px(model, x, iwae_k, g, posterior=q_star)
+        how = f"IWAE bound, k={iwae_k}, with q* as the proposal"
     lp, eo, ea = (float(v.double().mean()) for v in (log_px, elbo_optimized, elbo_amortized))
     return {
         "log_px": lp,

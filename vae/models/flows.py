@@ -22,6 +22,8 @@ with the order of the dimensions reversed between steps.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -153,15 +155,17 @@ class FlowPosterior:
     def rsample(self, generator=None, sample_shape: tuple[int, ...] = ()) -> torch.Tensor:
         return self.rsample_with_log_prob(generator, sample_shape)[0]
 
+    @functools.cached_property
     def _moments(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Estimated once per posterior object: ``mean`` and ``stddev`` share the draws."""
         g = torch.Generator(device=self.base.mu.device).manual_seed(MOMENT_SEED)
         z = self.rsample(g, (MOMENT_SAMPLES,))
         return z.mean(0), z.std(0)
 
     @property
     def mean(self) -> torch.Tensor:
-        return self._moments()[0]
+        return self._moments[0]
 
     @property
     def stddev(self) -> torch.Tensor:
-        return self._moments()[1]
+        return self._moments[1]
