@@ -4,9 +4,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 
-.PHONY: setup lock run demo checkpoints lint test screenshots bench clean
+.PHONY: setup lock messages translations run demo checkpoints lint test screenshots bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) translations
 
 # Installs the exact versions of requirements.lock.
 $(STAMP): requirements.lock
@@ -24,6 +24,21 @@ lock:
 	  .lock-venv/bin/pip freeze --exclude-editable | grep -v '^vae-explorer' \
 	  | sed -E '/^(nvidia-|cuda-|triton)/ s/$$/ ; sys_platform == "linux"/'; } > requirements.lock
 	rm -rf .lock-venv build *.egg-info
+
+# The translation catalogs (vae/i18n.py): locale/<lang>/LC_MESSAGES/messages.po, compiled to .mo by the build.
+CATALOGS := $(wildcard locale/*/LC_MESSAGES/messages.po)
+translations: $(CATALOGS:.po=.mo)
+
+%.mo: %.po $(STAMP)
+	$(VENV)/bin/pybabel compile --statistics -i $< -o $@ -l $(word 2,$(subst /, ,$<))
+
+# After changing a visible text: extract every tr(...)/N_(...)/ntr(...) again and merge it into the catalogs,
+# then translate the new entries (tests/test_i18n.py fails on any left untranslated).
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-default-keywords -k tr -k N_ -k ntr:1,2 \
+		--add-location=file --sort-by-file --no-wrap --project=vae-explorer -o locale/messages.pot .
+	$(VENV)/bin/pybabel update -i locale/messages.pot -d locale -D messages --no-fuzzy-matching --no-wrap \
+		--ignore-obsolete
 
 PORT ?= 8501
 

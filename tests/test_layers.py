@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = [  # lowest first
-    ("vae.errors", "vae.config"),
+    ("vae.i18n", "vae.errors", "vae.config"),
     ("vae.data",),
     ("vae.models",),
     ("vae.objectives",),

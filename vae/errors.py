@@ -2,13 +2,40 @@
 
 Every problem a user can cause (a bad setting, a missing or foreign file, a dataset
 that cannot be had offline, a diverging run) raises a :class:`VAEError` whose message
-says what is wrong and how to fix it. The command line and the web app print that
-message as it is; anything else escaping is a bug.
+says what is wrong and how to fix it. The command line prints that message as it is;
+anything else escaping is a bug.
+
+An error the web app can meet is raised with a *template* marked for the catalogs and
+its values apart, ``ConfigError(N_("{name} must be positive; got {value!r}"), name=..., value=...)``,
+so that the app can show it in the reader's language (:meth:`VAEError.translated`).
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+from vae.i18n import Text, Translate, english, fill
 
 
 class VAEError(Exception):
-    """Base class: the message is shown to the user verbatim."""
+    """Base class: the message is shown to the user verbatim (or translated, :meth:`translated`)."""
+
+    def __init__(self, template: str, **values: Any) -> None:
+        if isinstance(template, Text) and not values:  # an error made of a worded text keeps its wording
+            template, values = template.template, template.values
+        self.template, self.values = template, values
+        super().__init__(fill(template, values))
+
+    def translated(self, tr: Translate = english) -> str:
+        """The message in the language of ``tr`` (values that are errors or :class:`~vae.i18n.Text` too)."""
+        return fill(self.template, self.values, tr)
+
+    def __reduce__(self):  # pickles (between processes) with its template and values
+        return (_rebuild, (type(self), self.template, self.values))
+
+
+def _rebuild(cls: type[VAEError], template: str, values: dict[str, Any]) -> VAEError:
+    return cls(template, **values)
 
 
 class ConfigError(VAEError):

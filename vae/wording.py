@@ -1,15 +1,18 @@
-"""The English sentences that word the backend's codes and numbers.
+"""The sentences that word the backend's codes and numbers.
 
 The backend returns codes (a verdict, a cause, remedy codes) and numbers; the command line
-prints these sentences and the web app shows them (through its translation catalogs, with
-these sentences as the English text). Nothing here is stored in a checkpoint.
+prints these sentences in English and the web app in the reader's language: every function
+takes ``tr``, the translation function (``vae.i18n``), and fills the translated template with
+the numbers. Nothing here is stored in a checkpoint.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-WHAT_IS_COLLAPSE = (
+from vae.i18n import N_, Translate, english
+
+WHAT_IS_COLLAPSE = N_(
     "Posterior collapse: the encoder's q(z|x) becomes the prior p(z) = N(0, I) for every x, "
     "so the KL term costs nothing but z also says nothing about x, and the decoder models "
     "the data on its own. It happens when the KL penalty (beta) outweighs what z is worth to "
@@ -17,87 +20,97 @@ WHAT_IS_COLLAPSE = (
     "before the decoder has learned to use z."
 )
 
+VERDICTS = {"healthy": N_("healthy"), "partial": N_("partial"), "collapsed": N_("collapsed")}
+
 REMEDY_TITLES = {
-    "weaken_pixelcnn": "Weaken the decoder: fewer layers or a smaller kernel",
-    "lower_beta": "Lower beta",
-    "kl_warmup": "KL warm-up",
-    "free_bits": "Free bits",
-    "weaker_decoder": "Weaker decoder",
-    "smaller_latent": "Smaller latent size",
+    "weaken_pixelcnn": N_("Weaken the decoder: fewer layers or a smaller kernel"),
+    "lower_beta": N_("Lower beta"),
+    "kl_warmup": N_("KL warm-up"),
+    "free_bits": N_("Free bits"),
+    "weaker_decoder": N_("Weaker decoder"),
+    "smaller_latent": N_("Smaller latent size"),
+}
+
+REMEDY_REASONS = {  # why each remedy helps; fields come from the remedy's values
+    "weaken_pixelcnn": N_(
+        "each pixel now sees {rows_up} rows up; with {rows_up_after} the "
+        "decoder cannot draw a whole digit from its own earlier pixels and must take "
+        "the global shape from z (Chen et al. 2017)"
+    ),
+    "lower_beta": N_("beta = {beta:g} weighs the KL term {beta:g}x; beta = 1 is the plain ELBO"),
+    "kl_warmup": N_(
+        "start with no KL penalty so the decoder learns to use z first, then raise it to "
+        "beta over {epochs:g} epochs (Bowman et al. 2016)"
+    ),
+    "free_bits": N_(
+        "every dimension may keep lambda nats of KL without penalty, so none is pushed all "
+        "the way to the prior (Kingma et al. 2016)"
+    ),
+    "weaker_decoder": N_("a decoder that can model x alone has no use for z"),
+    "smaller_latent": N_(
+        "idle dimensions cost nothing but clutter traversals and maps; fewer dimensions make each one count"
+    ),
 }
 
 
-def remedy_title(remedy: dict[str, Any]) -> str:
-    return REMEDY_TITLES[remedy["code"]]
+def verdict_name(verdict: str, tr: Translate = english) -> str:
+    return tr(VERDICTS[verdict])
 
 
-def remedy_reason(remedy: dict[str, Any]) -> str:
+def remedy_title(remedy: dict[str, Any], tr: Translate = english) -> str:
+    return tr(REMEDY_TITLES[remedy["code"]])
+
+
+def remedy_reason(remedy: dict[str, Any], tr: Translate = english) -> str:
     """Why the remedy helps, with its numbers."""
-    v = remedy.get("values", {})
-    return {
-        "weaken_pixelcnn": lambda: (
-            f"each pixel now sees {v['rows_up']} rows up; with {v['rows_up_after']} the "
-            "decoder cannot draw a whole digit from its own earlier pixels and must take "
-            "the global shape from z (Chen et al. 2017)"
-        ),
-        "lower_beta": lambda: f"beta = {v['beta']:g} weighs the KL term {v['beta']:g}x; beta = 1 is the plain ELBO",
-        "kl_warmup": lambda: (
-            "start with no KL penalty so the decoder learns to use z first, then raise it to "
-            f"beta over {v['epochs']:g} epochs (Bowman et al. 2016)"
-        ),
-        "free_bits": lambda: (
-            "every dimension may keep lambda nats of KL without penalty, so none is pushed all "
-            "the way to the prior (Kingma et al. 2016)"
-        ),
-        "weaker_decoder": lambda: "a decoder that can model x alone has no use for z",
-        "smaller_latent": lambda: (
-            "idle dimensions cost nothing but clutter traversals and maps; fewer dimensions make each one count"
-        ),
-    }[remedy["code"]]()
+    return tr(REMEDY_REASONS[remedy["code"]]).format(**remedy.get("values", {}))
 
 
-def verdict_rules(rep: dict[str, Any]) -> str:
+def verdict_rules(rep: dict[str, Any], tr: Translate = english) -> str:
     """The verdict's thresholds as a sentence."""
     t = rep["verdict_thresholds"]
-    return (
-        f"collapsed: rate < {t['collapsed_rate']} nats or 0 active units; "
-        f"partial: at least {t['partial_inactive_fraction']:.0%} of the latent dimensions inactive "
-        f"(Var_x E_q[z_u] <= {t['active_unit_threshold']}); healthy: otherwise"
+    return tr(
+        "collapsed: rate < {collapsed_rate} nats or 0 active units; "
+        "partial: at least {partial:.0%} of the latent dimensions inactive "
+        "(Var_x E_q[z_u] <= {threshold}); healthy: otherwise"
+    ).format(
+        collapsed_rate=t["collapsed_rate"],
+        partial=t["partial_inactive_fraction"],
+        threshold=t["active_unit_threshold"],
     )
 
 
-def explanation(rep: dict[str, Any]) -> str:
+def explanation(rep: dict[str, Any], tr: Translate = english) -> str:
     """A paragraph a student can follow: what collapse is, and what the numbers of a collapse report say."""
     d, au, rate, mi = rep["latent_dim"], rep["active_units"], rep["rate"], rep["mutual_info"]
     if mi is None:  # a flow posterior: I(x;z) is not estimated
         held = ""
     else:
-        held = (
-            f" and z holds about {mi:.2f} nats of information about x (at most {rep['mutual_info_max']:.2f} "
-            f"measurable with batches of {rep['mi_batch']})"
-        )
-    facts = (
-        f"Here {au} of {d} latent dimensions are active (their posterior means vary across "
-        f"inputs by more than {rep['verdict_thresholds']['active_unit_threshold']}), the rate is {rate:.2f} "
-        f"nats{held}."
-    )
+        held = tr(
+            " and z holds about {mi:.2f} nats of information about x (at most {most:.2f} measurable with "
+            "batches of {batch})"
+        ).format(mi=mi, most=rep["mutual_info_max"], batch=rep["mi_batch"])
+    facts = tr(
+        "Here {au} of {d} latent dimensions are active (their posterior means vary across "
+        "inputs by more than {threshold}), the rate is {rate:.2f} nats{held}."
+    ).format(au=au, d=d, threshold=rep["verdict_thresholds"]["active_unit_threshold"], rate=rate, held=held)
     if rep.get("cause") == "strong_decoder":
-        return (
-            f"{facts} The cause is the decoder, not the KL weight (beta = {rep['beta']:g}): "
+        return tr(
+            "{facts} The cause is the decoder, not the KL weight (beta = {beta:g}): "
             "it is autoregressive (pixelcnn), so it models x without z, pixel by pixel from the pixels "
             "before. Any information in z only costs KL, and the ELBO is best with q(z|x) close to the "
             "prior. Weaken the decoder (fewer layers or a smaller kernel: a smaller receptive field), "
             "or make z cheap to use with free bits or KL warm-up."
-        )
+        ).format(facts=facts, beta=rep["beta"])
     if rep["verdict"] == "collapsed":
-        return (
-            f"{WHAT_IS_COLLAPSE} {facts} That is collapse: the decoder ignores z, so reconstructions "
+        return tr(
+            "{what} {facts} That is collapse: the decoder ignores z, so reconstructions "
             "look alike and traversals change nothing."
-        )
+        ).format(what=tr(WHAT_IS_COLLAPSE), facts=facts)
     if rep["verdict"] == "partial":
-        return (
-            f"{facts} Some dimensions have collapsed to the prior while the rest carry the code. "
-            f"A few idle dimensions are normal (the model uses only as many as it needs), but with "
-            f"{d - au} of {d} idle the latent space is partly collapsed. {WHAT_IS_COLLAPSE}"
-        )
-    return f"{facts} The code is in use: no sign of posterior collapse."
+        return tr(
+            "{facts} Some dimensions have collapsed to the prior while the rest carry the code. "
+            "A few idle dimensions are normal (the model uses only as many as it needs), but with "
+            "{idle} of {d} idle the latent space is partly collapsed. {what}"
+        ).format(facts=facts, idle=d - au, d=d, what=tr(WHAT_IS_COLLAPSE))
+    return tr("{facts} The code is in use: no sign of posterior collapse.").format(facts=facts)

@@ -19,6 +19,7 @@ from vae.config import VAEConfig
 from vae.data import load_dataset
 from vae.data.transforms import binarize
 from vae.errors import DataError
+from vae.i18n import N_
 from vae.models.vae import VAE
 from vae.objectives.iwae import iwae_log_px
 from vae.objectives.total_correlation import kl_decomposition_terms
@@ -160,7 +161,12 @@ def checkpoint_split(ck, split: str = "test", data_root: str | None = None):
         ck.config.data.data_root = data_root
     ds = load_dataset(ck.config.data)
     if tuple(ds.image_shape) != tuple(ck.image_shape):
-        raise DataError(f"dataset {ds.name} has images {ds.image_shape}, the model expects {tuple(ck.image_shape)}")
+        raise DataError(
+            N_("dataset {name} has images {image_shape}, the model expects {value}"),
+            name=ds.name,
+            image_shape=ds.image_shape,
+            value=tuple(ck.image_shape),
+        )
     x, y = ds.split(split)
     device = next(ck.model.parameters()).device
     x = test_inputs(x, ck.config, device) if split == "test" else x.to(device)

@@ -21,6 +21,7 @@ import torch
 
 from vae.data.modality import Modality
 from vae.errors import ConfigError
+from vae.i18n import N_
 from vae.models.vae import VAE
 
 
@@ -110,9 +111,9 @@ def sample_images(
     ``record_rows`` keeps every row's state for an animation of the fill-in.
     """
     if n < 1:
-        raise ConfigError(f"the number of samples must be at least 1, got {n}")
+        raise ConfigError(N_("the number of samples must be at least 1, got {n}"), n=n)
     if temperature < 0:
-        raise ConfigError(f"the temperature must be 0 or more, got {temperature:g}")
+        raise ConfigError(N_("the temperature must be 0 or more, got {temperature:g}"), temperature=temperature)
     dev = _device(model)
     model.eval()
     g = torch.Generator(device=dev)
@@ -246,7 +247,7 @@ def interpolation(
     elif method == "slerp":
         z = slerp(np.asarray(z_a, np.float64), np.asarray(z_b, np.float64), t.astype(np.float64))
     else:
-        raise ConfigError(f"interpolation method must be linear or slerp, got {method!r}")
+        raise ConfigError(N_("interpolation method must be linear or slerp, got {method!r}"), method=method)
     z = z.astype(np.float32)
     return Interpolation(t, z, decode(model, z), method)
 
@@ -260,7 +261,9 @@ def manifold(model: VAE, n: int = 15, eps: float = 0.05) -> tuple[np.ndarray, np
     from scipy.stats import norm
 
     if model.latent_dim != 2:
-        raise ConfigError(f"the manifold grid needs a 2-D latent; this model has {model.latent_dim}")
+        raise ConfigError(
+            N_("the manifold grid needs a 2-D latent; this model has {latent_dim}"), latent_dim=model.latent_dim
+        )
     grid = norm.ppf(np.linspace(eps, 1 - eps, n)).astype(np.float32)
     z1, z2 = np.meshgrid(grid, grid[::-1])
     z = np.stack([z1.ravel(), z2.ravel()], 1)

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from vae.errors import ConfigError
+from vae.i18n import N_, Text
 from vae.models.posteriors import DiagonalGaussian
 from vae.models.priors import StandardNormal
 from vae.models.vae import VAE
@@ -159,8 +160,11 @@ def grid_posterior(model: VAE, x: torch.Tensor, q=None, n: int = GRID_SIZE) -> G
     """
     if model.latent_dim != 2:
         raise ConfigError(
-            f"the true posterior is drawn on a grid for a 2-D latent only; this model has {model.latent_dim} "
-            "dimensions (the averaged gaps work for any size)"
+            N_(
+                "the true posterior is drawn on a grid for a 2-D latent only; this model has {latent_dim} dimensions "
+                "(the averaged gaps work for any size)"
+            ),
+            latent_dim=model.latent_dim,
         )
     model.eval()
     q = model.encode(x) if q is None else q
@@ -230,11 +234,11 @@ def inference_gaps(
     q_star, elbo_optimized, _ = optimize_posterior(model, x, steps=steps, eps=eps, seed=seed)
     if model.latent_dim == 2:  # the grid: log p(x) itself, up to the grid's discretisation
         log_px = torch.tensor([grid_posterior(model, x[i : i + 1], q_star[i : i + 1]).log_px for i in range(len(x))])
-        how = f"the true posterior on a {GRID_SIZE} x {GRID_SIZE} grid (a 2-D latent)"
+        how = Text(N_("the true posterior on a {n} x {n} grid (a 2-D latent)"), n=GRID_SIZE)
     else:
         with torch.no_grad():  # the proposal q*: a tighter bound than the encoder's q, and never under ELBO(q*)
             log_px = iwae_log_px(model, x, iwae_k, g, posterior=q_star)
-        how = f"IWAE bound, k={iwae_k}, with q* as the proposal"
+        how = Text(N_("IWAE bound, k={k}, with q* as the proposal"), k=iwae_k)
     lp, eo, ea = (float(v.double().mean()) for v in (log_px, elbo_optimized, elbo_amortized))
     return {
         "log_px": lp,
@@ -245,13 +249,19 @@ def inference_gaps(
         "num": len(x),
         "estimated_by": {
             "log_px": how,
-            "elbo_optimized": f"a Gaussian q* per example, {steps} Adam steps (lr {OPTIMIZE_LR}) from the encoder's",
-            "elbo": f"{ELBO_SAMPLES} posterior samples per example, the same noise for both posteriors"
-            + (
-                ""
+            "elbo_optimized": Text(
+                N_("a Gaussian q* per example, {steps} Adam steps (lr {lr}) from the encoder's"),
+                steps=steps,
+                lr=OPTIMIZE_LR,
+            ),
+            "elbo": Text(
+                N_("{n} posterior samples per example, the same noise for both posteriors")
                 if model.flow is None
-                else "; q is a flow and q* the best Gaussian: a negative amortization gap "
-                "means the flow beats every Gaussian"
+                else N_(
+                    "{n} posterior samples per example, the same noise for both posteriors; q is a flow and q* the "
+                    "best Gaussian: a negative amortization gap means the flow beats every Gaussian"
+                ),
+                n=ELBO_SAMPLES,
             ),
         },
     }

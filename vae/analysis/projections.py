@@ -26,6 +26,7 @@ import numpy as np
 
 from vae.analysis.explore import posterior
 from vae.errors import ConfigError
+from vae.i18n import N_
 
 METHODS = ("pca", "tsne", "umap")
 # openTSNE schedule: 100 early-exaggeration + 150 plain iterations (defaults: 250 + 500).
@@ -57,9 +58,11 @@ def embed(codes: np.ndarray, method: str, seed: int = 0, perplexity: float = 30.
     codes = np.asarray(codes, dtype=np.float64)
     n = len(codes)
     if method not in METHODS:
-        raise ConfigError(f"projection method must be one of {', '.join(METHODS)}; got {method!r}")
+        raise ConfigError(
+            N_("projection method must be one of {value}; got {method!r}"), value=", ".join(METHODS), method=method
+        )
     if n < 3:
-        raise ConfigError(f"a projection needs at least 3 points, got {n}")
+        raise ConfigError(N_("a projection needs at least 3 points, got {n}"), n=n)
     if codes.shape[1] == 1:
         codes = np.concatenate([codes, np.zeros_like(codes)], 1)
     if method == "pca":
@@ -69,7 +72,7 @@ def embed(codes: np.ndarray, method: str, seed: int = 0, perplexity: float = 30.
         return out if out.shape[1] == 2 else np.pad(out, ((0, 0), (0, 2 - out.shape[1])))
     if method == "umap":
         if not umap_available():
-            raise ConfigError("UMAP needs the umap-learn package: pip install umap-learn (or use pca or tsne)")
+            raise ConfigError(N_("UMAP needs the umap-learn package: pip install umap-learn (or use pca or tsne)"))
         import umap
 
         return umap.UMAP(n_components=2, random_state=seed).fit_transform(codes)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vae.errors import ConfigError
+from vae.i18n import N_
 
 ARCHS = ("mlp", "cnn", "resnet")  # encoder families
 DECODER_ARCHS = ARCHS + ("pixelcnn",)  # pixelcnn: autoregressive, a decoder only (vae/pixelcnn.py)
@@ -195,7 +196,7 @@ class VAEConfig:
         sizes reversed).
         """
         if not isinstance(d, dict):
-            raise ConfigError("configuration must be a JSON object")
+            raise ConfigError(N_("configuration must be a JSON object"))
         sections = {
             "data": DataConfig,
             "encoder": NetworkConfig,
@@ -212,7 +213,7 @@ class VAEConfig:
             if name in d:
                 sub = d[name]
                 if not isinstance(sub, dict):
-                    raise ConfigError(f"'{name}' must be an object, got {sub!r}")
+                    raise ConfigError(N_("'{name}' must be an object, got {sub!r}"), name=name, sub=sub)
                 _check_keys(sub, {f.name for f in dataclasses.fields(klass)}, name)
                 kwargs[name] = klass(**sub)
         if "decoder" not in d and "encoder" in d:
@@ -226,11 +227,13 @@ class VAEConfig:
         try:
             text = Path(path).read_text()
         except OSError as e:
-            raise ConfigError(f"cannot read config file {path}: {e.strerror}") from None
+            raise ConfigError(
+                N_("cannot read config file {path}: {strerror}"), path=path, strerror=e.strerror
+            ) from None
         try:
             d = json.loads(text)
         except json.JSONDecodeError as e:
-            raise ConfigError(f"config file {path} is not valid JSON: {e}") from None
+            raise ConfigError(N_("config file {path} is not valid JSON: {e}"), path=path, e=e) from None
         return cls.from_dict(d)
 
     # ------------------------------------------------------------ validation
@@ -240,27 +243,41 @@ class VAEConfig:
         for which, net in (("encoder", self.encoder), ("decoder", self.decoder)):
             if which == "encoder" and net.arch == "pixelcnn":
                 raise ConfigError(
-                    "encoder.arch: pixelcnn is an autoregressive decoder; the encoder must be "
-                    f"one of {', '.join(ARCHS)} (set decoder_arch to pixelcnn instead)"
+                    N_(
+                        "encoder.arch: pixelcnn is an autoregressive decoder; the encoder must be one of {value} (set "
+                        "decoder_arch to pixelcnn instead)"
+                    ),
+                    value=", ".join(ARCHS),
                 )
             _choice(f"{which}.arch", net.arch, ARCHS if which == "encoder" else DECODER_ARCHS)
             _choice(f"{which}.activation", net.activation, ACTIVATIONS)
             _choice(f"{which}.norm", net.norm, NORMS)
             _choice(f"{which}.init", net.init, INITS)
             if not isinstance(net.hidden, list) or not all(_is_int(h) for h in net.hidden):
-                raise ConfigError(f"{which}.hidden must be a list of integers, got {net.hidden!r}")
+                raise ConfigError(
+                    N_("{which}.hidden must be a list of integers, got {hidden!r}"), which=which, hidden=net.hidden
+                )
             if net.arch != "mlp" and not net.hidden:
-                raise ConfigError(f"{which}.hidden: a {net.arch} needs at least one stage of channels")
+                raise ConfigError(
+                    N_("{which}.hidden: a {arch} needs at least one stage of channels"), which=which, arch=net.arch
+                )
             most = 16 if net.arch == "pixelcnn" else 8
             if len(net.hidden) > most:
-                raise ConfigError(f"{which}.hidden: at most {most} layers, got {len(net.hidden)}")
+                raise ConfigError(
+                    N_("{which}.hidden: at most {most} layers, got {value}"),
+                    which=which,
+                    most=most,
+                    value=len(net.hidden),
+                )
             for h in net.hidden:
                 _int_in(f"{which}.hidden", h, 1, 8192)
             _float_in(f"{which}.dropout", net.dropout, 0.0, 0.95)
             _int_in(f"{which}.blocks", net.blocks, 1, 8)
             _int_in(f"{which}.kernel", net.kernel, 1, 9)
             if not isinstance(net.gated, bool):
-                raise ConfigError(f"{which}.gated must be true or false; got {net.gated!r}")
+                raise ConfigError(
+                    N_("{which}.gated must be true or false; got {gated!r}"), which=which, gated=net.gated
+                )
             if net.arch == "pixelcnn":
                 check_pixelcnn_settings(net)
         lk = self.likelihood
@@ -271,8 +288,13 @@ class VAEConfig:
         _choice("data.binarize", self.data.binarize, BINARIZATIONS)
         if self.data.binarize != "none" and lk.name != "bernoulli":
             raise ConfigError(
-                f"data.binarize={self.data.binarize!r} only makes sense with the bernoulli "
-                f"likelihood (this run uses {lk.name!r}); set binarize to 'none'"
+                N_(
+                    "data.binarize={binarize!r} only makes sense with the bernoulli likelihood (this "
+                    "run uses {name!r}); "
+                    "set binarize to 'none'"
+                ),
+                binarize=self.data.binarize,
+                name=lk.name,
             )
         _int_in("data.size", self.data.size, 8, 128)
         _int_in("data.num", self.data.num, 100, 200_000)
@@ -284,14 +306,20 @@ class VAEConfig:
         _float_in("objective.factorvae_gamma", ob.factorvae_gamma, 0.0, 1e4)
         if ob.name != "vae" and ob.capacity is not None:
             raise ConfigError(
-                f"capacity annealing replaces the KL term of the plain VAE objective; the {ob.name} "
-                "objective has its own weights: set capacity empty or objective to vae"
+                N_(
+                    "capacity annealing replaces the KL term of the plain VAE objective; the {name} "
+                    "objective has its own"
+                    " weights: set capacity empty or objective to vae"
+                ),
+                name=ob.name,
             )
         if ob.name == "beta-tcvae" and ob.free_bits > 0:
             raise ConfigError(
-                "free bits floor the KL of each dimension, a term the beta-tcvae objective splits into "
-                "MI, total correlation and dimension-wise KL: set free_bits to 0 (or use objective "
-                "vae or factorvae)"
+                N_(
+                    "free bits floor the KL of each dimension, a term the beta-tcvae objective splits into "
+                    "MI, total correlation and dimension-wise KL: set free_bits to 0 (or use objective "
+                    "vae or factorvae)"
+                )
             )
         _float_in("objective.kl_warmup", ob.kl_warmup, 0.0, 1e6)
         _float_in("objective.free_bits", ob.free_bits, 0.0, 100.0)
@@ -307,15 +335,23 @@ class VAEConfig:
         if self.has_flow:
             if ob.name == "beta-tcvae":
                 raise ConfigError(
-                    f"the beta-tcvae objective estimates the total correlation from the density of every code "
-                    f"under every example's Gaussian q(z|x); a {po.name} posterior has no such closed form: "
-                    "use posterior gaussian, or objective vae or factorvae"
+                    N_(
+                        "the beta-tcvae objective estimates the total correlation from the density of "
+                        "every code under every "
+                        "example's Gaussian q(z|x); a {name} posterior has no such closed form: use "
+                        "posterior gaussian, or "
+                        "objective vae or factorvae"
+                    ),
+                    name=po.name,
                 )
             if ob.free_bits > 0:
                 raise ConfigError(
-                    f"free bits floor the KL of each latent dimension, which a {po.name} posterior does not "
-                    "split into: set free_bits to 0 (KL warm-up or capacity also keep the code in use) or use "
-                    "posterior gaussian"
+                    N_(
+                        "free bits floor the KL of each latent dimension, which a {name} posterior does "
+                        "not split into: set "
+                        "free_bits to 0 (KL warm-up or capacity also keep the code in use) or use posterior gaussian"
+                    ),
+                    name=po.name,
                 )
         pr = self.prior
         _choice("prior.name", pr.name, PRIORS)
@@ -323,31 +359,41 @@ class VAEConfig:
         if pr.name == "vamp":
             if self.has_flow:
                 raise ConfigError(
-                    "the VampPrior is a mixture of the encoder's Gaussian posteriors of its pseudo-inputs; with a "
-                    f"{po.name} posterior they have no closed-form density: use posterior gaussian or prior standard"
+                    N_(
+                        "the VampPrior is a mixture of the encoder's Gaussian posteriors of its "
+                        "pseudo-inputs; with a {name} "
+                        "posterior they have no closed-form density: use posterior gaussian or prior standard"
+                    ),
+                    name=po.name,
                 )
             if ob.name == "beta-tcvae":
                 raise ConfigError(
-                    "the beta-tcvae objective's dimension-wise KL assumes a prior that factorises over dimensions; "
-                    "the VampPrior does not: use prior standard, or objective vae or factorvae"
+                    N_(
+                        "the beta-tcvae objective's dimension-wise KL assumes a prior that factorises over dimensions; "
+                        "the VampPrior does not: use prior standard, or objective vae or factorvae"
+                    )
                 )
             if ob.free_bits > 0:
                 raise ConfigError(
-                    "free bits floor the KL of each latent dimension; against the VampPrior the KL does not split "
-                    "over dimensions: set free_bits to 0 or use prior standard"
+                    N_(
+                        "free bits floor the KL of each latent dimension; against the VampPrior the KL does not split "
+                        "over dimensions: set free_bits to 0 or use prior standard"
+                    )
                 )
         tr = self.train
         _int_in("train.epochs", tr.epochs, 1, 100_000)
         _int_in("train.batch_size", tr.batch_size, 1, 65_536)
         _float_in("train.lr", tr.lr, 1e-8, 10.0)
         if tr.lr <= 0:
-            raise ConfigError("train.lr must be positive")
+            raise ConfigError(N_("train.lr must be positive"))
         _float_in("train.weight_decay", tr.weight_decay, 0.0, 10.0)
         _int_in("train.seed", tr.seed, 0, 2**53 - 1)
         if not isinstance(tr.device, str) or not (
             tr.device in ("auto", "cpu", "cuda", "mps") or tr.device.startswith("cuda:")
         ):
-            raise ConfigError(f"train.device must be auto, cpu, cuda, cuda:N or mps, got {tr.device!r}")
+            raise ConfigError(
+                N_("train.device must be auto, cpu, cuda, cuda:N or mps, got {device!r}"), device=tr.device
+            )
         return self
 
 
@@ -397,7 +443,10 @@ def _check_keys(d: dict, allowed: set[str], where: str) -> None:
     unknown = sorted(set(d) - allowed)
     if unknown:
         raise ConfigError(
-            f"unknown key(s) in {where}: {', '.join(unknown)}; valid keys are {', '.join(sorted(allowed))}"
+            N_("unknown key(s) in {where}: {value}; valid keys are {value2}"),
+            where=where,
+            value=", ".join(unknown),
+            value2=", ".join(sorted(allowed)),
         )
 
 
@@ -407,31 +456,46 @@ def _is_int(v: Any) -> bool:
 
 def _choice(name: str, value: Any, options: tuple[str, ...]) -> None:
     if value not in options:
-        raise ConfigError(f"{name} must be one of {', '.join(options)}; got {value!r}")
+        raise ConfigError(
+            N_("{name} must be one of {value}; got {value2!r}"), name=name, value=", ".join(options), value2=value
+        )
 
 
 def _int_in(name: str, value: Any, lo: int, hi: int) -> None:
     if not _is_int(value) or not lo <= value <= hi:
-        raise ConfigError(f"{name} must be an integer from {lo} to {hi}; got {value!r}")
+        raise ConfigError(
+            N_("{name} must be an integer from {lo} to {hi}; got {value!r}"), name=name, lo=lo, hi=hi, value=value
+        )
 
 
 def _float_in(name: str, value: Any, lo: float, hi: float) -> None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not ok or not math.isfinite(value) or not lo <= value <= hi:
-        raise ConfigError(f"{name} must be a number from {lo:g} to {hi:g}; got {value!r}")
+        raise ConfigError(
+            N_("{name} must be a number from {lo:g} to {hi:g}; got {value!r}"), name=name, lo=lo, hi=hi, value=value
+        )
 
 
 def check_pixelcnn_settings(cfg: NetworkConfig) -> None:
     """Refuse the settings a PixelCNN decoder cannot honour, with what to do instead."""
     if len(set(cfg.hidden)) > 1:
         raise ConfigError(
-            f"decoder.hidden: a pixelcnn's residual layers share one channel count, got {cfg.hidden}; "
-            f"give the same number once per layer, e.g. {' '.join([str(cfg.hidden[0])] * len(cfg.hidden))}"
+            N_(
+                "decoder.hidden: a pixelcnn's residual layers share one channel count, got {hidden}; give the same "
+                "number once per layer, e.g. {value}"
+            ),
+            hidden=cfg.hidden,
+            value=" ".join([str(cfg.hidden[0])] * len(cfg.hidden)),
         )
     if cfg.kernel % 2 == 0:
-        raise ConfigError(f"decoder.kernel must be odd (3, 5, 7...) for a masked convolution; got {cfg.kernel}")
+        raise ConfigError(
+            N_("decoder.kernel must be odd (3, 5, 7...) for a masked convolution; got {kernel}"), kernel=cfg.kernel
+        )
     if cfg.norm != "none":
         raise ConfigError(
-            f"decoder.norm={cfg.norm!r}: normalisation over the image would let a pixel see the pixels after it; "
-            "use norm 'none' with a pixelcnn decoder"
+            N_(
+                "decoder.norm={norm!r}: normalisation over the image would let a pixel see the pixels after it; use "
+                "norm 'none' with a pixelcnn decoder"
+            ),
+            norm=cfg.norm,
         )

@@ -37,6 +37,7 @@ from vae.config import (
     mirror,
 )
 from vae.errors import ConfigError
+from vae.i18n import N_, Text
 
 DATASETS = ("mnist5k", "digits", "sprites", "dsprites", "mnist", "fashion-mnist", "kmnist", "cifar10", "npz", "zip")
 GROUPS = ("data", "latent", "encoder", "decoder", "likelihood", "objective", "optimization")
@@ -66,14 +67,16 @@ class Knob:
 KNOBS: dict[str, Knob] = {
     k.name: k
     for k in [
-        Knob("dataset", "data", "name", str, "dataset name (see `python -m vae datasets`)", "data", choices=DATASETS),
-        Knob("data_path", "data", "path", str, "your .npz or .zip file (with dataset npz or zip)", "data"),
+        Knob(
+            "dataset", "data", "name", str, N_("dataset name (see `python -m vae datasets`)"), "data", choices=DATASETS
+        ),
+        Knob("data_path", "data", "path", str, N_("your .npz or .zip file (with dataset npz or zip)"), "data"),
         Knob(
             "data_root",
             "data",
             "data_root",
             str,
-            "folder holding torchvision datasets (default ~/.cache/vae-explorer/data or $VAE_DATA_ROOT)",
+            N_("folder holding torchvision datasets (default ~/.cache/vae-explorer/data or $VAE_DATA_ROOT)"),
             "data",
         ),
         Knob(
@@ -81,28 +84,28 @@ KNOBS: dict[str, Knob] = {
             "data",
             "binarize",
             str,
-            "none: grey levels as Bernoulli probabilities; dynamic: resample x~Bernoulli(x) every epoch",
+            N_("none: grey levels as Bernoulli probabilities; dynamic: resample x~Bernoulli(x) every epoch"),
             "data",
             choices=BINARIZATIONS,
         ),
-        Knob("sprites_size", "data", "size", int, "sprites: image side in pixels", "data", lo=8, hi=128),
+        Knob("sprites_size", "data", "size", int, N_("sprites: image side in pixels"), "data", lo=8, hi=128),
         Knob(
             "sprites_num",
             "data",
             "num",
             int,
-            "sprites: number of images; dsprites: how many of its 737,280 to use",
+            N_("sprites: number of images; dsprites: how many of its 737,280 to use"),
             "data",
             lo=100,
             hi=200_000,
         ),
-        Knob("latent_dim", "", "latent_dim", int, "size of z (1..256)", "latent", lo=1, hi=MAX_LATENT_DIM),
+        Knob("latent_dim", "", "latent_dim", int, N_("size of z (1..256)"), "latent", lo=1, hi=MAX_LATENT_DIM),
         Knob(
             "posterior",
             "posterior",
             "name",
             str,
-            "q(z|x): gaussian, or a Gaussian followed by planar or iaf (inverse autoregressive) flow steps",
+            N_("q(z|x): gaussian, or a Gaussian followed by planar or iaf (inverse autoregressive) flow steps"),
             "latent",
             choices=POSTERIORS,
         ),
@@ -111,7 +114,7 @@ KNOBS: dict[str, Knob] = {
             "posterior",
             "flow_steps",
             int,
-            "flow steps after the Gaussian (planar, iaf; 0 = the Gaussian itself)",
+            N_("flow steps after the Gaussian (planar, iaf; 0 = the Gaussian itself)"),
             "latent",
             lo=0,
             hi=MAX_FLOW_STEPS,
@@ -121,7 +124,7 @@ KNOBS: dict[str, Knob] = {
             "prior",
             "name",
             str,
-            "p(z): standard (N(0, I)) or vamp (a mixture of the encoder's posteriors of learned pseudo-inputs)",
+            N_("p(z): standard (N(0, I)) or vamp (a mixture of the encoder's posteriors of learned pseudo-inputs)"),
             "latent",
             choices=PRIORS,
         ),
@@ -130,7 +133,7 @@ KNOBS: dict[str, Knob] = {
             "prior",
             "pseudo_inputs",
             int,
-            "vamp: how many pseudo-inputs (mixture components) the prior learns",
+            N_("vamp: how many pseudo-inputs (mixture components) the prior learns"),
             "latent",
             lo=1,
             hi=MAX_PSEUDO_INPUTS,
@@ -140,18 +143,20 @@ KNOBS: dict[str, Knob] = {
             "posterior",
             "iaf_hidden",
             int,
-            "units of each IAF step's masked (MADE) layer",
+            N_("units of each IAF step's masked (MADE) layer"),
             "latent",
             lo=1,
             hi=4096,
         ),
-        Knob("arch", "encoder+decoder", "arch", str, "network family: mlp, cnn or resnet", "encoder", choices=ARCHS),
+        Knob(
+            "arch", "encoder+decoder", "arch", str, N_("network family: mlp, cnn or resnet"), "encoder", choices=ARCHS
+        ),
         Knob(
             "hidden",
             "encoder+decoder",
             "hidden",
             int,
-            "encoder layer widths (mlp) or channels per stride-2 stage (cnn/resnet); the decoder mirrors them",
+            N_("encoder layer widths (mlp) or channels per stride-2 stage (cnn/resnet); the decoder mirrors them"),
             "encoder",
             is_list=True,
             lo=1,
@@ -162,17 +167,19 @@ KNOBS: dict[str, Knob] = {
             "encoder+decoder",
             "activation",
             str,
-            "relu, leaky_relu, elu, gelu, silu or tanh",
+            N_("relu, leaky_relu, elu, gelu, silu or tanh"),
             "encoder",
             choices=ACTIVATIONS,
         ),
-        Knob("norm", "encoder+decoder", "norm", str, "none, batch or layer normalization", "encoder", choices=NORMS),
+        Knob(
+            "norm", "encoder+decoder", "norm", str, N_("none, batch or layer normalization"), "encoder", choices=NORMS
+        ),
         Knob(
             "dropout",
             "encoder+decoder",
             "dropout",
             float,
-            "dropout rate after each hidden layer",
+            N_("dropout rate after each hidden layer"),
             "encoder",
             lo=0.0,
             hi=0.95,
@@ -182,17 +189,19 @@ KNOBS: dict[str, Knob] = {
             "encoder+decoder",
             "init",
             str,
-            "weight initialization: default, xavier or he",
+            N_("weight initialization: default, xavier or he"),
             "encoder",
             choices=INITS,
         ),
-        Knob("blocks", "encoder+decoder", "blocks", int, "resnet: residual blocks per stage", "encoder", lo=1, hi=8),
+        Knob(
+            "blocks", "encoder+decoder", "blocks", int, N_("resnet: residual blocks per stage"), "encoder", lo=1, hi=8
+        ),
         Knob(
             "decoder_arch",
             "decoder",
             "arch",
             str,
-            "decoder family, when it differs from the encoder's; pixelcnn: autoregressive (a strong decoder)",
+            N_("decoder family, when it differs from the encoder's; pixelcnn: autoregressive (a strong decoder)"),
             "decoder",
             choices=DECODER_ARCHS,
         ),
@@ -201,7 +210,7 @@ KNOBS: dict[str, Knob] = {
             "decoder",
             "hidden",
             int,
-            "decoder widths/channels in data-flow order (e.g. a stronger decoder)",
+            N_("decoder widths/channels in data-flow order (e.g. a stronger decoder)"),
             "decoder",
             is_list=True,
             lo=1,
@@ -212,32 +221,44 @@ KNOBS: dict[str, Knob] = {
             "decoder",
             "activation",
             str,
-            "decoder activation, when it differs",
+            N_("decoder activation, when it differs"),
             "decoder",
             choices=ACTIVATIONS,
         ),
         Knob(
-            "decoder_norm", "decoder", "norm", str, "decoder normalization, when it differs", "decoder", choices=NORMS
+            "decoder_norm",
+            "decoder",
+            "norm",
+            str,
+            N_("decoder normalization, when it differs"),
+            "decoder",
+            choices=NORMS,
         ),
         Knob(
             "decoder_dropout",
             "decoder",
             "dropout",
             float,
-            "decoder dropout rate, when it differs",
+            N_("decoder dropout rate, when it differs"),
             "decoder",
             lo=0.0,
             hi=0.95,
         ),
         Knob(
-            "decoder_init", "decoder", "init", str, "decoder initialization, when it differs", "decoder", choices=INITS
+            "decoder_init",
+            "decoder",
+            "init",
+            str,
+            N_("decoder initialization, when it differs"),
+            "decoder",
+            choices=INITS,
         ),
         Knob(
             "decoder_blocks",
             "decoder",
             "blocks",
             int,
-            "resnet decoder: residual blocks per stage, when it differs",
+            N_("resnet decoder: residual blocks per stage, when it differs"),
             "decoder",
             lo=1,
             hi=8,
@@ -247,18 +268,20 @@ KNOBS: dict[str, Knob] = {
             "decoder",
             "kernel",
             int,
-            "pixelcnn: masked convolution size (odd); with the layers, it sets the receptive field",
+            N_("pixelcnn: masked convolution size (odd); with the layers, it sets the receptive field"),
             "decoder",
             lo=1,
             hi=9,
         ),
-        Knob("decoder_gated", "decoder", "gated", bool, "pixelcnn: gated activations tanh(a) * sigmoid(b)", "decoder"),
+        Knob(
+            "decoder_gated", "decoder", "gated", bool, N_("pixelcnn: gated activations tanh(a) * sigmoid(b)"), "decoder"
+        ),
         Knob(
             "likelihood",
             "likelihood",
             "name",
             str,
-            "p(x|z): bernoulli, gaussian or categorical",
+            N_("p(x|z): bernoulli, gaussian or categorical"),
             "likelihood",
             choices=LIKELIHOODS,
         ),
@@ -267,7 +290,7 @@ KNOBS: dict[str, Knob] = {
             "likelihood",
             "variance",
             str,
-            "gaussian variance: fixed, learned or per-pixel",
+            N_("gaussian variance: fixed, learned or per-pixel"),
             "likelihood",
             choices=VARIANCES,
         ),
@@ -276,21 +299,30 @@ KNOBS: dict[str, Knob] = {
             "likelihood",
             "sigma",
             float,
-            "gaussian: the fixed standard deviation (initial value when learned)",
+            N_("gaussian: the fixed standard deviation (initial value when learned)"),
             "likelihood",
             lo=1e-3,
             hi=10.0,
         ),
         Knob(
-            "bins", "likelihood", "bins", int, "categorical: grey levels per pixel (2..256)", "likelihood", lo=2, hi=256
+            "bins",
+            "likelihood",
+            "bins",
+            int,
+            N_("categorical: grey levels per pixel (2..256)"),
+            "likelihood",
+            lo=2,
+            hi=256,
         ),
         Knob(
             "objective",
             "objective",
             "name",
             str,
-            "vae (ELBO, beta-VAE), beta-tcvae (the KL split: alpha MI + beta TC + gamma dimension-wise KL) or "
-            "factorvae (beta KL + gamma TC from a discriminator)",
+            N_(
+                "vae (ELBO, beta-VAE), beta-tcvae (the KL split: alpha MI + beta TC + gamma dimension-wise KL) or "
+                "factorvae (beta KL + gamma TC from a discriminator)"
+            ),
             "objective",
             choices=OBJECTIVES,
         ),
@@ -299,7 +331,7 @@ KNOBS: dict[str, Knob] = {
             "objective",
             "beta",
             float,
-            "weight of the KL term (vae, factorvae); of the total correlation (beta-tcvae)",
+            N_("weight of the KL term (vae, factorvae); of the total correlation (beta-tcvae)"),
             "objective",
             lo=0.0,
             hi=1e4,
@@ -309,7 +341,7 @@ KNOBS: dict[str, Knob] = {
             "objective",
             "alpha",
             float,
-            "beta-tcvae: weight of the index-code mutual information",
+            N_("beta-tcvae: weight of the index-code mutual information"),
             "objective",
             lo=0.0,
             hi=1e4,
@@ -319,7 +351,7 @@ KNOBS: dict[str, Knob] = {
             "objective",
             "gamma",
             float,
-            "beta-tcvae: weight of the dimension-wise KL",
+            N_("beta-tcvae: weight of the dimension-wise KL"),
             "objective",
             lo=0.0,
             hi=1e4,
@@ -329,7 +361,7 @@ KNOBS: dict[str, Knob] = {
             "objective",
             "factorvae_gamma",
             float,
-            "factorvae: weight of the total correlation estimated by the discriminator",
+            N_("factorvae: weight of the total correlation estimated by the discriminator"),
             "objective",
             lo=0.0,
             hi=1e4,
@@ -339,7 +371,7 @@ KNOBS: dict[str, Knob] = {
             "objective",
             "kl_warmup",
             float,
-            "epochs over which the KL weight rises linearly from 0 to beta",
+            N_("epochs over which the KL weight rises linearly from 0 to beta"),
             "objective",
             lo=0.0,
             hi=1e6,
@@ -349,7 +381,7 @@ KNOBS: dict[str, Knob] = {
             "objective",
             "free_bits",
             float,
-            "per-dimension KL floor lambda in nats (0 = off)",
+            N_("per-dimension KL floor lambda in nats (0 = off)"),
             "objective",
             lo=0.0,
             hi=100.0,
@@ -359,7 +391,7 @@ KNOBS: dict[str, Knob] = {
             "objective",
             "capacity",
             float,
-            "capacity annealing: C_max in nats (loss = rec + gamma |KL - C|); empty = off",
+            N_("capacity annealing: C_max in nats (loss = rec + gamma |KL - C|); empty = off"),
             "objective",
             lo=0.0,
             hi=1e4,
@@ -370,7 +402,7 @@ KNOBS: dict[str, Knob] = {
             "objective",
             "capacity_gamma",
             float,
-            "capacity annealing: gamma",
+            N_("capacity annealing: gamma"),
             "objective",
             lo=0.0,
             hi=1e6,
@@ -380,21 +412,21 @@ KNOBS: dict[str, Knob] = {
             "objective",
             "capacity_epochs",
             float,
-            "capacity annealing: epochs for C to reach C_max (empty = all of training)",
+            N_("capacity annealing: epochs for C to reach C_max (empty = all of training)"),
             "objective",
             lo=0.0,
             hi=1e6,
             optional=True,
         ),
-        Knob("epochs", "train", "epochs", int, "training epochs", "optimization", lo=1, hi=100_000),
-        Knob("batch_size", "train", "batch_size", int, "mini-batch size", "optimization", lo=1, hi=65_536),
-        Knob("lr", "train", "lr", float, "Adam learning rate", "optimization", lo=1e-8, hi=10.0),
+        Knob("epochs", "train", "epochs", int, N_("training epochs"), "optimization", lo=1, hi=100_000),
+        Knob("batch_size", "train", "batch_size", int, N_("mini-batch size"), "optimization", lo=1, hi=65_536),
+        Knob("lr", "train", "lr", float, N_("Adam learning rate"), "optimization", lo=1e-8, hi=10.0),
         Knob(
             "weight_decay",
             "train",
             "weight_decay",
             float,
-            "decoupled weight decay (AdamW)",
+            N_("decoupled weight decay (AdamW)"),
             "optimization",
             lo=0.0,
             hi=10.0,
@@ -404,12 +436,12 @@ KNOBS: dict[str, Knob] = {
             "train",
             "seed",
             int,
-            "random seed (runs are reproducible on the CPU)",
+            N_("random seed (runs are reproducible on the CPU)"),
             "optimization",
             lo=0,
             hi=2**53 - 1,
         ),
-        Knob("device", "train", "device", str, "auto (CUDA when present), cpu, cuda, cuda:N", "optimization"),
+        Knob("device", "train", "device", str, N_("auto (CUDA when present), cpu, cuda, cuda:N"), "optimization"),
     ]
 }
 
@@ -426,7 +458,7 @@ def apply(cfg: VAEConfig, values: dict[str, Any]) -> VAEConfig:
     old_arch, old_decoder_arch = cfg.encoder.arch, cfg.decoder.arch
     unknown = sorted(set(values) - set(KNOBS))
     if unknown:
-        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
+        raise ConfigError(N_("unknown setting(s): {value}"), value=", ".join(unknown))
     given = {k: v for k, v in values.items() if v is not None}
     for name in KNOBS:  # table order: shared knobs before decoder overrides
         if name not in given:
@@ -474,7 +506,7 @@ def from_dotted(changes: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for path, value in changes.items():
         if path not in by_path:
-            raise ConfigError(f"no knob for the setting {path!r}")
+            raise ConfigError(N_("no knob for the setting {path!r}"), path=path)
         out[by_path[path]] = value
     return out
 
@@ -486,23 +518,23 @@ def parse(name: str, text: str) -> Any:
     if text == "" or text.lower() == "none":
         if knob.optional or knob.section == "decoder" or knob.type is str:
             return None
-        raise ConfigError(f"{name} needs a value")
+        raise ConfigError(N_("{name} needs a value"), name=name)
     if knob.type is bool:
         if text.lower() in ("1", "true", "yes", "on"):
             return True
         if text.lower() in ("0", "false", "no", "off"):
             return False
-        raise ConfigError(f"{name} must be true or false; got {text!r}")
+        raise ConfigError(N_("{name} must be true or false; got {text!r}"), name=name, text=text)
     try:
         if knob.is_list:
             return [knob.type(t) for t in text.replace(",", " ").split()]
         return knob.type(text)
     except ValueError:
-        kind = "integers" if knob.is_list else ("an integer" if knob.type is int else "a number")
-        raise ConfigError(f"{name} must be {kind}; got {text!r}") from None
+        kind = N_("integers") if knob.is_list else (N_("an integer") if knob.type is int else N_("a number"))
+        raise ConfigError(N_("{name} must be {kind}; got {text!r}"), name=name, kind=Text(kind), text=text) from None
 
 
-def text_problem(name: str, text: str, same: str | None = None) -> str | None:
+def text_problem(name: str, text: str, same: str | None = None) -> Text | None:
     """Why ``text`` (a URL query parameter) is not a value knob ``name`` takes, or None.
 
     ``same`` is the decoder widgets' "same as encoder" option, which a URL may hold too.
@@ -513,15 +545,22 @@ def text_problem(name: str, text: str, same: str | None = None) -> str | None:
     try:
         value = parse(name, text)
     except ConfigError as e:
-        return str(e)
+        return Text(e.template, **e.values)
     values = value if isinstance(value, list) else [value]
     for v in values:
         if v is None:
             continue
         if knob.choices and v not in knob.choices:
-            return f"{name} must be one of {', '.join(knob.choices)}; got {v!r}"
+            return Text(
+                N_("{name} must be one of {choices}; got {value!r}"),
+                name=name,
+                choices=", ".join(knob.choices),
+                value=v,
+            )
         if knob.lo is not None and knob.type in (int, float) and not knob.lo <= v <= knob.hi:
-            return f"{name} must be from {knob.lo:g} to {knob.hi:g}; got {v:g}"
+            return Text(
+                N_("{name} must be from {lo:g} to {hi:g}; got {value:g}"), name=name, lo=knob.lo, hi=knob.hi, value=v
+            )
     return None
 
 

@@ -12,9 +12,10 @@ from typing import Any
 from vae.config import VAEConfig
 from vae.config.knobs import apply
 from vae.errors import ConfigError
+from vae.i18n import N_
 
 PRESETS: dict[str, dict[str, Any]] = {
-    "pytorch/examples MNIST VAE": {
+    N_("pytorch/examples MNIST VAE"): {
         "dataset": "mnist5k",
         "arch": "mlp",
         "hidden": [400],
@@ -25,7 +26,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "batch_size": 128,
         "lr": 1e-3,
     },
-    "digits in seconds": {
+    N_("digits in seconds"): {
         "dataset": "digits",
         "arch": "mlp",
         "hidden": [128],
@@ -33,14 +34,14 @@ PRESETS: dict[str, dict[str, Any]] = {
         "epochs": 30,
         "batch_size": 64,
     },
-    "2-D latent for the manifold": {
+    N_("2-D latent for the manifold"): {
         "dataset": "mnist5k",
         "arch": "mlp",
         "hidden": [256, 128],
         "latent_dim": 2,
         "epochs": 30,
     },
-    "IAF posterior, 2-D latent": {
+    N_("IAF posterior, 2-D latent"): {
         "dataset": "mnist5k",
         "arch": "mlp",
         "hidden": [256, 128],
@@ -49,8 +50,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "flow_steps": 4,
         "epochs": 30,
     },
-    "CNN on MNIST": {"dataset": "mnist5k", "arch": "cnn", "hidden": [32, 64], "latent_dim": 16, "epochs": 10},
-    "beta-VAE on sprites": {
+    N_("CNN on MNIST"): {"dataset": "mnist5k", "arch": "cnn", "hidden": [32, 64], "latent_dim": 16, "epochs": 10},
+    N_("beta-VAE on sprites"): {
         "dataset": "sprites",
         "arch": "cnn",
         "hidden": [32, 64],
@@ -58,7 +59,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "beta": 4.0,
         "epochs": 10,
     },
-    "beta-TCVAE on sprites": {
+    N_("beta-TCVAE on sprites"): {
         "dataset": "sprites",
         "arch": "mlp",
         "hidden": [512, 256],
@@ -68,7 +69,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "beta": 8.0,
         "epochs": 60,
     },
-    "plain VAE on sprites": {
+    N_("plain VAE on sprites"): {
         "dataset": "sprites",
         "arch": "mlp",
         "hidden": [512, 256],
@@ -76,7 +77,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "binarize": "dynamic",
         "epochs": 60,
     },
-    "Gaussian likelihood, learned variance": {
+    N_("Gaussian likelihood, learned variance"): {
         "dataset": "mnist5k",
         "arch": "mlp",
         "hidden": [400],
@@ -86,7 +87,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "sigma": 0.1,
         "epochs": 10,
     },
-    "make it collapse (beta 50)": {
+    N_("make it collapse (beta 50)"): {
         "dataset": "mnist5k",
         "arch": "mlp",
         "hidden": [400],
@@ -94,7 +95,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "beta": 50.0,
         "epochs": 5,
     },
-    "MLP decoder on binarized MNIST": {
+    N_("MLP decoder on binarized MNIST"): {
         "dataset": "mnist5k",
         "arch": "mlp",
         "hidden": [400],
@@ -102,7 +103,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "binarize": "dynamic",
         "epochs": 10,
     },
-    "strong decoder: pixelcnn": {
+    N_("strong decoder: pixelcnn"): {
         "dataset": "mnist5k",
         "arch": "mlp",
         "hidden": [400],
@@ -111,7 +112,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "epochs": 10,
         "decoder_arch": "pixelcnn",
     },
-    "strong decoder + free bits": {
+    N_("strong decoder + free bits"): {
         "dataset": "mnist5k",
         "arch": "mlp",
         "hidden": [400],
@@ -121,7 +122,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "decoder_arch": "pixelcnn",
         "free_bits": 0.5,
     },
-    "fix collapse with free bits": {
+    N_("fix collapse with free bits"): {
         "dataset": "mnist5k",
         "arch": "mlp",
         "hidden": [400],
@@ -136,5 +137,5 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def preset_config(name: str) -> VAEConfig:
     if name not in PRESETS:
-        raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+        raise ConfigError(N_("unknown preset {name!r}; choose one of: {value}"), name=name, value=", ".join(PRESETS))
     return apply(VAEConfig(), PRESETS[name]).validate()

@@ -12,6 +12,7 @@ from vae.data.sprites import DSPRITES_FILE, dsprites_cached, sprites_cached
 from vae.data.torchvision_sets import TORCHVISION, is_present, torchvision_cached
 from vae.data.user_files import load_user_file, npz_headers, zip_headers
 from vae.errors import DataError
+from vae.i18n import N_
 
 EMBEDDED = {"mnist5k": load_mnist5k, "digits": load_digits}
 
@@ -51,15 +52,15 @@ BUILTIN = {
 def load_dataset(cfg: DataConfig) -> Dataset:
     """Load the dataset a :class:`DataConfig` names (cached per process)."""
     if cfg.name not in BUILTIN:
-        raise DataError(f"unknown dataset {cfg.name!r}; choose one of {', '.join(BUILTIN)}")
+        raise DataError(N_("unknown dataset {name!r}; choose one of {value}"), name=cfg.name, value=", ".join(BUILTIN))
     if cfg.name in ("npz", "zip"):
         if not cfg.path:
-            raise DataError(f"dataset {cfg.name!r} needs a file: pass --data-path FILE.{cfg.name}")
+            raise DataError(N_("dataset {name!r} needs a file: pass --data-path FILE.{name}"), name=cfg.name)
         p = Path(cfg.path)
         try:
             st = p.stat()
         except OSError:
-            raise DataError(f"data file not found: {p}") from None
+            raise DataError(N_("data file not found: {p}"), p=p) from None
         return load_user_file(cfg.name, str(p.resolve()), st.st_mtime_ns, st.st_size)
     if cfg.name == "sprites":
         return sprites_cached(cfg.num, cfg.size)
@@ -105,12 +106,13 @@ def data_shape(cfg: DataConfig) -> tuple[tuple[int, int, int], int, int]:
         return (1, side, side), n - held_out(cfg.name, n), held_out(cfg.name, n)
     if cfg.name in ("npz", "zip"):
         if not cfg.path:
-            raise DataError(f"dataset {cfg.name!r} needs a file: pass --data-path FILE.{cfg.name}")
+            raise DataError(N_("dataset {name!r} needs a file: pass --data-path FILE.{name}"), name=cfg.name)
         shape = (npz_headers if cfg.name == "npz" else zip_headers)(Path(cfg.path))
         if shape is None:
             raise DataError(
-                f"{Path(cfg.path).name}: no image array named 'x', shaped (N, H, W), (N, H, W, C) or (N, C, H, W)"
+                N_("{name}: no image array named 'x', shaped (N, H, W), (N, H, W, C) or (N, C, H, W)"),
+                name=Path(cfg.path).name,
             )
         n = shape[0]
         return shape[1:], n - held_out(cfg.name, n), held_out(cfg.name, n)
-    raise DataError(f"unknown dataset {cfg.name!r}; choose one of {', '.join(BUILTIN)}")
+    raise DataError(N_("unknown dataset {name!r}; choose one of {value}"), name=cfg.name, value=", ".join(BUILTIN))

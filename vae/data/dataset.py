@@ -15,6 +15,7 @@ import torch
 
 from vae.data.modality import Image
 from vae.errors import DataError
+from vae.i18n import N_
 
 SPLIT_SEED = 0  # the train/test split never changes between runs
 TEST_SHARE = {"sprites": 10, "dsprites": 10, "npz": 5, "zip": 5}  # 1 in this many images is held out for testing
@@ -60,7 +61,7 @@ class Dataset:
             return self.x_train, self.y_train
         if which == "test":
             return self.x_test, self.y_test
-        raise DataError(f"split must be 'train' or 'test', got {which!r}")
+        raise DataError(N_("split must be 'train' or 'test', got {which!r}"), which=which)
 
     def factors(self, which: str) -> np.ndarray | None:
         return self.factors_train if which == "train" else self.factors_test

@@ -23,6 +23,7 @@ import torch
 
 from vae.config import ARCHS, DECODER_ARCHS, LIKELIHOODS
 from vae.errors import ConfigError
+from vae.i18n import N_
 
 
 class Modality:
@@ -58,12 +59,18 @@ class Modality:
         ):
             if arch not in allowed:
                 raise ConfigError(
-                    f"{which}.arch={arch!r} does not read {self.kind} data; choose one of {', '.join(allowed)}"
+                    N_("{which}.arch={arch!r} does not read {kind} data; choose one of {value}"),
+                    which=which,
+                    arch=arch,
+                    kind=self.kind,
+                    value=", ".join(allowed),
                 )
         if config.likelihood.name not in self.likelihoods:
             raise ConfigError(
-                f"likelihood {config.likelihood.name!r} is not defined for {self.kind} data; "
-                f"choose one of {', '.join(self.likelihoods)}"
+                N_("likelihood {name!r} is not defined for {kind} data; choose one of {value}"),
+                name=config.likelihood.name,
+                kind=self.kind,
+                value=", ".join(self.likelihoods),
             )
 
     def batch(self, x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -85,7 +92,7 @@ class Image(Modality):
     def __init__(self, shape: tuple[int, ...]):
         super().__init__(shape)
         if len(self.shape) != 3:
-            raise ConfigError(f"an image is shaped (C, H, W); got {self.shape}")
+            raise ConfigError(N_("an image is shaped (C, H, W); got {shape}"), shape=self.shape)
 
     def check(self, config) -> None:
         """The families apply, and an autoregressive pixelcnn decoder gets grey images: the order of the
@@ -93,8 +100,11 @@ class Image(Modality):
         super().check(config)
         if config.decoder.arch == "pixelcnn" and self.shape[0] != 1:
             raise ConfigError(
-                f"the pixelcnn decoder models grey images (1 channel); these images have {self.shape[0]} channels "
-                "and the R->G->B order inside a pixel is not implemented: use a cnn or resnet decoder"
+                N_(
+                    "the pixelcnn decoder models grey images (1 channel); these images have {value} channels and the "
+                    "R->G->B order inside a pixel is not implemented: use a cnn or resnet decoder"
+                ),
+                value=self.shape[0],
             )
 
     @staticmethod
@@ -121,5 +131,5 @@ def modality_from_json(meta: dict[str, Any]) -> Modality:
     if spec is None:
         return Image(meta["image_shape"])
     if not isinstance(spec, dict) or spec.get("kind") not in MODALITIES or not isinstance(spec.get("shape"), list):
-        raise ConfigError(f"unknown modality {spec!r}; known: {', '.join(MODALITIES)}")
+        raise ConfigError(N_("unknown modality {spec!r}; known: {value}"), spec=spec, value=", ".join(MODALITIES))
     return MODALITIES[spec["kind"]](spec["shape"])

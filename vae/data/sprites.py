@@ -13,6 +13,7 @@ import numpy as np
 
 from vae.data.dataset import SPLIT_SEED, Dataset, fixed_split, held_out
 from vae.errors import DataError
+from vae.i18n import N_
 
 SPRITE_SHAPES = ["square", "ellipse", "heart", "triangle"]
 SPRITE_FACTORS = {  # name -> number of discrete values
@@ -114,20 +115,30 @@ def dsprites_cached(path_s: str, num: int) -> Dataset:
     path = Path(path_s)
     if not path.exists():
         raise DataError(
-            f"dataset 'dsprites' needs DeepMind's {DSPRITES_FILE} in the data folder {path.parent}; "
-            f"download it from {DSPRITES_URL} and put it there (or pass --data-root FOLDER)"
+            N_(
+                "dataset 'dsprites' needs DeepMind's {DSPRITES_FILE} in the data folder {parent}; download it from "
+                "{DSPRITES_URL} and put it there (or pass --data-root FOLDER)"
+            ),
+            DSPRITES_FILE=DSPRITES_FILE,
+            parent=path.parent,
+            DSPRITES_URL=DSPRITES_URL,
         )
     try:
         with np.load(path, allow_pickle=False) as z:
             imgs, classes = z["imgs"], z["latents_classes"]
     except (OSError, ValueError, KeyError) as e:
         raise DataError(
-            f"{path} is not a dSprites .npz with 'imgs' and 'latents_classes' arrays: "
-            f"{type(e).__name__}: {str(e)[:120]}"
+            N_("{path} is not a dSprites .npz with 'imgs' and 'latents_classes' arrays: {kind}: {value}"),
+            path=path,
+            kind=type(e).__name__,
+            value=str(e)[:120],
         ) from None
     if imgs.ndim != 3 or classes.ndim != 2 or len(imgs) != len(classes) or classes.shape[1] != len(DSPRITES_FACTORS):
         raise DataError(
-            f"{path}: expected imgs (N, H, W) and latents_classes (N, 6), got {imgs.shape} and {classes.shape}"
+            N_("{path}: expected imgs (N, H, W) and latents_classes (N, 6), got {shape} and {shape2}"),
+            path=path,
+            shape=imgs.shape,
+            shape2=classes.shape,
         )
     pick = np.sort(np.random.RandomState(SPLIT_SEED).choice(len(imgs), size=min(num, len(imgs)), replace=False))
     x = (imgs[pick][:, None] > 0).astype(np.float32)

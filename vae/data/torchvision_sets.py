@@ -17,6 +17,7 @@ import torch
 from vae.data.dataset import Dataset
 from vae.data.embedded import DIGIT_CLASSES
 from vae.errors import DataError
+from vae.i18n import N_
 
 TORCHVISION = {
     "mnist": ("MNIST", DIGIT_CLASSES),
@@ -92,7 +93,12 @@ def torchvision_cached(name: str, root_s: str) -> Dataset:
     except DataError:
         raise
     except Exception as e:
-        raise DataError(f"dataset {name!r} in {root} is unreadable ({e}); delete it and download again") from None
+        raise DataError(
+            N_("dataset {name!r} in {root} is unreadable ({e}); delete it and download again"),
+            name=name,
+            root=root,
+            e=e,
+        ) from None
     return Dataset(
         name=name,
         x_train=torch.from_numpy(np.ascontiguousarray(xtr, dtype=np.float32)),
@@ -123,7 +129,9 @@ def _read_cifar_bin(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
     for p in paths:
         raw = np.fromfile(p, dtype=np.uint8)
         if raw.size == 0 or raw.size % 3073:
-            raise DataError(f"{p} is not a CIFAR-10 binary batch (size {raw.size} is not a multiple of 3073)")
+            raise DataError(
+                N_("{p} is not a CIFAR-10 binary batch (size {size} is not a multiple of 3073)"), p=p, size=raw.size
+            )
         recs.append(raw.reshape(-1, 3073))
     r = np.concatenate(recs)
     return r[:, 1:].reshape(-1, 3, 32, 32) / np.float32(255), r[:, 0].astype(np.int64)

@@ -7,6 +7,7 @@ import torch
 from PIL import Image
 
 from vae.errors import DataError
+from vae.i18n import N_
 
 
 def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -33,7 +34,7 @@ def fit_drawing(grey: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     grey = np.clip(np.asarray(grey, dtype=np.float32), 0.0, 1.0)
     ys, xs = np.nonzero(grey > INK)
     if len(ys) == 0:
-        raise DataError("the drawing is empty: draw something (a digit, white on black), or upload a picture")
+        raise DataError(N_("the drawing is empty: draw something (a digit, white on black), or upload a picture"))
     crop = grey[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     c, h, w = shape
     scale = DRAWING_BOX * min(h, w) / max(crop.shape)

@@ -17,6 +17,7 @@ import numpy as np
 
 from vae.data.dataset import Dataset, fixed_split, held_out
 from vae.errors import DataError
+from vae.i18n import N_
 
 MAX_USER_IMAGES = 200_000
 MAX_USER_SIDE = 128
@@ -36,11 +37,23 @@ def check_decoded_size(n: int, values_each: int, source: str) -> None:
     """Refuse, before decoding, a data set of ``n`` images of ``values_each`` values over :func:`max_user_values`."""
     budget = max_user_values()
     if n > MAX_USER_IMAGES:
-        raise DataError(f"{source}: at most {MAX_USER_IMAGES} images, got {n}")
+        raise DataError(
+            N_("{source}: at most {MAX_USER_IMAGES} images, got {n}"),
+            source=source,
+            MAX_USER_IMAGES=MAX_USER_IMAGES,
+            n=n,
+        )
     if n * values_each > budget:
         raise DataError(
-            f"{source}: {n} images of {values_each} values each are {n * values_each / 1e6:.0f} M values "
-            f"decoded; at most {budget / 1e6:.0f} M are allowed: use fewer or smaller images"
+            N_(
+                "{source}: {n} images of {values_each} values each are {value:.0f} M values decoded; at most "
+                "{value2:.0f} M are allowed: use fewer or smaller images"
+            ),
+            source=source,
+            n=n,
+            values_each=values_each,
+            value=n * values_each / 1e6,
+            value2=budget / 1e6,
         )
 
 
@@ -51,35 +64,61 @@ def images_from_array(x: np.ndarray, source: str) -> np.ndarray:
     floats in [0, 1]; 8 to 128 pixels a side; at most 200,000 images.
     """
     if x.dtype == object or not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
-        raise DataError(f"{source}: images must be numbers, got dtype {x.dtype}")
+        raise DataError(N_("{source}: images must be numbers, got dtype {dtype}"), source=source, dtype=x.dtype)
     if x.ndim == 3:
         x = x[:, None]
     elif x.ndim == 4:
         if x.shape[1] not in (1, 3) and x.shape[3] in (1, 3):
             x = x.transpose(0, 3, 1, 2)
     else:
-        raise DataError(f"{source}: images must be shaped (N, H, W), (N, H, W, C) or (N, C, H, W); got {x.shape}")
+        raise DataError(
+            N_("{source}: images must be shaped (N, H, W), (N, H, W, C) or (N, C, H, W); got {shape}"),
+            source=source,
+            shape=x.shape,
+        )
     n, c, h, w = x.shape
     if c not in (1, 3):
-        raise DataError(f"{source}: images need 1 or 3 channels, got shape {x.shape}")
+        raise DataError(N_("{source}: images need 1 or 3 channels, got shape {shape}"), source=source, shape=x.shape)
     if n < 10:
-        raise DataError(f"{source}: need at least 10 images, got {n}")
+        raise DataError(N_("{source}: need at least 10 images, got {n}"), source=source, n=n)
     if n > MAX_USER_IMAGES:
-        raise DataError(f"{source}: at most {MAX_USER_IMAGES} images, got {n}")
+        raise DataError(
+            N_("{source}: at most {MAX_USER_IMAGES} images, got {n}"),
+            source=source,
+            MAX_USER_IMAGES=MAX_USER_IMAGES,
+            n=n,
+        )
     if not (MIN_USER_SIDE <= h <= MAX_USER_SIDE and MIN_USER_SIDE <= w <= MAX_USER_SIDE):
-        raise DataError(f"{source}: images must be {MIN_USER_SIDE} to {MAX_USER_SIDE} pixels a side, got {h}x{w}")
+        raise DataError(
+            N_("{source}: images must be {MIN_USER_SIDE} to {MAX_USER_SIDE} pixels a side, got {h}x{w}"),
+            source=source,
+            MIN_USER_SIDE=MIN_USER_SIDE,
+            MAX_USER_SIDE=MAX_USER_SIDE,
+            h=h,
+            w=w,
+        )
     if np.issubdtype(x.dtype, np.integer):
         if x.min() < 0 or x.max() > 255:
-            raise DataError(f"{source}: integer pixels must lie in 0..255, got {x.min()}..{x.max()}")
+            raise DataError(
+                N_("{source}: integer pixels must lie in 0..255, got {value}..{value2}"),
+                source=source,
+                value=x.min(),
+                value2=x.max(),
+            )
         out = x.astype(np.float32)  # in float32 throughout: no float64 copy of the whole set
         out /= 255
         return out
     if not np.isfinite(x).all():
-        raise DataError(f"{source}: images contain NaN or infinite values")
+        raise DataError(N_("{source}: images contain NaN or infinite values"), source=source)
     if x.min() < 0 or x.max() > 1:
         raise DataError(
-            f"{source}: float pixels must lie in [0, 1], got {x.min():.3g}..{x.max():.3g}; "
-            "divide by 255 or save as uint8"
+            N_(
+                "{source}: float pixels must lie in [0, 1], got {value:.3g}..{value2:.3g}; divide by 255 or save as "
+                "uint8"
+            ),
+            source=source,
+            value=x.min(),
+            value2=x.max(),
         )
     return x.astype(np.float32)
 
@@ -117,20 +156,31 @@ def npz_headers(path: Path) -> tuple[int, int, int, int] | None:
                     )
                     shape, _, dtype = read(fp)
                 if dtype.hasobject:
-                    raise DataError(f"{path.name}: holds Python objects, which are never loaded; save plain arrays")
+                    raise DataError(
+                        N_("{name}: holds Python objects, which are never loaded; save plain arrays"), name=path.name
+                    )
                 count = int(np.prod(shape, dtype=np.int64)) if shape else 1
                 if info.file_size > count * dtype.itemsize + 4096:
-                    raise DataError(f"{path.name}: {info.filename} is larger than its header says")
+                    raise DataError(
+                        N_("{name}: {filename} is larger than its header says"), name=path.name, filename=info.filename
+                    )
                 if info.filename == "x.npy":
                     n = shape[0] if shape else 1
                     check_decoded_size(n, count // max(n, 1), path.name)
                     found = _nchw(shape)
                 elif count > MAX_USER_IMAGES:
-                    raise DataError(f"{path.name}: 'y' holds {count} labels; at most {MAX_USER_IMAGES}")
+                    raise DataError(
+                        N_("{name}: 'y' holds {count} labels; at most {MAX_USER_IMAGES}"),
+                        name=path.name,
+                        count=count,
+                        MAX_USER_IMAGES=MAX_USER_IMAGES,
+                    )
     except DataError:
         raise
     except Exception as e:
-        raise DataError(f"{path.name} is not a readable .npz file ({type(e).__name__}: {e})") from None
+        raise DataError(
+            N_("{name} is not a readable .npz file ({kind}: {e})"), name=path.name, kind=type(e).__name__, e=e
+        ) from None
     return found
 
 
@@ -147,22 +197,31 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     with open(path, "rb") as fh:
         if fh.read(4) != b"PK\x03\x04":  # an .npz is a zip of .npy files
             raise DataError(
-                f"{path.name} is not a readable .npz file (save one with numpy.savez(path, x=images, y=labels))"
+                N_("{name} is not a readable .npz file (save one with numpy.savez(path, x=images, y=labels))"),
+                name=path.name,
             )
     npz_headers(path)
     try:
         with np.load(path, allow_pickle=False) as f:
             keys = set(f.files)
             if "x" not in keys:
-                raise DataError(f"{path.name}: no array named 'x' (found: {', '.join(sorted(keys)) or 'none'})")
+                raise DataError(
+                    N_("{name}: no array named 'x' (found: {value})"),
+                    name=path.name,
+                    value=", ".join(sorted(keys)) or "none",
+                )
             x = f["x"]
             y = f["y"] if "y" in keys else None
     except DataError:
         raise
     except ValueError as e:
-        raise DataError(f"{path.name}: holds Python objects, which are never loaded ({e}); save plain arrays") from None
+        raise DataError(
+            N_("{name}: holds Python objects, which are never loaded ({e}); save plain arrays"), name=path.name, e=e
+        ) from None
     except Exception as e:
-        raise DataError(f"{path.name} is not a readable .npz file ({type(e).__name__}: {e})") from None
+        raise DataError(
+            N_("{name} is not a readable .npz file ({kind}: {e})"), name=path.name, kind=type(e).__name__, e=e
+        ) from None
     x = images_from_array(x, path.name)
     if y is None:
         y = np.zeros(len(x), dtype=np.int64)
@@ -170,7 +229,11 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     y = np.asarray(y)
     if y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
         raise DataError(
-            f"{path.name}: 'y' must be {len(x)} non-negative integer labels, got shape {y.shape}, dtype {y.dtype}"
+            N_("{name}: 'y' must be {value} non-negative integer labels, got shape {shape}, dtype {dtype}"),
+            name=path.name,
+            value=len(x),
+            shape=y.shape,
+            dtype=y.dtype,
         )
     return x, y.astype(np.int64), [str(i) for i in range(int(y.max()) + 1)]
 
@@ -187,16 +250,24 @@ def _zip_members(zf: zipfile.ZipFile, path: Path) -> list[zipfile.ZipInfo]:
         if not m.is_dir() and m.filename.lower().endswith(IMAGE_SUFFIXES) and not Path(m.filename).name.startswith(".")
     ]
     if not members:
-        raise DataError(f"{path.name}: no image files (.png, .jpg, .bmp, .gif) inside")
+        raise DataError(N_("{name}: no image files (.png, .jpg, .bmp, .gif) inside"), name=path.name)
     if len(members) > MAX_USER_IMAGES:
-        raise DataError(f"{path.name}: at most {MAX_USER_IMAGES} images, got {len(members)}")
+        raise DataError(
+            N_("{name}: at most {MAX_USER_IMAGES} images, got {value}"),
+            name=path.name,
+            MAX_USER_IMAGES=MAX_USER_IMAGES,
+            value=len(members),
+        )
     if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
-        raise DataError(f"{path.name}: images total more than 1 GiB uncompressed")
+        raise DataError(N_("{name}: images total more than 1 GiB uncompressed"), name=path.name)
     big = next((m for m in members if m.file_size > MAX_ZIP_MEMBER_BYTES), None)
     if big is not None:
         raise DataError(
-            f"{path.name}: {big.filename} is {big.file_size >> 20} MB; one image may have at most "
-            f"{MAX_ZIP_MEMBER_BYTES >> 20} MB"
+            N_("{name}: {filename} is {value} MB; one image may have at most {value2} MB"),
+            name=path.name,
+            filename=big.filename,
+            value=big.file_size >> 20,
+            value2=MAX_ZIP_MEMBER_BYTES >> 20,
         )
     return members
 
@@ -209,8 +280,13 @@ def _image_header(zf: zipfile.ZipFile, m: zipfile.ZipInfo, path: Path, count: in
     w, h = im.size  # from the file's header: nothing decoded yet
     if not (MIN_USER_SIDE <= h <= MAX_USER_SIDE and MIN_USER_SIDE <= w <= MAX_USER_SIDE):
         raise DataError(
-            f"{path.name}: {m.filename} is {w}x{h} pixels; images must be "
-            f"{MIN_USER_SIDE} to {MAX_USER_SIDE} pixels a side"
+            N_("{name}: {filename} is {w}x{h} pixels; images must be {MIN_USER_SIDE} to {MAX_USER_SIDE} pixels a side"),
+            name=path.name,
+            filename=m.filename,
+            w=w,
+            h=h,
+            MIN_USER_SIDE=MIN_USER_SIDE,
+            MAX_USER_SIDE=MAX_USER_SIDE,
         )
     if count is not None:  # the whole set, decoded, from the first header and the member count
         check_decoded_size(count, w * h * (1 if im.mode in GREY_MODES else 3), path.name)
@@ -221,7 +297,7 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
-        raise DataError(f"{path.name} is not a readable zip file ({e})") from None
+        raise DataError(N_("{name} is not a readable zip file ({e})"), name=path.name, e=e) from None
 
 
 def zip_headers(path: Path) -> tuple[int, int, int, int]:
@@ -235,7 +311,9 @@ def zip_headers(path: Path) -> tuple[int, int, int, int]:
         except DataError:
             raise
         except Exception as e:
-            raise DataError(f"{path.name}: {first.filename} is not a readable image ({e})") from None
+            raise DataError(
+                N_("{name}: {filename} is not a readable image ({e})"), name=path.name, filename=first.filename, e=e
+            ) from None
 
 
 def _read_zip(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -253,13 +331,23 @@ def _read_zip(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
             except DataError:
                 raise
             except Exception as e:
-                raise DataError(f"{path.name}: {m.filename} is not a readable image ({e})") from None
+                raise DataError(
+                    N_("{name}: {filename} is not a readable image ({e})"), name=path.name, filename=m.filename, e=e
+                ) from None
             if first is None:
                 first = (m.filename, arr.shape)
             elif arr.shape != first[1]:
                 raise DataError(
-                    f"{path.name}: all images must have the same size and colour mode; "
-                    f"{first[0]} is {first[1]} but {m.filename} is {arr.shape}"
+                    N_(
+                        "{name}: all images must have the same size and colour mode; {value} is {value2} "
+                        "but {filename} is "
+                        "{shape}"
+                    ),
+                    name=path.name,
+                    value=first[0],
+                    value2=first[1],
+                    filename=m.filename,
+                    shape=arr.shape,
                 )
             arrays.append(arr)
             labels.append(folders.index(str(Path(m.filename).parent)) if len(folders) > 1 else 0)

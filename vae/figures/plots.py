@@ -5,6 +5,9 @@ the figure is exactly ``round(255 * value)``. Traversal and interpolation figure
 carry one animation frame per step and a slider built into the figure (no play
 button): dragging it swaps images in the browser with no round trip to a server.
 Keep a figure to about ``MAX_IMAGES`` images.
+
+Every builder that writes words takes ``tr``, the reader's translation function
+(``vae.i18n``; English by default, as the command line uses them).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from vae.data.modality import Image
+from vae.i18n import N_, Translate, english
 
 MAX_IMAGES = 1000
 SVG_MAX_POINTS = 5000  # larger scatter plots use WebGL
@@ -152,7 +156,7 @@ def image_grid(
     return fig
 
 
-def traversal_figure(trav, labels: Sequence[str] | None = None, ncols: int = 8) -> go.Figure:
+def traversal_figure(trav, labels: Sequence[str] | None = None, ncols: int = 8, tr: Translate = english) -> go.Figure:
     """One panel per latent dimension, one frame per step of the traversal."""
     n_dims, steps = trav.images.shape[:2]
     if n_dims * steps > MAX_IMAGES:
@@ -163,13 +167,13 @@ def traversal_figure(trav, labels: Sequence[str] | None = None, ncols: int = 8) 
         np.swapaxes(np.asarray(trav.images), 0, 1),
         ncols,
         labels,
-        "offset (prior sd): ",
+        tr("offset (prior sd): "),
         [f"{v:+.2f}" for v in trav.values],
-        "Latent traversal: drag the slider",
+        tr("Latent traversal: drag the slider"),
     )
 
 
-def interpolation_figure(interp, start_label: str = "A", end_label: str = "B") -> go.Figure:
+def interpolation_figure(interp, start_label: str = "A", end_label: str = "B", tr: Translate = english) -> go.Figure:
     """Start, current and end image; one frame per interpolation step."""
     steps = len(interp.t)
     imgs = np.stack(
@@ -178,15 +182,19 @@ def interpolation_figure(interp, start_label: str = "A", end_label: str = "B") -
     return _animated(
         imgs,
         3,
-        [start_label, f"{interp.method} interpolation", end_label],
+        [start_label, tr("{method} interpolation").format(method=interp.method), end_label],
         "t = ",
         [f"{t:.2f}" for t in interp.t],
-        "Interpolation between posterior means: drag the slider",
+        tr("Interpolation between posterior means: drag the slider"),
     )
 
 
 def manifold_figure(
-    grid: np.ndarray, images: np.ndarray, points: np.ndarray | None = None, labels: np.ndarray | None = None
+    grid: np.ndarray,
+    images: np.ndarray,
+    points: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+    tr: Translate = english,
 ) -> go.Figure:
     """The n x n decoded grid of a 2-D latent as one image, axes in z units.
 
@@ -199,7 +207,7 @@ def manifold_figure(
     n = images.shape[0]
     c, h, w = images.shape[2:]
     big = images.transpose(2, 0, 3, 1, 4).reshape(c, n * h, n * w)
-    fig = _imshow(to_uint8(big[None])[0], title="Decoded manifold over the prior's quantiles")
+    fig = _imshow(to_uint8(big[None])[0], title=tr("Decoded manifold over the prior's quantiles"))
     ticks_x = [w * j + w / 2 for j in range(n)]
     fig.update_xaxes(showticklabels=True, tickvals=ticks_x, ticktext=[f"{g:.1f}" for g in grid], title="z1")
     fig.update_yaxes(
@@ -229,40 +237,42 @@ def manifold_figure(
 
 
 # ----------------------------------------------------------------- training
-def training_curves(history: list[dict[str, Any]]) -> go.Figure:
+def training_curves(history: list[dict[str, Any]], tr: Translate = english) -> go.Figure:
     """Negative ELBO, reconstruction and KL per epoch, train (solid) and test (dashed)."""
     ep = [h["epoch"] for h in history]
     fig = go.Figure()
     for key, name, color in (
         ("elbo", "-ELBO", "#1f77b4"),
-        ("reconstruction", "reconstruction", "#2ca02c"),
+        ("reconstruction", tr("reconstruction"), "#2ca02c"),
         ("kl", "KL", "#d62728"),
     ):
         fig.add_scatter(
             x=ep,
             y=[h[f"train_{key}"] for h in history],
-            name=f"train {name}",
+            name=tr("train {name}").format(name=name),
             line=dict(color=color),
             yaxis="y2" if key == "kl" else "y",
         )
         fig.add_scatter(
             x=ep,
             y=[h[f"test_{key}"] for h in history],
-            name=f"test {name}",
+            name=tr("test {name}").format(name=name),
             line=dict(color=color, dash="dash"),
             yaxis="y2" if key == "kl" else "y",
         )
     fig.update_layout(
-        xaxis_title="epoch",
-        yaxis_title="nats per example",
-        yaxis2=dict(title="KL (nats)", overlaying="y", side="right"),
-        title="Training curves",
+        xaxis_title=tr("epoch"),
+        yaxis_title=tr("nats per example"),
+        yaxis2=dict(title=tr("KL (nats)"), overlaying="y", side="right"),
+        title=tr("Training curves"),
         legend=dict(orientation="h", y=-0.2),
     )
     return fig
 
 
-def kl_bars(kl_per_dim: Sequence[float], sort: bool = True, threshold: float | None = None) -> go.Figure:
+def kl_bars(
+    kl_per_dim: Sequence[float], sort: bool = True, threshold: float | None = None, tr: Translate = english
+) -> go.Figure:
     """KL(q(z_j|x) || p(z_j)) per dimension, most informative first."""
     kl = np.asarray(kl_per_dim, dtype=float)
     order = np.argsort(-kl, kind="stable") if sort else np.arange(len(kl))
@@ -271,16 +281,16 @@ def kl_bars(kl_per_dim: Sequence[float], sort: bool = True, threshold: float | N
             x=[f"z{j}" for j in order],
             y=kl[order],
             customdata=order,
-            hovertemplate="z%{customdata}: %{y:.3f} nats<extra></extra>",
+            hovertemplate="z%{customdata}: %{y:.3f} " + tr("nats") + "<extra></extra>",
         )
     )
     if threshold is not None:
-        fig.add_hline(y=threshold, line_dash="dot", annotation_text=f"{threshold:g} nats")
-    fig.update_layout(title="KL per latent dimension", xaxis_title="dimension", yaxis_title="KL (nats)")
+        fig.add_hline(y=threshold, line_dash="dot", annotation_text=f"{threshold:g} " + tr("nats"))
+    fig.update_layout(title=tr("KL per latent dimension"), xaxis_title=tr("dimension"), yaxis_title=tr("KL (nats)"))
     return fig
 
 
-def kl_heatmap(kl_history: np.ndarray, epochs: Sequence[float] | None = None) -> go.Figure:
+def kl_heatmap(kl_history: np.ndarray, epochs: Sequence[float] | None = None, tr: Translate = english) -> go.Figure:
     """KL per dimension (columns) across epochs (rows): when each unit woke or died."""
     kl_history = np.asarray(kl_history, dtype=float)
     ep = list(epochs) if epochs is not None else list(range(1, len(kl_history) + 1))
@@ -290,26 +300,36 @@ def kl_heatmap(kl_history: np.ndarray, epochs: Sequence[float] | None = None) ->
             x=[f"z{j}" for j in range(kl_history.shape[1])],
             y=ep,
             colorscale="Viridis",
-            colorbar=dict(title="KL (nats)"),
-            hovertemplate="%{x}, epoch %{y}: %{z:.3f} nats<extra></extra>",
+            colorbar=dict(title=tr("KL (nats)")),
+            hovertemplate=tr("%{x}, epoch %{y}: %{z:.3f} nats") + "<extra></extra>",
         )
     )
-    fig.update_layout(title="KL per dimension across training", xaxis_title="dimension", yaxis_title="epoch")
+    fig.update_layout(
+        title=tr("KL per dimension across training"), xaxis_title=tr("dimension"), yaxis_title=tr("epoch")
+    )
     return fig
 
 
-def active_units_figure(au_variance: Sequence[float], threshold: float = 0.01) -> go.Figure:
+def active_units_figure(au_variance: Sequence[float], threshold: float = 0.01, tr: Translate = english) -> go.Figure:
     """Var_x(E_q[z_u]) per dimension on a log axis, with the activity threshold."""
     v = np.maximum(np.asarray(au_variance, dtype=float), 1e-8)
     colors = ["#2ca02c" if x > threshold else "#bbbbbb" for x in v]
     fig = go.Figure(go.Bar(x=[f"z{j}" for j in range(len(v))], y=v, marker_color=colors))
-    fig.add_hline(y=threshold, line_dash="dash", line_color="red", annotation_text=f"active if > {threshold:g}")
-    fig.update_yaxes(type="log", title="Var over x of E_q[z_u]")
-    fig.update_layout(title=f"Active units: {(v > threshold).sum()} of {len(v)}", xaxis_title="dimension")
+    fig.add_hline(
+        y=threshold,
+        line_dash="dash",
+        line_color="red",
+        annotation_text=tr("active if > {threshold:g}").format(threshold=threshold),
+    )
+    fig.update_yaxes(type="log", title=tr("Var over x of E_q[z_u]"))
+    fig.update_layout(
+        title=tr("Active units: {active} of {total}").format(active=(v > threshold).sum(), total=len(v)),
+        xaxis_title=tr("dimension"),
+    )
     return fig
 
 
-def rate_distortion(points: Sequence[dict[str, Any]]) -> go.Figure:
+def rate_distortion(points: Sequence[dict[str, Any]], tr: Translate = english) -> go.Figure:
     """Runs on the rate-distortion plane (Alemi et al. 2018); lines of equal ELBO dotted.
 
     Each point: ``name``, ``rate``, ``distortion`` and optionally ``beta``.
@@ -333,8 +353,9 @@ def rate_distortion(points: Sequence[dict[str, Any]]) -> go.Figure:
                 showscale=bool(points),
                 colorbar=dict(title="log10 beta"),
             ),
-            hovertemplate="%{customdata[0]}<br>beta %{customdata[1]}<br>rate %{x:.2f}"
-            "<br>distortion %{y:.2f}<extra></extra>",
+            hovertemplate="%{customdata[0]}<br>beta %{customdata[1]}<br>"
+            + tr("rate %{x:.2f}<br>distortion %{y:.2f}")
+            + "<extra></extra>",
         )
     )
     if len(points):
@@ -349,9 +370,9 @@ def rate_distortion(points: Sequence[dict[str, Any]]) -> go.Figure:
                 hoverinfo="skip",
             )
     fig.update_layout(
-        title="Rate vs distortion",
-        xaxis_title="rate R = E KL(q(z|x)||p(z)) (nats)",
-        yaxis_title="distortion D = E[-log p(x|z)] (nats)",
+        title=tr("Rate vs distortion"),
+        xaxis_title=tr("rate R = E KL(q(z|x)||p(z)) (nats)"),
+        yaxis_title=tr("distortion D = E[-log p(x|z)] (nats)"),
         showlegend=False,
     )
     return fig
@@ -364,6 +385,7 @@ def projection_scatter(
     class_names: Sequence[str] | None = None,
     method: str = "",
     color_title: str = "label",
+    tr: Translate = english,
 ) -> go.Figure:
     """2-D map of posterior means, one trace per label; ``customdata`` = [index, label]."""
     fig = go.Figure()
@@ -380,10 +402,10 @@ def projection_scatter(
             name=name,
             marker=dict(size=5, opacity=0.8),
             customdata=np.stack([index[m], labels[m]], 1),
-            hovertemplate="example %{customdata[0]}<br>" + color_title + " " + name + "<extra></extra>",
+            hovertemplate=tr("example") + " %{customdata[0]}<br>" + color_title + " " + name + "<extra></extra>",
         )
     fig.update_layout(
-        title=f"Posterior means, {method.upper()}",
+        title=tr("Posterior means, {method}").format(method=method.upper()),
         xaxis_title=f"{method} 1",
         yaxis_title=f"{method} 2",
         legend_title=color_title,
@@ -395,14 +417,15 @@ def posterior_figure(
     mu: np.ndarray,
     sd: np.ndarray,
     kl_per_dim: Sequence[float] | None = None,
-    title: str = "q(z|x): mean +- sd per dimension",
+    title: str | None = None,
+    tr: Translate = english,
 ) -> go.Figure:
     """One example's posterior as bars (mean) with error bars (one sd); the prior N(0,1) shaded."""
     mu, sd = np.asarray(mu, float), np.asarray(sd, float)
     dims = [f"z{j}" for j in range(len(mu))]
-    hover = "%{x}: mean %{y:.3f}, sd %{error_y.array:.3f}"
+    hover = tr("%{x}: mean %{y:.3f}, sd %{error_y.array:.3f}")
     if kl_per_dim is not None:
-        hover += "<br>KL of this dimension (test average) %{customdata:.2f}"
+        hover += "<br>" + tr("KL of this dimension (test average) %{customdata:.2f}")
     fig = go.Figure(
         go.Bar(
             x=dims,
@@ -419,14 +442,22 @@ def posterior_figure(
         fillcolor="#888888",
         opacity=0.12,
         line_width=0,
-        annotation_text="prior +-1 sd",
+        annotation_text=tr("prior +-1 sd"),
         annotation_position="top left",
     )
-    fig.update_layout(title=title, xaxis_title="latent dimension", yaxis_title="z", showlegend=False, height=320)
+    fig.update_layout(
+        title=tr("q(z|x): mean +- sd per dimension") if title is None else title,
+        xaxis_title=tr("latent dimension"),
+        yaxis_title="z",
+        showlegend=False,
+        height=320,
+    )
     return fig
 
 
-def mi_heatmap(mi: Sequence[Sequence[float]], factor_names: Sequence[str], title: str | None = None) -> go.Figure:
+def mi_heatmap(
+    mi: Sequence[Sequence[float]], factor_names: Sequence[str], title: str | None = None, tr: Translate = english
+) -> go.Figure:
     """I(z_j; v_k) in nats as a factor x latent heat map: which latent holds which factor."""
     m = np.asarray(mi, dtype=float).T  # (factors, latents)
     fig = go.Figure(
@@ -435,20 +466,20 @@ def mi_heatmap(mi: Sequence[Sequence[float]], factor_names: Sequence[str], title
             x=[f"z{j}" for j in range(m.shape[1])],
             y=list(factor_names),
             colorscale="Viridis",
-            colorbar={"title": "nats"},
-            hovertemplate="%{y} / %{x}: %{z:.3f} nats<extra></extra>",
+            colorbar={"title": tr("nats")},
+            hovertemplate="%{y} / %{x}: %{z:.3f} " + tr("nats") + "<extra></extra>",
         )
     )
     fig.update_layout(
-        title=title or "Mutual information I(z_j; factor)",
+        title=title or tr("Mutual information I(z_j; factor)"),
         height=120 + 40 * m.shape[0],
-        xaxis_title="latent",
-        yaxis_title="factor",
+        xaxis_title=tr("latent"),
+        yaxis_title=tr("factor"),
     )
     return fig
 
 
-def mig_vs_distortion(points: Sequence[dict]) -> go.Figure:
+def mig_vs_distortion(points: Sequence[dict], tr: Translate = english) -> go.Figure:
     """Every model with factors: MIG against its test distortion, coloured by objective."""
     fig = go.Figure()
     for objective in sorted({p["objective"] for p in points}):
@@ -463,36 +494,37 @@ def mig_vs_distortion(points: Sequence[dict]) -> go.Figure:
                 textposition="top center",
                 customdata=[[p["name"], p["beta"]] for p in ps],
                 marker={"size": 11},
-                hovertemplate="%{customdata[0]}<br>beta %{customdata[1]}<br>distortion %{x:.2f}"
-                "<br>MIG %{y:.3f}<extra></extra>",
+                hovertemplate="%{customdata[0]}<br>beta %{customdata[1]}<br>"
+                + tr("distortion %{x:.2f}")
+                + "<br>MIG %{y:.3f}<extra></extra>",
             )
         )
     fig.update_layout(
-        title="Disentanglement against reconstruction",
-        xaxis_title="distortion (nats, lower is better)",
+        title=tr("Disentanglement against reconstruction"),
+        xaxis_title=tr("distortion (nats, lower is better)"),
         yaxis_title="MIG",
         height=420,
     )
     return fig
 
 
-def kl_decomposition_bars(rows: Sequence[dict]) -> go.Figure:
+def kl_decomposition_bars(rows: Sequence[dict], tr: Translate = english) -> go.Figure:
     """Stacked bars per model: index-code MI, total correlation, dimension-wise KL (nats)."""
     names = [r["name"] for r in rows]
     fig = go.Figure(
         [
-            go.Bar(name=label, x=names, y=[r[key] for r in rows])
+            go.Bar(name=tr(label), x=names, y=[r[key] for r in rows])
             for key, label in (
-                ("index_code_mi", "index-code MI"),
-                ("total_correlation", "total correlation"),
-                ("dimwise_kl", "dimension-wise KL"),
+                ("index_code_mi", N_("index-code MI")),
+                ("total_correlation", N_("total correlation")),
+                ("dimwise_kl", N_("dimension-wise KL")),
             )
         ]
     )
     fig.update_layout(
         barmode="relative",
-        title="The KL split: MI + TC + dimension-wise KL (test split)",
-        yaxis_title="nats",
+        title=tr("The KL split: MI + TC + dimension-wise KL (test split)"),
+        yaxis_title=tr("nats"),
         height=380,
     )
     return fig
@@ -504,11 +536,14 @@ def _ellipse(mean: Sequence[float], sd: Sequence[float], k: float, n: int = 73) 
     return mean[0] + k * sd[0] * np.cos(t), mean[1] + k * sd[1] * np.sin(t)
 
 
-POSTERIOR_COLOURS = {"amortized q(z|x)": "#d62728", "optimised q*(z|x)": "#2ca02c"}
+POSTERIOR_COLOURS = ("#d62728", "#2ca02c")  # the amortized q(z|x), then the optimised q*(z|x)
 
 
 def true_posterior_figure(
-    grid, gaussians: dict[str, tuple[Sequence[float], Sequence[float]]], samples: np.ndarray | None = None
+    grid,
+    gaussians: dict[str, tuple[Sequence[float], Sequence[float]]],
+    samples: np.ndarray | None = None,
+    tr: Translate = english,
 ) -> go.Figure:
     """The true posterior p(z|x) of a 2-D latent as a heat map (``grid``: z1, z2, prob), with the 1 and 2 sd
     ellipses of each named Gaussian posterior (mean, sd) over it, and draws (N, 2) of a flow posterior."""
@@ -519,12 +554,12 @@ def true_posterior_figure(
             z=grid.prob,
             colorscale="Blues",
             name="p(z|x)",
-            colorbar=dict(title="p(z|x)<br>per cell"),
-            hovertemplate="z0 %{x:.2f}<br>z1 %{y:.2f}<br>p %{z:.2e}<extra>true posterior</extra>",
+            colorbar=dict(title="p(z|x)<br>" + tr("per cell")),
+            hovertemplate="z0 %{x:.2f}<br>z1 %{y:.2f}<br>p %{z:.2e}<extra>" + tr("true posterior") + "</extra>",
         )
     )
     for i, (name, (mean, sd)) in enumerate(gaussians.items()):
-        colour = POSTERIOR_COLOURS.get(name, px.colors.qualitative.Plotly[i])
+        colour = POSTERIOR_COLOURS[i] if i < len(POSTERIOR_COLOURS) else px.colors.qualitative.Plotly[i]
         for k, dash in ((1, "solid"), (2, "dash")):
             ex, ey = _ellipse(mean, sd, k)
             fig.add_trace(
@@ -545,12 +580,12 @@ def true_posterior_figure(
                 y=samples[:, 1],
                 mode="markers",
                 marker=dict(size=3, color="#d62728", opacity=0.5),
-                name="draws of the flow q(z|x)",
+                name=tr("draws of the flow q(z|x)"),
                 hoverinfo="skip",
             )
         )
     fig.update_layout(
-        title="True posterior p(z|x) (shaded) and Gaussian posteriors (1 and 2 sd)",
+        title=tr("True posterior p(z|x) (shaded) and Gaussian posteriors (1 and 2 sd)"),
         xaxis_title="z0",
         yaxis_title="z1",
         yaxis=dict(scaleanchor="x", scaleratio=1),
@@ -560,28 +595,31 @@ def true_posterior_figure(
     return fig
 
 
-def gap_bars(rows: Sequence[dict]) -> go.Figure:
+def gap_bars(rows: Sequence[dict], tr: Translate = english) -> go.Figure:
     """log p(x) - ELBO(q) split into the approximation and the amortization gap, one stacked bar per row
     ({"name", "approximation_gap", "amortization_gap"}, nats)."""
     names = [r["name"] for r in rows]
     fig = go.Figure()
     for key, label, colour in (
-        ("approximation_gap", "approximation gap: log p(x) - ELBO(q*)", "#2ca02c"),
-        ("amortization_gap", "amortization gap: ELBO(q*) - ELBO(q)", "#d62728"),
+        ("approximation_gap", N_("approximation gap: log p(x) - ELBO(q*)"), "#2ca02c"),
+        ("amortization_gap", N_("amortization gap: ELBO(q*) - ELBO(q)"), "#d62728"),
     ):
-        fig.add_trace(go.Bar(x=names, y=[r[key] for r in rows], name=label, marker_color=colour))
+        fig.add_trace(go.Bar(x=names, y=[r[key] for r in rows], name=tr(label), marker_color=colour))
     fig.update_layout(
         barmode="relative",
-        title="log p(x) - ELBO(q) = approximation gap + amortization gap",
-        yaxis_title="nats per example",
+        title=tr("log p(x) - ELBO(q) = approximation gap + amortization gap"),
+        yaxis_title=tr("nats per example"),
         legend=dict(orientation="h", y=-0.2),
         margin=dict(l=10, r=10, t=50, b=10),
     )
     return fig
 
 
-def add_own_point(fig: go.Figure, xy: Sequence[float], name: str = "your input") -> go.Figure:
+def add_own_point(
+    fig: go.Figure, xy: Sequence[float], name: str = N_("your input"), tr: Translate = english
+) -> go.Figure:
     """Mark one point (a drawn or uploaded input) on a 2-D map with a star."""
+    name = tr(name)
     fig.add_scatter(
         x=[xy[0]],
         y=[xy[1]],

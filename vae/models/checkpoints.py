@@ -27,6 +27,7 @@ import torch
 from vae.config import VAEConfig
 from vae.data.modality import Image, modality_from_json
 from vae.errors import CheckpointError, VAEError
+from vae.i18n import N_
 from vae.models.vae import VAE
 
 FORMAT = "vae-explorer/1"
@@ -87,11 +88,11 @@ def save_checkpoint(
 
     path = Path(path)
     if path.suffix != ".safetensors":
-        raise CheckpointError(f"checkpoint names must end in .safetensors, got {path.name}")
+        raise CheckpointError(N_("checkpoint names must end in .safetensors, got {name}"), name=path.name)
     tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
     for k, v in tensors.items():
         if v.is_floating_point() and not torch.isfinite(v).all():
-            raise CheckpointError(f"refusing to save: parameter {k} holds NaN or infinite values")
+            raise CheckpointError(N_("refusing to save: parameter {k} holds NaN or infinite values"), k=k)
     meta = {
         "format": FORMAT,
         "config": model.config.to_json(),
@@ -126,27 +127,41 @@ def _decode_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
     meta = header.get("__metadata__")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(
-            f"{path.name} is a safetensors file but not a checkpoint of this tool "
-            f"(its metadata has no format tag {FORMAT!r}); train one with `python -m vae train`"
+            N_(
+                "{name} is a safetensors file but not a checkpoint of this tool (its metadata has no format tag "
+                "{FORMAT!r}); train one with `python -m vae train`"
+            ),
+            name=path.name,
+            FORMAT=FORMAT,
         )
     out: dict[str, Any] = {"dataset": meta.get("dataset", "")}
     for key in ("config", "image_shape", "history", "metrics", "extra"):
         try:
             out[key] = json.loads(meta[key])
         except KeyError:
-            raise CheckpointError(f"{path.name}: metadata lacks '{key}'") from None
+            raise CheckpointError(N_("{name}: metadata lacks '{key}'"), name=path.name, key=key) from None
         except json.JSONDecodeError as e:
-            raise CheckpointError(f"{path.name}: metadata '{key}' is not valid JSON ({e})") from None
+            raise CheckpointError(
+                N_("{name}: metadata '{key}' is not valid JSON ({e})"), name=path.name, key=key, e=e
+            ) from None
     if "modality" in meta:  # written since the modality seam; older files hold only image_shape
         try:
             modality = modality_from_json({"modality": json.loads(meta["modality"])})
         except (json.JSONDecodeError, VAEError) as e:
-            raise CheckpointError(f"{path.name}: metadata 'modality' is not readable ({e})") from None
+            raise CheckpointError(
+                N_("{name}: metadata 'modality' is not readable ({e})"), name=path.name, e=e
+            ) from None
         if list(modality.shape) != out["image_shape"]:
-            raise CheckpointError(f"{path.name}: metadata 'modality' {modality!r} disagrees with its image_shape")
+            raise CheckpointError(
+                N_("{name}: metadata 'modality' {modality!r} disagrees with its image_shape"),
+                name=path.name,
+                modality=modality,
+            )
     problem = metadata_problem(out)
     if problem:
-        raise CheckpointError(f"{path.name}: {problem}; the file was not made by this tool or was edited")
+        raise CheckpointError(
+            N_("{name}: {problem}; the file was not made by this tool or was edited"), name=path.name, problem=problem
+        )
     return out
 
 
@@ -204,7 +219,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
-        raise CheckpointError(f"{path.name}: tensor data is unreadable ({e})") from None
+        raise CheckpointError(N_("{name}: tensor data is unreadable ({e})"), name=path.name, e=e) from None
     model.load_state_dict(tensors, strict=True)
     model.to(device).eval()
     return Checkpoint(
@@ -231,41 +246,57 @@ def check_loadable(path: Path, meta: dict[str, Any], header: dict[str, Any]) -> 
     try:
         config = VAEConfig.from_dict(meta["config"]).validate()
     except VAEError as e:
-        raise CheckpointError(f"{path.name}: stored configuration is invalid: {e}") from None
+        raise CheckpointError(N_("{name}: stored configuration is invalid: {e}"), name=path.name, e=e) from None
     shape = meta["image_shape"]
     if not (
         isinstance(shape, list)
         and len(shape) == 3
         and all(isinstance(s, int) and not isinstance(s, bool) and 0 < s <= 4096 for s in shape)
     ):
-        raise CheckpointError(f"{path.name}: stored image shape {shape!r} is not (C, H, W) of at most 4096 each")
+        raise CheckpointError(
+            N_("{name}: stored image shape {shape!r} is not (C, H, W) of at most 4096 each"),
+            name=path.name,
+            shape=shape,
+        )
     shape = tuple(shape)
     try:
         with torch.device("meta"):
             shell = VAE(config, shape)
     except VAEError as e:
-        raise CheckpointError(f"{path.name}: cannot rebuild the model: {e}") from None
+        raise CheckpointError(N_("{name}: cannot rebuild the model: {e}"), name=path.name, e=e) from None
     params, budget = sum(p.numel() for p in shell.parameters()), max_parameters()
     if params > budget:
         raise CheckpointError(
-            f"{path.name}: its configuration asks for {params / 1e6:.1f} M parameters; this server "
-            f"loads at most {budget / 1e6:.0f} M ($VAE_MAX_PARAMETERS). Nothing was loaded"
+            N_(
+                "{name}: its configuration asks for {value:.1f} M parameters; this server loads at most {value2:.0f} "
+                "M ($VAE_MAX_PARAMETERS). Nothing was loaded"
+            ),
+            name=path.name,
+            value=params / 1e6,
+            value2=budget / 1e6,
         )
     expected = {k: (tuple(v.shape), v.dtype) for k, v in shell.state_dict().items()}
     stored = {k: v for k, v in header.items() if k != "__metadata__"}
     missing, unexpected = sorted(set(expected) - set(stored)), sorted(set(stored) - set(expected))
     if missing or unexpected:
         raise CheckpointError(
-            f"{path.name}: tensors do not match the stored configuration "
-            f"(missing: {', '.join(missing[:5]) or 'none'}; unexpected: {', '.join(unexpected[:5]) or 'none'})"
+            N_("{name}: tensors do not match the stored configuration (missing: {value}; unexpected: {value2})"),
+            name=path.name,
+            value=", ".join(missing[:5]) or "none",
+            value2=", ".join(unexpected[:5]) or "none",
         )
     for k, (want_shape, want_dtype) in expected.items():
         entry = stored[k]
         got = (tuple(entry.get("shape", ())), DTYPES.get(entry.get("dtype"))) if isinstance(entry, dict) else None
         if got != (want_shape, want_dtype):
             raise CheckpointError(
-                f"{path.name}: tensor {k} has shape {got and got[0]} {got and got[1]}, "
-                f"expected {want_shape} {want_dtype}"
+                N_("{name}: tensor {k} has shape {value} {value2}, expected {want_shape} {want_dtype}"),
+                name=path.name,
+                k=k,
+                value=got and got[0],
+                value2=got and got[1],
+                want_shape=want_shape,
+                want_dtype=want_dtype,
             )
     return config, shape
 
@@ -291,11 +322,11 @@ def _read_header(path: Path) -> dict[str, Any]:
                 raise CheckpointError(_foreign(path, head))
             raw = f.read(n)
     except FileNotFoundError:
-        raise CheckpointError(f"checkpoint not found: {path}") from None
+        raise CheckpointError(N_("checkpoint not found: {path}"), path=path) from None
     except IsADirectoryError:
-        raise CheckpointError(f"{path} is a folder, not a checkpoint file") from None
+        raise CheckpointError(N_("{path} is a folder, not a checkpoint file"), path=path) from None
     except OSError as e:
-        raise CheckpointError(f"cannot read {path}: {e.strerror}") from None
+        raise CheckpointError(N_("cannot read {path}: {strerror}"), path=path, strerror=e.strerror) from None
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):

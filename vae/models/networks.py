@@ -18,6 +18,7 @@ from torch import nn
 
 from vae.config import NetworkConfig
 from vae.errors import ConfigError
+from vae.i18n import N_
 
 
 def make_activation(name: str) -> nn.Module:
@@ -47,9 +48,14 @@ def linear(n_in: int, n_out: int) -> nn.Linear:
     """nn.Linear, refused before allocation when it would be unreasonably large."""
     if n_in * n_out > MAX_LAYER_PARAMETERS:
         raise ConfigError(
-            f"a {n_in} x {n_out} linear layer would have {n_in * n_out / 1e6:.0f}M weights "
-            f"(limit {MAX_LAYER_PARAMETERS / 1e6:.0f}M); use smaller layers, fewer categorical "
-            "bins or a convolutional network"
+            N_(
+                "a {n_in} x {n_out} linear layer would have {value:.0f}M weights (limit {value2:.0f}M); use smaller "
+                "layers, fewer categorical bins or a convolutional network"
+            ),
+            n_in=n_in,
+            n_out=n_out,
+            value=n_in * n_out / 1e6,
+            value2=MAX_LAYER_PARAMETERS / 1e6,
         )
     return nn.Linear(n_in, n_out)
 
@@ -71,8 +77,14 @@ def stage_sizes(side: int, n_stages: int, what: str) -> list[int]:
         sizes.append(sizes[-1] // 2)
     if sizes[-1] < 1:
         raise ConfigError(
-            f"{what}: {n_stages} stride-2 stages need images of at least {2**n_stages} pixels "
-            f"a side, these are {side}; use fewer stages"
+            N_(
+                "{what}: {n_stages} stride-2 stages need images of at least {value} pixels a side, these are {side}; "
+                "use fewer stages"
+            ),
+            what=what,
+            n_stages=n_stages,
+            value=2**n_stages,
+            side=side,
         )
     return sizes
 

@@ -47,6 +47,7 @@ from torch import nn
 
 from vae.config import NetworkConfig, check_pixelcnn_settings
 from vae.errors import ConfigError
+from vae.i18n import N_
 from vae.models.networks import linear, make_activation
 
 
@@ -141,7 +142,9 @@ class PixelCNNDecoder(nn.Module):
 
     def forward(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
         if x is None:
-            raise ConfigError("an autoregressive decoder needs x to score (teacher forcing); to draw images, sample")
+            raise ConfigError(
+                N_("an autoregressive decoder needs x to score (teacher forcing); to draw images, sample")
+            )
         return self.net(x, self.condition(z))
 
     @torch.no_grad()

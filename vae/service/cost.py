@@ -41,6 +41,7 @@ from vae.config import VAEConfig
 from vae.config.knobs import apply
 from vae.data import load_dataset
 from vae.errors import ConfigError
+from vae.i18n import N_, Text
 from vae.models.checkpoints import max_parameters
 from vae.models.vae import VAE
 from vae.objectives.elbo import training_loss
@@ -70,24 +71,31 @@ class CostEstimate:
     def total_seconds(self) -> float:
         return self.seconds_per_epoch * self.epochs
 
-    def describe(self) -> str:
-        how = {
-            "timed": "timed on this machine",
-            "calibrated": f"{self.flops_per_step / 1e9:.3g} GFLOP a step, at the speed this server's own "
-            "models of the family train",
-        }.get(
-            self.method,
-            f"from {self.flops_per_step / 1e9:.3g} GFLOP a step at this machine's matmul rate, a lower bound",
+    def describe(self) -> Text:
+        how = Text(
+            {
+                "timed": N_("timed on this machine"),
+                "calibrated": N_("{gflop:.3g} GFLOP a step, at the speed this server's own models of the family train"),
+            }.get(self.method, N_("from {gflop:.3g} GFLOP a step at this machine's matmul rate, a lower bound")),
+            gflop=self.flops_per_step / 1e9,
         )
         step = (
             f"{1000 * self.seconds_per_step:.3g} ms"
             if self.seconds_per_step < 1
             else fmt_seconds(self.seconds_per_step)
         )
-        return (
-            f"about {fmt_seconds(self.seconds_per_epoch)} per epoch ({self.steps_per_epoch} steps of "
-            f"{step}, {how}), {fmt_seconds(self.total_seconds)} for "
-            f"{self.epochs} epoch(s); {self.parameters / 1e6:.3g}M parameters"
+        return Text(
+            N_(
+                "about {per_epoch} per epoch ({steps} steps of {step}, {how}), {total} for "
+                "{epochs} epoch(s); {params:.3g}M parameters"
+            ),
+            per_epoch=fmt_seconds(self.seconds_per_epoch),
+            steps=self.steps_per_epoch,
+            step=step,
+            how=how,
+            total=fmt_seconds(self.total_seconds),
+            epochs=self.epochs,
+            params=self.parameters / 1e6,
         )
 
     def epochs_within(self, seconds: float) -> int:
@@ -242,8 +250,12 @@ def server_estimate(
     flops, params = count_flops(config, image_shape, batch)
     if params > max_parameters():
         raise ConfigError(
-            f"this network has {params / 1e6:.1f} M parameters; this server trains at most "
-            f"{max_parameters() / 1e6:.0f} M: use fewer or narrower layers"
+            N_(
+                "this network has {value:.1f} M parameters; this server trains at most {value2:.0f} M: use fewer or "
+                "narrower layers"
+            ),
+            value=params / 1e6,
+            value2=max_parameters() / 1e6,
         )
     overhead, slowdown = step_model(family(config), torch.get_num_threads())
     seconds = overhead + flops / matmul_rate() * slowdown
@@ -252,20 +264,32 @@ def server_estimate(
     )
 
 
-def over_budget_message(est: CostEstimate, budget: float) -> str:
+def over_budget_message(est: CostEstimate, budget: float) -> Text:
     """Why a run is refused, and what to reduce."""
     fit = est.epochs_within(budget)
     advice = [
-        f"train for {fit} epoch(s) or fewer"
+        Text(N_("train for {fit} epoch(s) or fewer"), fit=fit)
         if fit >= 1
-        else "one epoch alone is over the limit: use fewer or narrower layers (fewer channels), "
-        "a larger batch, or fewer images"
+        else Text(
+            N_(
+                "one epoch alone is over the limit: use fewer or narrower layers (fewer channels), "
+                "a larger batch, or fewer images"
+            )
+        )
     ]
     if est.parameters > 2e6:
-        advice.append(f"use a smaller network (this one has {est.parameters / 1e6:.1f}M parameters)")
-    advice.append("or run it on your own machine with `python -m vae train` (no limit there)")
-    return (
-        f"this training would take {fmt_seconds(est.total_seconds)} "
-        f"({fmt_seconds(est.seconds_per_epoch)} per epoch x {est.epochs}); this server allows "
-        f"{fmt_seconds(budget)} per training. To fit: " + "; ".join(advice)
+        advice.append(
+            Text(N_("use a smaller network (this one has {params:.1f}M parameters)"), params=est.parameters / 1e6)
+        )
+    advice.append(Text(N_("or run it on your own machine with `python -m vae train` (no limit there)")))
+    return Text(
+        N_(
+            "this training would take {total} ({per_epoch} per epoch x {epochs}); this server allows "
+            "{budget} per training. To fit: {advice}"
+        ),
+        total=fmt_seconds(est.total_seconds),
+        per_epoch=fmt_seconds(est.seconds_per_epoch),
+        epochs=est.epochs,
+        budget=fmt_seconds(budget),
+        advice=advice,
     )

@@ -36,20 +36,28 @@ import numpy as np
 
 from vae.config import VAEConfig
 from vae.errors import ConfigError, VAEError
+from vae.i18n import N_, Text, Translate, english, fill
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 KILL_GRACE_SECONDS = 60  # past the budget, a training process that has not stopped by itself is killed
 
 
-def checkpoint_name_error(name: str) -> str | None:
+def checkpoint_name_error(name: str) -> Text | None:
     """Why ``name`` cannot be a checkpoint file name, or None when it can."""
     if not NAME_RE.match(name or ""):
-        return (
-            f"a model name uses 1-80 letters, digits, '.', '_' or '-' and starts with a letter or digit; got {name!r}"
+        return Text(
+            N_(
+                "a model name uses 1-80 letters, digits, '.', '_' or '-' and starts with a letter or digit; "
+                "got {name!r}"
+            ),
+            name=name,
         )
     if name.endswith(".safetensors"):
-        return "give the name without the .safetensors ending"
+        return Text(N_("give the name without the .safetensors ending"))
     return None
+
+
+STATES = (N_("queued"), N_("running"), N_("done"), N_("stopped"), N_("failed"))  # a job's states, as pages show them
 
 
 @dataclass
@@ -71,7 +79,7 @@ class TrainingJob:
     seconds: float = 0.0
     history: list[dict[str, Any]] = field(default_factory=list)
     preview: dict[str, np.ndarray] | None = None  # {"original": (n,C,H,W), "reconstruction": ...}
-    message: str = ""
+    message: str = ""  # a vae.i18n.Text: English, and worded again in the reader's language by the web app
     checkpoint: Path | None = None
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -105,15 +113,23 @@ class TrainingJob:
         return self.seconds * (1 - self.progress) / self.progress
 
     @staticmethod
-    def progress_line(s: dict[str, Any], now: float | None = None) -> str:
-        """The progress bar's text for a running job's snapshot ``s``. It changes every second, also while the
-        training process starts (``message``) and before the first step is timed."""
+    def progress_line(s: dict[str, Any], now: float | None = None, tr: Translate = english) -> str:
+        """The progress bar's text for a running job's snapshot ``s``, in the language of ``tr``. It changes every
+        second, also while the training process starts (``message``) and before the first step is timed."""
         if s["progress"] <= 0 and s["message"] and s["started"] is not None:
-            return f"{s['message']} · {(now or time.time()) - s['started']:.0f} s"
-        eta = f"{s['eta']:.0f} s left" if s["eta"] is not None else "estimating time left"
+            return fill(
+                "{message} · {seconds:.0f} s",
+                {"message": s["message"], "seconds": (now or time.time()) - s["started"]},
+                tr,
+            )
+        eta = (
+            tr("{seconds:.0f} s left").format(seconds=s["eta"]) if s["eta"] is not None else tr("estimating time left")
+        )
         if s["progress"] >= 1:
-            eta = s["message"] or "saving"
-        return f"epoch {s['epoch']:.1f} of {s['epochs']} · {s['seconds']:.0f} s · {eta}"
+            eta = fill("{m}", {"m": s["message"]}, tr) if s["message"] else tr("saving")
+        return tr("epoch {epoch:.1f} of {epochs} · {seconds:.0f} s · {eta}").format(
+            epoch=s["epoch"], epochs=s["epochs"], seconds=s["seconds"], eta=eta
+        )
 
     @property
     def active(self) -> bool:
@@ -140,7 +156,7 @@ class TrainingQueue:
         shared_dirs: tuple[str | Path, ...] = (),
     ):
         if max_running < 1:
-            raise ConfigError("max_running must be at least 1")
+            raise ConfigError(N_("max_running must be at least 1"))
         self.checkpoint_dir = Path(checkpoint_dir)
         self.shared_dirs = tuple(Path(d) for d in shared_dirs)
         self.max_running = max_running
@@ -190,7 +206,9 @@ class TrainingQueue:
                 if not self.name_taken(cand):
                     return self.checkpoint_dir / f"{cand}.safetensors"
                 cand = f"{name}-{i}"
-        raise ConfigError(f"no free name like {name!r} in {self.checkpoint_dir}")
+        raise ConfigError(
+            N_("no free name like {name!r} in {checkpoint_dir}"), name=name, checkpoint_dir=self.checkpoint_dir
+        )
 
     def jobs(self) -> list[TrainingJob]:
         with self._cond:
@@ -232,14 +250,14 @@ class TrainingQueue:
             while not job._stop.is_set() and not self._my_turn(job):
                 self._cond.wait(0.5)
             if job._stop.is_set():
-                job._update(state="stopped", message="cancelled before it started", finished=time.time())
+                job._update(state="stopped", message=Text(N_("cancelled before it started")), finished=time.time())
                 self._cond.notify_all()
                 return
-            job._update(state="running", started=time.time(), message="starting the training process")
+            job._update(state="running", started=time.time(), message=Text(N_("starting the training process")))
         try:
             self._train(job)
         except VAEError as e:
-            job._update(state="failed", message=str(e))
+            job._update(state="failed", message=Text(e.template, **e.values))
         except Exception as e:  # a bug: keep the server alive and say what happened
             job._update(state="failed", message=f"unexpected error: {e!r}\n{traceback.format_exc(limit=3)}")
         finally:
@@ -288,8 +306,11 @@ class TrainingQueue:
                 if job.deadline is not None and time.monotonic() > job.deadline + KILL_GRACE_SECONDS:
                     proc.kill()  # it did not stop at the limit (one step longer than the grace?)
                     raise VAEError(
-                        f"the training passed this server's limit of {self.max_seconds:g} s and "
-                        "did not stop; it was ended and nothing was saved"
+                        N_(
+                            "the training passed this server's limit of {limit:g} s and "
+                            "did not stop; it was ended and nothing was saved"
+                        ),
+                        limit=self.max_seconds,
                     )
                 if not receive.poll(0.2):
                     if not proc.is_alive() and not receive.poll(0):
@@ -309,27 +330,53 @@ class TrainingQueue:
             receive.close()
         if end is None:
             partial.unlink(missing_ok=True)
-            raise VAEError(f"the training process ended unexpectedly (exit code {proc.exitcode}); nothing was saved")
+            raise VAEError(
+                N_("the training process ended unexpectedly (exit code {code}); nothing was saved"), code=proc.exitcode
+            )
         kind = end[0]
-        limit = f" at this server's limit of {self.max_seconds:g} s per training" if end[-1] is True else ""
+        limit = end[-1] is True  # stopped at the server's limit
         if kind == "failed":
             partial.unlink(missing_ok=True)
-            raise VAEError(end[1])
+            raise end[1] if isinstance(end[1], VAEError) else VAEError(end[1])
         if kind == "empty":
-            job._update(state="stopped", message=f"stopped{limit} before the first epoch ended: nothing to save")
+            job._update(
+                state="stopped",
+                message=Text(
+                    N_(
+                        "stopped at this server's limit of {limit:g} s per training before the first epoch ended: "
+                        "nothing to save"
+                    )
+                    if limit
+                    else N_("stopped before the first epoch ended: nothing to save"),
+                    limit=self.max_seconds,
+                ),
+            )
             return
         _, metrics, stopped, _ = end
         with self._cond:  # the final name is chosen and taken under the queue's lock: nothing is replaced
             out = job.out if not job.out.exists() else self.free_path(job.out.stem)
             os.replace(partial, out)
-        note = (
-            f"saved {out.name}: test -ELBO {metrics['elbo']:.2f} nats, KL {metrics['kl']:.2f}, "
-            f"active units {metrics['active_units']}/{cfg.latent_dim}"
+        note = Text(
+            N_("saved {file}: test -ELBO {elbo:.2f} nats, KL {kl:.2f}, active units {active}/{d}"),
+            file=out.name,
+            elbo=metrics["elbo"],
+            kl=metrics["kl"],
+            active=metrics["active_units"],
+            d=cfg.latent_dim,
         )
         if limit:
-            note = f"stopped{limit} after {job.history[-1]['epoch']:.1f} epoch(s); " + note
+            note = Text(
+                N_("stopped at this server's limit of {limit:g} s per training after {epochs:.1f} epoch(s); {note}"),
+                limit=self.max_seconds,
+                epochs=job.history[-1]["epoch"],
+                note=note,
+            )
         if out != job.out:
-            note += f" ({job.out.name} appeared meanwhile, so it was kept and this model saved beside it)"
+            note = Text(
+                N_("{note} ({file} appeared meanwhile, so it was kept and this model saved beside it)"),
+                note=note,
+                file=job.out.name,
+            )
         job._update(
             state="stopped" if stopped else "done",
             checkpoint=out,
@@ -343,7 +390,7 @@ class TrainingQueue:
         kind = msg[0]
         epochs = job.config.train.epochs
         if kind == "started":
-            job._update(nice=msg[1], threads=msg[2], message="loading the data and building the model")
+            job._update(nice=msg[1], threads=msg[2], message=Text(N_("loading the data and building the model")))
         elif kind == "step":
             job._update(progress=min(1.0, msg[1] / epochs), epoch=msg[1], seconds=msg[2], message="")
         elif kind == "epochs":
@@ -356,7 +403,9 @@ class TrainingQueue:
                 job.progress = max(job.progress, min(1.0, records[-1]["epoch"] / epochs))
                 job.message = ""
         elif kind == "saving":
-            job._update(message="computing the reports (IWAE bound, mutual information...) once, for every visitor")
+            job._update(
+                message=Text(N_("computing the reports (IWAE bound, mutual information...) once, for every visitor"))
+            )
         else:
             return msg
         return None

@@ -14,7 +14,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from vae.errors import VAEError
+from vae.errors import CheckpointError, VAEError
+from vae.i18n import N_
 from vae.models.checkpoints import load_checkpoint, save_checkpoint
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -55,18 +56,22 @@ def is_shared(path: Path) -> bool:
 MAX_CHECKPOINT_BYTES = 64 << 20
 
 
-def save_upload(filename: str, data: bytes, owner: str | None, free_path: Callable[[str], Path]) -> tuple[bool, str]:
+def save_upload(
+    filename: str, data: bytes, owner: str | None, free_path: Callable[[str], Path]
+) -> tuple[bool, str | VAEError]:
     """Validate an uploaded checkpoint and store it among the class's models.
 
-    Returns (True, model name) or (False, what is wrong). The file is read only as
+    Returns (True, model name) or (False, the error that says what is wrong). The file is read only as
     safetensors (never unpickled) and stored again with its ``owner``; an existing
     model is never replaced: a taken name gets the next free one (``free_path(stem)``, the
     training queue's naming, which also counts the names of runs in progress).
     """
     if len(data) > MAX_CHECKPOINT_BYTES:
-        return (
-            False,
-            f"{filename} was not added: {len(data) >> 20} MB is over the {MAX_CHECKPOINT_BYTES >> 20} MB limit",
+        return False, CheckpointError(
+            N_("{file} was not added: {mb} MB is over the {limit} MB limit"),
+            file=filename,
+            mb=len(data) >> 20,
+            limit=MAX_CHECKPOINT_BYTES >> 20,
         )
     stem = Path(filename).stem or "uploaded"
     stem = "".join(c if c.isalnum() or c in "._-" else "-" for c in stem)[:60].lstrip(".-_") or "uploaded"
@@ -76,7 +81,7 @@ def save_upload(filename: str, data: bytes, owner: str | None, free_path: Callab
         try:
             ck = load_checkpoint(tmp_path)  # the metadata is validated and the model built within the budget
         except VAEError as e:
-            return False, f"{filename} was not added: {e}"
+            return False, CheckpointError(N_("{file} was not added: {why}"), file=filename, why=e)
     # only what this server vouches for: the owner, and no stored reports (computed here, once, when first shown)
     dest = save_checkpoint(
         free_path(stem),
@@ -89,9 +94,11 @@ def save_upload(filename: str, data: bytes, owner: str | None, free_path: Callab
     return True, dest.stem
 
 
-def delete_model(path: Path, owner: str, file_owner: str | None) -> str | None:
+def delete_model(path: Path, owner: str, file_owner: str | None) -> VAEError | None:
     """Delete a class model whose owner (``file_owner``, from its metadata) is ``owner``; else the reason."""
     if is_shared(path) or file_owner != owner:
-        return f"{path.stem} is not yours to delete (only the session that trained or uploaded it can)"
+        return VAEError(
+            N_("{name} is not yours to delete (only the session that trained or uploaded it can)"), name=path.stem
+        )
     path.unlink(missing_ok=True)
     return None

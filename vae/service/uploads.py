@@ -18,6 +18,7 @@ from pathlib import Path
 
 from vae.data.user_files import read_user_file
 from vae.errors import DataError
+from vae.i18n import N_
 
 MAX_DATA_UPLOAD_BYTES = 50 << 20
 KINDS = ("npz", "zip")
@@ -29,16 +30,21 @@ def store_dataset_upload(filename: str, data: bytes, folder: str | Path) -> tupl
     kind = Path(filename).suffix.lower().lstrip(".")
     if kind not in KINDS:
         raise DataError(
-            f"{filename}: upload a .npz file (images under 'x', optional labels 'y') "
-            "or a .zip of PNG/JPEG images (one sub-folder per class)"
+            N_(
+                "{filename}: upload a .npz file (images under 'x', optional labels 'y') or a .zip of PNG/JPEG images "
+                "(one sub-folder per class)"
+            ),
+            filename=filename,
         )
     if len(data) > MAX_DATA_UPLOAD_BYTES:
         raise DataError(
-            f"{filename} is {len(data) / 2**20:.0f} MB; uploads are limited to "
-            f"{MAX_DATA_UPLOAD_BYTES >> 20} MB (fewer or smaller images)"
+            N_("{filename} is {value:.0f} MB; uploads are limited to {value2} MB (fewer or smaller images)"),
+            filename=filename,
+            value=len(data) / 2**20,
+            value2=MAX_DATA_UPLOAD_BYTES >> 20,
         )
     if not data:
-        raise DataError(f"{filename} is empty")
+        raise DataError(N_("{filename} is empty"), filename=filename)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha256(data).hexdigest()[:24]}.{kind}"
@@ -51,7 +57,7 @@ def store_dataset_upload(filename: str, data: bytes, folder: str | Path) -> tupl
         read_user_file(kind, path)  # validated, then freed: the server keeps no decoded copy of an upload
     except DataError as e:
         path.unlink(missing_ok=True)
-        raise DataError(f"{filename}: {e}") from None
+        raise DataError(N_("{filename}: {e}"), filename=filename, e=e) from None
     return kind, path
 
 
@@ -78,9 +84,11 @@ def confine_data(data, uploads_folder: str | Path):
         name = Path(str(data.path or "")).name
         if not STORED_NAME.fullmatch(name) or not name.endswith("." + data.name):
             raise DataError(
-                f"this model was trained on a {data.name} file that is not one of this class's uploads; "
-                "the server reads only data sets uploaded on the Train page: upload yours there and "
-                "train again"
+                N_(
+                    "this model was trained on a {name} file that is not one of this class's uploads; the server reads "
+                    "only data sets uploaded on the Train page: upload yours there and train again"
+                ),
+                name=data.name,
             )
         out.path = str(Path(uploads_folder) / name)
     return out

@@ -23,7 +23,7 @@ project's own processes; nothing a user supplies is ever unpickled):
     ("saving",)                                training ended; reports and file next
     ("saved", metrics, stopped, deadline_passed)
     ("empty", deadline_passed)                 stopped before the first epoch ended
-    ("failed", message)                        a VAEError's message, or a bug's traceback
+    ("failed", error)                          the VAEError itself, or a bug's traceback (a string)
 """
 
 from __future__ import annotations
@@ -123,11 +123,13 @@ def run(
     except BaseException as e:  # noqa: BLE001 - the parent must always hear how it ended
         from vae.errors import VAEError
 
-        msg = str(e) if isinstance(e, VAEError) else f"unexpected error: {e!r}\n{traceback.format_exc(limit=3)}"
-        try:
+        msg = e if isinstance(e, VAEError) else f"unexpected error: {e!r}\n{traceback.format_exc(limit=3)}"
+        try:  # the error itself, so that the page words it in the reader's language
             conn.send(("failed", msg))
         except OSError:
             pass
+        except Exception:  # noqa: BLE001 - a value of the error that does not pickle: its English message
+            conn.send(("failed", str(msg)))
     finally:
         conn.close()
 

@@ -37,6 +37,7 @@ from vae.config import VAEConfig
 from vae.data import Dataset, load_dataset
 from vae.data.transforms import binarize
 from vae.errors import ConfigError, TrainingDiverged
+from vae.i18n import N_, Text
 from vae.models.vae import VAE
 from vae.objectives.objective import Objective
 
@@ -47,12 +48,20 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise ConfigError(f"device {name!r} requested but no CUDA GPU is available here; use --device cpu or auto")
+            raise ConfigError(
+                N_("device {name!r} requested but no CUDA GPU is available here; use --device cpu or auto"), name=name
+            )
         idx = torch.device(name).index or 0
         if idx >= torch.cuda.device_count():
-            raise ConfigError(f"device {name!r} does not exist: this machine has {torch.cuda.device_count()} GPU(s)")
+            raise ConfigError(
+                N_("device {name!r} does not exist: this machine has {value} GPU(s)"),
+                name=name,
+                value=torch.cuda.device_count(),
+            )
     if name == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
-        raise ConfigError("device 'mps' requested but Apple's MPS backend is not available; use --device cpu or auto")
+        raise ConfigError(
+            N_("device 'mps' requested but Apple's MPS backend is not available; use --device cpu or auto")
+        )
     return torch.device(name)
 
 
@@ -88,28 +97,44 @@ def history_test_examples(n_train: int, n_test: int) -> int:
 EXPLOSION_FACTOR = 10.0  # a batch -ELBO above this many times the untrained model's counts as a run that blew up
 
 
-def _remedies(config: VAEConfig) -> str:
-    hints = [f"lower the learning rate (now {config.train.lr:g}; try {config.train.lr / 10:g})"]
+def _remedies(config: VAEConfig) -> list[Text]:
+    """What to change after a run diverged (worded as the hints joined by "; ")."""
+    hints = [
+        Text(N_("lower the learning rate (now {lr:g}; try {lower:g})"), lr=config.train.lr, lower=config.train.lr / 10)
+    ]
     if config.likelihood.name == "gaussian" and config.likelihood.variance != "fixed":
-        hints.append("use a fixed Gaussian variance or the bernoulli likelihood")
+        hints.append(Text(N_("use a fixed Gaussian variance or the bernoulli likelihood")))
     if config.encoder.norm == "none":
-        hints.append("add batch or layer normalization")
-    hints.append("use a smaller batch or fewer layers")
-    return "; ".join(hints)
+        hints.append(Text(N_("add batch or layer normalization")))
+    hints.append(Text(N_("use a smaller batch or fewer layers")))
+    return hints
 
 
 def _diverged(step: int, epoch: int, value: float, config: VAEConfig) -> TrainingDiverged:
     return TrainingDiverged(
-        f"training diverged at step {step} (epoch {epoch}): the loss became {value}. "
-        f"Nothing was saved. To fix: {_remedies(config)}"
+        N_(
+            "training diverged at step {step} (epoch {epoch}): the loss became {value}. Nothing was saved. To "
+            "fix: {fix}"
+        ),
+        step=step,
+        epoch=epoch,
+        value=value,
+        fix=_remedies(config),
     )
 
 
 def _exploded(step: int, epoch: int, value: float, untrained: float, config: VAEConfig) -> TrainingDiverged:
     return TrainingDiverged(
-        f"training diverged at step {step} (epoch {epoch}): the -ELBO of a batch reached {value:.4g} nats, more than "
-        f"{EXPLOSION_FACTOR:g}x the untrained model's {untrained:.4g}: the run blew up. Nothing was saved. "
-        f"To fix: {_remedies(config)}"
+        N_(
+            "training diverged at step {step} (epoch {epoch}): the -ELBO of a batch reached {value:.4g} nats, more "
+            "than {factor:g}x the untrained model's {untrained:.4g}: the run blew up. Nothing was saved. To fix: {fix}"
+        ),
+        step=step,
+        epoch=epoch,
+        value=value,
+        factor=EXPLOSION_FACTOR,
+        untrained=untrained,
+        fix=_remedies(config),
     )
 
 
