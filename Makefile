@@ -32,10 +32,10 @@ translations: $(CATALOGS:.po=.mo)
 %.mo: %.po $(STAMP)
 	$(VENV)/bin/pybabel compile --statistics -i $< -o $@ -l $(word 2,$(subst /, ,$<))
 
-# After changing a visible text: extract every tr(...)/N_(...)/ntr(...) again and merge it into the catalogs,
+# After changing a visible text: extract every tr(...)/N_(...) again and merge it into the catalogs,
 # then translate the new entries (tests/test_i18n.py fails on any left untranslated).
 messages: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg --no-default-keywords -k tr -k N_ -k ntr:1,2 \
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-default-keywords -k tr -k N_ \
 		--add-location=file --sort-by-file --no-wrap --project=vae-explorer -o locale/messages.pot .
 	$(VENV)/bin/pybabel update -i locale/messages.pot -d locale -D messages --no-fuzzy-matching --no-wrap \
 		--ignore-obsolete

@@ -20,14 +20,15 @@ def main() -> None:
     import streamlit as st
 
     from ui import warmup
+    from ui.i18n import tr
     from ui.navigation import NAVIGATION, PAGE
     from ui.sidebar import sidebar
 
-    st.set_page_config(page_title="VAE latent-space explorer", page_icon=":material/blur_on:", layout="wide")
+    st.set_page_config(page_title=tr("VAE latent-space explorer"), page_icon=":material/blur_on:", layout="wide")
 
-    pages = {
-        section: [
-            st.Page(PAGE[key], title=title, icon=f":material/{icon}:", default=key == "home")
+    pages = {  # titles in the session's language; the URLs (from the script names) stay the same
+        tr(section): [
+            st.Page(PAGE[key], title=tr(title), icon=f":material/{icon}:", default=key == "home")
             for key, title, icon in entries
         ]
         for section, entries in NAVIGATION.items()

@@ -22,7 +22,7 @@ def test_the_class_visits_every_page_of_the_app_by_its_sidebar_title_and_heading
     app = (ROOT / "app.py").read_text()
     assert "NAVIGATION.items()" in app  # the sidebar the students click is built from the same table
     for key, _, heading in PAGES:
-        assert f'st.title("{heading}' in (ROOT / PAGE[key]).read_text(), key
+        assert f'st.title(tr("{heading}' in (ROOT / PAGE[key]).read_text(), key
 
 
 def _replay(path: str, key: str, variant: str) -> None:
@@ -97,3 +97,11 @@ def test_the_inference_benches_run_on_a_small_budget():
     assert gaps["approximation_gap"] == pytest.approx(gaps["log_px"] - gaps["elbo_optimized"])
     vamp = flow_posteriors.run("vamp prior, K=500", seed=1, epochs=1, iwae_examples=4)
     assert set(vamp) == {"elbo", "nll", "rate", "seconds"} and all(math.isfinite(v) for v in vamp.values())
+
+
+def test_the_translation_cost_bench_runs_both_languages(app_dir):
+    """bench/i18n_cost.py on the test models, one repeat of one page: a time per language."""
+    from bench import i18n_cost
+
+    res = i18n_cost.page_runs(["collapse"], repeats=1, checkpoints=app_dir)
+    assert set(res["collapse"]) == {"en", "zh"} and all(t > 0 for t in res["collapse"].values())

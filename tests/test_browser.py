@@ -307,3 +307,53 @@ def test_a_drawing_with_the_mouse_is_encoded_and_follows_the_strokes(server, pag
     assert upright(vertical) and not upright(horizontal)  # the input the model saw is the stroke drawn
     assert not np.allclose(rec_v, rec_h) and star_v != star_h  # its reconstruction and its code moved with it
     shot(page, "latent_map-drawing")
+
+
+CHINESE_PAGES = [
+    ("", "VAE 潜在空间探索器"),
+    ("train", "训练一个 VAE"),
+    ("traversals", "潜在遍历"),
+    ("collapse", "后验坍塌"),
+]
+
+
+def test_a_chinese_browser_reads_chinese_switches_to_english_and_keeps_it(server, browser):
+    """The browser's language (navigator.language) picks Chinese; the sidebar switch changes this session only,
+    the URL keeps the choice, and it holds across pages. Screenshots zh-*.png for README.zh-CN.md."""
+    url, _ = server
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    pg = ctx.new_page()
+    for path, heading in CHINESE_PAGES:
+        model = SHIPPED_MODEL.get(path) if os.environ.get("SCREENSHOTS_SHIPPED") else None
+        pg.goto(f"{url}/{path}" + (f"?model={model}" if model else ""))
+        wait_idle(pg)
+        pg.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
+        assert pg.locator("[data-testid=stException]").count() == 0
+        if path:
+            pg.wait_for_timeout(500)
+        shot(pg, f"zh-{path or 'home'}")
+    nav = sidebar_navigation(pg)
+    for label in ("开始", "构建", "探索", "诊断", "首页", "训练", "潜在遍历", "后验坍塌", "编码器有多好？"):
+        assert label in nav, nav
+    assert "lang=zh" in pg.url
+
+    other = ctx.new_page()  # a second session of the same browser, left in Chinese
+    other.goto(url)
+    wait_idle(other)
+
+    pg.locator("[data-testid=stSidebar]").get_by_text("English", exact=True).click()
+    wait_idle(pg)
+    pg.get_by_role("heading", name="Posterior collapse").first.wait_for(timeout=60_000)
+    assert "lang=en" in pg.url
+    pg.locator("[data-testid=stSidebarNav]").get_by_text("Latent traversals", exact=True).click()
+    wait_idle(pg)
+    pg.get_by_role("heading", name="Latent traversals").first.wait_for(timeout=60_000)
+    assert "Home" in sidebar_navigation(pg) and "lang=en" in pg.url
+    pg.reload()  # the URL keeps the language
+    wait_idle(pg)
+    pg.get_by_role("heading", name="Latent traversals").first.wait_for(timeout=60_000)
+
+    other.reload()
+    wait_idle(other)
+    other.get_by_role("heading", name="VAE 潜在空间探索器").first.wait_for(timeout=60_000)
+    ctx.close()

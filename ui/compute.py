@@ -14,6 +14,7 @@ import streamlit as st
 import torch
 
 from ui import defaults
+from ui.i18n import spinning, tr
 from ui.models import data_split
 from vae.analysis.diagnostics import collapse_report as report
 from vae.analysis.disentanglement import disentanglement_scores
@@ -29,6 +30,7 @@ from vae.analysis.reports import REPORT_IWAE_K, stored_reports
 from vae.config import VAEConfig
 from vae.data import data_shape
 from vae.figures.plots import interpolation_figure, traversal_figure
+from vae.i18n import N_, translator
 from vae.models.checkpoints import Checkpoint
 from vae.service.cost import server_estimate, torch_threads
 from vae.service.worker import train_threads
@@ -50,7 +52,8 @@ def collapse_report(ck: Checkpoint, iwae_k: int) -> dict:
     return _collapse_report(ck, iwae_k)
 
 
-@cache_data(show_spinner="Computing the collapse diagnostics (once per model and k)...", max_entries=32)
+@spinning(N_("Computing the collapse diagnostics (once per model and k)..."))
+@cache_data(show_spinner=False, max_entries=32)
 def _collapse_report(ck: Checkpoint, iwae_k: int) -> dict:
     _, x, _, _ = data_split(ck, "test")
     return report(ck.model, x, iwae_k=iwae_k, seed=ck.config.train.seed)
@@ -79,7 +82,8 @@ def disentanglement(ck: Checkpoint) -> dict | None:
     return _disentanglement(ck)
 
 
-@cache_data(show_spinner="Scoring disentanglement (once per model)...", max_entries=32)
+@spinning(N_("Scoring disentanglement (once per model)..."))
+@cache_data(show_spinner=False, max_entries=32)
 def _disentanglement(ck: Checkpoint) -> dict | None:
     ds, _, _, factors = data_split(ck, "test")
     if factors is None:
@@ -95,12 +99,12 @@ def traversal_of_dims(ck: Checkpoint, dims: tuple[int, ...], span: float, steps:
 
 
 @cache_data(show_spinner=False, max_entries=64)
-def traversal_view(ck: Checkpoint, n_dims: int, span: float, steps: int, example: int | None):
-    """The traversal and its figure, built once per setting. Its PNG and GIF are drawn only when downloaded
-    (``vae.figures.export.traversal_bytes``, a deferred download)."""
+def traversal_view(ck: Checkpoint, n_dims: int, span: float, steps: int, example: int | None, lang: str):
+    """The traversal and its figure in language ``lang``, built once per setting. Its PNG and GIF are drawn only
+    when downloaded (``vae.figures.export.traversal_bytes``, a deferred download)."""
 
     trav = traversal(ck, n_dims, span, steps, example)
-    return trav, traversal_figure(trav)
+    return trav, traversal_figure(trav, tr=translator(lang))
 
 
 def example_label(classes, labels, i: int) -> str:
@@ -108,7 +112,7 @@ def example_label(classes, labels, i: int) -> str:
     return f"#{i} ({classes[labels[i]]})" if classes and labels[i] < len(classes) else f"#{i}"
 
 
-def default_interpolation(ck):
+def default_interpolation(ck, lang: str):
     """The Latent traversals page's first interpolation, as the page asks for it (the warm-up draws it ahead
     for a model whose every picture is drawn pixel by pixel)."""
     ds, x, labels, _ = data_split(ck, "test")
@@ -123,24 +127,27 @@ def default_interpolation(ck):
         d["method"],
         example_label(ds.classes, labels, a),
         example_label(ds.classes, labels, b),
+        lang,
     )
 
 
 @cache_data(show_spinner=False, max_entries=64)
 def interpolation_view(
-    ck: Checkpoint, split: str, a: int, b: int, steps: int, method: str, start_label: str, end_label: str
+    ck: Checkpoint, split: str, a: int, b: int, steps: int, method: str, start_label: str, end_label: str, lang: str
 ):
-    """The interpolation between two examples' posterior means and its figure (the GIF: on download).
+    """The interpolation between two examples' posterior means and its figure in language ``lang`` (the GIF: on
+    download).
 
     Encodes only the two examples: the page's first view needs no pass over the whole split."""
 
     _, x, _, _ = data_split(ck, split)
     mu, _ = posterior(ck.model, x[[a, b]])
     interp = interpolation(ck.model, mu[0], mu[1], steps, method)
-    return interp, interpolation_figure(interp, start_label, end_label)
+    return interp, interpolation_figure(interp, start_label, end_label, tr=translator(lang))
 
 
-@cache_data(show_spinner="Estimating the training time on this server...", max_entries=256)
+@spinning(N_("Estimating the training time on this server..."))
+@cache_data(show_spinner=False, max_entries=256)
 def cost_estimate(config_json: str):
     """vae.service.cost.server_estimate of the configuration (given as JSON, the cache key), at the threads a web
     training gets (vae.service.worker.train_threads). The data are sized from their headers (vae.data.data_shape):
@@ -165,25 +172,31 @@ def autoregressive_note(ck) -> None:
     """Under a pixelcnn model: say that its images are samples, drawn pixel by pixel."""
     if ck.model.autoregressive:
         st.info(
-            "This model's decoder is autoregressive (pixelcnn): it has no mean image, so every picture here "
-            "is a **sample**, drawn pixel by pixel (one network pass per pixel), with fixed random numbers "
-            f"so that pictures of the same z match. Pages draw at most {defaults.AR_MAX_IMAGES} such images at a time.",
+            tr(
+                "This model's decoder is autoregressive (pixelcnn): it has no mean image, so every picture here "
+                "is a **sample**, drawn pixel by pixel (one network pass per pixel), with fixed random numbers "
+                "so that pictures of the same z match. Pages draw at most {most} such images at a time.",
+                most=defaults.AR_MAX_IMAGES,
+            ),
             icon=":material/grain:",
         )
 
 
-@cache_data(show_spinner="Decoding...", max_entries=64)
+@spinning(N_("Decoding..."))
+@cache_data(show_spinner=False, max_entries=64)
 def reconstructions(ck: Checkpoint, split: str, index: tuple[int, ...], seed: int):
     _, x, _, _ = data_split(ck, split)
     return rec(ck.model, x, list(index), seed=seed)
 
 
-@cache_data(show_spinner="Sampling...", max_entries=64)
+@spinning(N_("Sampling..."))
+@cache_data(show_spinner=False, max_entries=64)
 def prior_samples(ck: Checkpoint, n: int, temperature: float, seed: int):
     return prior(ck.model, n, temperature, seed=seed)
 
 
-@cache_data(show_spinner="Drawing rows of different z, columns of different pixel-by-pixel seeds...", max_entries=32)
+@spinning(N_("Drawing rows of different z, columns of different pixel-by-pixel seeds..."))
+@cache_data(show_spinner=False, max_entries=32)
 def seed_grid(ck: Checkpoint, n_z: int, n_seeds: int, seed: int):
     """vae.analysis.explore.seed_grid, once per model and setting: (z, images (n_z, n_seeds, C, H, W))."""
     return grid(ck.model, n_z, n_seeds, seed)
@@ -201,14 +214,16 @@ def _bounds(ck: Checkpoint, x1) -> dict:
     return b
 
 
-@cache_data(show_spinner="Optimising q* for this example and estimating log p(x)...", max_entries=64)
+@spinning(N_("Optimising q* for this example and estimating log p(x)..."))
+@cache_data(show_spinner=False, max_entries=64)
 def example_bounds(ck: Checkpoint, index: int) -> dict:
     """:func:`vae.analysis.inference.example_bounds` of test example ``index``, in plain numbers."""
     _, x, _, _ = data_split(ck, "test")
     return _bounds(ck, x[index : index + 1])
 
 
-@cache_data(show_spinner="Optimising q* for your input and estimating log p(x)...", max_entries=16)
+@spinning(N_("Optimising q* for your input and estimating log p(x)..."))
+@cache_data(show_spinner=False, max_entries=16)
 def input_bounds(ck: Checkpoint, own: np.ndarray) -> dict:
     """:func:`example_bounds` of a drawn or uploaded input (C, H, W)."""
     device = next(ck.model.parameters()).device
@@ -221,7 +236,8 @@ def own_encoding(ck: Checkpoint, own: np.ndarray):
     return encode_input(ck.model, own)
 
 
-@cache_data(show_spinner="Measuring the gaps: a q* per example, then log p(x) (about 20 s)...", max_entries=32)
+@spinning(N_("Measuring the gaps: a q* per example, then log p(x) (about 20 s)..."))
+@cache_data(show_spinner=False, max_entries=32)
 def inference_gaps(ck: Checkpoint, n: int) -> dict:
     """:func:`vae.analysis.inference.inference_gaps` on the first ``n`` test examples, once per model."""
     _, x, _, _ = data_split(ck, "test")

@@ -14,8 +14,10 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from ui.i18n import error_text, tr
 from vae.data.transforms import fit_drawing, picture_to_ink
 from vae.errors import DataError
+from vae.i18n import N_
 
 SKETCH_SIDE = 56  # grey levels sent per side: twice MNIST's resolution
 CANVAS_SIDE = 280  # pixels on screen
@@ -37,9 +39,10 @@ button {{ align-self: flex-start; font: inherit; padding: 0.2rem 0.8rem; border-
 """
 _JS = f"""
 export default function (component) {{
-  const {{ parentElement, setStateValue }} = component;
+  const {{ parentElement, data, setStateValue }} = component;
   const canvas = parentElement.querySelector("canvas");
   const clear = parentElement.querySelector("button");
+  if (data && data.clear) clear.textContent = data.clear;  // the button's label in the reader's language
   if (canvas.dataset.ready) return;  // a rerun keeps the drawing
   canvas.dataset.ready = "1";
   const ctx = canvas.getContext("2d");
@@ -93,7 +96,7 @@ _SKETCH = st.components.v2.component("sketch", html=_HTML, css=_CSS, js=_JS)
 
 def sketch(key: str) -> np.ndarray | None:
     """The canvas; its drawing as ink in [0, 1], (SKETCH_SIDE, SKETCH_SIDE), or None before the first stroke."""
-    image = _SKETCH(key=key, on_image_change=lambda: None, width="content").image
+    image = _SKETCH(key=key, data={"clear": tr("Clear")}, on_image_change=lambda: None, width="content").image
     if not isinstance(image, list) or len(image) != SKETCH_SIDE**2:
         return None
     return np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0).reshape(SKETCH_SIDE, SKETCH_SIDE)
@@ -102,29 +105,33 @@ def sketch(key: str) -> np.ndarray | None:
 def read_picture(data: bytes) -> np.ndarray:
     """An uploaded PNG/JPEG/BMP/GIF as ink in [0, 1] (H, W); sizes checked before decoding."""
     if len(data) > MAX_PICTURE_BYTES:
-        raise DataError(f"the picture is {len(data) >> 20} MB; at most {MAX_PICTURE_BYTES >> 20} MB")
+        raise DataError(
+            N_("the picture is {mb} MB; at most {limit} MB"), mb=len(data) >> 20, limit=MAX_PICTURE_BYTES >> 20
+        )
     try:
         im = Image.open(io.BytesIO(data))
         if im.width * im.height > MAX_PICTURE_PIXELS:
-            raise DataError(f"the picture is {im.width} x {im.height} pixels; at most 4096 x 4096")
+            raise DataError(N_("the picture is {w} x {h} pixels; at most 4096 x 4096"), w=im.width, h=im.height)
         im.load()
     except DataError:
         raise
     except Exception as e:  # noqa: BLE001 - PIL raises many kinds for a file that is not a picture
-        raise DataError(f"not a picture this app can read ({type(e).__name__}): upload a PNG or JPEG") from None
+        raise DataError(
+            N_("not a picture this app can read ({kind}): upload a PNG or JPEG"), kind=type(e).__name__
+        ) from None
     return picture_to_ink(im)
 
 
 def own_input(ck, key: str) -> np.ndarray | None:
     """Draw or upload an input for model ``ck``; the model-ready array (C, H, W), or None (with the reason
     shown when there is one)."""
-    draw, upload = st.tabs(["Draw", "Upload a picture"])
+    draw, upload = st.tabs([tr("Draw"), tr("Upload a picture")])
     with draw:
-        st.caption("Draw with the mouse (or a finger): white ink on black, like MNIST. Each stroke updates.")
+        st.caption(tr("Draw with the mouse (or a finger): white ink on black, like MNIST. Each stroke updates."))
         ink = sketch(f"{key}_sketch")
     with upload:
         up = st.file_uploader(
-            "a small picture (PNG or JPEG): dark ink on light paper is inverted",
+            tr("a small picture (PNG or JPEG): dark ink on light paper is inverted"),
             type=["png", "jpg", "jpeg", "bmp", "gif"],
             key=f"{key}_upload",
         )
@@ -133,5 +140,5 @@ def own_input(ck, key: str) -> np.ndarray | None:
             ink = read_picture(up.getvalue())
         return None if ink is None else fit_drawing(ink, ck.image_shape)
     except DataError as e:
-        st.warning(str(e))
+        st.warning(error_text(e))
         return None

@@ -11,10 +11,63 @@ from typing import Any
 
 import streamlit as st
 
+from ui.i18n import message_text, tr
 from vae.config import DataConfig, VAEConfig, default_hidden, image_side
 from vae.config.knobs import KNOBS, apply, defaults, parse, text_problem
+from vae.i18n import N_
 
-SAME = "same as encoder"
+SAME = N_("same as encoder")  # the decoder fields' option (a value, as the URL holds it; shown translated)
+
+LABELS = {  # each knob's field label (its English text is the knob's name, as in the URL and the CLI flag)
+    "dataset": N_("dataset"),
+    "data_path": N_("data path"),
+    "data_root": N_("data root"),
+    "binarize": N_("binarize"),
+    "sprites_size": N_("sprites size"),
+    "sprites_num": N_("sprites num"),
+    "latent_dim": N_("latent dim"),
+    "posterior": N_("posterior"),
+    "flow_steps": N_("flow steps"),
+    "prior": N_("prior"),
+    "pseudo_inputs": N_("pseudo inputs"),
+    "iaf_hidden": N_("iaf hidden"),
+    "arch": N_("arch"),
+    "hidden": N_("hidden"),
+    "activation": N_("activation"),
+    "norm": N_("norm"),
+    "dropout": N_("dropout"),
+    "init": N_("init"),
+    "blocks": N_("blocks"),
+    "decoder_arch": N_("decoder arch"),
+    "decoder_hidden": N_("decoder hidden"),
+    "decoder_activation": N_("decoder activation"),
+    "decoder_norm": N_("decoder norm"),
+    "decoder_dropout": N_("decoder dropout"),
+    "decoder_init": N_("decoder init"),
+    "decoder_blocks": N_("decoder blocks"),
+    "decoder_kernel": N_("decoder kernel"),
+    "decoder_gated": N_("decoder gated"),
+    "likelihood": N_("likelihood"),
+    "variance": N_("variance"),
+    "sigma": N_("sigma"),
+    "bins": N_("bins"),
+    "objective": N_("objective"),
+    "beta": N_("beta"),
+    "alpha": N_("alpha"),
+    "gamma": N_("gamma"),
+    "factorvae_gamma": N_("factorvae gamma"),
+    "kl_warmup": N_("kl warmup"),
+    "free_bits": N_("free bits"),
+    "capacity": N_("capacity"),
+    "capacity_gamma": N_("capacity gamma"),
+    "capacity_epochs": N_("capacity epochs"),
+    "epochs": N_("epochs"),
+    "batch_size": N_("batch size"),
+    "lr": N_("lr"),
+    "weight_decay": N_("weight decay"),
+    "seed": N_("seed"),
+    "device": N_("device"),
+}
 
 
 def to_widget(name: str, value: Any) -> Any:
@@ -52,11 +105,21 @@ def url_problems(query: dict[str, str]) -> list[str]:
         if name in KNOBS and name not in SERVER_PATHS:
             why = text_problem(name, text, same=SAME)
             if why:
-                out.append(f"The link's {name}={text[:40]} was not used: {why}. The form shows its default instead.")
+                out.append(
+                    tr(
+                        "The link's {name}={text} was not used: {why}. The form shows its default instead.",
+                        name=name,
+                        text=text[:40],
+                        why=message_text(why),
+                    )
+                )
         elif name in SERVER_PATHS:
             out.append(
-                f"The link's {name} was not used: a shared link cannot name files on the server; "
-                "upload your data on this page instead."
+                tr(
+                    "The link's {name} was not used: a shared link cannot name files on the server; "
+                    "upload your data on this page instead.",
+                    name=name,
+                )
             )
     return out
 
@@ -96,24 +159,31 @@ def switch_family_defaults() -> None:
     )
 
 
+def same_as_encoder():
+    """The decoder fields' option labels: SAME in the session's language, the other options as they are (a
+    function of the value alone, bound to the language now: Streamlit may call it outside the page run)."""
+    same = tr(SAME)
+    return lambda v: same if v == SAME else v
+
+
 def widget(name: str, disabled: bool = False) -> Any:
     """Draw the knob's widget; return its current widget value."""
     knob = KNOBS[name]
     default = to_widget(name, defaults()[name])
-    label = name.replace("_", " ")
-    common = dict(key=name, help=knob.help, disabled=disabled, bind="query-params")
+    label = tr(LABELS[name])
+    common = dict(key=name, help=tr(knob.help), disabled=disabled, bind="query-params")
     if name in ("arch", "decoder_arch"):
         common["on_change"] = switch_family_defaults
     # The default is always given, even when a preset put a value into session state, so that the
     # URL leaves out parameters at their defaults (.streamlit/config.toml silences the warning).
     if knob.choices:
         options = ([SAME] if knob.section == "decoder" else []) + list(knob.choices)
-        return st.selectbox(label, options, index=options.index(default), **common)
+        return st.selectbox(label, options, index=options.index(default), format_func=same_as_encoder(), **common)
     common["value"] = default
     if knob.type is bool:
         return st.checkbox(label, **common)
     if knob.is_list or knob.type is str:
-        return st.text_input(label, placeholder="same as encoder" if knob.section == "decoder" else "", **common)
+        return st.text_input(label, placeholder=tr(SAME) if knob.section == "decoder" else "", **common)
     if knob.type is int:
         return st.number_input(label, min_value=int(knob.lo), max_value=int(knob.hi), step=1, **common)
     step = {"lr": 1e-4, "weight_decay": 1e-4, "sigma": 0.01, "dropout": 0.05}.get(name, 0.1 if knob.hi <= 100 else 1.0)
@@ -124,6 +194,6 @@ def widget(name: str, disabled: bool = False) -> Any:
         max_value=float(knob.hi),
         step=step,
         format=fmt,
-        placeholder="empty = off" if knob.optional else None,
+        placeholder=tr("empty = off") if knob.optional else None,
         **common,
     )

@@ -14,12 +14,14 @@ from typing import Any
 
 import streamlit as st
 
+from ui.i18n import error_text, spinning, tr
 from ui.navigation import PAGE
 from ui.owner import owner_token
 from ui.training_queue import training_queue
 from vae.analysis.evaluation import checkpoint_split
 from vae.config import VAEConfig
 from vae.errors import CheckpointError, DataError, VAEError
+from vae.i18n import N_, Text
 from vae.models.checkpoints import file_digest, load_checkpoint, read_metadata
 from vae.service import storage
 from vae.service.storage import is_shared, model_files, uploads_dir
@@ -79,12 +81,15 @@ def owned(path: Path) -> bool:
 def delete_model(path: Path) -> str | None:
     """Delete a class model this session owns; the reason when refused."""
     file_owner = None if is_shared(path) else summary(str(path), digest(path)).get("owner")
-    return storage.delete_model(path, owner_token(), file_owner)
+    err = storage.delete_model(path, owner_token(), file_owner)
+    return None if err is None else error_text(err)
 
 
 def save_upload(filename: str, data: bytes, owner: str | None = None) -> tuple[bool, str]:
-    """:func:`vae.service.storage.save_upload` into this server's class folder, named by its queue."""
-    return storage.save_upload(filename, data, owner, training_queue().free_path)
+    """:func:`vae.service.storage.save_upload` into this server's class folder, named by its queue; (False, why)
+    in the reader's language when refused."""
+    ok, result = storage.save_upload(filename, data, owner, training_queue().free_path)
+    return ok, result if ok else error_text(result)
 
 
 def _stat_key(path: Path) -> tuple[str, int, int]:
@@ -107,14 +112,14 @@ def _checked_summary(path: str, digest_: str) -> tuple[dict[str, Any] | None, st
     try:
         return _summary(path), ""
     except VAEError as e:
-        return None, str(e)
+        return None, Text(e.template, **e.values)  # worded in each reader's language where shown
 
 
 def summary(path: str, digest_: str) -> dict[str, Any]:
     """Key numbers from a checkpoint's metadata (no weights are read); only for files checkpoint_paths lists."""
     s, reason = _checked_summary(path, digest_)
     if s is None:
-        raise CheckpointError(reason)
+        raise CheckpointError(reason)  # a Text: the error keeps its wording
     return s
 
 
@@ -145,7 +150,8 @@ def _summary(path: str) -> dict[str, Any]:
     }
 
 
-@st.cache_resource(show_spinner="Loading the model...", max_entries=16)
+@spinning(N_("Loading the model..."))
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _load(path: str, digest_: str):
     """The checkpoint, its data confined to the operator's data folder and the class's uploads (vae.service.uploads)."""
     import dataclasses
@@ -167,7 +173,8 @@ def load(path: Path):
     return _load(str(path), digest(path))
 
 
-@st.cache_resource(show_spinner="Loading the data...", max_entries=16)
+@spinning(N_("Loading the data..."))
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _split(path: str, digest_: str, split: str):
     ck = _load(path, digest_)
     if DATA_REFUSED in ck.extra:
@@ -198,13 +205,13 @@ def current():
     """The current checkpoint, or stop the page with a pointer to the Train page."""
     path = current_path()
     if path is None:
-        st.info("There is no model yet. Train one on the Train page, or upload a checkpoint in the sidebar.")
-        st.page_link(PAGE["train"], label="Train a model", icon=":material/model_training:")
+        st.info(tr("There is no model yet. Train one on the Train page, or upload a checkpoint in the sidebar."))
+        st.page_link(PAGE["train"], label=tr("Train a model"), icon=":material/model_training:")
         st.stop()
     try:
         return load(path)
     except VAEError as e:
-        st.error(f"Cannot open {path.name}: {e}")
+        st.error(tr("Cannot open {name}: {why}", name=path.name, why=error_text(e)))
         st.stop()
 
 
@@ -213,5 +220,5 @@ def split_or_stop(ck, split: str = "test"):
     try:
         return data_split(ck, split)
     except VAEError as e:
-        st.error(f"The data of {ck.name} cannot be loaded: {e}")
+        st.error(tr("The data of {name} cannot be loaded: {why}", name=ck.name, why=error_text(e)))
         st.stop()

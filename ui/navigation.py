@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vae.i18n import N_
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -21,19 +23,19 @@ PAGE = {  # page scripts, for st.page_link / st.switch_page
 }
 
 
-NAVIGATION = {  # the sidebar: section -> its pages as (key of PAGE, title, Material icon), in order
-    "Start": [("home", "Home", "home")],
-    "Build": [("train", "Train", "model_training")],
-    "Explore": [
-        ("samples", "Reconstructions & samples", "image"),
-        ("traversals", "Latent traversals", "linear_scale"),
-        ("latent_map", "Latent map", "scatter_plot"),
+NAVIGATION = {  # the sidebar: section -> its pages as (key of PAGE, English title, Material icon), in order
+    N_("Start"): [("home", N_("Home"), "home")],
+    N_("Build"): [("train", N_("Train"), "model_training")],
+    N_("Explore"): [
+        ("samples", N_("Reconstructions & samples"), "image"),
+        ("traversals", N_("Latent traversals"), "linear_scale"),
+        ("latent_map", N_("Latent map"), "scatter_plot"),
     ],
-    "Diagnose": [
-        ("collapse", "Posterior collapse", "compress"),
-        ("compare", "Compare runs", "compare"),
-        ("strong_decoders", "Strong decoders", "grain"),
-        ("disentanglement", "Disentanglement", "view_column"),
-        ("encoder", "How good is the encoder?", "target"),
+    N_("Diagnose"): [
+        ("collapse", N_("Posterior collapse"), "compress"),
+        ("compare", N_("Compare runs"), "compare"),
+        ("strong_decoders", N_("Strong decoders"), "grain"),
+        ("disentanglement", N_("Disentanglement"), "view_column"),
+        ("encoder", N_("How good is the encoder?"), "target"),
     ],
 }

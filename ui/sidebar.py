@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.i18n import language_switch, tr
 from ui.models import (
     MODEL_KEY,
     PENDING_KEY,
@@ -43,23 +44,29 @@ def sidebar() -> None:
     if pending in names:
         st.session_state[MODEL_KEY] = pending
     with st.sidebar:
+        language_switch()
         if not names:
-            st.warning(f"No models in {checkpoint_dir()}: train one on the Train page or upload a checkpoint.")
+            st.warning(
+                tr(
+                    "No models in {folder}: train one on the Train page or upload a checkpoint.",
+                    folder=checkpoint_dir(),
+                )
+            )
         else:
             linked = st.query_params.get("model")
             if MODEL_KEY not in st.session_state and linked is not None:
                 if linked in names:
                     st.session_state[MODEL_KEY] = linked  # a shared link names the model
                 else:  # said, not replaced silently; st.text: the name comes from the link
-                    st.warning("The link's model is not on this server (or was deleted); showing another one:")
+                    st.warning(tr("The link's model is not on this server (or was deleted); showing another one:"))
                     st.text(linked[:80])
             if st.session_state.get(MODEL_KEY) not in names:
                 st.session_state.pop(MODEL_KEY, None)
             name = st.selectbox(
-                "Current model",
+                tr("Current model"),
                 names,
                 key=MODEL_KEY,
-                help="The shared models (read-only) and those trained in class; every page shows this model.",
+                help=tr("The shared models (read-only) and those trained in class; every page shows this model."),
             )
             # Not bind="query-params": a bound parameter would stop st.switch_page from changing the URL.
             st.query_params["model"] = name
@@ -69,20 +76,20 @@ def sidebar() -> None:
                 st.caption(
                     f"**{s['dataset']}** · {s['architecture']} · z={s['latent']} · beta={s['beta']:g} · "
                     f"{s['likelihood']}"
-                    + (f" · test -ELBO {s['test_elbo']:.1f}" if s["test_elbo"] else "")
+                    + (tr(" · test -ELBO {elbo:.1f}", elbo=s["test_elbo"]) if s["test_elbo"] else "")
                     + (
-                        " · shared (read-only)"
+                        tr(" · shared (read-only)")
                         if is_shared(ck_path)
-                        else " · yours"
+                        else tr(" · yours")
                         if owned(ck_path)
-                        else " · a classmate's"
+                        else tr(" · a classmate's")
                     )
                 )
                 if owned(ck_path) and st.button(
-                    "Delete this model",
+                    tr("Delete this model"),
                     key="delete_model",
                     icon=":material/delete:",
-                    help="Only models you trained or uploaded can be deleted.",
+                    help=tr("Only models you trained or uploaded can be deleted."),
                 ):
                     err = delete_model(ck_path)
                     if err:
@@ -90,8 +97,8 @@ def sidebar() -> None:
                     else:
                         st.session_state.pop(MODEL_KEY, None)
                         st.rerun()
-        with st.expander("Upload a checkpoint"):
-            up = st.file_uploader("A .safetensors checkpoint made by this tool", type=["safetensors"], key="upload")
+        with st.expander(tr("Upload a checkpoint")):
+            up = st.file_uploader(tr("A .safetensors checkpoint made by this tool"), type=["safetensors"], key="upload")
             if up is not None and st.session_state.get("_uploaded") != up.file_id:
                 st.session_state["_uploaded"] = up.file_id
                 ok, msg = save_upload(up.name, up.getvalue(), owner_token())

@@ -19,6 +19,7 @@ import threading
 
 import streamlit as st
 
+from vae.i18n import LANGUAGES
 from vae.service.priority import WARM_UP_NICE, lower_this_thread
 
 
@@ -35,7 +36,8 @@ def warm(path) -> None:
     for method in m["methods"]:
         compute.projection(ck, m["split"], method, m["limit"], m["seed"])
     t = defaults.TRAVERSAL
-    compute.traversal_view(ck, defaults.traversal_dims(ck), t["span"], t["steps"], None)
+    for lang in LANGUAGES:  # the figure holds words: one per language
+        compute.traversal_view(ck, defaults.traversal_dims(ck), t["span"], t["steps"], None, lang)
     compute.seed_grid(ck, **defaults.SEED_GRID)
     if ck.config.latent_dim == 2:  # How good is the encoder?: the true posterior of the first test example
         compute.example_bounds(ck, 0)
@@ -44,7 +46,8 @@ def warm(path) -> None:
         d = defaults.samples(ck)
         compute.reconstructions(ck, "test", compute.random_examples(len(x), d["n_rec"], 0), 0)
         compute.prior_samples(ck, d["n_samples"], 1.0, 0)
-        compute.default_interpolation(ck)  # ...and the Latent traversals page's interpolation
+        for lang in LANGUAGES:  # ...and the Latent traversals page's interpolation, in every language
+            compute.default_interpolation(ck, lang)
 
 
 def warm_train_form() -> None:

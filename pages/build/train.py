@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import compute
+from ui.i18n import error_text, language, message_text, tr, translate
 from ui.knob_widgets import SERVER_PATHS, form_config, from_widget, set_values, url_problems, widget
 from ui.owner import owner_token
 from ui.sidebar import adopt_finished_training
@@ -18,12 +19,13 @@ from vae.data.dataset import default_data_root
 from vae.data.torchvision_sets import TORCHVISION
 from vae.errors import ConfigError, VAEError
 from vae.figures.plots import image_grid, kl_heatmap, training_curves
+from vae.i18n import N_, translator
 from vae.models.pixelcnn import receptive_field
 from vae.service.cost import fmt_seconds, over_budget_message
 from vae.service.jobs import checkpoint_name_error
 from vae.service.storage import uploads_dir
 
-st.title("Train a VAE")
+st.title(tr("Train a VAE"))
 queue = training_queue()
 for problem in url_problems(st.query_params.to_dict()):  # before any widget takes (or drops) a value
     st.warning(problem, icon=":material/link_off:")
@@ -31,12 +33,13 @@ for problem in url_problems(st.query_params.to_dict()):  # before any widget tak
 # ------------------------------------------------------------------ presets
 c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
 preset = c1.selectbox(
-    "Start from a preset",
+    tr("Start from a preset"),
     list(PRESETS),
+    format_func=translate(),
     key="preset",
-    help="Fills in the form below; change anything before you start.",
+    help=tr("Fills in the form below; change anything before you start."),
 )
-c2.button("Apply preset", on_click=lambda: set_values(PRESETS[st.session_state["preset"]]), key="apply_preset")
+c2.button(tr("Apply preset"), on_click=lambda: set_values(PRESETS[st.session_state["preset"]]), key="apply_preset")
 
 
 # ------------------------------------------------------------------ the form
@@ -46,35 +49,40 @@ def receptive_field_note(raw: dict) -> str:
         hidden = from_widget("decoder_hidden", raw.get("decoder_hidden")) or default_hidden("pixelcnn")
         kernel = int(raw.get("decoder_kernel") or 3)
     except ConfigError:
-        return "Receptive field: set the decoder's channels first."
+        return tr("Receptive field: set the decoder's channels first.")
     if kernel % 2 == 0 or not 1 <= kernel <= 9 or not 1 <= len(hidden) <= 16:
-        return "Receptive field: a masked convolution needs an odd kernel (3, 5, 7 or 9) and 1 to 16 layers."
+        return tr("Receptive field: a masked convolution needs an odd kernel (3, 5, 7 or 9) and 1 to 16 layers.")
     rf = receptive_field(len(hidden), kernel)
-    return (
-        f"**Receptive field:** each pixel sees {rf['pixels']} earlier pixels, {rf['rows_up']} rows up and "
-        f"{rf['cols_each_side']} columns either side ({len(hidden)} masked {kernel}x{kernel} layers). "
+    return tr(
+        "**Receptive field:** each pixel sees {pixels} earlier pixels, {rows} rows up and "
+        "{cols} columns either side ({layers} masked {k}x{k} layers). "
         "The wider it is, the more the decoder models on its own and the less it needs z; "
-        "fewer layers or a smaller kernel make it use z."
+        "fewer layers or a smaller kernel make it use z.",
+        pixels=rf["pixels"],
+        rows=rf["rows_up"],
+        cols=rf["cols_each_side"],
+        layers=len(hidden),
+        k=kernel,
     )
 
 
 raw: dict = {}
 val = lambda name: st.session_state.get(name)  # noqa: E731  (widget values drawn so far)
 titles = {
-    "data": "Data",
-    "latent": "Latent space",
-    "encoder": "Encoder (the decoder mirrors it)",
-    "decoder": "Decoder",
-    "likelihood": "Likelihood p(x|z)",
-    "objective": "Objective: beta, KL warm-up, free bits, capacity",
-    "optimization": "Optimization",
+    "data": N_("Data"),
+    "latent": N_("Latent space"),
+    "encoder": N_("Encoder (the decoder mirrors it)"),
+    "decoder": N_("Decoder"),
+    "likelihood": N_("Likelihood p(x|z)"),
+    "objective": N_("Objective: beta, KL warm-up, free bits, capacity"),
+    "optimization": N_("Optimization"),
 }
 left, right = st.columns(2)
 for i, group in enumerate(GROUPS):
     with (left if i % 2 == 0 else right).container(border=True):
-        st.markdown(f"**{titles[group]}**")
+        st.markdown(f"**{tr(titles[group])}**")
         if group == "decoder":
-            st.caption("Leave a field at 'same as encoder' (or empty) for the mirror image of the encoder.")
+            st.caption(tr("Leave a field at 'same as encoder' (or empty) for the mirror image of the encoder."))
         for name, knob in KNOBS.items():
             if knob.group != group or name in SERVER_PATHS:
                 continue
@@ -109,9 +117,9 @@ with data_note.container():
         from vae.service.uploads import is_inside, store_dataset_upload
 
         up = st.file_uploader(
-            "your images: a .npz (images under 'x', optional labels 'y')"
+            tr("your images: a .npz (images under 'x', optional labels 'y')")
             if raw["dataset"] == "npz"
-            else "your images: a .zip of PNG/JPEG files (one sub-folder per class)",
+            else tr("your images: a .zip of PNG/JPEG files (one sub-folder per class)"),
             type=[raw["dataset"]],
             key="data_upload",
         )
@@ -121,25 +129,27 @@ with data_note.container():
                 _, path = store_dataset_upload(up.name, up.getvalue(), uploads_dir())
                 st.session_state["data_path"], st.session_state["_data_upload_error"] = str(path), None
             except DataError as e:
-                st.session_state["data_path"], st.session_state["_data_upload_error"] = None, str(e)
+                st.session_state["data_path"], st.session_state["_data_upload_error"] = None, error_text(e)
         path = st.session_state.get("data_path")
         if st.session_state.get("_data_upload_error") and up is not None:
             st.error(st.session_state["_data_upload_error"])
         if path and is_inside(path, uploads_dir()) and path.endswith("." + raw["dataset"]):
             raw["data_path"] = path  # a file this server stored: never a path typed into the form
-            st.caption(f"Using your upload ({Path(path).stat().st_size / 1e6:.1f} MB).")
+            st.caption(tr("Using your upload ({mb:.1f} MB).", mb=Path(path).stat().st_size / 1e6))
         else:
-            problem = f"upload your {raw['dataset']} file first"
+            problem = tr("upload your {kind} file first", kind=raw["dataset"])
     elif raw["dataset"] in TORCHVISION or raw["dataset"] == "dsprites":
         from vae.data.sprites import DSPRITES_FILE
 
         if is_available_offline(raw["dataset"], default_data_root()):
-            st.caption(f"{raw['dataset']} is on this server.")
+            st.caption(tr("{name} is on this server.", name=raw["dataset"]))
         else:
-            what = DSPRITES_FILE if raw["dataset"] == "dsprites" else "it"
-            problem = (
-                f"{raw['dataset']} is not on this server; the teacher can put {what} into the data folder "
-                f"($VAE_DATA_ROOT) and restart. Built in: mnist5k, digits, sprites"
+            what = DSPRITES_FILE if raw["dataset"] == "dsprites" else tr("it")
+            problem = tr(
+                "{name} is not on this server; the teacher can put {what} into the data folder "
+                "($VAE_DATA_ROOT) and restart. Built in: mnist5k, digits, sprites",
+                name=raw["dataset"],
+                what=what,
             )
             st.warning(problem)
 
@@ -147,36 +157,36 @@ config, estimate = None, None
 try:
     config = form_config(raw)
 except ConfigError as e:
-    problem = problem or str(e)
+    problem = problem or error_text(e)
 
-st.subheader("Save as")
+st.subheader(tr("Save as"))
 budget = train_budget()
 if config is not None and problem is None:
     try:
         estimate = compute.cost_estimate(config.to_json())
     except VAEError as e:
-        problem = str(e)
-        st.warning(f"Cannot estimate this run: {problem}")
+        problem = error_text(e)
+        st.warning(tr("Cannot estimate this run: {why}", why=problem))
 if estimate is not None:
     over = budget is not None and estimate.total_seconds > budget
     (st.warning if over else st.caption)(
-        ("**Over this server's limit.** " + over_budget_message(estimate, budget))
+        (tr("**Over this server's limit.**") + " " + message_text(over_budget_message(estimate, budget)))
         if over
-        else f"Estimated on this server: {estimate.describe()}"
-        + (f". Limit per training: {fmt_seconds(budget)}." if budget else ".")
+        else tr("Estimated on this server: {estimate}", estimate=message_text(estimate.describe()))
+        + (tr(". Limit per training: {limit}.", limit=fmt_seconds(budget)) if budget else ".")
     )
 c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
 suggested = f"{raw['dataset']}-{raw['arch']}-z{raw['latent_dim']}-beta{raw['beta']:g}"
 name = (
     c1.text_input(
-        "Model name",
+        tr("Model name"),
         key="name",
         placeholder=suggested,
-        help=f"Saved among the class's models; a taken name gets -2, -3... Empty = {suggested}",
+        help=tr("Saved among the class's models; a taken name gets -2, -3... Empty = {name}", name=suggested),
     ).strip()
     or suggested
 )
-start = c2.button("Start training", type="primary", key="start")
+start = c2.button(tr("Start training"), type="primary", key="start")
 
 if start:
     try:
@@ -188,7 +198,7 @@ if start:
         job = queue.submit(config, name, owner=owner_token(), estimate=estimate)
         st.session_state["train_job"] = job.id
     except ConfigError as e:
-        st.error(f"Cannot start: {e}")
+        st.error(tr("Cannot start: {why}", why=error_text(e)))
 
 
 # ------------------------------------------------------------------ live view
@@ -204,7 +214,7 @@ def live_figures(s: dict, final: bool):
 
     h = s["history"]
     cached = st.session_state.get("_live_figures")
-    key = (s["id"], len(h), final)
+    key = (s["id"], len(h), final, language())
     if (
         cached
         and cached[0][0] == s["id"]
@@ -218,10 +228,10 @@ def live_figures(s: dict, final: bool):
         preview = image_grid(
             np.concatenate([p["original"], p["reconstruction"]]),
             ncols=n,
-            titles=["test"] * n + ["reconstruction"] * n,
-            title=f"Test reconstructions after epoch {h[-1]['epoch']:g}",
+            titles=[tr("test")] * n + [tr("reconstruction")] * n,
+            title=tr("Test reconstructions after epoch {epoch:g}", epoch=h[-1]["epoch"]),
         )
-    figs = (training_curves(h), kl_heatmap(kl_history(h), [r["epoch"] for r in h]), preview)
+    figs = (training_curves(h, tr=tr), kl_heatmap(kl_history(h), [r["epoch"] for r in h], tr=tr), preview)
     st.session_state["_live_figures"] = (key, time.monotonic(), figs)
     return figs
 
@@ -231,28 +241,34 @@ def live_view() -> None:
     if job is None:
         return
     s = job.snapshot()
-    st.subheader(f"Training {s['name']}")
+    st.subheader(tr("Training {name}", name=s["name"]))
     if s["state"] == "queued":
-        running = ", ".join(j.name for j in queue.running()) or "none"
+        running = ", ".join(j.name for j in queue.running()) or tr("none")
         st.info(
-            f"Waiting in the queue: position {queue.position(job)} of {len(queue.waiting())} "
-            f"(at most {queue.max_running} training(s) run at once; running now: {running})."
+            tr(
+                "Waiting in the queue: position {position} of {waiting} "
+                "(at most {most} training(s) run at once; running now: {running}).",
+                position=queue.position(job),
+                waiting=len(queue.waiting()),
+                most=queue.max_running,
+                running=running,
+            )
         )
     elif s["state"] == "running":
-        st.progress(s["progress"], text=job.progress_line(s))
+        st.progress(s["progress"], text=job.progress_line(s, tr=translator(language())))
     elif s["state"] == "done":
-        st.success(s["message"] + " It is now the current model.")
+        st.success(message_text(s["message"]) + tr(" It is now the current model."))
     elif s["state"] == "stopped":
-        st.warning("Stopped. " + s["message"])
+        st.warning(tr("Stopped.") + " " + message_text(s["message"]))
     else:
-        st.error("Training failed: " + s["message"])
+        st.error(tr("Training failed:") + " " + message_text(s["message"]))
     if job.active:
         st.button(
-            "Stop",
+            tr("Stop"),
             key="stop",
             on_click=job.request_stop,
             disabled=s["stop_requested"],
-            help="Ends training after the current step; the epochs finished so far are saved.",
+            help=tr("Ends training after the current step; the epochs finished so far are saved."),
         )
     if s["history"]:
         c1, c2 = st.columns(2)
@@ -272,18 +288,18 @@ if st.session_state.get("train_job") is not None:
 
 others = [j.snapshot() for j in queue.jobs() if j.active]
 if others:
-    st.subheader("Server queue")
+    st.subheader(tr("Server queue"))
     st.dataframe(
         [
             {
-                "model": o["name"],
-                "state": o["state"],
-                "progress": round(100 * o["progress"]),
-                "epoch": f"{o['epoch']:.1f}/{o['epochs']}",
+                tr("model"): o["name"],
+                tr("state"): tr(o["state"]),
+                tr("progress"): round(100 * o["progress"]),
+                tr("epoch"): f"{o['epoch']:.1f}/{o['epochs']}",
             }
             for o in others
         ],
         hide_index=True,
         key="queue",
-        column_config={"progress": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d%%")},
+        column_config={tr("progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d%%")},
     )

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import compute, defaults
+from ui.i18n import tr
 from ui.models import current, split_or_stop
 from ui.widgets import open_train_with
 from vae import wording
@@ -11,62 +12,68 @@ from vae.config.knobs import from_dotted
 from vae.figures.plots import active_units_figure, kl_bars, kl_heatmap
 
 ck = current()
-st.title("Posterior collapse")
+st.title(tr("Posterior collapse"))
 split_or_stop(ck, "test")
 ks = [1, 10, 50, 100] if ck.model.autoregressive else [1, 10, 50, 100, 500]  # pixelcnn: a full pass per sample
 iwae_k = st.select_slider(
-    "importance samples for the IWAE bound",
+    tr("importance samples for the IWAE bound"),
     ks,
     defaults.IWAE_K,
     key="iwae_k",
-    help="k samples per test image give a tighter estimate of -log p(x) than the ELBO.",
+    help=tr("k samples per test image give a tighter estimate of -log p(x) than the ELBO."),
 )
 rep = compute.collapse_report(ck, int(iwae_k))
 
 verdict = rep["verdict"]
 show = {"healthy": st.success, "partial": st.warning, "collapsed": st.error}[verdict]
-show(f"**Verdict: {verdict.upper()}.** {wording.explanation(rep)}")
-st.caption(f"Rules: {wording.verdict_rules(rep)}.")
+show(
+    tr("**Verdict: {verdict}.**", verdict=wording.verdict_name(verdict, tr).upper())
+    + " "
+    + wording.explanation(rep, tr)
+)
+st.caption(tr("Rules: {rules}.", rules=wording.verdict_rules(rep, tr)))
 
 c = st.columns(6)
-c[0].metric("rate R = KL (nats)", f"{rep['rate']:.2f}", help="E_x KL(q(z|x) || p(z)): information in the code.")
-c[1].metric("distortion D (nats)", f"{rep['distortion']:.2f}", help="E_x E_q[-log p(x|z)]")
+c[0].metric(tr("rate R = KL (nats)"), f"{rep['rate']:.2f}", help=tr("E_x KL(q(z|x) || p(z)): information in the code."))
+c[1].metric(tr("distortion D (nats)"), f"{rep['distortion']:.2f}", help="E_x E_q[-log p(x|z)]")
 c[2].metric("-ELBO = R + D", f"{rep['elbo']:.2f}")
 c[3].metric(
     f"IWAE -log p(x), k={rep['iwae_k']}",
     f"{rep['iwae_nll']:.2f}",
-    help=f"averaged over {rep.get('iwae_num', rep['num'])} of the {rep['num']} test images",
+    help=tr("averaged over {n} of the {total} test images", n=rep.get("iwae_num", rep["num"]), total=rep["num"]),
 )
 c[4].metric(
-    "active units",
+    tr("active units"),
     f"{rep['active_units']} / {rep['latent_dim']}",
-    help=f"Dimensions whose posterior mean varies across inputs by more than {rep['au_threshold']}.",
+    help=tr("Dimensions whose posterior mean varies across inputs by more than {t}.", t=rep["au_threshold"]),
 )
 c[5].metric(
-    "mutual information I(x;z)",
+    tr("mutual information I(x;z)"),
     "n/a" if rep["mutual_info"] is None else f"{rep['mutual_info']:.2f}",
-    help=f"nats; at most log({rep['mi_batch']}) = {rep['mutual_info_max']:.2f} can be measured."
+    help=tr(
+        "nats; at most log({batch}) = {most:.2f} can be measured.", batch=rep["mi_batch"], most=rep["mutual_info_max"]
+    )
     if rep["mutual_info"] is not None
-    else "Not estimated for a flow posterior: it needs the density of each code under every other example's q.",
+    else tr("Not estimated for a flow posterior: it needs the density of each code under every other example's q."),
 )
 
 c1, c2 = st.columns(2)
 if rep["kl_per_dim"] is None:
-    c1.info("A flow posterior's KL does not split over the latent dimensions: there is no KL per dimension.")
+    c1.info(tr("A flow posterior's KL does not split over the latent dimensions: there is no KL per dimension."))
 else:
-    c1.plotly_chart(kl_bars(rep["kl_per_dim"]), key="kl_bars")
-c2.plotly_chart(active_units_figure(rep["au_variance"], rep["au_threshold"]), key="active_units")
+    c1.plotly_chart(kl_bars(rep["kl_per_dim"], tr=tr), key="kl_bars")
+c2.plotly_chart(active_units_figure(rep["au_variance"], rep["au_threshold"], tr=tr), key="active_units")
 if len(kl_history(ck.history)):
-    st.plotly_chart(kl_heatmap(kl_history(ck.history), [r["epoch"] for r in ck.history]), key="kl_heatmap")
-    st.caption("KL of each dimension (test split) after every epoch: watch dimensions die or come alive.")
+    st.plotly_chart(kl_heatmap(kl_history(ck.history), [r["epoch"] for r in ck.history], tr=tr), key="kl_heatmap")
+    st.caption(tr("KL of each dimension (test split) after every epoch: watch dimensions die or come alive."))
 
 if rep["remedies"]:
-    st.subheader("Fix it")
-    st.markdown("Each button opens the Train page with this model's settings and the remedy applied.")
+    st.subheader(tr("Fix it"))
+    st.markdown(tr("Each button opens the Train page with this model's settings and the remedy applied."))
     for i, remedy in enumerate(rep["remedies"]):
         c1, c2 = st.columns([1, 4])
-        title = wording.remedy_title(remedy)
+        title = wording.remedy_title(remedy, tr)
         if c1.button(title, key=f"remedy_{i}"):
-            open_train_with(ck.config, from_dotted(remedy["changes"]), ck.name, title)
+            open_train_with(ck.config, from_dotted(remedy["changes"]), ck.name, wording.remedy_title(remedy))
         changes = ", ".join(f"{k} = {v}" for k, v in remedy["changes"].items())
-        c2.markdown(f"{wording.remedy_reason(remedy)}. *Sets {changes}.*")
+        c2.markdown(tr("{reason}. *Sets {changes}.*", reason=wording.remedy_reason(remedy, tr), changes=changes))

@@ -4,6 +4,7 @@ disentanglement scores."""
 import streamlit as st
 
 from ui import compute, defaults
+from ui.i18n import error_text, message_text, tr
 from ui.models import checkpoint_paths, current, load, model_summaries
 from ui.navigation import PAGE
 from ui.owner import owner_token
@@ -13,7 +14,7 @@ from vae.config.knobs import apply
 from vae.figures.plots import rate_distortion, traversal_figure
 
 ck = current()
-st.title("Compare runs")
+st.title(tr("Compare runs"))
 paths = {p.stem: p for p in checkpoint_paths()}
 rows = model_summaries()
 points = [
@@ -23,25 +24,30 @@ points = [
 ]
 
 st.markdown(
-    "Alemi et al. (2018): runs with the same ELBO (dotted lines) can split it very differently between "
-    "**rate** (nats in the code) and **distortion** (nats lost in reconstruction). Large beta moves a "
-    "run up and left; collapsed runs sit on the distortion axis. Click a point to make it current."
+    tr(
+        "Alemi et al. (2018): runs with the same ELBO (dotted lines) can split it very differently between "
+        "**rate** (nats in the code) and **distortion** (nats lost in reconstruction). Large beta moves a "
+        "run up and left; collapsed runs sit on the distortion axis. Click a point to make it current."
+    )
 )
-event = st.plotly_chart(rate_distortion(points), key="rd", on_select="rerun", selection_mode="points")
+event = st.plotly_chart(rate_distortion(points, tr=tr), key="rd", on_select="rerun", selection_mode="points")
 make_clicked_model_current(event, "_rd_clicked", ck.name)
 
 # ------------------------------------------------------------------ beta sweep
-st.subheader("Beta sweep")
+st.subheader(tr("Beta sweep"))
 st.markdown(
-    f"Train **{ck.name}**'s configuration again at several values of beta, in the background; each run "
-    "is saved as a model and appears on the plane above."
+    tr(
+        "Train **{name}**'s configuration again at several values of beta, in the background; each run "
+        "is saved as a model and appears on the plane above.",
+        name=ck.name,
+    )
 )
 c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
 betas = c1.multiselect(
-    "beta values", [0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0], [0.5, 2.0, 8.0], key="sweep_betas"
+    tr("beta values"), [0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0], [0.5, 2.0, 8.0], key="sweep_betas"
 )
-epochs = c2.number_input("epochs", 1, 1000, ck.config.train.epochs, key="sweep_epochs")
-if c3.button("Start sweep", type="primary", key="sweep_start", disabled=not betas):
+epochs = c2.number_input(tr("epochs"), 1, 1000, ck.config.train.epochs, key="sweep_epochs")
+if c3.button(tr("Start sweep"), type="primary", key="sweep_start", disabled=not betas):
     from vae.errors import ConfigError
 
     ids, refused = [], []
@@ -50,7 +56,7 @@ if c3.button("Start sweep", type="primary", key="sweep_start", disabled=not beta
         try:
             ids.append(training_queue().submit(cfg, f"{ck.name}-beta{b:g}", owner=owner_token()).id)
         except ConfigError as e:
-            refused.append(str(e))
+            refused.append(error_text(e))
     st.session_state["sweep_jobs"] = st.session_state.get("sweep_jobs", []) + ids
     for msg in refused:
         st.warning(msg)
@@ -64,17 +70,17 @@ def sweep_progress() -> None:
     st.dataframe(
         [
             {
-                "model": s["name"],
+                tr("model"): s["name"],
                 "beta": s["config"].objective.beta,
-                "state": s["state"],
-                "progress": round(100 * s["progress"]),
-                "result": s["message"],
+                tr("state"): tr(s["state"]),
+                tr("progress"): round(100 * s["progress"]),
+                tr("result"): message_text(s["message"]),
             }
             for s in (j.snapshot() for j in jobs)
         ],
         hide_index=True,
         key="sweep_table",
-        column_config={"progress": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d%%")},
+        column_config={tr("progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d%%")},
     )
     finished = {j.id for j in jobs if not j.active}
     if finished - set(st.session_state.get("_sweep_seen", [])):
@@ -88,29 +94,38 @@ sweep_active = any(
 st.fragment(sweep_progress, run_every=1.0 if sweep_active else None)()
 
 # ------------------------------------------------------------------ side by side
-st.subheader("Two models side by side")
+st.subheader(tr("Two models side by side"))
 names = list(paths)
 c1, c2 = st.columns(2)
-a = c1.selectbox("left", names, index=names.index(ck.name) if ck.name in names else 0, key="cmp_a")
-b = c2.selectbox("right", names, index=(names.index(ck.name) + 1) % len(names) if ck.name in names else 0, key="cmp_b")
-n_dims = st.slider("dimensions (most KL first)", 1, 10, 5, key="cmp_dims")
+a = c1.selectbox(tr("left"), names, index=names.index(ck.name) if ck.name in names else 0, key="cmp_a")
+b = c2.selectbox(
+    tr("right"), names, index=(names.index(ck.name) + 1) % len(names) if ck.name in names else 0, key="cmp_b"
+)
+n_dims = st.slider(tr("dimensions (most KL first)"), 1, 10, 5, key="cmp_dims")
 for col, name in ((c1, a), (c2, b)):
     m = load(paths[name])
     dims = min(n_dims, m.config.latent_dim, defaults.AR_MAX_IMAGES // 9 if m.model.autoregressive else 10)
     if m.model.autoregressive:
         col.caption(
-            f"{name}: a pixelcnn decoder; these pictures are samples drawn pixel by pixel (at most {dims} dimensions)."
+            tr(
+                "{name}: a pixelcnn decoder; these pictures are samples drawn pixel by pixel "
+                "(at most {dims} dimensions).",
+                name=name,
+                dims=dims,
+            )
         )
     trav = compute.traversal(m, dims, 3.0, 9, None)
-    col.plotly_chart(traversal_figure(trav, ncols=min(n_dims, 5)), key=f"cmp_trav_{name}_{col is c1}")
+    col.plotly_chart(traversal_figure(trav, ncols=min(n_dims, 5), tr=tr), key=f"cmp_trav_{name}_{col is c1}")
 
 # ------------------------------------------------------------------ disentanglement
 with_factors = [r for r in rows if r["dataset"] == "sprites"]
-st.subheader("Disentanglement (datasets with known factors)")
+st.subheader(tr("Disentanglement (datasets with known factors)"))
 if not with_factors:
     st.caption(
-        "No model here was trained on a dataset with ground-truth factors. Train the preset "
-        "'beta-VAE on sprites' to score MIG and SAP."
+        tr(
+            "No model here was trained on a dataset with ground-truth factors. Train the preset "
+            "'beta-VAE on sprites' to score MIG and SAP."
+        )
     )
 else:
     table = []
@@ -119,13 +134,15 @@ else:
         s = compute.disentanglement(m)
         if s is None:
             continue
-        row = {"model": r["name"], "beta": r["beta"], "MIG": s["mig"], "SAP": s["sap"]}
+        row = {tr("model"): r["name"], "beta": r["beta"], "MIG": s["mig"], "SAP": s["sap"]}
         row.update({f"MIG {f}": v["mig"] for f, v in s["factors"].items()})
         table.append(row)
     st.dataframe(table, hide_index=True, key="disentanglement")
     st.caption(
-        "MIG (Chen et al. 2018): gap in mutual information between the two latents most informative "
-        "about a factor, over the factor's entropy; SAP: the same gap in linear predictability. "
-        "Both are 0..1, higher = more disentangled."
+        tr(
+            "MIG (Chen et al. 2018): gap in mutual information between the two latents most informative "
+            "about a factor, over the factor's entropy; SAP: the same gap in linear predictability. "
+            "Both are 0..1, higher = more disentangled."
+        )
     )
-st.page_link(PAGE["train"], label="Train another model", icon=":material/model_training:")
+st.page_link(PAGE["train"], label=tr("Train another model"), icon=":material/model_training:")

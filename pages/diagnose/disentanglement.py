@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ui import compute, defaults
+from ui.i18n import error_text, message_text, tr
 from ui.models import checkpoint_paths, load, model_summaries
 from ui.owner import owner_token
 from ui.training_queue import training_queue
@@ -14,60 +15,77 @@ from vae.figures.plots import kl_decomposition_bars, mi_heatmap, mig_vs_distorti
 TCVAE_PRESET = "beta-TCVAE on sprites"
 SHIPPED_TCVAE = "sprites-mlp-z6-beta-tcvae"  # made from the preset by `make checkpoints`
 
-st.title("Disentanglement")
+st.title(tr("Disentanglement"))
 st.markdown(
-    "A code is *disentangled* when each generative factor of the data (shape, scale, rotation, x, y) lives in a "
-    "latent of its own. Larger beta gives a simpler code, but the plain beta-VAE pays for it in reconstruction; "
-    "**beta-TCVAE** (Chen et al. 2018) and **FactorVAE** (Kim & Mnih 2018) penalise only the *total correlation* "
-    "between the latents. Scores need data with known factors (`sprites`, `dsprites`)."
+    tr(
+        "A code is *disentangled* when each generative factor of the data (shape, scale, rotation, x, y) lives in a "
+        "latent of its own. Larger beta gives a simpler code, but the plain beta-VAE pays for it in reconstruction; "
+        "**beta-TCVAE** (Chen et al. 2018) and **FactorVAE** (Kim & Mnih 2018) penalise only the *total correlation* "
+        "between the latents. Scores need data with known factors (`sprites`, `dsprites`)."
+    )
 )
 st.caption(
-    "About `sprites`: 32x32 shapes drawn with numpy, every factor independent and uniform. On purpose, y moves "
-    "over only 45 % of x's range. With equal ranges, turning the (x, y) plane costs the ELBO nothing, so a "
-    "diagonal posterior has no reason to line its axes up with x and y. Unequal ranges give it one: with the "
-    "same beta-TCVAE, y's MIG went from 0.35 to 0.84."
+    tr(
+        "About `sprites`: 32x32 shapes drawn with numpy, every factor independent and uniform. On purpose, y moves "
+        "over only 0.45 of x's range. With equal ranges, turning the (x, y) plane costs the ELBO nothing, so a "
+        "diagonal posterior has no reason to line its axes up with x and y. Unequal ranges give it one: with the "
+        "same beta-TCVAE, y's MIG went from 0.35 to 0.84."
+    )
 )
 
 paths = {p.stem: p for p in checkpoint_paths()}
 rows = model_summaries()
 with_factors = [r["name"] for r in rows if r["dataset"] in ("sprites", "dsprites")]
 if not with_factors:
-    st.info(f"No model here was trained on sprites or dsprites. Train the preset '{TCVAE_PRESET}' below.")
+    st.info(
+        tr(
+            "No model here was trained on sprites or dsprites. Train the preset '{preset}' below.",
+            preset=tr(TCVAE_PRESET),
+        )
+    )
 else:
     # ------------------------------------------------------------------ one model: which latent holds which factor
     default = SHIPPED_TCVAE if SHIPPED_TCVAE in with_factors else with_factors[0]
     name = st.selectbox(
-        "model",
+        tr("model"),
         with_factors,
         index=with_factors.index(default),
         key="dis_model",
-        help="Models trained on data with known generative factors.",
+        help=tr("Models trained on data with known generative factors."),
     )
     ck = load(paths[name])
     scores = compute.disentanglement(ck)
     if scores is None:
-        st.warning("This model's data has no factors on this server.")
+        st.warning(tr("This model's data has no factors on this server."))
         st.stop()
     factor_names = list(scores["factors"])
     c1, c2 = st.columns([3, 2])
-    c1.plotly_chart(mi_heatmap(scores["mi_matrix"], factor_names, f"I(z_j; factor) of {name}"), key="dis_mi")
+    c1.plotly_chart(
+        mi_heatmap(scores["mi_matrix"], factor_names, tr("I(z_j; factor) of {name}", name=name), tr=tr), key="dis_mi"
+    )
     with c2:
         d = scores.get("dci")
         cols = st.columns(2)
         cols[0].metric(
             "MIG",
             f"{scores['mig']:.3f}",
-            help="mean over factors of the gap between the two latents most informative about it, over its entropy",
+            help=tr("mean over factors of the gap between the two latents most informative about it, over its entropy"),
         )
         cols[1].metric("SAP", f"{scores['sap']:.3f}")
         if d is not None:
             cols = st.columns(2)
-            cols[0].metric("DCI disentanglement", f"{d['disentanglement']:.3f}")
-            cols[1].metric("FactorVAE score", f"{scores['factorvae_score']:.3f}")
-            st.caption(f"DCI completeness {d['completeness']:.3f}, informativeness {d['informativeness']:.3f}.")
+            cols[0].metric(tr("DCI disentanglement"), f"{d['disentanglement']:.3f}")
+            cols[1].metric(tr("FactorVAE score"), f"{scores['factorvae_score']:.3f}")
+            st.caption(
+                tr(
+                    "DCI completeness {c:.3f}, informativeness {i:.3f}.",
+                    c=d["completeness"],
+                    i=d["informativeness"],
+                )
+            )
         st.dataframe(
             [
-                {"factor": f, "latent": f"z{v['latent']}", "MIG": v["mig"], "SAP": v["sap"]}
+                {tr("factor"): f, tr("latent"): f"z{v['latent']}", "MIG": v["mig"], "SAP": v["sap"]}
                 for f, v in scores["factors"].items()
             ],
             hide_index=True,
@@ -81,15 +99,17 @@ else:
     mi = np.asarray(scores["mi_matrix"])  # (latents, factors)
     order = np.argsort(-mi.max(1), kind="stable")[: min(8, mi.shape[0])].tolist()
     trav = compute.traversal_of_dims(ck, tuple(order), 2.5, 9)
-    labels = [f"z{j}: {factor_names[int(mi[j].argmax())]} ({mi[j].max():.2f} nats)" for j in order]
-    st.plotly_chart(traversal_figure(trav, labels=labels, ncols=4), key="dis_traversal")
+    labels = [f"z{j}: {factor_names[int(mi[j].argmax())]} ({mi[j].max():.2f} {tr('nats')})" for j in order]
+    st.plotly_chart(traversal_figure(trav, labels=labels, ncols=4, tr=tr), key="dis_traversal")
     st.caption(
-        "Each row moves one latent (most informative about some factor first), labelled with the factor it "
-        "shares the most information with. Disentangled: each row changes one thing."
+        tr(
+            "Each row moves one latent (most informative about some factor first), labelled with the factor it "
+            "shares the most information with. Disentangled: each row changes one thing."
+        )
     )
 
     # ------------------------------------------------------------------ all models
-    st.subheader("Every model with factors")
+    st.subheader(tr("Every model with factors"))
     table, points, decomposition = [], [], []
     for r in rows:
         if r["name"] not in with_factors:
@@ -103,17 +123,17 @@ else:
         objective = m.config.objective.name
         table.append(
             {
-                "model": r["name"],
-                "objective": objective,
+                tr("model"): r["name"],
+                tr("objective"): objective,
                 "beta": r["beta"],
                 "MIG": s["mig"],
                 "SAP": s["sap"],
                 "DCI D": dd.get("disentanglement"),
                 "DCI C": dd.get("completeness"),
                 "DCI I": dd.get("informativeness"),
-                "FactorVAE score": s.get("factorvae_score"),
-                "distortion": rep["distortion"],
-                "rate": rep["rate"],
+                tr("FactorVAE score"): s.get("factorvae_score"),
+                tr("distortion"): rep["distortion"],
+                tr("rate"): rep["rate"],
             }
         )
         points.append(
@@ -129,39 +149,44 @@ else:
             decomposition.append({"name": r["name"], **rep["kl_decomposition"]})
     fmt = {
         k: st.column_config.NumberColumn(format="%.3f")
-        for k in ("MIG", "SAP", "DCI D", "DCI C", "DCI I", "FactorVAE score")
+        for k in ("MIG", "SAP", "DCI D", "DCI C", "DCI I", tr("FactorVAE score"))
     }
-    fmt |= {k: st.column_config.NumberColumn(format="%.2f") for k in ("distortion", "rate")}
+    fmt |= {k: st.column_config.NumberColumn(format="%.2f") for k in (tr("distortion"), tr("rate"))}
     st.dataframe(table, hide_index=True, key="dis_table", column_config=fmt)
     c1, c2 = st.columns(2)
     event = c1.plotly_chart(
-        mig_vs_distortion(points), key="dis_mig_distortion", on_select="rerun", selection_mode="points"
+        mig_vs_distortion(points, tr=tr), key="dis_mig_distortion", on_select="rerun", selection_mode="points"
     )
     make_clicked_model_current(event, "_dis_clicked")
     if decomposition:
-        c2.plotly_chart(kl_decomposition_bars(decomposition), key="dis_kl_split")
+        c2.plotly_chart(kl_decomposition_bars(decomposition, tr=tr), key="dis_kl_split")
     st.caption(
-        "MIG, SAP, DCI (disentanglement, completeness, informativeness) and the FactorVAE score are all 0..1, "
-        "higher = more disentangled. The KL split: index-code MI is the information about x, total "
-        "correlation the dependence between latents (what beta-TCVAE and FactorVAE penalise)."
+        tr(
+            "MIG, SAP, DCI (disentanglement, completeness, informativeness) and the FactorVAE score are all 0..1, "
+            "higher = more disentangled. The KL split: index-code MI is the information about x, total "
+            "correlation the dependence between latents (what beta-TCVAE and FactorVAE penalise)."
+        )
     )
 
 # ------------------------------------------------------------------ train the preset
-st.subheader("Train a beta-TCVAE")
+st.subheader(tr("Train a beta-TCVAE"))
 values = PRESETS[TCVAE_PRESET]
 st.markdown(
-    f"The preset **{TCVAE_PRESET}**: "
-    + ", ".join(f"{k} = {v}" for k, v in values.items())
-    + ". It trains in the background on this server and appears above when it is done."
+    tr(
+        "The preset **{preset}**: {values}. It trains in the background on this server and appears above when it is "
+        "done.",
+        preset=tr(TCVAE_PRESET),
+        values=", ".join(f"{k} = {v}" for k, v in values.items()),
+    )
 )
-if st.button("Train the beta-TCVAE preset", type="primary", key="dis_train"):
+if st.button(tr("Train the beta-TCVAE preset"), type="primary", key="dis_train"):
     from vae.errors import ConfigError
 
     try:
         job = training_queue().submit(preset_config(TCVAE_PRESET), "sprites-beta-tcvae", owner=owner_token())
         st.session_state["dis_job"] = job.id
     except ConfigError as e:
-        st.error(f"Cannot start: {e}")
+        st.error(tr("Cannot start: {why}", why=error_text(e)))
 
 
 def job_progress() -> None:
@@ -169,7 +194,7 @@ def job_progress() -> None:
     if job is None:
         return
     s = job.snapshot()
-    st.progress(min(1.0, s["progress"]), text=f"{s['name']}: {s['state']} {s['message']}")
+    st.progress(min(1.0, s["progress"]), text=f"{s['name']}: {tr(s['state'])} {message_text(s['message'])}")
     if not job.active and st.session_state.get("_dis_job_seen") != job.id:
         st.session_state["_dis_job_seen"] = job.id
         st.rerun()

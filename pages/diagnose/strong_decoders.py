@@ -6,24 +6,30 @@ import numpy as np
 import streamlit as st
 
 from ui import compute, defaults
+from ui.i18n import tr
 from ui.models import checkpoint_paths, load
 from ui.widgets import open_train_with
 from vae.figures.plots import image_grid
+from vae.i18n import N_
 from vae.models.pixelcnn import receptive_field
 
 LESSON = {  # role -> (shipped model, what it is)
-    "mlp": ("mnist5k-mlp-z16-binarized", "MLP decoder"),
-    "pixelcnn": ("mnist5k-pixelcnn-z16", "pixelcnn decoder"),
-    "fix": ("mnist5k-pixelcnn-z16-freebits", "pixelcnn decoder + free bits"),
+    "mlp": ("mnist5k-mlp-z16-binarized", N_("MLP decoder")),
+    "pixelcnn": ("mnist5k-pixelcnn-z16", N_("pixelcnn decoder")),
+    "fix": ("mnist5k-pixelcnn-z16-freebits", N_("pixelcnn decoder + free bits")),
 }
 
-st.title("Strong decoders ignore z")
+st.title(tr("Strong decoders ignore z"))
 st.markdown(
-    "The stronger the decoder, the less it needs $z$. An **autoregressive** decoder (PixelCNN) predicts each pixel "
-    "from the pixels before it, $p(x\\mid z) = \\prod_i p(x_i \\mid x_{<i}, z)$, so it can model a digit on its own. "
-    "Information in $z$ then only costs KL, and even at $\\beta = 1$ the ELBO is best with $q(z\\mid x)$ close to the "
-    "prior: **posterior collapse without a large beta** (PixelVAE, Gulrajani et al. 2016; Variational Lossy "
-    "Autoencoder, Chen et al. 2017). The same encoder, data and training below; only the decoder differs."
+    tr(
+        "The stronger the decoder, the less it needs $z$. An **autoregressive** decoder (PixelCNN) predicts each pixel "
+        "from the pixels before it, $p(x\\mid z) = \\prod_i p(x_i \\mid x_{<i}, z)$, so "
+        "it can model a digit on its own. "
+        "Information in $z$ then only costs KL, and even at $\\beta = 1$ the ELBO is best"
+        " with $q(z\\mid x)$ close to the "
+        "prior: **posterior collapse without a large beta** (PixelVAE, Gulrajani et al. 2016; Variational Lossy "
+        "Autoencoder, Chen et al. 2017). The same encoder, data and training below; only the decoder differs."
+    )
 )
 
 paths = {p.stem: p for p in checkpoint_paths()}
@@ -38,18 +44,18 @@ def default_for(role: str) -> int | None:
 
 
 if not names:
-    st.info("No models yet: `make checkpoints` ships the three models of this lesson.")
+    st.info(tr("No models yet: `make checkpoints` ships the three models of this lesson."))
     st.stop()
 cols = st.columns(3)
 picked = {}
 for col, role in zip(cols, LESSON):
     idx = default_for(role)
     picked[role] = col.selectbox(
-        LESSON[role][1],
+        tr(LESSON[role][1]),
         names,
         index=idx if idx is not None else 0,
         key=f"sd_{role}",
-        help=f"The shipped model is {LESSON[role][0]}.",
+        help=tr("The shipped model is {name}.", name=LESSON[role][0]),
     )
 models = {role: load(paths[name]) for role, name in picked.items()}
 
@@ -59,23 +65,23 @@ for ck in models.values():
     rep = compute.collapse_report(ck, defaults.IWAE_K)
     dec = ck.config.decoder
     rf = (
-        f"{receptive_field(len(dec.hidden), dec.kernel)['rows_up']} rows up"
+        tr("{rows} rows up", rows=receptive_field(len(dec.hidden), dec.kernel)["rows_up"])
         if dec.arch == "pixelcnn"
-        else "none (pixels independent given z)"
+        else tr("none (pixels independent given z)")
     )
     rows.append(
         {
-            "model": ck.name,
-            "decoder": f"{dec.arch} {'-'.join(map(str, dec.hidden))}",
-            "receptive field": rf,
+            tr("model"): ck.name,
+            tr("decoder"): f"{dec.arch} {'-'.join(map(str, dec.hidden))}",
+            tr("receptive field"): rf,
             "beta": ck.config.objective.beta,
-            "free bits": ck.config.objective.free_bits,
-            "rate (KL)": rep["rate"],
-            "distortion": rep["distortion"],
-            "-log p(x) (IWAE)": rep["iwae_nll"],
-            "active units": f"{rep['active_units']}/{rep['latent_dim']}",
+            tr("free bits"): ck.config.objective.free_bits,
+            tr("rate (KL)"): rep["rate"],
+            tr("distortion"): rep["distortion"],
+            tr("-log p(x) (IWAE)"): rep["iwae_nll"],
+            tr("active units"): f"{rep['active_units']}/{rep['latent_dim']}",
             "I(x;z)": rep["mutual_info"],
-            "verdict": rep["verdict"],
+            tr("verdict"): tr(rep["verdict"]),
         }
     )
 st.dataframe(
@@ -84,29 +90,33 @@ st.dataframe(
     key="strong_table",
     column_config={
         k: st.column_config.NumberColumn(format="%.2f")
-        for k in ("rate (KL)", "distortion", "-log p(x) (IWAE)", "I(x;z)")
+        for k in (tr("rate (KL)"), tr("distortion"), tr("-log p(x) (IWAE)"), "I(x;z)")
     }
-    | {"beta": st.column_config.NumberColumn(format="%g"), "free bits": st.column_config.NumberColumn(format="%g")},
+    | {"beta": st.column_config.NumberColumn(format="%g"), tr("free bits"): st.column_config.NumberColumn(format="%g")},
 )
 st.caption(
-    "Nats per test image. The pixelcnn decoder gives the better likelihood (lower -log p(x)), "
-    "yet its rate, the information z carries, falls: the decoder does the work. IWAE with k = 100 samples "
-    "(for a pixelcnn on the first test images only: every sample is a full pass)."
+    tr(
+        "Nats per test image. The pixelcnn decoder gives the better likelihood (lower -log p(x)), "
+        "yet its rate, the information z carries, falls: the decoder does the work. IWAE with k = 100 samples "
+        "(for a pixelcnn on the first test images only: every sample is a full pass)."
+    )
 )
 
 # ------------------------------------------------------------------ the grid that settles it
-st.subheader("Does the decoder use z?")
+st.subheader(tr("Does the decoder use z?"))
 st.markdown(
-    "Each grid: **rows** are different $z \\sim p(z)$, **columns** are different random draws of "
-    "$x \\sim p(x\\mid z)$ for the same $z$ (for a pixelcnn, different pixel-by-pixel seeds). When $z$ is "
-    "used, a row's images agree and the rows differ. When $z$ is ignored, the rows look alike and the "
-    "columns differ."
+    tr(
+        "Each grid: **rows** are different $z \\sim p(z)$, **columns** are different random draws of "
+        "$x \\sim p(x\\mid z)$ for the same $z$ (for a pixelcnn, different pixel-by-pixel seeds). When $z$ is "
+        "used, a row's images agree and the rows differ. When $z$ is ignored, the rows look alike and the "
+        "columns differ."
+    )
 )
 c1, c2, c3 = st.columns(3)
 d = defaults.SEED_GRID
-n_z = c1.slider("rows: different z", 2, 6, d["n_z"], key="sd_rows")
-n_seeds = c2.slider("columns: seeds per z", 2, 8, d["n_seeds"], key="sd_cols")
-seed = c3.number_input("seed", 0, 10_000, d["seed"], key="sd_seed")
+n_z = c1.slider(tr("rows: different z"), 2, 6, d["n_z"], key="sd_rows")
+n_seeds = c2.slider(tr("columns: seeds per z"), 2, 8, d["n_seeds"], key="sd_cols")
+seed = c3.number_input(tr("seed"), 0, 10_000, d["seed"], key="sd_seed")
 cols = st.columns(3)
 for col, (role, ck) in zip(cols, models.items()):
     with col:
@@ -114,31 +124,41 @@ for col, (role, ck) in zip(cols, models.items()):
         flat = imgs.reshape(-1, *imgs.shape[2:])
         titles = [f"z{r + 1}" if c == 0 else "" for r in range(n_z) for c in range(n_seeds)]
         st.plotly_chart(
-            image_grid(flat, ncols=n_seeds, titles=titles, title=f"{LESSON[role][1]}: {ck.name}", width_px=300),
+            image_grid(flat, ncols=n_seeds, titles=titles, title=f"{tr(LESSON[role][1])}: {ck.name}", width_px=300),
             key=f"grid_{role}",
         )
         row_spread = float(np.mean([imgs[r].std(0).mean() for r in range(n_z)]))  # within a row: the seeds
         between = float(imgs.mean(1).std(0).mean())  # between the rows' averages: z
-        st.caption(f"pixel spread within a row (seeds) {row_spread:.3f}, between rows (z) {between:.3f}")
+        st.caption(
+            tr(
+                "pixel spread within a row (seeds) {within:.3f}, between rows (z) {between:.3f}",
+                within=row_spread,
+                between=between,
+            )
+        )
 
 # ------------------------------------------------------------------ the fix
-st.subheader("The fix")
+st.subheader(tr("The fix"))
 st.markdown(
-    "Make using $z$ cheap, or make the decoder need it. **Free bits** (Kingma et al. 2016) let every dimension keep "
-    "λ nats of KL without penalty; **KL warm-up** (Bowman et al. 2016) starts with no KL cost; a **smaller receptive "
-    "field** (fewer masked layers or a smaller kernel; Chen et al. 2017) leaves the decoder unable to draw a digit "
-    "from its own earlier pixels, so the global shape must come from $z$."
+    tr(
+        "Make using $z$ cheap, or make the decoder need it. **Free bits** (Kingma et al. "
+        "2016) let every dimension keep "
+        "λ nats of KL without penalty; **KL warm-up** (Bowman et al. 2016) starts with no"
+        " KL cost; a **smaller receptive "
+        "field** (fewer masked layers or a smaller kernel; Chen et al. 2017) leaves the decoder unable to draw a digit "
+        "from its own earlier pixels, so the global shape must come from $z$."
+    )
 )
 base = models["pixelcnn"]
-fixes = {
-    "Train with free bits 0.5": {"free_bits": 0.5},
-    "Train with KL warm-up": {"kl_warmup": max(1.0, base.config.train.epochs / 2)},
-    "Train with a smaller receptive field": {"decoder_hidden": base.config.decoder.hidden[:1] or [32]},
+fixes = {  # English label (the button's key and the new model's name) -> the change
+    N_("Train with free bits 0.5"): {"free_bits": 0.5},
+    N_("Train with KL warm-up"): {"kl_warmup": max(1.0, base.config.train.epochs / 2)},
+    N_("Train with a smaller receptive field"): {"decoder_hidden": base.config.decoder.hidden[:1] or [32]},
 }
 for col, (label, change) in zip(st.columns(3), fixes.items()):
     if col.button(
-        label,
+        tr(label),
         key=f"fix_{re.sub('[^a-z]+', '_', label.lower())}",
-        help="Opens Train with the pixelcnn model's settings and this change.",
+        help=tr("Opens Train with the pixelcnn model's settings and this change."),
     ):
         open_train_with(base.config, change, base.name, label.lower().removeprefix("train with "))

@@ -5,47 +5,55 @@ import streamlit as st
 
 from ui import compute, defaults
 from ui.drawing import own_input
+from ui.i18n import tr, translate
 from ui.models import current, split_or_stop
 from vae.analysis.explore import interpolation
 from vae.analysis.projections import place_among, umap_available
 from vae.figures.plots import add_own_point, image_grid, interpolation_figure, posterior_figure, projection_scatter
+from vae.i18n import N_
 
 ck = current()
-st.title("Latent map")
+st.title(tr("Latent map"))
 compute.autoregressive_note(ck)
 st.markdown(
-    "Every point is one example's posterior mean E[z|x], projected to 2-D. Click a point (or box/lasso "
-    "several) to see the example, its reconstruction and its posterior; pick two to interpolate."
+    tr(
+        "Every point is one example's posterior mean E[z|x], projected to 2-D. Click a point (or box/lasso "
+        "several) to see the example, its reconstruction and its posterior; pick two to interpolate."
+    )
 )
 
 methods = ["pca", "tsne"] + (["umap"] if umap_available() else [])
 c1, c2, c3, c4 = st.columns(4)
 method = c1.selectbox(
-    "projection",
+    tr("projection"),
     methods,
     format_func=str.upper,
     key="map_method",
-    help="PCA is instant and linear; t-SNE keeps neighbourhoods (a few seconds, then cached).",
+    help=tr("PCA is instant and linear; t-SNE keeps neighbourhoods (a few seconds, then cached)."),
 )
-split = c2.radio("split", ["test", "train"], horizontal=True, key="map_split")
+split = c2.radio(tr("split"), [N_("test"), N_("train")], format_func=translate(), horizontal=True, key="map_split")
 ds, x, labels, factors = split_or_stop(ck, split)
-limit = c3.select_slider("points", [500, 1000, 2000, 5000, 10000], defaults.MAP["limit"], key="map_limit")
-colour_options = ["label"] + (list(ds.factor_names) if factors is not None else [])
-colour = c4.selectbox("colour by", colour_options, key="map_colour")
+limit = c3.select_slider(tr("points"), [500, 1000, 2000, 5000, 10000], defaults.MAP["limit"], key="map_limit")
+colour_options = [N_("label")] + (list(ds.factor_names) if factors is not None else [])
+colour = c4.selectbox(tr("colour by"), colour_options, format_func=translate(), key="map_colour")
 
-with st.status(f"Projecting {min(limit, len(x))} posterior means with {method.upper()}...", expanded=False) as status:
+with st.status(
+    tr("Projecting {n} posterior means with {method}...", n=min(limit, len(x)), method=method.upper()), expanded=False
+) as status:
     proj = compute.projection(ck, split, method, int(limit), 0)
     status.update(
-        label=f"{method.upper()} of {len(proj.index)} points: {proj.seconds:.1f} s"
-        + (" (cached)" if proj.cached else ""),
+        label=tr(
+            "{method} of {n} points: {seconds:.1f} s", method=method.upper(), n=len(proj.index), seconds=proj.seconds
+        )
+        + (tr(" (cached)") if proj.cached else ""),
         state="complete",
     )
 if colour == "label":
     colours, names = proj.labels, ds.classes
 else:
     colours, names = factors[proj.index, ds.factor_names.index(colour)], None
-fig = projection_scatter(proj.coords, colours, proj.index, names, method, color_title=colour)
-with st.expander("Draw your own input and see where it lands", icon=":material/draw:"):
+fig = projection_scatter(proj.coords, colours, proj.index, names, method, color_title=tr(colour), tr=tr)
+with st.expander(tr("Draw your own input and see where it lands"), icon=":material/draw:"):
     c_draw, c_images, c_post = st.columns([3, 2, 4])
     with c_draw:
         own = own_input(ck, "map_own")
@@ -53,42 +61,47 @@ with st.expander("Draw your own input and see where it lands", icon=":material/d
         own_mu, own_sd, own_rec = compute.own_encoding(ck, own)
         codes = compute.posterior_means(ck, split)[0][proj.index]
         xy, near = place_among(codes, proj.coords, own_mu[None], k=defaults.PLACE_NEIGHBOURS)
-        add_own_point(fig, xy[0])
+        add_own_point(fig, xy[0], tr=tr)
         nearest = proj.index[near[0]]
         c_images.plotly_chart(
-            image_grid(np.stack([own, own_rec]), ncols=1, titles=["your input", "reconstruction"], width_px=260),
+            image_grid(
+                np.stack([own, own_rec]), ncols=1, titles=[tr("your input"), tr("reconstruction")], width_px=260
+            ),
             key="own_images",
         )
-        c_post.plotly_chart(posterior_figure(own_mu, own_sd, ck.metrics.get("kl_per_dim")), key="own_posterior")
+        c_post.plotly_chart(posterior_figure(own_mu, own_sd, ck.metrics.get("kl_per_dim"), tr=tr), key="own_posterior")
         st.plotly_chart(
             image_grid(x[nearest[:8]].cpu().numpy(), ncols=8, titles=[f"#{i}" for i in nearest[:8]], width_px=700),
             key="own_nearest",
         )
         st.caption(
-            "The star on the map: your input's posterior mean, placed among the "
-            f"{defaults.PLACE_NEIGHBOURS} mapped test codes nearest to it (above, the closest first; weighted by "
-            "inverse distance)."
+            tr(
+                "The star on the map: your input's posterior mean, placed among the "
+                "{k} mapped test codes nearest to it (above, the closest first; weighted by "
+                "inverse distance).",
+                k=defaults.PLACE_NEIGHBOURS,
+            )
         )
 event = st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"))
 
 picked = [int(p["customdata"][0]) for p in (event.selection.points if event else []) if p.get("customdata")]
 typed = st.text_input(
-    "...or type example indices",
+    tr("...or type example indices"),
     "",
     key="map_indices",
-    help=f"Indices into the {split} split (0..{len(x) - 1}), separated by spaces.",
+    help=tr("Indices into the {split} split (0..{last}), separated by spaces.", split=tr(split), last=len(x) - 1),
 )
 if typed.strip():
     try:
         picked = [int(t) for t in typed.replace(",", " ").split()]
     except ValueError:
-        st.error(f"Indices must be whole numbers; got {typed!r}.")
+        st.error(tr("Indices must be whole numbers; got {text!r}.", text=typed))
         st.stop()
     if any(not 0 <= i < len(x) for i in picked):
-        st.error(f"Indices go from 0 to {len(x) - 1}.")
+        st.error(tr("Indices go from 0 to {last}.", last=len(x) - 1))
         st.stop()
 if not picked:
-    st.info("Select a point on the map to inspect it.")
+    st.info(tr("Select a point on the map to inspect it."))
     st.stop()
 
 first = picked[0]
@@ -100,20 +113,25 @@ c1.plotly_chart(
     image_grid(
         np.concatenate([r.original, r.mean]),
         ncols=n,
-        titles=[f"#{i}" for i in r.index] + ["reconstruction"] * n,
-        title=f"{n} selected example(s)",
+        titles=[f"#{i}" for i in r.index] + [tr("reconstruction")] * n,
+        title=tr("{n} selected example(s)", n=n),
         width_px=300,
     ),
     key="picked_images",
 )
 c2.plotly_chart(
     posterior_figure(
-        mu[first], sd[first], ck.metrics.get("kl_per_dim"), title=f"q(z|x) of example #{first}: mean +- sd"
+        mu[first],
+        sd[first],
+        ck.metrics.get("kl_per_dim"),
+        title=tr("q(z|x) of example #{i}: mean +- sd", i=first),
+        tr=tr,
     ),
     key="picked_posterior",
 )
 if len(picked) >= 2:
     a, b = picked[0], picked[1]
     st.plotly_chart(
-        interpolation_figure(interpolation(ck.model, mu[a], mu[b], 11), f"#{a}", f"#{b}"), key="picked_interpolation"
+        interpolation_figure(interpolation(ck.model, mu[a], mu[b], 11), f"#{a}", f"#{b}", tr=tr),
+        key="picked_interpolation",
     )

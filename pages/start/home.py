@@ -3,27 +3,35 @@
 import pandas as pd
 import streamlit as st
 
+from ui.i18n import message_text, tr
 from ui.models import model_summaries, skipped_models
 from ui.navigation import PAGE
+from vae.i18n import N_
 
-st.title("VAE latent-space explorer")
+st.title(tr("VAE latent-space explorer"))
 st.markdown(
-    "A **variational autoencoder** learns an encoder $q_\\phi(z\\mid x)$ that maps an image to a Gaussian "
-    "over a small latent code $z$, and a decoder $p_\\theta(x\\mid z)$ that turns codes back into images. "
-    "Both are trained together by maximising the evidence lower bound (ELBO):"
+    tr(
+        "A **variational autoencoder** learns an encoder $q_\\phi(z\\mid x)$ that maps an image to a Gaussian "
+        "over a small latent code $z$, and a decoder $p_\\theta(x\\mid z)$ that turns codes back into images. "
+        "Both are trained together by maximising the evidence lower bound (ELBO):"
+    )
 )
 st.latex(
     r"\log p(x) \;\ge\; \underbrace{\mathbb{E}_{q_\phi(z|x)}\big[\log p_\theta(x|z)\big]}_{-\text{distortion}}"
-    r"\;-\;\beta\,\underbrace{\mathrm{KL}\big(q_\phi(z|x)\,\|\,\mathcal{N}(0, I)\big)}_{\text{rate}}"
+    r"\;-\;\beta\,\underbrace{\mathrm{KL}\big(q_\phi(z|x)\,\|\,\mathcal{N}(0, I)\big)}_{\text{rate}}".replace(
+        r"\text{distortion}", r"\text{" + tr("distortion") + "}"
+    ).replace(r"\text{rate}", r"\text{" + tr("rate") + "}")
 )
 st.markdown(
-    "The first term rewards faithful reconstructions; the second keeps every code close to the prior so that "
-    "sampling $z \\sim \\mathcal{N}(0, I)$ and decoding gives new images. With $\\beta = 1$ this is the ELBO; "
-    "larger $\\beta$ trades reconstruction for a simpler, often more disentangled code, until the code carries "
-    "nothing at all: **posterior collapse**. Numbers below are in nats per image on the test split."
+    tr(
+        "The first term rewards faithful reconstructions; the second keeps every code close to the prior so that "
+        "sampling $z \\sim \\mathcal{N}(0, I)$ and decoding gives new images. With $\\beta = 1$ this is the ELBO; "
+        "larger $\\beta$ trades reconstruction for a simpler, often more disentangled code, until the code carries "
+        "nothing at all: **posterior collapse**. Numbers below are in nats per image on the test split."
+    )
 )
 
-st.subheader("Models")
+st.subheader(tr("Models"))
 rows = model_summaries()
 if rows:
     # st.table, not st.dataframe: a static HTML table needs none of the interactive grid's code (0.5 MB of
@@ -31,59 +39,80 @@ if rows:
     table = pd.DataFrame(
         [
             {
-                "model": r["name"],
-                "dataset": r["dataset"],
-                "architecture": r["architecture"],
-                "latent": r["latent"],
+                tr("model"): r["name"],
+                tr("dataset"): r["dataset"],
+                tr("architecture"): r["architecture"],
+                tr("latent"): r["latent"],
                 "beta": r["beta"],
-                "likelihood": r["likelihood"],
-                "test -ELBO": r["test_elbo"],
-                "rate (KL)": r["rate"],
-                "active units": r["active_units"],
+                tr("likelihood"): r["likelihood"],
+                tr("test -ELBO"): r["test_elbo"],
+                tr("rate (KL)"): r["rate"],
+                tr("active units"): r["active_units"],
             }
             for r in rows
         ]
     )
     st.table(
-        table.style.format({"test -ELBO": "{:.2f}", "rate (KL)": "{:.2f}", "beta": "{:g}"}, na_rep="-"),
+        table.style.format({tr("test -ELBO"): "{:.2f}", tr("rate (KL)"): "{:.2f}", "beta": "{:g}"}, na_rep="-"),
         hide_index=True,
         height="content" if len(rows) <= 20 else 740,
     )  # a class's many models scroll
-    st.caption("Pick the current model in the sidebar. `make checkpoints` regenerates the shipped ones.")
+    st.caption(tr("Pick the current model in the sidebar. `make checkpoints` regenerates the shipped ones."))
 else:
-    st.info("No models yet: train one on the Train page.")
+    st.info(tr("No models yet: train one on the Train page."))
 skipped = skipped_models()
 if skipped:  # the reasons quote the files: plain text, never Markdown
-    st.caption(f"{len(skipped)} file(s) in the model folders are left out, on every page:")
-    st.text("\n".join(f"{name}: {reason}" for name, reason in skipped))
+    st.caption(tr("{n} file(s) in the model folders are left out, on every page:", n=len(skipped)))
+    st.text("\n".join(f"{name}: {message_text(reason)}" for name, reason in skipped))
 
-st.subheader("Lessons")
-lessons = [
-    ("train", "1. Train a VAE in seconds", "choose encoder, decoder, likelihood and objective; watch the ELBO fall."),
-    ("samples", "2. Reconstructions and samples", "what the model keeps of an image; what it imagines from the prior."),
-    ("traversals", "3. What does each dimension do?", "slide one latent at a time; interpolate between two digits."),
-    ("latent_map", "4. The shape of the latent space", "PCA / t-SNE of q(z|x): do the classes separate?"),
-    ("collapse", "5. Posterior collapse", "see it happen at large beta, then fix it with free bits or warm-up."),
-    ("compare", "6. Rate vs distortion", "every run on one plane; sweep beta; compare disentanglement."),
+st.subheader(tr("Lessons"))
+lessons = [  # (page, title, what it teaches), marked for the catalogs and translated where drawn
+    (
+        "train",
+        N_("1. Train a VAE in seconds"),
+        N_("choose encoder, decoder, likelihood and objective; watch the ELBO fall."),
+    ),
+    (
+        "samples",
+        N_("2. Reconstructions and samples"),
+        N_("what the model keeps of an image; what it imagines from the prior."),
+    ),
+    (
+        "traversals",
+        N_("3. What does each dimension do?"),
+        N_("slide one latent at a time; interpolate between two digits."),
+    ),
+    ("latent_map", N_("4. The shape of the latent space"), N_("PCA / t-SNE of q(z|x): do the classes separate?")),
+    (
+        "collapse",
+        N_("5. Posterior collapse"),
+        N_("see it happen at large beta, then fix it with free bits or warm-up."),
+    ),
+    ("compare", N_("6. Rate vs distortion"), N_("every run on one plane; sweep beta; compare disentanglement.")),
     (
         "strong_decoders",
-        "7. Strong decoders ignore z",
-        "a pixelcnn decoder collapses the posterior at beta = 1; free bits or a smaller receptive field bring z back.",
+        N_("7. Strong decoders ignore z"),
+        N_(
+            "a pixelcnn decoder collapses the posterior at beta = 1; "
+            "free bits or a smaller receptive field bring z back."
+        ),
     ),
     (
         "disentanglement",
-        "8. Disentanglement",
-        "which latent holds which factor; beta-VAE, beta-TCVAE and FactorVAE "
-        "compared by MIG, SAP, DCI and the FactorVAE score.",
+        N_("8. Disentanglement"),
+        N_(
+            "which latent holds which factor; beta-VAE, beta-TCVAE and FactorVAE "
+            "compared by MIG, SAP, DCI and the FactorVAE score."
+        ),
     ),
     (
         "encoder",
-        "9. How good is the encoder?",
-        "the true posterior beside q(z|x); how much of the loss is the encoder's fault (the amortization gap).",
+        N_("9. How good is the encoder?"),
+        N_("the true posterior beside q(z|x); how much of the loss is the encoder's fault (the amortization gap)."),
     ),
 ]
 for key, label, what in lessons:
     c1, c2 = st.columns([2, 5])
     with c1:
-        st.page_link(PAGE[key], label=label)
-    c2.markdown(what)
+        st.page_link(PAGE[key], label=tr(label))
+    c2.markdown(tr(what))
