@@ -282,3 +282,29 @@ def test_a_bad_upload_and_a_shared_link_s_bad_value_are_explained_in_chinese(app
     link.switch_page("pages/build/train.py").run()
     warnings = [w.value for w in link.warning]
     assert any("链接中的 latent_dim=abc 未被采用" in w and "必须是整数" in w for w in warnings), warnings
+
+
+def test_a_training_s_progress_result_and_refusal_read_in_chinese(app_dir, class_dir, monkeypatch):
+    from tests.app_helpers import wait_until
+
+    at = open_in("zh-CN", "train")
+    at.selectbox(key="dataset").select("digits").run()
+    cap = next(c.value for c in at.caption if c.value.startswith("在本服务器上的估计："))
+    assert "每轮约" in cap and "每次训练的上限：5 min" in cap
+    at.text_input(key="hidden").input("16")
+    at.number_input(key="epochs").set_value(2)
+    at.text_input(key="name").input("zh-run")
+    at.button(key="start").click().run()
+    wait_until(at, lambda a: a.success)
+    assert at.success[0].value.startswith("已保存 zh-run.safetensors：测试 -ELBO")
+    assert at.success[0].value.endswith("它现在是当前模型。")
+    assert chart(at, "curves")["layout"]["title"]["text"] == "训练曲线"
+
+    monkeypatch.setenv("VAE_MAX_TRAIN_SECONDS", "0.5")
+    at.number_input(key="epochs").set_value(5000).run()
+    assert any("**超出本服务器的限制。**" in w.value and "本服务器每次训练允许 0.50 s" in w.value for w in at.warning)
+    at.text_input(key="name").input("zh-too-long")
+    at.button(key="start").click().run()
+    assert any(e.value.startswith("无法开始：这次训练需要") and "训练 " in e.value for e in at.error), [
+        e.value for e in at.error
+    ]
