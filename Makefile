@@ -14,6 +14,8 @@ $(STAMP): requirements.lock
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.lock
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
+	@fc-list :lang=zh 2>/dev/null | grep -q . || echo "note: no Chinese font here; the Chinese captions of exported \
+	PNG/GIF files need one: sudo apt-get install fonts-noto-cjk (the web pages use the browser's fonts)"
 
 # Rewrites requirements.lock from pyproject.toml's ranges, in a fresh environment (after changing a dependency).
 lock:

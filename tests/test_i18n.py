@@ -308,3 +308,14 @@ def test_a_training_s_progress_result_and_refusal_read_in_chinese(app_dir, class
     assert any(e.value.startswith("无法开始：这次训练需要") and "训练 " in e.value for e in at.error), [
         e.value for e in at.error
     ]
+
+
+def test_without_a_chinese_font_a_picture_keeps_no_caption_rather_than_empty_boxes(monkeypatch):
+    from PIL import Image
+
+    from vae.figures import export
+
+    monkeypatch.setattr(export, "caption_font_path", lambda: None)
+    img = Image.new("L", (120, 20), 255)
+    assert export.captioned(img, "潜在遍历").size == (120, 20)
+    assert export.captioned(img, "Latent traversal").size[1] > 20  # Pillow's own font draws Latin text

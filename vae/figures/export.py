@@ -53,11 +53,17 @@ def caption_font_path() -> Path | None:
 
 
 def captioned(img, caption: str):
-    """``img`` (a PIL image) under a white band holding ``caption``, wrapped to the image's width."""
+    """``img`` (a PIL image) under a white band holding ``caption``, wrapped to the image's width.
+
+    Without a CJK font a caption beyond Latin-1 would be drawn as empty boxes: the image is then left
+    without it (``make setup`` says to install fonts-noto-cjk).
+    """
     from PIL import Image, ImageDraw, ImageFont
 
     size = max(12, min(24, img.width // 30))
     path = caption_font_path()
+    if path is None and not caption.isascii():
+        return img
     # Noto's collection holds JP, KR, SC, TC, HK in that order: index 2 draws the simplified Chinese glyph forms
     index = 2 if path is not None and path.name.startswith("NotoSansCJK") and path.suffix == ".ttc" else 0
     font = ImageFont.truetype(str(path), size, index=index) if path else ImageFont.load_default(size)
