@@ -20,6 +20,7 @@ PAGE = {  # page scripts, for st.page_link / st.switch_page
     "strong_decoders": "pages/diagnose/strong_decoders.py",
     "disentanglement": "pages/diagnose/disentanglement.py",
     "encoder": "pages/diagnose/encoder.py",
+    "teacher": "pages/teach/teacher.py",
 }
 
 
@@ -38,4 +39,5 @@ NAVIGATION = {  # the sidebar: section -> its pages as (key of PAGE, English tit
         ("disentanglement", N_("Disentanglement"), "view_column"),
         ("encoder", N_("How good is the encoder?"), "target"),
     ],
+    N_("Teach"): [("teacher", N_("Teacher's view"), "school")],
 }

@@ -10,16 +10,29 @@ from vae.service.storage import checkpoint_dir, class_dir
 
 
 @st.cache_resource
-def _queue(folder: str, shared: str, max_running: int, max_seconds: float | None):
+def _queue(folder: str, shared: str, max_running: int, max_seconds: float | None, max_per_session: int | None):
     from vae.service.jobs import TrainingQueue
 
-    return TrainingQueue(folder, max_running=max_running, max_seconds=max_seconds, shared_dirs=(shared,))
+    return TrainingQueue(
+        folder,
+        max_running=max_running,
+        max_seconds=max_seconds,
+        shared_dirs=(shared,),
+        max_per_owner=max_per_session,
+    )
 
 
 def max_trainings() -> int:
     """``$VAE_MAX_TRAININGS``, else one training per 4 cores (at least 1): the rest serve the pages."""
     env = os.environ.get("VAE_MAX_TRAININGS")
     return int(env) if env else max(1, (os.cpu_count() or 1) // 4)
+
+
+def max_runs_per_session() -> int | None:
+    """How many trainings one browser session may have queued or running: ``$VAE_MAX_RUNS_PER_SESSION``
+    (default 2; 0 = no limit)."""
+    n = int(os.environ.get("VAE_MAX_RUNS_PER_SESSION", "2"))
+    return n if n > 0 else None
 
 
 def train_budget() -> float | None:
@@ -32,7 +45,8 @@ def train_budget() -> float | None:
 def training_queue():
     """One queue per server: a classroom shares the machine.
 
-    At most :func:`max_trainings` run at once; the others wait in line. Each is
+    At most :func:`max_trainings` run at once; the others wait in a fair line (round-robin
+    across sessions), each session with at most :func:`max_runs_per_session`. Each run is
     bounded by :func:`train_budget` and saves into :func:`class_dir`.
     """
-    return _queue(str(class_dir()), str(checkpoint_dir()), max_trainings(), train_budget())
+    return _queue(str(class_dir()), str(checkpoint_dir()), max_trainings(), train_budget(), max_runs_per_session())

@@ -244,6 +244,7 @@ def live_view() -> None:
     st.subheader(tr("Training {name}", name=s["name"]))
     if s["state"] == "queued":
         running = ", ".join(j.name for j in queue.running()) or tr("none")
+        wait = queue.seconds_to_start(job)
         st.info(
             tr(
                 "Waiting in the queue: position {position} of {waiting} "
@@ -253,6 +254,9 @@ def live_view() -> None:
                 most=queue.max_running,
                 running=running,
             )
+            + (" " + tr("Expected to start in about {time}.", time=fmt_seconds(wait)) if wait is not None else "")
+            + " "
+            + tr("The line is fair: each student's first run goes before anyone's second.")
         )
     elif s["state"] == "running":
         st.progress(s["progress"], text=job.progress_line(s, tr=translator(language())))
@@ -286,18 +290,26 @@ if st.session_state.get("train_job") is not None:
     active = job is not None and job.active
     st.fragment(live_view, run_every=1.0 if active else None)()
 
-others = [j.snapshot() for j in queue.jobs() if j.active]
+others = queue.running() + queue.waiting()  # in the order they run and will start
 if others:
     st.subheader(tr("Server queue"))
+    me = owner_token()
     st.dataframe(
         [
             {
-                tr("model"): o["name"],
+                tr("model"): o["name"] + (tr(" (yours)") if o["owner"] == me else ""),
                 tr("state"): tr(o["state"]),
+                tr("position"): queue.position(j) or None,
+                tr("starts in"): ""
+                if o["state"] == "running"
+                else fmt_seconds(w)
+                if (w := queue.seconds_to_start(j)) is not None
+                else "?",
                 tr("progress"): round(100 * o["progress"]),
                 tr("epoch"): f"{o['epoch']:.1f}/{o['epochs']}",
             }
-            for o in others
+            for j in others
+            for o in [j.snapshot()]
         ],
         hide_index=True,
         key="queue",

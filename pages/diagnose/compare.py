@@ -43,8 +43,14 @@ st.markdown(
     )
 )
 c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
+most = training_queue().max_per_owner  # one session's runs queued or running at a time
 betas = c1.multiselect(
-    tr("beta values"), [0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0], [0.5, 2.0, 8.0], key="sweep_betas"
+    tr("beta values"),
+    [0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
+    [0.5, 8.0],
+    max_selections=most,
+    key="sweep_betas",
+    help=tr("At most {most} runs of yours can wait or run at a time on this server.", most=most) if most else None,
 )
 epochs = c2.number_input(tr("epochs"), 1, 1000, ck.config.train.epochs, key="sweep_epochs")
 if c3.button(tr("Start sweep"), type="primary", key="sweep_start", disabled=not betas):

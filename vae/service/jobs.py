@@ -72,6 +72,8 @@ class TrainingJob:
     nice: int | None = None  # the training process's CPU priority (vae.service.priority)
     threads: int | None = None  # its PyTorch threads (vae.service.worker.train_threads)
     state: str = "queued"  # -> running -> done | stopped | failed (or queued -> stopped when cancelled)
+    first: bool = False  # the teacher let it jump the line
+    submitted: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
     progress: float = 0.0  # fraction of all steps done
@@ -100,6 +102,9 @@ class TrainingJob:
                 "history": list(self.history),
                 "preview": self.preview,
                 "message": self.message,
+                "owner": self.owner,
+                "first": self.first,
+                "submitted": self.submitted,
                 "checkpoint": self.checkpoint,
                 "config": self.config,
                 "stop_requested": self._stop.is_set(),
@@ -146,7 +151,15 @@ class TrainingJob:
 
 
 class TrainingQueue:
-    """Runs submitted jobs in background threads, at most ``max_running`` at a time."""
+    """Runs submitted jobs in background threads, at most ``max_running`` at a time, in a fair order.
+
+    The order is round-robin across owners (browser sessions): a job's *round* is how many
+    of its owner's earlier jobs are still queued or running, and the queue starts the job of
+    the lowest round, the earliest submitted among equals. So a student's second run waits
+    behind everyone's first, and one who queues several never holds up the others. A job the
+    teacher moved to the front (:meth:`move_to_front`) goes before all rounds. Each owner may
+    have at most ``max_per_owner`` jobs queued or running (None: no limit).
+    """
 
     def __init__(
         self,
@@ -154,6 +167,7 @@ class TrainingQueue:
         max_running: int = 1,
         max_seconds: float | None = None,
         shared_dirs: tuple[str | Path, ...] = (),
+        max_per_owner: int | None = None,
     ):
         if max_running < 1:
             raise ConfigError(N_("max_running must be at least 1"))
@@ -161,6 +175,7 @@ class TrainingQueue:
         self.shared_dirs = tuple(Path(d) for d in shared_dirs)
         self.max_running = max_running
         self.max_seconds = max_seconds
+        self.max_per_owner = max_per_owner
         self._jobs: list[TrainingJob] = []
         self._cond = threading.Condition()
         self._next_id = 1
@@ -179,6 +194,16 @@ class TrainingQueue:
         err = checkpoint_name_error(name)
         if err:
             raise ConfigError(err)
+        if owner is not None and self.max_per_owner is not None:
+            mine = sum(j.active and j.owner == owner for j in self.jobs())
+            if mine >= self.max_per_owner:
+                raise ConfigError(
+                    N_(
+                        "you already have {n} training(s) queued or running, the most one student may have at a "
+                        "time: wait for one to finish, or stop one"
+                    ),
+                    n=mine,
+                )
         if self.max_seconds is not None:
             estimate = estimate or estimate_for(config)
             if estimate.total_seconds > self.max_seconds:
@@ -221,12 +246,61 @@ class TrainingQueue:
         return [j for j in self.jobs() if j.state == "running"]
 
     def waiting(self) -> list[TrainingJob]:
-        return [j for j in self.jobs() if j.state == "queued"]
+        """The queued jobs in the order they will start."""
+        with self._cond:
+            return self._fair_order()
 
     def position(self, job: TrainingJob) -> int:
         """1 for the next job to start, 0 when not waiting."""
         waiting = self.waiting()
         return waiting.index(job) + 1 if job in waiting else 0
+
+    def seconds_to_start(self, job: TrainingJob, now: float | None = None) -> float | None:
+        """About how many seconds until ``job`` starts: the slots free up as the running jobs finish (their
+        estimate, or the pace so far), then the jobs ahead of it take theirs. None when a job ahead has no
+        estimate; 0 for a job that is not waiting."""
+        now = time.time() if now is None else now
+        waiting = self.waiting()
+        if job not in waiting:
+            return 0.0
+        slots = []
+        for r in self.running():
+            s = r.snapshot()
+            left = s["eta"] if s["eta"] is not None else None
+            if left is None and r.estimate is not None and r.started is not None:
+                left = max(0.0, r.estimate.total_seconds - (now - r.started))
+            if left is None:
+                return None
+            slots.append(left)
+        slots += [0.0] * (self.max_running - len(slots))
+        for ahead in waiting[: waiting.index(job)]:
+            if ahead.estimate is None:
+                return None
+            slots.sort()
+            slots[0] += ahead.estimate.total_seconds
+        return min(slots)
+
+    def move_to_front(self, job_id: int) -> bool:
+        """The teacher's "jump the line": the queued job starts next (after others moved earlier). False when
+        it is not waiting."""
+        with self._cond:
+            job = next((j for j in self._jobs if j.id == job_id and j.state == "queued"), None)
+            if job is None:
+                return False
+            job.first = True
+            job.submitted = time.time()  # among jobs moved to the front, the last moved goes last
+            self._cond.notify_all()
+            return True
+
+    def cancel(self, job_id: int) -> bool:
+        """Stop a job (a queued one never starts; a running one keeps its finished epochs). False if unknown."""
+        job = self.get(job_id)
+        if job is None or not job.active:
+            return False
+        job.request_stop()
+        with self._cond:
+            self._cond.notify_all()
+        return True
 
     def wait(self, job: TrainingJob, timeout: float | None = None) -> bool:
         """Block until ``job`` has ended; False on timeout."""
@@ -240,10 +314,20 @@ class TrainingQueue:
         return True
 
     # ------------------------------------------------------------ worker
+    def _fair_order(self) -> list[TrainingJob]:
+        """Queued jobs by (moved to the front, round, submission); the caller holds the lock."""
+        rounds, active_before = {}, {}
+        for j in self._jobs:  # in submission order
+            rounds[j.id] = active_before.get(j.owner, 0)
+            if j.active:
+                active_before[j.owner] = active_before.get(j.owner, 0) + 1
+        queued = [j for j in self._jobs if j.state == "queued" and not j._stop.is_set()]
+        return sorted(queued, key=lambda j: (not j.first, j.submitted if j.first else 0, rounds[j.id], j.id))
+
     def _my_turn(self, job: TrainingJob) -> bool:
         running = sum(j.state == "running" for j in self._jobs)
-        first = next(j for j in self._jobs if j.state == "queued")
-        return running < self.max_running and first is job
+        order = self._fair_order()
+        return running < self.max_running and bool(order) and order[0] is job
 
     def _run(self, job: TrainingJob) -> None:
         with self._cond:

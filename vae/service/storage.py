@@ -2,9 +2,10 @@
 
 The models in ``checkpoint_dir()`` (shipped, or published there by the teacher) are
 read-only from the web. Models trained or uploaded from the web go to ``class_dir()``;
-each records the browser session that made it (its *owner*), and only that owner may
-delete it. Names never clash: a taken name gets the next free one. The web form never
-takes a server path. Nothing here knows about the web app.
+each records the browser session that made it (its *owner*), and only that owner (or the
+teacher) may delete it; the teacher may publish one into the shared folder. Names never
+clash: a taken name gets the next free one. The web form never takes a server path. Nothing
+here knows about the web app.
 """
 
 from __future__ import annotations
@@ -102,3 +103,31 @@ def delete_model(path: Path, owner: str, file_owner: str | None) -> VAEError | N
         )
     path.unlink(missing_ok=True)
     return None
+
+
+def publish(path: Path) -> Path:
+    """The teacher's "publish": move a class model into the shared folder under a free name (never replacing a
+    shared model), validated as a checkpoint first. Shared, it is read-only for everyone, its owner included
+    (a shared model also hides a class one of the same name, so no copy stays behind). Returns the new path."""
+    import shutil
+
+    if is_shared(path):
+        raise CheckpointError(N_("{name} is already a shared model"), name=path.stem)
+    load_checkpoint(path)  # a broken file is not published
+    dest_dir = checkpoint_dir()
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest, i = dest_dir / path.name, 2
+    while dest.exists():
+        dest, i = dest_dir / f"{path.stem}-{i}.safetensors", i + 1
+    tmp = dest.with_suffix(".partial")
+    shutil.copyfile(path, tmp)
+    os.replace(tmp, dest)  # whole or not at all
+    path.unlink(missing_ok=True)
+    return dest
+
+
+def remove(path: Path) -> None:
+    """The teacher's "delete": remove any class model (the shared ones stay: they are the operator's files)."""
+    if is_shared(path):
+        raise CheckpointError(N_("{name} is a shared model; remove it from the server's folder"), name=path.stem)
+    path.unlink(missing_ok=True)
