@@ -132,3 +132,74 @@ def test_the_teacher_publishes_and_deletes_a_class_model(app_dir, class_dir, mon
     assert publish(class_dir / "again.safetensors").name == "again.safetensors"
     (class_dir / "again.safetensors").write_bytes((app_dir / "again.safetensors").read_bytes())
     assert publish(class_dir / "again.safetensors").name == "again-2.safetensors"  # never a replacement
+
+
+# ------------------------------------------------------------------ usable at once
+def test_a_finished_model_is_saved_first_and_its_reports_follow_in_the_background(tmp_path):
+    from vae.analysis.reports import stored_reports
+    from vae.models.checkpoints import load_checkpoint
+    from vae.service.jobs import BackgroundReports
+
+    reports = BackgroundReports()
+    q = TrainingQueue(tmp_path, reports=reports)
+    job = q.submit(tiny_config(train__epochs=2), "quick", owner="A")
+    assert q.wait(job, 120) and job.state == "done"
+    saved = load_checkpoint(job.checkpoint)
+    assert reports.wait(job.checkpoint, 120) and not reports.pending(job.checkpoint)
+    ck = load_checkpoint(job.checkpoint)
+    if "reports" not in saved.extra:  # (on a slow machine the page may read it before; here: after)
+        assert saved.digest != ck.digest
+    rep = stored_reports(ck.extra, ck.config)
+    assert rep is not None and rep["collapse"]["iwae_k"] == 100
+    assert ck.history == saved.history and ck.metrics == saved.metrics and ck.extra["owner"] == "A"
+    assert str(job.checkpoint) in reports.done
+
+
+def test_reports_are_stored_only_into_the_file_they_were_computed_from(tmp_path, digits_checkpoint, monkeypatch):
+    import vae.models.checkpoints as checkpoints
+    from vae.models.checkpoints import load_checkpoint
+    from vae.service import worker
+
+    path = tmp_path / "m.safetensors"
+    shutil.copy(digits_checkpoint, path)
+    worker.add_reports(str(path), nice=0)  # in this process: the child's work
+    assert load_checkpoint(path).extra["reports"]["collapse"]["iwae_k"] == 100
+
+    gone = tmp_path / "gone.safetensors"
+    shutil.copy(digits_checkpoint, gone)
+    original = checkpoints.load_checkpoint
+
+    def load_then_delete(p, *a, **kw):  # the student deletes the model while its reports are computed
+        ck = original(p, *a, **kw)
+        gone.unlink()
+        return ck
+
+    monkeypatch.setattr(checkpoints, "load_checkpoint", load_then_delete)
+    worker.add_reports(str(gone), nice=0)
+    assert not gone.exists() and not list((tmp_path / ".partial").glob("*"))
+
+
+def test_the_pages_say_the_reports_are_coming_and_fill_in_when_they_are_there(app_dir, class_dir, monkeypatch):
+    from ui import compute
+
+    class_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(app_dir / "digits-z2.safetensors", class_dir / "fresh.safetensors")
+    from safetensors import safe_open
+
+    with safe_open(str(class_dir / "fresh.safetensors"), "pt") as f:  # a model saved without its reports
+        has_reports = '"reports"' in f.metadata()["extra"]
+    if has_reports:
+        from vae.models.checkpoints import load_checkpoint, save_checkpoint
+
+        ck = load_checkpoint(class_dir / "fresh.safetensors")
+        extra = {k: v for k, v in ck.extra.items() if k != "reports"}
+        save_checkpoint(class_dir / "fresh.safetensors", ck.model, ck.history, ck.metrics, ck.dataset, extra)
+    pending = {"on": True}
+    monkeypatch.setattr(compute, "reports_pending", lambda path: pending["on"])
+    at = open_app("collapse", model="fresh")
+    assert any("are being computed in the background" in i.value for i in at.info)
+    assert not at.success and not at.warning and not at.error  # no verdict yet
+    pending["on"] = False
+    at.run()
+    assert not any("being computed" in i.value for i in at.info)
+    assert any("Verdict" in m.value for m in (*at.success, *at.warning, *at.error))

@@ -16,6 +16,7 @@ import torch
 from ui import defaults
 from ui.i18n import spinning, tr
 from ui.models import data_split
+from ui.training_queue import reports_pending
 from vae.analysis.diagnostics import collapse_report as report
 from vae.analysis.disentanglement import disentanglement_scores
 from vae.analysis.explore import encode_input, interpolation, posterior
@@ -44,11 +45,35 @@ def posterior_means(ck: Checkpoint, split: str) -> tuple[np.ndarray, np.ndarray]
     return posterior(ck.model, x)
 
 
+def wait_for_reports(ck: Checkpoint) -> None:
+    """While the model's heavy reports are computed in the background (a model just trained on this server):
+    say so, stop the page here, and run it again when they are stored."""
+    if ck.path is None or stored_reports(ck.extra, ck.config) is not None or not reports_pending(ck.path):
+        return
+    st.info(
+        tr(
+            "The reports of {name} (the IWAE bound, I(x;z), disentanglement) are being computed in the background, "
+            "once for everyone; this page fills in when they are ready. The other pages work already.",
+            name=ck.name,
+        ),
+        icon=":material/hourglass_top:",
+    )
+
+    def refresh_when_ready() -> None:
+        if not reports_pending(ck.path):
+            st.rerun()
+
+    st.fragment(refresh_when_ready, run_every=2.0)()
+    st.stop()
+
+
 def collapse_report(ck: Checkpoint, iwae_k: int) -> dict:
     """The report stored in the checkpoint when it was saved (k = 100), else computed once and cached."""
     stored = stored_reports(ck.extra, ck.config)
     if stored is not None and iwae_k == REPORT_IWAE_K:
         return stored["collapse"]
+    if iwae_k == REPORT_IWAE_K:
+        wait_for_reports(ck)
     return _collapse_report(ck, iwae_k)
 
 
@@ -79,6 +104,7 @@ def disentanglement(ck: Checkpoint) -> dict | None:
     stored = stored_reports(ck.extra, ck.config)
     if stored is not None:
         return stored["disentanglement"]
+    wait_for_reports(ck)
     return _disentanglement(ck)
 
 

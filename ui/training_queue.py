@@ -11,7 +11,7 @@ from vae.service.storage import checkpoint_dir, class_dir
 
 @st.cache_resource
 def _queue(folder: str, shared: str, max_running: int, max_seconds: float | None, max_per_session: int | None):
-    from vae.service.jobs import TrainingQueue
+    from vae.service.jobs import BackgroundReports, TrainingQueue
 
     return TrainingQueue(
         folder,
@@ -19,6 +19,7 @@ def _queue(folder: str, shared: str, max_running: int, max_seconds: float | None
         max_seconds=max_seconds,
         shared_dirs=(shared,),
         max_per_owner=max_per_session,
+        reports=BackgroundReports(),  # a finished model is usable at once; its reports follow
     )
 
 
@@ -40,6 +41,12 @@ def train_budget() -> float | None:
     from vae.service.cost import budget_from_env
 
     return budget_from_env(300.0)
+
+
+def reports_pending(path) -> bool:
+    """True while the heavy reports of the class model at ``path`` are computed in the background."""
+    reports = training_queue().reports
+    return reports is not None and reports.pending(path)
 
 
 def training_queue():

@@ -150,6 +150,74 @@ class TrainingJob:
                 setattr(self, k, v)
 
 
+class BackgroundReports:
+    """Computes saved models' heavy reports (IWAE bound, I(x;z), disentanglement) one at a time, after
+    their trainings, in a child process at ``REPORTS_NICE`` on one thread: outside the training slots, so
+    the next student's training starts at once, and below the pages. A model is usable as soon as it is
+    saved; pages that show the reports say they are being computed until :meth:`pending` is False.
+    """
+
+    def __init__(self) -> None:
+        self._queue: list[Path] = []
+        self._current: Path | None = None
+        self._cond = threading.Condition()
+        self.done: dict[str, float] = {}  # path -> seconds its reports took
+        threading.Thread(target=self._loop, name="reports", daemon=True).start()
+
+    def submit(self, path: Path) -> None:
+        with self._cond:
+            self._queue.append(Path(path))
+            self._cond.notify_all()
+
+    def pending(self, path: Path | str) -> bool:
+        """True while the reports of the model at ``path`` wait or are being computed."""
+        p = Path(path)
+        with self._cond:
+            return p == self._current or p in self._queue
+
+    def wait(self, path: Path | str, timeout: float | None = None) -> bool:
+        """Block until ``path``'s reports are done; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self.pending(path):
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left if left is not None else 1.0)
+        return True
+
+    def _loop(self) -> None:
+        import logging
+        import os
+
+        from vae.service import worker
+        from vae.service.priority import REPORTS_NICE
+
+        while True:
+            with self._cond:
+                while not self._queue:
+                    self._cond.wait()
+                self._current = self._queue.pop(0)
+            t = time.perf_counter()
+            try:
+                proc = worker.context().Process(
+                    target=worker.add_reports,
+                    args=(str(self._current), REPORTS_NICE, dict(os.environ)),
+                    name="vae-reports",
+                    daemon=True,
+                )
+                proc.start()
+                proc.join()
+                if proc.exitcode:  # the model stays usable; its pages compute the reports when asked
+                    logging.getLogger(__name__).warning("reports of %s failed (%s)", self._current, proc.exitcode)
+            except Exception as e:  # noqa: BLE001 - one model's reports must not stop the others'
+                logging.getLogger(__name__).warning("reports of %s failed: %r", self._current, e)
+            with self._cond:
+                self.done[str(self._current)] = time.perf_counter() - t
+                self._current = None
+                self._cond.notify_all()
+
+
 class TrainingQueue:
     """Runs submitted jobs in background threads, at most ``max_running`` at a time, in a fair order.
 
@@ -168,6 +236,7 @@ class TrainingQueue:
         max_seconds: float | None = None,
         shared_dirs: tuple[str | Path, ...] = (),
         max_per_owner: int | None = None,
+        reports: BackgroundReports | None = None,
     ):
         if max_running < 1:
             raise ConfigError(N_("max_running must be at least 1"))
@@ -176,6 +245,7 @@ class TrainingQueue:
         self.max_running = max_running
         self.max_seconds = max_seconds
         self.max_per_owner = max_per_owner
+        self.reports = reports  # given: models are saved without reports, which it computes afterwards
         self._jobs: list[TrainingJob] = []
         self._cond = threading.Condition()
         self._next_id = 1
@@ -378,6 +448,7 @@ class TrainingQueue:
                 stop,
                 TRAINING_NICE,
                 dict(os.environ),
+                self.reports is None,
             ),
         )
         proc.start()
@@ -461,6 +532,8 @@ class TrainingQueue:
                 note=note,
                 file=job.out.name,
             )
+        if self.reports is not None:
+            self.reports.submit(out)
         job._update(
             state="stopped" if stopped else "done",
             checkpoint=out,
@@ -487,8 +560,11 @@ class TrainingQueue:
                 job.progress = max(job.progress, min(1.0, records[-1]["epoch"] / epochs))
                 job.message = ""
         elif kind == "saving":
+            with_reports = msg[1] if len(msg) > 1 else True
             job._update(
                 message=Text(N_("computing the reports (IWAE bound, mutual information...) once, for every visitor"))
+                if with_reports
+                else Text(N_("saving the model"))
             )
         else:
             return msg

@@ -32,6 +32,7 @@ import multiprocessing
 import os
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 STEP_MESSAGE_SECONDS = 0.2
@@ -104,8 +105,12 @@ def run(
     stop,
     nice: int,
     env: dict[str, str] | None = None,
+    with_reports: bool = True,
 ) -> None:
     """Train ``config``; save to ``partial``; report everything over ``conn`` (the child's side).
+
+    ``with_reports=False`` saves without the heavy reports: the server computes them afterwards
+    (:func:`add_reports`, in the background), so the model is usable the moment it is saved.
 
     ``env`` is the parent's environment now: a forked child would otherwise see the fork server's, as it was
     when the server started (the data folder, the thread count...)."""
@@ -119,7 +124,7 @@ def run(
     try:
         torch.set_num_threads(train_threads())
         conn.send(("started", lower_process(nice), torch.get_num_threads()))
-        _train(config, partial, owner, seconds_left, conn, stop)
+        _train(config, partial, owner, seconds_left, conn, stop, with_reports)
     except BaseException as e:  # noqa: BLE001 - the parent must always hear how it ended
         from vae.errors import VAEError
 
@@ -134,7 +139,15 @@ def run(
         conn.close()
 
 
-def _train(config: dict[str, Any], partial: str, owner: str | None, seconds_left: float | None, conn, stop) -> None:
+def _train(
+    config: dict[str, Any],
+    partial: str,
+    owner: str | None,
+    seconds_left: float | None,
+    conn,
+    stop,
+    with_reports: bool = True,
+) -> None:
     from vae.analysis.reports import compute_reports
     from vae.config import VAEConfig
     from vae.data import load_dataset
@@ -175,14 +188,40 @@ def _train(config: dict[str, Any], partial: str, owner: str | None, seconds_left
     if not result.history:
         conn.send(("empty", guard.deadline_passed and not stop.is_set()))
         return
-    conn.send(("saving",))
-    reports = compute_reports(result.model, ds, seed=cfg.train.seed)
-    save_checkpoint(
-        partial,
-        result.model,
-        result.history,
-        result.metrics,
-        dataset=result.dataset,
-        extra={"stopped": result.stopped, "owner": owner, "reports": reports},
-    )
+    conn.send(("saving", with_reports))
+    extra = {"stopped": result.stopped, "owner": owner}
+    if with_reports:
+        extra["reports"] = compute_reports(result.model, ds, seed=cfg.train.seed)
+    save_checkpoint(partial, result.model, result.history, result.metrics, dataset=result.dataset, extra=extra)
     conn.send(("saved", result.metrics, result.stopped, guard.deadline_passed and not stop.is_set()))
+
+
+def add_reports(path: str, nice: int, env: dict[str, str] | None = None) -> None:
+    """Child process: compute the heavy reports of the saved checkpoint at ``path`` and store them in it.
+
+    At CPU priority ``nice``, on one thread. The file is rewritten whole (a new file moved into place)
+    and only if it is still the one that was read: a model deleted or replaced meanwhile is left alone.
+    """
+    if env is not None:
+        os.environ.clear()
+        os.environ.update(env)
+    import torch
+
+    from vae.analysis.reports import compute_reports
+    from vae.data import load_dataset
+    from vae.models.checkpoints import file_digest, load_checkpoint, save_checkpoint
+    from vae.service.priority import lower_process
+
+    lower_process(nice)
+    torch.set_num_threads(1)
+    before = file_digest(path)
+    ck = load_checkpoint(path)
+    reports = compute_reports(ck.model, load_dataset(ck.config.data), seed=ck.config.train.seed)
+    partial = Path(path).parent / ".partial" / f"reports-{os.getpid()}-{Path(path).name}"
+    save_checkpoint(
+        partial, ck.model, ck.history, ck.metrics, dataset=ck.dataset, extra={**ck.extra, "reports": reports}
+    )
+    if Path(path).exists() and file_digest(path) == before:
+        os.replace(partial, path)
+    else:
+        partial.unlink(missing_ok=True)
