@@ -105,3 +105,25 @@ def test_the_translation_cost_bench_runs_both_languages(app_dir):
 
     res = i18n_cost.page_runs(["collapse"], repeats=1, checkpoints=app_dir)
     assert set(res["collapse"]) == {"en", "zh"} and all(t > 0 for t in res["collapse"].values())
+
+
+def test_the_protocol_level_class_browses_and_trains(app_models, tmp_path):
+    """bench/protocol_load.py: students that speak Streamlit's WebSocket protocol see every page, pick t-SNE,
+    train and open their own model, with no error (on the small test models)."""
+    import asyncio
+    import shutil
+
+    from bench import protocol_load
+    from bench.browser import streamlit_server
+
+    folder = tmp_path / "checkpoints"
+    shutil.copytree(app_models, folder)
+    env = {"VAE_CHECKPOINTS": str(folder), "VAE_CLASS_MODELS": str(tmp_path / "class"), "VAE_WARM_UP": "0"}
+    with streamlit_server(env=env) as url:
+        browse = asyncio.run(protocol_load.class_of(url, ["digits-z2"], 1, "browse", 0, seed=0))
+        assert not browse["errors"] and len(browse["times"]) >= 10  # every page, then t-SNE
+        train = asyncio.run(
+            protocol_load.class_of(url, ["digits-z2"], 1, "train", 0, seed=0, presets=("digits in seconds",))
+        )
+    assert not train["errors"] and len(train["ready"]) == 1
+    assert [p.stem for p in (tmp_path / "class").glob("*.safetensors")]  # the student's own model was saved

@@ -4,9 +4,10 @@ In a background thread at low CPU priority (nice 10, so pages go first), once pe
 server process, for every model in the shared folder: load it and its test split,
 the collapse and disentanglement reports when its metadata lacks them, the latent
 map's default projections (PCA and t-SNE of 2,000 posterior means), the default
-traversal figure, the Strong decoders grid, a 2-D model's true posterior (for a pixelcnn model, whose every
-picture is drawn pixel by pixel, the samples page's defaults and the traversals page's
-interpolation too). Last, the Train form's estimate for its default settings (a few
+traversal figure (in each language), the Compare page's side-by-side traversal, the Strong
+decoders grid, the encoder page's first example (its q*, bounds and, for a 2-D model, the true
+posterior; for a pixelcnn model, whose every picture is drawn pixel by pixel, the samples page's
+defaults and the traversals page's interpolation too). Last, the Train form's estimate for its default settings (a few
 training steps timed). Everything lands in the same caches the pages read, so no
 visitor ever computes these.
 ``VAE_WARM_UP=0`` turns it off (the tests do).
@@ -39,8 +40,9 @@ def warm(path) -> None:
     for lang in LANGUAGES:  # the figure holds words: one per language
         compute.traversal_view(ck, defaults.traversal_dims(ck), t["span"], t["steps"], None, lang)
     compute.seed_grid(ck, **defaults.SEED_GRID)
-    if ck.config.latent_dim == 2:  # How good is the encoder?: the true posterior of the first test example
-        compute.example_bounds(ck, 0)
+    c = defaults.COMPARE  # Compare runs: this model's side-by-side traversal
+    compute.traversal(ck, defaults.compare_dims(ck), c["span"], c["steps"], None)
+    compute.example_bounds(ck, 0)  # How good is the encoder?: the first example's q* and bounds (2-D: p(z|x) too)
     if ck.model.autoregressive:  # every picture is drawn pixel by pixel: the samples page's defaults too
         _, x, _, _ = data_split(ck, "test")
         d = defaults.samples(ck)

@@ -107,10 +107,10 @@ a = c1.selectbox(tr("left"), names, index=names.index(ck.name) if ck.name in nam
 b = c2.selectbox(
     tr("right"), names, index=(names.index(ck.name) + 1) % len(names) if ck.name in names else 0, key="cmp_b"
 )
-n_dims = st.slider(tr("dimensions (most KL first)"), 1, 10, 5, key="cmp_dims")
+n_dims = st.slider(tr("dimensions (most KL first)"), 1, 10, defaults.COMPARE["n_dims"], key="cmp_dims")
 for col, name in ((c1, a), (c2, b)):
     m = load(paths[name])
-    dims = min(n_dims, m.config.latent_dim, defaults.AR_MAX_IMAGES // 9 if m.model.autoregressive else 10)
+    dims = defaults.compare_dims(m, n_dims)
     if m.model.autoregressive:
         col.caption(
             tr(
@@ -120,7 +120,7 @@ for col, name in ((c1, a), (c2, b)):
                 dims=dims,
             )
         )
-    trav = compute.traversal(m, dims, 3.0, 9, None)
+    trav = compute.traversal(m, dims, defaults.COMPARE["span"], defaults.COMPARE["steps"], None)
     col.plotly_chart(traversal_figure(trav, ncols=min(n_dims, 5), tr=tr), key=f"cmp_trav_{name}_{col is c1}")
 
 # ------------------------------------------------------------------ disentanglement
