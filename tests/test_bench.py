@@ -127,3 +127,11 @@ def test_the_protocol_level_class_browses_and_trains(app_models, tmp_path):
         )
     assert not train["errors"] and len(train["ready"]) == 1
     assert [p.stem for p in (tmp_path / "class").glob("*.safetensors")]  # the student's own model was saved
+
+
+def test_the_throughput_bench_trains_through_the_server_queue():
+    """bench/training_throughput.py: one training through a one-slot queue, saved as the web app saves it."""
+    from bench import training_throughput
+
+    saved, reported = training_throughput.batch(1, 1, "digits in seconds")
+    assert 0 < saved <= reported

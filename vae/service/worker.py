@@ -214,6 +214,8 @@ def add_reports(path: str, nice: int, env: dict[str, str] | None = None) -> None
 
     lower_process(nice)
     torch.set_num_threads(1)
+    if not Path(path).exists():  # deleted (or published) before its turn
+        return
     before = file_digest(path)
     ck = load_checkpoint(path)
     reports = compute_reports(ck.model, load_dataset(ck.config.data), seed=ck.config.train.seed)
