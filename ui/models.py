@@ -47,6 +47,23 @@ def model_summaries() -> list[dict[str, Any]]:
     return [summary(str(p), digest(p)) for p in checkpoint_paths()]
 
 
+def table_row(r: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """A model's row in a table of models (Home, the teacher's view), headed in the reader's language;
+    ``more`` are extra columns (already headed), put after the name."""
+    return {
+        tr("model"): r["name"],
+        **more,
+        tr("dataset"): r["dataset"],
+        tr("architecture"): r["architecture"],
+        tr("latent"): r["latent"],
+        "beta": r["beta"],
+        tr("likelihood"): r["likelihood"],
+        tr("test -ELBO"): r["test_elbo"],
+        tr("rate (KL)"): r["rate"],
+        tr("active units"): r["active_units"],
+    }
+
+
 def skipped_models() -> list[tuple[str, str]]:
     """(name, reason) of the model files that :func:`checkpoint_paths` leaves out."""
     return [(p.stem, reason) for p in model_files() for s, reason in [_checked(p)] if s is None]

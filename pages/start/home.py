@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from ui.i18n import message_text, tr
-from ui.models import model_summaries, skipped_models
+from ui.models import model_summaries, skipped_models, table_row
 from ui.navigation import PAGE
 from vae.i18n import N_
 
@@ -36,22 +36,7 @@ rows = model_summaries()
 if rows:
     # st.table, not st.dataframe: a static HTML table needs none of the interactive grid's code (0.5 MB of
     # JavaScript that every browser would load and compile on its first page; 10 at once on 2 cores took 3 s longer)
-    table = pd.DataFrame(
-        [
-            {
-                tr("model"): r["name"],
-                tr("dataset"): r["dataset"],
-                tr("architecture"): r["architecture"],
-                tr("latent"): r["latent"],
-                "beta": r["beta"],
-                tr("likelihood"): r["likelihood"],
-                tr("test -ELBO"): r["test_elbo"],
-                tr("rate (KL)"): r["rate"],
-                tr("active units"): r["active_units"],
-            }
-            for r in rows
-        ]
-    )
+    table = pd.DataFrame([table_row(r) for r in rows])
     st.table(
         table.style.format({tr("test -ELBO"): "{:.2f}", tr("rate (KL)"): "{:.2f}", "beta": "{:g}"}, na_rep="-"),
         hide_index=True,

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui.i18n import error_text, tr
-from ui.models import checkpoint_paths, model_summaries
+from ui.models import checkpoint_paths, model_summaries, table_row
 from ui.teacher import is_teacher, sign_in, student_label, teacher_token
 from ui.training_queue import training_queue
 from vae.errors import VAEError
@@ -63,20 +63,7 @@ if not rows:
     st.caption(tr("No student has trained or uploaded a model yet."))
     st.stop()
 st.dataframe(
-    [
-        {
-            tr("model"): r["name"],
-            tr("student"): student_label(r["owner"]),
-            tr("dataset"): r["dataset"],
-            tr("architecture"): r["architecture"],
-            tr("latent"): r["latent"],
-            "beta": r["beta"],
-            tr("test -ELBO"): r["test_elbo"],
-            tr("rate (KL)"): r["rate"],
-            tr("active units"): r["active_units"],
-        }
-        for r in rows
-    ],
+    [table_row(r, **{tr("student"): student_label(r["owner"])}) for r in rows],
     hide_index=True,
     key="class_models",
 )
