@@ -47,14 +47,15 @@ def translate() -> Translate:
 
 def message_text(message: str) -> str:
     """A backend message (a :class:`vae.i18n.Text`, or a plain English string) in the session's language."""
+    t = translate()
     if hasattr(message, "translated"):
-        return message.translated(translator(language()))
-    return translator(language())(message) if message else ""
+        return message.translated(t)
+    return t(message) if message else ""
 
 
 def error_text(e: VAEError) -> str:
     """A backend error's message in the session's language."""
-    return e.translated(translator(language()))
+    return e.translated(translate())
 
 
 def spinning(message: str):

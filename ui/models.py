@@ -21,7 +21,7 @@ from ui.training_queue import training_queue
 from vae.analysis.evaluation import checkpoint_split
 from vae.config import VAEConfig
 from vae.errors import CheckpointError, DataError, VAEError
-from vae.i18n import N_, Text
+from vae.i18n import N_
 from vae.models.checkpoints import file_digest, load_checkpoint, read_metadata
 from vae.service import storage
 from vae.service.storage import is_shared, model_files, uploads_dir
@@ -129,7 +129,7 @@ def _checked_summary(path: str, digest_: str) -> tuple[dict[str, Any] | None, st
     try:
         return _summary(path), ""
     except VAEError as e:
-        return None, Text(e.template, **e.values)  # worded in each reader's language where shown
+        return None, e.as_text()  # worded in each reader's language where shown
 
 
 def summary(path: str, digest_: str) -> dict[str, Any]:

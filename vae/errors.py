@@ -30,6 +30,11 @@ class VAEError(Exception):
         """The message in the language of ``tr`` (values that are errors or :class:`~vae.i18n.Text` too)."""
         return fill(self.template, self.values, tr)
 
+    def as_text(self) -> Text:
+        """The message as a :class:`~vae.i18n.Text`: a string to keep (a job's message, a skipped file's reason)
+        that a page can still word in its reader's language."""
+        return Text(self.template, **self.values)
+
     def __reduce__(self):  # pickles (between processes) with its template and values
         return (_rebuild, (type(self), self.template, self.values))
 

@@ -73,24 +73,22 @@ def translator(lang: str) -> Translate:
     return translations(lang).gettext
 
 
-def fill(template: str, values: dict[str, Any], tr: Translate = english) -> str:
-    """``tr(template)`` with its fields filled from ``values``, in the language of ``tr``.
+def worded(value: Any, tr: Translate = english) -> Any:
+    """``value`` in the language of ``tr`` when it knows its own wording (a :class:`Text`, a ``VAEError``);
+    a list of such values as its items, each translated, joined by "; "; any other value (a number, a name,
+    a shape, a plain string) as it is."""
+    if hasattr(value, "translated"):
+        return value.translated(tr)
+    if isinstance(value, list) and value and all(hasattr(item, "translated") for item in value):
+        return "; ".join(item.translated(tr) for item in value)
+    return value
 
-    A value that knows its own wording (a :class:`Text`, a ``VAEError``) is translated too;
-    a list of such values is worded as its items, each translated, joined by "; ". Any other
-    value (a number, a name, a shape) is formatted as it is.
-    """
+
+def fill(template: str, values: dict[str, Any], tr: Translate = english) -> str:
+    """``tr(template)`` with its fields filled from ``values`` (each :func:`worded`), in the language of ``tr``."""
     if not values:
         return tr(template)
-
-    def word(v: Any) -> Any:
-        if hasattr(v, "translated"):
-            return v.translated(tr)
-        if isinstance(v, list) and v and all(hasattr(item, "translated") for item in v):
-            return "; ".join(item.translated(tr) for item in v)
-        return v
-
-    return tr(template).format(**{k: word(v) for k, v in values.items()})
+    return tr(template).format(**{k: worded(v, tr) for k, v in values.items()})
 
 
 class Text(str):
@@ -117,8 +115,3 @@ class Text(str):
 
 def _text(template: str, values: dict[str, Any]) -> Text:
     return Text(template, **values)
-
-
-def is_compiled(lang: str) -> bool:
-    """Whether ``lang``'s catalog has been compiled (``make translations``)."""
-    return lang == "en" or (LOCALE_DIR / CATALOG_LOCALE[lang] / "LC_MESSAGES" / f"{DOMAIN}.mo").is_file()

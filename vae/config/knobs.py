@@ -545,7 +545,7 @@ def text_problem(name: str, text: str, same: str | None = None) -> Text | None:
     try:
         value = parse(name, text)
     except ConfigError as e:
-        return Text(e.template, **e.values)
+        return e.as_text()
     values = value if isinstance(value, list) else [value]
     for v in values:
         if v is None:

@@ -36,7 +36,7 @@ import numpy as np
 
 from vae.config import VAEConfig
 from vae.errors import ConfigError, VAEError
-from vae.i18n import N_, Text, Translate, english, fill
+from vae.i18n import N_, Text, Translate, english, worded
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 KILL_GRACE_SECONDS = 60  # past the budget, a training process that has not stopped by itself is killed
@@ -122,16 +122,12 @@ class TrainingJob:
         """The progress bar's text for a running job's snapshot ``s``, in the language of ``tr``. It changes every
         second, also while the training process starts (``message``) and before the first step is timed."""
         if s["progress"] <= 0 and s["message"] and s["started"] is not None:
-            return fill(
-                "{message} · {seconds:.0f} s",
-                {"message": s["message"], "seconds": (now or time.time()) - s["started"]},
-                tr,
-            )
+            return f"{worded(s['message'], tr)} · {(now or time.time()) - s['started']:.0f} s"
         eta = (
             tr("{seconds:.0f} s left").format(seconds=s["eta"]) if s["eta"] is not None else tr("estimating time left")
         )
         if s["progress"] >= 1:
-            eta = fill("{m}", {"m": s["message"]}, tr) if s["message"] else tr("saving")
+            eta = worded(s["message"], tr) if s["message"] else tr("saving")
         return tr("epoch {epoch:.1f} of {epochs} · {seconds:.0f} s · {eta}").format(
             epoch=s["epoch"], epochs=s["epochs"], seconds=s["seconds"], eta=eta
         )
@@ -177,14 +173,8 @@ class BackgroundReports:
 
     def wait(self, path: Path | str, timeout: float | None = None) -> bool:
         """Block until ``path``'s reports are done; False on timeout."""
-        deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            while self.pending(path):
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return False
-                self._cond.wait(left if left is not None else 1.0)
-        return True
+            return self._cond.wait_for(lambda: not self.pending(path), timeout)
 
     def _loop(self) -> None:
         import logging
@@ -336,7 +326,7 @@ class TrainingQueue:
         slots = []
         for r in self.running():
             s = r.snapshot()
-            left = s["eta"] if s["eta"] is not None else None
+            left = s["eta"]
             if left is None and r.estimate is not None and r.started is not None:
                 left = max(0.0, r.estimate.total_seconds - (now - r.started))
             if left is None:
@@ -374,14 +364,8 @@ class TrainingQueue:
 
     def wait(self, job: TrainingJob, timeout: float | None = None) -> bool:
         """Block until ``job`` has ended; False on timeout."""
-        deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            while job.active:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return False
-                self._cond.wait(left if left is not None else 1.0)
-        return True
+            return self._cond.wait_for(lambda: not job.active, timeout)
 
     # ------------------------------------------------------------ worker
     def _fair_order(self) -> list[TrainingJob]:
@@ -411,7 +395,7 @@ class TrainingQueue:
         try:
             self._train(job)
         except VAEError as e:
-            job._update(state="failed", message=Text(e.template, **e.values))
+            job._update(state="failed", message=e.as_text())
         except Exception as e:  # a bug: keep the server alive and say what happened
             job._update(state="failed", message=f"unexpected error: {e!r}\n{traceback.format_exc(limit=3)}")
         finally:

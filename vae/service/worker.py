@@ -96,6 +96,14 @@ class StopOrDeadline:
         return self.stop.is_set() or self.deadline_passed
 
 
+def _use_environment(env: dict[str, str] | None) -> None:
+    """A forked child takes the parent's environment as it is now (``env``), not the fork server's as it was when
+    the server started (the data folder, the thread count...)."""
+    if env is not None:
+        os.environ.clear()
+        os.environ.update(env)
+
+
 def run(
     config: dict[str, Any],
     partial: str,
@@ -114,9 +122,7 @@ def run(
 
     ``env`` is the parent's environment now: a forked child would otherwise see the fork server's, as it was
     when the server started (the data folder, the thread count...)."""
-    if env is not None:
-        os.environ.clear()
-        os.environ.update(env)
+    _use_environment(env)
     import torch
 
     from vae.service.priority import lower_process
@@ -202,9 +208,7 @@ def add_reports(path: str, nice: int, env: dict[str, str] | None = None) -> None
     At CPU priority ``nice``, on one thread. The file is rewritten whole (a new file moved into place)
     and only if it is still the one that was read: a model deleted or replaced meanwhile is left alone.
     """
-    if env is not None:
-        os.environ.clear()
-        os.environ.update(env)
+    _use_environment(env)
     import torch
 
     from vae.analysis.reports import compute_reports
