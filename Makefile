@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 
-.PHONY: setup lock messages translations run demo checkpoints lint test screenshots bench clean
+.PHONY: setup cluster lock messages translations run demo checkpoints lint test screenshots bench clean
 
 setup: $(STAMP) translations
 
@@ -16,6 +16,14 @@ $(STAMP): requirements.lock
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 	@fc-list :lang=zh 2>/dev/null | grep -q . || echo "note: no Chinese font here; the Chinese captions of exported \
 	PNG/GIF files need one: sudo apt-get install fonts-noto-cjk (the web pages use the browser's fonts)"
+
+# Ray (requirements-cluster.lock) for trainings on a lab of machines: on the server and on every node.
+CLUSTER_STAMP := $(VENV)/.cluster-$(shell cksum < requirements-cluster.lock | cut -d' ' -f1)
+cluster: $(CLUSTER_STAMP)
+
+$(CLUSTER_STAMP): requirements-cluster.lock $(STAMP)
+	$(PY) -m pip install -q -c requirements.lock -r requirements-cluster.lock
+	rm -f $(VENV)/.cluster-* && touch $(CLUSTER_STAMP)
 
 # Rewrites requirements.lock from pyproject.toml's ranges, in a fresh environment (after changing a dependency).
 lock:
@@ -81,7 +89,7 @@ lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-test: lint
+test: lint cluster
 	$(PY) -m pytest
 
 # README screenshots: the browser tests on the shipped models, saved into docs/screenshots/.

@@ -25,8 +25,9 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 
 def preload() -> None:
     """Import what every page needs (torch, the backend, the figures), read the built-in MNIST digits, run
-    one small convolution (PyTorch sets up its CPU kernels on the first call) and start the fork server that
-    trainings are started from (:func:`vae.service.worker.start_fork_server`)."""
+    one small convolution (PyTorch sets up its CPU kernels on the first call), start the fork server that
+    trainings are started from (:func:`vae.service.worker.start_fork_server`) and, with ``$VAE_RAY_ADDRESS``,
+    join the Ray cluster."""
     import torch
 
     import ui.compute  # noqa: F401
@@ -41,6 +42,13 @@ def preload() -> None:
     from vae.service.worker import start_fork_server
 
     start_fork_server()
+    from vae.service import cluster
+
+    if cluster.ray_address():  # join the class's Ray cluster now, not on the first visit of the Train page
+        try:
+            cluster.connect()
+        except cluster.ClusterError:
+            pass  # the Train page says why, and the class trains on this server
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,23 +10,48 @@ from vae.service.storage import checkpoint_dir, class_dir
 
 
 @st.cache_resource
-def _queue(folder: str, shared: str, max_running: int, max_seconds: float | None, max_per_session: int | None):
+def _queue(
+    folder: str,
+    shared: str,
+    max_running: int | None,
+    max_seconds: float | None,
+    max_per_session: int | None,
+    ray_address: str | None,
+):
     from vae.service.jobs import BackgroundReports, TrainingQueue
 
-    return TrainingQueue(
+    runner, problem = None, None
+    if ray_address:  # the trainings run as tasks on a Ray cluster (vae.service.cluster)
+        from vae.service import cluster
+
+        try:
+            cluster.connect(ray_address)
+            runner = cluster.RayTraining
+            max_running = max_running or cluster.capacity()
+        except cluster.ClusterError as e:  # the class still trains, on this server; the Train page says why
+            problem = e
+    queue = TrainingQueue(
         folder,
-        max_running=max_running,
+        max_running=max_running or local_max_trainings(),
+        runner=runner,
         max_seconds=max_seconds,
         shared_dirs=(shared,),
         max_per_owner=max_per_session,
         reports=BackgroundReports(),  # a finished model is usable at once; its reports follow
     )
+    queue.cluster_problem = problem
+    return queue
 
 
-def max_trainings() -> int:
-    """``$VAE_MAX_TRAININGS``, else one training per 4 cores (at least 1): the rest serve the pages."""
+def max_trainings() -> int | None:
+    """``$VAE_MAX_TRAININGS`` (None when unset: :func:`local_max_trainings`, or a Ray cluster's capacity)."""
     env = os.environ.get("VAE_MAX_TRAININGS")
-    return int(env) if env else max(1, (os.cpu_count() or 1) // 4)
+    return int(env) if env else None
+
+
+def local_max_trainings() -> int:
+    """One training per 4 cores of this server (at least 1): the rest serve the pages."""
+    return max(1, (os.cpu_count() or 1) // 4)
 
 
 def max_runs_per_session() -> int | None:
@@ -52,8 +77,13 @@ def reports_pending(path) -> bool:
 def training_queue():
     """One queue per server: a classroom shares the machine.
 
-    At most :func:`max_trainings` run at once; the others wait in a fair line (round-robin
-    across sessions), each session with at most :func:`max_runs_per_session`. Each run is
-    bounded by :func:`train_budget` and saves into :func:`class_dir`.
+    At most :func:`max_trainings` run at once (as Ray tasks when ``$VAE_RAY_ADDRESS`` is set);
+    the others wait in a fair line (round-robin across sessions), each session with at most
+    :func:`max_runs_per_session`. Each run is bounded by :func:`train_budget` and saves into
+    :func:`class_dir`.
     """
-    return _queue(str(class_dir()), str(checkpoint_dir()), max_trainings(), train_budget(), max_runs_per_session())
+    from vae.service.cluster import ray_address
+
+    return _queue(
+        str(class_dir()), str(checkpoint_dir()), max_trainings(), train_budget(), max_runs_per_session(), ray_address()
+    )

@@ -27,6 +27,8 @@ from vae.service.storage import uploads_dir
 
 st.title(tr("Train a VAE"))
 queue = training_queue()
+if queue.cluster_problem is not None:
+    st.warning(error_text(queue.cluster_problem), icon=":material/lan:")
 for problem in url_problems(st.query_params.to_dict()):  # before any widget takes (or drops) a value
     st.warning(problem, icon=":material/link_off:")
 

@@ -227,6 +227,7 @@ class TrainingQueue:
         shared_dirs: tuple[str | Path, ...] = (),
         max_per_owner: int | None = None,
         reports: BackgroundReports | None = None,
+        runner=None,
     ):
         if max_running < 1:
             raise ConfigError(N_("max_running must be at least 1"))
@@ -236,6 +237,8 @@ class TrainingQueue:
         self.max_seconds = max_seconds
         self.max_per_owner = max_per_owner
         self.reports = reports  # given: models are saved without reports, which it computes afterwards
+        self.runner = runner  # None: local processes; vae.service.cluster.RayTraining: tasks on a Ray cluster
+        self.cluster_problem: VAEError | None = None  # why the trainings run here though a cluster was asked for
         self._jobs: list[TrainingJob] = []
         self._cond = threading.Condition()
         self._next_id = 1
@@ -404,7 +407,8 @@ class TrainingQueue:
                 self._cond.notify_all()
 
     def _train(self, job: TrainingJob) -> None:
-        """Run the training in a child process (:mod:`vae.service.worker`) and mirror its progress into ``job``."""
+        """Run the training (in a child process, :class:`vae.service.worker.LocalTraining`, or as the queue's
+        ``runner`` says) and mirror its progress into ``job``."""
         import os
         import uuid
 
@@ -412,38 +416,26 @@ class TrainingQueue:
         from vae.service.priority import TRAINING_NICE
 
         cfg = job.config
-        ctx = worker.context()  # a fork server with torch imported: never a fork of this multi-threaded server
-        receive, send = ctx.Pipe(duplex=False)
-        stop = ctx.Event()
         partial_dir = self.checkpoint_dir / ".partial"
         partial_dir.mkdir(parents=True, exist_ok=True)
         partial = partial_dir / f"{job.id}-{uuid.uuid4().hex[:8]}.safetensors"
         # The budget (max_seconds) counts from the child's "started": its start-up is not the student's time.
-        proc = ctx.Process(
-            target=worker.run,
-            name=f"vae-train-{job.id}",
-            daemon=True,
-            args=(
-                cfg.to_dict(),
-                str(partial),
-                job.owner,
-                self.max_seconds,
-                send,
-                stop,
-                TRAINING_NICE,
-                dict(os.environ),
-                self.reports is None,
-            ),
+        run = (self.runner or worker.LocalTraining)(
+            f"vae-train-{job.id}",
+            cfg.to_dict(),
+            str(partial),
+            job.owner,
+            self.max_seconds,
+            TRAINING_NICE,
+            self.reports is None,
         )
-        proc.start()
-        send.close()
         end = None
         try:
             while end is None:
                 if job._stop.is_set():
-                    stop.set()
+                    run.request_stop()
                 if job.deadline is not None and time.monotonic() > job.deadline + KILL_GRACE_SECONDS:
-                    proc.kill()  # it did not stop at the limit (one step longer than the grace?)
+                    run.kill()  # it did not stop at the limit (one step longer than the grace?)
                     raise VAEError(
                         N_(
                             "the training passed this server's limit of {limit:g} s and "
@@ -451,26 +443,23 @@ class TrainingQueue:
                         ),
                         limit=self.max_seconds,
                     )
-                if not receive.poll(0.2):
-                    if not proc.is_alive() and not receive.poll(0):
+                if not run.poll(0.2):
+                    if not run.is_alive() and not run.poll(0):
                         break
                     continue
                 try:
-                    msg = receive.recv()
+                    msg = run.recv()
                 except EOFError:
                     break
                 if msg[0] == "started" and self.max_seconds is not None:
                     job._update(deadline=time.monotonic() + self.max_seconds)
                 end = self._on_message(job, msg)
         finally:
-            proc.join(30)
-            if proc.is_alive():
-                proc.kill()
-            receive.close()
+            run.close()
         if end is None:
             partial.unlink(missing_ok=True)
             raise VAEError(
-                N_("the training process ended unexpectedly (exit code {code}); nothing was saved"), code=proc.exitcode
+                N_("the training process ended unexpectedly (exit code {code}); nothing was saved"), code=run.exitcode
             )
         kind = end[0]
         limit = end[-1] is True  # stopped at the server's limit

@@ -114,8 +114,14 @@ def run(
     nice: int,
     env: dict[str, str] | None = None,
     with_reports: bool = True,
+    dataset=None,
 ) -> None:
     """Train ``config``; save to ``partial``; report everything over ``conn`` (the child's side).
+
+    ``conn`` is anything with ``send(message)`` and ``close()`` (a pipe's end here; a Ray mailbox in
+    :mod:`vae.service.cluster`), ``stop`` anything with ``is_set()``. ``dataset``, when given, is the
+    :class:`vae.data.Dataset` to train on instead of the one ``config`` names (a node of a cluster reads a
+    user's file from a copy).
 
     ``with_reports=False`` saves without the heavy reports: the server computes them afterwards
     (:func:`add_reports`, in the background), so the model is usable the moment it is saved.
@@ -130,7 +136,7 @@ def run(
     try:
         torch.set_num_threads(train_threads())
         conn.send(("started", lower_process(nice), torch.get_num_threads()))
-        _train(config, partial, owner, seconds_left, conn, stop, with_reports)
+        _train(config, partial, owner, seconds_left, conn, stop, with_reports, dataset)
     except BaseException as e:  # noqa: BLE001 - the parent must always hear how it ended
         from vae.errors import VAEError
 
@@ -153,6 +159,7 @@ def _train(
     conn,
     stop,
     with_reports: bool = True,
+    dataset=None,
 ) -> None:
     from vae.analysis.reports import compute_reports
     from vae.config import VAEConfig
@@ -162,7 +169,7 @@ def _train(
 
     cfg = VAEConfig.from_dict(config).validate()
     deadline = None if seconds_left is None else time.monotonic() + seconds_left
-    ds = load_dataset(cfg.data)
+    ds = dataset if dataset is not None else load_dataset(cfg.data)
     x_prev = ds.x_test[:PREVIEW_EXAMPLES]
     last = [0.0]
 
@@ -200,6 +207,59 @@ def _train(
         extra["reports"] = compute_reports(result.model, ds, seed=cfg.train.seed)
     save_checkpoint(partial, result.model, result.history, result.metrics, dataset=result.dataset, extra=extra)
     conn.send(("saved", result.metrics, result.stopped, guard.deadline_passed and not stop.is_set()))
+
+
+class LocalTraining:
+    """A training running in a child process of this machine (:func:`run`), as the queue sees it.
+
+    The queue (:class:`vae.service.jobs.TrainingQueue`) drives any training through these methods;
+    :class:`vae.service.cluster.RayTraining` offers the same for a task on a Ray cluster.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        config: dict[str, Any],
+        partial: str,
+        owner: str | None,
+        seconds_left: float | None,
+        nice: int,
+        with_reports: bool,
+    ) -> None:
+        ctx = context()  # a fork server with torch imported: never a fork of the multi-threaded web server
+        self._receive, send = ctx.Pipe(duplex=False)
+        self._stop = ctx.Event()
+        args = (config, partial, owner, seconds_left, send, self._stop, nice, dict(os.environ), with_reports)
+        self._proc = ctx.Process(target=run, name=name, daemon=True, args=args)
+        self._proc.start()
+        send.close()
+
+    def poll(self, timeout: float) -> bool:
+        """True when a message is waiting (waits up to ``timeout`` s)."""
+        return self._receive.poll(timeout)
+
+    def recv(self) -> tuple:
+        """The next message; EOFError when the process has closed its end."""
+        return self._receive.recv()
+
+    def is_alive(self) -> bool:
+        return self._proc.is_alive()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def kill(self) -> None:
+        self._proc.kill()
+
+    @property
+    def exitcode(self):
+        return self._proc.exitcode
+
+    def close(self) -> None:
+        self._proc.join(30)
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._receive.close()
 
 
 def add_reports(path: str, nice: int, env: dict[str, str] | None = None) -> None:
