@@ -135,3 +135,14 @@ def test_the_throughput_bench_trains_through_the_server_queue():
 
     saved, reported = training_throughput.batch(1, 1, "digits in seconds")
     assert 0 < saved <= reported
+
+
+def test_the_text_collapse_bench_trains_the_three_decoders(capsys):
+    """bench/text_collapse.py on one epoch: every run is measured and every aim is reported."""
+    from bench import text_collapse
+
+    mean = text_collapse.main(["--seeds", "1", "--epochs", "1", "--iwae-examples", "20"])
+    assert list(mean) == list(text_collapse.RUNS)
+    assert all(r["rate"] >= 0 and r["nll"] > 0 and r["au"] <= 16 for r in mean.values())
+    out = capsys.readouterr().out
+    assert out.count("reached: ") == 3

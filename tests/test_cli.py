@@ -149,6 +149,12 @@ def test_every_flag_reaches_the_config(capsys):
         "alpha": "2",
         "gamma": "3",
         "factorvae_gamma": "4",
+        "embed": "24",  # the sequence knobs reach the config too (validation ignores them for images)
+        "bidirectional": True,
+        "pool": "mean",
+        "heads": "2",
+        "word_dropout": "0.3",
+        "z_every_step": True,
     }
     assert set(values) == set(KNOBS)
     argv = ["train", "--print-config"]

@@ -138,6 +138,17 @@ def test_training_threads_default_to_half_the_cores_or_the_environment(monkeypat
     assert train_threads() == 3
 
 
+def test_as_many_trainings_at_once_as_the_cores_hold_at_their_threads(monkeypatch):
+    from ui.training_queue import local_max_trainings
+
+    monkeypatch.delenv("VAE_TRAIN_THREADS", raising=False)
+    for cores, at_once in ((1, 1), (2, 2), (16, 2)):  # half the cores each: two at once
+        monkeypatch.setattr(os, "cpu_count", lambda cores=cores: cores)
+        assert local_max_trainings() == at_once
+    monkeypatch.setenv("VAE_TRAIN_THREADS", "1")  # small models on one thread each: one per core
+    assert local_max_trainings() == 16
+
+
 def test_names_are_free_across_the_shared_folder_and_record_the_owner(tmp_path):
     from vae.models.checkpoints import read_metadata
 

@@ -12,8 +12,15 @@ from typing import Any
 import streamlit as st
 
 from ui.i18n import message_text, tr
-from vae.config import DataConfig, VAEConfig, default_hidden, image_side
-from vae.config.knobs import KNOBS, apply, defaults, parse, text_problem
+from vae.config import (
+    AUTOREGRESSIVE_SEQUENCE_DECODERS,
+    SEQUENCE_ENCODERS,
+    DataConfig,
+    VAEConfig,
+    default_hidden,
+    image_side,
+)
+from vae.config.knobs import KNOBS, SEQUENCE_DATASETS, SEQUENCE_KNOBS, apply, defaults, parse, text_problem
 from vae.i18n import N_
 
 SAME = N_("same as encoder")  # the decoder fields' option (a value, as the URL holds it; shown translated)
@@ -47,6 +54,12 @@ LABELS = {  # each knob's field label (its English text is the knob's name, as i
     "decoder_blocks": N_("decoder blocks"),
     "decoder_kernel": N_("decoder kernel"),
     "decoder_gated": N_("decoder gated"),
+    "embed": N_("embedding width"),
+    "bidirectional": N_("bidirectional"),
+    "pool": N_("pooling"),
+    "heads": N_("attention heads"),
+    "word_dropout": N_("word dropout"),
+    "z_every_step": N_("z at every step"),
     "likelihood": N_("likelihood"),
     "variance": N_("variance"),
     "sigma": N_("sigma"),
@@ -132,6 +145,16 @@ def set_values(values: dict[str, Any]) -> None:
 
 
 SERVER_PATHS = ("data_path", "data_root")  # never a form field: uploads and the operator's data folder instead
+# Token-sequence models train from the command line; the pages show images only, so the form does not offer them.
+NOT_IN_FORM = set(SERVER_PATHS) | set(SEQUENCE_KNOBS)
+NOT_OFFERED = set(SEQUENCE_DATASETS) | set(SEQUENCE_ENCODERS) | set(AUTOREGRESSIVE_SEQUENCE_DECODERS)
+
+
+def form_presets() -> list[str]:
+    """The presets the Train form offers: those of image data."""
+    from vae.config.presets import PRESETS
+
+    return [name for name, values in PRESETS.items() if values.get("dataset") not in NOT_OFFERED]
 
 
 def form_config(raw: dict[str, Any]):
@@ -177,7 +200,7 @@ def widget(name: str, disabled: bool = False) -> Any:
     # The default is always given, even when a preset put a value into session state, so that the
     # URL leaves out parameters at their defaults (.streamlit/config.toml silences the warning).
     if knob.choices:
-        options = ([SAME] if knob.section == "decoder" else []) + list(knob.choices)
+        options = ([SAME] if knob.section == "decoder" else []) + [c for c in knob.choices if c not in NOT_OFFERED]
         return st.selectbox(label, options, index=options.index(default), format_func=same_as_encoder(), **common)
     common["value"] = default
     if knob.type is bool:

@@ -142,6 +142,14 @@ def summary(path: str, digest_: str) -> dict[str, Any]:
 
 def _summary(path: str) -> dict[str, Any]:
     meta = read_metadata(path)
+    if meta.get("modality", {}).get("kind", "image") != "image":
+        raise CheckpointError(
+            N_(
+                "a model of {kind}: the pages show image models for now; use the command line "
+                "(python -m vae sample, eval, diagnose)"
+            ),
+            kind=meta["modality"]["kind"],
+        )
     cfg = VAEConfig.from_dict(meta["config"]).validate()
     m = meta.get("metrics") or {}
     history = meta.get("history") or []

@@ -81,7 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     tv = sub.add_parser("traverse", help="latent traversal as a PNG grid or an animated GIF")
     tv.add_argument("checkpoint")
-    tv.add_argument("--out", required=True, help="FILE.png (rows = dimensions, columns = steps) or FILE.gif")
+    tv.add_argument(
+        "--out",
+        help="FILE.png (rows = dimensions, columns = steps) or FILE.gif; for a token model the table is printed, "
+        "and written to an optional FILE.txt",
+    )
     tv.add_argument("--dims", type=int, default=10, help="how many dimensions, most KL first")
     tv.add_argument("--span", type=float, default=3.0, help="range: -span..+span prior standard deviations")
     tv.add_argument("--steps", type=int, default=11)
@@ -94,12 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
     ip.add_argument("checkpoint")
     ip.add_argument("--from", dest="src", type=int, required=True, help="test example index")
     ip.add_argument("--to", dest="dst", type=int, required=True, help="test example index")
-    ip.add_argument("--out", required=True, help="FILE.png (a strip) or FILE.gif")
+    ip.add_argument(
+        "--out",
+        help="FILE.png (a strip) or FILE.gif; for a token model the sequences are printed, and written to an "
+        "optional FILE.txt",
+    )
     ip.add_argument("--steps", type=int, default=11)
     ip.add_argument("--method", choices=["linear", "slerp"], default="linear")
     ip.add_argument("--data-root")
 
-    sm = sub.add_parser("sample", help="draw images x ~ p(x|z), z from the prior or from one example's posterior")
+    sm = sub.add_parser(
+        "sample",
+        help="draw x ~ p(x|z) (images into a PNG/GIF; token sequences printed), z from the prior or from one "
+        "example's posterior",
+    )
     sm.add_argument("checkpoint")
     sm.add_argument("--n", type=int, default=16, help="how many images (1..256)")
     sm.add_argument("--from-example", type=int, help="draw z ~ q(z|x) for this test example (default z ~ p(z))")
@@ -108,12 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--temperature",
         type=float,
         default=1.0,
-        help="scales the likelihood's randomness (0: the most likely value of each pixel)",
+        help="scales the likelihood's randomness (0: the most likely value of each pixel or token)",
     )
+    sm.add_argument("--top-k", type=int, default=0, help="token sequences: draw each token among the k most likely")
     sm.add_argument(
         "--out",
-        required=True,
-        help="FILE.png (a grid) or FILE.gif (for a pixelcnn decoder: the images filling in row by row)",
+        help="FILE.png (a grid) or FILE.gif (for a pixelcnn decoder: the images filling in row by row); "
+        "for a token model, optionally FILE.txt (one sequence per line)",
     )
     sm.add_argument("--data-root")
 
@@ -225,9 +238,9 @@ def training_estimate(cfg, ds) -> str:
     from vae.training.trainer import resolve_device
 
     if resolve_device(cfg.train.device).type != "cpu":
-        flops, params = count_flops(cfg, ds.image_shape, min(cfg.train.batch_size, len(ds.x_train)))
+        flops, params = count_flops(cfg, ds.modality, min(cfg.train.batch_size, len(ds.x_train)))
         return f"{flops / 1e9:.3g} GFLOP a step, {params / 1e6:.3g}M parameters (timings are taken on the CPU only)"
-    return estimate(cfg, ds.image_shape, len(ds.x_train), len(ds.x_test)).describe()
+    return estimate(cfg, ds.modality, len(ds.x_train), len(ds.x_test)).describe()
 
 
 def _check_iwae_k(k: int) -> None:
@@ -455,21 +468,49 @@ def cmd_traverse(args) -> int:
     from vae.figures.export import traversal_bytes
     from vae.models.checkpoints import load_checkpoint
 
-    out = _suffix(args.out, (".png", ".gif"))
     if not 2 <= args.steps <= 101 or args.span <= 0 or args.dims < 1:
         raise ConfigError("--steps must be 2..101, --span positive and --dims at least 1")
     ck = load_checkpoint(args.checkpoint)
+    out = _picture_or_text(ck, args.out)
     kl = ck.metrics.get("kl_per_dim")
     z0 = None
     if args.from_example is not None:
         _, x, _, _ = _example_split(ck, args, [args.from_example])
         z0 = posterior(ck.model, x[[args.from_example]])[0][0]
     tr = traversal(ck.model, kl_per_dim=kl, span=args.span, steps=args.steps, z0=z0, max_dims=args.dims)
+    if ck.modality.kind == "tokens":  # a column of decoded sequences per dimension, one row per offset
+        header = ["offset", *(f"z{j}" for j in tr.dims)]
+        rows = [
+            [f"{v:+.2f}", *(ck.modality.show(tr.images[d, i]) for d in range(len(tr.dims)))]
+            for i, v in enumerate(tr.values)
+        ]
+        return _print_table(header, rows, out)
     out.write_bytes(traversal_bytes(tr, out.suffix))
     print(
         f"wrote {out}: dimensions {', '.join(f'z{j}' for j in tr.dims)} x {args.steps} steps "
         f"from {-args.span:g} to {args.span:g} prior sd"
     )
+    return 0
+
+
+def _picture_or_text(ck, out: str | None) -> Path | None:
+    """Where a picture command writes: FILE.png/.gif for an image model (required); an optional FILE.txt for
+    a token model, whose result is printed."""
+    if ck.modality.kind == "tokens":
+        return _suffix(out, (".txt",)) if out else None
+    if not out:
+        raise ConfigError("--out FILE.png (or FILE.gif) is needed: this model draws images")
+    return _suffix(out, (".png", ".gif"))
+
+
+def _print_table(header: list[str], rows: list[list[str]], out: Path | None) -> int:
+    """Print rows of text as aligned columns (and write them, tab-separated, to ``out``)."""
+    width = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, width)).rstrip())
+    if out is not None:
+        out.write_text("".join("\t".join(map(str, r)) + "\n" for r in [header, *rows]), encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
     return 0
 
 
@@ -490,13 +531,18 @@ def cmd_interpolate(args) -> int:
     from vae.figures.export import interpolation_bytes
     from vae.models.checkpoints import load_checkpoint
 
-    out = _suffix(args.out, (".png", ".gif"))
     if not 2 <= args.steps <= 101:
         raise ConfigError("--steps must be 2..101")
     ck = load_checkpoint(args.checkpoint)
+    out = _picture_or_text(ck, args.out)
     _, x, y, _ = _example_split(ck, args, [args.src, args.dst])
     mu, _ = posterior(ck.model, x[[args.src, args.dst]])
     it = interpolation(ck.model, mu[0], mu[1], args.steps, args.method)
+    if ck.modality.kind == "tokens":  # the "homotopy" of Bowman et al. (2016): one decoded sequence per step
+        shown = ck.modality.show(x[[args.src, args.dst]])
+        rows = [[f"{t:.2f}", ck.modality.show(it.images[i])] for i, t in enumerate(it.t)]
+        print(f"{args.method} interpolation from {shown[0]!r} (example {args.src}) to {shown[1]!r} ({args.dst})")
+        return _print_table(["t", "decoded"], rows, out)
     out.write_bytes(interpolation_bytes(it, out.suffix))
     print(
         f"wrote {out}: {args.method} interpolation, example {args.src} (label {y[args.src]}) to "
@@ -515,12 +561,18 @@ def cmd_sample(args) -> int:
     from vae.figures.export import frames_to_bytes
     from vae.models.checkpoints import load_checkpoint
 
-    out = _suffix(args.out, (".png", ".gif"))
     if not 1 <= args.n <= MAX_SAMPLES:
         raise ConfigError(f"--n must be from 1 to {MAX_SAMPLES}, got {args.n}")
     if not 0 <= args.temperature <= 10:
         raise ConfigError(f"--temperature must be from 0 to 10, got {args.temperature:g}")
+    if args.top_k < 0:
+        raise ConfigError(f"--top-k must be 0 (all tokens) or more, got {args.top_k}")
     ck = load_checkpoint(args.checkpoint)
+    if ck.modality.kind == "tokens":
+        return _sample_tokens(ck, args)
+    if not args.out:
+        raise ConfigError("--out FILE.png (or FILE.gif) is needed: this model draws images")
+    out = _suffix(args.out, (".png", ".gif"))
     x_ex = None
     if args.from_example is not None:
         _, x, _, _ = _example_split(ck, args, [args.from_example])
@@ -550,6 +602,35 @@ def cmd_sample(args) -> int:
     print(
         f"wrote {out}: {args.n} samples, z from the {s.source}, temperature {args.temperature:g}, "
         f"drawn {how} in {time.perf_counter() - t:.1f} s{gif}"
+    )
+    return 0
+
+
+def _sample_tokens(ck, args) -> int:
+    """``sample`` for a token model: the sequences printed one per line (and written to ``--out`` FILE.txt)."""
+    import time
+
+    import torch
+
+    from vae.analysis.explore import sample_sequences
+
+    x_ex = None
+    if args.from_example is not None:
+        _, x, _, _ = _example_split(ck, args, [args.from_example])
+        x_ex = x[[args.from_example]]
+    t = time.perf_counter()
+    with torch.no_grad():
+        texts, source = sample_sequences(ck.model, args.n, args.seed, args.temperature, args.top_k, x_ex)
+    seconds = time.perf_counter() - t
+    print("\n".join(texts))
+    if args.out:
+        out = _suffix(args.out, (".txt",))
+        out.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    top = f", top-{args.top_k}" if args.top_k else ""
+    print(
+        f"{args.n} samples, z from the {source}, temperature {args.temperature:g}{top}, drawn token by token "
+        f"in {seconds:.2f} s",
+        file=sys.stderr,
     )
     return 0
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import compute
 from ui.i18n import error_text, language, message_text, tr, translate
-from ui.knob_widgets import SERVER_PATHS, form_config, from_widget, set_values, url_problems, widget
+from ui.knob_widgets import NOT_IN_FORM, form_config, form_presets, from_widget, set_values, url_problems, widget
 from ui.owner import owner_token
 from ui.sidebar import adopt_finished_training
 from ui.training_queue import train_budget, training_queue
@@ -36,7 +36,7 @@ for problem in url_problems(st.query_params.to_dict()):  # before any widget tak
 c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
 preset = c1.selectbox(
     tr("Start from a preset"),
-    list(PRESETS),
+    form_presets(),
     format_func=translate(),
     key="preset",
     help=tr("Fills in the form below; change anything before you start."),
@@ -86,7 +86,7 @@ for i, group in enumerate(GROUPS):
         if group == "decoder":
             st.caption(tr("Leave a field at 'same as encoder' (or empty) for the mirror image of the encoder."))
         for name, knob in KNOBS.items():
-            if knob.group != group or name in SERVER_PATHS:
+            if knob.group != group or name in NOT_IN_FORM:
                 continue
             dataset, lik, arch = val("dataset") or "mnist5k", val("likelihood") or "bernoulli", val("arch") or "mlp"
             off = {

@@ -138,6 +138,35 @@ def sample_images(
 
 
 @torch.no_grad()
+def sample_sequences(
+    model: VAE,
+    n: int,
+    seed: int = 0,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    x_example: torch.Tensor | None = None,
+) -> tuple[list[str], str]:
+    """n token sequences x ~ p(x|z), batched, with z ~ p(z) or z ~ q(z|x) for one example (1, L); as text,
+    with where z came from. ``temperature`` divides the logits (0: the most likely token at each step);
+    ``top_k`` keeps the k most likely tokens at each step (0: all)."""
+    if n < 1:
+        raise ConfigError(N_("the number of samples must be at least 1, got {n}"), n=n)
+    if temperature < 0:
+        raise ConfigError(N_("the temperature must be 0 or more, got {temperature:g}"), temperature=temperature)
+    dev = _device(model)
+    model.eval()
+    g = torch.Generator(device=dev)
+    g.manual_seed(seed)
+    if x_example is None:
+        z, source = model.prior.sample(n, g, 1.0, dev), "prior"
+    else:
+        eps = torch.randn((n, model.latent_dim), generator=g, device=dev)
+        z, source = model.encode(x_example.to(dev)[:1]).transform(eps)[0], "posterior of the example"
+    x = model.sample_x(z, g, temperature, top_k)
+    return model.modality.show(x.cpu()), source
+
+
+@torch.no_grad()
 def seed_grid(model: VAE, n_z: int = 4, n_seeds: int = 6, seed: int = 0, on_row=None) -> tuple[np.ndarray, np.ndarray]:
     """Rows: different z ~ p(z); columns: independent draws x ~ p(x|z) for the same z.
 

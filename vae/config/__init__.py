@@ -21,6 +21,10 @@ from vae.i18n import N_
 
 ARCHS = ("mlp", "cnn", "resnet")  # encoder families
 DECODER_ARCHS = ARCHS + ("pixelcnn",)  # pixelcnn: autoregressive, a decoder only (vae/pixelcnn.py)
+SEQUENCE_ENCODERS = ("gru", "lstm", "transformer")  # read token sequences (vae/models/sequence.py)
+SEQUENCE_DECODERS = ("gru", "lstm", "transformer", "mlp")  # autoregressive, except mlp: every step at once
+AUTOREGRESSIVE_SEQUENCE_DECODERS = SEQUENCE_DECODERS[:3]
+POOLS = ("last", "mean")  # a recurrent encoder's summary of x: its last state, or the mean over the steps
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "silu", "tanh")
 NORMS = ("none", "batch", "layer")
 INITS = ("default", "xavier", "he")
@@ -70,6 +74,12 @@ class NetworkConfig:
     blocks: int = 1  # resnet: residual blocks per stage
     kernel: int = 3  # pixelcnn: masked convolution size (odd)
     gated: bool = False  # pixelcnn: gated activations tanh(a) * sigmoid(b) instead of ``activation``
+    embed: int = 32  # sequences: width of the token embeddings
+    bidirectional: bool = False  # gru, lstm encoder: read the sequence both ways
+    pool: str = "last"  # gru, lstm encoder: last state or mean over the steps (see POOLS)
+    heads: int = 4  # transformer: attention heads
+    word_dropout: float = 0.0  # gru, lstm decoder: share of input tokens replaced by <unk> (Bowman et al. 2016)
+    z_every_step: bool = False  # gru, lstm decoder: z joins every step's input, not only the initial state
 
 
 @dataclass
@@ -249,7 +259,11 @@ class VAEConfig:
                     ),
                     value=", ".join(ARCHS),
                 )
-            _choice(f"{which}.arch", net.arch, ARCHS if which == "encoder" else DECODER_ARCHS)
+            _choice(
+                f"{which}.arch",
+                net.arch,
+                ARCHS + SEQUENCE_ENCODERS if which == "encoder" else DECODER_ARCHS + AUTOREGRESSIVE_SEQUENCE_DECODERS,
+            )
             _choice(f"{which}.activation", net.activation, ACTIVATIONS)
             _choice(f"{which}.norm", net.norm, NORMS)
             _choice(f"{which}.init", net.init, INITS)
@@ -280,6 +294,20 @@ class VAEConfig:
                 )
             if net.arch == "pixelcnn":
                 check_pixelcnn_settings(net)
+            _int_in(f"{which}.embed", net.embed, 2, 1024)
+            _int_in(f"{which}.heads", net.heads, 1, 16)
+            _choice(f"{which}.pool", net.pool, POOLS)
+            _float_in(f"{which}.word_dropout", net.word_dropout, 0.0, 1.0)
+            for flag in ("bidirectional", "z_every_step"):
+                if not isinstance(getattr(net, flag), bool):
+                    raise ConfigError(
+                        N_("{which}.{flag} must be true or false; got {value!r}"),
+                        which=which,
+                        flag=flag,
+                        value=getattr(net, flag),
+                    )
+            if net.arch in SEQUENCE_ENCODERS:
+                check_sequence_settings(which, net)
         lk = self.likelihood
         _choice("likelihood.name", lk.name, LIKELIHOODS)
         _choice("likelihood.variance", lk.variance, VARIANCES)
@@ -422,12 +450,17 @@ def default_hidden(arch: str, side: int | None = None) -> list[int]:
     stride-2 stage, 32 then 64 (then 64, 128), with one stage per halving down to about
     7 pixels: 8 px -> [32], 28-32 px -> [32, 64], 64 px -> [32, 64, 64], 128 px -> four
     stages. (The MLP's 400 as a channel count made a resnet step 7 s on two cores.)
-    pixelcnn: PIXELCNN_LAYERS masked layers of PIXELCNN_CHANNELS channels.
+    pixelcnn: PIXELCNN_LAYERS masked layers of PIXELCNN_CHANNELS channels. gru, lstm: one layer of 256;
+    transformer: two blocks of width 64.
     """
     if arch == "mlp":
         return [400]
     if arch == "pixelcnn":
         return [PIXELCNN_CHANNELS] * PIXELCNN_LAYERS
+    if arch in ("gru", "lstm"):
+        return [256]
+    if arch == "transformer":
+        return [64, 64]
     side = side or 28
     stages = max(1, min(len(CONV_CHANNELS), int(math.log2(side / 7)) if side >= 14 else 1))
     return list(CONV_CHANNELS[:stages])
@@ -473,6 +506,28 @@ def _float_in(name: str, value: Any, lo: float, hi: float) -> None:
     if not ok or not math.isfinite(value) or not lo <= value <= hi:
         raise ConfigError(
             N_("{name} must be a number from {lo:g} to {hi:g}; got {value!r}"), name=name, lo=lo, hi=hi, value=value
+        )
+
+
+def check_sequence_settings(which: str, cfg: NetworkConfig) -> None:
+    """A recurrent or transformer network's layers share one width; a transformer's divides into its heads."""
+    if len(set(cfg.hidden)) > 1:
+        raise ConfigError(
+            N_(
+                "{which}.hidden: the layers of a {arch} share one width, got {hidden}; give the same number once "
+                "per layer, e.g. {value}"
+            ),
+            which=which,
+            arch=cfg.arch,
+            hidden=cfg.hidden,
+            value=" ".join([str(cfg.hidden[0])] * len(cfg.hidden)),
+        )
+    if cfg.arch == "transformer" and cfg.hidden[0] % cfg.heads:
+        raise ConfigError(
+            N_("{which}.hidden: a transformer's width ({width}) must divide into its {heads} heads"),
+            which=which,
+            width=cfg.hidden[0],
+            heads=cfg.heads,
         )
 
 

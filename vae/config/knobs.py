@@ -19,6 +19,7 @@ from typing import Any
 from vae.config import (
     ACTIVATIONS,
     ARCHS,
+    AUTOREGRESSIVE_SEQUENCE_DECODERS,
     BINARIZATIONS,
     DECODER_ARCHS,
     INITS,
@@ -28,8 +29,10 @@ from vae.config import (
     MAX_PSEUDO_INPUTS,
     NORMS,
     OBJECTIVES,
+    POOLS,
     POSTERIORS,
     PRIORS,
+    SEQUENCE_ENCODERS,
     VARIANCES,
     VAEConfig,
     default_hidden,
@@ -39,7 +42,21 @@ from vae.config import (
 from vae.errors import ConfigError
 from vae.i18n import N_, Text
 
-DATASETS = ("mnist5k", "digits", "sprites", "dsprites", "mnist", "fashion-mnist", "kmnist", "cifar10", "npz", "zip")
+IMAGE_DATASETS = (
+    "mnist5k",
+    "digits",
+    "sprites",
+    "dsprites",
+    "mnist",
+    "fashion-mnist",
+    "kmnist",
+    "cifar10",
+    "npz",
+    "zip",
+)
+SEQUENCE_DATASETS = ("names", "text")
+DATASETS = IMAGE_DATASETS + SEQUENCE_DATASETS
+SEQUENCE_KNOBS = ("embed", "bidirectional", "pool", "heads", "word_dropout", "z_every_step")  # token models only
 GROUPS = ("data", "latent", "encoder", "decoder", "likelihood", "objective", "optimization")
 
 
@@ -149,7 +166,13 @@ KNOBS: dict[str, Knob] = {
             hi=4096,
         ),
         Knob(
-            "arch", "encoder+decoder", "arch", str, N_("network family: mlp, cnn or resnet"), "encoder", choices=ARCHS
+            "arch",
+            "encoder+decoder",
+            "arch",
+            str,
+            N_("network family: mlp, cnn or resnet for images; gru, lstm or transformer for token sequences"),
+            "encoder",
+            choices=ARCHS + SEQUENCE_ENCODERS,
         ),
         Knob(
             "hidden",
@@ -201,9 +224,12 @@ KNOBS: dict[str, Knob] = {
             "decoder",
             "arch",
             str,
-            N_("decoder family, when it differs from the encoder's; pixelcnn: autoregressive (a strong decoder)"),
+            N_(
+                "decoder family, when it differs from the encoder's; pixelcnn (images), gru, lstm and transformer "
+                "(sequences): autoregressive, strong decoders"
+            ),
             "decoder",
-            choices=DECODER_ARCHS,
+            choices=DECODER_ARCHS + AUTOREGRESSIVE_SEQUENCE_DECODERS,
         ),
         Knob(
             "decoder_hidden",
@@ -275,6 +301,55 @@ KNOBS: dict[str, Knob] = {
         ),
         Knob(
             "decoder_gated", "decoder", "gated", bool, N_("pixelcnn: gated activations tanh(a) * sigmoid(b)"), "decoder"
+        ),
+        Knob(
+            "embed",
+            "encoder+decoder",
+            "embed",
+            int,
+            N_("sequences: width of the token embeddings"),
+            "encoder",
+            lo=2,
+            hi=1024,
+        ),
+        Knob(
+            "bidirectional",
+            "encoder",
+            "bidirectional",
+            bool,
+            N_("gru, lstm encoder: read the sequence in both directions"),
+            "encoder",
+        ),
+        Knob(
+            "pool",
+            "encoder",
+            "pool",
+            str,
+            N_("gru, lstm encoder: summarise x by the last state or the mean over the steps"),
+            "encoder",
+            choices=POOLS,
+        ),
+        Knob("heads", "encoder+decoder", "heads", int, N_("transformer: attention heads"), "encoder", lo=1, hi=16),
+        Knob(
+            "word_dropout",
+            "decoder",
+            "word_dropout",
+            float,
+            N_(
+                "gru, lstm decoder: share of the input tokens replaced by <unk> in training, so that the decoder "
+                "must read z (Bowman et al. 2016)"
+            ),
+            "decoder",
+            lo=0.0,
+            hi=1.0,
+        ),
+        Knob(
+            "z_every_step",
+            "decoder",
+            "z_every_step",
+            bool,
+            N_("gru, lstm decoder: z joins the input of every step, not only the initial state"),
+            "decoder",
         ),
         Knob(
             "likelihood",

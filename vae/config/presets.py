@@ -14,6 +14,16 @@ from vae.config.knobs import apply
 from vae.errors import ConfigError
 from vae.i18n import N_
 
+NAMES = {  # a GRU encoder of first names: the base of the text-VAE presets below
+    "dataset": "names",
+    "arch": "gru",
+    "hidden": [256],
+    "likelihood": "categorical",
+    "latent_dim": 16,
+    "epochs": 20,
+    "lr": 3e-3,
+}
+
 PRESETS: dict[str, dict[str, Any]] = {
     N_("pytorch/examples MNIST VAE"): {
         "dataset": "mnist5k",
@@ -131,6 +141,16 @@ PRESETS: dict[str, dict[str, Any]] = {
         "epochs": 5,
         "free_bits": 0.5,
         "kl_warmup": 3.0,
+    },
+    # Token sequences (the command line trains them): the text-VAE collapse of Bowman et al. (2016) on names.
+    # The same GRU encoder each time; only the decoder and the remedy change (bench/text_collapse.py).
+    N_("names: weak MLP decoder"): {**NAMES, "decoder_arch": "mlp"},  # 256 units, the encoder's width
+    N_("names: GRU decoder ignores z"): NAMES,  # the decoder mirrors the encoder: a GRU of 256
+    N_("names: GRU + word dropout + free bits"): {
+        **NAMES,
+        "word_dropout": 0.5,
+        "kl_warmup": 10.0,
+        "free_bits": 0.25,
     },
 }
 

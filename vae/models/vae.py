@@ -4,6 +4,9 @@
     z = mu + sigma * eps,  eps ~ N(0, I)          (reparameterization trick)
     p(x|z) = likelihood(decoder(z))              (or decoder(z, x): autoregressive, vae/pixelcnn.py)
 
+Images and token sequences differ only in their networks and likelihood (vae/models/sequence.py for
+tokens); the posterior, the prior, the flows and everything on the latent side are shared.
+
 The encoder's log-variance is bounded smoothly to [LOGVAR_MIN, LOGVAR_MAX] and its head
 starts small (sigma(x) close to 1 at initialisation), so that an untrained wide network
 cannot produce variances of e^100 and a KL of 10^16 nats in its first steps; the mean
@@ -19,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vae.config import VAEConfig
-from vae.data.modality import Image
+from vae.data.modality import Image, Modality
 from vae.models.flows import FlowPosterior, make_flow
 from vae.models.likelihoods import make_likelihood
 from vae.models.networks import Decoder, Encoder, initialize, linear
@@ -58,18 +61,25 @@ class VAEOutput:
 
 
 class VAE(nn.Module):
-    def __init__(self, config: VAEConfig, image_shape: tuple[int, int, int]):
+    def __init__(self, config: VAEConfig, modality: Modality | tuple[int, ...]):
+        """``modality``: what x is (an image shape (C, H, W) stands for :class:`Image`)."""
         super().__init__()
         self.config = config
-        self.modality = Image(image_shape)
+        self.modality = modality if isinstance(modality, Modality) else Image(modality)
         self.modality.check(config)
-        self.image_shape = self.modality.shape
+        self.image_shape = self.modality.shape  # the shape of one x (an image's (C, H, W), a sequence's (L,))
         self.latent_dim = config.latent_dim
-        self.likelihood = make_likelihood(config.likelihood)
-        c, h, w = self.image_shape
-        out_channels = self.likelihood.params_per_pixel * c
-        self.output_numel = out_channels * h * w
-        self.encoder = Encoder(config.encoder, self.image_shape)
+        if self.modality.kind == "tokens":
+            from vae.models.sequence import make_sequence_networks
+
+            self.encoder, decoder, self.likelihood = make_sequence_networks(config, self.modality)
+            self.output_numel = self.modality.length * self.modality.vocab_size
+        else:
+            self.likelihood = make_likelihood(config.likelihood)
+            c, h, w = self.image_shape
+            out_channels = self.likelihood.params_per_pixel * c
+            self.output_numel = out_channels * h * w
+            self.encoder = Encoder(config.encoder, self.image_shape)
         self.fc_mu = linear(self.encoder.out_features, config.latent_dim)
         self.fc_logvar = linear(self.encoder.out_features, config.latent_dim)
         self.prior = make_prior(config, self.image_shape)
@@ -82,10 +92,12 @@ class VAE(nn.Module):
             if config.has_flow
             else None
         )
-        if config.decoder.arch == "pixelcnn":
-            self.decoder = PixelCNNDecoder(config.decoder, config.latent_dim, self.image_shape, out_channels)
-        else:
-            self.decoder = Decoder(config.decoder, config.latent_dim, self.image_shape, out_channels)
+        if self.modality.kind == "image":  # built last: a seed gives the same initial weights as it always has
+            if config.decoder.arch == "pixelcnn":
+                decoder = PixelCNNDecoder(config.decoder, config.latent_dim, self.image_shape, out_channels)
+            else:
+                decoder = Decoder(config.decoder, config.latent_dim, self.image_shape, out_channels)
+        self.decoder = decoder
         # floats a decoder pass holds per example at its peak (the IWAE bound sizes its chunks by it)
         self.decode_numel = max(self.output_numel, getattr(self.decoder, "work_numel", 0))
         for net, part in (
@@ -138,12 +150,17 @@ class VAE(nn.Module):
     # ------------------------------------------------------------ images
     @torch.no_grad()
     def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
-        """E[x|z] as images (B, C, H, W) in [0, 1].
+        """E[x|z] as images (B, C, H, W) in [0, 1]; for token sequences, the most likely token step by step
+        (B, L) (greedy decoding: a function of z alone).
 
-        An autoregressive decoder has no closed-form mean: its "mean image" is a sample,
+        An autoregressive image decoder has no closed-form mean: its "mean image" is a sample,
         drawn with the fixed seed MEAN_SAMPLE_SEED, so that it is a function of z alone
         (the frames of a traversal share their random numbers and change only with z).
         """
+        if self.modality.kind == "tokens":
+            if self.autoregressive:
+                return self.decoder.sample(z, self.likelihood, temperature=0.0)
+            return self.likelihood.mean(self.decode(z))
         if self.autoregressive:
             g = torch.Generator(device=z.device)
             g.manual_seed(MEAN_SAMPLE_SEED)
@@ -151,12 +168,19 @@ class VAE(nn.Module):
         return self.likelihood.mean(self.decode(z)).clamp(0, 1)
 
     @torch.no_grad()
-    def sample_x(self, z: torch.Tensor, generator=None, temperature: float = 1.0, **progress) -> torch.Tensor:
-        """A draw x ~ p(x|z) for each z (B, D); pixel by pixel for an autoregressive decoder.
+    def sample_x(
+        self, z: torch.Tensor, generator=None, temperature: float = 1.0, top_k: int = 0, **progress
+    ) -> torch.Tensor:
+        """A draw x ~ p(x|z) for each z (B, D); pixel by pixel (token by token) for an autoregressive decoder.
 
-        ``temperature`` scales the likelihood's randomness (0: its mode, pixel by pixel);
-        ``progress`` (``on_row``, ``should_stop``) reaches the autoregressive sampler.
+        ``temperature`` scales the likelihood's randomness (0: its mode, step by step); ``top_k`` (token
+        sequences) draws each token among the k most likely (0: all); ``progress`` (``on_row``,
+        ``should_stop``) reaches the autoregressive image sampler.
         """
+        if self.modality.kind == "tokens":
+            if self.autoregressive:
+                return self.decoder.sample(z, self.likelihood, generator, temperature, top_k)
+            return self.likelihood.sample(self.decode(z), generator, temperature, top_k)
         if self.autoregressive:
             return self.decoder.sample(z, self.likelihood, generator, temperature, **progress)
         return self.likelihood.sample(self.decode(z), generator, temperature)

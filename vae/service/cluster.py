@@ -200,11 +200,11 @@ def train_task(
     with tempfile.TemporaryDirectory(prefix="vae-train-") as tmp:
         dataset = None
         if data_file is not None:  # the user's file, copied here under its own name (the dataset is named after it)
-            from vae.data.user_files import read_user_file
+            from vae.data.catalog import read_user_data
 
             path = Path(tmp) / Path(data_file[0]).name
             path.write_bytes(data_file[1])
-            dataset = read_user_file(config["data"]["name"], path)
+            dataset = read_user_data(config["data"]["name"], path)
         partial = Path(tmp) / "model.safetensors"
         conn, stop = _MailboxConn(box, key), _MailboxStop(box, key)
         try:
@@ -246,7 +246,7 @@ class RayTraining:
         settings.setdefault("VAE_TRAIN_THREADS", str(training_threads()))
         data = config.get("data", {})
         data_file = None
-        if data.get("name") in ("npz", "zip") and data.get("path") and Path(data["path"]).is_file():
+        if data.get("name") in ("npz", "zip", "text") and data.get("path") and Path(data["path"]).is_file():
             data_file = (data["path"], Path(data["path"]).read_bytes())  # bounded by the upload limits
         task = _remote_train_task().options(name=name, max_retries=0, **task_resources(config))
         self._ref = task.remote(

@@ -40,6 +40,7 @@ import torch
 from vae.config import VAEConfig
 from vae.config.knobs import apply
 from vae.data import load_dataset
+from vae.data.modality import as_modality
 from vae.errors import ConfigError
 from vae.i18n import N_, Text
 from vae.models.checkpoints import max_parameters
@@ -158,20 +159,27 @@ def _loss(model, x, config: VAEConfig):
     return loss
 
 
-def count_flops(config: VAEConfig, image_shape: tuple[int, int, int], batch: int) -> tuple[float, int]:
-    """(FLOPs of one forward + backward pass on a batch, number of parameters), on the meta device."""
+def count_flops(config: VAEConfig, image_shape, batch: int) -> tuple[float, int]:
+    """(FLOPs of one forward + backward pass on a batch, number of parameters), on the meta device.
+
+    ``image_shape``: the data's modality, or an image shape (C, H, W). A token model (packed sequences
+    need their lengths on the CPU) is counted on the CPU: the command line trains them, the web form does
+    not offer them.
+    """
     from torch.utils.flop_counter import FlopCounterMode
 
-    with torch.device("meta"):
-        model = VAE(config, image_shape)
-        x = torch.rand(batch, *image_shape)
+    modality = as_modality(image_shape)
+    with torch.device("meta" if modality.kind == "image" else "cpu"):
+        model = VAE(config, modality)
+        x = modality.example_batch(batch)
         with FlopCounterMode(display=False) as counter:
             _loss(model, x, config).backward()
     return float(counter.get_total_flops()), sum(p.numel() for p in model.parameters())
 
 
-def estimate(config: VAEConfig, image_shape: tuple[int, int, int], n_train: int, n_test: int = 0) -> CostEstimate:
-    """Seconds per step, per epoch and in all for ``config`` on data of this shape and size (CPU)."""
+def estimate(config: VAEConfig, image_shape, n_train: int, n_test: int = 0) -> CostEstimate:
+    """Seconds per step, per epoch and in all for ``config`` on data of this modality (or image shape) and
+    size (CPU)."""
     config.validate()
     batch = min(config.train.batch_size, n_train)
     steps = math.ceil(n_train / batch)
@@ -180,9 +188,9 @@ def estimate(config: VAEConfig, image_shape: tuple[int, int, int], n_train: int,
     predicted = flops / matmul_rate()
     if predicted > TIME_STEPS_BELOW:
         return CostEstimate(params, flops, predicted, steps, config.train.epochs, "flops", evals)
-    model = make_model(config, image_shape).train()
+    model = make_model(config, as_modality(image_shape)).train()
     opt = torch.optim.AdamW(model.parameters(), lr=config.train.lr, fused=True)
-    x = torch.rand(batch, *image_shape, generator=torch.Generator().manual_seed(0))
+    x = as_modality(image_shape).example_batch(batch, torch.Generator().manual_seed(0))
     times = []
     for i in range(MAX_TIMED_STEPS + 1):
         t = time.perf_counter()
@@ -199,7 +207,7 @@ def estimate(config: VAEConfig, image_shape: tuple[int, int, int], n_train: int,
 def estimate_for(config: VAEConfig) -> CostEstimate:
     """:func:`estimate` for the dataset the configuration names (loaded, and cached, to know its size)."""
     ds = load_dataset(config.data)
-    return estimate(config, ds.image_shape, len(ds.x_train), len(ds.x_test))
+    return estimate(config, ds.modality, len(ds.x_train), len(ds.x_test))
 
 
 # ---------------------------------------------------------------- a server's estimate: no student model in memory

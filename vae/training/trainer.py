@@ -76,11 +76,12 @@ class TrainResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def make_model(config: VAEConfig, image_shape: tuple[int, int, int]) -> VAE:
-    """Build the model for ``config``, initialised from ``config.train.seed``."""
+def make_model(config: VAEConfig, modality) -> VAE:
+    """Build the model for ``config`` and data of ``modality`` (or an image shape), initialised from
+    ``config.train.seed``."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.train.seed)
-        return VAE(config, image_shape)
+        return VAE(config, modality)
 
 
 HISTORY_TEST_SHARE = 8  # each epoch's test pass scores n_train / 8 test examples: ~4 % of an epoch's work
@@ -163,7 +164,7 @@ def train(
     ds = dataset if dataset is not None else load_dataset(config.data)
     device = resolve_device(config.train.device)
     tr = config.train
-    model = make_model(config, ds.image_shape).to(device)
+    model = make_model(config, ds.modality).to(device)
     modality = model.modality
     x_train = ds.x_train.to(device)
     gen = torch.Generator(device=device)
