@@ -92,6 +92,23 @@ class Samples:
     source: str  # "prior" or "posterior of example I"
 
 
+def _codes(model: VAE, n: int, seed: int, temperature: float, x_example, posterior_name: str):
+    """(z (n, D), the generator to go on drawing with, where z came from): z ~ p(z), or z ~ q(z|x) for one
+    example ``x_example`` (its batch of one); the number of samples and the temperature checked."""
+    if n < 1:
+        raise ConfigError(N_("the number of samples must be at least 1, got {n}"), n=n)
+    if temperature < 0:
+        raise ConfigError(N_("the temperature must be 0 or more, got {temperature:g}"), temperature=temperature)
+    dev = _device(model)
+    model.eval()
+    g = torch.Generator(device=dev)
+    g.manual_seed(seed)
+    if x_example is None:
+        return model.prior.sample(n, g, 1.0, dev), g, "prior"
+    eps = torch.randn((n, model.latent_dim), generator=g, device=dev)
+    return model.encode(x_example.to(dev)[:1]).transform(eps)[0], g, posterior_name
+
+
 @torch.no_grad()
 def sample_images(
     model: VAE,
@@ -110,20 +127,7 @@ def sample_images(
     decoder draws pixel by pixel, calling ``on_row(r, x)`` after each row, and with
     ``record_rows`` keeps every row's state for an animation of the fill-in.
     """
-    if n < 1:
-        raise ConfigError(N_("the number of samples must be at least 1, got {n}"), n=n)
-    if temperature < 0:
-        raise ConfigError(N_("the temperature must be 0 or more, got {temperature:g}"), temperature=temperature)
-    dev = _device(model)
-    model.eval()
-    g = torch.Generator(device=dev)
-    g.manual_seed(seed)
-    if x_example is None:
-        z, source = model.prior.sample(n, g, 1.0, dev), "prior"
-    else:
-        eps = torch.randn((n, model.latent_dim), generator=g, device=dev)
-        q = model.encode(x_example.to(dev)[:1])
-        z, source = q.transform(eps)[0], f"posterior of example {example}"
+    z, g, source = _codes(model, n, seed, temperature, x_example, f"posterior of example {example}")
     frames: list[np.ndarray] = []
 
     def row_done(r, x):
@@ -149,19 +153,7 @@ def sample_sequences(
     """n token sequences x ~ p(x|z), batched, with z ~ p(z) or z ~ q(z|x) for one example (1, L); as text,
     with where z came from. ``temperature`` divides the logits (0: the most likely token at each step);
     ``top_k`` keeps the k most likely tokens at each step (0: all)."""
-    if n < 1:
-        raise ConfigError(N_("the number of samples must be at least 1, got {n}"), n=n)
-    if temperature < 0:
-        raise ConfigError(N_("the temperature must be 0 or more, got {temperature:g}"), temperature=temperature)
-    dev = _device(model)
-    model.eval()
-    g = torch.Generator(device=dev)
-    g.manual_seed(seed)
-    if x_example is None:
-        z, source = model.prior.sample(n, g, 1.0, dev), "prior"
-    else:
-        eps = torch.randn((n, model.latent_dim), generator=g, device=dev)
-        z, source = model.encode(x_example.to(dev)[:1]).transform(eps)[0], "posterior of the example"
+    z, g, source = _codes(model, n, seed, temperature, x_example, "posterior of the example")
     x = model.sample_x(z, g, temperature, top_k)
     return model.modality.show(x.cpu()), source
 
