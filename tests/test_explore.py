@@ -239,3 +239,12 @@ def test_projection_errors():
     with pytest.raises(ConfigError, match="one of pca, tsne, umap"):
         project_codes(np.zeros((10, 2)), np.zeros(10), "mds")
     assert subsample(10, None).tolist() == list(range(10))
+
+
+def test_first_letter_agreement_tells_a_decoder_that_uses_z():
+    from vae.analysis.explore import first_letter_agreement
+
+    uses_z = [["anna", "anton", "ada"], ["bert", "bob", "berta"]]  # rows: z; columns: seeds
+    ignores_z = [["anna", "bob", "carl"], ["ada", "bert", "cleo"]]
+    assert first_letter_agreement(uses_z) == (1.0, 0.5)
+    assert first_letter_agreement(ignores_z) == (pytest.approx(1 / 3), 1.0)

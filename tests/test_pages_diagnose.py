@@ -144,3 +144,46 @@ def test_disentanglement_page_shows_which_latent_holds_which_factor_and_trains_t
     finally:
         job.request_stop()
         training_queue().wait(job, 60)
+
+
+def test_the_text_lesson_compares_three_decoders_on_names(app_dir):
+    """Strong decoders, on text: the table of the three shipped name models and their grids of names."""
+    import torch
+
+    from tests.test_sequences import seq_config
+    from vae.analysis.diagnostics import collapse_report
+    from vae.analysis.evaluation import checkpoint_split
+    from vae.data.modality import Tokens
+    from vae.data.names import LENGTH, VOCAB
+    from vae.models.checkpoints import save_checkpoint
+    from vae.models.vae import VAE
+
+    at = open_app("strong_decoders")
+    assert any("make checkpoints" in i.value for i in at.info)  # no text models yet: said, not a traceback
+    folder = app_dir / "sequences"
+    for name, decoder in [
+        ("names-mlp-decoder", "mlp"),
+        ("names-gru-decoder", "gru"),
+        ("names-gru-word-dropout-free-bits", "gru"),
+    ]:
+        torch.manual_seed(0)
+        cfg = seq_config(decoder=decoder, word_dropout=0.5 if "word" in name else 0.0)
+        save_checkpoint(folder / f"{name}.safetensors", VAE(cfg, Tokens((LENGTH,), VOCAB)))
+    at = open_app("strong_decoders")
+    assert not at.exception, [e.message for e in at.exception]
+    table = next(d.value for d in at.dataframe if "word dropout" in d.value.columns)
+    assert list(table["model"]) == ["names-mlp-decoder", "names-gru-decoder", "names-gru-word-dropout-free-bits"]
+    assert list(table["word dropout"]) == [0.0, 0.0, 0.5]
+    ck = load_checkpoint(folder / "names-gru-decoder.safetensors")
+    _, x, _, _ = checkpoint_split(ck, "test")
+    rep = collapse_report(ck.model, x, iwae_k=100, seed=ck.config.train.seed)
+    assert table.iloc[1]["rate (KL)"] == pytest.approx(rep["rate"], abs=1e-4)
+    grids = [d.value for d in at.dataframe if "seed 1" in d.value.columns]
+    assert len(grids) == 3 and all(g.shape == (4, 5) for g in grids)  # rows of z, columns of seeds (the defaults)
+    assert all(isinstance(v, str) and set(v) <= set("abcdefghijklmnopqrstuvwxyz?") for v in grids[1].to_numpy().ravel())
+    from vae.analysis.explore import first_letter_agreement
+
+    within, between = first_letter_agreement(grids[1].to_numpy().tolist())
+    shown = [c.value for c in at.caption if "start with the same letter" in c.value]
+    assert len(shown) == 3 and f"{within:.0%} of the time" in shown[1] and f"z {between:.0%}" in shown[1]
+    assert any('--preset "names: GRU + word dropout + free bits"' in c.value for c in at.code)

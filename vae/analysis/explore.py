@@ -179,6 +179,24 @@ def seed_grid(model: VAE, n_z: int = 4, n_seeds: int = 6, seed: int = 0, on_row=
     return z.cpu().numpy(), x.reshape(n_z, n_seeds, *x.shape[1:])
 
 
+def first_letter_agreement(grid: list[list[str]]) -> tuple[float, float]:
+    """How alike the sequences drawn for one z are, for a grid of sequences (rows: z, columns: seeds).
+
+    Within: for each row, the share of its sequences that start with the row's most common first
+    character, averaged over the rows. Between: the same for the columns, whose sequences come from
+    different z. A decoder that uses z gives within > between; one that ignores z gives them alike.
+    """
+
+    def agreement(groups: list[list[str]]) -> float:
+        shares = []
+        for g in groups:
+            firsts = [s[:1] for s in g]
+            shares.append(max(firsts.count(f) for f in firsts) / len(firsts))
+        return float(np.mean(shares))
+
+    return agreement(grid), agreement([list(col) for col in zip(*grid)])
+
+
 def nearest_training_examples(
     images: np.ndarray, x_train: torch.Tensor, modality: Modality, chunk: int = 2048
 ) -> tuple[np.ndarray, np.ndarray]:
