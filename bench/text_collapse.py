@@ -29,7 +29,7 @@ import time
 RUNS = ("names: weak MLP decoder", "names: GRU decoder ignores z", "names: GRU + word dropout + free bits")
 
 
-def run(preset: str, seed: int, iwae_examples: int, epochs: int | None = None) -> dict:
+def run(preset: str, seed: int, iwae_examples: int, epochs: int | None = None, hidden: int | None = None) -> dict:
     from vae.analysis.evaluation import evaluate_full
     from vae.config import VAEConfig
     from vae.config.knobs import apply
@@ -38,6 +38,8 @@ def run(preset: str, seed: int, iwae_examples: int, epochs: int | None = None) -
     from vae.training.trainer import train
 
     values = {**PRESETS[preset], "seed": seed, **({"epochs": epochs} if epochs else {})}
+    if hidden:  # a quick look: narrower networks (the decoder mirrors the encoder's width)
+        values["hidden"] = [hidden]
     cfg = apply(VAEConfig(), values).validate()
     ds = load_dataset(cfg.data)
     t = time.perf_counter()
@@ -59,11 +61,12 @@ def main(argv=None) -> dict[str, dict]:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--iwae-examples", type=int, default=376, help="test names the IWAE bound averages over")
     ap.add_argument("--epochs", type=int, help="override the presets' 20 epochs (a quick look)")
+    ap.add_argument("--hidden", type=int, help="override the networks' 256 units (a quick look)")
     args = ap.parse_args(argv)
     mean = {}
     print(f"{'run':40s} {'-ELBO':>7s} {'-log p':>7s} {'rate':>6s} {'distort':>7s} {'AU':>5s} {'s':>6s}")
     for name in RUNS:
-        results = [run(name, s, args.iwae_examples, args.epochs) for s in args.seeds]
+        results = [run(name, s, args.iwae_examples, args.epochs, args.hidden) for s in args.seeds]
         mean[name] = {k: statistics.mean(r[k] for r in results) for k in results[0]}
         r = mean[name]
         print(

@@ -141,7 +141,7 @@ def test_the_text_collapse_bench_trains_the_three_decoders(capsys):
     """bench/text_collapse.py on one epoch: every run is measured and every aim is reported."""
     from bench import text_collapse
 
-    mean = text_collapse.main(["--seeds", "1", "--epochs", "1", "--iwae-examples", "20"])
+    mean = text_collapse.main(["--seeds", "1", "--epochs", "1", "--iwae-examples", "20", "--hidden", "16"])
     assert list(mean) == list(text_collapse.RUNS)
     assert all(r["rate"] >= 0 and r["nll"] > 0 and r["au"] <= 16 for r in mean.values())
     out = capsys.readouterr().out

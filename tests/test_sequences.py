@@ -5,8 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -222,49 +220,33 @@ def test_a_token_model_trains_saves_and_loads(tmp_path):
     assert meta["kind"] == "tokens" and meta["vocab"][:3] == list(SPECIALS)
 
 
-def test_the_command_line_trains_and_prints_names(tmp_path):
+def test_the_command_line_trains_and_prints_names(tmp_path, capsys):
+    from vae.cli import main
+
     out = tmp_path / "gru.safetensors"
-    run = [sys.executable, "-m", "vae"]
     flags = ["--dataset", "names", "--arch", "gru", "--hidden", "32", "--embed", "16", "--likelihood"]
     flags += ["categorical", "--latent-dim", "4", "--epochs", "1", "--word-dropout", "0.2", "--no-reports"]
-    r = subprocess.run([*run, "train", *flags, "--out", str(out)], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-2000:]
-    r = subprocess.run(
-        [
-            *run,
-            "sample",
-            str(out),
-            "--n",
-            "5",
-            "--temperature",
-            "0.8",
-            "--top-k",
-            "5",
-            "--out",
-            str(tmp_path / "s.txt"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert r.returncode == 0, r.stderr[-2000:]
-    names = r.stdout.split()
+    assert main(["train", *flags, "--out", str(out)]) == 0
+    capsys.readouterr()
+    txt = tmp_path / "s.txt"
+    assert main(["sample", str(out), "--n", "5", "--temperature", "0.8", "--top-k", "5", "--out", str(txt)]) == 0
+    r = capsys.readouterr()
+    names = r.out.split()
     assert len(names) <= 5 and all(set(n) <= set("abcdefghijklmnopqrstuvwxyz?") for n in names)
-    assert (tmp_path / "s.txt").read_text().splitlines() == r.stdout.splitlines()
-    assert "drawn token by token" in r.stderr
-    r = subprocess.run([*run, "sample", str(out), "--n", "2", "--top-k", "-1"], capture_output=True, text=True)
-    assert r.returncode != 0 and "--top-k" in r.stderr and "Traceback" not in r.stderr
-    r = subprocess.run([*run, "traverse", str(out), "--dims", "2", "--steps", "5"], capture_output=True, text=True)
-    lines = r.stdout.splitlines()  # a column of decoded names per dimension, one row per offset
-    assert r.returncode == 0 and lines[0].split()[0] == "offset" and len(lines) == 6, r.stderr[-2000:]
+    assert txt.read_text().splitlines() == r.out.splitlines() and "drawn token by token" in r.err
+    assert main(["sample", str(out), "--n", "2", "--top-k", "-1"]) != 0
+    assert "--top-k" in capsys.readouterr().err
+    assert main(["traverse", str(out), "--dims", "2", "--steps", "5"]) == 0
+    lines = capsys.readouterr().out.splitlines()  # a column of decoded names per dimension, one row per offset
+    assert lines[0].split()[0] == "offset" and len(lines) == 6
     assert [ln.split()[0] for ln in lines[1:]] == ["-3.00", "-1.50", "+0.00", "+1.50", "+3.00"]
-    r = subprocess.run(
-        [*run, "interpolate", str(out), "--from", "0", "--to", "1", "--steps", "4", "--out", str(tmp_path / "i.txt")],
-        capture_output=True,
-        text=True,
+    assert (
+        main(["interpolate", str(out), "--from", "0", "--to", "1", "--steps", "4", "--out", str(tmp_path / "i.txt")])
+        == 0
     )
-    assert r.returncode == 0 and "interpolation from" in r.stdout, r.stderr[-2000:]
-    assert (tmp_path / "i.txt").read_text().splitlines()[0] == "t\tdecoded" and len(r.stdout.splitlines()) == 6
+    r = capsys.readouterr()
+    assert "interpolation from" in r.out and len(r.out.splitlines()) == 6
+    assert (tmp_path / "i.txt").read_text().splitlines()[0] == "t\tdecoded"
 
 
 def test_the_pages_leave_token_models_to_the_command_line(app_dir):
