@@ -145,20 +145,32 @@ class RNNDecoder(nn.Module):
         **_progress,
     ) -> torch.Tensor:
         """x ~ p(x|z), one token at a time for the whole batch (B, L); temperature 0: the most likely token."""
-        b = len(z)
-        x = torch.full((b, self.length), PAD, dtype=torch.long, device=z.device)
-        prev = torch.full((b, 1), END, dtype=torch.long, device=z.device)
-        state = self.initial_state(z)
-        done = torch.zeros(b, dtype=torch.bool, device=z.device)
-        for t in range(self.length):
+
+        def step(prev, state):
             out, state = self.rnn(self._inputs(prev, z), state)
-            token = likelihood.draw(self.out(out[:, 0]), generator, temperature, top_k, last=t == self.length - 1)
-            x[:, t] = torch.where(done, torch.full_like(token, PAD), token)
-            done |= token == END
-            if bool(done.all()):
-                break
-            prev = token.unsqueeze(1)
-        return x
+            return self.out(out[:, 0]), state
+
+        return generate(step, self.initial_state(z), z, self.length, likelihood, generator, temperature, top_k)
+
+
+def generate(step, state, z: torch.Tensor, length: int, likelihood, generator, temperature: float, top_k: int):
+    """Autoregressive sampling shared by the decoders, for the batch of codes z: from END,
+    ``step(previous tokens (B, 1), state)`` gives the next logits (B, V) and the new state; a token is
+    drawn (``likelihood.draw``; at the last place only END), the sequences that have ended get PAD, and the
+    loop stops once all have ended. Returns the tokens (B, L)."""
+    b = len(z)
+    x = torch.full((b, length), PAD, dtype=torch.long, device=z.device)
+    prev = torch.full((b, 1), END, dtype=torch.long, device=z.device)
+    done = torch.zeros(b, dtype=torch.bool, device=z.device)
+    for t in range(length):
+        logits, state = step(prev, state)
+        token = likelihood.draw(logits, generator, temperature, top_k, last=t == length - 1)
+        x[:, t] = torch.where(done, torch.full_like(token, PAD), token)
+        done |= token == END
+        if bool(done.all()):
+            break
+        prev = token.unsqueeze(1)
+    return x
 
 
 class DecoderBlock(nn.Module):
@@ -233,19 +245,12 @@ class TransformerDecoder(nn.Module):
     @torch.no_grad()
     def sample(self, z, likelihood, generator=None, temperature=1.0, top_k=0, **_progress) -> torch.Tensor:
         """x ~ p(x|z) one token at a time (B, L); each step reads the whole prefix again (L is small)."""
-        b = len(z)
-        x = torch.full((b, self.length), PAD, dtype=torch.long, device=z.device)
-        prev = torch.full((b, 1), END, dtype=torch.long, device=z.device)
-        done = torch.zeros(b, dtype=torch.bool, device=z.device)
-        for t in range(self.length):
-            logits = self._logits(prev, z)[:, -1]
-            token = likelihood.draw(logits, generator, temperature, top_k, last=t == self.length - 1)
-            x[:, t] = torch.where(done, torch.full_like(token, PAD), token)
-            done |= token == END
-            if bool(done.all()):
-                break
-            prev = torch.cat([prev, token.unsqueeze(1)], 1)
-        return x
+
+        def step(prev, prefix):
+            prefix = prev if prefix is None else torch.cat([prefix, prev], 1)
+            return self._logits(prefix, z)[:, -1], prefix
+
+        return generate(step, None, z, self.length, likelihood, generator, temperature, top_k)
 
 
 class TokenMLPDecoder(nn.Module):
