@@ -81,10 +81,10 @@ checkpoints: setup
 	$(TRAIN) --preset "IAF posterior, 2-D latent" --out checkpoints/mnist5k-mlp-z2-iaf.safetensors; \
 	$(TRAIN) --preset "pytorch/examples MNIST VAE" --latent-dim 16 --epochs 20 --posterior iaf --flow-steps 4 \
 		--out checkpoints/mnist5k-mlp-z16-iaf.safetensors; \
-	$(TRAIN) --preset "names: weak MLP decoder" --out checkpoints/sequences/names-mlp-decoder.safetensors; \
-	$(TRAIN) --preset "names: GRU decoder ignores z" --out checkpoints/sequences/names-gru-decoder.safetensors; \
+	$(TRAIN) --preset "names: weak MLP decoder" --out checkpoints/names-mlp-decoder.safetensors; \
+	$(TRAIN) --preset "names: GRU decoder ignores z" --out checkpoints/names-gru-decoder.safetensors; \
 	$(TRAIN) --preset "names: GRU + word dropout + free bits" \
-		--out checkpoints/sequences/names-gru-word-dropout-free-bits.safetensors; \
+		--out checkpoints/names-gru-word-dropout-free-bits.safetensors; \
 	echo "make checkpoints: $$(( $$(date +%s) - start )) s in all"
 
 # Browser tests need Debian's chromium (`sudo apt-get install chromium`; .ci/run does it); without it they skip.

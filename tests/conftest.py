@@ -149,3 +149,24 @@ def mosaic_cells(spec: dict, source: str | None = None) -> list[np.ndarray]:
         source = next(t["source"] for t in spec["data"] if t.get("type") == "image")
     picture, (h, w) = png_pixels(source), spec["layout"]["meta"]["size"]
     return [picture[y : y + h, x : x + w] for x, y in spec["layout"]["meta"]["corners"]]
+
+
+@pytest.fixture(scope="session")
+def names_model(tmp_path_factory):
+    """A small token model of the names data (GRU encoder and decoder, 2-D latent), saved once."""
+    from vae.config import DataConfig, NetworkConfig, TrainConfig, VAEConfig
+    from vae.models.checkpoints import save_checkpoint
+    from vae.training.trainer import train
+
+    cfg = VAEConfig(
+        latent_dim=2,
+        data=DataConfig(name="names"),
+        encoder=NetworkConfig(arch="gru", hidden=[32], embed=16),
+        decoder=NetworkConfig(arch="mlp", hidden=[64]),
+        train=TrainConfig(epochs=3, batch_size=64, device="cpu", lr=3e-3),
+    )
+    cfg.likelihood.name = "categorical"
+    r = train(cfg.validate())
+    path = tmp_path_factory.mktemp("names") / "names-gru-z2.safetensors"
+    save_checkpoint(path, r.model, r.history, r.metrics, dataset=r.dataset)
+    return path

@@ -42,7 +42,7 @@ SHIPPED_MODEL = {
 
 
 @pytest.fixture(scope="module")
-def server(app_models, pixelcnn_model, tmp_path_factory):
+def server(app_models, pixelcnn_model, names_model, tmp_path_factory):
     """The app on a copy of the test models (or of the shipped ones with SCREENSHOTS_SHIPPED=1)."""
     base = tmp_path_factory.mktemp("browser")
     folder, class_folder = base / "checkpoints", base / "class"
@@ -50,10 +50,32 @@ def server(app_models, pixelcnn_model, tmp_path_factory):
     shutil.copytree(source, folder)
     if not os.environ.get("SCREENSHOTS_SHIPPED"):
         shutil.copy(pixelcnn_model, folder)
+        shutil.copy(names_model, folder)
+        lesson_text_models(folder)
     with streamlit_server(
         env={"VAE_CHECKPOINTS": str(folder), "VAE_CLASS_MODELS": str(class_folder), "VAE_MAX_TRAININGS": "1"}
     ) as url:
         yield url, class_folder
+
+
+def lesson_text_models(folder: Path) -> None:
+    """The three name models of the text lesson (untrained: the page's layout is what is tested here)."""
+    import torch
+
+    from tests.test_sequences import seq_config
+    from vae.data.modality import Tokens
+    from vae.data.names import LENGTH, VOCAB
+    from vae.models.checkpoints import save_checkpoint
+    from vae.models.vae import VAE
+
+    for name, decoder in [
+        ("names-mlp-decoder", "mlp"),
+        ("names-gru-decoder", "gru"),
+        ("names-gru-word-dropout-free-bits", "gru"),
+    ]:
+        torch.manual_seed(0)
+        cfg = seq_config(decoder=decoder, word_dropout=0.5 if "word" in name else 0.0)
+        save_checkpoint(folder / f"{name}.safetensors", VAE(cfg, Tokens((LENGTH,), VOCAB)))
 
 
 @pytest.fixture(scope="module")
@@ -357,3 +379,56 @@ def test_a_chinese_browser_reads_chinese_switches_to_english_and_keeps_it(server
     wait_idle(other)
     other.get_by_role("heading", name="VAE 潜在空间探索器").first.wait_for(timeout=60_000)
     ctx.close()
+
+
+def test_the_text_lesson_opens_train_with_a_remedy_and_its_traversal_is_text(server, page):
+    """Strong decoders' text lesson: the three name models side by side; a remedy's button fills the Train
+    form for names; a token model's traversal is a table of names whose slider lights up one row in the
+    browser, with no rerun."""
+    url, _ = server
+    page.goto(f"{url}/strong_decoders")
+    wait_idle(page)
+    page.get_by_role("heading", name="Text VAEs ignore z").wait_for(timeout=60_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.get_by_role("heading", name="Text VAEs ignore z").scroll_into_view_if_needed()
+    shot(page, "strong_decoders-text")
+    page.get_by_role("button", name="Train with word dropout 0.5").click()
+    page.wait_for_url(re.compile(r"/train"), timeout=60_000)
+    wait_idle(page)
+    assert float(page.get_by_label("word dropout", exact=True).input_value()) == 0.5
+    # the sequence knobs are enabled only for sequence data, the image ones only for pictures
+    assert page.get_by_label("embedding width", exact=True).is_enabled()
+    assert page.get_by_label("decoder kernel", exact=True).is_disabled()
+    assert page.get_by_label("Model name", exact=True).input_value() == "names-gru-decoder-word-dropout-0-5"
+    assert page.locator("[data-testid=stException]").count() == 0
+
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    page.goto(f"{url}/traversals?model=names-gru-z2")
+    wait_idle(page)
+    fig = page.locator(".js-plotly-plot").first
+    fig.locator(".table").first.wait_for(timeout=60_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+
+    def lit() -> int:  # the table's cells with the highlight colour
+        return fig.evaluate(
+            "el => [...el.querySelectorAll('.table .cell-rect')]"
+            ".filter(r => (r.style.fill || '').replace(/\\s/g, '') === 'rgb(255,233,168)').length"
+        )
+
+    first_text = fig.locator(".table").first.text_content()
+    assert lit() > 0 and "+3.00" in first_text and "-3.00" in first_text
+    before = fig.evaluate("el => el.data[0].cells.fill.color[0].indexOf('#ffe9a8')")
+    sent.clear()
+    rail = fig.locator(".slider-rail-rect").first.bounding_box()
+    grip = fig.locator(".slider-grip-rect").first.bounding_box()
+    page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(rail["x"] + rail["width"] - 2, rail["y"] + rail["height"] / 2, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(500)
+    after = fig.evaluate("el => el.data[0].cells.fill.color[0].indexOf('#ffe9a8')")
+    assert before == 0 and after == 10  # the last offset's row is lit
+    assert "+3.00" in fig.locator(".slider-container").first.text_content()
+    assert not sent  # nothing went to the server: no rerun
+    shot(page, "traversals-text")

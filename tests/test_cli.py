@@ -149,7 +149,7 @@ def test_every_flag_reaches_the_config(capsys):
         "alpha": "2",
         "gamma": "3",
         "factorvae_gamma": "4",
-        "embed": "24",  # the sequence knobs reach the config too (validation ignores them for images)
+        "embedding": "24",  # the sequence knobs reach the config too (validation ignores them for images)
         "bidirectional": True,
         "pool": "mean",
         "heads": "2",

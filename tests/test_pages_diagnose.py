@@ -160,7 +160,7 @@ def test_the_text_lesson_compares_three_decoders_on_names(app_dir):
 
     at = open_app("strong_decoders")
     assert any("make checkpoints" in i.value for i in at.info)  # no text models yet: said, not a traceback
-    folder = app_dir / "sequences"
+    folder = app_dir
     for name, decoder in [
         ("names-mlp-decoder", "mlp"),
         ("names-gru-decoder", "gru"),
@@ -187,3 +187,7 @@ def test_the_text_lesson_compares_three_decoders_on_names(app_dir):
     shown = [c.value for c in at.caption if "start with the same letter" in c.value]
     assert len(shown) == 3 and f"{within:.0%} of the time" in shown[1] and f"z {between:.0%}" in shown[1]
     assert any('--preset "names: GRU + word dropout + free bits"' in c.value for c in at.code)
+    at.button(key="text_fix_train_with_word_dropout_0_5").click().run()  # the remedy, filled into Train
+    assert at.session_state["dataset"] == "names" and at.session_state["arch"] == "gru"
+    assert at.session_state["word_dropout"] == 0.5 and at.session_state["name"] == "names-gru-decoder-word-dropout-0-5"
+    assert at.selectbox(key="decoder_arch").value in ("gru", "same as encoder") and not at.error

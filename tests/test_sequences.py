@@ -6,7 +6,6 @@ import itertools
 import json
 import math
 
-import numpy as np
 import pytest
 import torch
 
@@ -224,7 +223,7 @@ def test_the_command_line_trains_and_prints_names(tmp_path, capsys):
     from vae.cli import main
 
     out = tmp_path / "gru.safetensors"
-    flags = ["--dataset", "names", "--arch", "gru", "--hidden", "32", "--embed", "16", "--likelihood"]
+    flags = ["--dataset", "names", "--arch", "gru", "--hidden", "32", "--embedding", "16", "--likelihood"]
     flags += ["categorical", "--latent-dim", "4", "--epochs", "1", "--word-dropout", "0.2", "--no-reports"]
     assert main(["train", *flags, "--out", str(out)]) == 0
     capsys.readouterr()
@@ -247,24 +246,6 @@ def test_the_command_line_trains_and_prints_names(tmp_path, capsys):
     r = capsys.readouterr()
     assert "interpolation from" in r.out and len(r.out.splitlines()) == 6
     assert (tmp_path / "i.txt").read_text().splitlines()[0] == "t\tdecoded"
-
-
-def test_the_pages_leave_token_models_to_the_command_line(app_dir):
-    """The web form offers image data only, and a token model among the shared ones is listed as skipped,
-    with why, instead of breaking a page."""
-    from tests.app_helpers import open_app
-    from ui.knob_widgets import NOT_OFFERED
-    from vae.config.knobs import KNOBS
-    from vae.models.checkpoints import save_checkpoint
-
-    assert "names" in KNOBS["dataset"].choices and "names" in NOT_OFFERED and "gru" in NOT_OFFERED
-    np.testing.assert_equal(sorted(set(KNOBS["arch"].choices) - NOT_OFFERED), ["cnn", "mlp", "resnet"])
-    save_checkpoint(app_dir / "names-gru.safetensors", VAE(seq_config(), Tokens((13,), [*SPECIALS, *"ab"])))
-    at = open_app("train")
-    assert "names" not in at.selectbox(key="dataset").options and "gru" not in at.selectbox(key="arch").options
-    at = open_app("home")
-    shown = " ".join(str(e.value) for e in at.text)
-    assert "names-gru" in shown and "python -m vae sample" in shown
 
 
 def test_a_students_text_file_trains_and_bad_files_are_explained(tmp_path):

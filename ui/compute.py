@@ -19,7 +19,7 @@ from ui.models import data_split
 from ui.training_queue import reports_pending
 from vae.analysis.diagnostics import collapse_report as report
 from vae.analysis.disentanglement import disentanglement_scores
-from vae.analysis.explore import encode_input, interpolation, posterior
+from vae.analysis.explore import decoder_attention, encode_input, interpolation, posterior, sample_sequences
 from vae.analysis.explore import prior_samples as prior
 from vae.analysis.explore import reconstructions as rec
 from vae.analysis.explore import seed_grid as grid
@@ -29,8 +29,8 @@ from vae.analysis.inference import inference_gaps as gaps_of
 from vae.analysis.projections import project_model
 from vae.analysis.reports import REPORT_IWAE_K, stored_reports
 from vae.config import VAEConfig
-from vae.data import data_shape
-from vae.figures.plots import interpolation_figure, traversal_figure
+from vae.data.catalog import data_modality
+from vae.figures.examples import interpolation_figure, traversal_figure
 from vae.i18n import N_, translator
 from vae.models.checkpoints import Checkpoint
 from vae.service.cost import server_estimate, torch_threads
@@ -130,7 +130,7 @@ def traversal_view(ck: Checkpoint, n_dims: int, span: float, steps: int, example
     when downloaded (``vae.figures.export.traversal_bytes``, a deferred download)."""
 
     trav = traversal(ck, n_dims, span, steps, example)
-    return trav, traversal_figure(trav, tr=translator(lang))
+    return trav, traversal_figure(ck.modality, trav, tr=translator(lang))
 
 
 def example_label(classes, labels, i: int) -> str:
@@ -169,21 +169,21 @@ def interpolation_view(
     _, x, _, _ = data_split(ck, split)
     mu, _ = posterior(ck.model, x[[a, b]])
     interp = interpolation(ck.model, mu[0], mu[1], steps, method)
-    return interp, interpolation_figure(interp, start_label, end_label, tr=translator(lang))
+    return interp, interpolation_figure(ck.modality, interp, start_label, end_label, tr=translator(lang))
 
 
 @spinning(N_("Estimating the training time on this server..."))
 @cache_data(show_spinner=False, max_entries=256)
 def cost_estimate(config_json: str):
     """vae.service.cost.server_estimate of the configuration (given as JSON, the cache key), at the threads a web
-    training gets (vae.service.worker.train_threads). The data are sized from their headers (vae.data.data_shape):
-    nothing of the student's, model or data, is built in the server."""
+    training gets (vae.service.worker.train_threads). The data are sized from their headers
+    (vae.data.catalog.data_modality): nothing of the student's, model or data, is built in the server."""
     import json
 
     config = VAEConfig.from_dict(json.loads(config_json))
-    shape, n_train, n_test = data_shape(config.data)
+    modality, n_train, n_test = data_modality(config.data)
     with torch_threads(train_threads()):
-        return server_estimate(config, shape, n_train, n_test)
+        return server_estimate(config, modality, n_train, n_test)
 
 
 # ------------------------------------------------------------------ sampling (pixel by pixel for pixelcnn)
@@ -196,7 +196,7 @@ def random_examples(n_total: int, n: int, seed: int) -> tuple[int, ...]:
 
 def autoregressive_note(ck) -> None:
     """Under a pixelcnn model: say that its images are samples, drawn pixel by pixel."""
-    if ck.model.autoregressive:
+    if ck.model.pixel_by_pixel:
         st.info(
             tr(
                 "This model's decoder is autoregressive (pixelcnn): it has no mean image, so every picture here "
@@ -221,6 +221,19 @@ def prior_samples(ck: Checkpoint, n: int, temperature: float, seed: int):
     return prior(ck.model, n, temperature, seed=seed)
 
 
+@cache_data(show_spinner=False, max_entries=64)
+def sequence_samples(ck: Checkpoint, n: int, temperature: float, top_k: int, seed: int) -> np.ndarray:
+    """n token sequences x ~ p(x|z), z ~ p(z), drawn token by token (ids (n, L))."""
+    return sample_sequences(ck.model, n, seed, temperature, top_k)[0]
+
+
+@cache_data(show_spinner=False, max_entries=64)
+def attention(ck: Checkpoint, split: str, index: int):
+    """vae.analysis.explore.decoder_attention of example ``index`` of ``split`` (a Transformer decoder)."""
+    _, x, _, _ = data_split(ck, split)
+    return decoder_attention(ck.model, x[index])
+
+
 @spinning(N_("Drawing rows of different z, columns of different pixel-by-pixel seeds..."))
 @cache_data(show_spinner=False, max_entries=32)
 def seed_grid(ck: Checkpoint, n_z: int, n_seeds: int, seed: int):
@@ -234,7 +247,7 @@ def _gaussian(q, i: int = 0) -> tuple[list[float], list[float]]:
 
 
 def _bounds(ck: Checkpoint, x1) -> dict:
-    ks = (1, 10, 100) if ck.model.autoregressive else (1, 10, 100, 1000)  # pixelcnn: a full pass per sample
+    ks = (1, 10, 100) if ck.model.pixel_by_pixel else (1, 10, 100, 1000)  # pixelcnn: a full pass per sample
     b = bounds_of(ck.model, x1, ks=ks, seed=ck.config.train.seed)
     b["q"], b["q_star"] = _gaussian(b["q"]), _gaussian(b["q_star"])  # a flow's q: its mean and sd
     return b
@@ -251,9 +264,9 @@ def example_bounds(ck: Checkpoint, index: int) -> dict:
 @spinning(N_("Optimising q* for your input and estimating log p(x)..."))
 @cache_data(show_spinner=False, max_entries=16)
 def input_bounds(ck: Checkpoint, own: np.ndarray) -> dict:
-    """:func:`example_bounds` of a drawn or uploaded input (C, H, W)."""
+    """:func:`example_bounds` of a drawn, uploaded or typed input (the model's shape of one x)."""
     device = next(ck.model.parameters()).device
-    return _bounds(ck, torch.as_tensor(own, dtype=torch.float32)[None].to(device))
+    return _bounds(ck, ck.modality.as_input(own).to(device))
 
 
 @cache_data(show_spinner=False, max_entries=64)

@@ -20,7 +20,7 @@ IWAE_K = REPORT_IWAE_K  # Posterior collapse: importance samples, the k of the r
 
 def traversal_dims(ck) -> int:
     """Latent traversals: how many dimensions (fewer for a pixelcnn: every image is drawn)."""
-    return min(ck.config.latent_dim, 5 if ck.model.autoregressive else 10)
+    return min(ck.config.latent_dim, 5 if ck.model.pixel_by_pixel else 10)
 
 
 COMPARE = dict(n_dims=5, span=3.0, steps=9)  # Compare runs: the side-by-side traversals
@@ -28,9 +28,9 @@ COMPARE = dict(n_dims=5, span=3.0, steps=9)  # Compare runs: the side-by-side tr
 
 def compare_dims(ck, n_dims: int = COMPARE["n_dims"]) -> int:
     """Compare runs: how many dimensions of ``ck`` the side-by-side traversal shows."""
-    return min(n_dims, ck.config.latent_dim, AR_MAX_IMAGES // COMPARE["steps"] if ck.model.autoregressive else 10)
+    return min(n_dims, ck.config.latent_dim, AR_MAX_IMAGES // COMPARE["steps"] if ck.model.pixel_by_pixel else 10)
 
 
 def samples(ck) -> dict:
     """Reconstructions & samples: how many reconstructions and prior samples."""
-    return {"n_rec": 10, "n_samples": 16 if ck.model.autoregressive else 32}
+    return {"n_rec": 10, "n_samples": 16 if ck.model.pixel_by_pixel else 32}

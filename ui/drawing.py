@@ -16,7 +16,7 @@ from PIL import Image
 
 from ui.i18n import error_text, tr
 from vae.data.transforms import fit_drawing, picture_to_ink
-from vae.errors import DataError
+from vae.errors import DataError, VAEError
 from vae.i18n import N_
 
 SKETCH_SIDE = 56  # grey levels sent per side: twice MNIST's resolution
@@ -123,8 +123,10 @@ def read_picture(data: bytes) -> np.ndarray:
 
 
 def own_input(ck, key: str) -> np.ndarray | None:
-    """Draw or upload an input for model ``ck``; the model-ready array (C, H, W), or None (with the reason
-    shown when there is one)."""
+    """Draw or upload an input for model ``ck`` (type one, for a model of text); the model-ready array (an
+    image's (C, H, W), a sequence's (L,) ids), or None (with the reason shown when there is one)."""
+    if ck.modality.kind == "tokens":
+        return typed_input(ck.modality, key)
     draw, upload = st.tabs([tr("Draw"), tr("Upload a picture")])
     with draw:
         st.caption(tr("Draw with the mouse (or a finger): white ink on black, like MNIST. Each stroke updates."))
@@ -142,3 +144,27 @@ def own_input(ck, key: str) -> np.ndarray | None:
     except DataError as e:
         st.warning(error_text(e))
         return None
+
+
+def typed_input(modality, key: str) -> np.ndarray | None:
+    """A text typed for a model of token sequences, as its ids (L,); None while empty or when it does not fit.
+    Characters outside the model's vocabulary are read as <unk> (shown as '?'), and the page says which."""
+    text = st.text_input(
+        tr("your text (at most {n} characters)", n=modality.length - 1), "", key=f"{key}_text", max_chars=200
+    )
+    if not text:
+        return None
+    unknown = sorted({c for c in text if c not in modality.index})
+    try:
+        ids = modality.encode([text])[0].numpy()
+    except VAEError as e:
+        st.warning(error_text(e))
+        return None
+    if unknown:
+        st.caption(
+            tr(
+                "Not in this model's vocabulary, read as <unk> (shown as ?): {chars}",
+                chars=" ".join(repr(c) for c in unknown),
+            )
+        )
+    return ids

@@ -13,14 +13,13 @@ import streamlit as st
 
 from ui.i18n import message_text, tr
 from vae.config import (
-    AUTOREGRESSIVE_SEQUENCE_DECODERS,
     SEQUENCE_ENCODERS,
     DataConfig,
     VAEConfig,
     default_hidden,
     image_side,
 )
-from vae.config.knobs import KNOBS, SEQUENCE_DATASETS, SEQUENCE_KNOBS, apply, defaults, parse, text_problem
+from vae.config.knobs import KNOBS, SEQUENCE_DATASETS, apply, defaults, parse, text_problem
 from vae.i18n import N_
 
 SAME = N_("same as encoder")  # the decoder fields' option (a value, as the URL holds it; shown translated)
@@ -54,7 +53,7 @@ LABELS = {  # each knob's field label (its English text is the knob's name, as i
     "decoder_blocks": N_("decoder blocks"),
     "decoder_kernel": N_("decoder kernel"),
     "decoder_gated": N_("decoder gated"),
-    "embed": N_("embedding width"),
+    "embedding": N_("embedding width"),
     "bidirectional": N_("bidirectional"),
     "pool": N_("pooling"),
     "heads": N_("attention heads"),
@@ -145,16 +144,25 @@ def set_values(values: dict[str, Any]) -> None:
 
 
 SERVER_PATHS = ("data_path", "data_root")  # never a form field: uploads and the operator's data folder instead
-# Token-sequence models train from the command line; the pages show images only, so the form does not offer them.
-NOT_IN_FORM = set(SERVER_PATHS) | set(SEQUENCE_KNOBS)
-NOT_OFFERED = set(SEQUENCE_DATASETS) | set(SEQUENCE_ENCODERS) | set(AUTOREGRESSIVE_SEQUENCE_DECODERS)
+NOT_IN_FORM = set(SERVER_PATHS)
+NOT_OFFERED: set[str] = set()  # choices of a knob that the form leaves out (none: every one works from the web)
+
+IMAGE_ONLY = {  # knobs that mean nothing to a model of token sequences: shown disabled for names and text
+    "binarize", "sprites_size", "sprites_num", "pseudo_inputs", "norm", "init", "blocks", "decoder_norm",
+    "decoder_init", "decoder_blocks", "decoder_kernel", "decoder_gated", "variance", "sigma", "bins",
+}  # fmt: skip
+
+
+def is_sequence_data(dataset: str | None) -> bool:
+    """True for a dataset of token sequences (names, a text file)."""
+    return dataset in SEQUENCE_DATASETS
 
 
 def form_presets() -> list[str]:
-    """The presets the Train form offers: those of image data."""
+    """The presets the Train form offers: all of them (image and text data)."""
     from vae.config.presets import PRESETS
 
-    return [name for name, values in PRESETS.items() if values.get("dataset") not in NOT_OFFERED]
+    return list(PRESETS)
 
 
 def form_config(raw: dict[str, Any]):
@@ -165,6 +173,24 @@ def form_config(raw: dict[str, Any]):
 def form_defaults() -> dict[str, Any]:
     """The Train form's widget values as a fresh page shows them (no preset, no URL parameters)."""
     return {name: to_widget(name, value) for name, value in defaults().items() if name not in SERVER_PATHS}
+
+
+def switch_data_kind() -> None:
+    """on_change of ``dataset``: moving between pictures and token sequences, put the new kind's networks and
+    likelihood into the form (a GRU and a categorical over the vocabulary for text; the form's defaults for
+    images), so that the form never shows a network that cannot read the data."""
+    base = defaults()
+    text = is_sequence_data(st.session_state.get("dataset"))
+    if text == (st.session_state.get("arch") in SEQUENCE_ENCODERS):
+        return  # the same kind of data: the student's choices stay
+    values = (
+        {"arch": "gru", "decoder_arch": None, "likelihood": "categorical", "binarize": "none", "prior": "standard"}
+        if text
+        else {k: base[k] for k in ("arch", "decoder_arch", "likelihood", "binarize")}
+    )
+    for name, value in values.items():
+        st.session_state[name] = to_widget(name, value)
+    switch_family_defaults()
 
 
 def switch_family_defaults() -> None:
@@ -197,6 +223,8 @@ def widget(name: str, disabled: bool = False) -> Any:
     common = dict(key=name, help=tr(knob.help), disabled=disabled, bind="query-params")
     if name in ("arch", "decoder_arch"):
         common["on_change"] = switch_family_defaults
+    if name == "dataset":
+        common["on_change"] = switch_data_kind
     # The default is always given, even when a preset put a value into session state, so that the
     # URL leaves out parameters at their defaults (.streamlit/config.toml silences the warning).
     if knob.choices:

@@ -142,24 +142,17 @@ def summary(path: str, digest_: str) -> dict[str, Any]:
 
 def _summary(path: str) -> dict[str, Any]:
     meta = read_metadata(path)
-    if meta.get("modality", {}).get("kind", "image") != "image":
-        raise CheckpointError(
-            N_(
-                "a model of {kind}: the pages show image models for now; use the command line "
-                "(python -m vae sample, eval, diagnose)"
-            ),
-            kind=meta["modality"]["kind"],
-        )
     cfg = VAEConfig.from_dict(meta["config"]).validate()
     m = meta.get("metrics") or {}
     history = meta.get("history") or []
     return {
         "name": Path(path).stem,
+        "kind": (meta.get("modality") or {}).get("kind", "image"),  # what x is: image, tokens
         "dataset": meta.get("dataset", cfg.data.name),
         "architecture": f"{cfg.encoder.arch} {'-'.join(map(str, cfg.encoder.hidden))}"
         + (
             f" / {cfg.decoder.arch} decoder {len(cfg.decoder.hidden)}x{cfg.decoder.hidden[0]}"
-            if cfg.decoder.arch == "pixelcnn"
+            if cfg.decoder.arch != cfg.encoder.arch
             else ""
         ),
         "latent": cfg.latent_dim,

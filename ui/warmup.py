@@ -43,7 +43,7 @@ def warm(path) -> None:
     c = defaults.COMPARE  # Compare runs: this model's side-by-side traversal
     compute.traversal(ck, defaults.compare_dims(ck), c["span"], c["steps"], None)
     compute.example_bounds(ck, 0)  # How good is the encoder?: the first example's q* and bounds (2-D: p(z|x) too)
-    if ck.model.autoregressive:  # every picture is drawn pixel by pixel: the samples page's defaults too
+    if ck.model.pixel_by_pixel:  # every picture is drawn pixel by pixel: the samples page's defaults too
         _, x, _, _ = data_split(ck, "test")
         d = defaults.samples(ck)
         compute.reconstructions(ck, "test", compute.random_examples(len(x), d["n_rec"], 0), 0)
@@ -62,7 +62,7 @@ def warm_train_form() -> None:
     from vae.service.worker import train_threads
 
     with torch_threads(train_threads()):
-        for family in (*ARCHS, "pixelcnn"):
+        for family in (*ARCHS, "pixelcnn", "gru"):  # gru: what the form switches to for names and text
             step_model(family, train_threads())
     compute.cost_estimate(form_config(form_defaults()).to_json())
 

@@ -620,7 +620,8 @@ def _sample_tokens(ck, args) -> int:
         x_ex = x[[args.from_example]]
     t = time.perf_counter()
     with torch.no_grad():
-        texts, source = sample_sequences(ck.model, args.n, args.seed, args.temperature, args.top_k, x_ex)
+        ids, source = sample_sequences(ck.model, args.n, args.seed, args.temperature, args.top_k, x_ex)
+        texts = ck.modality.show(ids)
     seconds = time.perf_counter() - t
     print("\n".join(texts))
     if args.out:

@@ -6,19 +6,30 @@ import streamlit as st
 
 from ui import compute
 from ui.i18n import error_text, language, message_text, tr, translate
-from ui.knob_widgets import NOT_IN_FORM, form_config, form_presets, from_widget, set_values, url_problems, widget
+from ui.knob_widgets import (
+    IMAGE_ONLY,
+    NOT_IN_FORM,
+    form_config,
+    form_presets,
+    from_widget,
+    is_sequence_data,
+    set_values,
+    url_problems,
+    widget,
+)
 from ui.owner import owner_token
 from ui.sidebar import adopt_finished_training
 from ui.training_queue import train_budget, training_queue
 from vae.analysis.diagnostics import kl_history
 from vae.config import default_hidden
-from vae.config.knobs import GROUPS, KNOBS
+from vae.config.knobs import GROUPS, KNOBS, SEQUENCE_KNOBS
 from vae.config.presets import PRESETS
 from vae.data.catalog import is_available_offline
 from vae.data.dataset import default_data_root
 from vae.data.torchvision_sets import TORCHVISION
 from vae.errors import ConfigError, VAEError
 from vae.figures.plots import image_grid, kl_heatmap, training_curves
+from vae.figures.text import text_grid
 from vae.i18n import N_, translator
 from vae.models.pixelcnn import receptive_field
 from vae.service.cost import fmt_seconds, over_budget_message
@@ -105,6 +116,8 @@ for i, group in enumerate(GROUPS):
                 "gamma": val("objective") != "beta-tcvae",
                 "factorvae_gamma": val("objective") != "factorvae",
             }.get(name, False)
+            text = is_sequence_data(dataset)
+            off = off or (name in IMAGE_ONLY and text) or (name in SEQUENCE_KNOBS and not text)
             raw[name] = widget(name, disabled=off)
             if name == "decoder_gated" and raw.get("decoder_arch") == "pixelcnn":
                 st.caption(receptive_field_note(raw))
@@ -114,15 +127,18 @@ for i, group in enumerate(GROUPS):
 # ------------------------------------------------------------------ data that is not built in
 problem = None  # why Start cannot work, shown before Start
 with data_note.container():
-    if raw["dataset"] in ("npz", "zip"):
+    if raw["dataset"] in ("npz", "zip", "text"):
         from vae.errors import DataError
-        from vae.service.uploads import is_inside, store_dataset_upload
+        from vae.service.uploads import SUFFIX, is_inside, store_dataset_upload
 
+        suffix = SUFFIX[raw["dataset"]]
         up = st.file_uploader(
-            tr("your images: a .npz (images under 'x', optional labels 'y')")
-            if raw["dataset"] == "npz"
-            else tr("your images: a .zip of PNG/JPEG files (one sub-folder per class)"),
-            type=[raw["dataset"]],
+            {
+                "npz": tr("your images: a .npz (images under 'x', optional labels 'y')"),
+                "zip": tr("your images: a .zip of PNG/JPEG files (one sub-folder per class)"),
+                "text": tr("your text: a UTF-8 .txt file, one sequence per line (a TAB, then a label, optional)"),
+            }[raw["dataset"]],
+            type=[suffix],
             key="data_upload",
         )
         if up is not None and st.session_state.get("_data_upload_id") != up.file_id:
@@ -135,7 +151,7 @@ with data_note.container():
         path = st.session_state.get("data_path")
         if st.session_state.get("_data_upload_error") and up is not None:
             st.error(st.session_state["_data_upload_error"])
-        if path and is_inside(path, uploads_dir()) and path.endswith("." + raw["dataset"]):
+        if path and is_inside(path, uploads_dir()) and path.endswith("." + suffix):
             raw["data_path"] = path  # a file this server stored: never a path typed into the form
             st.caption(tr("Using your upload ({mb:.1f} MB).", mb=Path(path).stat().st_size / 1e6))
         else:
@@ -227,12 +243,12 @@ def live_figures(s: dict, final: bool):
     if s["preview"] is not None:
         p = s["preview"]
         n = len(p["original"])
-        preview = image_grid(
-            np.concatenate([p["original"], p["reconstruction"]]),
-            ncols=n,
-            titles=[tr("test")] * n + [tr("reconstruction")] * n,
-            title=tr("Test reconstructions after epoch {epoch:g}", epoch=h[-1]["epoch"]),
-        )
+        titles = [tr("test")] * n + [tr("reconstruction")] * n
+        title = tr("Test reconstructions after epoch {epoch:g}", epoch=h[-1]["epoch"])
+        if isinstance(p["original"], list):  # a token model: the worker sends the text
+            preview = text_grid(p["original"] + p["reconstruction"], n, titles, title)
+        else:
+            preview = image_grid(np.concatenate([p["original"], p["reconstruction"]]), n, titles, title)
     figs = (training_curves(h, tr=tr), kl_heatmap(kl_history(h), [r["epoch"] for r in h], tr=tr), preview)
     st.session_state["_live_figures"] = (key, time.monotonic(), figs)
     return figs

@@ -14,7 +14,7 @@ from vae.figures.plots import active_units_figure, kl_bars, kl_heatmap
 ck = current()
 st.title(tr("Posterior collapse"))
 split_or_stop(ck, "test")
-ks = [1, 10, 50, 100] if ck.model.autoregressive else [1, 10, 50, 100, 500]  # pixelcnn: a full pass per sample
+ks = [1, 10, 50, 100] if ck.model.pixel_by_pixel else [1, 10, 50, 100, 500]  # pixelcnn: a full pass per sample
 iwae_k = st.select_slider(
     tr("importance samples for the IWAE bound"),
     ks,

@@ -11,7 +11,8 @@ from ui.owner import owner_token
 from ui.training_queue import training_queue
 from ui.widgets import make_clicked_model_current
 from vae.config.knobs import apply
-from vae.figures.plots import rate_distortion, traversal_figure
+from vae.figures.examples import traversal_figure
+from vae.figures.plots import rate_distortion
 
 ck = current()
 st.title(tr("Compare runs"))
@@ -111,7 +112,7 @@ n_dims = st.slider(tr("dimensions (most KL first)"), 1, 10, defaults.COMPARE["n_
 for col, name in ((c1, a), (c2, b)):
     m = load(paths[name])
     dims = defaults.compare_dims(m, n_dims)
-    if m.model.autoregressive:
+    if m.model.pixel_by_pixel:
         col.caption(
             tr(
                 "{name}: a pixelcnn decoder; these pictures are samples drawn pixel by pixel "
@@ -121,7 +122,8 @@ for col, name in ((c1, a), (c2, b)):
             )
         )
     trav = compute.traversal(m, dims, defaults.COMPARE["span"], defaults.COMPARE["steps"], None)
-    col.plotly_chart(traversal_figure(trav, ncols=min(n_dims, 5), tr=tr), key=f"cmp_trav_{name}_{col is c1}")
+    fig = traversal_figure(m.modality, trav, ncols=min(n_dims, 5), tr=tr)
+    col.plotly_chart(fig, key=f"cmp_trav_{name}_{col is c1}")
 
 # ------------------------------------------------------------------ disentanglement
 with_factors = [r for r in rows if r["dataset"] == "sprites"]

@@ -10,7 +10,8 @@ from ui.owner import owner_token
 from ui.training_queue import training_queue
 from ui.widgets import make_clicked_model_current
 from vae.config.presets import PRESETS, preset_config
-from vae.figures.plots import kl_decomposition_bars, mi_heatmap, mig_vs_distortion, traversal_figure
+from vae.figures.examples import traversal_figure
+from vae.figures.plots import kl_decomposition_bars, mi_heatmap, mig_vs_distortion
 
 TCVAE_PRESET = "beta-TCVAE on sprites"
 SHIPPED_TCVAE = "sprites-mlp-z6-beta-tcvae"  # made from the preset by `make checkpoints`
@@ -100,7 +101,7 @@ else:
     order = np.argsort(-mi.max(1), kind="stable")[: min(8, mi.shape[0])].tolist()
     trav = compute.traversal_of_dims(ck, tuple(order), 2.5, 9)
     labels = [f"z{j}: {factor_names[int(mi[j].argmax())]} ({mi[j].max():.2f} {tr('nats')})" for j in order]
-    st.plotly_chart(traversal_figure(trav, labels=labels, ncols=4, tr=tr), key="dis_traversal")
+    st.plotly_chart(traversal_figure(ck.modality, trav, labels=labels, ncols=4, tr=tr), key="dis_traversal")
     st.caption(
         tr(
             "Each row moves one latent (most informative about some factor first), labelled with the factor it "

@@ -8,7 +8,8 @@ from ui.i18n import message_text, tr, translate
 from ui.models import checkpoint_paths, current, set_current, split_or_stop
 from ui.widgets import open_train_with
 from vae.analysis.inference import GAPS_EXAMPLES, OPTIMIZE_STEPS
-from vae.figures.plots import gap_bars, image_grid, true_posterior_figure
+from vae.figures.examples import examples_figure
+from vae.figures.plots import gap_bars, true_posterior_figure
 from vae.i18n import N_
 
 ck = current()
@@ -33,7 +34,7 @@ compute.autoregressive_note(ck)
 st.subheader(tr("One example"))
 source = st.radio(
     tr("input"),
-    [N_("a test example"), N_("your own drawing")],
+    [N_("a test example"), N_("your own drawing") if ck.modality.kind == "image" else N_("your own text")],
     format_func=translate(),
     horizontal=True,
     key="enc_source",
@@ -47,11 +48,15 @@ else:
     with c1:
         own = own_input(ck, "enc_own")
     if own is None:
-        st.info(tr("Draw a digit (or upload a picture) to see its true posterior and its gaps."))
+        st.info(
+            tr("Draw a digit (or upload a picture) to see its true posterior and its gaps.")
+            if ck.modality.kind == "image"
+            else tr("Type a text to see its posterior and its gaps.")
+        )
         st.stop()
     shown = own[None]
     b = compute.input_bounds(ck, own)
-c1.plotly_chart(image_grid(shown, ncols=1), key="enc_input")
+c1.plotly_chart(examples_figure(ck.modality, shown, ncols=1), key="enc_input")
 approx, amort = b["log_px"] - b["elbo_optimized"], b["elbo_optimized"] - b["elbo_amortized"]
 how = tr("the grid") if "grid" in b else f"IWAE, k={max(b['iwae'])}"
 quantity, nats = tr("quantity"), tr("nats")

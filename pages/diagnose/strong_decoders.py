@@ -7,13 +7,13 @@ import streamlit as st
 
 from ui import compute, defaults
 from ui.i18n import tr
-from ui.models import checkpoint_paths, load
+from ui.models import checkpoint_paths, digest, load, summary
 from ui.widgets import open_train_with
 from vae.analysis.explore import first_letter_agreement
 from vae.figures.plots import image_grid
 from vae.i18n import N_
 from vae.models.pixelcnn import receptive_field
-from vae.service.storage import sequence_models_dir
+from vae.service.storage import checkpoint_dir
 
 LESSON = {  # role -> (shipped model, what it is)
     "mlp": ("mnist5k-mlp-z16-binarized", N_("MLP decoder")),
@@ -34,7 +34,7 @@ st.markdown(
     )
 )
 
-paths = {p.stem: p for p in checkpoint_paths()}
+paths = {p.stem: p for p in checkpoint_paths() if summary(str(p), digest(p))["kind"] == "image"}  # pixel models
 names = list(paths)
 
 
@@ -167,7 +167,7 @@ for col, (label, change) in zip(st.columns(3), fixes.items()):
 
 
 # ------------------------------------------------------------------ the same lesson on text
-TEXT_LESSON = {  # role -> (shipped model in checkpoints/sequences, what it is)
+TEXT_LESSON = {  # role -> (shipped model in checkpoints/, what it is)
     "mlp": ("names-mlp-decoder", N_("MLP decoder")),
     "gru": ("names-gru-decoder", N_("GRU decoder")),
     "fix": ("names-gru-word-dropout-free-bits", N_("GRU decoder + word dropout + free bits")),
@@ -182,7 +182,7 @@ st.markdown(
         "same GRU encoder; only the decoder and the remedy differ."
     )
 )
-text_paths = {role: sequence_models_dir() / f"{name}.safetensors" for role, (name, _) in TEXT_LESSON.items()}
+text_paths = {role: checkpoint_dir() / f"{name}.safetensors" for role, (name, _) in TEXT_LESSON.items()}
 if not all(p.exists() for p in text_paths.values()):
     st.info(tr("No text models yet: `make checkpoints` ships the three models of this lesson."))
     st.stop()
@@ -243,15 +243,29 @@ for col, (role, ck) in zip(st.columns(3), text_models.items()):
                 between=between,
             )
         )
-st.markdown(tr("Train them yourself from the command line (the web form trains image models):"))
-st.code(
-    "\n".join(
-        f'python -m vae train --preset "{preset}" --out runs/{name}.safetensors'
-        for preset, name in (
-            ("names: weak MLP decoder", TEXT_LESSON["mlp"][0]),
-            ("names: GRU decoder ignores z", TEXT_LESSON["gru"][0]),
-            ("names: GRU + word dropout + free bits", TEXT_LESSON["fix"][0]),
-        )
-    ),
-    language="bash",
-)
+st.subheader(tr("Fix it yourself"))
+gru = text_models["gru"]
+text_fixes = {  # English label (the button's key and the new model's name) -> the change to the GRU decoder model
+    N_("Train with word dropout 0.5"): {"word_dropout": 0.5},
+    N_("Train with KL warm-up"): {"kl_warmup": max(1.0, gru.config.train.epochs / 2)},
+    N_("Train with free bits 0.25"): {"free_bits": 0.25},
+}
+for col, (label, change) in zip(st.columns(3), text_fixes.items()):
+    if col.button(
+        tr(label),
+        key=f"text_fix_{re.sub('[^a-z0-9]+', '_', label.lower())}",
+        help=tr("Opens Train with the GRU decoder model's settings and this change."),
+    ):
+        open_train_with(gru.config, change, gru.name, label.lower().removeprefix("train with "))
+with st.expander(tr("The same from the command line")):
+    st.code(
+        "\n".join(
+            f'python -m vae train --preset "{preset}" --out runs/{name}.safetensors'
+            for preset, name in (
+                ("names: weak MLP decoder", TEXT_LESSON["mlp"][0]),
+                ("names: GRU decoder ignores z", TEXT_LESSON["gru"][0]),
+                ("names: GRU + word dropout + free bits", TEXT_LESSON["fix"][0]),
+            )
+        ),
+        language="bash",
+    )

@@ -9,7 +9,8 @@ from ui.i18n import tr, translate
 from ui.models import current, split_or_stop
 from vae.analysis.explore import interpolation
 from vae.analysis.projections import place_among, umap_available
-from vae.figures.plots import add_own_point, image_grid, interpolation_figure, posterior_figure, projection_scatter
+from vae.figures.examples import examples_figure, interpolation_figure
+from vae.figures.plots import add_own_point, posterior_figure, projection_scatter
 from vae.i18n import N_
 
 ck = current()
@@ -52,8 +53,22 @@ if colour == "label":
     colours, names = proj.labels, ds.classes
 else:
     colours, names = factors[proj.index, ds.factor_names.index(colour)], None
-fig = projection_scatter(proj.coords, colours, proj.index, names, method, color_title=tr(colour), tr=tr)
-with st.expander(tr("Draw your own input and see where it lands"), icon=":material/draw:"):
+fig = projection_scatter(
+    proj.coords,
+    colours,
+    proj.index,
+    names,
+    method,
+    color_title=tr(colour),
+    hover_text=ck.modality.hover_text(x[proj.index].cpu().numpy()),
+    tr=tr,
+)
+with st.expander(
+    tr("Draw your own input and see where it lands")
+    if ck.modality.kind == "image"
+    else tr("Type your own input and see where it lands"),
+    icon=":material/draw:",
+):
     c_draw, c_images, c_post = st.columns([3, 2, 4])
     with c_draw:
         own = own_input(ck, "map_own")
@@ -64,14 +79,20 @@ with st.expander(tr("Draw your own input and see where it lands"), icon=":materi
         add_own_point(fig, xy[0], tr=tr)
         nearest = proj.index[near[0]]
         c_images.plotly_chart(
-            image_grid(
-                np.stack([own, own_rec]), ncols=1, titles=[tr("your input"), tr("reconstruction")], width_px=260
+            examples_figure(
+                ck.modality,
+                np.stack([own, own_rec]),
+                ncols=1,
+                titles=[tr("your input"), tr("reconstruction")],
+                width_px=260,
             ),
             key="own_images",
         )
         c_post.plotly_chart(posterior_figure(own_mu, own_sd, ck.metrics.get("kl_per_dim"), tr=tr), key="own_posterior")
         st.plotly_chart(
-            image_grid(x[nearest[:8]].cpu().numpy(), ncols=8, titles=[f"#{i}" for i in nearest[:8]], width_px=700),
+            examples_figure(
+                ck.modality, x[nearest[:8]].cpu().numpy(), ncols=8, titles=[f"#{i}" for i in nearest[:8]], width_px=700
+            ),
             key="own_nearest",
         )
         st.caption(
@@ -110,7 +131,8 @@ r = compute.reconstructions(ck, split, tuple(int(i) for i in picked[:10]), 0)
 c1, c2 = st.columns([1, 2])
 n = len(r.index)
 c1.plotly_chart(
-    image_grid(
+    examples_figure(
+        ck.modality,
         np.concatenate([r.original, r.mean]),
         ncols=n,
         titles=[f"#{i}" for i in r.index] + [tr("reconstruction")] * n,
@@ -132,6 +154,6 @@ c2.plotly_chart(
 if len(picked) >= 2:
     a, b = picked[0], picked[1]
     st.plotly_chart(
-        interpolation_figure(interpolation(ck.model, mu[a], mu[b], 11), f"#{a}", f"#{b}", tr=tr),
+        interpolation_figure(ck.modality, interpolation(ck.model, mu[a], mu[b], 11), f"#{a}", f"#{b}", tr=tr),
         key="picked_interpolation",
     )

@@ -1,4 +1,4 @@
-"""Reconstructions & samples: what the model keeps of an image, and what it draws from the prior."""
+"""Reconstructions & samples: what the model keeps of an example, and what it draws from the prior."""
 
 import numpy as np
 import streamlit as st
@@ -7,13 +7,14 @@ from ui import compute, defaults
 from ui.i18n import tr, translate
 from ui.models import current, split_or_stop
 from vae.analysis.explore import nearest_training_examples
-from vae.figures.plots import image_grid
+from vae.figures.examples import examples_figure
+from vae.figures.text import attention_figure
 from vae.i18n import N_
 
 ck = current()
 st.title(tr("Reconstructions & samples"))
 compute.autoregressive_note(ck)
-most = 10 if ck.model.autoregressive else 20  # an autoregressive decoder draws every image pixel by pixel
+most = 10 if ck.model.pixel_by_pixel else 20  # an autoregressive decoder draws every image pixel by pixel
 
 st.subheader(tr("Reconstructions"))
 c1, c2, c3, c4 = st.columns(4)
@@ -64,23 +65,28 @@ else:
 if index is not None:
     r = compute.reconstructions(ck, split, tuple(int(i) for i in index[:most]), int(seed))
     k = len(r.index)
-    fig = image_grid(
+    fig = examples_figure(
+        ck.modality,
         np.concatenate([r.original, r.mean, r.sample]),
         ncols=k,
         titles=[f"#{i}" for i in r.index] + [tr("mean")] * k + [tr("sample")] * k,
-        title=tr("Rows: input x · reconstruction E[x|z=mu(x)] · sample x ~ p(x|z), z ~ q(z|x)"),
+        title=tr("Rows: input x · reconstruction E[x|z=mu(x)] · sample x ~ p(x|z), z ~ q(z|x)")
+        if ck.modality.kind == "image"
+        else tr("Rows: input x · most likely x given z = mu(x), token by token · sample x ~ p(x|z), z ~ q(z|x)"),
     )
     st.plotly_chart(fig, key="reconstructions")
-    err = ((r.mean - r.original) ** 2).reshape(k, -1).mean(1)
+    err = ck.modality.errors(r.original, r.mean)
     st.caption(
         tr(
-            "Mean squared pixel error of the mean reconstruction: {mean:.4f} (per example {each}).",
+            "{what} between each input and its mean reconstruction: {mean:.4g} on average (per example {each}).",
+            what=tr(ck.modality.error_name).capitalize(),
             mean=err.mean(),
             each=", ".join(f"{e:.3f}" for e in err[:10]) + ("..." if k > 10 else ""),
         )
     )
 
 st.subheader(tr("Samples from the prior"))
+tokens = ck.modality.kind == "tokens"
 c1, c2, c3 = st.columns(3)
 temperature = c1.slider(
     tr("temperature"),
@@ -89,23 +95,38 @@ temperature = c1.slider(
     1.0,
     0.05,
     key="temperature",
-    help=tr("z ~ N(0, T^2 I): below 1 gives typical, cleaner images; above 1 stranger ones."),
+    help=tr("Divides the logits of every next token: 0 takes the most likely one, above 1 draws stranger ones.")
+    if tokens
+    else tr("z ~ N(0, T^2 I): below 1 gives typical, cleaner images; above 1 stranger ones."),
 )
 n_samples = c2.slider(
-    tr("how many"), 4, 32 if ck.model.autoregressive else 64, defaults.samples(ck)["n_samples"], 4, key="n_samples"
+    tr("how many"), 4, 32 if ck.model.pixel_by_pixel else 64, defaults.samples(ck)["n_samples"], 4, key="n_samples"
 )
 sample_seed = c3.number_input(tr("seed"), 0, 10_000, 0, key="sample_seed")
-z, imgs = compute.prior_samples(ck, n_samples, float(temperature), int(sample_seed))
-prior_name = "N(0, T^2 I)" if ck.config.prior.name == "standard" else tr("the VampPrior (each component's sd x T)")
-st.plotly_chart(
-    image_grid(imgs, ncols=8, title=tr("E[x|z], z ~ {prior}, T = {t:g}", prior=prior_name, t=temperature)),
-    key="samples",
-)
+if tokens:
+    top_k = st.slider(
+        tr("top-k (0 = all tokens)"),
+        0,
+        ck.modality.vocab_size,
+        0,
+        key="top_k",
+        help=tr("Draw each token among the k most likely ones only."),
+    )
+    imgs = compute.sequence_samples(ck, n_samples, float(temperature), int(top_k), int(sample_seed))
+    title = tr("x ~ p(x|z), z ~ N(0, I), token by token at temperature {t:g}", t=temperature)
+else:
+    z, imgs = compute.prior_samples(ck, n_samples, float(temperature), int(sample_seed))
+    prior_name = "N(0, T^2 I)" if ck.config.prior.name == "standard" else tr("the VampPrior (each component's sd x T)")
+    title = tr("E[x|z], z ~ {prior}, T = {t:g}", prior=prior_name, t=temperature)
+st.plotly_chart(examples_figure(ck.modality, imgs, ncols=8, title=title), key="samples")
 if ck.config.prior.name == "vamp":
     u = compute.pseudo_inputs(ck)
     st.plotly_chart(
-        image_grid(
-            u[:32], ncols=16, title=tr("The VampPrior's pseudo-inputs (first {n} of {k})", n=min(32, len(u)), k=len(u))
+        examples_figure(
+            ck.modality,
+            u[:32],
+            ncols=16,
+            title=tr("The VampPrior's pseudo-inputs (first {n} of {k})", n=min(32, len(u)), k=len(u)),
         ),
         key="pseudo_inputs",
     )
@@ -115,9 +136,29 @@ if ck.config.prior.name == "vamp":
             "inputs (Tomczak & Welling 2018), so it follows where the codes of real data lie."
         )
     )
-if st.toggle(tr("Show the nearest training image of each sample (has the model memorised?)"), key="nearest"):
+if st.toggle(tr("Show the nearest training example of each sample (has the model memorised?)"), key="nearest"):
     train_ds, x_train, _, _ = split_or_stop(ck, "train")
     idx, dist = nearest_training_examples(imgs, x_train.cpu(), ck.modality)
     pairs = np.stack([imgs, x_train.cpu().numpy()[idx]], 1).reshape(-1, *imgs.shape[1:])
     titles = [t for d in dist for t in (tr("sample"), tr("nearest, d={d:.2f}", d=d))]
-    st.plotly_chart(image_grid(pairs, ncols=8, titles=titles), key="nearest_fig")
+    st.plotly_chart(examples_figure(ck.modality, pairs, ncols=8, titles=titles), key="nearest_fig")
+
+if tokens and ck.config.decoder.arch == "transformer":
+    st.subheader(tr("Where the Transformer decoder looks"))
+    st.markdown(
+        tr(
+            "Each step predicts one token from the tokens before it (causal self-attention) and from $z$ "
+            "(cross-attention to {m} vectors made from $z$). A decoder that reads $z$ puts weight on the right "
+            "map; one that ignores $z$ looks only at the letters before.",
+            m=ck.model.decoder.MEMORY,
+        )
+    )
+    c1, c2 = st.columns(2)
+    _, x_test, _, _ = split_or_stop(ck, "test")
+    which = c1.number_input(
+        tr("test example (0..{last})", last=len(x_test) - 1), 0, len(x_test) - 1, 0, key="att_example"
+    )
+    blocks = len(ck.config.decoder.hidden)
+    block = c2.slider(tr("block"), 1, blocks, blocks, key="att_block") if blocks > 1 else 1
+    att = compute.attention(ck, "test", int(which))
+    st.plotly_chart(attention_figure(att, int(block) - 1, tr=tr), key="attention")

@@ -8,6 +8,7 @@ from ui import compute, defaults
 from ui.i18n import language, tr, translate
 from ui.models import current, split_or_stop
 from vae.analysis.explore import manifold
+from vae.figures.examples import examples_figure, has_pictures
 from vae.figures.export import interpolation_bytes, traversal_bytes
 from vae.figures.plots import MAX_IMAGES, manifold_figure
 from vae.i18n import N_
@@ -17,13 +18,19 @@ st.title(tr("Latent traversals"))
 ds, x, labels, _ = split_or_stop(ck, "test")
 D = ck.config.latent_dim
 compute.autoregressive_note(ck)
-most = defaults.AR_MAX_IMAGES if ck.model.autoregressive else MAX_IMAGES
+most = defaults.AR_MAX_IMAGES if ck.model.pixel_by_pixel else MAX_IMAGES
 
 st.markdown(
     tr(
         "Each panel decodes z with **one** dimension moved from -span to +span prior standard deviations, "
         "the others held fixed. Dimensions are ordered by their KL (the information they carry): the first "
         "ones change the image, collapsed ones do nothing. Drag the slider under the figure."
+    )
+    if has_pictures(ck.modality)
+    else tr(
+        "Each column decodes z with **one** dimension moved from -span to +span prior standard deviations (one "
+        "row per offset), the others held fixed; each cell is the most likely sequence for that z, token by "
+        "token. Dimensions are ordered by their KL: the first ones change the text, collapsed ones do nothing."
     )
 )
 c1, c2, c3, c4 = st.columns(4)
@@ -50,25 +57,26 @@ trav, fig = compute.traversal_view(
     ck, n_dims, float(span), steps, None if example is None else int(example), language()
 )
 st.plotly_chart(fig, key="traversal")
-c1, c2, _ = st.columns([1, 1, 3])  # the files are drawn when clicked (deferred downloads), not on every change
-c1.download_button(
-    tr("Download PNG"),
-    partial(traversal_bytes, trav, "png", tr=translate()),
-    f"{ck.name}-traversal.png",
-    "image/png",
-    key="dl_trav_png",
-    on_click="ignore",
-    help=tr("Rows = dimensions, columns = steps: for slides."),
-)
-c2.download_button(
-    tr("Download GIF"),
-    partial(traversal_bytes, trav, "gif", tr=translate()),
-    f"{ck.name}-traversal.gif",
-    "image/gif",
-    key="dl_trav_gif",
-    on_click="ignore",
-    help=tr("One frame per step, dimensions side by side."),
-)
+if has_pictures(ck.modality):  # PNG and GIF of pictures
+    c1, c2, _ = st.columns([1, 1, 3])  # the files are drawn when clicked (deferred downloads), not on every change
+    c1.download_button(
+        tr("Download PNG"),
+        partial(traversal_bytes, trav, "png", tr=translate()),
+        f"{ck.name}-traversal.png",
+        "image/png",
+        key="dl_trav_png",
+        on_click="ignore",
+        help=tr("Rows = dimensions, columns = steps: for slides."),
+    )
+    c2.download_button(
+        tr("Download GIF"),
+        partial(traversal_bytes, trav, "gif", tr=translate()),
+        f"{ck.name}-traversal.gif",
+        "image/gif",
+        key="dl_trav_gif",
+        on_click="ignore",
+        help=tr("One frame per step, dimensions side by side."),
+    )
 
 st.subheader(tr("Interpolation between two examples"))
 c1, c2, c3, c4 = st.columns(4)
@@ -87,22 +95,31 @@ method = c4.radio(
 lab = partial(compute.example_label, ds.classes, labels)
 interp, fig = compute.interpolation_view(ck, "test", int(a), int(b), n_steps, method, lab(a), lab(b), language())
 st.plotly_chart(fig, key="interpolation")
-st.download_button(
-    tr("Download interpolation GIF"),
-    partial(interpolation_bytes, interp, "gif", tr=translate()),
-    f"{ck.name}-interp.gif",
-    "image/gif",
-    key="dl_interp_gif",
-    on_click="ignore",
-)
+if has_pictures(ck.modality):
+    st.download_button(
+        tr("Download interpolation GIF"),
+        partial(interpolation_bytes, interp, "gif", tr=translate()),
+        f"{ck.name}-interp.gif",
+        "image/gif",
+        key="dl_interp_gif",
+        on_click="ignore",
+    )
 
 if D == 2:
     st.subheader(tr("The whole 2-D latent space"))
     n = st.slider(tr("grid size"), 5, 30, 15, key="manifold_n")
     mu, _ = compute.posterior_means(ck, "test")
     grid, images = manifold(ck.model, n)
-    show_points = st.toggle(tr("draw the test examples' posterior means over it"), True, key="manifold_points")
-    fig = manifold_figure(grid, images, mu if show_points else None, labels if show_points else None, tr=tr)
+    if has_pictures(ck.modality):
+        show_points = st.toggle(tr("draw the test examples' posterior means over it"), True, key="manifold_points")
+        fig = manifold_figure(grid, images, mu if show_points else None, labels if show_points else None, tr=tr)
+    else:  # a table: row i has z2 = grid[n-1-i], column j has z1 = grid[j]
+        fig = examples_figure(
+            ck.modality,
+            images.reshape(n * n, *images.shape[2:]),
+            ncols=n,
+            title=tr("Decoded manifold over the prior's quantiles: z1 grows to the right, z2 upwards"),
+        )
     st.plotly_chart(fig, key="manifold")
 else:
     st.caption(

@@ -149,13 +149,12 @@ def sample_sequences(
     temperature: float = 1.0,
     top_k: int = 0,
     x_example: torch.Tensor | None = None,
-) -> tuple[list[str], str]:
-    """n token sequences x ~ p(x|z), batched, with z ~ p(z) or z ~ q(z|x) for one example (1, L); as text,
-    with where z came from. ``temperature`` divides the logits (0: the most likely token at each step);
-    ``top_k`` keeps the k most likely tokens at each step (0: all)."""
+) -> tuple[np.ndarray, str]:
+    """n token sequences x ~ p(x|z), batched, with z ~ p(z) or z ~ q(z|x) for one example (1, L): their ids
+    (n, L) (``model.modality.show`` spells them) and where z came from. ``temperature`` divides the logits
+    (0: the most likely token at each step); ``top_k`` keeps the k most likely tokens at each step (0: all)."""
     z, g, source = _codes(model, n, seed, temperature, x_example, "posterior of the example")
-    x = model.sample_x(z, g, temperature, top_k)
-    return model.modality.show(x.cpu()), source
+    return model.sample_x(z, g, temperature, top_k).cpu().numpy(), source
 
 
 @torch.no_grad()
@@ -311,7 +310,45 @@ def manifold(model: VAE, n: int = 15, eps: float = 0.05) -> tuple[np.ndarray, np
 
 @torch.no_grad()
 def encode_input(model: VAE, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One input of the model's shape (C, H, W): its posterior mean and sd (D,) and the decoded mean (C, H, W)."""
+    """One input of the model's shape (an image (C, H, W), a sequence (L,)): its posterior mean and sd (D,) and
+    the decoded mean (the input's shape)."""
     model.eval()
-    q = model.encode(torch.as_tensor(np.asarray(x, dtype=np.float32))[None].to(_device(model)))
+    q = model.encode(model.modality.as_input(x).to(_device(model)))
     return q.mean[0].cpu().numpy(), q.stddev[0].cpu().numpy(), model.decode_mean(q.mean)[0].cpu().numpy()
+
+
+@dataclass
+class DecoderAttention:
+    """Where a Transformer decoder looks while it scores one sequence x given z = E[z|x] (its teacher-forced
+    pass): ``self_attention[b, t, s]`` is step t's weight on input s (the token before step s+1: ``inputs[s]``)
+    in block b, ``cross_attention[b, t, m]`` its weight on memory vector m made from z. Rows sum to 1."""
+
+    inputs: list[str]  # what step t reads: <end> (the start), then the characters
+    outputs: list[str]  # what step t predicts: the characters, then <end>
+    self_attention: np.ndarray  # (blocks, T, T), zero above the diagonal (causal)
+    cross_attention: np.ndarray  # (blocks, T, MEMORY)
+
+
+@torch.no_grad()
+def decoder_attention(model: VAE, x: torch.Tensor) -> DecoderAttention:
+    """The attention of a Transformer decoder for one token sequence x (L,), over its scored steps only
+    (the characters and END; the padding after them is never read)."""
+    if not hasattr(model.decoder, "attention"):
+        raise ConfigError(
+            N_("only a transformer decoder has attention to show; this one is {arch}"), arch=model.config.decoder.arch
+        )
+    from vae.data.modality import END, SPECIALS
+
+    model.eval()
+    xb = torch.as_tensor(x).long().reshape(1, -1).to(_device(model))
+    z = model.encode(xb).mean
+    weights = model.decoder.attention(z, xb)
+    steps = int(model.modality.lengths(xb.cpu())[0])
+    ids = xb[0, :steps].tolist()
+    name = lambda t: SPECIALS[t] if t < len(SPECIALS) else model.modality.vocab[t]  # noqa: E731
+    return DecoderAttention(
+        [SPECIALS[END]] + [name(t) for t in ids[:-1]],
+        [name(t) for t in ids],
+        np.stack([w[0, :steps, :steps].cpu().numpy() for w, _ in weights]),
+        np.stack([c[0, :steps].cpu().numpy() for _, c in weights]),
+    )

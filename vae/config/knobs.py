@@ -56,7 +56,7 @@ IMAGE_DATASETS = (
 )
 SEQUENCE_DATASETS = ("names", "text")
 DATASETS = IMAGE_DATASETS + SEQUENCE_DATASETS
-SEQUENCE_KNOBS = ("embed", "bidirectional", "pool", "heads", "word_dropout", "z_every_step")  # token models only
+SEQUENCE_KNOBS = ("embedding", "bidirectional", "pool", "heads", "word_dropout", "z_every_step")  # token models only
 GROUPS = ("data", "latent", "encoder", "decoder", "likelihood", "objective", "optimization")
 
 
@@ -303,7 +303,7 @@ KNOBS: dict[str, Knob] = {
             "decoder_gated", "decoder", "gated", bool, N_("pixelcnn: gated activations tanh(a) * sigmoid(b)"), "decoder"
         ),
         Knob(
-            "embed",
+            "embedding",  # not "embed": a Streamlit page reserves that query parameter
             "encoder+decoder",
             "embed",
             int,

@@ -110,8 +110,25 @@ KNOWN_SHAPES = {  # (C, H, W), train, test: what load_dataset gives, known witho
     "cifar10": ((3, 32, 32), 50000, 10000),
     "names": ((NAMES_LENGTH,), 3763 - NAMES_TEST, NAMES_TEST),
 }
-SEQUENCE_DATASETS = ("names",)  # token sequences: the command line trains and samples them
+SEQUENCE_DATASETS = ("names",)  # token sequences of a known vocabulary
 DSPRITES_IMAGES = 737_280
+
+
+def data_modality(cfg: DataConfig):
+    """(modality, train size, test size) of the dataset ``cfg`` names, as :func:`data_shape` (nothing is
+    generated): pictures of their shape, or token sequences with their vocabulary (a text file is read)."""
+    from vae.data.modality import Image, Tokens
+
+    if cfg.name == "names":
+        from vae.data.names import LENGTH, VOCAB
+
+        shape, n_train, n_test = data_shape(cfg)
+        return Tokens((LENGTH,), VOCAB), n_train, n_test
+    if cfg.name == "text":
+        ds = load_dataset(cfg)
+        return ds.modality, len(ds.x_train), len(ds.x_test)
+    shape, n_train, n_test = data_shape(cfg)
+    return Image(shape), n_train, n_test
 
 
 def data_shape(cfg: DataConfig) -> tuple[tuple[int, int, int], int, int]:

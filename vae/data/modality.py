@@ -85,11 +85,28 @@ class Modality:
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "shape": list(self.shape)}
 
+    error_name = N_("mean squared error")  # what :meth:`errors` measures, as a page names it
+
+    def errors(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """How far each example of ``b`` is from the same example of ``a`` (N, ...): (N,) (here the mean squared
+        difference over its values)."""
+        return ((np.asarray(b, np.float64) - np.asarray(a, np.float64)) ** 2).reshape(len(a), -1).mean(1)
+
+    def hover_text(self, x) -> list[str] | None:
+        """What a point of the latent map says about its example under the pointer (None: nothing more than
+        its index and label; a picture does not fit in a tooltip)."""
+        return None
+
+    def as_input(self, x) -> torch.Tensor:
+        """One example (its shape) as a batch of one for the encoder, of the dtype the networks read."""
+        return torch.as_tensor(np.asarray(x, dtype=np.float32))[None]
+
 
 class Image(Modality):
     """Pictures (C, H, W) with values in [0, 1]: grey (C = 1) or RGB (C = 3)."""
 
     kind = "image"
+    error_name = N_("mean squared pixel error")
     encoder_families = tuple(ARCHS)
     decoder_families = tuple(DECODER_ARCHS)
     likelihoods = tuple(LIKELIHOODS)
@@ -244,6 +261,20 @@ class Tokens(Modality):
 
     def to_json(self) -> dict[str, Any]:
         return {**super().to_json(), "vocab": self.vocab}
+
+    error_name = N_("positions that differ")
+
+    def errors(self, a, b) -> np.ndarray:
+        """How many positions (characters, END, padding) differ between each pair of sequences (N, L): (N,)."""
+        return (np.asarray(a) != np.asarray(b)).sum(-1).astype(np.float64)
+
+    def hover_text(self, x) -> list[str]:
+        """The text of each sequence (N, L)."""
+        return self.show(np.asarray(x))
+
+    def as_input(self, x) -> torch.Tensor:
+        """One sequence (L,) of ids as a batch of one."""
+        return torch.as_tensor(np.asarray(x, dtype=np.int64))[None]
 
 
 MODALITIES = {m.kind: m for m in (Image, Tokens)}

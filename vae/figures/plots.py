@@ -385,9 +385,11 @@ def projection_scatter(
     class_names: Sequence[str] | None = None,
     method: str = "",
     color_title: str = "label",
+    hover_text: Sequence[str] | None = None,
     tr: Translate = english,
 ) -> go.Figure:
-    """2-D map of posterior means, one trace per label; ``customdata`` = [index, label]."""
+    """2-D map of posterior means, one trace per label; ``customdata`` = [index, label]; ``hover_text`` (one
+    string per point, such as a name) is shown under the pointer too."""
     fig = go.Figure()
     labels = np.asarray(labels)
     # SVG up to SVG_MAX_POINTS: WebGL costs far more CPU on machines drawing it in software (no GPU)
@@ -402,7 +404,15 @@ def projection_scatter(
             name=name,
             marker=dict(size=5, opacity=0.8),
             customdata=np.stack([index[m], labels[m]], 1),
-            hovertemplate=tr("example") + " %{customdata[0]}<br>" + color_title + " " + name + "<extra></extra>",
+            text=None if hover_text is None else [t for t, keep in zip(hover_text, m) if keep],
+            hovertemplate=tr("example")
+            + " %{customdata[0]}"
+            + ("" if hover_text is None else ": <b>%{text}</b>")
+            + "<br>"
+            + color_title
+            + " "
+            + name
+            + "<extra></extra>",
         )
     fig.update_layout(
         title=tr("Posterior means, {method}").format(method=method.upper()),

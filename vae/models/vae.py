@@ -130,6 +130,12 @@ class VAE(nn.Module):
         """True when p(x|z) factorises over pixels in order (pixelcnn): images are drawn, never decoded at once."""
         return getattr(self.decoder, "autoregressive", False)
 
+    @property
+    def pixel_by_pixel(self) -> bool:
+        """True when every picture is drawn pixel by pixel (a pixelcnn decoder), a network pass per pixel: the
+        pages draw fewer of them. A token decoder also goes step by step, but its 10-odd steps are cheap."""
+        return self.autoregressive and self.modality.kind == "image"
+
     def decode(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
         """Likelihood parameters for z (B, D); an autoregressive decoder also needs the x it scores."""
         return self.decoder(z, x) if self.autoregressive else self.decoder(z)

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import torch
 
-from vae.config import VAEConfig
+from vae.config import AUTOREGRESSIVE_SEQUENCE_DECODERS, SEQUENCE_ENCODERS, VAEConfig
 from vae.config.knobs import apply
 from vae.data import load_dataset
 from vae.data.modality import as_modality
@@ -159,12 +159,19 @@ def _loss(model, x, config: VAEConfig):
     return loss
 
 
+def count_parameters(config: VAEConfig, image_shape) -> int:
+    """The number of parameters of ``config``'s model for this modality (or image shape), built on the meta
+    device: no memory is allocated, whatever the configuration asks for."""
+    with torch.device("meta"):
+        return sum(p.numel() for p in VAE(config, as_modality(image_shape)).parameters())
+
+
 def count_flops(config: VAEConfig, image_shape, batch: int) -> tuple[float, int]:
     """(FLOPs of one forward + backward pass on a batch, number of parameters), on the meta device.
 
     ``image_shape``: the data's modality, or an image shape (C, H, W). A token model (packed sequences
-    need their lengths on the CPU) is counted on the CPU: the command line trains them, the web form does
-    not offer them.
+    need their lengths on the CPU) is counted on the CPU: :func:`server_estimate` counts its parameters
+    on the meta device first and refuses one over the server's limit before anything is built.
     """
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -215,16 +222,29 @@ REFERENCE_SHAPE, REFERENCE_N = (1, 28, 28), 4000  # the server's own reference m
 
 
 def family(config: VAEConfig) -> str:
-    """The network family that sets a step's speed: a pixelcnn decoder, else the encoder's."""
-    return "pixelcnn" if config.decoder.arch == "pixelcnn" else config.encoder.arch
+    """The network family that sets a step's speed: a pixelcnn or token-by-token decoder, else the encoder's."""
+    if config.decoder.arch == "pixelcnn" or config.decoder.arch in AUTOREGRESSIVE_SEQUENCE_DECODERS:
+        return config.decoder.arch
+    return config.encoder.arch
 
 
 def reference_config(name: str) -> VAEConfig:
-    """The server's own model of a family (the Train form's defaults with it), or ``"tiny"``: a 32-unit MLP."""
+    """The server's own model of a family (the Train form's defaults with it; for gru, lstm and transformer,
+    on the names data), or ``"tiny"``: a 32-unit MLP."""
+    text = {"dataset": "names", "arch": name, "likelihood": "categorical", "binarize": "none"}
     knobs = {"tiny": {"hidden": [32], "latent_dim": 2}, "pixelcnn": {"decoder_arch": "pixelcnn"}}.get(
-        name, {"arch": name}
+        name, text if name in SEQUENCE_ENCODERS else {"arch": name}
     )
     return apply(VAEConfig(), knobs).validate()
+
+
+def reference_data(name: str):
+    """What the reference model of a family reads: REFERENCE_SHAPE images, or names for a sequence family."""
+    if name in SEQUENCE_ENCODERS:
+        from vae.data.catalog import data_modality
+
+        return data_modality(reference_config(name).data)[0]
+    return REFERENCE_SHAPE
 
 
 @functools.lru_cache(maxsize=16)
@@ -236,7 +256,7 @@ def step_model(name: str, threads: int) -> tuple[float, float]:
     its real work runs (convolutions rarely reach the matmul rate). ``threads`` is the cache key.
     """
     tiny = estimate(reference_config("tiny"), (1, 8, 8), REFERENCE_N)  # next to no FLOPs: the overhead alone
-    ref = estimate(reference_config(name), REFERENCE_SHAPE, REFERENCE_N)
+    ref = estimate(reference_config(name), reference_data(name), REFERENCE_N)
     overhead = tiny.seconds_per_step
     work = max(ref.seconds_per_step - overhead, 1e-6)
     return overhead, max(1.0, work / (ref.flops_per_step / matmul_rate()))
@@ -255,7 +275,9 @@ def server_estimate(
 
     config.validate()
     batch = min(config.train.batch_size, n_train)
-    flops, params = count_flops(config, image_shape, batch)
+    params = count_parameters(config, image_shape)  # on the meta device: nothing allocated yet
+    if params <= max_parameters():
+        flops, params = count_flops(config, image_shape, batch)
     if params > max_parameters():
         raise ConfigError(
             N_(

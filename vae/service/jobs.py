@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from vae.config import VAEConfig
 from vae.errors import ConfigError, VAEError
 from vae.i18n import N_, Text, Translate, english, worded
@@ -80,7 +78,7 @@ class TrainingJob:
     epoch: float = 0.0
     seconds: float = 0.0
     history: list[dict[str, Any]] = field(default_factory=list)
-    preview: dict[str, np.ndarray] | None = None  # {"original": (n,C,H,W), "reconstruction": ...}
+    preview: dict[str, Any] | None = None  # {"original": (n,C,H,W), "reconstruction": ...}; for text: strings
     message: str = ""  # a vae.i18n.Text: English, and worded again in the reader's language by the web app
     checkpoint: Path | None = None
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)

@@ -28,12 +28,6 @@ def checkpoint_dir() -> Path:
     return Path(env) if env else PROJECT_ROOT / "checkpoints"
 
 
-def sequence_models_dir() -> Path:
-    """The shipped token-sequence models of the text lesson: ``checkpoint_dir()/sequences`` (the sidebar, which
-    lists image models, does not look there)."""
-    return checkpoint_dir() / "sequences"
-
-
 def class_dir() -> Path:
     """Models trained or uploaded from the web: ``$VAE_CLASS_MODELS`` or ``runs/class/``."""
     env = os.environ.get("VAE_CLASS_MODELS")

@@ -1,10 +1,11 @@
-"""A student's own images, uploaded to a shared server.
+"""A student's own data, uploaded to a shared server.
 
-An upload (``.npz`` with images under ``x``, or a ``.zip`` of PNG/JPEG files) is
+An upload (``.npz`` with images under ``x``, a ``.zip`` of PNG/JPEG files, or a ``.txt`` of
+sequences, one per line) is
 checked for its size, stored under the SHA-256 of its bytes in a folder the server
 chooses (never a path the user typed), and then read once by the same loader as
-``--dataset npz|zip`` (:mod:`vae.data`: ``allow_pickle=False``, image count and size
-limits). A file that fails is deleted again and the reason is returned.
+``--dataset npz|zip|text`` (:mod:`vae.data`: ``allow_pickle=False``, image count and size
+limits, UTF-8 and line limits). A file that fails is deleted again and the reason is returned.
 """
 
 from __future__ import annotations
@@ -17,22 +18,25 @@ import tempfile
 from pathlib import Path
 
 from vae.data.user_files import read_user_file
+from vae.data.user_text import read_text_file
 from vae.errors import DataError
 from vae.i18n import N_
 
 MAX_DATA_UPLOAD_BYTES = 50 << 20
-KINDS = ("npz", "zip")
-STORED_NAME = re.compile(r"[0-9a-f]{24}\.(npz|zip)")  # how store_dataset_upload names a stored upload
+SUFFIX = {"npz": "npz", "zip": "zip", "text": "txt"}  # dataset name -> the suffix of its uploaded file
+KINDS = tuple(SUFFIX)
+STORED_NAME = re.compile(r"[0-9a-f]{24}\.(npz|zip|txt)")  # how store_dataset_upload names a stored upload
 
 
 def store_dataset_upload(filename: str, data: bytes, folder: str | Path) -> tuple[str, Path]:
-    """Validate and store an uploaded dataset; return (kind, stored path) or raise DataError."""
-    kind = Path(filename).suffix.lower().lstrip(".")
-    if kind not in KINDS:
+    """Validate and store an uploaded dataset; return (kind: its dataset name, stored path) or raise DataError."""
+    suffix = Path(filename).suffix.lower().lstrip(".")
+    kind = {v: k for k, v in SUFFIX.items()}.get(suffix)
+    if kind is None:
         raise DataError(
             N_(
-                "{filename}: upload a .npz file (images under 'x', optional labels 'y') or a .zip of PNG/JPEG images "
-                "(one sub-folder per class)"
+                "{filename}: upload a .npz file (images under 'x', optional labels 'y'), a .zip of PNG/JPEG images "
+                "(one sub-folder per class) or a .txt of sequences (one per line)"
             ),
             filename=filename,
         )
@@ -47,14 +51,15 @@ def store_dataset_upload(filename: str, data: bytes, folder: str | Path) -> tupl
         raise DataError(N_("{filename} is empty"), filename=filename)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{hashlib.sha256(data).hexdigest()[:24]}.{kind}"
+    path = folder / f"{hashlib.sha256(data).hexdigest()[:24]}.{suffix}"
     if not path.exists():
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
     try:
-        read_user_file(kind, path)  # validated, then freed: the server keeps no decoded copy of an upload
+        # validated, then freed: the server keeps no decoded copy of an upload
+        read_text_file(path) if kind == "text" else read_user_file(kind, path)
     except DataError as e:
         path.unlink(missing_ok=True)
         raise DataError(N_("{filename}: {e}"), filename=filename, e=e) from None
@@ -82,7 +87,7 @@ def confine_data(data, uploads_folder: str | Path):
     out = dataclasses.replace(data, data_root=None, path=None)
     if data.name in KINDS:
         name = Path(str(data.path or "")).name
-        if not STORED_NAME.fullmatch(name) or not name.endswith("." + data.name):
+        if not STORED_NAME.fullmatch(name) or not name.endswith("." + SUFFIX[data.name]):
             raise DataError(
                 N_(
                     "this model was trained on a {name} file that is not one of this class's uploads; the server reads "

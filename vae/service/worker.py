@@ -185,7 +185,10 @@ def _train(
     def send_epochs(model) -> None:
         device = next(model.parameters()).device
         rec = model.reconstruct(x_prev.to(device)).cpu().numpy()
-        conn.send(("epochs", list(pending), x_prev.numpy(), rec))
+        if model.modality.kind == "tokens":  # the text, which the page shows as it is
+            conn.send(("epochs", list(pending), model.modality.show(x_prev.numpy()), model.modality.show(rec)))
+        else:
+            conn.send(("epochs", list(pending), x_prev.numpy(), rec))
         pending.clear()
         sent[0] = time.monotonic()
 
