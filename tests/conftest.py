@@ -170,3 +170,18 @@ def names_model(tmp_path_factory):
     path = tmp_path_factory.mktemp("names") / "names-gru-z2.safetensors"
     save_checkpoint(path, r.model, r.history, r.metrics, dataset=r.dataset)
     return path
+
+
+@pytest.fixture(scope="session")
+def waves_model(tmp_path_factory):
+    """A small model of the waves series (1-D convolutions, 4-D latent), saved once with its reports."""
+    from vae.config.knobs import apply
+    from vae.config.presets import PRESETS
+    from vae.models.checkpoints import save_checkpoint
+    from vae.training.trainer import train
+
+    knobs = {**PRESETS["waves: 1-D conv VAE"], "hidden": [8, 16], "latent_dim": 4, "epochs": 3, "batch_size": 64}
+    r = train(apply(tiny_config(), knobs).validate())
+    path = tmp_path_factory.mktemp("waves") / "waves-cnn-z4.safetensors"
+    save_checkpoint(path, r.model, r.history, r.metrics, dataset=r.dataset)
+    return path

@@ -127,6 +127,9 @@ def own_input(ck, key: str) -> np.ndarray | None:
     image's (C, H, W), a sequence's (L,) ids), or None (with the reason shown when there is one)."""
     if ck.modality.kind == "tokens":
         return typed_input(ck.modality, key)
+    if ck.modality.kind != "image":
+        st.caption(tr("Your own input can be drawn for images and typed for text; pick a test example instead."))
+        return None
     draw, upload = st.tabs([tr("Draw"), tr("Upload a picture")])
     with draw:
         st.caption(tr("Draw with the mouse (or a finger): white ink on black, like MNIST. Each stroke updates."))

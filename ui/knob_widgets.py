@@ -13,13 +13,12 @@ import streamlit as st
 
 from ui.i18n import message_text, tr
 from vae.config import (
-    SEQUENCE_ENCODERS,
     DataConfig,
     VAEConfig,
     default_hidden,
     image_side,
 )
-from vae.config.knobs import KNOBS, SEQUENCE_DATASETS, apply, defaults, parse, text_problem
+from vae.config.knobs import KNOBS, SEQUENCE_DATASETS, SERIES_DATASETS, apply, defaults, parse, text_problem
 from vae.i18n import N_
 
 SAME = N_("same as encoder")  # the decoder fields' option (a value, as the URL holds it; shown translated)
@@ -153,6 +152,9 @@ IMAGE_ONLY = {  # knobs that mean nothing to a model of token sequences: shown d
 }  # fmt: skip
 
 
+NOT_FOR_SERIES = IMAGE_ONLY - {"pseudo_inputs", "init", "decoder_init", "variance", "sigma"}  # waves: off too
+
+
 def is_sequence_data(dataset: str | None) -> bool:
     """True for a dataset of token sequences (names, a text file)."""
     return dataset in SEQUENCE_DATASETS
@@ -175,19 +177,37 @@ def form_defaults() -> dict[str, Any]:
     return {name: to_widget(name, value) for name, value in defaults().items() if name not in SERVER_PATHS}
 
 
+def data_kind(dataset: str | None):
+    """The modality class of a dataset's examples: Tokens (names, text), Series (waves) or Image."""
+    from vae.data.modality import Image, Series, Tokens
+
+    return Tokens if dataset in SEQUENCE_DATASETS else Series if dataset in SERIES_DATASETS else Image
+
+
+KIND_DEFAULTS = {  # the networks and likelihood the form switches to for a kind of data (Image: the form's defaults)
+    "tokens": {
+        "arch": "gru",
+        "decoder_arch": None,
+        "likelihood": "categorical",
+        "binarize": "none",
+        "prior": "standard",
+    },
+    "series": {"arch": "mlp", "decoder_arch": None, "likelihood": "gaussian", "binarize": "none"},
+}
+
+
 def switch_data_kind() -> None:
-    """on_change of ``dataset``: moving between pictures and token sequences, put the new kind's networks and
-    likelihood into the form (a GRU and a categorical over the vocabulary for text; the form's defaults for
-    images), so that the form never shows a network that cannot read the data."""
+    """on_change of ``dataset``: when the form's encoder, decoder or likelihood cannot read the new kind of data
+    (pictures, token sequences, series), put that kind's defaults into the form (a GRU and a categorical over
+    the vocabulary for text; an MLP and a Gaussian for series; the form's defaults for pictures), so that the
+    form never offers a network that cannot read the data. Choices that fit stay."""
+    kind = data_kind(st.session_state.get("dataset"))
+    arch, dec = st.session_state.get("arch") or "mlp", st.session_state.get("decoder_arch")
+    lik = st.session_state.get("likelihood") or "bernoulli"
+    if arch in kind.encoder_families and dec in (None, SAME, *kind.decoder_families) and lik in kind.likelihoods:
+        return
     base = defaults()
-    text = is_sequence_data(st.session_state.get("dataset"))
-    if text == (st.session_state.get("arch") in SEQUENCE_ENCODERS):
-        return  # the same kind of data: the student's choices stay
-    values = (
-        {"arch": "gru", "decoder_arch": None, "likelihood": "categorical", "binarize": "none", "prior": "standard"}
-        if text
-        else {k: base[k] for k in ("arch", "decoder_arch", "likelihood", "binarize")}
-    )
+    values = KIND_DEFAULTS.get(kind.kind) or {k: base[k] for k in ("arch", "decoder_arch", "likelihood", "binarize")}
     for name, value in values.items():
         st.session_state[name] = to_widget(name, value)
     switch_family_defaults()

@@ -8,6 +8,7 @@ from ui import compute
 from ui.i18n import error_text, language, message_text, tr, translate
 from ui.knob_widgets import (
     IMAGE_ONLY,
+    NOT_FOR_SERIES,
     NOT_IN_FORM,
     form_config,
     form_presets,
@@ -22,7 +23,7 @@ from ui.sidebar import adopt_finished_training
 from ui.training_queue import train_budget, training_queue
 from vae.analysis.diagnostics import kl_history
 from vae.config import default_hidden
-from vae.config.knobs import GROUPS, KNOBS, SEQUENCE_KNOBS
+from vae.config.knobs import GROUPS, KNOBS, SEQUENCE_KNOBS, SERIES_DATASETS
 from vae.config.presets import PRESETS
 from vae.data.catalog import is_available_offline
 from vae.data.dataset import default_data_root
@@ -116,8 +117,9 @@ for i, group in enumerate(GROUPS):
                 "gamma": val("objective") != "beta-tcvae",
                 "factorvae_gamma": val("objective") != "factorvae",
             }.get(name, False)
-            text = is_sequence_data(dataset)
-            off = off or (name in IMAGE_ONLY and text) or (name in SEQUENCE_KNOBS and not text)
+            text, series = is_sequence_data(dataset), dataset in SERIES_DATASETS
+            off = off or (name in IMAGE_ONLY and text) or (name in NOT_FOR_SERIES and series)
+            off = off or (name in SEQUENCE_KNOBS and not text)
             raw[name] = widget(name, disabled=off)
             if name == "decoder_gated" and raw.get("decoder_arch") == "pixelcnn":
                 st.caption(receptive_field_note(raw))

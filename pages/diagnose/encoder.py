@@ -34,7 +34,8 @@ compute.autoregressive_note(ck)
 st.subheader(tr("One example"))
 source = st.radio(
     tr("input"),
-    [N_("a test example"), N_("your own drawing") if ck.modality.kind == "image" else N_("your own text")],
+    [N_("a test example")]
+    + {"image": [N_("your own drawing")], "tokens": [N_("your own text")]}.get(ck.modality.kind, []),
     format_func=translate(),
     horizontal=True,
     key="enc_source",

@@ -65,7 +65,7 @@ fig = projection_scatter(
 )
 with st.expander(
     tr("Draw your own input and see where it lands")
-    if ck.modality.kind == "image"
+    if ck.modality.kind != "tokens"
     else tr("Type your own input and see where it lands"),
     icon=":material/draw:",
 ):

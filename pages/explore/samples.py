@@ -71,7 +71,7 @@ if index is not None:
         ncols=k,
         titles=[f"#{i}" for i in r.index] + [tr("mean")] * k + [tr("sample")] * k,
         title=tr("Rows: input x · reconstruction E[x|z=mu(x)] · sample x ~ p(x|z), z ~ q(z|x)")
-        if ck.modality.kind == "image"
+        if ck.modality.kind != "tokens"
         else tr("Rows: input x · most likely x given z = mu(x), token by token · sample x ~ p(x|z), z ~ q(z|x)"),
     )
     st.plotly_chart(fig, key="reconstructions")

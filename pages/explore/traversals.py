@@ -26,7 +26,7 @@ st.markdown(
         "the others held fixed. Dimensions are ordered by their KL (the information they carry): the first "
         "ones change the image, collapsed ones do nothing. Drag the slider under the figure."
     )
-    if has_pictures(ck.modality)
+    if ck.modality.kind != "tokens"
     else tr(
         "Each column decodes z with **one** dimension moved from -span to +span prior standard deviations (one "
         "row per offset), the others held fixed; each cell is the most likely sequence for that z, token by "
@@ -105,12 +105,12 @@ if has_pictures(ck.modality):
         on_click="ignore",
     )
 
-if D == 2:
+if D == 2 and ck.modality.kind in ("image", "tokens"):
     st.subheader(tr("The whole 2-D latent space"))
     n = st.slider(tr("grid size"), 5, 30, 15, key="manifold_n")
     mu, _ = compute.posterior_means(ck, "test")
     grid, images = manifold(ck.model, n)
-    if has_pictures(ck.modality):
+    if ck.modality.kind == "image":
         show_points = st.toggle(tr("draw the test examples' posterior means over it"), True, key="manifold_points")
         fig = manifold_figure(grid, images, mu if show_points else None, labels if show_points else None, tr=tr)
     else:  # a table: row i has z2 = grid[n-1-i], column j has z1 = grid[j]
@@ -121,7 +121,7 @@ if D == 2:
             title=tr("Decoded manifold over the prior's quantiles: z1 grows to the right, z2 upwards"),
         )
     st.plotly_chart(fig, key="manifold")
-else:
+elif D != 2:
     st.caption(
         tr(
             "The decoded manifold grid needs a 2-D latent; this model has {d}. "

@@ -55,7 +55,8 @@ IMAGE_DATASETS = (
     "zip",
 )
 SEQUENCE_DATASETS = ("names", "text")
-DATASETS = IMAGE_DATASETS + SEQUENCE_DATASETS
+SERIES_DATASETS = ("waves",)  # real-valued series (vae.data.waves)
+DATASETS = IMAGE_DATASETS + SEQUENCE_DATASETS + SERIES_DATASETS
 SEQUENCE_KNOBS = ("embedding", "bidirectional", "pool", "heads", "word_dropout", "z_every_step")  # token models only
 GROUPS = ("data", "latent", "encoder", "decoder", "likelihood", "objective", "optimization")
 

@@ -152,6 +152,30 @@ PRESETS: dict[str, dict[str, Any]] = {
         "kl_warmup": 10.0,
         "free_bits": 0.25,
     },
+    # Series: waves with four known factors; a 1-D convolutional encoder and transposed-convolution decoder.
+    N_("waves: 1-D conv VAE"): {
+        "dataset": "waves",
+        "arch": "cnn",
+        "hidden": [32, 64],
+        "likelihood": "gaussian",
+        "variance": "fixed",
+        "sigma": 0.05,
+        "latent_dim": 6,
+        "epochs": 20,
+        "lr": 2e-3,
+    },
+    N_("waves: beta-VAE"): {
+        "dataset": "waves",
+        "arch": "cnn",
+        "hidden": [32, 64],
+        "likelihood": "gaussian",
+        "variance": "fixed",
+        "sigma": 0.05,
+        "latent_dim": 6,
+        "beta": 4.0,
+        "epochs": 20,
+        "lr": 2e-3,
+    },
 }
 
 

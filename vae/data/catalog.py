@@ -63,6 +63,9 @@ BUILTIN = {
     "text": DatasetInfo(
         "text", "your own text file: one sequence per line (optional TAB label)", "any, 90/10 split", True
     ),
+    "waves": DatasetInfo(
+        "waves", "generated waves: shape, frequency, amplitude and phase known (for MIG/DCI)", "2160/240, 1x64", True
+    ),
     "npz": DatasetInfo("npz", "your own .npz: images under 'x', optional labels 'y'", "any, 80/20 split", True),
     "zip": DatasetInfo("zip", "your own zip of PNG/JPEG images (sub-folders = classes)", "any, 80/20 split", True),
 }
@@ -84,6 +87,10 @@ def load_dataset(cfg: DataConfig) -> Dataset:
         return load(str(p.resolve()), st.st_mtime_ns, st.st_size)
     if cfg.name == "sprites":
         return sprites_cached(cfg.num, cfg.size)
+    if cfg.name == "waves":
+        from vae.data.waves import waves_cached
+
+        return waves_cached()
     if cfg.name == "dsprites":
         root = Path(cfg.data_root) if cfg.data_root else default_data_root()
         return dsprites_cached(str(root / DSPRITES_FILE), cfg.num)
@@ -109,6 +116,7 @@ KNOWN_SHAPES = {  # (C, H, W), train, test: what load_dataset gives, known witho
     "kmnist": ((1, 28, 28), 60000, 10000),
     "cifar10": ((3, 32, 32), 50000, 10000),
     "names": ((NAMES_LENGTH,), 3763 - NAMES_TEST, NAMES_TEST),
+    "waves": ((1, 64), 2400 - 240, 240),  # vae.data.waves: 800 combinations of the factors, 3 times
 }
 SEQUENCE_DATASETS = ("names",)  # token sequences of a known vocabulary
 DSPRITES_IMAGES = 737_280
@@ -117,7 +125,7 @@ DSPRITES_IMAGES = 737_280
 def data_modality(cfg: DataConfig):
     """(modality, train size, test size) of the dataset ``cfg`` names, as :func:`data_shape` (nothing is
     generated): pictures of their shape, or token sequences with their vocabulary (a text file is read)."""
-    from vae.data.modality import Image, Tokens
+    from vae.data.modality import Image, Series, Tokens
 
     if cfg.name == "names":
         from vae.data.names import LENGTH, VOCAB
@@ -128,7 +136,7 @@ def data_modality(cfg: DataConfig):
         ds = load_dataset(cfg)
         return ds.modality, len(ds.x_train), len(ds.x_test)
     shape, n_train, n_test = data_shape(cfg)
-    return Image(shape), n_train, n_test
+    return (Series(shape) if len(shape) == 2 else Image(shape)), n_train, n_test
 
 
 def data_shape(cfg: DataConfig) -> tuple[tuple[int, int, int], int, int]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vae.data.modality import Image, Modality, Tokens
+from vae.data.modality import Image, Modality, Series, Tokens
 from vae.errors import DataError
 from vae.i18n import N_
 
@@ -25,6 +25,7 @@ TEST_SHARE = {
     "zip": 5,
     "names": 10,
     "text": 10,
+    "waves": 10,
 }  # 1 in this many examples is held out for testing
 
 
@@ -63,8 +64,11 @@ class Dataset:
 
     @property
     def modality(self) -> Modality:
-        """What an example is: an image of ``image_shape``, or a token sequence over ``vocab``."""
-        return Tokens(self.image_shape, self.vocab) if self.vocab is not None else Image(self.image_shape)
+        """What an example is: an image of ``image_shape`` (C, H, W), a series (C, L), or a token sequence over
+        ``vocab``."""
+        if self.vocab is not None:
+            return Tokens(self.image_shape, self.vocab)
+        return Series(self.image_shape) if len(self.image_shape) == 2 else Image(self.image_shape)
 
     def split(self, which: str) -> tuple[torch.Tensor, torch.Tensor]:
         if which == "train":

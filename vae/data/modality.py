@@ -13,6 +13,10 @@ what does ask goes through a modality:
             encoders  gru, lstm, transformer decoders  gru, lstm (autoregressive), mlp (all at once)
             p(x|z)    categorical over the vocabulary at every step up to END (PAD is not scored)
             shown as  a string               distance  the number of positions that differ
+    series  x: (C, L) real values in [0, 1], C channels of L steps
+            encoders  mlp, cnn (1-D)         decoders  mlp, cnn (1-D transposed convolutions)
+            p(x|z)    gaussian (fixed, learned or per-step variance)
+            shown as  curves                 distance  Euclidean over the steps
 """
 
 from __future__ import annotations
@@ -277,7 +281,55 @@ class Tokens(Modality):
         return torch.as_tensor(np.asarray(x, dtype=np.int64))[None]
 
 
-MODALITIES = {m.kind: m for m in (Image, Tokens)}
+class Series(Modality):
+    """Real-valued series (C, L): C channels of L steps, values in [0, 1] (``waves``)."""
+
+    kind = "series"
+    encoder_families = ("mlp", "cnn")
+    decoder_families = ("mlp", "cnn")
+    likelihoods = ("gaussian",)
+
+    def __init__(self, shape: tuple[int, ...]):
+        super().__init__(shape)
+        if len(self.shape) != 2 or not 1 <= self.shape[0] <= 16 or not 4 <= self.shape[1] <= 4096:
+            raise ConfigError(
+                N_("a series is shaped (C, L) with 1 to 16 channels of 4 to 4096 steps; got {shape}"), shape=self.shape
+            )
+
+    @property
+    def length(self) -> int:
+        return self.shape[1]
+
+    def check(self, config) -> None:
+        """The families apply; a 1-D convolution halves L at each stage, so L must allow it."""
+        super().check(config)
+        for which, net in (("encoder", config.encoder), ("decoder", config.decoder)):
+            if net.arch == "cnn" and self.length % (2 ** len(net.hidden)):
+                raise ConfigError(
+                    N_(
+                        "{which}: {stages} stride-2 stages need a length divisible by {n}; "
+                        "this series has {length} steps"
+                    ),
+                    which=which,
+                    stages=len(net.hidden),
+                    n=2 ** len(net.hidden),
+                    length=self.length,
+                )
+        if config.data.binarize != "none":
+            raise ConfigError(N_("data.binarize applies to images; set it to 'none' for series"))
+
+    @staticmethod
+    def show(x) -> np.ndarray:
+        """Series are drawn as curves: the values themselves, (..., C, L)."""
+        return np.asarray(x, dtype=np.float32)
+
+    @staticmethod
+    def distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Euclidean distance over the steps between every row of ``a`` (N, C, L) and of ``b`` (M, C, L): (N, M)."""
+        return torch.cdist(a.flatten(1).float(), b.flatten(1).float())
+
+
+MODALITIES = {m.kind: m for m in (Image, Tokens, Series)}
 
 
 def as_modality(what: Modality | tuple[int, ...]) -> Modality:
@@ -298,4 +350,6 @@ def modality_from_json(meta: dict[str, Any]) -> Modality:
         if not isinstance(vocab, list):
             raise ConfigError(N_("a tokens modality needs its vocabulary; got {spec!r}"), spec=spec)
         return Tokens(spec["shape"], vocab)
+    if spec["kind"] == "series":
+        return Series(spec["shape"])
     return Image(spec["shape"])

@@ -2,7 +2,8 @@
 
 Each function takes the model's modality (``vae.data.modality``) and returns a Plotly figure:
 pictures for images (``vae.figures.plots``), tables of text for token sequences
-(``vae.figures.text``). A new kind of data adds its branch here, not in every page.
+(``vae.figures.text``), curves for real-valued series (``vae.figures.curves``). A new kind of
+data adds its branch here, not in every page.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from vae.data.modality import Modality
-from vae.figures import plots, text
+from vae.figures import curves, plots, text
 from vae.i18n import Translate, english
 
 
@@ -28,6 +29,8 @@ def examples_figure(
     """Examples (N, *shape) row by row, ``ncols`` to a row, each under its title when ``titles`` are given."""
     if modality.kind == "tokens":
         return text.text_grid(modality.show(np.asarray(x)), ncols, titles, title)
+    if modality.kind == "series":
+        return curves.curve_grid(x, ncols, titles, title)
     return plots.image_grid(x, ncols, titles, title, width_px)
 
 
@@ -37,6 +40,8 @@ def traversal_figure(
     """A latent traversal (``vae.analysis.explore.traversal``) with its slider."""
     if modality.kind == "tokens":
         return text.text_traversal(trav, modality.show, labels, tr=tr)
+    if modality.kind == "series":
+        return curves.curve_traversal(trav, labels, min(ncols, 4), tr=tr)
     return plots.traversal_figure(trav, labels, ncols, tr=tr)
 
 
@@ -46,9 +51,12 @@ def interpolation_figure(
     """An interpolation between two codes (``vae.analysis.explore.interpolation``) with its slider."""
     if modality.kind == "tokens":
         return text.text_interpolation(interp, modality.show, start_label, end_label, tr=tr)
+    if modality.kind == "series":
+        return curves.curve_interpolation(interp, start_label, end_label, tr=tr)
     return plots.interpolation_figure(interp, start_label, end_label, tr=tr)
 
 
 def has_pictures(modality: Modality) -> bool:
-    """True when an example is drawn as a picture (PNG and GIF downloads apply)."""
-    return modality.kind == "image"
+    """True when an example can be saved as a picture (PNG and GIF downloads apply): images, and series drawn
+    as curves (``vae.figures.curves.curve_pictures``)."""
+    return modality.kind in ("image", "series")

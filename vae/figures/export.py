@@ -94,7 +94,7 @@ def frames_to_bytes(
     caption: str | None = None,
     frame_captions: list[str] | None = None,
 ) -> bytes:
-    """frames: list of (N, C, H, W) arrays in [0, 1].
+    """frames: list of (N, C, H, W) arrays in [0, 1] (or series (N, C, L), drawn as curves).
 
     PNG: all frames stacked as rows of one grid; GIF: one grid per frame. ``caption`` goes above the grid
     (and above every GIF frame, followed by that frame's ``frame_captions`` entry).
@@ -108,6 +108,10 @@ def frames_to_bytes(
         raise ValueError(f"format must be png or gif, got {fmt!r}")
 
     def picture(images: np.ndarray, scale: int) -> Image.Image:
+        if np.ndim(images) == 3:  # series (N, C, L): drawn as curves
+            from vae.figures.curves import curve_pictures
+
+            images = curve_pictures(images)
         g = make_grid(torch.as_tensor(np.asarray(images, dtype=np.float32)), nrow=nrow, padding=2, pad_value=0.5)
         arr = g.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()
         img = Image.fromarray(arr if arr.shape[2] == 3 else arr[..., 0])

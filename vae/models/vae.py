@@ -74,6 +74,11 @@ class VAE(nn.Module):
 
             self.encoder, decoder, self.likelihood = make_sequence_networks(config, self.modality)
             self.output_numel = self.modality.length * self.modality.vocab_size
+        elif self.modality.kind == "series":
+            from vae.models.series import make_series_networks
+
+            self.encoder, decoder, self.likelihood = make_series_networks(config, self.modality)
+            self.output_numel = decoder.out_channels * self.modality.length
         else:
             self.likelihood = make_likelihood(config.likelihood)
             c, h, w = self.image_shape
