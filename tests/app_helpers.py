@@ -69,3 +69,23 @@ def wait_until(at, predicate, timeout=60.0):
             return at
         time.sleep(0.3)
     raise AssertionError("timed out waiting for the page")
+
+
+def lesson_text_models(folder: Path) -> None:
+    """The three name models of the Strong decoders page's text lesson, untrained, saved into ``folder``."""
+    import torch
+
+    from tests.test_sequences import seq_config
+    from vae.data.modality import Tokens
+    from vae.data.names import LENGTH, VOCAB
+    from vae.models.checkpoints import save_checkpoint
+    from vae.models.vae import VAE
+
+    for name, decoder in [
+        ("names-mlp-decoder", "mlp"),
+        ("names-gru-decoder", "gru"),
+        ("names-gru-word-dropout-free-bits", "gru"),
+    ]:
+        torch.manual_seed(0)
+        cfg = seq_config(decoder=decoder, word_dropout=0.5 if "word" in name else 0.0)
+        save_checkpoint(folder / f"{name}.safetensors", VAE(cfg, Tokens((LENGTH,), VOCAB)))

@@ -17,6 +17,7 @@ import pytest
 
 from bench.browser import CHROMIUM, ROOT, launch, streamlit_server, wait_idle
 from bench.classroom_load import PAGES as CLASS_PAGES
+from tests.app_helpers import lesson_text_models
 
 pytestmark = pytest.mark.browser
 if not Path(CHROMIUM).exists():
@@ -56,26 +57,6 @@ def server(app_models, pixelcnn_model, names_model, tmp_path_factory):
         env={"VAE_CHECKPOINTS": str(folder), "VAE_CLASS_MODELS": str(class_folder), "VAE_MAX_TRAININGS": "1"}
     ) as url:
         yield url, class_folder
-
-
-def lesson_text_models(folder: Path) -> None:
-    """The three name models of the text lesson (untrained: the page's layout is what is tested here)."""
-    import torch
-
-    from tests.test_sequences import seq_config
-    from vae.data.modality import Tokens
-    from vae.data.names import LENGTH, VOCAB
-    from vae.models.checkpoints import save_checkpoint
-    from vae.models.vae import VAE
-
-    for name, decoder in [
-        ("names-mlp-decoder", "mlp"),
-        ("names-gru-decoder", "gru"),
-        ("names-gru-word-dropout-free-bits", "gru"),
-    ]:
-        torch.manual_seed(0)
-        cfg = seq_config(decoder=decoder, word_dropout=0.5 if "word" in name else 0.0)
-        save_checkpoint(folder / f"{name}.safetensors", VAE(cfg, Tokens((LENGTH,), VOCAB)))
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.app_helpers import arr, chart, images_in, open_app, wait_until
+from tests.app_helpers import arr, chart, images_in, lesson_text_models, open_app, wait_until
 from vae import wording
 from vae.models.checkpoints import load_checkpoint, read_metadata
 
@@ -148,27 +148,13 @@ def test_disentanglement_page_shows_which_latent_holds_which_factor_and_trains_t
 
 def test_the_text_lesson_compares_three_decoders_on_names(app_dir):
     """Strong decoders, on text: the table of the three shipped name models and their grids of names."""
-    import torch
-
-    from tests.test_sequences import seq_config
     from vae.analysis.diagnostics import collapse_report
     from vae.analysis.evaluation import checkpoint_split
-    from vae.data.modality import Tokens
-    from vae.data.names import LENGTH, VOCAB
-    from vae.models.checkpoints import save_checkpoint
-    from vae.models.vae import VAE
 
     at = open_app("strong_decoders")
     assert any("make checkpoints" in i.value for i in at.info)  # no text models yet: said, not a traceback
     folder = app_dir
-    for name, decoder in [
-        ("names-mlp-decoder", "mlp"),
-        ("names-gru-decoder", "gru"),
-        ("names-gru-word-dropout-free-bits", "gru"),
-    ]:
-        torch.manual_seed(0)
-        cfg = seq_config(decoder=decoder, word_dropout=0.5 if "word" in name else 0.0)
-        save_checkpoint(folder / f"{name}.safetensors", VAE(cfg, Tokens((LENGTH,), VOCAB)))
+    lesson_text_models(folder)  # untrained: the page's numbers are checked against the backend
     at = open_app("strong_decoders")
     assert not at.exception, [e.message for e in at.exception]
     table = next(d.value for d in at.dataframe if "word dropout" in d.value.columns)

@@ -30,8 +30,8 @@ def test_waves_hold_every_combination_of_their_factors():
     assert set(waveform("square", a).tolist()) == {1.0, -1.0} and waveform("triangle", np.array([np.pi]))[0] == 1.0
     s, fr, amp, ph = f[0]  # the first series is its formula plus noise of sd 0.02
     clean = 0.5 + WAVE_FACTORS["amplitude"][amp] * waveform(
-        WAVE_FACTORS["shape"][s], 2 * np.pi * WAVE_FACTORS["frequency"][fr] * np.arange(LENGTH) / LENGTH
-        + WAVE_FACTORS["phase"][ph]
+        WAVE_FACTORS["shape"][s],
+        2 * np.pi * WAVE_FACTORS["frequency"][fr] * np.arange(LENGTH) / LENGTH + WAVE_FACTORS["phase"][ph],
     )
     assert np.abs(x[0, 0] - clean).max() < 0.1
 

@@ -23,6 +23,17 @@ NAMES = {  # a GRU encoder of first names: the base of the text-VAE presets belo
     "epochs": 20,
     "lr": 3e-3,
 }
+WAVES = {  # series of the waves data: a 1-D convolutional encoder, a transposed-convolution decoder
+    "dataset": "waves",
+    "arch": "cnn",
+    "hidden": [32, 64],
+    "likelihood": "gaussian",
+    "variance": "fixed",
+    "sigma": 0.05,
+    "latent_dim": 6,
+    "epochs": 20,
+    "lr": 2e-3,
+}
 
 PRESETS: dict[str, dict[str, Any]] = {
     N_("pytorch/examples MNIST VAE"): {
@@ -153,29 +164,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         "free_bits": 0.25,
     },
     # Series: waves with four known factors; a 1-D convolutional encoder and transposed-convolution decoder.
-    N_("waves: 1-D conv VAE"): {
-        "dataset": "waves",
-        "arch": "cnn",
-        "hidden": [32, 64],
-        "likelihood": "gaussian",
-        "variance": "fixed",
-        "sigma": 0.05,
-        "latent_dim": 6,
-        "epochs": 20,
-        "lr": 2e-3,
-    },
-    N_("waves: beta-VAE"): {
-        "dataset": "waves",
-        "arch": "cnn",
-        "hidden": [32, 64],
-        "likelihood": "gaussian",
-        "variance": "fixed",
-        "sigma": 0.05,
-        "latent_dim": 6,
-        "beta": 4.0,
-        "epochs": 20,
-        "lr": 2e-3,
-    },
+    N_("waves: 1-D conv VAE"): WAVES,
+    N_("waves: beta-VAE"): {**WAVES, "beta": 4.0},
 }
 
 

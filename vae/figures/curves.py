@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from vae.figures.slider import dimension_labels, frame_slider
 from vae.i18n import Translate, english
 
 GAP, ROW = 8, 1.35  # steps between cells; height of a row of cells (a series spans 1)
@@ -87,37 +88,17 @@ def _stepped(frames: np.ndarray, ncols: int, titles: Sequence[str], prefix: str,
         go.Frame(name=str(s), traces=traces, data=[go.Scatter(x=x, y=y) for x, y in zip(*_tiled(f, n_cols))])
         for s, f in enumerate(frames)
     ]
-    fig.layout.sliders = [
-        dict(
-            active=0,
-            currentvalue={"prefix": prefix},
-            len=0.9,
-            x=0.1,
-            y=0,
-            yanchor="top",
-            pad={"t": 30},
-            steps=[
-                dict(
-                    method="animate",
-                    label=labels[s],
-                    args=[[str(s)], {"mode": "immediate", "frame": {"duration": 0, "redraw": False}}],
-                )
-                for s in range(len(frames))
-            ],
-        )
-    ]
+    fig.layout.sliders = [frame_slider(prefix, labels[: len(frames)], redraw=False)]
     fig.update_layout(height=fig.layout.height + 80)
     return fig
 
 
 def curve_traversal(trav, labels: Sequence[str] | None = None, ncols: int = 4, tr: Translate = english) -> go.Figure:
     """A traversal of a series model: one cell per latent dimension, one frame per offset."""
-    if labels is None:
-        labels = [f"z{j}" + (f" (KL {trav.kl[r]:.2f})" if trav.kl else "") for r, j in enumerate(trav.dims)]
     return _stepped(
         np.swapaxes(np.asarray(trav.images, np.float32), 0, 1),
         ncols,
-        labels,
+        dimension_labels(trav) if labels is None else labels,
         tr("offset (prior sd): "),
         [f"{v:+.2f}" for v in trav.values],
         tr("Latent traversal: drag the slider"),

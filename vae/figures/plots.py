@@ -20,6 +20,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from vae.data.modality import Image
+from vae.figures.slider import dimension_labels, frame_slider
 from vae.i18n import N_, Translate, english
 
 MAX_IMAGES = 1000
@@ -110,29 +111,7 @@ def _animated(
         go.Frame(name=str(s), traces=[0], data=[go.Image(source=image_array_to_data_uri(to_uint8(m[None])[0]))])
         for s, m in enumerate(mosaics)
     ]
-    fig.layout.sliders = [
-        dict(
-            active=0,
-            currentvalue={"prefix": prefix},
-            len=0.9,
-            x=0.1,
-            xanchor="left",
-            y=0,
-            yanchor="top",
-            pad={"b": 10, "t": 30},
-            steps=[
-                dict(
-                    method="animate",
-                    label=labels[s],
-                    args=[
-                        [str(s)],
-                        {"mode": "immediate", "frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}},
-                    ],
-                )
-                for s in range(len(mosaics))
-            ],
-        )
-    ]
+    fig.layout.sliders = [frame_slider(prefix, labels[: len(mosaics)])]
     fig.update_layout(height=fig.layout.height + 70)
     return fig
 
@@ -161,12 +140,10 @@ def traversal_figure(trav, labels: Sequence[str] | None = None, ncols: int = 8, 
     n_dims, steps = trav.images.shape[:2]
     if n_dims * steps > MAX_IMAGES:
         raise ValueError(f"{n_dims} x {steps} images exceed {MAX_IMAGES}; show fewer dimensions or steps")
-    if labels is None:
-        labels = [f"z{j}" + (f" (KL {trav.kl[r]:.2f})" if trav.kl else "") for r, j in enumerate(trav.dims)]
     return _animated(
         np.swapaxes(np.asarray(trav.images), 0, 1),
         ncols,
-        labels,
+        dimension_labels(trav) if labels is None else labels,
         tr("offset (prior sd): "),
         [f"{v:+.2f}" for v in trav.values],
         tr("Latent traversal: drag the slider"),

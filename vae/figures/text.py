@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from vae.figures.slider import dimension_labels, frame_slider
 from vae.i18n import Translate, english
 
 ROW_PX = 26  # height of one table row on the page
@@ -65,25 +66,7 @@ def _stepped(header: Sequence[str], rows: list[list[str]], prefix: str, labels: 
         return [[LIT if r == s else PLAIN for r in range(n)]] * len(header)
 
     fig.frames = [go.Frame(name=str(s), traces=[0], data=[go.Table(cells=dict(fill_color=lit(s)))]) for s in range(n)]
-    fig.layout.sliders = [
-        dict(
-            active=0,
-            currentvalue={"prefix": prefix},
-            len=0.9,
-            x=0.1,
-            y=0,
-            yanchor="top",
-            pad={"t": 10},
-            steps=[
-                dict(
-                    method="animate",
-                    label=labels[s],
-                    args=[[str(s)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True}}],
-                )
-                for s in range(n)
-            ],
-        )
-    ]
+    fig.layout.sliders = [frame_slider(prefix, labels[:n], pad={"t": 10})]
     fig.update_layout(height=fig.layout.height + 80, margin=dict(b=90))
     return fig
 
@@ -93,8 +76,7 @@ def text_traversal(trav, show, labels: Sequence[str] | None = None, tr: Translat
 
     ``trav.images`` is (dims, steps, L) token ids and ``show`` turns ids into strings (the modality's).
     """
-    if labels is None:
-        labels = [f"z{j}" + (f" (KL {trav.kl[r]:.2f})" if trav.kl else "") for r, j in enumerate(trav.dims)]
+    labels = dimension_labels(trav) if labels is None else labels
     texts = [show(np.asarray(col)) for col in trav.images]  # per dimension, per step
     offsets = [f"{v:+.2f}" for v in trav.values]
     rows = [[offsets[s]] + [texts[d][s] for d in range(len(texts))] for s in range(len(offsets))]
