@@ -146,3 +146,13 @@ def test_the_text_collapse_bench_trains_the_three_decoders(capsys):
     assert all(r["rate"] >= 0 and r["nll"] > 0 and r["au"] <= 16 for r in mean.values())
     out = capsys.readouterr().out
     assert out.count("reached: ") == 3
+
+
+def test_the_waves_bench_scores_both_presets_against_the_factors(capsys):
+    """bench/waves_factors.py on one epoch: both presets are scored and the ratio is printed."""
+    from bench import waves_factors
+
+    mean = waves_factors.main(["--seeds", "1", "--epochs", "1"])
+    assert list(mean) == list(waves_factors.RUNS)
+    assert all(0 <= r["mig"] <= 1 and 0 <= r["dci"] <= 1 and r["au"] <= 6 for r in mean.values())
+    assert "beta-VAE MIG / VAE MIG: " in capsys.readouterr().out

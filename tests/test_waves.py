@@ -144,3 +144,55 @@ def test_every_other_page_opens_on_a_waves_model(app_dir, waves_model, page):
     shutil.copy(waves_model, app_dir)
     at = open_app(page, model="waves-cnn-z4")
     assert not at.exception and not at.error, [e.value for e in at.error]
+
+
+def write_series(path, rows: list[str]):
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_students_csv_of_series_is_read_scaled_and_bad_files_are_explained(tmp_path):
+    from vae.data.catalog import data_modality, load_dataset
+    from vae.errors import DataError
+
+    t = np.arange(16)
+    rows = [f"{'up' if k % 2 else 'down'}," + ",".join(f"{(k % 2 * 2 - 1) * v * 3:.1f}" for v in t) for k in range(20)]
+    good = write_series(tmp_path / "mine.csv", rows)
+    cfg = DataConfig(name="series", path=str(good))
+    ds = load_dataset(cfg)
+    x = torch.cat([ds.x_train, ds.x_test])
+    assert x.shape == (20, 1, 16) and float(x.min()) == 0.0 and float(x.max()) == 1.0  # scaled to [0, 1] as one
+    assert ds.classes == ["down", "up"] and data_modality(cfg)[0].shape == (1, 16)
+    for name, content, said in [
+        ("letters.csv", rows[:5] + ["a,b,c,d,e"] + rows[5:], "line(s) 6 hold a field that is not a finite number"),
+        ("ragged.csv", rows + ["1,2,3,4,5"], "every series needs 16 values; the non-empty line(s) number 21 differ"),
+        ("few.csv", rows[:3], "needs at least 10"),
+        ("short.csv", ["1,2,3"] * 12, "a series has 3 values; 4 to 4096 are allowed"),
+    ]:
+        with pytest.raises(DataError, match=said.replace("(", r"\(").replace(")", r"\)")):
+            load_dataset(DataConfig(name="series", path=str(write_series(tmp_path / name, content))))
+    (tmp_path / "latin1.csv").write_bytes("é,1,2,3,4\n".encode("latin-1") * 12)
+    with pytest.raises(DataError, match="not UTF-8"):
+        load_dataset(DataConfig(name="series", path=str(tmp_path / "latin1.csv")))
+
+
+def test_a_csv_of_series_is_uploaded_and_trained_from_the_form(app_dir, class_dir):
+    from tests.app_helpers import wait_until
+    from vae.models.checkpoints import load_checkpoint
+
+    at = open_app("train")
+    at.selectbox(key="dataset").select("series").run()
+    assert at.selectbox(key="likelihood").value == "gaussian"
+    at.file_uploader(key="data_upload").upload("bad.csv", b"1,2,x,4\n" * 12).run()
+    assert any(e.value.startswith("bad.csv:") and "line(s) 1, 2" in e.value for e in at.error)
+    assert not list((class_dir / "uploads").glob("*.csv"))
+    rows = [",".join(f"{np.sin(k + v / 3):.3f}" for v in range(32)) for k in range(40)]
+    at.file_uploader(key="data_upload").upload("sines.csv", ("\n".join(rows)).encode()).run()
+    assert any("Using your upload" in c.value for c in at.caption)
+    at.text_input(key="hidden").input("16")
+    at.number_input(key="epochs").set_value(1)
+    at.text_input(key="name").input("my-series")
+    at.button(key="start").click().run()
+    wait_until(at, lambda a: a.success)
+    ck = load_checkpoint(class_dir / "my-series.safetensors")
+    assert ck.config.data.name == "series" and ck.modality.shape == (1, 32)

@@ -129,7 +129,7 @@ for i, group in enumerate(GROUPS):
 # ------------------------------------------------------------------ data that is not built in
 problem = None  # why Start cannot work, shown before Start
 with data_note.container():
-    if raw["dataset"] in ("npz", "zip", "text"):
+    if raw["dataset"] in ("npz", "zip", "text", "series"):
         from vae.errors import DataError
         from vae.service.uploads import SUFFIX, is_inside, store_dataset_upload
 
@@ -139,6 +139,7 @@ with data_note.container():
                 "npz": tr("your images: a .npz (images under 'x', optional labels 'y')"),
                 "zip": tr("your images: a .zip of PNG/JPEG files (one sub-folder per class)"),
                 "text": tr("your text: a UTF-8 .txt file, one sequence per line (a TAB, then a label, optional)"),
+                "series": tr("your series: a .csv file, one series per line (a label first, optional)"),
             }[raw["dataset"]],
             type=[suffix],
             key="data_upload",

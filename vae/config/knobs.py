@@ -55,7 +55,7 @@ IMAGE_DATASETS = (
     "zip",
 )
 SEQUENCE_DATASETS = ("names", "text")
-SERIES_DATASETS = ("waves",)  # real-valued series (vae.data.waves)
+SERIES_DATASETS = ("waves", "series")  # real-valued series: generated (vae.data.waves), or the user's CSV
 DATASETS = IMAGE_DATASETS + SEQUENCE_DATASETS + SERIES_DATASETS
 SEQUENCE_KNOBS = ("embedding", "bidirectional", "pool", "heads", "word_dropout", "z_every_step")  # token models only
 GROUPS = ("data", "latent", "encoder", "decoder", "likelihood", "objective", "optimization")

@@ -14,16 +14,18 @@ from vae.data.names import load_names
 from vae.data.sprites import DSPRITES_FILE, dsprites_cached, sprites_cached
 from vae.data.torchvision_sets import TORCHVISION, is_present, torchvision_cached
 from vae.data.user_files import load_user_file, npz_headers, read_user_file, zip_headers
+from vae.data.user_series import load_series_file, read_series_file
 from vae.data.user_text import load_text_file, read_text_file
 from vae.errors import DataError
 from vae.i18n import N_
 
-USER_FILES = ("npz", "zip", "text")  # the user's own data, read from a file
+USER_FILES = ("npz", "zip", "text", "series")  # the user's own data, read from a file
 
 
 def read_user_data(kind: str, path: str | Path) -> Dataset:
-    """A user's ``npz``, ``zip`` or ``text`` data set, read and validated (uncached)."""
-    return read_text_file(path) if kind == "text" else read_user_file(kind, path)
+    """A user's ``npz``, ``zip``, ``text`` or ``series`` data set, read and validated (uncached)."""
+    read = {"text": read_text_file, "series": read_series_file}.get(kind, functools.partial(read_user_file, kind))
+    return read(path)
 
 
 EMBEDDED = {"mnist5k": load_mnist5k, "digits": load_digits, "names": load_names}
@@ -63,6 +65,9 @@ BUILTIN = {
     "text": DatasetInfo(
         "text", "your own text file: one sequence per line (optional TAB label)", "any, 90/10 split", True
     ),
+    "series": DatasetInfo(
+        "series", "your own CSV: one series per line (optional label first), scaled to [0, 1]", "any, 90/10 split", True
+    ),
     "waves": DatasetInfo(
         "waves", "generated waves: shape, frequency, amplitude and phase known (for MIG/DCI)", "2160/240, 1x64", True
     ),
@@ -83,7 +88,9 @@ def load_dataset(cfg: DataConfig) -> Dataset:
             st = p.stat()
         except OSError:
             raise DataError(N_("data file not found: {p}"), p=p) from None
-        load = load_text_file if cfg.name == "text" else functools.partial(load_user_file, cfg.name)
+        load = {"text": load_text_file, "series": load_series_file}.get(
+            cfg.name, functools.partial(load_user_file, cfg.name)
+        )
         return load(str(p.resolve()), st.st_mtime_ns, st.st_size)
     if cfg.name == "sprites":
         return sprites_cached(cfg.num, cfg.size)
@@ -132,7 +139,7 @@ def data_modality(cfg: DataConfig):
 
         shape, n_train, n_test = data_shape(cfg)
         return Tokens((LENGTH,), VOCAB), n_train, n_test
-    if cfg.name == "text":
+    if cfg.name in ("text", "series"):
         ds = load_dataset(cfg)
         return ds.modality, len(ds.x_train), len(ds.x_test)
     shape, n_train, n_test = data_shape(cfg)
@@ -151,7 +158,7 @@ def data_shape(cfg: DataConfig) -> tuple[tuple[int, int, int], int, int]:
         n = cfg.num if cfg.name == "sprites" else min(cfg.num, DSPRITES_IMAGES)
         side = cfg.size if cfg.name == "sprites" else 64
         return (1, side, side), n - held_out(cfg.name, n), held_out(cfg.name, n)
-    if cfg.name == "text":
+    if cfg.name in ("text", "series"):
         ds = load_dataset(cfg)  # a text file is read whole to know its longest line (at most 20 MB)
         return ds.image_shape, len(ds.x_train), len(ds.x_test)
     if cfg.name in ("npz", "zip"):

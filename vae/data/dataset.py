@@ -26,6 +26,7 @@ TEST_SHARE = {
     "names": 10,
     "text": 10,
     "waves": 10,
+    "series": 10,
 }  # 1 in this many examples is held out for testing
 
 

@@ -17,15 +17,14 @@ import re
 import tempfile
 from pathlib import Path
 
-from vae.data.user_files import read_user_file
-from vae.data.user_text import read_text_file
+from vae.data.catalog import read_user_data
 from vae.errors import DataError
 from vae.i18n import N_
 
 MAX_DATA_UPLOAD_BYTES = 50 << 20
-SUFFIX = {"npz": "npz", "zip": "zip", "text": "txt"}  # dataset name -> the suffix of its uploaded file
+SUFFIX = {"npz": "npz", "zip": "zip", "text": "txt", "series": "csv"}  # dataset name -> its uploaded file's suffix
 KINDS = tuple(SUFFIX)
-STORED_NAME = re.compile(r"[0-9a-f]{24}\.(npz|zip|txt)")  # how store_dataset_upload names a stored upload
+STORED_NAME = re.compile(r"[0-9a-f]{24}\.(npz|zip|txt|csv)")  # how store_dataset_upload names a stored upload
 
 
 def store_dataset_upload(filename: str, data: bytes, folder: str | Path) -> tuple[str, Path]:
@@ -36,7 +35,7 @@ def store_dataset_upload(filename: str, data: bytes, folder: str | Path) -> tupl
         raise DataError(
             N_(
                 "{filename}: upload a .npz file (images under 'x', optional labels 'y'), a .zip of PNG/JPEG images "
-                "(one sub-folder per class) or a .txt of sequences (one per line)"
+                "(one sub-folder per class), a .txt of sequences or a .csv of series (one per line)"
             ),
             filename=filename,
         )
@@ -59,7 +58,7 @@ def store_dataset_upload(filename: str, data: bytes, folder: str | Path) -> tupl
         os.replace(tmp, path)
     try:
         # validated, then freed: the server keeps no decoded copy of an upload
-        read_text_file(path) if kind == "text" else read_user_file(kind, path)
+        read_user_data(kind, path)
     except DataError as e:
         path.unlink(missing_ok=True)
         raise DataError(N_("{filename}: {e}"), filename=filename, e=e) from None
