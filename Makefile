@@ -78,6 +78,7 @@ checkpoints: setup
 	$(TRAIN) --preset "strong decoder + free bits" --out checkpoints/mnist5k-pixelcnn-z16-freebits.safetensors; \
 	$(TRAIN) --preset "plain VAE on sprites" --out checkpoints/sprites-mlp-z6-vae.safetensors; \
 	$(TRAIN) --preset "beta-TCVAE on sprites" --out checkpoints/sprites-mlp-z6-beta-tcvae.safetensors; \
+	$(TRAIN) --preset "waves: 1-D conv VAE" --seed 1 --out checkpoints/waves-cnn-z6.safetensors; \
 	$(TRAIN) --preset "IAF posterior, 2-D latent" --out checkpoints/mnist5k-mlp-z2-iaf.safetensors; \
 	$(TRAIN) --preset "pytorch/examples MNIST VAE" --latent-dim 16 --epochs 20 --posterior iaf --flow-steps 4 \
 		--out checkpoints/mnist5k-mlp-z16-iaf.safetensors; \

@@ -331,7 +331,8 @@ def cmd_info(args) -> int:
         print(json.dumps(meta))
         return 0
     cfg = VAEConfig.from_dict(meta["config"])
-    print(f"{args.checkpoint}: image shape {tuple(meta['image_shape'])}")
+    kind = (meta.get("modality") or {}).get("kind", "image")  # image, tokens or series
+    print(f"{args.checkpoint}: {kind} shape {tuple(meta['image_shape'])}")
     for line in describe(cfg):
         print("  " + line)
     h, m = meta["history"], meta["metrics"]
