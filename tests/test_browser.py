@@ -385,7 +385,8 @@ def test_the_text_lesson_opens_train_with_a_remedy_and_its_traversal_is_text(ser
 
     sent = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
-    page.goto(f"{url}/traversals?model=names-gru-z2")
+    names_model = "names-gru-word-dropout-free-bits" if os.environ.get("SCREENSHOTS_SHIPPED") else "names-gru-z2"
+    page.goto(f"{url}/traversals?model={names_model}")
     wait_idle(page)
     fig = page.locator(".js-plotly-plot").first
     fig.locator(".table").first.wait_for(timeout=60_000)

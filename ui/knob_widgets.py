@@ -200,7 +200,8 @@ def switch_data_kind() -> None:
     """on_change of ``dataset``: when the form's encoder, decoder or likelihood cannot read the new kind of data
     (pictures, token sequences, series), put that kind's defaults into the form (a GRU and a categorical over
     the vocabulary for text; an MLP and a Gaussian for series; the form's defaults for pictures), so that the
-    form never offers a network that cannot read the data. Choices that fit stay."""
+    form starts from networks that read the data. Choices that fit stay; one that does not, picked later, is
+    refused before Start with the families that apply."""
     kind = data_kind(st.session_state.get("dataset"))
     arch, dec = st.session_state.get("arch") or "mlp", st.session_state.get("decoder_arch")
     lik = st.session_state.get("likelihood") or "bernoulli"

@@ -78,8 +78,8 @@ lessons = [  # (page, title, what it teaches), marked for the catalogs and trans
         "strong_decoders",
         N_("7. Strong decoders ignore z"),
         N_(
-            "a pixelcnn decoder collapses the posterior at beta = 1; "
-            "free bits or a smaller receptive field bring z back."
+            "a pixelcnn decoder, and a GRU decoder of names, collapse the posterior at beta = 1; "
+            "free bits, word dropout or a smaller receptive field bring z back."
         ),
     ),
     (

@@ -19,6 +19,7 @@ import numpy as np
 
 from vae.data.dataset import Dataset, fixed_split, held_out
 from vae.data.user_files import max_user_values
+from vae.data.user_text import read_utf8
 from vae.errors import DataError
 from vae.i18n import N_
 
@@ -44,22 +45,12 @@ def _number(field: str) -> float | None:
 def read_series_file(path: str | Path) -> Dataset:
     """The series of a CSV file, validated and scaled to [0, 1]; DataError says what is wrong and where."""
     path = Path(path)
-    size = path.stat().st_size
-    if size > MAX_SERIES_BYTES:
-        raise DataError(
-            N_("{name} is {value:.1f} MB; a series data set may have at most {most:.0f} MB"),
-            name=path.name,
-            value=size / 1e6,
-            most=MAX_SERIES_BYTES / 1e6,
-        )
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise DataError(
-            N_("{name} is not UTF-8 text (byte {at}): save it as a CSV file, one series per line"),
-            name=path.name,
-            at=e.start,
-        ) from None
+    text = read_utf8(
+        path,
+        MAX_SERIES_BYTES,
+        N_("{name} is {value:.1f} MB; a series data set may have at most {most:.0f} MB"),
+        N_("{name} is not UTF-8 text (byte {at}): save it as a CSV file, one series per line"),
+    )
     rows, labels, bad = [], [], []
     for i, line in enumerate(text.split("\n")):
         fields = [f.strip() for f in line.strip().split(",")]

@@ -24,6 +24,18 @@ MAX_TEXT_BYTES = 20 << 20  # 20 MB of text
 MIN_LINES = 10  # the split holds out one line in ten
 
 
+def read_utf8(path: Path, most_bytes: int, too_big: str, not_utf8: str) -> str:
+    """The file's text, refused (DataError) when over ``most_bytes`` (the message ``too_big``: name, value,
+    most, in MB) or not UTF-8 (``not_utf8``: name, at, the byte that is not)."""
+    size = path.stat().st_size
+    if size > most_bytes:
+        raise DataError(too_big, name=path.name, value=size / 1e6, most=most_bytes / 1e6)
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataError(not_utf8, name=path.name, at=e.start) from None
+
+
 @functools.lru_cache(maxsize=4)
 def load_text_file(path: str, _mtime: int, _size: int) -> Dataset:
     """:func:`read_text_file`, cached per process by the file's path, modification time and size."""
@@ -33,22 +45,12 @@ def load_text_file(path: str, _mtime: int, _size: int) -> Dataset:
 def read_text_file(path: str | Path) -> Dataset:
     """The sequences of a text file, validated; DataError says what is wrong and where."""
     path = Path(path)
-    size = path.stat().st_size
-    if size > MAX_TEXT_BYTES:
-        raise DataError(
-            N_("{name} is {value:.1f} MB; a text data set may have at most {most:.0f} MB"),
-            name=path.name,
-            value=size / 1e6,
-            most=MAX_TEXT_BYTES / 1e6,
-        )
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise DataError(
-            N_("{name} is not UTF-8 text (byte {at}): save it as UTF-8, one sequence per line"),
-            name=path.name,
-            at=e.start,
-        ) from None
+    text = read_utf8(
+        path,
+        MAX_TEXT_BYTES,
+        N_("{name} is {value:.1f} MB; a text data set may have at most {most:.0f} MB"),
+        N_("{name} is not UTF-8 text (byte {at}): save it as UTF-8, one sequence per line"),
+    )
     rows = [(i + 1, line.rstrip("\r")) for i, line in enumerate(text.split("\n")) if line.strip()]
     sequences = [line.rsplit("\t", 1)[0] if "\t" in line else line for _, line in rows]
     labels = [line.rsplit("\t", 1)[1].strip() if "\t" in line else "text" for _, line in rows]
