@@ -18,9 +18,11 @@ ck = current()
 st.title(tr("Compare runs"))
 paths = {p.stem: p for p in checkpoint_paths()}
 rows = model_summaries()
+dataset = next((r["dataset"] for r in rows if r["name"] == ck.name), None)
+same_data = [r for r in rows if r["dataset"] == dataset]  # nats of other data sets are on other scales
 points = [
     {"name": r["name"], "rate": r["rate"], "distortion": r["distortion"], "beta": r["beta"]}
-    for r in rows
+    for r in same_data
     if r["rate"] is not None
 ]
 
@@ -32,6 +34,14 @@ st.markdown(
     )
 )
 event = st.plotly_chart(rate_distortion(points, tr=tr), key="rd", on_select="rerun", selection_mode="points")
+st.caption(
+    tr(
+        "The models trained on {dataset}, the current model's data: nats per example of other data are on other "
+        "scales. {others} model(s) of other data are left out; make one of them current to see its plane.",
+        dataset=dataset,
+        others=len(rows) - len(same_data),
+    )
+)
 make_clicked_model_current(event, "_rd_clicked", ck.name)
 
 # ------------------------------------------------------------------ beta sweep
