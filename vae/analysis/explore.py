@@ -1,8 +1,9 @@
 """Looking inside a trained VAE: reconstructions, samples, traversals, interpolations.
 
-All functions take a model in eval mode and return numpy arrays of images shaped
-(..., C, H, W) in [0, 1], together with the latent values that produced them, so
-that every picture can be checked against ``model.decode_mean`` directly.
+All functions take a model in eval mode and return numpy arrays of examples of the model's
+modality (images (..., C, H, W) in [0, 1], token ids (..., L), series (..., C, L)), together
+with the latent values that produced them, so that every picture, text or curve can be checked
+against ``model.decode_mean`` directly.
 
   traversal:      z = z0 + t * e_j for t in a range of prior standard deviations
   interpolation:  linear  z(t) = (1 - t) z_a + t z_b
@@ -320,8 +321,9 @@ def encode_input(model: VAE, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
 @dataclass
 class DecoderAttention:
     """Where a Transformer decoder looks while it scores one sequence x given z = E[z|x] (its teacher-forced
-    pass): ``self_attention[b, t, s]`` is step t's weight on input s (the token before step s+1: ``inputs[s]``)
-    in block b, ``cross_attention[b, t, m]`` its weight on memory vector m made from z. Rows sum to 1."""
+    pass): ``self_attention[b, t, s]`` is, in block b, step t's weight on what step s reads (``inputs[s]``, the
+    token before position s; s <= t), ``cross_attention[b, t, m]`` its weight on memory vector m made from z.
+    Rows sum to 1."""
 
     inputs: list[str]  # what step t reads: <end> (the start), then the characters
     outputs: list[str]  # what step t predicts: the characters, then <end>
