@@ -132,7 +132,7 @@ DSPRITES_IMAGES = 737_280
 def data_modality(cfg: DataConfig):
     """(modality, train size, test size) of the dataset ``cfg`` names, as :func:`data_shape` (nothing is
     generated): pictures of their shape, or token sequences with their vocabulary (a text file is read)."""
-    from vae.data.modality import Image, Series, Tokens
+    from vae.data.modality import Tokens, as_modality
 
     if cfg.name == "names":
         from vae.data.names import LENGTH, VOCAB
@@ -143,7 +143,7 @@ def data_modality(cfg: DataConfig):
         ds = load_dataset(cfg)
         return ds.modality, len(ds.x_train), len(ds.x_test)
     shape, n_train, n_test = data_shape(cfg)
-    return (Series(shape) if len(shape) == 2 else Image(shape)), n_train, n_test
+    return as_modality(shape), n_train, n_test
 
 
 def data_shape(cfg: DataConfig) -> tuple[tuple[int, int, int], int, int]:

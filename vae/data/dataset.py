@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vae.data.modality import Image, Modality, Series, Tokens
+from vae.data.modality import Modality, Tokens, as_modality
 from vae.errors import DataError
 from vae.i18n import N_
 
@@ -69,7 +69,7 @@ class Dataset:
         ``vocab``."""
         if self.vocab is not None:
             return Tokens(self.image_shape, self.vocab)
-        return Series(self.image_shape) if len(self.image_shape) == 2 else Image(self.image_shape)
+        return as_modality(self.image_shape)
 
     def split(self, which: str) -> tuple[torch.Tensor, torch.Tensor]:
         if which == "train":

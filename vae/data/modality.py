@@ -333,8 +333,11 @@ MODALITIES = {m.kind: m for m in (Image, Tokens, Series)}
 
 
 def as_modality(what: Modality | tuple[int, ...]) -> Modality:
-    """A modality as it is, or an image shape (C, H, W) as an :class:`Image`."""
-    return what if isinstance(what, Modality) else Image(what)
+    """A modality as it is, or a shape of real values as one: (C, L) a :class:`Series`, (C, H, W) an
+    :class:`Image` (token sequences need their vocabulary: they are always given as a :class:`Tokens`)."""
+    if isinstance(what, Modality):
+        return what
+    return Series(what) if len(what) == 2 else Image(what)
 
 
 def modality_from_json(meta: dict[str, Any]) -> Modality:

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vae.config import VAEConfig
-from vae.data.modality import Image, Modality
+from vae.data.modality import Modality, as_modality
 from vae.models.flows import FlowPosterior, make_flow
 from vae.models.likelihoods import make_likelihood
 from vae.models.networks import Decoder, Encoder, initialize, linear
@@ -62,10 +62,10 @@ class VAEOutput:
 
 class VAE(nn.Module):
     def __init__(self, config: VAEConfig, modality: Modality | tuple[int, ...]):
-        """``modality``: what x is (an image shape (C, H, W) stands for :class:`Image`)."""
+        """``modality``: what x is (a shape stands for its modality: (C, H, W) an image, (C, L) a series)."""
         super().__init__()
         self.config = config
-        self.modality = modality if isinstance(modality, Modality) else Image(modality)
+        self.modality = as_modality(modality)
         self.modality.check(config)
         self.image_shape = self.modality.shape  # the shape of one x (an image's (C, H, W), a sequence's (L,))
         self.latent_dim = config.latent_dim
