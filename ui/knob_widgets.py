@@ -18,7 +18,16 @@ from vae.config import (
     default_hidden,
     image_side,
 )
-from vae.config.knobs import KNOBS, SEQUENCE_DATASETS, SERIES_DATASETS, apply, defaults, parse, text_problem
+from vae.config.knobs import (
+    KNOBS,
+    SEQUENCE_DATASETS,
+    SEQUENCE_KNOBS,
+    SERIES_DATASETS,
+    apply,
+    defaults,
+    parse,
+    text_problem,
+)
 from vae.i18n import N_
 
 SAME = N_("same as encoder")  # the decoder fields' option (a value, as the URL holds it; shown translated)
@@ -155,9 +164,11 @@ IMAGE_ONLY = {  # knobs that mean nothing to a model of token sequences: shown d
 NOT_FOR_SERIES = IMAGE_ONLY - {"pseudo_inputs", "init", "decoder_init", "variance", "sigma"}  # waves: off too
 
 
-def is_sequence_data(dataset: str | None) -> bool:
-    """True for a dataset of token sequences (names, a text file)."""
-    return dataset in SEQUENCE_DATASETS
+def unused_knobs(dataset: str | None) -> set[str]:
+    """The knobs the networks of this dataset's kind do not read (the form shows them disabled): the image-only
+    ones for text, those and the sequence knobs for series, the sequence knobs for pictures."""
+    kind = data_kind(dataset).kind
+    return {"tokens": IMAGE_ONLY, "series": NOT_FOR_SERIES | set(SEQUENCE_KNOBS)}.get(kind, set(SEQUENCE_KNOBS))
 
 
 def form_presets() -> list[str]:

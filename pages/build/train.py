@@ -7,14 +7,12 @@ import streamlit as st
 from ui import compute
 from ui.i18n import error_text, language, message_text, tr, translate
 from ui.knob_widgets import (
-    IMAGE_ONLY,
-    NOT_FOR_SERIES,
     NOT_IN_FORM,
     form_config,
     form_presets,
     from_widget,
-    is_sequence_data,
     set_values,
+    unused_knobs,
     url_problems,
     widget,
 )
@@ -23,7 +21,7 @@ from ui.sidebar import adopt_finished_training
 from ui.training_queue import train_budget, training_queue
 from vae.analysis.diagnostics import kl_history
 from vae.config import default_hidden
-from vae.config.knobs import GROUPS, KNOBS, SEQUENCE_KNOBS, SERIES_DATASETS
+from vae.config.knobs import GROUPS, KNOBS
 from vae.config.presets import PRESETS
 from vae.data.catalog import is_available_offline
 from vae.data.dataset import default_data_root
@@ -117,9 +115,7 @@ for i, group in enumerate(GROUPS):
                 "gamma": val("objective") != "beta-tcvae",
                 "factorvae_gamma": val("objective") != "factorvae",
             }.get(name, False)
-            text, series = is_sequence_data(dataset), dataset in SERIES_DATASETS
-            off = off or (name in IMAGE_ONLY and text) or (name in NOT_FOR_SERIES and series)
-            off = off or (name in SEQUENCE_KNOBS and not text)
+            off = off or name in unused_knobs(dataset)
             raw[name] = widget(name, disabled=off)
             if name == "decoder_gated" and raw.get("decoder_arch") == "pixelcnn":
                 st.caption(receptive_field_note(raw))
