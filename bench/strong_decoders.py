@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import torch
+
+from bench.runs import elbo_numbers, train_timed
 
 RUNS = {
     "mlp decoder": {},
@@ -38,26 +39,11 @@ BASE = {"dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, 
 
 def run(name: str, seed: int, iwae_examples: int) -> dict:
     from vae.analysis.evaluation import evaluate_full, test_inputs
-    from vae.config import VAEConfig
-    from vae.config.knobs import apply
-    from vae.data import load_dataset
-    from vae.training.trainer import train
 
-    cfg = apply(VAEConfig(), {**BASE, **RUNS[name], "seed": seed}).validate()
-    ds = load_dataset(cfg.data)
-    t = time.perf_counter()
-    res = train(cfg, ds)
-    seconds = time.perf_counter() - t
+    cfg, ds, res, seconds = train_timed({**BASE, **RUNS[name], "seed": seed})
     x = test_inputs(ds.x_test, cfg, "cpu")
     m = evaluate_full(res.model, x, iwae_k=100, seed=seed, iwae_num=iwae_examples)
-    return {
-        "elbo": m["elbo"],
-        "nll": m["iwae_nll"],
-        "rate": m["kl"],
-        "distortion": m["reconstruction"],
-        "au": m["active_units"],
-        "seconds": seconds,
-    }
+    return elbo_numbers(m, seconds)
 
 
 def main() -> None:

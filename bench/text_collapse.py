@@ -24,36 +24,22 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
+
+from bench.runs import elbo_numbers, train_timed
 
 RUNS = ("names: weak MLP decoder", "names: GRU decoder ignores z", "names: GRU + word dropout + free bits")
 
 
 def run(preset: str, seed: int, iwae_examples: int, epochs: int | None = None, hidden: int | None = None) -> dict:
     from vae.analysis.evaluation import evaluate_full
-    from vae.config import VAEConfig
-    from vae.config.knobs import apply
     from vae.config.presets import PRESETS
-    from vae.data import load_dataset
-    from vae.training.trainer import train
 
     values = {**PRESETS[preset], "seed": seed, **({"epochs": epochs} if epochs else {})}
     if hidden:  # a quick look: narrower networks (the decoder mirrors the encoder's width)
         values["hidden"] = [hidden]
-    cfg = apply(VAEConfig(), values).validate()
-    ds = load_dataset(cfg.data)
-    t = time.perf_counter()
-    res = train(cfg, ds)
-    seconds = time.perf_counter() - t
+    _, ds, res, seconds = train_timed(values)
     m = evaluate_full(res.model, ds.x_test, iwae_k=100, seed=seed, iwae_num=iwae_examples)
-    return {
-        "elbo": m["elbo"],
-        "nll": m["iwae_nll"],
-        "rate": m["kl"],
-        "distortion": m["reconstruction"],
-        "au": m["active_units"],
-        "seconds": seconds,
-    }
+    return elbo_numbers(m, seconds)
 
 
 def main(argv=None) -> dict[str, dict]:

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
+
+from bench.runs import train_timed
 
 RUNS = ("waves: 1-D conv VAE", "waves: beta-VAE")
 
@@ -26,17 +27,9 @@ def run(preset: str, seed: int, epochs: int | None = None) -> dict:
     from vae.analysis.disentanglement import disentanglement_scores
     from vae.analysis.evaluation import evaluate_full
     from vae.analysis.explore import posterior
-    from vae.config import VAEConfig
-    from vae.config.knobs import apply
     from vae.config.presets import PRESETS
-    from vae.data import load_dataset
-    from vae.training.trainer import train
 
-    cfg = apply(VAEConfig(), {**PRESETS[preset], "seed": seed, **({"epochs": epochs} if epochs else {})}).validate()
-    ds = load_dataset(cfg.data)
-    t = time.perf_counter()
-    res = train(cfg, ds)
-    seconds = time.perf_counter() - t
+    _, ds, res, seconds = train_timed({**PRESETS[preset], "seed": seed, **({"epochs": epochs} if epochs else {})})
     m = evaluate_full(res.model, ds.x_test, iwae_k=1, seed=seed)
     mu, _ = posterior(res.model, ds.x_test)
     s = disentanglement_scores(mu, ds.factors_test, ds.factor_names)

@@ -1,0 +1,34 @@
+"""What the lesson benches share: train a configuration of knob values, timed, and read off its ELBO terms."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+
+def train_timed(values: dict[str, Any]):
+    """Train the configuration that the knob ``values`` describe on its dataset: (config, dataset, the
+    training result, seconds spent training)."""
+    from vae.config import VAEConfig
+    from vae.config.knobs import apply
+    from vae.data import load_dataset
+    from vae.training.trainer import train
+
+    cfg = apply(VAEConfig(), values).validate()
+    ds = load_dataset(cfg.data)
+    t = time.perf_counter()
+    res = train(cfg, ds)
+    return cfg, ds, res, time.perf_counter() - t
+
+
+def elbo_numbers(m: dict[str, Any], seconds: float) -> dict[str, float]:
+    """A run's row from ``vae.analysis.evaluation.evaluate_full``'s numbers: -ELBO, IWAE -log p(x), rate,
+    distortion, active units, and its training seconds."""
+    return {
+        "elbo": m["elbo"],
+        "nll": m["iwae_nll"],
+        "rate": m["kl"],
+        "distortion": m["reconstruction"],
+        "au": m["active_units"],
+        "seconds": seconds,
+    }
