@@ -65,7 +65,7 @@ def test_a_checkpoint_asking_for_a_huge_model_is_refused_before_anything_is_allo
 def test_tensors_that_do_not_match_the_configuration_are_refused_from_the_header(app_models, tmp_path):
     cfg = config_of(app_models / "digits-z2.safetensors")
     cfg["latent_dim"] = 3
-    bad = rewrite(app_models / "digits-z2.safetensors", tmp_path / "z3.safetensors", config=cfg)
+    bad = rewrite(app_models / "digits-z2.safetensors", tmp_path / "z3.safetensors", config=cfg, metrics={}, history=[])
     with pytest.raises(CheckpointError, match=r"fc_mu.weight has shape \(2, 64\).*expected \(3, 64\)"):
         from vae.models.checkpoints import load_checkpoint
 
@@ -123,11 +123,24 @@ def test_a_model_whose_data_root_names_a_server_folder_creates_nothing_there(app
 
 
 # --------------------------------------------------------------- 3. metadata that is not what it claims
+RECORD = {  # a history record of a 2-dimensional model, as the trainer writes it
+    "epoch": 1, "step": 10, "seconds": 0.5, "kl_weight": 1.0, "train_loss": 40.0, "train_elbo": 40.0,
+    "train_reconstruction": 35.0, "train_kl": 5.0, "test_elbo": 41.0, "test_reconstruction": 36.0,
+    "test_kl": 5.0, "kl_per_dim": [2.0, 3.0], "active_units": 2, "test_examples": 100,
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "field,value,why",
     [
-        ("metrics", {"elbo": "lots", "kl": 1.0}, "metrics are not all numbers"),
-        ("history", [{"epoch": 1, "test_elbo": "<b>x</b>"}], "history records are not all numbers"),
+        ("metrics", {"elbo": "lots", "kl": 1.0}, "elbo is not a number"),
+        ("metrics", {"elbo": [1, 2], "kl": 1.0}, "elbo is not a number"),  # once broke Home for the class
+        ("metrics", {"elbo": 1.0, "kl_per_dim": [1.0] * 65_536}, "kl_per_dim is not a list of 2 numbers"),
+        ("history", [{"epoch": 1, "test_elbo": "<b>x</b>"}], "a history record lacks"),
+        ("history", [{}], "a history record lacks"),  # once crashed `vae info`
+        ("history", [{**RECORD, "test_elbo": "<b>x</b>"}], "test_elbo is not a number"),
+        ("history", [{**RECORD, "active_units": 1.5}], "active_units is not a count"),
+        ("history", [{}] * 70_000, "history is not a list of at most"),
         ("dataset", "[click](https://example.invalid) ![i](https://example.invalid/i.png)", "not a plain dataset name"),
         ("extra", {"owner": "[me](https://example.invalid)"}, "owner is not a token"),
     ],

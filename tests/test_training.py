@@ -83,7 +83,7 @@ def test_global_rng_untouched(cfg):
 
 def test_callbacks(cfg):
     steps, epochs = [], []
-    train(cfg, on_step=steps.append, on_epoch=epochs.append, step_every=5)
+    train(cfg, on_step=steps.append, on_epoch=lambda _m, rec: epochs.append(rec), step_every=5)
     assert [e["epoch"] for e in epochs] == [1, 2]
     assert [s["step"] for s in steps] == list(range(5, 47, 5))
     assert all(s["loss"] > 0 and 0 < s["progress"] <= 2 for s in steps)
@@ -244,3 +244,28 @@ def test_device_resolution():
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="no CUDA GPU"):
             resolve_device("cuda")
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"posterior__name": "iaf", "posterior__flow_steps": 2},
+        {"posterior__name": "planar", "posterior__flow_steps": 2},
+        {"prior__name": "vamp", "prior__pseudo_inputs": 20},
+        {},
+    ],
+)
+def test_the_train_curve_is_the_training_splits_elbo(over):
+    """A flow posterior's or the VampPrior's KL has one column, not one per dimension: the train curve once
+    summed it latent_dim times. With the parameters held still (lr 1e-8) an epoch's train KL and
+    reconstruction are those of the training split, as evaluate scores it (other posterior noise).
+    Summed latent_dim times, the ratio was 6."""
+    cfg = tiny_config(train__epochs=1, train__lr=1e-8, latent_dim=6, **over)
+    r = train(cfg)
+    rec = r.history[0]
+    x = r_ds(cfg).x_train
+    evs = [evaluate(r.model, x, generator=torch.Generator().manual_seed(s)) for s in range(5)]
+    kl = sum(ev["kl"] for ev in evs) / 5  # a flow's or the VampPrior's KL is a one-sample estimate: noisy
+    assert 0.7 < rec["train_kl"] / kl < 1.4
+    assert rec["train_reconstruction"] == pytest.approx(evs[0]["reconstruction"], rel=0.05)
+    assert rec["train_elbo"] == pytest.approx(rec["train_reconstruction"] + rec["train_kl"])

@@ -197,7 +197,7 @@ def cmd_train(args) -> int:
             bar.update(info["step"] - bar.n)
             bar.set_postfix(epoch=info["epoch"], loss=f"{info['loss']:.2f}", refresh=False)
 
-    def on_epoch(rec):
+    def on_epoch(_model, rec):
         if bar is not None:
             bar.update(rec["step"] - bar.n)
             bar.set_postfix(

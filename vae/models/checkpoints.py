@@ -24,7 +24,8 @@ from typing import Any
 
 import torch
 
-from vae.config import VAEConfig
+from vae.config import MAX_LATENT_DIM, VAEConfig
+from vae.config.records import HISTORY_KEYS, metrics_problem, record_problem
 from vae.data.modality import Image, Modality, modality_from_json
 from vae.errors import CheckpointError, VAEError
 from vae.i18n import N_
@@ -168,28 +169,36 @@ def _decode_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
 
 DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")  # mnist5k, npz:<digest>.npz
 OWNER = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the web app makes 32 hex digits
-MAX_RECORDS, MAX_LIST = 100_000, 65_536
+MAX_HISTORY_VALUES = 1_000_000  # numbers in a history: about 3,700 epochs of a 256-dimensional latent
 
 
 def metadata_problem(meta: dict[str, Any]) -> str | None:
     """What is wrong with decoded metadata, or None. Every field a page reads is typed here.
 
-    The dataset is a plain name (no Markdown, no links); metrics and each history record
-    map names to numbers, nulls or lists of numbers; ``extra`` holds an owner token (plain),
-    a stopped flag and the reports (a JSON object). A file that fails is left out of the
+    The dataset is a plain name (no Markdown, no links); the metrics and each history record
+    follow their declarations (:mod:`vae.config.records`: known keys, numbers, counts, lists of
+    ``latent_dim`` numbers), with at most MAX_HISTORY_VALUES numbers in the history; ``extra``
+    holds an owner token (plain), a stopped flag and the reports (a JSON object). A file that fails is left out of the
     listing, so it cannot break a page for the class.
     """
     if not isinstance(meta.get("dataset"), str) or not DATASET_NAME.fullmatch(meta["dataset"]):
         return f"its dataset name {str(meta.get('dataset'))[:40]!r} is not a plain dataset name"
     if not isinstance(meta.get("config"), dict):
         return "its configuration is not a JSON object"
-    if not isinstance(meta.get("metrics"), dict) or not all(_numeric(v) for v in meta["metrics"].values()):
-        return "its metrics are not all numbers"
+    latent_dim = meta["config"].get("latent_dim", VAEConfig.latent_dim)
+    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or not 1 <= latent_dim <= MAX_LATENT_DIM:
+        return f"its configuration's latent_dim {str(latent_dim)[:20]} is not a whole number from 1 to {MAX_LATENT_DIM}"
+    problem = metrics_problem(meta.get("metrics"), latent_dim)
+    if problem:
+        return problem
     history = meta.get("history")
-    if not isinstance(history, list) or len(history) > MAX_RECORDS:
-        return f"its history is not a list of at most {MAX_RECORDS} records"
-    if not all(isinstance(r, dict) and all(_numeric(v) for v in r.values()) for r in history):
-        return "its history records are not all numbers"
+    most = MAX_HISTORY_VALUES // (len(HISTORY_KEYS) + latent_dim)
+    if not isinstance(history, list) or len(history) > most:
+        return f"its history is not a list of at most {most} records"
+    for record in history:
+        problem = record_problem(record, latent_dim)
+        if problem:
+            return problem
     extra = meta.get("extra")
     if not isinstance(extra, dict):
         return "its extra metadata is not a JSON object"
@@ -198,13 +207,6 @@ def metadata_problem(meta: dict[str, Any]) -> str | None:
     if not isinstance(extra.get("stopped", False), bool) or not isinstance(extra.get("reports", {}), dict):
         return "its extra metadata has the wrong types"
     return None
-
-
-def _numeric(v: Any, depth: int = 0) -> bool:
-    """A number, a boolean, null, or a list (of lists, at most 2 deep) of those."""
-    if v is None or isinstance(v, (int, float)):
-        return True
-    return isinstance(v, list) and depth < 2 and len(v) <= MAX_LIST and all(_numeric(x, depth + 1) for x in v)
 
 
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:

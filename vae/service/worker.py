@@ -35,6 +35,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from vae.config.records import EpochRecord, StepInfo
+
 STEP_MESSAGE_SECONDS = 0.2
 EPOCH_MESSAGE_SECONDS = 0.5  # epoch records (and the preview) go together, at most this often: a digits epoch
 # takes 20 ms, and one message each made the web server's relay thread fall seconds behind under a class
@@ -173,13 +175,13 @@ def _train(
     x_prev = ds.x_test[:PREVIEW_EXAMPLES]
     last = [0.0]
 
-    def on_step(info: dict[str, Any]) -> None:
+    def on_step(info: StepInfo) -> None:
         now = time.monotonic()
         if now - last[0] >= STEP_MESSAGE_SECONDS:
             last[0] = now
             conn.send(("step", info["progress"], info["seconds"]))
 
-    pending: list[dict[str, Any]] = []  # epoch records not sent yet
+    pending: list[EpochRecord] = []  # epoch records not sent yet
     sent = [0.0]
 
     def send_epochs(model) -> None:
@@ -192,13 +194,13 @@ def _train(
         pending.clear()
         sent[0] = time.monotonic()
 
-    def on_epoch_model(model, record: dict[str, Any]) -> None:
+    def on_epoch(model, record: EpochRecord) -> None:
         pending.append(record)
         if time.monotonic() - sent[0] >= EPOCH_MESSAGE_SECONDS:
             send_epochs(model)
 
     guard = StopOrDeadline(stop, deadline)
-    result = train(cfg, ds, on_step=on_step, stop=guard, on_epoch_model=on_epoch_model, step_every=5)
+    result = train(cfg, ds, on_step=on_step, stop=guard, on_epoch=on_epoch, step_every=5)
     if pending:
         send_epochs(result.model)
     if not result.history:

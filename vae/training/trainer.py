@@ -8,16 +8,17 @@ step). Randomness comes from the run's seed: model initialisation and dropout un
 mini-batch order, binarization and the reparameterization noise from a private
 ``torch.Generator``. On the CPU a seed gives the same run every time.
 
-Each epoch appends one history record: the epoch, step, seconds and KL weight; the
+Each epoch (:func:`train_epoch`) appends one history record
+(:class:`vae.config.records.EpochRecord`): the epoch, step, seconds and KL weight; the
 training loss and the training split's -ELBO, reconstruction and KL (summed from the
 steps' own forward passes, at no extra cost); and the test -ELBO, reconstruction, KL,
 KL per dimension and active units of a fixed share of the test split
 (:func:`history_test_examples`, about 4 % of an epoch's work). The final metrics score
 the whole test split once; the heavy reports (IWAE, I(x;z), the KL decomposition) are
-computed at save, not per epoch (``vae/reports.py``).
+computed at save, not per epoch (``vae/analysis/reports.py``).
 
-Callbacks: ``on_epoch(record)`` after every epoch with the record appended to the
-history; ``on_step(info)`` every ``step_every`` steps. ``stop`` (anything with
+Callbacks: ``on_epoch(model, record)`` after every epoch with the record appended to the
+history (the model in eval mode); ``on_step(info)`` every ``step_every`` steps. ``stop`` (anything with
 ``is_set()``, e.g. a ``threading.Event``) is checked before every step. The loop
 touches no global state besides the RNG fork, so it may run in a worker thread.
 """
@@ -27,13 +28,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from vae.analysis.evaluation import EVAL_SEED_OFFSET, evaluate, test_inputs
 from vae.config import VAEConfig
+from vae.config.records import EpochRecord, Metrics, StepInfo, epoch_record
 from vae.data import Dataset, load_dataset
 from vae.data.transforms import binarize
 from vae.errors import ConfigError, TrainingDiverged
@@ -69,11 +71,10 @@ def resolve_device(name: str) -> torch.device:
 class TrainResult:
     model: VAE
     config: VAEConfig
-    history: list[dict[str, Any]]
-    metrics: dict[str, Any]  # final test-split evaluation
+    history: list[EpochRecord]
+    metrics: Metrics  # final test-split evaluation
     stopped: bool = False
     dataset: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def make_model(config: VAEConfig, modality) -> VAE:
@@ -139,21 +140,44 @@ def _exploded(step: int, epoch: int, value: float, untrained: float, config: VAE
     )
 
 
+@dataclass
+class _Run:
+    """What one training holds between epochs."""
+
+    config: VAEConfig
+    model: VAE
+    optimizer: torch.optim.Optimizer
+    objective: Objective
+    x_train: torch.Tensor
+    x_hist: torch.Tensor  # the test examples each epoch's record scores
+    gen: torch.Generator  # mini-batch order, binarization, reparameterization noise
+    eval_gen: torch.Generator  # the same posterior noise at every evaluation
+    batch_size: int
+    steps_per_epoch: int
+    t0: float
+    step: int = 0
+    untrained: float = math.nan  # the first batch's -ELBO
+    limit: float = math.inf  # EXPLOSION_FACTOR times it (or x's size)
+
+    def evaluate(self, x: torch.Tensor) -> Metrics:
+        self.eval_gen.manual_seed(self.config.train.seed + EVAL_SEED_OFFSET)
+        return evaluate(self.model, x, generator=self.eval_gen)
+
+
 def train(
     config: VAEConfig,
     dataset: Dataset | None = None,
-    on_epoch: Callable[[dict[str, Any]], None] | None = None,
-    on_step: Callable[[dict[str, Any]], None] | None = None,
+    on_epoch: Callable[[VAE, EpochRecord], None] | None = None,
+    on_step: Callable[[StepInfo], None] | None = None,
     stop: Any = None,
     step_every: int = 20,
-    on_epoch_model: Callable[[VAE, dict[str, Any]], None] | None = None,
 ) -> TrainResult:
     """Train a VAE as ``config`` says and return it with its history.
 
-    ``on_epoch(record)`` receives each epoch's history record; ``on_epoch_model(model,
-    record)`` also receives the model, in eval mode, e.g. to draw reconstructions
-    (it must not change the parameters). ``stop`` is any object with ``is_set()``
-    (a ``threading.Event``): training ends within one step of it being set.
+    ``on_epoch(model, record)`` receives the model, in eval mode and under ``no_grad``, and each epoch's
+    history record (already appended), e.g. to draw reconstructions (it must not change the
+    parameters). ``stop`` is any object with ``is_set()`` (a ``threading.Event``): training ends
+    within one step of it being set.
 
     Raises :class:`TrainingDiverged` (the model is then discarded) when the loss
     becomes NaN or infinite, or a batch's -ELBO rises above EXPLOSION_FACTOR times the
@@ -165,114 +189,121 @@ def train(
     device = resolve_device(config.train.device)
     tr = config.train
     model = make_model(config, ds.modality).to(device)
-    modality = model.modality
     x_train = ds.x_train.to(device)
     gen = torch.Generator(device=device)
     gen.manual_seed(tr.seed)
     x_test = test_inputs(ds.x_test, config, device)
-    x_hist = x_test[: history_test_examples(len(ds.x_train), len(x_test))]
-    dynamic = config.data.binarize == "dynamic"
-    eval_gen = torch.Generator(device=device)  # the same posterior noise at every evaluation
-
     opt_kwargs: dict[str, Any] = {"lr": tr.lr, "weight_decay": tr.weight_decay}
     if device.type in ("cpu", "cuda"):
         opt_kwargs["fused"] = True
-    optimizer = torch.optim.AdamW(model.parameters(), **opt_kwargs)
-
     n, bs = len(x_train), min(tr.batch_size, len(x_train))
-    objective = Objective(config.objective, config.latent_dim, n, device, seed=tr.seed)
-    steps_per_epoch = math.ceil(n / bs)
-    history: list[dict[str, Any]] = []
-    step, stopped, t0 = 0, False, time.perf_counter()
-    untrained, limit = math.nan, math.inf  # the first batch's -ELBO, and EXPLOSION_FACTOR times it (or x's size)
-    ev = None  # the latest evaluation of x_hist, taken after the last parameter update
+    run = _Run(
+        config=config,
+        model=model,
+        optimizer=torch.optim.AdamW(model.parameters(), **opt_kwargs),
+        objective=Objective(config.objective, config.latent_dim, n, device, seed=tr.seed),
+        x_train=x_train,
+        x_hist=x_test[: history_test_examples(n, len(x_test))],
+        gen=gen,
+        eval_gen=torch.Generator(device=device),
+        batch_size=bs,
+        steps_per_epoch=math.ceil(n / bs),
+        t0=time.perf_counter(),
+    )
+    history: list[EpochRecord] = []
+    stopped = False
     cuda_devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(tr.seed)  # dropout
         for epoch in range(1, tr.epochs + 1):
-            model.train()
-            perm = torch.randperm(n, generator=gen, device=device)
-            xe = binarize(x_train, gen) if dynamic else x_train
-            losses = torch.zeros(steps_per_epoch, device=device)
-            elbos = torch.zeros(steps_per_epoch, device=device)  # each batch's -ELBO, per example
-            rec_sum = torch.zeros((), device=device)
-            kl_sum = torch.zeros(config.latent_dim, device=device)
-            checked = 0
-            for i in range(steps_per_epoch):
-                if stop is not None and stop.is_set():
-                    stopped = True
-                    break
-                xb = modality.batch(xe, perm[i * bs : (i + 1) * bs])
-                progress = (epoch - 1) + i / steps_per_epoch
-                out = model(xb, gen)
-                loss, weight = objective.loss(out, progress, tr.epochs)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                objective.update(out)
-                step += 1
-                losses[i] = loss.detach()
-                rec_b, kl_b = out.rec.detach().sum(), out.kl_dims.detach().sum(0)
-                rec_sum += rec_b
-                kl_sum += kl_b
-                elbos[i] = (rec_b + kl_b.sum()) / len(xb)
-                if step == 1:
-                    untrained = float(elbos[0])
-                    limit = EXPLOSION_FACTOR * max(abs(untrained), float(math.prod(ds.image_shape)))
-                if step % step_every == 0:
-                    checked = _check(losses, elbos, checked, i + 1, step, epoch, config, untrained, limit)
-                    if on_step is not None:
-                        on_step(
-                            {
-                                "step": step,
-                                "epoch": epoch,
-                                "progress": progress + 1 / steps_per_epoch,
-                                "loss": float(losses[i]),
-                                "kl_weight": weight,
-                                "seconds": time.perf_counter() - t0,
-                                "steps_per_epoch": steps_per_epoch,
-                                "epochs": tr.epochs,
-                            }
-                        )
-            done = i + 1 if not stopped else i
-            _check(losses, elbos, checked, done, step, epoch, config, untrained, limit)
-            if stopped and done == 0:
+            record, stopped = train_epoch(run, epoch, on_step, stop, step_every)
+            if record is None:
                 break
-            eval_gen.manual_seed(tr.seed + EVAL_SEED_OFFSET)
-            ev = evaluate(model, x_hist, generator=eval_gen)
-            seen = min(n, done * bs)
-            train_rec = float(rec_sum) / seen
-            train_kl_d = (kl_sum / seen).tolist()
-            record = {
-                "epoch": epoch if not stopped else (epoch - 1) + done / steps_per_epoch,
-                "step": step,
-                "seconds": time.perf_counter() - t0,
-                "kl_weight": weight,
-                "train_loss": float(losses[:done].mean()),
-                "train_elbo": train_rec + sum(train_kl_d),
-                "train_reconstruction": train_rec,
-                "train_kl": sum(train_kl_d),
-                "test_elbo": ev["elbo"],
-                "test_reconstruction": ev["reconstruction"],
-                "test_kl": ev["kl"],
-                "kl_per_dim": ev["kl_per_dim"],
-                "active_units": ev["active_units"],
-                "test_examples": ev["num"],
-            }
             history.append(record)
             if on_epoch is not None:
-                on_epoch(record)
-            if on_epoch_model is not None:
                 model.eval()
                 with torch.no_grad():
-                    on_epoch_model(model, record)
+                    on_epoch(model, record)
             if stopped:
                 break
     model.eval()
-    if ev is None or len(x_hist) < len(x_test):  # the final metrics score the whole test split
-        eval_gen.manual_seed(tr.seed + EVAL_SEED_OFFSET)
-        ev = evaluate(model, x_test, generator=eval_gen)
-    return TrainResult(model=model, config=config, history=history, metrics=ev, stopped=stopped, dataset=ds.name)
+    final = run.evaluate(x_test)  # the final metrics score the whole test split
+    return TrainResult(model=model, config=config, history=history, metrics=final, stopped=stopped, dataset=ds.name)
+
+
+def train_epoch(
+    run: _Run, epoch: int, on_step: Callable[[StepInfo], None] | None, stop: Any, step_every: int
+) -> tuple[EpochRecord | None, bool]:
+    """One pass over a random permutation of the training split, then the epoch's record.
+
+    Returns (record, stopped); the record is None when a stop request came before the first step.
+    The training sums are the steps' own forward passes: reconstruction sum_i E_q[-log p(x_i|z)] and
+    KL sum_i KL(q(z|x_i) || p(z)) (summed over dimensions first, since a flow posterior's or the
+    VampPrior's KL has one column), divided by the examples seen.
+    """
+    config, model, modality = run.config, run.model, run.model.modality
+    model.train()
+    n, bs, steps = len(run.x_train), run.batch_size, run.steps_per_epoch
+    device = run.x_train.device
+    perm = torch.randperm(n, generator=run.gen, device=device)
+    xe = binarize(run.x_train, run.gen) if config.data.binarize == "dynamic" else run.x_train
+    losses = torch.zeros(steps, device=device)
+    elbos = torch.zeros(steps, device=device)  # each batch's -ELBO, per example
+    rec_sum = torch.zeros((), device=device)
+    kl_sum = torch.zeros((), device=device)
+    checked, stopped, done, weight = 0, False, 0, 0.0
+    for i in range(steps):
+        if stop is not None and stop.is_set():
+            stopped = True
+            break
+        xb = modality.batch(xe, perm[i * bs : (i + 1) * bs])
+        progress = (epoch - 1) + i / steps
+        out = model(xb, run.gen)
+        loss, weight = run.objective.loss(out, progress, config.train.epochs)
+        run.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        run.optimizer.step()
+        run.objective.update(out)
+        run.step += 1
+        done = i + 1
+        losses[i] = loss.detach()
+        rec_b, kl_b = out.rec.detach().sum(), out.kl_dims.detach().sum()
+        rec_sum += rec_b
+        kl_sum += kl_b
+        elbos[i] = (rec_b + kl_b) / len(xb)
+        if run.step == 1:
+            run.untrained = float(elbos[0])
+            run.limit = EXPLOSION_FACTOR * max(abs(run.untrained), float(math.prod(modality.shape)))
+        if run.step % step_every == 0:
+            checked = _check(losses, elbos, checked, done, run.step, epoch, config, run.untrained, run.limit)
+            if on_step is not None:
+                on_step(
+                    StepInfo(
+                        step=run.step,
+                        epoch=epoch,
+                        progress=progress + 1 / steps,
+                        loss=float(losses[i]),
+                        kl_weight=weight,
+                        seconds=time.perf_counter() - run.t0,
+                        steps_per_epoch=steps,
+                        epochs=config.train.epochs,
+                    )
+                )
+    _check(losses, elbos, checked, done, run.step, epoch, config, run.untrained, run.limit)
+    if done == 0:
+        return None, stopped
+    seen = min(n, done * bs)
+    record = epoch_record(
+        epoch=epoch if not stopped else (epoch - 1) + done / steps,
+        step=run.step,
+        seconds=time.perf_counter() - run.t0,
+        kl_weight=weight,
+        train_loss=float(losses[:done].mean()),
+        train_reconstruction=float(rec_sum) / seen,
+        train_kl=float(kl_sum) / seen,
+        test=run.evaluate(run.x_hist),
+    )
+    return record, stopped
 
 
 def _check(
