@@ -2,37 +2,37 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 
 .PHONY: setup cluster lock messages translations run demo checkpoints lint test screenshots bench clean
 
 setup: $(STAMP) translations
 
-# Installs the exact versions of requirements.lock.
-$(STAMP): requirements.lock
+# Installs the exact versions of requirements.txt.
+$(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.lock
+	$(PY) -m pip install -q -r requirements.txt
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 	@fc-list :lang=zh 2>/dev/null | grep -q . || echo "note: no Chinese font here; the Chinese captions of exported \
 	PNG/GIF files need one: sudo apt-get install fonts-noto-cjk (the web pages use the browser's fonts)"
 
-# Ray (requirements-cluster.lock) for trainings on a lab of machines: on the server and on every node.
-CLUSTER_STAMP := $(VENV)/.cluster-$(shell cksum < requirements-cluster.lock | cut -d' ' -f1)
+# Ray (requirements-cluster.txt) for trainings on a lab of machines: on the server and on every node.
+CLUSTER_STAMP := $(VENV)/.cluster-$(shell cksum < requirements-cluster.txt | cut -d' ' -f1)
 cluster: $(CLUSTER_STAMP)
 
-$(CLUSTER_STAMP): requirements-cluster.lock $(STAMP)
-	$(PY) -m pip install -q -c requirements.lock -r requirements-cluster.lock
+$(CLUSTER_STAMP): requirements-cluster.txt $(STAMP)
+	$(PY) -m pip install -q -c requirements.txt -r requirements-cluster.txt
 	rm -f $(VENV)/.cluster-* && touch $(CLUSTER_STAMP)
 
-# Rewrites requirements.lock from pyproject.toml's ranges, in a fresh environment (after changing a dependency).
+# Rewrites requirements.txt from pyproject.toml's ranges, in a fresh environment (after changing a dependency).
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install -q ".[dev]"
 	{ echo "# Exact versions that \`make run\`, \`make test\` and CI install (\`make lock\` writes this file)."; \
 	  echo "# The ranges the code supports are in pyproject.toml."; \
 	  .lock-venv/bin/pip freeze --exclude-editable | grep -v '^vae-explorer' \
-	  | sed -E '/^(nvidia-|cuda-|triton)/ s/$$/ ; sys_platform == "linux"/'; } > requirements.lock
+	  | sed -E '/^(nvidia-|cuda-|triton)/ s/$$/ ; sys_platform == "linux"/'; } > requirements.txt
 	rm -rf .lock-venv build *.egg-info
 
 # The translation catalogs (vae/i18n.py): locale/<lang>/LC_MESSAGES/messages.po, compiled to .mo by the build.

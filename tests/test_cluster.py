@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import tiny_config
 from vae.service.jobs import TrainingQueue
 
-if os.environ.get("REQUIRE_RAY"):  # `make test` installs Ray (requirements-cluster.lock): missing is a failure there
+if os.environ.get("REQUIRE_RAY"):  # `make test` installs Ray (requirements-cluster.txt): missing is a failure there
     import ray
 else:
     ray = pytest.importorskip("ray")
