@@ -89,7 +89,7 @@ def test_the_bare_replay_draws_the_elements_and_figures_of_each_page(app_dir, tm
 
 def test_the_inference_benches_run_on_a_small_budget():
     """bench/amortization_gap.py and bench/flow_posteriors.py, one epoch and a few examples: they still run and
-    report what their README tables show."""
+    report what their tables in docs/lessons.md show."""
     from bench import amortization_gap, flow_posteriors
 
     gaps = amortization_gap.run([16], seed=1, epochs=1, examples=4)

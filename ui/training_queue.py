@@ -54,7 +54,7 @@ def local_max_trainings() -> int:
 
     They run at nice 5, so the pages still go first: on 2 cores, two trainings of one thread each
     gave 2.25x the trainings per minute of one, with the page p95 of a class of 10 unchanged
-    (2.02 s against 2.01 s; README, "A classroom server")."""
+    (2.02 s against 2.01 s; docs/classroom.md)."""
     from vae.service.worker import train_threads
 
     return max(1, (os.cpu_count() or 1) // train_threads())

@@ -18,7 +18,7 @@ line, budgets and names, and hands each training to Ray instead of a local child
 Unset, nothing here is imported and Ray is neither needed nor started. ``VAE_RAY_ADDRESS=local`` starts
 a Ray instance on this machine (loopback; the tests use it); any other value is given to
 ``ray.init(address=...)`` (``auto``, ``HOST:6379``, ``ray://HOST:10001``). Every node runs the same
-install of this project (README, "A lab of machines").
+install of this project (docs/ray.md).
 """
 
 from __future__ import annotations
