@@ -29,7 +29,7 @@ def run(hidden: list[int], seed: int, epochs: int, examples: int) -> dict:
     from vae.analysis.evaluation import test_inputs
     from vae.analysis.inference import inference_gaps
     from vae.config import VAEConfig
-    from vae.config.knobs import apply
+    from vae.config.values import apply
     from vae.data import load_dataset
     from vae.training.trainer import train
 

@@ -23,7 +23,7 @@ def run(objective: str, beta: float, seed: int, epochs: int, latent: int) -> dic
     from vae.analysis.evaluation import test_inputs
     from vae.analysis.explore import posterior
     from vae.config import VAEConfig
-    from vae.config.knobs import apply
+    from vae.config.values import apply
     from vae.data import load_dataset
     from vae.training.trainer import train
 

@@ -30,7 +30,7 @@ BASE = {"dataset": "mnist5k", "arch": "mlp", "hidden": [400], "latent_dim": 16, 
 def run(name: str, seed: int, epochs: int, iwae_examples: int) -> dict:
     from vae.analysis.evaluation import evaluate_full, test_inputs
     from vae.config import VAEConfig
-    from vae.config.knobs import apply
+    from vae.config.values import apply
     from vae.data import load_dataset
     from vae.training.trainer import train
 

@@ -10,7 +10,7 @@ def train_timed(values: dict[str, Any]):
     """Train the configuration that the knob ``values`` describe on its dataset: (config, dataset, the
     training result, seconds spent training)."""
     from vae.config import VAEConfig
-    from vae.config.knobs import apply
+    from vae.config.values import apply
     from vae.data import load_dataset
     from vae.training.trainer import train
 

@@ -91,7 +91,7 @@ def app_models(tmp_path_factory):
 @pytest.fixture(scope="session")
 def pixelcnn_model(tmp_path_factory):
     """A digits model with a small pixelcnn decoder (2 masked layers of 8 channels), saved once."""
-    from vae.config.knobs import apply
+    from vae.config.values import apply
     from vae.models.checkpoints import save_checkpoint
     from vae.training.trainer import train
 
@@ -175,8 +175,8 @@ def names_model(tmp_path_factory):
 @pytest.fixture(scope="session")
 def waves_model(tmp_path_factory):
     """A small model of the waves series (1-D convolutions, 4-D latent), saved once with its reports."""
-    from vae.config.knobs import apply
     from vae.config.presets import PRESETS
+    from vae.config.values import apply
     from vae.models.checkpoints import save_checkpoint
     from vae.training.trainer import train
 

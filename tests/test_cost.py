@@ -9,8 +9,8 @@ import torch
 
 from tests.conftest import tiny_config
 from vae.config import VAEConfig, default_hidden
-from vae.config.knobs import apply
 from vae.config.presets import preset_config
+from vae.config.values import apply
 from vae.service.cost import CostEstimate, count_flops, estimate, over_budget_message
 
 

@@ -13,7 +13,7 @@ import torch
 from tests.conftest import tiny_config
 from vae.analysis.disentanglement import dci, factorvae_score, mig
 from vae.config import DataConfig, NetworkConfig
-from vae.config.knobs import apply
+from vae.config.values import apply
 from vae.errors import ConfigError
 from vae.models.posteriors import DiagonalGaussian, log_normal_diag, log_normal_std
 from vae.objectives.total_correlation import kl_decomposition_terms

@@ -15,8 +15,9 @@ from PIL import Image
 
 from tests.conftest import tiny_config
 from vae.config import VAEConfig
-from vae.config.knobs import KNOBS, apply, defaults, from_dotted, parse, values_of
+from vae.config.knobs import KNOBS
 from vae.config.presets import PRESETS, preset_config
+from vae.config.values import apply, defaults, from_dotted, parse, values_of
 from vae.errors import ConfigError
 from vae.service.jobs import TrainingQueue, checkpoint_name_error
 

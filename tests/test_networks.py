@@ -4,7 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from vae.config import ConfigError, LikelihoodConfig, NetworkConfig, VAEConfig
+from vae.config import LikelihoodConfig, NetworkConfig, VAEConfig
+from vae.errors import ConfigError
 from vae.models.vae import VAE
 
 SHAPES = [(1, 8, 8), (1, 28, 28), (3, 32, 32), (1, 64, 64), (3, 20, 12)]

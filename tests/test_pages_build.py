@@ -76,7 +76,7 @@ def test_training_from_the_form_saves_a_model_and_makes_it_current(app_dir, clas
 def test_a_second_training_waits_in_the_queue(app_dir):
     from ui.training_queue import training_queue
     from vae.config import VAEConfig
-    from vae.config.knobs import apply
+    from vae.config.values import apply
 
     queue = training_queue()
     blocker = queue.submit(apply(VAEConfig(), {"dataset": "digits", "hidden": [16], "epochs": 200}), "blocker")

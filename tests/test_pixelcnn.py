@@ -14,7 +14,7 @@ from PIL import Image
 from tests.conftest import tiny_config
 from vae.cli import main
 from vae.config import LikelihoodConfig, NetworkConfig, VAEConfig
-from vae.config.knobs import apply
+from vae.config.values import apply
 from vae.errors import ConfigError
 from vae.models.likelihoods import make_likelihood
 from vae.models.pixelcnn import PixelCNNDecoder, reach, receptive_field
@@ -150,7 +150,7 @@ def test_iwae_and_elbo_are_finite_and_ordered_for_a_pixelcnn_model():
 
 def test_the_diagnosis_names_the_decoder_and_offers_a_weaker_one():
     from vae.analysis.diagnostics import diagnosis, remedies
-    from vae.config.knobs import from_dotted
+    from vae.config.values import from_dotted
     from vae.wording import explanation, remedy_reason, remedy_title
 
     cfg = apply(

@@ -9,7 +9,7 @@ from tests.app_helpers import chart, open_app
 from tests.conftest import tiny_config
 from vae.analysis.explore import prior_samples, traversal
 from vae.cli import main
-from vae.config.knobs import apply
+from vae.config.values import apply
 from vae.errors import ConfigError
 from vae.models.checkpoints import load_checkpoint
 from vae.models.posteriors import DiagonalGaussian

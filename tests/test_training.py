@@ -122,7 +122,7 @@ def test_nan_loss_stops_with_message_naming_the_step(cfg):
 )
 def test_a_run_that_blows_up_is_refused_although_its_loss_stays_finite(likelihood):
     """At lr 8 the bounded log-variance keeps the loss finite, but the -ELBO jumps from ~50 to ~1e11 nats."""
-    from vae.config.knobs import apply
+    from vae.config.values import apply
 
     cfg = apply(VAEConfig(), {"dataset": "digits", "lr": 8.0, "epochs": 3, "device": "cpu", **likelihood})
     with pytest.raises(TrainingDiverged, match=r"diverged at step 2 \(epoch 1\).*blew up.*try 0\.8"):

@@ -10,7 +10,7 @@ import torch
 
 from tests.app_helpers import arr, chart, open_app
 from vae.config import DataConfig
-from vae.config.knobs import apply
+from vae.config.values import apply
 from vae.errors import ConfigError
 
 

@@ -18,76 +18,13 @@ from vae.config import (
     default_hidden,
     image_side,
 )
-from vae.config.knobs import (
-    KNOBS,
-    SEQUENCE_DATASETS,
-    SEQUENCE_KNOBS,
-    SERIES_DATASETS,
-    apply,
-    defaults,
-    parse,
-    text_problem,
-)
+from vae.config.datasets import kind_of
+from vae.config.knobs import KNOBS
+from vae.config.values import apply, defaults, parse, text_problem
+from vae.errors import ConfigError
 from vae.i18n import N_
 
 SAME = N_("same as encoder")  # the decoder fields' option (a value, as the URL holds it; shown translated)
-
-LABELS = {  # each knob's field label (its English text is the knob's name, as in the URL and the CLI flag)
-    "dataset": N_("dataset"),
-    "data_path": N_("data path"),
-    "data_root": N_("data root"),
-    "binarize": N_("binarize"),
-    "sprites_size": N_("sprites size"),
-    "sprites_num": N_("sprites num"),
-    "latent_dim": N_("latent dim"),
-    "posterior": N_("posterior"),
-    "flow_steps": N_("flow steps"),
-    "prior": N_("prior"),
-    "pseudo_inputs": N_("pseudo inputs"),
-    "iaf_hidden": N_("iaf hidden"),
-    "arch": N_("arch"),
-    "hidden": N_("hidden"),
-    "activation": N_("activation"),
-    "norm": N_("norm"),
-    "dropout": N_("dropout"),
-    "init": N_("init"),
-    "blocks": N_("blocks"),
-    "decoder_arch": N_("decoder arch"),
-    "decoder_hidden": N_("decoder hidden"),
-    "decoder_activation": N_("decoder activation"),
-    "decoder_norm": N_("decoder norm"),
-    "decoder_dropout": N_("decoder dropout"),
-    "decoder_init": N_("decoder init"),
-    "decoder_blocks": N_("decoder blocks"),
-    "decoder_kernel": N_("decoder kernel"),
-    "decoder_gated": N_("decoder gated"),
-    "embedding": N_("embedding width"),
-    "bidirectional": N_("bidirectional"),
-    "pool": N_("pooling"),
-    "heads": N_("attention heads"),
-    "word_dropout": N_("word dropout"),
-    "z_every_step": N_("z at every step"),
-    "likelihood": N_("likelihood"),
-    "variance": N_("variance"),
-    "sigma": N_("sigma"),
-    "bins": N_("bins"),
-    "objective": N_("objective"),
-    "beta": N_("beta"),
-    "alpha": N_("alpha"),
-    "gamma": N_("gamma"),
-    "factorvae_gamma": N_("factorvae gamma"),
-    "kl_warmup": N_("kl warmup"),
-    "free_bits": N_("free bits"),
-    "capacity": N_("capacity"),
-    "capacity_gamma": N_("capacity gamma"),
-    "capacity_epochs": N_("capacity epochs"),
-    "epochs": N_("epochs"),
-    "batch_size": N_("batch size"),
-    "lr": N_("lr"),
-    "weight_decay": N_("weight decay"),
-    "seed": N_("seed"),
-    "device": N_("device"),
-}
 
 
 def to_widget(name: str, value: Any) -> Any:
@@ -155,20 +92,28 @@ SERVER_PATHS = ("data_path", "data_root")  # never a form field: uploads and the
 NOT_IN_FORM = set(SERVER_PATHS)
 NOT_OFFERED: set[str] = set()  # choices of a knob that the form leaves out (none: every one works from the web)
 
-IMAGE_ONLY = {  # knobs that mean nothing to a model of token sequences: shown disabled for names and text
-    "binarize", "sprites_size", "sprites_num", "pseudo_inputs", "norm", "init", "blocks", "decoder_norm",
-    "decoder_init", "decoder_blocks", "decoder_kernel", "decoder_gated", "variance", "sigma", "bins",
-}  # fmt: skip
 
-
-NOT_FOR_SERIES = IMAGE_ONLY - {"pseudo_inputs", "init", "decoder_init", "variance", "sigma"}  # waves: off too
+def disabled_knobs(values: dict[str, Any]) -> set[str]:
+    """The knobs the form shows disabled for these widget values: those the networks of the dataset's kind
+    do not read, and those whose condition on another knob does not hold (their declarations' ``kinds`` and
+    ``when``)."""
+    kind = kind_of(values.get("dataset"))
+    given = {name: from_widget_or_none(name, v) for name, v in values.items() if name in KNOBS}
+    return {name for name, knob in KNOBS.items() if not knob.in_use(given, kind)}
 
 
 def unused_knobs(dataset: str | None) -> set[str]:
-    """The knobs the networks of this dataset's kind do not read (the form shows them disabled): the image-only
-    ones for text, those and the sequence knobs for series, the sequence knobs for pictures."""
-    kind = data_kind(dataset).kind
-    return {"tokens": IMAGE_ONLY, "series": NOT_FOR_SERIES | set(SEQUENCE_KNOBS)}.get(kind, set(SEQUENCE_KNOBS))
+    """The knobs the networks of this dataset's kind do not read (their declarations' ``kinds``)."""
+    kind = kind_of(dataset)
+    return {name for name, knob in KNOBS.items() if kind not in knob.kinds}
+
+
+def from_widget_or_none(name: str, value: Any) -> Any:
+    """:func:`from_widget`, or None for text the knob cannot parse (the form says why elsewhere)."""
+    try:
+        return from_widget(name, value)
+    except ConfigError:
+        return None
 
 
 def form_presets() -> list[str]:
@@ -189,10 +134,10 @@ def form_defaults() -> dict[str, Any]:
 
 
 def data_kind(dataset: str | None):
-    """The modality class of a dataset's examples: Tokens (names, text), Series (waves) or Image."""
-    from vae.data.modality import Image, Series, Tokens
+    """The modality class of a dataset's examples (its kind in :mod:`vae.config.datasets`)."""
+    from vae.data.modality import MODALITIES
 
-    return Tokens if dataset in SEQUENCE_DATASETS else Series if dataset in SERIES_DATASETS else Image
+    return MODALITIES[kind_of(dataset)]
 
 
 KIND_DEFAULTS = {  # the networks and likelihood the form switches to for a kind of data (Image: the form's defaults)
@@ -247,12 +192,18 @@ def same_as_encoder():
     return lambda v: same if v == SAME else v
 
 
+def knob_help(knob) -> str:
+    """The knob's help in the session's language, with its range where it has one."""
+    text = tr(knob.help)
+    return tr("{help} (from {lo:g} to {hi:g})", help=text, lo=knob.lo, hi=knob.hi) if knob.range_text else text
+
+
 def widget(name: str, disabled: bool = False) -> Any:
     """Draw the knob's widget; return its current widget value."""
     knob = KNOBS[name]
     default = to_widget(name, defaults()[name])
-    label = tr(LABELS[name])
-    common = dict(key=name, help=tr(knob.help), disabled=disabled, bind="query-params")
+    label = tr(knob.label)
+    common = dict(key=name, help=knob_help(knob), disabled=disabled, bind="query-params")
     if name in ("arch", "decoder_arch"):
         common["on_change"] = switch_family_defaults
     if name == "dataset":

@@ -10,7 +10,7 @@ import streamlit as st
 from ui.knob_widgets import set_values
 from ui.models import set_current
 from ui.navigation import PAGE
-from vae.config.knobs import values_of
+from vae.config.values import values_of
 
 
 def open_train_with(config, changes: dict[str, Any], model: str, change: str) -> None:

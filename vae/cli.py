@@ -35,12 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--preset", help="start from a named experiment (see `python -m vae presets`); flags override it")
     for dest, knob in KNOBS.items():
         flag = "--" + dest.replace("_", "-")
+        text = f"{knob.help} [{knob.range_text}]" if knob.range_text else knob.help
         if knob.is_list:
-            t.add_argument(flag, dest=dest, type=knob.type, nargs="+", help=knob.help)
+            t.add_argument(flag, dest=dest, type=knob.type, nargs="+", help=text)
         elif knob.type is bool:
-            t.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None, help=knob.help)
+            t.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=None, help=text)
         else:
-            t.add_argument(flag, dest=dest, type=knob.type, help=knob.help)
+            t.add_argument(flag, dest=dest, type=knob.type, help=text)
     t.add_argument("--out", help="checkpoint to write (default checkpoints/<dataset>-<arch>-z<dim>.safetensors)")
     t.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     t.add_argument("--print-config", action="store_true", help="print the resolved configuration as JSON and exit")
@@ -151,8 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
 def resolve_config(args: argparse.Namespace):
     """Defaults < ``--preset`` or ``--config`` file < flags; the decoder mirrors the encoder unless set."""
     from vae.config import VAEConfig
-    from vae.config.knobs import apply
     from vae.config.presets import preset_config
+    from vae.config.values import apply
 
     if args.config and args.preset:
         raise ConfigError("give either --config or --preset, not both")

@@ -8,11 +8,12 @@ from ui import compute
 from ui.i18n import error_text, language, message_text, tr, translate
 from ui.knob_widgets import (
     NOT_IN_FORM,
+    disabled_knobs,
     form_config,
+    form_defaults,
     form_presets,
     from_widget,
     set_values,
-    unused_knobs,
     url_problems,
     widget,
 )
@@ -79,7 +80,7 @@ def receptive_field_note(raw: dict) -> str:
 
 
 raw: dict = {}
-val = lambda name: st.session_state.get(name)  # noqa: E731  (widget values drawn so far)
+defaults_raw = form_defaults()
 titles = {
     "data": N_("Data"),
     "latent": N_("Latent space"),
@@ -98,24 +99,7 @@ for i, group in enumerate(GROUPS):
         for name, knob in KNOBS.items():
             if knob.group != group or name in NOT_IN_FORM:
                 continue
-            dataset, lik, arch = val("dataset") or "mnist5k", val("likelihood") or "bernoulli", val("arch") or "mlp"
-            off = {
-                "sprites_size": dataset != "sprites",
-                "sprites_num": dataset not in ("sprites", "dsprites"),
-                "binarize": lik != "bernoulli",
-                "variance": lik != "gaussian",
-                "sigma": lik != "gaussian",
-                "bins": lik != "categorical",
-                "blocks": arch != "resnet",
-                "decoder_kernel": val("decoder_arch") != "pixelcnn",
-                "decoder_gated": val("decoder_arch") != "pixelcnn",
-                "capacity_gamma": val("capacity") is None,
-                "capacity_epochs": val("capacity") is None,
-                "alpha": val("objective") != "beta-tcvae",
-                "gamma": val("objective") != "beta-tcvae",
-                "factorvae_gamma": val("objective") != "factorvae",
-            }.get(name, False)
-            off = off or name in unused_knobs(dataset)
+            off = name in disabled_knobs({**defaults_raw, **st.session_state.to_dict()})
             raw[name] = widget(name, disabled=off)
             if name == "decoder_gated" and raw.get("decoder_arch") == "pixelcnn":
                 st.caption(receptive_field_note(raw))

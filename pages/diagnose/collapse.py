@@ -8,7 +8,7 @@ from ui.models import current, split_or_stop
 from ui.widgets import open_train_with
 from vae import wording
 from vae.analysis.diagnostics import kl_history
-from vae.config.knobs import from_dotted
+from vae.config.values import from_dotted
 from vae.figures.plots import active_units_figure, kl_bars, kl_heatmap
 
 ck = current()

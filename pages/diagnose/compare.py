@@ -10,7 +10,7 @@ from ui.navigation import PAGE
 from ui.owner import owner_token
 from ui.training_queue import training_queue
 from ui.widgets import make_clicked_model_current
-from vae.config.knobs import apply
+from vae.config.values import apply
 from vae.figures.examples import traversal_figure
 from vae.figures.plots import rate_distortion
 

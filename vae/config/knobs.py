@@ -1,64 +1,70 @@
-"""Every training knob in one flat table.
+"""Every training knob, declared once.
 
-A *knob* is one setting of :class:`~vae.config.VAEConfig` under a short flat name
-(``beta``, ``latent_dim``, ``decoder_hidden``...). The command-line flags of
-``python -m vae train``, the fields of the web app's Train form and the URL query
-parameters that share an experiment are all generated from :data:`KNOBS`, so the
-three can never disagree.
+A *knob* is one setting of :class:`~vae.config.VAEConfig` under a short flat name (``beta``,
+``latent_dim``, ``decoder_hidden``...). Its declaration holds everything about it: the type, the range or
+the choices, the one-line help, the form's label and group, the kinds of data it applies to and when it
+is in use (a condition on another knob). Derived from it: :meth:`VAEConfig.validate`'s range and choice
+checks (:mod:`vae.config.run`), the command-line flags of ``python -m vae train``, the fields of the web
+app's Train form (enabled or disabled), the URL query parameters that share an experiment and ``vae
+info``. The rules that tie several settings together live in :mod:`vae.config.rules`; the defaults are
+the dataclasses' own.
 
-Knobs whose section is ``"encoder+decoder"`` set both networks; the ``decoder_*``
-knobs then override the decoder alone. A knob left at ``None`` keeps the value
-already in the configuration (for ``decoder_*``: the mirror of the encoder).
+Knobs whose section is ``"encoder+decoder"`` set both networks; the ``decoder_*`` knobs then override
+the decoder alone. A knob left at ``None`` keeps the value already in the configuration (for
+``decoder_*``: the mirror of the encoder).
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vae.config import (
-    ACTIVATIONS,
-    ARCHS,
-    AUTOREGRESSIVE_SEQUENCE_DECODERS,
-    BINARIZATIONS,
-    DECODER_ARCHS,
-    INITS,
-    LIKELIHOODS,
-    MAX_FLOW_STEPS,
-    MAX_LATENT_DIM,
-    MAX_PSEUDO_INPUTS,
-    NORMS,
-    OBJECTIVES,
-    POOLS,
-    POSTERIORS,
-    PRIORS,
-    SEQUENCE_ENCODERS,
-    VARIANCES,
-    VAEConfig,
-    default_hidden,
-    image_side,
-    mirror,
-)
-from vae.errors import ConfigError
-from vae.i18n import N_, Text
+from vae.config.datasets import DATASET_NAMES, KINDS
+from vae.i18n import N_
 
-IMAGE_DATASETS = (
-    "mnist5k",
-    "digits",
-    "sprites",
-    "dsprites",
-    "mnist",
-    "fashion-mnist",
-    "kmnist",
-    "cifar10",
-    "npz",
-    "zip",
-)
-SEQUENCE_DATASETS = ("names", "text")
-SERIES_DATASETS = ("waves", "series")  # real-valued series: generated (vae.data.waves), or the user's CSV
-DATASETS = IMAGE_DATASETS + SEQUENCE_DATASETS + SERIES_DATASETS
-SEQUENCE_KNOBS = ("embedding", "bidirectional", "pool", "heads", "word_dropout", "z_every_step")  # token models only
+ARCHS = ("mlp", "cnn", "resnet")  # encoder families
+DECODER_ARCHS = ARCHS + ("pixelcnn",)  # pixelcnn: autoregressive, a decoder only (vae/models/pixelcnn.py)
+SEQUENCE_ENCODERS = ("gru", "lstm", "transformer")  # read token sequences (vae/models/sequence.py)
+SEQUENCE_DECODERS = ("gru", "lstm", "transformer", "mlp")  # autoregressive, except mlp: every step at once
+AUTOREGRESSIVE_SEQUENCE_DECODERS = SEQUENCE_DECODERS[:3]
+POOLS = ("last", "mean")  # a recurrent encoder's summary of x: its last state, or the mean over the steps
+ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "silu", "tanh")
+NORMS = ("none", "batch", "layer")
+INITS = ("default", "xavier", "he")
+LIKELIHOODS = ("bernoulli", "gaussian", "categorical")
+VARIANCES = ("fixed", "learned", "per-pixel")
+BINARIZATIONS = ("none", "dynamic")
+OBJECTIVES = ("vae", "beta-tcvae", "factorvae")
+POSTERIORS = ("gaussian", "planar", "iaf")  # q(z|x): a diagonal Gaussian, or one followed by flow steps
+PRIORS = ("standard", "vamp")  # p(z): N(0, I), or the VampPrior's mixture of posteriors of pseudo-inputs
+MAX_PSEUDO_INPUTS = 5000
+MAX_FLOW_STEPS = 64
+MAX_LATENT_DIM = 256
 GROUPS = ("data", "latent", "encoder", "decoder", "likelihood", "objective", "optimization")
+
+ALL_KINDS = frozenset(KINDS)
+IMAGES = frozenset({"image"})
+IMAGES_AND_SERIES = frozenset({"image", "series"})
+TOKENS = frozenset({"tokens"})
+SET = object()  # Needs(knob, SET): the other knob has a value (not None)
+
+
+@dataclass(frozen=True)
+class Needs:
+    """A knob is in use only when knob ``knob`` holds one of ``values`` (or, with SET, any value)."""
+
+    knob: str
+    values: tuple[Any, ...]
+
+    def __init__(self, knob: str, *values: Any):
+        object.__setattr__(self, "knob", knob)
+        object.__setattr__(self, "values", values)
+
+    def holds(self, values: Mapping[str, Any]) -> bool:
+        value = values.get(self.knob)
+        return value is not None if self.values == (SET,) else value in self.values
 
 
 @dataclass(frozen=True)
@@ -67,13 +73,16 @@ class Knob:
     section: str  # "" (top level), a VAEConfig section, or "encoder+decoder"
     field: str
     type: type  # int, float, str or bool; for list knobs the element type
-    help: str
-    group: str
+    help: str  # one line; the range is added where it is shown (never written into it)
+    group: str  # the Train form's box, one of GROUPS
+    label: str = ""  # the Train form's field label (its English is the knob's name, as in the URL and the flag)
     choices: tuple[str, ...] = ()
     lo: float | None = None
     hi: float | None = None
     is_list: bool = False
     optional: bool = False  # None is a valid value (e.g. capacity: off)
+    kinds: frozenset[str] = ALL_KINDS  # the kinds of data whose networks read it
+    when: Needs | None = None  # in use only when this holds (else the form shows it disabled)
 
     @property
     def dotted(self) -> str:
@@ -81,14 +90,68 @@ class Knob:
         sec = "encoder" if self.section == "encoder+decoder" else self.section
         return f"{sec}.{self.field}" if sec else self.field
 
+    @property
+    def range_text(self) -> str:
+        """``1..256`` for a numeric knob, ``""`` otherwise: what the CLI and the form add to the help."""
+        if self.lo is None or self.type not in (int, float):
+            return ""
+        return f"{self.lo:g}..{self.hi:g}" if self.type is float else f"{int(self.lo)}..{int(self.hi)}"
 
-KNOBS: dict[str, Knob] = {
-    k.name: k
-    for k in [
+    def in_use(self, values: Mapping[str, Any], kind: str) -> bool:
+        """Whether the knob means anything for data of ``kind`` and the other knobs' ``values``."""
+        return kind in self.kinds and (self.when is None or self.when.holds(values))
+
+
+@dataclass(frozen=True)
+class DecoderOverride:
+    """``decoder_<base>``: the shared knob ``base`` on the decoder alone, with its type, range, choices and kinds."""
+
+    base: str
+    help: str
+    label: str
+
+    def knob(self, known: dict[str, Knob]) -> Knob:
+        b = known[self.base]
+        return dataclasses.replace(
+            b,
+            name=f"decoder_{self.base}",
+            section="decoder",
+            help=self.help,
+            group="decoder",
+            label=self.label,
+            when=None,
+        )
+
+
+def _table(entries: list[Knob | DecoderOverride]) -> dict[str, Knob]:
+    out: dict[str, Knob] = {}
+    for e in entries:
+        k = e.knob(out) if isinstance(e, DecoderOverride) else e
+        out[k.name] = k
+    return out
+
+
+KNOBS: dict[str, Knob] = _table(
+    [
         Knob(
-            "dataset", "data", "name", str, N_("dataset name (see `python -m vae datasets`)"), "data", choices=DATASETS
+            "dataset",
+            "data",
+            "name",
+            str,
+            N_("dataset name (see `python -m vae datasets`)"),
+            "data",
+            label=N_("dataset"),
+            choices=DATASET_NAMES,
         ),
-        Knob("data_path", "data", "path", str, N_("your .npz or .zip file (with dataset npz or zip)"), "data"),
+        Knob(
+            "data_path",
+            "data",
+            "path",
+            str,
+            N_("your .npz or .zip file (with dataset npz or zip)"),
+            "data",
+            label=N_("data path"),
+        ),
         Knob(
             "data_root",
             "data",
@@ -96,6 +159,7 @@ KNOBS: dict[str, Knob] = {
             str,
             N_("folder holding torchvision datasets (default ~/.cache/vae-explorer/data or $VAE_DATA_ROOT)"),
             "data",
+            label=N_("data root"),
         ),
         Knob(
             "binarize",
@@ -104,9 +168,24 @@ KNOBS: dict[str, Knob] = {
             str,
             N_("none: grey levels as Bernoulli probabilities; dynamic: resample x~Bernoulli(x) every epoch"),
             "data",
+            label=N_("binarize"),
             choices=BINARIZATIONS,
+            kinds=IMAGES,
+            when=Needs("likelihood", "bernoulli"),
         ),
-        Knob("sprites_size", "data", "size", int, N_("sprites: image side in pixels"), "data", lo=8, hi=128),
+        Knob(
+            "sprites_size",
+            "data",
+            "size",
+            int,
+            N_("sprites: image side in pixels"),
+            "data",
+            label=N_("sprites size"),
+            lo=8,
+            hi=128,
+            kinds=IMAGES,
+            when=Needs("dataset", "sprites"),
+        ),
         Knob(
             "sprites_num",
             "data",
@@ -114,10 +193,23 @@ KNOBS: dict[str, Knob] = {
             int,
             N_("sprites: number of images; dsprites: how many of its 737,280 to use"),
             "data",
+            label=N_("sprites num"),
             lo=100,
             hi=200_000,
+            kinds=IMAGES,
+            when=Needs("dataset", "sprites", "dsprites"),
         ),
-        Knob("latent_dim", "", "latent_dim", int, N_("size of z (1..256)"), "latent", lo=1, hi=MAX_LATENT_DIM),
+        Knob(
+            "latent_dim",
+            "",
+            "latent_dim",
+            int,
+            N_("size of z"),
+            "latent",
+            label=N_("latent dim"),
+            lo=1,
+            hi=MAX_LATENT_DIM,
+        ),
         Knob(
             "posterior",
             "posterior",
@@ -125,6 +217,7 @@ KNOBS: dict[str, Knob] = {
             str,
             N_("q(z|x): gaussian, or a Gaussian followed by planar or iaf (inverse autoregressive) flow steps"),
             "latent",
+            label=N_("posterior"),
             choices=POSTERIORS,
         ),
         Knob(
@@ -134,6 +227,7 @@ KNOBS: dict[str, Knob] = {
             int,
             N_("flow steps after the Gaussian (planar, iaf; 0 = the Gaussian itself)"),
             "latent",
+            label=N_("flow steps"),
             lo=0,
             hi=MAX_FLOW_STEPS,
         ),
@@ -144,6 +238,7 @@ KNOBS: dict[str, Knob] = {
             str,
             N_("p(z): standard (N(0, I)) or vamp (a mixture of the encoder's posteriors of learned pseudo-inputs)"),
             "latent",
+            label=N_("prior"),
             choices=PRIORS,
         ),
         Knob(
@@ -153,8 +248,10 @@ KNOBS: dict[str, Knob] = {
             int,
             N_("vamp: how many pseudo-inputs (mixture components) the prior learns"),
             "latent",
+            label=N_("pseudo inputs"),
             lo=1,
             hi=MAX_PSEUDO_INPUTS,
+            kinds=IMAGES_AND_SERIES,
         ),
         Knob(
             "iaf_hidden",
@@ -163,6 +260,7 @@ KNOBS: dict[str, Knob] = {
             int,
             N_("units of each IAF step's masked (MADE) layer"),
             "latent",
+            label=N_("iaf hidden"),
             lo=1,
             hi=4096,
         ),
@@ -173,6 +271,7 @@ KNOBS: dict[str, Knob] = {
             str,
             N_("network family: mlp, cnn or resnet for images; gru, lstm or transformer for token sequences"),
             "encoder",
+            label=N_("arch"),
             choices=ARCHS + SEQUENCE_ENCODERS,
         ),
         Knob(
@@ -182,9 +281,10 @@ KNOBS: dict[str, Knob] = {
             int,
             N_("encoder layer widths (mlp) or channels per stride-2 stage (cnn/resnet); the decoder mirrors them"),
             "encoder",
-            is_list=True,
+            label=N_("hidden"),
             lo=1,
             hi=8192,
+            is_list=True,
         ),
         Knob(
             "activation",
@@ -193,10 +293,19 @@ KNOBS: dict[str, Knob] = {
             str,
             N_("relu, leaky_relu, elu, gelu, silu or tanh"),
             "encoder",
+            label=N_("activation"),
             choices=ACTIVATIONS,
         ),
         Knob(
-            "norm", "encoder+decoder", "norm", str, N_("none, batch or layer normalization"), "encoder", choices=NORMS
+            "norm",
+            "encoder+decoder",
+            "norm",
+            str,
+            N_("none, batch or layer normalization"),
+            "encoder",
+            label=N_("norm"),
+            choices=NORMS,
+            kinds=IMAGES,
         ),
         Knob(
             "dropout",
@@ -205,6 +314,7 @@ KNOBS: dict[str, Knob] = {
             float,
             N_("dropout rate after each hidden layer"),
             "encoder",
+            label=N_("dropout"),
             lo=0.0,
             hi=0.95,
         ),
@@ -215,10 +325,22 @@ KNOBS: dict[str, Knob] = {
             str,
             N_("weight initialization: default, xavier or he"),
             "encoder",
+            label=N_("init"),
             choices=INITS,
+            kinds=IMAGES_AND_SERIES,
         ),
         Knob(
-            "blocks", "encoder+decoder", "blocks", int, N_("resnet: residual blocks per stage"), "encoder", lo=1, hi=8
+            "blocks",
+            "encoder+decoder",
+            "blocks",
+            int,
+            N_("resnet: residual blocks per stage"),
+            "encoder",
+            label=N_("blocks"),
+            lo=1,
+            hi=8,
+            kinds=IMAGES,
+            when=Needs("arch", "resnet"),
         ),
         Knob(
             "decoder_arch",
@@ -230,65 +352,20 @@ KNOBS: dict[str, Knob] = {
                 "(sequences): autoregressive, strong decoders"
             ),
             "decoder",
+            label=N_("decoder arch"),
             choices=DECODER_ARCHS + AUTOREGRESSIVE_SEQUENCE_DECODERS,
         ),
-        Knob(
-            "decoder_hidden",
-            "decoder",
+        DecoderOverride(
             "hidden",
-            int,
             N_("decoder widths/channels in data-flow order (e.g. a stronger decoder)"),
-            "decoder",
-            is_list=True,
-            lo=1,
-            hi=8192,
+            label=N_("decoder hidden"),
         ),
-        Knob(
-            "decoder_activation",
-            "decoder",
-            "activation",
-            str,
-            N_("decoder activation, when it differs"),
-            "decoder",
-            choices=ACTIVATIONS,
-        ),
-        Knob(
-            "decoder_norm",
-            "decoder",
-            "norm",
-            str,
-            N_("decoder normalization, when it differs"),
-            "decoder",
-            choices=NORMS,
-        ),
-        Knob(
-            "decoder_dropout",
-            "decoder",
-            "dropout",
-            float,
-            N_("decoder dropout rate, when it differs"),
-            "decoder",
-            lo=0.0,
-            hi=0.95,
-        ),
-        Knob(
-            "decoder_init",
-            "decoder",
-            "init",
-            str,
-            N_("decoder initialization, when it differs"),
-            "decoder",
-            choices=INITS,
-        ),
-        Knob(
-            "decoder_blocks",
-            "decoder",
-            "blocks",
-            int,
-            N_("resnet decoder: residual blocks per stage, when it differs"),
-            "decoder",
-            lo=1,
-            hi=8,
+        DecoderOverride("activation", N_("decoder activation, when it differs"), label=N_("decoder activation")),
+        DecoderOverride("norm", N_("decoder normalization, when it differs"), label=N_("decoder norm")),
+        DecoderOverride("dropout", N_("decoder dropout rate, when it differs"), label=N_("decoder dropout")),
+        DecoderOverride("init", N_("decoder initialization, when it differs"), label=N_("decoder init")),
+        DecoderOverride(
+            "blocks", N_("resnet decoder: residual blocks per stage, when it differs"), label=N_("decoder blocks")
         ),
         Knob(
             "decoder_kernel",
@@ -297,11 +374,22 @@ KNOBS: dict[str, Knob] = {
             int,
             N_("pixelcnn: masked convolution size (odd); with the layers, it sets the receptive field"),
             "decoder",
+            label=N_("decoder kernel"),
             lo=1,
             hi=9,
+            kinds=IMAGES,
+            when=Needs("decoder_arch", "pixelcnn"),
         ),
         Knob(
-            "decoder_gated", "decoder", "gated", bool, N_("pixelcnn: gated activations tanh(a) * sigmoid(b)"), "decoder"
+            "decoder_gated",
+            "decoder",
+            "gated",
+            bool,
+            N_("pixelcnn: gated activations tanh(a) * sigmoid(b)"),
+            "decoder",
+            label=N_("decoder gated"),
+            kinds=IMAGES,
+            when=Needs("decoder_arch", "pixelcnn"),
         ),
         Knob(
             "embedding",  # not "embed": a Streamlit page reserves that query parameter
@@ -310,8 +398,10 @@ KNOBS: dict[str, Knob] = {
             int,
             N_("sequences: width of the token embeddings"),
             "encoder",
+            label=N_("embedding width"),
             lo=2,
             hi=1024,
+            kinds=TOKENS,
         ),
         Knob(
             "bidirectional",
@@ -320,6 +410,8 @@ KNOBS: dict[str, Knob] = {
             bool,
             N_("gru, lstm encoder: read the sequence in both directions"),
             "encoder",
+            label=N_("bidirectional"),
+            kinds=TOKENS,
         ),
         Knob(
             "pool",
@@ -328,9 +420,22 @@ KNOBS: dict[str, Knob] = {
             str,
             N_("gru, lstm encoder: summarise x by the last state or the mean over the steps"),
             "encoder",
+            label=N_("pooling"),
             choices=POOLS,
+            kinds=TOKENS,
         ),
-        Knob("heads", "encoder+decoder", "heads", int, N_("transformer: attention heads"), "encoder", lo=1, hi=16),
+        Knob(
+            "heads",
+            "encoder+decoder",
+            "heads",
+            int,
+            N_("transformer: attention heads"),
+            "encoder",
+            label=N_("attention heads"),
+            lo=1,
+            hi=16,
+            kinds=TOKENS,
+        ),
         Knob(
             "word_dropout",
             "decoder",
@@ -341,8 +446,10 @@ KNOBS: dict[str, Knob] = {
                 "must read z (Bowman et al. 2016)"
             ),
             "decoder",
+            label=N_("word dropout"),
             lo=0.0,
             hi=1.0,
+            kinds=TOKENS,
         ),
         Knob(
             "z_every_step",
@@ -351,6 +458,8 @@ KNOBS: dict[str, Knob] = {
             bool,
             N_("gru, lstm decoder: z joins the input of every step, not only the initial state"),
             "decoder",
+            label=N_("z at every step"),
+            kinds=TOKENS,
         ),
         Knob(
             "likelihood",
@@ -359,6 +468,7 @@ KNOBS: dict[str, Knob] = {
             str,
             N_("p(x|z): bernoulli, gaussian or categorical"),
             "likelihood",
+            label=N_("likelihood"),
             choices=LIKELIHOODS,
         ),
         Knob(
@@ -368,7 +478,10 @@ KNOBS: dict[str, Knob] = {
             str,
             N_("gaussian variance: fixed, learned or per-pixel"),
             "likelihood",
+            label=N_("variance"),
             choices=VARIANCES,
+            kinds=IMAGES_AND_SERIES,
+            when=Needs("likelihood", "gaussian"),
         ),
         Knob(
             "sigma",
@@ -377,18 +490,24 @@ KNOBS: dict[str, Knob] = {
             float,
             N_("gaussian: the fixed standard deviation (initial value when learned)"),
             "likelihood",
-            lo=1e-3,
+            label=N_("sigma"),
+            lo=0.001,
             hi=10.0,
+            kinds=IMAGES_AND_SERIES,
+            when=Needs("likelihood", "gaussian"),
         ),
         Knob(
             "bins",
             "likelihood",
             "bins",
             int,
-            N_("categorical: grey levels per pixel (2..256)"),
+            N_("categorical: grey levels per pixel"),
             "likelihood",
+            label=N_("bins"),
             lo=2,
             hi=256,
+            kinds=IMAGES,
+            when=Needs("likelihood", "categorical"),
         ),
         Knob(
             "objective",
@@ -400,6 +519,7 @@ KNOBS: dict[str, Knob] = {
                 "factorvae (beta KL + gamma TC from a discriminator)"
             ),
             "objective",
+            label=N_("objective"),
             choices=OBJECTIVES,
         ),
         Knob(
@@ -409,8 +529,9 @@ KNOBS: dict[str, Knob] = {
             float,
             N_("weight of the KL term (vae, factorvae); of the total correlation (beta-tcvae)"),
             "objective",
+            label=N_("beta"),
             lo=0.0,
-            hi=1e4,
+            hi=10000,
         ),
         Knob(
             "alpha",
@@ -419,8 +540,10 @@ KNOBS: dict[str, Knob] = {
             float,
             N_("beta-tcvae: weight of the index-code mutual information"),
             "objective",
+            label=N_("alpha"),
             lo=0.0,
-            hi=1e4,
+            hi=10000,
+            when=Needs("objective", "beta-tcvae"),
         ),
         Knob(
             "gamma",
@@ -429,8 +552,10 @@ KNOBS: dict[str, Knob] = {
             float,
             N_("beta-tcvae: weight of the dimension-wise KL"),
             "objective",
+            label=N_("gamma"),
             lo=0.0,
-            hi=1e4,
+            hi=10000,
+            when=Needs("objective", "beta-tcvae"),
         ),
         Knob(
             "factorvae_gamma",
@@ -439,8 +564,10 @@ KNOBS: dict[str, Knob] = {
             float,
             N_("factorvae: weight of the total correlation estimated by the discriminator"),
             "objective",
+            label=N_("factorvae gamma"),
             lo=0.0,
-            hi=1e4,
+            hi=10000,
+            when=Needs("objective", "factorvae"),
         ),
         Knob(
             "kl_warmup",
@@ -449,8 +576,9 @@ KNOBS: dict[str, Knob] = {
             float,
             N_("epochs over which the KL weight rises linearly from 0 to beta"),
             "objective",
+            label=N_("kl warmup"),
             lo=0.0,
-            hi=1e6,
+            hi=1e06,
         ),
         Knob(
             "free_bits",
@@ -459,6 +587,7 @@ KNOBS: dict[str, Knob] = {
             float,
             N_("per-dimension KL floor lambda in nats (0 = off)"),
             "objective",
+            label=N_("free bits"),
             lo=0.0,
             hi=100.0,
         ),
@@ -469,8 +598,9 @@ KNOBS: dict[str, Knob] = {
             float,
             N_("capacity annealing: C_max in nats (loss = rec + gamma |KL - C|); empty = off"),
             "objective",
+            label=N_("capacity"),
             lo=0.0,
-            hi=1e4,
+            hi=10000,
             optional=True,
         ),
         Knob(
@@ -480,8 +610,10 @@ KNOBS: dict[str, Knob] = {
             float,
             N_("capacity annealing: gamma"),
             "objective",
+            label=N_("capacity gamma"),
             lo=0.0,
-            hi=1e6,
+            hi=1e06,
+            when=Needs("capacity", SET),
         ),
         Knob(
             "capacity_epochs",
@@ -490,13 +622,35 @@ KNOBS: dict[str, Knob] = {
             float,
             N_("capacity annealing: epochs for C to reach C_max (empty = all of training)"),
             "objective",
+            label=N_("capacity epochs"),
             lo=0.0,
-            hi=1e6,
+            hi=1e06,
             optional=True,
+            when=Needs("capacity", SET),
         ),
-        Knob("epochs", "train", "epochs", int, N_("training epochs"), "optimization", lo=1, hi=100_000),
-        Knob("batch_size", "train", "batch_size", int, N_("mini-batch size"), "optimization", lo=1, hi=65_536),
-        Knob("lr", "train", "lr", float, N_("Adam learning rate"), "optimization", lo=1e-8, hi=10.0),
+        Knob(
+            "epochs",
+            "train",
+            "epochs",
+            int,
+            N_("training epochs"),
+            "optimization",
+            label=N_("epochs"),
+            lo=1,
+            hi=100_000,
+        ),
+        Knob(
+            "batch_size",
+            "train",
+            "batch_size",
+            int,
+            N_("mini-batch size"),
+            "optimization",
+            label=N_("batch size"),
+            lo=1,
+            hi=65_536,
+        ),
+        Knob("lr", "train", "lr", float, N_("Adam learning rate"), "optimization", label=N_("lr"), lo=1e-08, hi=10.0),
         Knob(
             "weight_decay",
             "train",
@@ -504,6 +658,7 @@ KNOBS: dict[str, Knob] = {
             float,
             N_("decoupled weight decay (AdamW)"),
             "optimization",
+            label=N_("weight decay"),
             lo=0.0,
             hi=10.0,
         ),
@@ -514,131 +669,18 @@ KNOBS: dict[str, Knob] = {
             int,
             N_("random seed (runs are reproducible on the CPU)"),
             "optimization",
+            label=N_("seed"),
             lo=0,
             hi=2**53 - 1,
         ),
-        Knob("device", "train", "device", str, N_("auto (CUDA when present), cpu, cuda, cuda:N"), "optimization"),
+        Knob(
+            "device",
+            "train",
+            "device",
+            str,
+            N_("auto (CUDA when present), cpu, cuda, cuda:N"),
+            "optimization",
+            label=N_("device"),
+        ),
     ]
-}
-
-
-def apply(cfg: VAEConfig, values: dict[str, Any]) -> VAEConfig:
-    """Return a copy of ``cfg`` with the given knobs set (``None`` = leave as is).
-
-    The decoder mirrors the encoder's new ``hidden`` unless ``decoder_hidden`` is given.
-    A new network family without widths gets that family's defaults
-    (:func:`~vae.config.default_hidden`): ``arch`` for both networks, ``decoder_arch``
-    for the decoder alone (reversed: the decoder's widths run from z to x).
-    """
-    cfg = VAEConfig.from_dict(cfg.to_dict())
-    old_arch, old_decoder_arch = cfg.encoder.arch, cfg.decoder.arch
-    unknown = sorted(set(values) - set(KNOBS))
-    if unknown:
-        raise ConfigError(N_("unknown setting(s): {value}"), value=", ".join(unknown))
-    given = {k: v for k, v in values.items() if v is not None}
-    for name in KNOBS:  # table order: shared knobs before decoder overrides
-        if name not in given:
-            continue
-        knob, value = KNOBS[name], given[name]
-        if knob.section == "":
-            setattr(cfg, knob.field, value)
-        elif knob.section == "encoder+decoder":
-            setattr(cfg.encoder, knob.field, value)
-            setattr(cfg.decoder, knob.field, value)
-        else:
-            setattr(getattr(cfg, knob.section), knob.field, value)
-    side = image_side(cfg.data)
-    if cfg.encoder.arch != old_arch and "hidden" not in given:
-        cfg.encoder.hidden = default_hidden(cfg.encoder.arch, side)
-        if "decoder_hidden" not in given:
-            cfg.decoder.hidden = mirror(cfg.encoder).hidden
-    if "hidden" in given and "decoder_hidden" not in given and cfg.decoder.arch == cfg.encoder.arch:
-        cfg.decoder.hidden = mirror(cfg.encoder).hidden
-    if cfg.decoder.arch != cfg.encoder.arch and cfg.decoder.arch != old_decoder_arch and "decoder_hidden" not in given:
-        cfg.decoder.hidden = default_hidden(cfg.decoder.arch, side)[::-1]
-    return cfg
-
-
-def values_of(cfg: VAEConfig) -> dict[str, Any]:
-    """The knob values that reproduce ``cfg`` (decoder overrides only where it is not the mirror)."""
-    out: dict[str, Any] = {}
-    for name, knob in KNOBS.items():
-        if knob.section == "":
-            out[name] = getattr(cfg, knob.field)
-        elif knob.section == "encoder+decoder":
-            out[name] = getattr(cfg.encoder, knob.field)
-        elif knob.section == "decoder":
-            mirrored = getattr(mirror(cfg.encoder), knob.field)
-            value = getattr(cfg.decoder, knob.field)
-            out[name] = None if value == mirrored else value
-        else:
-            out[name] = getattr(getattr(cfg, knob.section), knob.field)
-    return out
-
-
-def from_dotted(changes: dict[str, Any]) -> dict[str, Any]:
-    """``{"objective.beta": 1.0}`` -> ``{"beta": 1.0}`` (the form used by diagnostics' remedies)."""
-    by_path = {k.dotted: k.name for k in KNOBS.values()}
-    out = {}
-    for path, value in changes.items():
-        if path not in by_path:
-            raise ConfigError(N_("no knob for the setting {path!r}"), path=path)
-        out[by_path[path]] = value
-    return out
-
-
-def parse(name: str, text: str) -> Any:
-    """Parse a knob's value from text (a URL query parameter or a form field)."""
-    knob = KNOBS[name]
-    text = text.strip()
-    if text == "" or text.lower() == "none":
-        if knob.optional or knob.section == "decoder" or knob.type is str:
-            return None
-        raise ConfigError(N_("{name} needs a value"), name=name)
-    if knob.type is bool:
-        if text.lower() in ("1", "true", "yes", "on"):
-            return True
-        if text.lower() in ("0", "false", "no", "off"):
-            return False
-        raise ConfigError(N_("{name} must be true or false; got {text!r}"), name=name, text=text)
-    try:
-        if knob.is_list:
-            return [knob.type(t) for t in text.replace(",", " ").split()]
-        return knob.type(text)
-    except ValueError:
-        kind = N_("integers") if knob.is_list else (N_("an integer") if knob.type is int else N_("a number"))
-        raise ConfigError(N_("{name} must be {kind}; got {text!r}"), name=name, kind=Text(kind), text=text) from None
-
-
-def text_problem(name: str, text: str, same: str | None = None) -> Text | None:
-    """Why ``text`` (a URL query parameter) is not a value knob ``name`` takes, or None.
-
-    ``same`` is the decoder widgets' "same as encoder" option, which a URL may hold too.
-    """
-    knob = KNOBS[name]
-    if same is not None and knob.section == "decoder" and text == same:
-        return None
-    try:
-        value = parse(name, text)
-    except ConfigError as e:
-        return e.as_text()
-    values = value if isinstance(value, list) else [value]
-    for v in values:
-        if v is None:
-            continue
-        if knob.choices and v not in knob.choices:
-            return Text(
-                N_("{name} must be one of {choices}; got {value!r}"),
-                name=name,
-                choices=", ".join(knob.choices),
-                value=v,
-            )
-        if knob.lo is not None and knob.type in (int, float) and not knob.lo <= v <= knob.hi:
-            return Text(
-                N_("{name} must be from {lo:g} to {hi:g}; got {value:g}"), name=name, lo=knob.lo, hi=knob.hi, value=v
-            )
-    return None
-
-
-def defaults() -> dict[str, Any]:
-    return values_of(VAEConfig())
+)

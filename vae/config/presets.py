@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from vae.config import VAEConfig
-from vae.config.knobs import apply
+from vae.config.values import apply
 from vae.errors import ConfigError
 from vae.i18n import N_
 

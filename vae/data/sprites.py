@@ -11,18 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
+from vae.config.datasets import DATASETS
 from vae.data.dataset import SPLIT_SEED, Dataset, fixed_split, held_out
 from vae.errors import DataError
 from vae.i18n import N_
 
 SPRITE_SHAPES = ["square", "ellipse", "heart", "triangle"]
-SPRITE_FACTORS = {  # name -> number of discrete values
-    "shape": len(SPRITE_SHAPES),
-    "scale": 6,
-    "rotation": 10,
-    "x": 8,
-    "y": 8,
-}
+SPRITE_FACTORS = dict(zip(DATASETS["sprites"].factors, (len(SPRITE_SHAPES), 6, 10, 8, 8)))  # name -> its values
 
 
 def _shape_masks(u: np.ndarray, v: np.ndarray, shape: np.ndarray) -> np.ndarray:
@@ -101,7 +96,7 @@ def sprites_cached(num: int, size: int) -> Dataset:
 # -------------------------------------------------------------- dSprites
 DSPRITES_FILE = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
 DSPRITES_URL = "https://github.com/deepmind/dsprites-dataset"
-DSPRITES_FACTORS = ["color", "shape", "scale", "orientation", "x", "y"]
+DSPRITES_FACTORS = list(DATASETS["dsprites"].factors)
 DSPRITES_SHAPES = ["square", "ellipse", "heart"]
 
 

@@ -17,17 +17,23 @@ import itertools
 
 import numpy as np
 
+from vae.config.datasets import DATASETS
 from vae.data.dataset import Dataset, fixed_split, held_out
 
 LENGTH = 64  # steps of one series
 NOISE = 0.02  # standard deviation of the noise added to every step
 WAVE_SHAPES = ["sine", "square", "triangle", "sawtooth"]
-WAVE_FACTORS = {  # name -> its values
-    "shape": WAVE_SHAPES,
-    "frequency": [1.0, 1.5, 2.0, 2.5, 3.0],  # cycles in the window
-    "amplitude": [0.15, 0.22, 0.29, 0.36, 0.43],
-    "phase": [2 * np.pi * k / 8 for k in range(8)],
-}
+WAVE_FACTORS = dict(  # name (declared in vae.config.datasets) -> its values
+    zip(
+        DATASETS["waves"].factors,
+        (
+            WAVE_SHAPES,
+            [1.0, 1.5, 2.0, 2.5, 3.0],  # frequency: cycles in the window
+            [0.15, 0.22, 0.29, 0.36, 0.43],  # amplitude
+            [2 * np.pi * k / 8 for k in range(8)],  # phase
+        ),
+    )
+)
 WAVES_NUM = len(WAVE_SHAPES) * 5 * 5 * 8  # 800 combinations
 
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import torch
 
 from vae.config import AUTOREGRESSIVE_SEQUENCE_DECODERS, SEQUENCE_ENCODERS, VAEConfig
-from vae.config.knobs import apply
+from vae.config.values import apply
 from vae.data import load_dataset
 from vae.data.modality import as_modality
 from vae.errors import ConfigError
