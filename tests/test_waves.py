@@ -11,6 +11,7 @@ import torch
 from tests.app_helpers import arr, chart, open_app
 from vae.config import DataConfig
 from vae.config.values import apply
+from vae.data.waves import WAVE_FACTORS
 from vae.errors import ConfigError
 
 
@@ -127,8 +128,13 @@ def test_the_pages_show_curves_and_the_factors(app_dir, waves_model):
     assert downloads == ["Download PNG", "Download GIF", "Download interpolation GIF"]
     at = open_app("disentanglement", model="waves-cnn-z4")
     assert not at.exception
-    table = next(d.value for d in at.dataframe if "MIG" in " ".join(map(str, d.value.columns)))
-    assert len(table) >= 1
+    assert at.selectbox(key="dis_model").value == "waves-cnn-z4"  # the current model, not a sprites one
+    heat = chart(at, "dis_mi")
+    assert list(heat["data"][0]["y"]) == list(WAVE_FACTORS)  # the waves' factors, not the sprites'
+    factors = next(d.value for d in at.dataframe if "factor" in d.value.columns)
+    assert list(factors["factor"]) == list(WAVE_FACTORS)
+    every = next(d.value for d in at.dataframe if "model" in d.value.columns and "MIG" in d.value.columns)
+    assert "waves-cnn-z4" in list(every["model"])  # among every model with factors
 
 
 def test_the_form_switches_to_series_networks(app_dir):

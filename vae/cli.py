@@ -366,7 +366,7 @@ def cmd_datasets(args) -> int:
             {
                 "name": name,
                 "description": info.description,
-                "size": info.size,
+                "size": info.sizes,
                 "offline": avail,
                 "needs_download": name in TORCHVISION and not avail,
             }

@@ -22,11 +22,11 @@ from ui.sidebar import adopt_finished_training
 from ui.training_queue import train_budget, training_queue
 from vae.analysis.diagnostics import kl_history
 from vae.config import default_hidden
+from vae.config.datasets import DATASETS
 from vae.config.knobs import GROUPS, KNOBS
 from vae.config.presets import PRESETS
 from vae.data.catalog import is_available_offline
 from vae.data.dataset import default_data_root
-from vae.data.torchvision_sets import TORCHVISION
 from vae.errors import ConfigError, VAEError
 from vae.figures.plots import image_grid, kl_heatmap, training_curves
 from vae.figures.text import text_grid
@@ -109,7 +109,8 @@ for i, group in enumerate(GROUPS):
 # ------------------------------------------------------------------ data that is not built in
 problem = None  # why Start cannot work, shown before Start
 with data_note.container():
-    if raw["dataset"] in ("npz", "zip", "text", "series"):
+    spec = DATASETS[raw["dataset"]]
+    if spec.is_upload:
         from vae.errors import DataError
         from vae.service.uploads import SUFFIX, is_inside, store_dataset_upload
 
@@ -139,7 +140,7 @@ with data_note.container():
             st.caption(tr("Using your upload ({mb:.1f} MB).", mb=Path(path).stat().st_size / 1e6))
         else:
             problem = tr("upload your {kind} file first", kind=raw["dataset"])
-    elif raw["dataset"] in TORCHVISION or raw["dataset"] == "dsprites":
+    elif not spec.offline:
         from vae.data.sprites import DSPRITES_FILE
 
         if is_available_offline(raw["dataset"], default_data_root()):

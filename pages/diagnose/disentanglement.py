@@ -5,16 +5,18 @@ import streamlit as st
 
 from ui import compute, defaults
 from ui.i18n import error_text, message_text, tr
-from ui.models import checkpoint_paths, load, model_summaries
+from ui.models import checkpoint_paths, current_path, load, model_summaries
 from ui.owner import owner_token
 from ui.training_queue import training_queue
 from ui.widgets import make_clicked_model_current
+from vae.config.datasets import DATASETS, has_factors
 from vae.config.presets import PRESETS, preset_config
 from vae.figures.examples import traversal_figure
 from vae.figures.plots import kl_decomposition_bars, mi_heatmap, mig_vs_distortion
 
 TCVAE_PRESET = "beta-TCVAE on sprites"
 SHIPPED_TCVAE = "sprites-mlp-z6-beta-tcvae"  # made from the preset by `make checkpoints`
+FACTOR_DATASETS = [d.name for d in DATASETS.values() if d.has_factors]
 
 st.title(tr("Disentanglement"))
 st.markdown(
@@ -22,7 +24,8 @@ st.markdown(
         "A code is *disentangled* when each generative factor of the data (shape, scale, rotation, x, y) lives in a "
         "latent of its own. Larger beta gives a simpler code, but the plain beta-VAE pays for it in reconstruction; "
         "**beta-TCVAE** (Chen et al. 2018) and **FactorVAE** (Kim & Mnih 2018) penalise only the *total correlation* "
-        "between the latents. Scores need data with known factors (`sprites`, `dsprites`)."
+        "between the latents. Scores need data with known factors ({names}).",
+        names=", ".join(f"`{d}`" for d in FACTOR_DATASETS),
     )
 )
 st.caption(
@@ -36,17 +39,24 @@ st.caption(
 
 paths = {p.stem: p for p in checkpoint_paths()}
 rows = model_summaries()
-with_factors = [r["name"] for r in rows if r["dataset"] in ("sprites", "dsprites")]
+with_factors = [r["name"] for r in rows if has_factors(r["dataset"])]
 if not with_factors:
     st.info(
         tr(
-            "No model here was trained on sprites or dsprites. Train the preset '{preset}' below.",
+            "No model here was trained on data with known factors ({names}). Train the preset '{preset}' below.",
+            names=", ".join(FACTOR_DATASETS),
             preset=tr(TCVAE_PRESET),
         )
     )
 else:
     # ------------------------------------------------------------------ one model: which latent holds which factor
-    default = SHIPPED_TCVAE if SHIPPED_TCVAE in with_factors else with_factors[0]
+    here = current_path()
+    current_name = here.stem if here is not None else None
+    default = current_name if current_name in with_factors else SHIPPED_TCVAE
+    default = default if default in with_factors else with_factors[0]
+    if current_name in with_factors and st.session_state.get("_dis_current") != current_name:
+        st.session_state["dis_model"] = current_name  # a model picked in the sidebar is the one shown
+    st.session_state["_dis_current"] = current_name
     name = st.selectbox(
         tr("model"),
         with_factors,

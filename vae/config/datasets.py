@@ -142,3 +142,10 @@ def kind_of(dataset: str | None) -> str:
     """The kind of data a dataset holds (``image`` for a name this registry does not know)."""
     spec = DATASETS.get(dataset or "")
     return spec.kind if spec else "image"
+
+
+def has_factors(dataset: str | None) -> bool:
+    """Whether a dataset (as a checkpoint names it: ``sprites``, or ``npz:<digest>.npz`` for an upload) has known
+    generative factors."""
+    spec = DATASETS.get((dataset or "").partition(":")[0])
+    return spec is not None and spec.has_factors

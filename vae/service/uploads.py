@@ -17,20 +17,21 @@ import re
 import tempfile
 from pathlib import Path
 
+from vae.config.datasets import DATASETS, UPLOADS
 from vae.data.catalog import read_user_data
 from vae.errors import DataError
 from vae.i18n import N_
 
 MAX_DATA_UPLOAD_BYTES = 50 << 20
-SUFFIX = {"npz": "npz", "zip": "zip", "text": "txt", "series": "csv"}  # dataset name -> its uploaded file's suffix
+SUFFIX = {d.name: d.upload_suffix for d in DATASETS.values() if d.is_upload}  # dataset -> its upload's suffix
 KINDS = tuple(SUFFIX)
-STORED_NAME = re.compile(r"[0-9a-f]{24}\.(npz|zip|txt|csv)")  # how store_dataset_upload names a stored upload
+STORED_NAME = re.compile(r"[0-9a-f]{24}\.(" + "|".join(UPLOADS) + ")")  # how store_dataset_upload names an upload
 
 
 def store_dataset_upload(filename: str, data: bytes, folder: str | Path) -> tuple[str, Path]:
     """Validate and store an uploaded dataset; return (kind: its dataset name, stored path) or raise DataError."""
     suffix = Path(filename).suffix.lower().lstrip(".")
-    kind = {v: k for k, v in SUFFIX.items()}.get(suffix)
+    kind = UPLOADS.get(suffix)
     if kind is None:
         raise DataError(
             N_(
