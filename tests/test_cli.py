@@ -4,11 +4,14 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from vae.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TINY = [
     "--dataset",
@@ -385,3 +388,31 @@ def test_output_into_closed_pipe_is_quiet(trained):
 def test_iwae_k_range(trained, cmd, capsys):
     assert main([cmd, str(trained), "--iwae-k", "0"]) == 2
     assert "--iwae-k must be from 1 to 100000" in capsys.readouterr().err
+
+
+def test_every_shipped_model_passes_the_metadata_check():
+    """Older shipped files lack newer history keys (test_examples) and hold the per-epoch KL decomposition."""
+    from vae.models.checkpoints import metadata_problem, read_metadata
+
+    shipped = sorted((ROOT / "checkpoints").glob("*.safetensors"))
+    assert len(shipped) >= 17
+    for path in shipped:
+        assert metadata_problem(read_metadata(path)) is None, path.name
+
+
+@pytest.mark.parametrize(
+    "model,words",
+    [
+        ("sprites-mlp-z6-beta-tcvae", ["objective    beta-tcvae, beta 8", "binarize dynamic"]),
+        ("mnist5k-mlp-z16-iaf", ["posterior iaf, flow_steps 4"]),
+        ("names-gru-word-dropout-free-bits", ["gru [256]", "word_dropout 0.5", "free_bits 0.25", "categorical\n"]),
+        ("waves-cnn-z6", ["series shape (1, 64)", "gaussian, sigma 0.05"]),
+    ],
+)
+def test_info_names_every_setting_that_differs_from_the_default(model, words, capsys):
+    assert main(["info", str(ROOT / "checkpoints" / f"{model}.safetensors")]) == 0
+    out = capsys.readouterr().out
+    for w in words:
+        assert w in out, out
+    if model.startswith("names"):
+        assert "256 levels" not in out and "relu" not in out  # the words of a token model

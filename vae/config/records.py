@@ -9,7 +9,7 @@ All losses are in nats per example; ``-ELBO = reconstruction + KL``.
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+from typing import Any, TypedDict
 
 
 class StepInfo(TypedDict):
@@ -48,7 +48,7 @@ class EpochRecord(TypedDict):
     test_kl: float
     kl_per_dim: list[float] | None
     active_units: int
-    test_examples: NotRequired[int]  # files made before it was recorded lack it
+    test_examples: int  # optional: files made before it was recorded lack it (OPTIONAL_HISTORY_KEYS)
 
 
 class Metrics(TypedDict, total=False):
@@ -72,7 +72,8 @@ class Metrics(TypedDict, total=False):
 
 
 HISTORY_KEYS: frozenset[str] = frozenset(EpochRecord.__annotations__)
-REQUIRED_HISTORY_KEYS: frozenset[str] = frozenset(EpochRecord.__required_keys__)
+OPTIONAL_HISTORY_KEYS = frozenset({"test_examples"})
+REQUIRED_HISTORY_KEYS: frozenset[str] = HISTORY_KEYS - OPTIONAL_HISTORY_KEYS
 LEGACY_HISTORY_KEYS = frozenset({"index_code_mi", "total_correlation", "dimwise_kl"})  # per epoch, until 2026-11
 METRIC_KEYS: frozenset[str] = frozenset(Metrics.__annotations__)
 PER_DIMENSION = frozenset({"kl_per_dim", "au_variance"})  # lists of latent_dim numbers (kl_per_dim may be null)

@@ -1,0 +1,122 @@
+"""``train`` and ``presets``: a configuration from defaults, a preset or a file, and flags; a saved model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from vae.config.knobs import KNOBS
+from vae.errors import ConfigError
+
+
+# ----------------------------------------------------------------- config
+def resolve_config(args: argparse.Namespace):
+    """Defaults < ``--preset`` or ``--config`` file < flags; the decoder mirrors the encoder unless set."""
+    from vae.config import VAEConfig
+    from vae.config.presets import preset_config
+    from vae.config.values import apply
+
+    if args.config and args.preset:
+        raise ConfigError("give either --config or --preset, not both")
+    if args.preset:
+        cfg = preset_config(args.preset)
+    else:
+        cfg = VAEConfig.from_json_file(args.config) if args.config else VAEConfig()
+    return apply(cfg, {k: getattr(args, k, None) for k in KNOBS}).validate()
+
+
+def default_out(cfg) -> Path:
+    return Path("checkpoints") / f"{cfg.data.name}-{cfg.encoder.arch}-z{cfg.latent_dim}.safetensors"
+
+
+# --------------------------------------------------------------- commands
+def cmd_train(args) -> int:
+    cfg = resolve_config(args)
+    if args.print_config:
+        print(json.dumps(cfg.to_dict(), indent=2))
+        return 0
+    out = Path(args.out) if args.out else default_out(cfg)
+    if out.suffix != ".safetensors":
+        raise ConfigError(f"--out must end in .safetensors, got {out}")
+    if out.exists() and not args.force:
+        raise ConfigError(f"{out} exists; pass --force to overwrite it or choose another --out")
+
+    from vae.data import load_dataset
+    from vae.models.checkpoints import save_checkpoint
+    from vae.training.trainer import train
+
+    ds = load_dataset(cfg.data)
+    if not args.quiet:
+        print(f"estimate: {training_estimate(cfg, ds)}", file=sys.stderr)
+    from tqdm import tqdm
+
+    n = len(ds.x_train)
+    steps = cfg.train.epochs * math.ceil(n / min(cfg.train.batch_size, n))
+    bar = None if args.quiet else tqdm(total=steps, unit="step", file=sys.stderr, dynamic_ncols=True)
+
+    def on_step(info):
+        if bar is not None:
+            bar.update(info["step"] - bar.n)
+            bar.set_postfix(epoch=info["epoch"], loss=f"{info['loss']:.2f}", refresh=False)
+
+    def on_epoch(_model, rec):
+        if bar is not None:
+            bar.update(rec["step"] - bar.n)
+            bar.set_postfix(
+                epoch=rec["epoch"],
+                train=f"{rec['train_elbo']:.2f}",
+                test=f"{rec['test_elbo']:.2f}",
+                kl=f"{rec['test_kl']:.2f}",
+                au=rec["active_units"],
+            )
+
+    try:
+        result = train(cfg, ds, on_epoch=on_epoch, on_step=on_step, step_every=5)
+    finally:
+        if bar is not None:
+            bar.close()
+    extra, reports_note = {}, "reports skipped (--no-reports)"
+    if args.reports:
+        import time
+
+        from vae.analysis.reports import compute_reports
+
+        t0 = time.perf_counter()
+        extra["reports"] = compute_reports(result.model, ds, seed=cfg.train.seed)  # once, so no viewer recomputes them
+        reports_note = f"reports {time.perf_counter() - t0:.1f} s"
+    save_checkpoint(out, result.model, result.history, result.metrics, dataset=ds.name, extra=extra)
+    m = result.metrics
+    print(
+        f"saved {out}  test -ELBO {m['elbo']:.2f} nats (rec {m['reconstruction']:.2f}, KL {m['kl']:.2f}), "
+        f"active units {m['active_units']}/{cfg.latent_dim}, training {result.history[-1]['seconds']:.1f} s, "
+        f"{reports_note}"
+    )
+    return 0
+
+
+def training_estimate(cfg, ds) -> str:
+    """The cost estimate of :mod:`vae.service.cost` as one line (timed on the CPU; FLOPs only for a GPU run)."""
+    from vae.service.cost import count_flops, estimate
+    from vae.training.trainer import resolve_device
+
+    if resolve_device(cfg.train.device).type != "cpu":
+        flops, params = count_flops(cfg, ds.modality, min(cfg.train.batch_size, len(ds.x_train)))
+        return f"{flops / 1e9:.3g} GFLOP a step, {params / 1e6:.3g}M parameters (timings are taken on the CPU only)"
+    return estimate(cfg, ds.modality, len(ds.x_train), len(ds.x_test)).describe()
+
+
+def cmd_presets(args) -> int:
+    from vae.config.presets import PRESETS
+
+    for name, values in PRESETS.items():
+        print(
+            f"{name}\n    "
+            + " ".join(
+                f"--{k.replace('_', '-')} {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                for k, v in values.items()
+            )
+        )
+    return 0
