@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from ui.knob_widgets import set_values
@@ -23,12 +25,34 @@ def open_train_with(config, changes: dict[str, Any], model: str, change: str) ->
     st.switch_page(PAGE["train"])
 
 
+def selected_custom(event) -> list[list]:
+    """The ``customdata`` of each point selected on a Plotly chart, as a plain list per point.
+
+    Plotly 7 sends numeric arrays as typed arrays, ``{"dtype": "i4", "bdata": <base64>}``, in selection
+    events too; strings stay JSON lists. Every page reads selections through this helper."""
+    out = []
+    for p in event.selection.points if event else []:
+        custom = p.get("customdata")
+        if isinstance(custom, dict) and "bdata" in custom:
+            custom = decode_typed_array(custom)
+        elif custom is not None and not isinstance(custom, list):
+            custom = [custom]
+        if custom:
+            out.append(list(custom))
+    return out
+
+
+def decode_typed_array(spec: dict) -> list:
+    """A Plotly typed array (``dtype`` such as ``i4``, ``u1``, ``f8``; little-endian base64 ``bdata``) as a list."""
+    return np.frombuffer(base64.b64decode(spec["bdata"]), dtype=np.dtype("<" + str(spec["dtype"]))).tolist()
+
+
 def make_clicked_model_current(event, seen_key: str, current_name: str | None = None) -> None:
     """The model whose point was clicked on a chart (its name in ``customdata[0]``) becomes current.
 
     ``seen_key`` remembers the click already handled: a chart keeps its selection across reruns.
     """
-    clicked = [p["customdata"][0] for p in (event.selection.points if event else []) if p.get("customdata")]
+    clicked = [c[0] for c in selected_custom(event)]
     if clicked and clicked[0] != current_name and st.session_state.get(seen_key) != clicked[0]:
         st.session_state[seen_key] = clicked[0]
         set_current(clicked[0])

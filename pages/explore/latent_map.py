@@ -7,6 +7,7 @@ from ui import compute, defaults
 from ui.drawing import own_input
 from ui.i18n import tr, translate
 from ui.models import current, split_or_stop
+from ui.widgets import selected_custom
 from vae.analysis.explore import interpolation
 from vae.analysis.projections import place_among, umap_available
 from vae.figures.examples import examples_figure, interpolation_figure
@@ -105,7 +106,7 @@ with st.expander(
         )
 event = st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"))
 
-picked = [int(p["customdata"][0]) for p in (event.selection.points if event else []) if p.get("customdata")]
+picked = [int(c[0]) for c in selected_custom(event)]
 typed = st.text_input(
     tr("...or type example indices"),
     "",
