@@ -289,19 +289,27 @@ def test_a_drawing_with_the_mouse_is_encoded_and_follows_the_strokes(server, pag
     page.goto(f"{url}/latent_map?model=digits-z2")
     wait_idle(page)
     page.get_by_text("Draw your own input and see where it lands").click()
-    canvas = page.locator("canvas[aria-label='drawing canvas']")
+    # data-ready is set by the component's script once its pointer listeners are attached: a stroke drawn on a
+    # canvas that is visible but not yet wired (a loaded machine runs the script late) would be lost
+    canvas = page.locator("canvas[aria-label='drawing canvas'][data-ready]")
     canvas.wait_for(timeout=60_000)
 
+    shown_source = """() => { const el = document.querySelector('.st-key-own_images .js-plotly-plot');
+        return el && el.data ? el.data[0].source : null; }"""
+
     def draw(x0, y0, x1, y1):
+        before = page.evaluate(shown_source)
         box = canvas.bounding_box()
         page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
         page.mouse.down()
         page.mouse.move(box["x"] + x1 * box["width"], box["y"] + y1 * box["height"], steps=12)
         page.mouse.up()
-        page.wait_for_timeout(300)
+        # the stroke's rerun has drawn a new input (a loaded machine may start that rerun late)
+        page.wait_for_function(
+            f"b => {{ const s = ({shown_source})(); return s !== null && s !== b; }}", arg=before, timeout=60_000
+        )
         wait_idle(page)
         fig = page.locator(".st-key-own_images .js-plotly-plot")
-        fig.wait_for(timeout=60_000)
         spec = fig.evaluate("el => ({data: [{type: 'image', source: el.data[0].source}], layout: el.layout})")
         shown, reconstruction = (c.astype(float) for c in mosaic_cells(spec))
         star = page.locator(".st-key-map .js-plotly-plot").evaluate(
