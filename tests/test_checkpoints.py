@@ -19,7 +19,7 @@ def test_round_trip(trained_digits, tmp_path):
     r = trained_digits
     p = save_checkpoint(tmp_path / "m.safetensors", r.model, r.history, r.metrics, dataset="digits")
     ck = load_checkpoint(p)
-    assert ck.config == r.config and ck.image_shape == (1, 8, 8) and ck.dataset == "digits"
+    assert ck.config == r.config and ck.x_shape == (1, 8, 8) and ck.dataset == "digits"
     assert ck.history == r.history and ck.metrics == r.metrics
     x = torch.rand(5, 1, 8, 8)
     r.model.eval()

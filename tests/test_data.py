@@ -37,7 +37,7 @@ def test_mnist5k():
 
 def test_digits():
     d = load_dataset(DataConfig("digits"))
-    assert d.image_shape == (1, 8, 8) and len(d.x_train) + len(d.x_test) == 1797
+    assert d.x_shape == (1, 8, 8) and len(d.x_train) + len(d.x_test) == 1797
     assert d.x_train.max() == 1.0
 
 
@@ -57,7 +57,7 @@ def test_sprites_factors_are_reproducible_and_rendered():
 
 def test_sprites_dataset_carries_factors():
     d = load_dataset(DataConfig("sprites", num=500, size=16))
-    assert d.image_shape == (1, 16, 16) and d.factor_names == list(SPRITE_FACTORS)
+    assert d.x_shape == (1, 16, 16) and d.factor_names == list(SPRITE_FACTORS)
     assert d.factors_train.shape == (450, 5) and d.factors_test.shape == (50, 5)
     assert torch.equal(d.y_train, torch.from_numpy(d.factors_train[:, 0]))
 
@@ -192,7 +192,7 @@ def test_zip_with_class_folders(tmp_path):
                 z.writestr(f"{cls}/{i}.png", _png(rng.randint(0, 256, (16, 16), dtype=np.uint8), "L"))
         z.writestr("__MACOSX/.junk", b"x")
     d = load_dataset(DataConfig("zip", path=str(p)))
-    assert d.classes == ["cats", "dogs"] and d.image_shape == (1, 16, 16)
+    assert d.classes == ["cats", "dogs"] and d.x_shape == (1, 16, 16)
     assert len(d.x_train) == 16 and sorted(torch.cat([d.y_train, d.y_test]).bincount().tolist()) == [10, 10]
 
 
@@ -202,7 +202,7 @@ def test_zip_rgb(tmp_path):
         for i in range(10):
             z.writestr(f"{i}.png", _png(np.full((8, 8, 3), i * 20, dtype=np.uint8), "RGB"))
     d = load_dataset(DataConfig("zip", path=str(p)))
-    assert d.image_shape == (3, 8, 8) and d.classes == ["all"]
+    assert d.x_shape == (3, 8, 8) and d.classes == ["all"]
 
 
 def test_zip_refusals(tmp_path):
@@ -256,7 +256,7 @@ def test_dsprites_reads_the_npz_layout_without_pickle_and_names_the_missing_file
     )
     assert is_available_offline("dsprites", tmp_path)
     ds = load_dataset(DataConfig(name="dsprites", data_root=str(tmp_path), num=300))
-    assert ds.image_shape == (1, 64, 64) and len(ds.x_train) + len(ds.x_test) == 300
+    assert ds.x_shape == (1, 64, 64) and len(ds.x_train) + len(ds.x_test) == 300
     assert ds.factor_names == ["color", "shape", "scale", "orientation", "x", "y"]
     f = ds.factors("train")
     i = 0
@@ -295,4 +295,4 @@ def test_data_shape_tells_what_loading_gives_without_loading(tmp_path):
         DataConfig(name="zip", path=str(tmp_path / "own.zip")),
     ):
         ds = load_dataset(cfg)
-        assert data_shape(cfg) == (tuple(ds.image_shape), len(ds.x_train), len(ds.x_test)), cfg.name
+        assert data_shape(cfg) == (tuple(ds.x_shape), len(ds.x_train), len(ds.x_test)), cfg.name

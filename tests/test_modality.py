@@ -9,11 +9,11 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from tests.conftest import tiny_config
-from vae.config import NetworkConfig
+from vae.config import LikelihoodConfig, NetworkConfig
 from vae.data.embedded import load_digits
 from vae.data.modality import Image, modality_from_json
 from vae.errors import CheckpointError, ConfigError
-from vae.models.checkpoints import load_checkpoint, save_checkpoint
+from vae.models.checkpoints import SHAPE_KEY, load_checkpoint, save_checkpoint
 from vae.models.vae import VAE
 
 
@@ -77,3 +77,76 @@ def test_a_modality_that_disagrees_with_the_image_shape_is_refused(tmp_path):
         save_file(load_file(str(path)), str(tmp_path / "bad.safetensors"), metadata={**meta, "modality": bad})
         with pytest.raises(CheckpointError, match=why):
             load_checkpoint(tmp_path / "bad.safetensors")
+
+
+def test_an_old_file_whose_stored_shape_is_not_an_image_is_refused_with_the_reason(tmp_path):
+    path = save_checkpoint(tmp_path / "m.safetensors", VAE(tiny_config(), (1, 8, 8)))
+    with safe_open(str(path), "pt") as f:
+        meta = {k: v for k, v in f.metadata().items() if k != "modality"}  # as written before the seam
+    for shape, why in (
+        ([1, 8, 99999], r"of 1 to 4096 each"),
+        ([8, 8], r"\(C, H, W\)"),
+        (["1", 8, 8], "a list of whole numbers"),
+        ([True, 8, 8], "a list of whole numbers"),
+        ("1x8x8", "a list of whole numbers"),
+    ):
+        save_file(
+            load_file(str(path)), str(tmp_path / "bad.safetensors"), metadata={**meta, SHAPE_KEY: json.dumps(shape)}
+        )
+        with pytest.raises(CheckpointError, match="stored shape is not readable: .*" + why):
+            load_checkpoint(tmp_path / "bad.safetensors")
+
+
+# one small model of every kind of data and decoder family: (modality, configuration changes)
+def _kinds():
+    from vae.data.modality import SPECIALS, Series, Tokens
+
+    names = Tokens((6,), [*SPECIALS, "a", "b", "c"])
+    seq = dict(encoder=NetworkConfig(arch="gru", hidden=[8]), likelihood=LikelihoodConfig(name="categorical"))
+    wave = dict(likelihood=LikelihoodConfig(name="gaussian"))
+    return [
+        ("image mlp", Image((1, 8, 8)), {}),
+        ("image cnn", Image((1, 8, 8)), dict(decoder=NetworkConfig(arch="cnn", hidden=[8]))),
+        ("image pixelcnn", Image((1, 8, 8)), dict(decoder=NetworkConfig(arch="pixelcnn", hidden=[8, 8], norm="none"))),
+        ("tokens gru", names, dict(seq, decoder=NetworkConfig(arch="gru", hidden=[8]))),
+        ("tokens transformer", names, dict(seq, decoder=NetworkConfig(arch="transformer", hidden=[8], heads=2))),
+        ("tokens mlp", names, dict(seq, decoder=NetworkConfig(arch="mlp", hidden=[8]))),
+        ("series mlp", Series((1, 16)), wave),
+        ("series cnn", Series((1, 16)), dict(wave, decoder=NetworkConfig(arch="cnn", hidden=[8]))),
+    ]
+
+
+@pytest.mark.parametrize("name, modality, over", _kinds(), ids=[k[0] for k in _kinds()])
+def test_every_decoder_keeps_the_declared_interface(name, modality, over):
+    """Whatever x is, the decoder is a DecoderNet: one ``sample`` and one ``mean`` that give x's shape in its
+    range, its sizes declared; only a pixelcnn draws pixel by pixel."""
+    from vae.models.networks import DecoderNet
+
+    cfg = tiny_config(**over)
+    cfg.data.binarize = "none"
+    model = VAE(cfg.validate(), modality).eval()
+    assert isinstance(model.decoder, DecoderNet)
+    assert model.autoregressive == (cfg.decoder.arch in ("pixelcnn", "gru", "lstm", "transformer"))
+    assert model.pixel_by_pixel == (cfg.decoder.arch == "pixelcnn")
+    assert 0 < model.decoder.output_numel <= model.decode_numel
+    z = torch.randn(3, cfg.latent_dim)
+    g = torch.Generator().manual_seed(0)
+    for x in (model.sample_x(z, generator=g, temperature=0.5, top_k=2), model.decode_mean(z)):
+        assert tuple(x.shape) == (3, *modality.shape)
+        if modality.textual:
+            assert x.dtype == torch.long and int(x.max()) < modality.vocab_size
+        else:
+            assert 0 <= float(x.min()) and float(x.max()) <= 1
+    assert torch.equal(model.decode_mean(z), model.decode_mean(z))  # a function of z alone
+    out = model(modality.example_batch(3, g))  # the ELBO's terms score what sample_x draws
+    assert out.rec.shape == (3,) and torch.isfinite(out.rec).all()
+
+
+def test_every_kind_of_data_has_its_networks_and_its_figures():
+    """A new modality is one class in vae.data.modality, an entry in NETWORKS and one in FIGURES: a kind
+    missing from either is caught here, not on the page that first draws it."""
+    from vae.data.modality import MODALITIES
+    from vae.figures.examples import FIGURES
+    from vae.models.vae import NETWORKS
+
+    assert set(NETWORKS) == set(FIGURES) == set(MODALITIES)

@@ -127,6 +127,6 @@ def test_iwae_chunking_gives_same_answer(trained_digits):
     model = trained_digits.model
     x = load_digits().x_test[:30]
     a = iwae_log_px(model, x, 40, torch.Generator().manual_seed(3))
-    b = iwae_log_px(model, x, 40, torch.Generator().manual_seed(3), max_chunk_bytes=model.output_numel * 4 * 7)
+    b = iwae_log_px(model, x, 40, torch.Generator().manual_seed(3), max_chunk_bytes=model.decode_numel * 4 * 7)
     assert a.shape == (30,) and torch.isfinite(a).all()
     assert abs(a.mean() - b.mean()) < 0.5  # different noise layout, same estimate

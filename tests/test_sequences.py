@@ -208,7 +208,7 @@ def test_a_token_model_trains_saves_and_loads(tmp_path):
     assert result.history[1]["test_elbo"] < result.history[0]["test_elbo"] < 13 * math.log(29)
     path = save_checkpoint(tmp_path / "names.safetensors", result.model, result.history, result.metrics)
     ck = load_checkpoint(path)
-    assert ck.modality == result.model.modality and ck.image_shape == (13,)
+    assert ck.modality == result.model.modality and ck.x_shape == (13,)
     x = load_dataset(cfg.data).x_test[:50]
     a = evaluate_full(result.model, x, iwae_k=10, seed=1)
     b = evaluate_full(ck.model, x, iwae_k=10, seed=1)

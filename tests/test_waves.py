@@ -80,7 +80,7 @@ def test_a_waves_model_saves_loads_and_scores_its_factors(waves_model):
     from vae.models.checkpoints import load_checkpoint
 
     ck = load_checkpoint(waves_model)
-    assert ck.modality.kind == "series" and ck.image_shape == (1, 64)
+    assert ck.modality.kind == "series" and ck.x_shape == (1, 64)
     ds, x, _, factors = checkpoint_split(ck, "test")
     a = evaluate_full(ck.model, x, iwae_k=10, seed=1)
     assert np.isfinite(a["elbo"]) and a["iwae_nll"] <= a["elbo"] + 1e-4

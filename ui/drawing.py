@@ -125,9 +125,9 @@ def read_picture(data: bytes) -> np.ndarray:
 def own_input(ck, key: str) -> np.ndarray | None:
     """Draw or upload an input for model ``ck`` (type one, for a model of text); the model-ready array (an
     image's (C, H, W), a sequence's (L,) ids), or None (with the reason shown when there is one)."""
-    if ck.modality.kind == "tokens":
+    if ck.modality.textual:
         return typed_input(ck.modality, key)
-    if ck.modality.kind != "image":
+    if not ck.modality.drawable:
         st.caption(tr("Your own input can be drawn for images and typed for text; pick a test example instead."))
         return None
     draw, upload = st.tabs([tr("Draw"), tr("Upload a picture")])
@@ -143,7 +143,7 @@ def own_input(ck, key: str) -> np.ndarray | None:
     try:
         if up is not None:
             ink = read_picture(up.getvalue())
-        return None if ink is None else fit_drawing(ink, ck.image_shape)
+        return None if ink is None else fit_drawing(ink, ck.x_shape)
     except DataError as e:
         st.warning(error_text(e))
         return None

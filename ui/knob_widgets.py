@@ -140,18 +140,6 @@ def data_kind(dataset: str | None):
     return MODALITIES[kind_of(dataset)]
 
 
-KIND_DEFAULTS = {  # the networks and likelihood the form switches to for a kind of data (Image: the form's defaults)
-    "tokens": {
-        "arch": "gru",
-        "decoder_arch": None,
-        "likelihood": "categorical",
-        "binarize": "none",
-        "prior": "standard",
-    },
-    "series": {"arch": "mlp", "decoder_arch": None, "likelihood": "gaussian", "binarize": "none"},
-}
-
-
 def switch_data_kind() -> None:
     """on_change of ``dataset``: when the form's encoder, decoder or likelihood cannot read the new kind of data
     (pictures, token sequences, series), put that kind's defaults into the form (a GRU and a categorical over
@@ -164,7 +152,7 @@ def switch_data_kind() -> None:
     if arch in kind.encoder_families and dec in (None, SAME, *kind.decoder_families) and lik in kind.likelihoods:
         return
     base = defaults()
-    values = KIND_DEFAULTS.get(kind.kind) or {k: base[k] for k in ("arch", "decoder_arch", "likelihood", "binarize")}
+    values = kind.form_defaults or {k: base[k] for k in ("arch", "decoder_arch", "likelihood", "binarize")}
     for name, value in values.items():
         st.session_state[name] = to_widget(name, value)
     switch_family_defaults()

@@ -35,7 +35,7 @@ st.subheader(tr("One example"))
 source = st.radio(
     tr("input"),
     [N_("a test example")]
-    + {"image": [N_("your own drawing")], "tokens": [N_("your own text")]}.get(ck.modality.kind, []),
+    + ([N_("your own drawing")] if ck.modality.drawable else [N_("your own text")] if ck.modality.textual else []),
     format_func=translate(),
     horizontal=True,
     key="enc_source",
@@ -51,7 +51,7 @@ else:
     if own is None:
         st.info(
             tr("Draw a digit (or upload a picture) to see its true posterior and its gaps.")
-            if ck.modality.kind == "image"
+            if ck.modality.drawable
             else tr("Type a text to see its posterior and its gaps.")
         )
         st.stop()

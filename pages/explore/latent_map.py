@@ -66,7 +66,7 @@ fig = projection_scatter(
 )
 with st.expander(
     tr("Draw your own input and see where it lands")
-    if ck.modality.kind != "tokens"
+    if not ck.modality.textual
     else tr("Type your own input and see where it lands"),
     icon=":material/draw:",
 ):

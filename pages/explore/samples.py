@@ -71,7 +71,7 @@ if index is not None:
         ncols=k,
         titles=[f"#{i}" for i in r.index] + [tr("mean")] * k + [tr("sample")] * k,
         title=tr("Rows: input x · reconstruction E[x|z=mu(x)] · sample x ~ p(x|z), z ~ q(z|x)")
-        if ck.modality.kind != "tokens"
+        if not ck.modality.textual
         else tr("Rows: input x · most likely x given z = mu(x), token by token · sample x ~ p(x|z), z ~ q(z|x)"),
     )
     st.plotly_chart(fig, key="reconstructions")
@@ -86,7 +86,7 @@ if index is not None:
     )
 
 st.subheader(tr("Samples from the prior"))
-tokens = ck.modality.kind == "tokens"
+tokens = ck.modality.textual
 c1, c2, c3 = st.columns(3)
 temperature = c1.slider(
     tr("temperature"),

@@ -8,7 +8,7 @@ from ui import compute, defaults
 from ui.i18n import language, tr, translate
 from ui.models import current, split_or_stop
 from vae.analysis.explore import manifold
-from vae.figures.examples import examples_figure, has_pictures
+from vae.figures.examples import examples_figure, has_pictures, manifold_drawing
 from vae.figures.export import interpolation_bytes, traversal_bytes
 from vae.figures.plots import MAX_IMAGES, manifold_figure
 from vae.i18n import N_
@@ -26,7 +26,7 @@ st.markdown(
         "the others held fixed. Dimensions are ordered by their KL (the information they carry): the first "
         "ones change the image, collapsed ones do nothing. Drag the slider under the figure."
     )
-    if ck.modality.kind != "tokens"
+    if not ck.modality.textual
     else tr(
         "Each column decodes z with **one** dimension moved from -span to +span prior standard deviations (one "
         "row per offset), the others held fixed; each cell is the most likely sequence for that z, token by "
@@ -105,12 +105,13 @@ if has_pictures(ck.modality):
         on_click="ignore",
     )
 
-if D == 2 and ck.modality.kind in ("image", "tokens"):
+manifold_how = manifold_drawing(ck.modality)
+if D == 2 and manifold_how:
     st.subheader(tr("The whole 2-D latent space"))
     n = st.slider(tr("grid size"), 5, 30, 15, key="manifold_n")
     mu, _ = compute.posterior_means(ck, "test")
     grid, images = manifold(ck.model, n)
-    if ck.modality.kind == "image":
+    if manifold_how == "picture":
         show_points = st.toggle(tr("draw the test examples' posterior means over it"), True, key="manifold_points")
         fig = manifold_figure(grid, images, mu if show_points else None, labels if show_points else None, tr=tr)
     else:  # a table: row i has z2 = grid[n-1-i], column j has z1 = grid[j]

@@ -160,12 +160,12 @@ def checkpoint_split(ck, split: str = "test", data_root: str | None = None):
     if data_root:
         ck.config.data.data_root = data_root
     ds = load_dataset(ck.config.data)
-    if tuple(ds.image_shape) != tuple(ck.image_shape):
+    if tuple(ds.x_shape) != tuple(ck.x_shape):
         raise DataError(
-            N_("dataset {name} has images {image_shape}, the model expects {value}"),
+            N_("dataset {name} holds examples of shape {shape}; the model expects {value}"),
             name=ds.name,
-            image_shape=ds.image_shape,
-            value=tuple(ck.image_shape),
+            shape=ds.x_shape,
+            value=tuple(ck.x_shape),
         )
     x, y = ds.split(split)
     device = next(ck.model.parameters()).device

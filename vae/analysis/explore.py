@@ -36,7 +36,7 @@ def decode(model: VAE, z: np.ndarray | torch.Tensor, batch_size: int = 1024) -> 
     z = torch.as_tensor(np.asarray(z, dtype=np.float32), device=_device(model))
     model.eval()
     out = [model.decode_mean(z[s : s + batch_size]).cpu() for s in range(0, len(z), batch_size)]
-    return torch.cat(out).numpy() if out else np.zeros((0, *model.image_shape), np.float32)
+    return torch.cat(out).numpy() if out else np.zeros((0, *model.x_shape), np.float32)
 
 
 @torch.no_grad()
@@ -252,7 +252,7 @@ def traversal(
     z = np.repeat(base[None, None], len(dims), 0).repeat(steps, 1)  # (dims, steps, D)
     for row, j in enumerate(dims):
         z[row, :, j] = base[j] + values * sd[j]
-    imgs = decode(model, z.reshape(-1, d)).reshape(len(dims), steps, *model.image_shape)
+    imgs = decode(model, z.reshape(-1, d)).reshape(len(dims), steps, *model.x_shape)
     kl = [float(kl_per_dim[j]) for j in dims] if kl_per_dim is not None else []
     return Traversal(list(dims), values, z, imgs, kl)
 
@@ -306,7 +306,7 @@ def manifold(model: VAE, n: int = 15, eps: float = 0.05) -> tuple[np.ndarray, np
     grid = norm.ppf(np.linspace(eps, 1 - eps, n)).astype(np.float32)
     z1, z2 = np.meshgrid(grid, grid[::-1])
     z = np.stack([z1.ravel(), z2.ravel()], 1)
-    return grid, decode(model, z).reshape(n, n, *model.image_shape)
+    return grid, decode(model, z).reshape(n, n, *model.x_shape)
 
 
 @torch.no_grad()

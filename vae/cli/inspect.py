@@ -97,7 +97,7 @@ def describe(cfg, kind: str | None = None) -> list[str]:
 
 def cmd_info(args) -> int:
     from vae.config import VAEConfig
-    from vae.models.checkpoints import read_metadata
+    from vae.models.checkpoints import SHAPE_KEY, read_metadata
 
     meta = read_metadata(args.checkpoint)
     if args.json:
@@ -105,7 +105,7 @@ def cmd_info(args) -> int:
         return 0
     cfg = VAEConfig.from_dict(meta["config"])
     kind = (meta.get("modality") or {}).get("kind", "image")  # image, tokens or series
-    print(f"{args.checkpoint}: {kind} shape {tuple(meta['image_shape'])}")
+    print(f"{args.checkpoint}: {kind} shape {tuple(meta[SHAPE_KEY])}")
     for line in describe(cfg, kind):
         print("  " + line)
     h, m = meta["history"], meta["metrics"]

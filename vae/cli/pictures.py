@@ -25,7 +25,7 @@ def cmd_traverse(args) -> int:
         _, x, _, _ = _example_split(ck, args, [args.from_example])
         z0 = posterior(ck.model, x[[args.from_example]])[0][0]
     tr = traversal(ck.model, kl_per_dim=kl, span=args.span, steps=args.steps, z0=z0, max_dims=args.dims)
-    if ck.modality.kind == "tokens":  # a column of decoded sequences per dimension, one row per offset
+    if ck.modality.textual:  # a column of decoded sequences per dimension, one row per offset
         header = ["offset", *(f"z{j}" for j in tr.dims)]
         rows = [
             [f"{v:+.2f}", *(ck.modality.show(tr.images[d, i]) for d in range(len(tr.dims)))]
@@ -43,7 +43,7 @@ def cmd_traverse(args) -> int:
 def _picture_or_text(ck, out: str | None) -> Path | None:
     """Where a picture command writes: FILE.png/.gif for an image model (required); an optional FILE.txt for
     a token model, whose result is printed."""
-    if ck.modality.kind == "tokens":
+    if ck.modality.textual:
         return out_file(out, (".txt",)) if out else None
     if not out:
         raise ConfigError("--out FILE.png (or FILE.gif) is needed: this model draws images")
@@ -85,7 +85,7 @@ def cmd_interpolate(args) -> int:
     _, x, y, _ = _example_split(ck, args, [args.src, args.dst])
     mu, _ = posterior(ck.model, x[[args.src, args.dst]])
     it = interpolation(ck.model, mu[0], mu[1], args.steps, args.method)
-    if ck.modality.kind == "tokens":  # the "homotopy" of Bowman et al. (2016): one decoded sequence per step
+    if ck.modality.textual:  # the "homotopy" of Bowman et al. (2016): one decoded sequence per step
         shown = ck.modality.show(x[[args.src, args.dst]])
         rows = [[f"{t:.2f}", ck.modality.show(it.images[i])] for i, t in enumerate(it.t)]
         print(f"{args.method} interpolation from {shown[0]!r} (example {args.src}) to {shown[1]!r} ({args.dst})")
@@ -115,7 +115,7 @@ def cmd_sample(args) -> int:
     if args.top_k < 0:
         raise ConfigError(f"--top-k must be 0 (all tokens) or more, got {args.top_k}")
     ck = load_checkpoint(args.checkpoint)
-    if ck.modality.kind == "tokens":
+    if ck.modality.textual:
         return _sample_tokens(ck, args)
     if not args.out:
         raise ConfigError("--out FILE.png (or FILE.gif) is needed: this model draws images")
@@ -128,7 +128,7 @@ def cmd_sample(args) -> int:
     if ck.model.autoregressive and sys.stderr.isatty():
         from tqdm import tqdm
 
-        bar = tqdm(total=ck.image_shape[1], unit="row", desc="sampling pixel by pixel", leave=False)
+        bar = tqdm(total=ck.x_shape[1], unit="row", desc="sampling pixel by pixel", leave=False)
     t = time.perf_counter()
     s = sample_images(
         ck.model,

@@ -118,7 +118,7 @@ def data_shape(cfg: DataConfig) -> tuple[tuple[int, int, int], int, int]:
         return (1, side, side), n - held_out(cfg.name, n), held_out(cfg.name, n)
     if cfg.name in ("text", "series"):
         ds = load_dataset(cfg)  # a text file is read whole to know its longest line (at most 20 MB)
-        return ds.image_shape, len(ds.x_train), len(ds.x_test)
+        return ds.x_shape, len(ds.x_train), len(ds.x_test)
     if cfg.name in ("npz", "zip"):
         if not cfg.path:
             raise DataError(N_("dataset {name!r} needs a file: pass --data-path FILE.{name}"), name=cfg.name)

@@ -59,17 +59,17 @@ class Dataset:
     vocab: list[str] | None = None  # token sequences: the text of each token id
 
     @property
-    def image_shape(self) -> tuple[int, ...]:
+    def x_shape(self) -> tuple[int, ...]:
         """The shape of one example (an image's (C, H, W), a sequence's (L,))."""
         return tuple(self.x_train.shape[1:])
 
     @property
     def modality(self) -> Modality:
-        """What an example is: an image of ``image_shape`` (C, H, W), a series (C, L), or a token sequence over
+        """What an example is: an image of ``x_shape`` (C, H, W), a series (C, L), or a token sequence over
         ``vocab``."""
         if self.vocab is not None:
-            return Tokens(self.image_shape, self.vocab)
-        return as_modality(self.image_shape)
+            return Tokens(self.x_shape, self.vocab)
+        return as_modality(self.x_shape)
 
     def split(self, which: str) -> tuple[torch.Tensor, torch.Tensor]:
         if which == "train":

@@ -38,6 +38,10 @@ class Modality:
     encoder_families: tuple[str, ...] = ()
     decoder_families: tuple[str, ...] = ()
     likelihoods: tuple[str, ...] = ()
+    textual = False  # an example is read and shown as text (``show`` gives strings): pages print, not draw
+    drawable = False  # a reader can draw one with the mouse (the canvas of ui/drawing.py)
+    flops_on_meta = True  # its networks can be counted on PyTorch's meta device (no storage)
+    form_defaults: dict[str, Any] = {}  # the settings the Train form switches to for this kind (empty: its own)
 
     def __init__(self, shape: tuple[int, ...]):
         self.shape = tuple(int(s) for s in shape)
@@ -105,6 +109,13 @@ class Modality:
         """One example (its shape) as a batch of one for the encoder, of the dtype the networks read."""
         return torch.as_tensor(np.asarray(x, dtype=np.float32))[None]
 
+    def clip(self, x: torch.Tensor) -> torch.Tensor:
+        """A decoded mean E[x|z] held to the data's range: real values in [0, 1]."""
+        return x.clamp(0, 1)
+
+
+MAX_IMAGE_SIDE = 4096
+
 
 class Image(Modality):
     """Pictures (C, H, W) with values in [0, 1]: grey (C = 1) or RGB (C = 3)."""
@@ -114,11 +125,14 @@ class Image(Modality):
     encoder_families = tuple(ARCHS)
     decoder_families = tuple(DECODER_ARCHS)
     likelihoods = tuple(LIKELIHOODS)
+    drawable = True
 
     def __init__(self, shape: tuple[int, ...]):
         super().__init__(shape)
-        if len(self.shape) != 3:
-            raise ConfigError(N_("an image is shaped (C, H, W); got {shape}"), shape=self.shape)
+        if len(self.shape) != 3 or not all(0 < s <= MAX_IMAGE_SIDE for s in self.shape):
+            raise ConfigError(
+                N_("an image is shaped (C, H, W) of 1 to {most} each; got {shape}"), most=MAX_IMAGE_SIDE, shape=shape
+            )
 
     def check(self, config) -> None:
         """The families apply, and an autoregressive pixelcnn decoder gets grey images: the order of the
@@ -164,6 +178,15 @@ class Tokens(Modality):
     encoder_families = SEQUENCE_ENCODERS
     decoder_families = SEQUENCE_DECODERS
     likelihoods = ("categorical",)
+    textual = True
+    flops_on_meta = False  # packed sequences need their lengths on the CPU
+    form_defaults = {
+        "arch": "gru",
+        "decoder_arch": None,
+        "likelihood": "categorical",
+        "binarize": "none",
+        "prior": "standard",
+    }
 
     def __init__(self, shape: tuple[int, ...], vocab: list[str]):
         super().__init__(shape)
@@ -280,6 +303,10 @@ class Tokens(Modality):
         """One sequence (L,) of ids as a batch of one."""
         return torch.as_tensor(np.asarray(x, dtype=np.int64))[None]
 
+    def clip(self, x: torch.Tensor) -> torch.Tensor:
+        """Token ids are in range by construction."""
+        return x
+
 
 class Series(Modality):
     """Real-valued series (C, L): C channels of L steps, values in [0, 1] (``waves``)."""
@@ -288,6 +315,8 @@ class Series(Modality):
     encoder_families = ("mlp", "cnn")
     decoder_families = ("mlp", "cnn")
     likelihoods = ("gaussian",)
+    flops_on_meta = False
+    form_defaults = {"arch": "mlp", "decoder_arch": None, "likelihood": "gaussian", "binarize": "none"}
 
     def __init__(self, shape: tuple[int, ...]):
         super().__init__(shape)

@@ -1,14 +1,15 @@
 """Examples as the reader sees them, whatever x is: the one place the pages ask for a figure of data.
 
-Each function takes the model's modality (``vae.data.modality``) and returns a Plotly figure:
-pictures for images (``vae.figures.plots``), tables of text for token sequences
-(``vae.figures.text``), curves for real-valued series (``vae.figures.curves``). A new kind of
-data adds its branch here, not in every page.
+FIGURES holds, for each kind of data (``vae.data.modality``), how its examples are drawn: pictures for
+images (``vae.figures.plots``), tables of text for token sequences (``vae.figures.text``), curves for
+real-valued series (``vae.figures.curves``). A new kind of data adds its entry here, not a branch in
+every page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -16,6 +17,49 @@ import plotly.graph_objects as go
 from vae.data.modality import Modality
 from vae.figures import curves, plots, text
 from vae.i18n import Translate, english
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """How one kind of data is drawn; each function returns a Plotly figure.
+
+    grid(modality, x (N, *shape), ncols, titles, title, width_px)
+    traversal(modality, trav, labels, ncols, tr)          interpolation(modality, interp, start, end, tr)
+    pictures: an example can be saved as a picture (the PNG and GIF downloads apply)
+    manifold: how the decoded 2-D latent space is drawn: "picture" (one picture over the codes), "grid" (a
+    grid of decoded examples) or None (not drawn)
+    """
+
+    grid: Callable[..., go.Figure]
+    traversal: Callable[..., go.Figure]
+    interpolation: Callable[..., go.Figure]
+    pictures: bool
+    manifold: str | None
+
+
+FIGURES = {
+    "image": Drawing(
+        grid=lambda m, x, ncols, titles, title, width_px: plots.image_grid(x, ncols, titles, title, width_px),
+        traversal=lambda m, trav, labels, ncols, tr: plots.traversal_figure(trav, labels, ncols, tr=tr),
+        interpolation=lambda m, it, a, b, tr: plots.interpolation_figure(it, a, b, tr=tr),
+        pictures=True,
+        manifold="picture",
+    ),
+    "tokens": Drawing(
+        grid=lambda m, x, ncols, titles, title, width_px: text.text_grid(m.show(np.asarray(x)), ncols, titles, title),
+        traversal=lambda m, trav, labels, ncols, tr: text.text_traversal(trav, m.show, labels, tr=tr),
+        interpolation=lambda m, it, a, b, tr: text.text_interpolation(it, m.show, a, b, tr=tr),
+        pictures=False,
+        manifold="grid",
+    ),
+    "series": Drawing(
+        grid=lambda m, x, ncols, titles, title, width_px: curves.curve_grid(x, ncols, titles, title),
+        traversal=lambda m, trav, labels, ncols, tr: curves.curve_traversal(trav, labels, min(ncols, 4), tr=tr),
+        interpolation=lambda m, it, a, b, tr: curves.curve_interpolation(it, a, b, tr=tr),
+        pictures=True,
+        manifold=None,
+    ),
+}
 
 
 def examples_figure(
@@ -27,36 +71,29 @@ def examples_figure(
     width_px: float = 900.0,
 ) -> go.Figure:
     """Examples (N, *shape) row by row, ``ncols`` to a row, each under its title when ``titles`` are given."""
-    if modality.kind == "tokens":
-        return text.text_grid(modality.show(np.asarray(x)), ncols, titles, title)
-    if modality.kind == "series":
-        return curves.curve_grid(x, ncols, titles, title)
-    return plots.image_grid(x, ncols, titles, title, width_px)
+    return FIGURES[modality.kind].grid(modality, x, ncols, titles, title, width_px)
 
 
 def traversal_figure(
     modality: Modality, trav, labels: Sequence[str] | None = None, ncols: int = 8, tr: Translate = english
 ) -> go.Figure:
     """A latent traversal (``vae.analysis.explore.traversal``) with its slider."""
-    if modality.kind == "tokens":
-        return text.text_traversal(trav, modality.show, labels, tr=tr)
-    if modality.kind == "series":
-        return curves.curve_traversal(trav, labels, min(ncols, 4), tr=tr)
-    return plots.traversal_figure(trav, labels, ncols, tr=tr)
+    return FIGURES[modality.kind].traversal(modality, trav, labels, ncols, tr)
 
 
 def interpolation_figure(
     modality: Modality, interp, start_label: str = "A", end_label: str = "B", tr: Translate = english
 ) -> go.Figure:
     """An interpolation between two codes (``vae.analysis.explore.interpolation``) with its slider."""
-    if modality.kind == "tokens":
-        return text.text_interpolation(interp, modality.show, start_label, end_label, tr=tr)
-    if modality.kind == "series":
-        return curves.curve_interpolation(interp, start_label, end_label, tr=tr)
-    return plots.interpolation_figure(interp, start_label, end_label, tr=tr)
+    return FIGURES[modality.kind].interpolation(modality, interp, start_label, end_label, tr)
 
 
 def has_pictures(modality: Modality) -> bool:
     """True when an example can be saved as a picture (PNG and GIF downloads apply): images, and series drawn
     as curves (``vae.figures.curves.curve_pictures``)."""
-    return modality.kind in ("image", "series")
+    return FIGURES[modality.kind].pictures
+
+
+def manifold_drawing(modality: Modality) -> str | None:
+    """How the decoded 2-D latent space is drawn: "picture", "grid" or None (``Drawing.manifold``)."""
+    return FIGURES[modality.kind].manifold

@@ -26,12 +26,13 @@ import torch
 
 from vae.config import MAX_LATENT_DIM, VAEConfig
 from vae.config.records import HISTORY_KEYS, metrics_problem, record_problem
-from vae.data.modality import Image, Modality, modality_from_json
-from vae.errors import CheckpointError, VAEError
+from vae.data.modality import Modality, modality_from_json
+from vae.errors import CheckpointError, ConfigError, VAEError
 from vae.i18n import N_
 from vae.models.vae import VAE
 
 FORMAT = "vae-explorer/1"
+SHAPE_KEY = "image_shape"  # the metadata key of one x's shape, named before sequences were read; files keep it
 MAX_HEADER_BYTES = 100_000_000
 DEFAULT_MAX_PARAMETERS = 50_000_000  # 200 MB of fp32 weights; the shipped models have 0.3-1.7 M
 DTYPES = {
@@ -58,7 +59,7 @@ def max_parameters() -> int:
 class Checkpoint:
     model: VAE
     config: VAEConfig
-    image_shape: tuple[int, int, int]
+    x_shape: tuple[int, ...]  # one example: an image (C, H, W), a series (C, L), a sequence (L,)
     dataset: str
     history: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -68,7 +69,7 @@ class Checkpoint:
 
     @property
     def modality(self) -> Modality:
-        """What the model reads and draws: images of ``image_shape``, or token sequences."""
+        """What the model reads and draws: images of ``x_shape``, or token sequences."""
         return self.model.modality
 
     @property
@@ -97,7 +98,7 @@ def save_checkpoint(
     meta = {
         "format": FORMAT,
         "config": model.config.to_json(),
-        "image_shape": json.dumps(list(model.image_shape)),
+        SHAPE_KEY: json.dumps(list(model.x_shape)),
         "modality": json.dumps(model.modality.to_json()),
         "dataset": dataset or model.config.data.name,
         "history": json.dumps(history or []),
@@ -136,7 +137,7 @@ def _decode_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
             FORMAT=FORMAT,
         )
     out: dict[str, Any] = {"dataset": meta.get("dataset", "")}
-    for key in ("config", "image_shape", "history", "metrics", "extra"):
+    for key in ("config", SHAPE_KEY, "history", "metrics", "extra"):
         try:
             out[key] = json.loads(meta[key])
         except KeyError:
@@ -145,14 +146,14 @@ def _decode_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
             raise CheckpointError(
                 N_("{name}: metadata '{key}' is not valid JSON ({e})"), name=path.name, key=key, e=e
             ) from None
-    if "modality" in meta:  # written since the modality seam; older files hold only image_shape
+    if "modality" in meta:  # written since the modality seam; older files hold only SHAPE_KEY
         try:
             modality = modality_from_json({"modality": json.loads(meta["modality"])})
         except (json.JSONDecodeError, VAEError) as e:
             raise CheckpointError(
                 N_("{name}: metadata 'modality' is not readable ({e})"), name=path.name, e=e
             ) from None
-        if list(modality.shape) != out["image_shape"]:
+        if list(modality.shape) != out[SHAPE_KEY]:
             raise CheckpointError(
                 N_("{name}: metadata 'modality' {modality!r} disagrees with its image_shape"),
                 name=path.name,
@@ -228,7 +229,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> Che
     return Checkpoint(
         model=model,
         config=config,
-        image_shape=tuple(modality.shape),
+        x_shape=tuple(modality.shape),
         dataset=meta["dataset"],
         history=meta["history"] if isinstance(meta["history"], list) else [],
         metrics=meta["metrics"] if isinstance(meta["metrics"], dict) else {},
@@ -251,21 +252,13 @@ def check_loadable(path: Path, meta: dict[str, Any], header: dict[str, Any]) -> 
         config = VAEConfig.from_dict(meta["config"]).validate()
     except VAEError as e:
         raise CheckpointError(N_("{name}: stored configuration is invalid: {e}"), name=path.name, e=e) from None
-    shape = meta["image_shape"]
-    modality = modality_from_json(meta) if meta.get("modality") is not None else None
-    if modality is not None and modality.kind != "image":  # its constructor bounded its length and vocabulary
-        shape = list(modality.shape)
-    elif not (
-        isinstance(shape, list)
-        and len(shape) == 3
-        and all(isinstance(s, int) and not isinstance(s, bool) and 0 < s <= 4096 for s in shape)
-    ):
-        raise CheckpointError(
-            N_("{name}: stored image shape {shape!r} is not (C, H, W) of at most 4096 each"),
-            name=path.name,
-            shape=shape,
-        )
-    modality = modality if modality is not None else Image(tuple(shape))
+    shape = meta[SHAPE_KEY]
+    try:
+        if not (isinstance(shape, list) and all(isinstance(s, int) and not isinstance(s, bool) for s in shape)):
+            raise ConfigError(N_("a shape is a list of whole numbers; got {shape!r}"), shape=shape)
+        modality = modality_from_json(meta)  # each modality's constructor bounds its shape (and vocabulary)
+    except ConfigError as e:
+        raise CheckpointError(N_("{name}: stored shape is not readable: {e}"), name=path.name, e=e) from None
     try:
         with torch.device("meta"):
             shell = VAE(config, modality)

@@ -43,8 +43,10 @@ class Likelihood(nn.Module):
         raise NotImplementedError
 
     def sample(
-        self, out: torch.Tensor, generator: torch.Generator | None = None, temperature: float = 1.0
+        self, out: torch.Tensor, generator: torch.Generator | None = None, temperature: float = 1.0, top_k: int = 0
     ) -> torch.Tensor:
+        """x ~ p(x|z) from the decoder's output, its randomness scaled by ``temperature`` (0: the mode).
+        ``top_k`` applies to tokens (vae.models.sequence.TokenCategorical); a pixel draws from all its values."""
         raise NotImplementedError
 
 
@@ -55,7 +57,7 @@ class Bernoulli(Likelihood):
     def mean(self, out):
         return torch.sigmoid(out)
 
-    def sample(self, out, generator=None, temperature=1.0):
+    def sample(self, out, generator=None, temperature=1.0, top_k=0):
         if temperature <= 0:
             return (out > 0).to(out.dtype)
         return torch.bernoulli(torch.sigmoid(out / temperature), generator=generator)
@@ -89,7 +91,7 @@ class Gaussian(Likelihood):
     def mean(self, out):
         return self.split(out)[0]
 
-    def sample(self, out, generator=None, temperature=1.0):
+    def sample(self, out, generator=None, temperature=1.0, top_k=0):
         mu, logvar = self.split(out)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         return (mu + temperature * torch.exp(0.5 * logvar) * eps).clamp(0, 1)
@@ -118,7 +120,7 @@ class Categorical(Likelihood):
         p = torch.softmax(self.logits(out), dim=1)
         return (p * self._levels(out)).sum(1)
 
-    def sample(self, out, generator=None, temperature=1.0):
+    def sample(self, out, generator=None, temperature=1.0, top_k=0):
         logits = self.logits(out).movedim(1, -1)  # (B, C, H, W, K)
         if temperature <= 0:
             return logits.argmax(-1).to(out.dtype) / (self.bins - 1)

@@ -13,6 +13,9 @@ convolutions whose ``output_padding`` restores odd sizes exactly (7 -> 14 -> 28,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -110,9 +113,9 @@ class ResidualBlock(nn.Module):
 class Encoder(nn.Module):
     """x (B, C, H, W) -> features (B, out_features)."""
 
-    def __init__(self, cfg: NetworkConfig, image_shape: tuple[int, int, int]):
+    def __init__(self, cfg: NetworkConfig, x_shape: tuple[int, int, int]):
         super().__init__()
-        c, h, w = image_shape
+        c, h, w = x_shape
         layers: list[nn.Module] = []
         if cfg.arch == "mlp":
             layers.append(nn.Flatten())
@@ -141,13 +144,50 @@ class Encoder(nn.Module):
         return self.net(x)
 
 
-class Decoder(nn.Module):
+class DecoderNet(nn.Module):
+    """What the model asks of every decoder of p(x|z), whatever x is:
+
+    forward(z)        the likelihood's parameters for all of x at once (``autoregressive`` False), or
+    forward(z, x)     for each part of x given z and the parts before it, by teacher forcing (True)
+    sample(z, likelihood, generator, temperature, top_k, **progress)    a draw x ~ p(x|z), (B, *x_shape)
+    mean(z, likelihood)    E[x|z] decoded (an autoregressive decoder, with none in closed form: a stand-in)
+    output_numel      floats of its output per example; ``work_numel`` at its peak (IWAE chunks by it)
+    pixel_by_pixel    drawing one example takes a network pass per pixel (the pages draw fewer)
+    """
+
+    autoregressive = False
+    pixel_by_pixel = False
+    output_numel = 0
+    work_numel = 0
+
+    def sample(self, z, likelihood, generator=None, temperature=1.0, top_k=0, **_progress) -> torch.Tensor:
+        """All of x at once: the likelihood's draw from forward(z)."""
+        return likelihood.sample(self(z), generator, temperature, top_k)
+
+    def mean(self, z: torch.Tensor, likelihood) -> torch.Tensor:
+        """The likelihood's mean of forward(z)."""
+        return likelihood.mean(self(z))
+
+
+@dataclass
+class Networks:
+    """What a kind of data builds for a model: its encoder q's trunk, its likelihood p(x|z), and its decoder,
+    built when the model calls ``decoder()`` (an image decoder is built after the heads, the prior and the
+    flow, so that a seed gives the initial weights it always has)."""
+
+    encoder: nn.Module
+    likelihood: nn.Module
+    decoder: Callable[[], DecoderNet]
+
+
+class Decoder(DecoderNet):
     """z (B, D) -> likelihood parameters (B, out_channels, H, W)."""
 
-    def __init__(self, cfg: NetworkConfig, latent_dim: int, image_shape: tuple[int, int, int], out_channels: int):
+    def __init__(self, cfg: NetworkConfig, latent_dim: int, x_shape: tuple[int, int, int], out_channels: int):
         super().__init__()
-        _, h, w = image_shape
+        _, h, w = x_shape
         self.out_shape = (out_channels, h, w)
+        self.output_numel = out_channels * h * w
         layers: list[nn.Module] = []
         if cfg.arch == "mlp":
             n_in = latent_dim

@@ -48,7 +48,9 @@ from torch import nn
 from vae.config import NetworkConfig, check_pixelcnn_settings
 from vae.errors import ConfigError
 from vae.i18n import N_
-from vae.models.networks import linear, make_activation
+from vae.models.networks import DecoderNet, linear, make_activation
+
+MEAN_SAMPLE_SEED = 0  # the random numbers of the "mean image"
 
 
 class MaskedConv2d(nn.Conv2d):
@@ -99,18 +101,19 @@ def receptive_field(layers: int, kernel: int) -> dict[str, int]:
     return {"rows_up": r, "cols_each_side": r, "pixels": seen}
 
 
-class PixelCNNDecoder(nn.Module):
+class PixelCNNDecoder(DecoderNet):
     """(z, x) -> likelihood parameters (B, out_channels, H, W), exact by teacher forcing."""
 
     autoregressive = True
+    pixel_by_pixel = True
 
-    def __init__(self, cfg: NetworkConfig, latent_dim: int, image_shape: tuple[int, int, int], out_channels: int):
+    def __init__(self, cfg: NetworkConfig, latent_dim: int, x_shape: tuple[int, int, int], out_channels: int):
         super().__init__()
         check_pixelcnn_settings(cfg)  # the image's channels: vae.data.modality.Image.check
-        c, h, w = image_shape
+        c, h, w = x_shape
         ch, k = cfg.hidden[0], cfg.kernel
         layers, self.gated = len(cfg.hidden), cfg.gated
-        self.image_shape = (c, h, w)
+        self.x_shape = (c, h, w)
         self.reach = reach(layers, k)
         self.inp = MaskedConv2d(c, ch, first_kernel(k), "A")
         width = 2 * ch if cfg.gated else ch
@@ -121,6 +124,7 @@ class PixelCNNDecoder(nn.Module):
         self.act = make_activation(cfg.activation)
         self.drop = nn.Dropout(cfg.dropout) if cfg.dropout > 0 else nn.Identity()
         self.head = nn.Conv2d(ch, out_channels, 1)
+        self.output_numel = out_channels * h * w
         self.work_numel = 3 * width * h * w  # a few feature maps alive at once in a forward pass
 
     def condition(self, z: torch.Tensor) -> list[torch.Tensor]:
@@ -154,6 +158,7 @@ class PixelCNNDecoder(nn.Module):
         likelihood,
         generator: torch.Generator | None = None,
         temperature: float = 1.0,
+        top_k: int = 0,
         on_row: Callable[[int, torch.Tensor], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> torch.Tensor:
@@ -161,12 +166,21 @@ class PixelCNNDecoder(nn.Module):
 
         ``on_row(r, x)`` is called after each finished row (for progress and the fill-in
         animation); ``should_stop()`` ends early, leaving the rest of the image at 0.
+        ``top_k`` is for tokens: each pixel draws from all its values.
         """
         with one_thread():
             return self._sample(z, likelihood, generator, temperature, on_row, should_stop)
 
+    @torch.no_grad()
+    def mean(self, z: torch.Tensor, likelihood) -> torch.Tensor:
+        """No closed-form mean: a sample drawn with the fixed seed MEAN_SAMPLE_SEED, so that it is a function of
+        z alone (the frames of a traversal share their random numbers and change only with z)."""
+        g = torch.Generator(device=z.device)
+        g.manual_seed(MEAN_SAMPLE_SEED)
+        return self.sample(z, likelihood, g)
+
     def _sample(self, z, likelihood, generator, temperature, on_row, should_stop) -> torch.Tensor:
-        c, h, w = self.image_shape
+        c, h, w = self.x_shape
         conds = self.condition(z)
         x = torch.zeros((len(z), c, h, w), device=z.device, dtype=z.dtype)
         R = self.reach

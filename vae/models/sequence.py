@@ -32,7 +32,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from vae.config import NetworkConfig
 from vae.data.modality import END, PAD, UNK, Tokens
 from vae.models.likelihoods import Likelihood
-from vae.models.networks import make_activation
+from vae.models.networks import DecoderNet, Networks, make_activation
 
 
 def _recurrent(arch: str):
@@ -85,7 +85,7 @@ class SequenceEncoder(nn.Module):
         return torch.cat([h[-2], h[-1]], 1) if self.rnn.bidirectional else h[-1]
 
 
-class RNNDecoder(nn.Module):
+class RNNDecoder(DecoderNet):
     """Autoregressive GRU/LSTM decoder: logits (B, L, V) of p(x_t | x_<t, z)."""
 
     autoregressive = True
@@ -106,6 +106,7 @@ class RNNDecoder(nn.Module):
             dropout=cfg.dropout if self.layers > 1 else 0.0,
         )
         self.out = nn.Linear(self.width, modality.vocab_size)
+        self.output_numel = modality.length * modality.vocab_size
         self.work_numel = modality.length * (modality.vocab_size + self.width)
 
     def initial_state(self, z: torch.Tensor):
@@ -151,6 +152,10 @@ class RNNDecoder(nn.Module):
             return self.out(out[:, 0]), state
 
         return generate(step, self.initial_state(z), z, self.length, likelihood, generator, temperature, top_k)
+
+    def mean(self, z: torch.Tensor, likelihood: TokenCategorical) -> torch.Tensor:
+        """The most likely token step by step (greedy decoding, temperature 0): a function of z alone."""
+        return self.sample(z, likelihood, temperature=0.0)
 
 
 def generate(step, state, z: torch.Tensor, length: int, likelihood, generator, temperature: float, top_k: int):
@@ -198,7 +203,7 @@ class DecoderBlock(nn.Module):
         return t + self.mlp(self.norm3(t))
 
 
-class TransformerDecoder(nn.Module):
+class TransformerDecoder(DecoderNet):
     """Autoregressive transformer decoder: logits (B, L, V) of p(x_t | x_<t, z), z read through cross-attention
     to ``MEMORY`` vectors made from it."""
 
@@ -217,9 +222,11 @@ class TransformerDecoder(nn.Module):
         self.blocks = nn.ModuleList(DecoderBlock(width, cfg.heads, cfg.dropout) for _ in cfg.hidden)
         self.norm = nn.LayerNorm(width)
         self.out = nn.Linear(width, modality.vocab_size)
+        self.output_numel = modality.length * modality.vocab_size
         self.work_numel = modality.length * (modality.vocab_size + 6 * width)
 
     previous_tokens = RNNDecoder.previous_tokens
+    mean = RNNDecoder.mean
 
     def _logits(self, prev: torch.Tensor, z: torch.Tensor, weights: list | None = None) -> torch.Tensor:
         n = prev.shape[1]
@@ -253,10 +260,8 @@ class TransformerDecoder(nn.Module):
         return generate(step, None, z, self.length, likelihood, generator, temperature, top_k)
 
 
-class TokenMLPDecoder(nn.Module):
+class TokenMLPDecoder(DecoderNet):
     """Every step at once from z: logits (B, L, V) of p(x_t | z). The weak decoder of the text lesson."""
-
-    autoregressive = False
 
     def __init__(self, cfg: NetworkConfig, latent_dim: int, modality: Tokens):
         super().__init__()
@@ -269,7 +274,7 @@ class TokenMLPDecoder(nn.Module):
             n_in = h
         layers.append(nn.Linear(n_in, modality.length * modality.vocab_size))
         self.net = nn.Sequential(*layers)
-        self.work_numel = modality.length * modality.vocab_size
+        self.output_numel = modality.length * modality.vocab_size
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z).view(len(z), self.length, self.vocab_size)
@@ -336,8 +341,8 @@ def _ended(x: torch.Tensor) -> torch.Tensor:
     return x.masked_fill(after, PAD)
 
 
-def make_sequence_networks(config, modality: Tokens):
-    """(encoder, decoder, likelihood) for a token model."""
+def make_sequence_networks(config, modality: Tokens) -> Networks:
+    """The networks of a token model."""
     encoder = SequenceEncoder(config.encoder, modality)
     if config.decoder.arch == "mlp":
         decoder = TokenMLPDecoder(config.decoder, config.latent_dim, modality)
@@ -345,4 +350,4 @@ def make_sequence_networks(config, modality: Tokens):
         decoder = TransformerDecoder(config.decoder, config.latent_dim, modality)
     else:
         decoder = RNNDecoder(config.decoder, config.latent_dim, modality)
-    return encoder, decoder, TokenCategorical()
+    return Networks(encoder, TokenCategorical(), lambda: decoder)

@@ -19,7 +19,7 @@ from torch import nn
 from vae.config import NetworkConfig
 from vae.data.modality import Series
 from vae.models.likelihoods import make_likelihood
-from vae.models.networks import linear, make_activation
+from vae.models.networks import DecoderNet, Networks, linear, make_activation
 
 KERNEL, STRIDE, PADDING = 4, 2, 1  # each stage halves (encoder) or doubles (decoder) the number of steps
 
@@ -57,14 +57,13 @@ class SeriesEncoder(nn.Module):
         return self.net(x)
 
 
-class SeriesDecoder(nn.Module):
+class SeriesDecoder(DecoderNet):
     """z (B, D) -> the likelihood's parameters (B, out_channels, L), every step at once."""
-
-    autoregressive = False
 
     def __init__(self, cfg: NetworkConfig, latent_dim: int, modality: Series, out_channels: int):
         super().__init__()
         self.out_channels, self.length = out_channels, modality.length
+        self.output_numel = out_channels * modality.length
         if cfg.arch == "mlp":
             layers, n_in = _dense(cfg.hidden, latent_dim, cfg)
             self.net = nn.Sequential(*layers, linear(n_in, out_channels * self.length))
@@ -85,10 +84,10 @@ class SeriesDecoder(nn.Module):
         return self.net(z).view(len(z), self.out_channels, self.length)
 
 
-def make_series_networks(config, modality: Series):
-    """(encoder, decoder, likelihood) for a model of series."""
+def make_series_networks(config, modality: Series) -> Networks:
+    """The networks of a model of series."""
     likelihood = make_likelihood(config.likelihood)
     out_channels = likelihood.params_per_pixel * modality.shape[0]
     encoder = SeriesEncoder(config.encoder, modality)
     decoder = SeriesDecoder(config.decoder, config.latent_dim, modality, out_channels)
-    return encoder, decoder, likelihood
+    return Networks(encoder, likelihood, lambda: decoder)

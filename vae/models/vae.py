@@ -4,8 +4,10 @@
     z = mu + sigma * eps,  eps ~ N(0, I)          (reparameterization trick)
     p(x|z) = likelihood(decoder(z))              (or decoder(z, x): autoregressive, vae/pixelcnn.py)
 
-Images and token sequences differ only in their networks and likelihood (vae/models/sequence.py for
-tokens); the posterior, the prior, the flows and everything on the latent side are shared.
+Images, token sequences and series differ only in their networks and likelihood, which NETWORKS builds
+for each kind of data (vae/models/sequence.py for tokens, vae/models/series.py for series) behind one
+decoder interface (vae.models.networks.DecoderNet); the posterior, the prior, the flows and everything on
+the latent side are shared.
 
 The encoder's log-variance is bounded smoothly to [LOGVAR_MIN, LOGVAR_MAX] and its head
 starts small (sigma(x) close to 1 at initialisation), so that an untrained wide network
@@ -25,14 +27,15 @@ from vae.config import VAEConfig
 from vae.data.modality import Modality, as_modality
 from vae.models.flows import FlowPosterior, make_flow
 from vae.models.likelihoods import make_likelihood
-from vae.models.networks import Decoder, Encoder, initialize, linear
+from vae.models.networks import Decoder, DecoderNet, Encoder, Networks, initialize, linear
 from vae.models.pixelcnn import PixelCNNDecoder
 from vae.models.posteriors import DiagonalGaussian
 from vae.models.priors import make_prior
+from vae.models.sequence import make_sequence_networks
+from vae.models.series import make_series_networks
 
 LOGVAR_MIN, LOGVAR_MAX = -15.0, 5.0  # posterior sd from 5.5e-4 to 12 (the prior's is 1)
 HEAD_INIT_SCALE = 0.1
-MEAN_SAMPLE_SEED = 0  # the random numbers of an autoregressive decoder's "mean image"
 _OFFSET = float(F.softplus(torch.tensor(LOGVAR_MAX)) - LOGVAR_MAX)
 
 
@@ -45,6 +48,21 @@ def bound_logvar(raw: torch.Tensor) -> torch.Tensor:
     """
     y = LOGVAR_MIN + F.softplus(raw - LOGVAR_MIN)
     return LOGVAR_MAX - F.softplus(LOGVAR_MAX - y) + _OFFSET
+
+
+def make_image_networks(config: VAEConfig, modality: Modality) -> Networks:
+    """The networks of an image model: an mlp, cnn or resnet encoder; the same or a pixelcnn decoder."""
+    likelihood = make_likelihood(config.likelihood)
+    out_channels = likelihood.params_per_pixel * modality.shape[0]
+    decoder_class = PixelCNNDecoder if config.decoder.arch == "pixelcnn" else Decoder
+    return Networks(
+        Encoder(config.encoder, modality.shape),
+        likelihood,
+        lambda: decoder_class(config.decoder, config.latent_dim, modality.shape, out_channels),
+    )
+
+
+NETWORKS = {"image": make_image_networks, "tokens": make_sequence_networks, "series": make_series_networks}
 
 
 @dataclass
@@ -67,27 +85,13 @@ class VAE(nn.Module):
         self.config = config
         self.modality = as_modality(modality)
         self.modality.check(config)
-        self.image_shape = self.modality.shape  # the shape of one x (an image's (C, H, W), a sequence's (L,))
+        self.x_shape = self.modality.shape  # the shape of one x (an image's (C, H, W), a sequence's (L,))
         self.latent_dim = config.latent_dim
-        if self.modality.kind == "tokens":
-            from vae.models.sequence import make_sequence_networks
-
-            self.encoder, decoder, self.likelihood = make_sequence_networks(config, self.modality)
-            self.output_numel = self.modality.length * self.modality.vocab_size
-        elif self.modality.kind == "series":
-            from vae.models.series import make_series_networks
-
-            self.encoder, decoder, self.likelihood = make_series_networks(config, self.modality)
-            self.output_numel = decoder.out_channels * self.modality.length
-        else:
-            self.likelihood = make_likelihood(config.likelihood)
-            c, h, w = self.image_shape
-            out_channels = self.likelihood.params_per_pixel * c
-            self.output_numel = out_channels * h * w
-            self.encoder = Encoder(config.encoder, self.image_shape)
+        networks = NETWORKS[self.modality.kind](config, self.modality)
+        self.encoder, self.likelihood = networks.encoder, networks.likelihood
         self.fc_mu = linear(self.encoder.out_features, config.latent_dim)
         self.fc_logvar = linear(self.encoder.out_features, config.latent_dim)
-        self.prior = make_prior(config, self.image_shape)
+        self.prior = make_prior(config, self.x_shape)
         if config.prior.name == "vamp":
             self.prior.encode = self._encode_gaussian
         self.closed_form_kl = config.closed_form_kl
@@ -97,14 +101,9 @@ class VAE(nn.Module):
             if config.has_flow
             else None
         )
-        if self.modality.kind == "image":  # built last: a seed gives the same initial weights as it always has
-            if config.decoder.arch == "pixelcnn":
-                decoder = PixelCNNDecoder(config.decoder, config.latent_dim, self.image_shape, out_channels)
-            else:
-                decoder = Decoder(config.decoder, config.latent_dim, self.image_shape, out_channels)
-        self.decoder = decoder
+        self.decoder: DecoderNet = networks.decoder()
         # floats a decoder pass holds per example at its peak (the IWAE bound sizes its chunks by it)
-        self.decode_numel = max(self.output_numel, getattr(self.decoder, "work_numel", 0))
+        self.decode_numel = max(self.decoder.output_numel, self.decoder.work_numel)
         for net, part in (
             (config.encoder, (self.encoder, self.fc_mu, self.fc_logvar)),
             (config.decoder, (self.decoder,)),
@@ -132,14 +131,15 @@ class VAE(nn.Module):
 
     @property
     def autoregressive(self) -> bool:
-        """True when p(x|z) factorises over pixels in order (pixelcnn): images are drawn, never decoded at once."""
-        return getattr(self.decoder, "autoregressive", False)
+        """True when p(x|z) factorises over the parts of x in order (pixelcnn, gru, lstm, transformer): x is
+        drawn part by part, never decoded at once."""
+        return self.decoder.autoregressive
 
     @property
     def pixel_by_pixel(self) -> bool:
         """True when every picture is drawn pixel by pixel (a pixelcnn decoder), a network pass per pixel: the
         pages draw fewer of them. A token decoder also goes step by step, but its 10-odd steps are cheap."""
-        return self.autoregressive and self.modality.kind == "image"
+        return self.decoder.pixel_by_pixel
 
     def decode(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
         """Likelihood parameters for z (B, D); an autoregressive decoder also needs the x it scores."""
@@ -161,22 +161,15 @@ class VAE(nn.Module):
     # ------------------------------------------------------------ images
     @torch.no_grad()
     def decode_mean(self, z: torch.Tensor) -> torch.Tensor:
-        """E[x|z] as images (B, C, H, W) in [0, 1]; for token sequences, the most likely token step by step
-        (B, L) (greedy decoding: a function of z alone).
+        """E[x|z] (B, *x_shape) in the data's range: images in [0, 1]; for token sequences, the most likely
+        token at each step (greedy decoding, a function of z alone).
 
-        An autoregressive image decoder has no closed-form mean: its "mean image" is a sample,
-        drawn with the fixed seed MEAN_SAMPLE_SEED, so that it is a function of z alone
-        (the frames of a traversal share their random numbers and change only with z).
+        An autoregressive decoder has no closed-form mean: its stand-in is its own (a pixelcnn draws a sample
+        with a fixed seed, a token decoder decodes greedily; ``DecoderNet.mean``).
         """
-        if self.modality.kind == "tokens":
-            if self.autoregressive:
-                return self.decoder.sample(z, self.likelihood, temperature=0.0)
-            return self.likelihood.mean(self.decode(z))
         if self.autoregressive:
-            g = torch.Generator(device=z.device)
-            g.manual_seed(MEAN_SAMPLE_SEED)
-            return self.sample_x(z, generator=g)
-        return self.likelihood.mean(self.decode(z)).clamp(0, 1)
+            return self.decoder.mean(z, self.likelihood)
+        return self.modality.clip(self.decoder.mean(z, self.likelihood))
 
     @torch.no_grad()
     def sample_x(
@@ -188,13 +181,7 @@ class VAE(nn.Module):
         sequences) draws each token among the k most likely (0: all); ``progress`` (``on_row``,
         ``should_stop``) reaches the autoregressive image sampler.
         """
-        if self.modality.kind == "tokens":
-            if self.autoregressive:
-                return self.decoder.sample(z, self.likelihood, generator, temperature, top_k)
-            return self.likelihood.sample(self.decode(z), generator, temperature, top_k)
-        if self.autoregressive:
-            return self.decoder.sample(z, self.likelihood, generator, temperature, **progress)
-        return self.likelihood.sample(self.decode(z), generator, temperature)
+        return self.decoder.sample(z, self.likelihood, generator, temperature, top_k, **progress)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor, sample: bool = False, generator=None) -> torch.Tensor:

@@ -159,24 +159,24 @@ def _loss(model, x, config: VAEConfig):
     return loss
 
 
-def count_parameters(config: VAEConfig, image_shape) -> int:
+def count_parameters(config: VAEConfig, x_shape) -> int:
     """The number of parameters of ``config``'s model for this modality (or image shape), built on the meta
     device: no memory is allocated, whatever the configuration asks for."""
     with torch.device("meta"):
-        return sum(p.numel() for p in VAE(config, as_modality(image_shape)).parameters())
+        return sum(p.numel() for p in VAE(config, as_modality(x_shape)).parameters())
 
 
-def count_flops(config: VAEConfig, image_shape, batch: int) -> tuple[float, int]:
+def count_flops(config: VAEConfig, x_shape, batch: int) -> tuple[float, int]:
     """(FLOPs of one forward + backward pass on a batch, number of parameters), on the meta device.
 
-    ``image_shape``: the data's modality, or an image shape (C, H, W). A token model (packed sequences
+    ``x_shape``: the data's modality, or an image shape (C, H, W). A token model (packed sequences
     need their lengths on the CPU) is counted on the CPU: :func:`server_estimate` counts its parameters
     on the meta device first and refuses one over the server's limit before anything is built.
     """
     from torch.utils.flop_counter import FlopCounterMode
 
-    modality = as_modality(image_shape)
-    with torch.device("meta" if modality.kind == "image" else "cpu"):
+    modality = as_modality(x_shape)
+    with torch.device("meta" if modality.flops_on_meta else "cpu"):
         model = VAE(config, modality)
         x = modality.example_batch(batch)
         with FlopCounterMode(display=False) as counter:
@@ -184,20 +184,20 @@ def count_flops(config: VAEConfig, image_shape, batch: int) -> tuple[float, int]
     return float(counter.get_total_flops()), sum(p.numel() for p in model.parameters())
 
 
-def estimate(config: VAEConfig, image_shape, n_train: int, n_test: int = 0) -> CostEstimate:
+def estimate(config: VAEConfig, x_shape, n_train: int, n_test: int = 0) -> CostEstimate:
     """Seconds per step, per epoch and in all for ``config`` on data of this modality (or image shape) and
     size (CPU)."""
     config.validate()
     batch = min(config.train.batch_size, n_train)
     steps = math.ceil(n_train / batch)
     evals = math.ceil(n_test / batch)
-    flops, params = count_flops(config, image_shape, batch)
+    flops, params = count_flops(config, x_shape, batch)
     predicted = flops / matmul_rate()
     if predicted > TIME_STEPS_BELOW:
         return CostEstimate(params, flops, predicted, steps, config.train.epochs, "flops", evals)
-    model = make_model(config, as_modality(image_shape)).train()
+    model = make_model(config, as_modality(x_shape)).train()
     opt = torch.optim.AdamW(model.parameters(), lr=config.train.lr, fused=True)
-    x = as_modality(image_shape).example_batch(batch, torch.Generator().manual_seed(0))
+    x = as_modality(x_shape).example_batch(batch, torch.Generator().manual_seed(0))
     times = []
     for i in range(MAX_TIMED_STEPS + 1):
         t = time.perf_counter()
@@ -262,9 +262,7 @@ def step_model(name: str, threads: int) -> tuple[float, float]:
     return overhead, max(1.0, work / (ref.flops_per_step / matmul_rate()))
 
 
-def server_estimate(
-    config: VAEConfig, image_shape: tuple[int, int, int], n_train: int, n_test: int = 0
-) -> CostEstimate:
+def server_estimate(config: VAEConfig, x_shape: tuple[int, int, int], n_train: int, n_test: int = 0) -> CostEstimate:
     """An estimate a web server can make of a student's configuration without allocating the model.
 
     seconds a step = overhead + FLOPs / matmul rate x the family's slowdown (:func:`step_model`,
@@ -275,9 +273,9 @@ def server_estimate(
 
     config.validate()
     batch = min(config.train.batch_size, n_train)
-    params = count_parameters(config, image_shape)  # on the meta device: nothing allocated yet
+    params = count_parameters(config, x_shape)  # on the meta device: nothing allocated yet
     if params <= max_parameters():
-        flops, params = count_flops(config, image_shape, batch)
+        flops, params = count_flops(config, x_shape, batch)
     if params > max_parameters():
         raise ConfigError(
             N_(

@@ -187,7 +187,7 @@ def _train(
     def send_epochs(model) -> None:
         device = next(model.parameters()).device
         rec = model.reconstruct(x_prev.to(device)).cpu().numpy()
-        if model.modality.kind == "tokens":  # the text, which the page shows as it is
+        if model.modality.textual:  # the text, which the page shows as it is
             conn.send(("epochs", list(pending), model.modality.show(x_prev.numpy()), model.modality.show(rec)))
         else:
             conn.send(("epochs", list(pending), x_prev.numpy(), rec))
