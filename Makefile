@@ -64,29 +64,9 @@ demo: setup
 	$(PY) -m vae eval runs/demo-mnist5k-mlp-z20.safetensors --iwae-k 100
 
 # The shipped pretrained models (a few MB each), made by the project's own CLI; the total time is printed.
-TRAIN := $(PY) -m vae train --quiet --force
+# (vae/config/shipped.py declares them: each a preset and a few flags; `python -m vae ship --list` prints them)
 checkpoints: setup
-	@start=$$(date +%s); set -e; \
-	$(TRAIN) --preset "2-D latent for the manifold" --out checkpoints/mnist5k-mlp-z2.safetensors; \
-	$(TRAIN) --preset "pytorch/examples MNIST VAE" --latent-dim 16 --epochs 20 --out checkpoints/mnist5k-mlp-z16.safetensors; \
-	$(TRAIN) --preset "CNN on MNIST" --epochs 15 --out checkpoints/mnist5k-cnn-z16.safetensors; \
-	$(TRAIN) --preset "make it collapse (beta 50)" --hidden 256 --out checkpoints/mnist5k-mlp-z16-beta50-collapsed.safetensors; \
-	$(TRAIN) --preset "fix collapse with free bits" --hidden 256 --out checkpoints/mnist5k-mlp-z16-beta50-freebits.safetensors; \
-	$(TRAIN) --preset "beta-VAE on sprites" --out checkpoints/sprites-cnn-z10-beta4.safetensors; \
-	$(TRAIN) --preset "MLP decoder on binarized MNIST" --out checkpoints/mnist5k-mlp-z16-binarized.safetensors; \
-	$(TRAIN) --preset "strong decoder: pixelcnn" --out checkpoints/mnist5k-pixelcnn-z16.safetensors; \
-	$(TRAIN) --preset "strong decoder + free bits" --out checkpoints/mnist5k-pixelcnn-z16-freebits.safetensors; \
-	$(TRAIN) --preset "plain VAE on sprites" --out checkpoints/sprites-mlp-z6-vae.safetensors; \
-	$(TRAIN) --preset "beta-TCVAE on sprites" --out checkpoints/sprites-mlp-z6-beta-tcvae.safetensors; \
-	$(TRAIN) --preset "waves: 1-D conv VAE" --seed 1 --out checkpoints/waves-cnn-z6.safetensors; \
-	$(TRAIN) --preset "IAF posterior, 2-D latent" --out checkpoints/mnist5k-mlp-z2-iaf.safetensors; \
-	$(TRAIN) --preset "pytorch/examples MNIST VAE" --latent-dim 16 --epochs 20 --posterior iaf --flow-steps 4 \
-		--out checkpoints/mnist5k-mlp-z16-iaf.safetensors; \
-	$(TRAIN) --preset "names: weak MLP decoder" --out checkpoints/names-mlp-decoder.safetensors; \
-	$(TRAIN) --preset "names: GRU decoder ignores z" --out checkpoints/names-gru-decoder.safetensors; \
-	$(TRAIN) --preset "names: GRU + word dropout + free bits" \
-		--out checkpoints/names-gru-word-dropout-free-bits.safetensors; \
-	echo "make checkpoints: $$(( $$(date +%s) - start )) s in all"
+	$(PY) -m vae ship --dir checkpoints
 
 # Browser tests need Debian's chromium (`sudo apt-get install chromium`; .ci/run does it); without it they skip.
 # The style the project keeps (pyproject.toml [tool.ruff]); `make test` checks it first.

@@ -49,6 +49,7 @@ HEADINGS = {  # each page's st.title, where it differs from its sidebar title
     "home": "VAE latent-space explorer",
     "train": "Train a VAE",
     "strong_decoders": "Strong decoders ignore z",
+    "text_decoders": "Text VAEs ignore z",
 }
 PAGES = [
     (key, title, HEADINGS.get(key, title))  # page (ui.navigation.PAGE), sidebar title, heading; the sidebar's order

@@ -104,7 +104,7 @@ def test_strong_decoders_lesson_compares_the_models_and_opens_the_fix(app_dir, p
     assert set(np.unique(imgs)) <= {0.0, 1.0} and imgs.shape == (3, 4, 1, 8, 8)
     assert any("within a row" in c.value for c in at.caption)
     # the fix opens Train with the pixelcnn's settings and free bits
-    at.button(key="fix_train_with_free_bits_").click().run()
+    at.button(key="fix_train_with_free_bits_0_5").click().run()
     assert at.number_input(key="free_bits").value == 0.5
     assert at.selectbox(key="decoder_arch").value == "pixelcnn"
     assert at.text_input(key="decoder_hidden").value == "8 8"
@@ -148,15 +148,15 @@ def test_disentanglement_page_shows_which_latent_holds_which_factor_and_trains_t
 
 
 def test_the_text_lesson_compares_three_decoders_on_names(app_dir):
-    """Strong decoders, on text: the table of the three shipped name models and their grids of names."""
+    """Text decoders: the table of the three shipped name models and their grids of names."""
     from vae.analysis.diagnostics import collapse_report
     from vae.analysis.evaluation import checkpoint_split
 
-    at = open_app("strong_decoders")
+    at = open_app("text_decoders")
     assert any("make checkpoints" in i.value for i in at.info)  # no text models yet: said, not a traceback
     folder = app_dir
     lesson_text_models(folder)  # untrained: the page's numbers are checked against the backend
-    at = open_app("strong_decoders")
+    at = open_app("text_decoders")
     assert not at.exception, [e.message for e in at.exception]
     table = next(d.value for d in at.dataframe if "word dropout" in d.value.columns)
     assert list(table["model"]) == ["names-mlp-decoder", "names-gru-decoder", "names-gru-word-dropout-free-bits"]

@@ -11,11 +11,12 @@ from ui.training_queue import training_queue
 from ui.widgets import make_clicked_model_current
 from vae.config.datasets import DATASETS, has_factors
 from vae.config.presets import PRESETS, preset_config
+from vae.config.shipped import LESSONS
 from vae.figures.examples import traversal_figure
 from vae.figures.plots import kl_decomposition_bars, mi_heatmap, mig_vs_distortion
 
-TCVAE_PRESET = "beta-TCVAE on sprites"
-SHIPPED_TCVAE = "sprites-mlp-z6-beta-tcvae"  # made from the preset by `make checkpoints`
+TCVAE = LESSONS["disentanglement"]["tcvae"]  # the shipped beta-TCVAE, made from its preset
+TCVAE_PRESET = TCVAE.shipped.preset
 FACTOR_DATASETS = [d.name for d in DATASETS.values() if d.has_factors]
 
 st.title(tr("Disentanglement"))
@@ -52,7 +53,7 @@ else:
     # ------------------------------------------------------------------ one model: which latent holds which factor
     here = current_path()
     current_name = here.stem if here is not None else None
-    default = current_name if current_name in with_factors else SHIPPED_TCVAE
+    default = current_name if current_name in with_factors else TCVAE.model
     default = default if default in with_factors else with_factors[0]
     if current_name in with_factors and st.session_state.get("_dis_current") != current_name:
         st.session_state["dis_model"] = current_name  # a model picked in the sidebar is the one shown

@@ -78,13 +78,18 @@ lessons = [  # (page, title, what it teaches), marked for the catalogs and trans
         "strong_decoders",
         N_("7. Strong decoders ignore z"),
         N_(
-            "a pixelcnn decoder, and a GRU decoder of names, collapse the posterior at beta = 1; "
-            "free bits, word dropout or a smaller receptive field bring z back."
+            "a pixelcnn decoder collapses the posterior at beta = 1; free bits or a smaller receptive field "
+            "bring z back."
         ),
     ),
     (
+        "text_decoders",
+        N_("8. Text VAEs ignore z"),
+        N_("a GRU decoder of first names writes them without z; word dropout and free bits bring z back."),
+    ),
+    (
         "disentanglement",
-        N_("8. Disentanglement"),
+        N_("9. Disentanglement"),
         N_(
             "which latent holds which factor; beta-VAE, beta-TCVAE and FactorVAE "
             "compared by MIG, SAP, DCI and the FactorVAE score."
@@ -92,7 +97,7 @@ lessons = [  # (page, title, what it teaches), marked for the catalogs and trans
     ),
     (
         "encoder",
-        N_("9. How good is the encoder?"),
+        N_("10. How good is the encoder?"),
         N_("the true posterior beside q(z|x); how much of the loss is the encoder's fault (the amortization gap)."),
     ),
 ]

@@ -179,6 +179,16 @@ def seed_grid(model: VAE, n_z: int = 4, n_seeds: int = 6, seed: int = 0, on_row=
     return z.cpu().numpy(), x.reshape(n_z, n_seeds, *x.shape[1:])
 
 
+def seed_grid_spread(images: np.ndarray) -> tuple[float, float]:
+    """How much a grid of pictures (rows: z, columns: seeds; (n_z, n_seeds, ...)) varies with the seed and
+    with z: within = the pixels' standard deviation across a row's seeds, averaged over pixels and rows;
+    between = the standard deviation across rows of each row's average picture, averaged over pixels. A decoder
+    that uses z gives between > within; one that ignores z gives within > between."""
+    a = np.asarray(images, np.float64)
+    within = float(np.mean([a[r].std(0).mean() for r in range(len(a))]))
+    return within, float(a.mean(1).std(0).mean())
+
+
 def first_letter_agreement(grid: list[list[str]]) -> tuple[float, float]:
     """How alike the sequences drawn for one z are, for a grid of sequences (rows: z, columns: seeds).
 

@@ -131,6 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("presets", help="list the named experiments that train --preset accepts")
 
+    sh = sub.add_parser(
+        "ship", help="train the shipped models (what `make checkpoints` runs); the total time is printed"
+    )
+    sh.add_argument("--dir", default="checkpoints", help="folder to write them into (default: checkpoints)")
+    sh.add_argument("--only", nargs="+", metavar="NAME", help="train only these shipped models")
+    sh.add_argument("--list", action="store_true", help="print the train command of each model; train nothing")
+
     d = sub.add_parser("datasets", help="list the datasets and whether they are available offline")
     d.add_argument("--data-root", help="folder holding torchvision datasets")
     d.add_argument("--json", action="store_true")

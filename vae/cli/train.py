@@ -108,6 +108,32 @@ def training_estimate(cfg, ds) -> str:
     return estimate(cfg, ds.modality, len(ds.x_train), len(ds.x_test)).describe()
 
 
+def cmd_ship(args) -> int:
+    """Train every shipped model (vae.config.shipped.SHIPPED) with the command that makes it."""
+    import time
+
+    from vae.config.shipped import SHIPPED, SHIPPED_BY_NAME
+
+    unknown = sorted(set(args.only or ()) - set(SHIPPED_BY_NAME))
+    if unknown:
+        raise ConfigError(f"not a shipped model: {', '.join(unknown)}; `python -m vae ship --list` names them")
+    models = [m for m in SHIPPED if not args.only or m.name in args.only]
+    if args.list:
+        for m in models:
+            print(m.command(args.dir))
+        return 0
+    from vae.cli import main
+
+    start = time.monotonic()
+    for m in models:
+        print(m.command(args.dir), file=sys.stderr)
+        status = main(["train", "--quiet", "--force", *m.train_args(args.dir)])
+        if status:
+            return status
+    print(f"vae ship: {len(models)} models in {time.monotonic() - start:.0f} s", file=sys.stderr)
+    return 0
+
+
 def cmd_presets(args) -> int:
     from vae.config.presets import PRESETS
 

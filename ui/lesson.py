@@ -1,0 +1,36 @@
+"""Widgets the lesson pages share: the seed grid's settings and the buttons that open Train with a remedy."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import streamlit as st
+
+from ui import defaults
+from ui.i18n import tr
+from ui.widgets import open_train_with
+
+
+def seed_grid_settings(prefix: str) -> tuple[int, int, int]:
+    """Rows (different z), columns (seeds per z) and the seed of a "does the decoder use z?" grid."""
+    c1, c2, c3 = st.columns(3)
+    d = defaults.SEED_GRID
+    n_z = c1.slider(tr("rows: different z"), 2, 6, d["n_z"], key=f"{prefix}_rows")
+    n_seeds = c2.slider(tr("columns: seeds per z"), 2, 8, d["n_seeds"], key=f"{prefix}_cols")
+    seed = c3.number_input(tr("seed"), 0, 10_000, d["seed"], key=f"{prefix}_seed")
+    return n_z, n_seeds, int(seed)
+
+
+def remedy_buttons(base, remedies: dict[str, dict[str, Any]], prefix: str, help_text: str) -> None:
+    """One button per remedy (English label -> knob changes), side by side: each opens Train with ``base``'s
+    settings and the change, the new model named after both ("...-free-bits-0-5")."""
+    for col, (label, change) in zip(st.columns(len(remedies)), remedies.items()):
+        if col.button(tr(label), key=f"{prefix}_{re.sub('[^a-z0-9]+', '_', label.lower())}", help=help_text):
+            open_train_with(base.config, change, base.name, label.lower().removeprefix("train with "))
+
+
+def lesson_command_lines(roles) -> None:
+    """The commands that make a lesson's shipped models (vae.config.shipped)."""
+    with st.expander(tr("The same from the command line")):
+        st.code("\n".join(r.shipped.command("runs") for r in roles.values()), language="bash")

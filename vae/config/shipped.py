@@ -1,0 +1,85 @@
+"""The shipped models and the lessons that show them: declared once, read by the pages, by
+``python -m vae ship`` (what ``make checkpoints`` runs) and by the tests.
+
+A shipped model is ``checkpoints/NAME.safetensors``, made by
+
+    python -m vae train --preset PRESET [FLAGS] --out checkpoints/NAME.safetensors
+
+A lesson names its models by role (``LESSONS["strong decoders"]["pixelcnn"]``), each with the label its page
+shows; the preset that makes it is the shipped model's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vae.i18n import N_
+
+
+@dataclass(frozen=True)
+class ShippedModel:
+    name: str  # checkpoints/NAME.safetensors
+    preset: str  # vae.config.presets.PRESETS
+    flags: tuple[str, ...] = ()  # command-line flags over the preset
+
+    def train_args(self, folder: str = "checkpoints") -> list[str]:
+        """The arguments of ``python -m vae train`` that make this model into ``folder``."""
+        return ["--preset", self.preset, *self.flags, "--out", f"{folder}/{self.name}.safetensors"]
+
+    def command(self, folder: str = "checkpoints") -> str:
+        """The same as one shell command line."""
+        quoted = [f'"{a}"' if " " in a else a for a in self.train_args(folder)]
+        return " ".join(["python -m vae train", *quoted])
+
+
+SHIPPED = (  # in the order `make checkpoints` trains them
+    ShippedModel("mnist5k-mlp-z2", "2-D latent for the manifold"),
+    ShippedModel("mnist5k-mlp-z16", "pytorch/examples MNIST VAE", ("--latent-dim", "16", "--epochs", "20")),
+    ShippedModel("mnist5k-cnn-z16", "CNN on MNIST", ("--epochs", "15")),
+    ShippedModel("mnist5k-mlp-z16-beta50-collapsed", "make it collapse (beta 50)", ("--hidden", "256")),
+    ShippedModel("mnist5k-mlp-z16-beta50-freebits", "fix collapse with free bits", ("--hidden", "256")),
+    ShippedModel("sprites-cnn-z10-beta4", "beta-VAE on sprites"),
+    ShippedModel("mnist5k-mlp-z16-binarized", "MLP decoder on binarized MNIST"),
+    ShippedModel("mnist5k-pixelcnn-z16", "strong decoder: pixelcnn"),
+    ShippedModel("mnist5k-pixelcnn-z16-freebits", "strong decoder + free bits"),
+    ShippedModel("sprites-mlp-z6-vae", "plain VAE on sprites"),
+    ShippedModel("sprites-mlp-z6-beta-tcvae", "beta-TCVAE on sprites"),
+    ShippedModel("waves-cnn-z6", "waves: 1-D conv VAE", ("--seed", "1")),
+    ShippedModel("mnist5k-mlp-z2-iaf", "IAF posterior, 2-D latent"),
+    ShippedModel(
+        "mnist5k-mlp-z16-iaf",
+        "pytorch/examples MNIST VAE",
+        ("--latent-dim", "16", "--epochs", "20", "--posterior", "iaf", "--flow-steps", "4"),
+    ),
+    ShippedModel("names-mlp-decoder", "names: weak MLP decoder"),
+    ShippedModel("names-gru-decoder", "names: GRU decoder ignores z"),
+    ShippedModel("names-gru-word-dropout-free-bits", "names: GRU + word dropout + free bits"),
+)
+SHIPPED_BY_NAME = {m.name: m for m in SHIPPED}
+
+
+@dataclass(frozen=True)
+class Role:
+    """One model of a lesson: the shipped model that plays it and the label its page gives it."""
+
+    model: str  # a name in SHIPPED
+    label: str  # English (N_), translated where shown
+
+    @property
+    def shipped(self) -> ShippedModel:
+        return SHIPPED_BY_NAME[self.model]
+
+
+LESSONS = {  # lesson -> role -> Role, in the order the page shows them
+    "strong decoders": {
+        "mlp": Role("mnist5k-mlp-z16-binarized", N_("MLP decoder")),
+        "pixelcnn": Role("mnist5k-pixelcnn-z16", N_("pixelcnn decoder")),
+        "fix": Role("mnist5k-pixelcnn-z16-freebits", N_("pixelcnn decoder + free bits")),
+    },
+    "text decoders": {
+        "mlp": Role("names-mlp-decoder", N_("MLP decoder")),
+        "gru": Role("names-gru-decoder", N_("GRU decoder")),
+        "fix": Role("names-gru-word-dropout-free-bits", N_("GRU decoder + word dropout + free bits")),
+    },
+    "disentanglement": {"tcvae": Role("sprites-mlp-z6-beta-tcvae", N_("beta-TCVAE"))},
+}
