@@ -20,7 +20,8 @@ import tempfile
 import time
 
 from vae.config.presets import preset_config
-from vae.service.jobs import BackgroundReports, TrainingQueue
+from vae.service.background import BackgroundReports
+from vae.service.jobs import TrainingQueue
 
 
 def batch(jobs: int, slots: int, preset: str, runner=None) -> tuple[float, float]:

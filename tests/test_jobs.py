@@ -20,6 +20,7 @@ from vae.config.presets import PRESETS, preset_config
 from vae.config.values import apply, defaults, from_dotted, parse, values_of
 from vae.errors import ConfigError
 from vae.service.jobs import TrainingQueue, checkpoint_name_error
+from vae.service.messages import Epochs, Started, Step
 
 
 def test_knob_values_round_trip_a_config():
@@ -263,9 +264,9 @@ def test_the_message_says_what_a_started_process_does_before_its_first_step(tmp_
     from vae.service.jobs import TrainingJob
 
     job = TrainingJob(1, "m", tiny_config(train__epochs=1), tmp_path / "m.safetensors", state="running", started=100.0)
-    TrainingQueue._on_message(job, ("started", 5, 1))
+    TrainingQueue._on_message(job, Started(5, 1))
     assert job.progress_line(job.snapshot(), now=102.0) == "loading the data and building the model · 2 s"
-    TrainingQueue._on_message(job, ("step", 0.25, 0.5))
+    TrainingQueue._on_message(job, Step(0.25, 0.5))
     assert job.snapshot()["message"] == "" and job.progress_line(job.snapshot()).startswith("epoch 0.2 of 1 · 0 s")
 
 
@@ -275,12 +276,12 @@ def test_epoch_records_arrive_together_and_the_bar_never_moves_back(tmp_path):
     from vae.service.jobs import TrainingJob
 
     job = TrainingJob(1, "m", tiny_config(train__epochs=10), tmp_path / "m.safetensors", state="running", started=0.0)
-    TrainingQueue._on_message(job, ("step", 3.5, 2.0))
+    TrainingQueue._on_message(job, Step(3.5, 2.0))
     prev = np.zeros((8, 1, 8, 8))
     records = [{"epoch": e, "seconds": 0.5 * e} for e in (1, 2, 3)]
-    TrainingQueue._on_message(job, ("epochs", records, prev, prev))
+    TrainingQueue._on_message(job, Epochs(records, prev, prev))
     s = job.snapshot()
     assert [r["epoch"] for r in s["history"]] == [1, 2, 3] and s["preview"]["original"].shape == (8, 1, 8, 8)
     assert s["epoch"] == 3.5 and s["progress"] == pytest.approx(0.35) and s["seconds"] == 2.0
-    TrainingQueue._on_message(job, ("epochs", [{"epoch": 4, "seconds": 2.5}], prev, prev))
+    TrainingQueue._on_message(job, Epochs([{"epoch": 4, "seconds": 2.5}], prev, prev))
     assert job.snapshot()["epoch"] == 4 and len(job.snapshot()["history"]) == 4

@@ -138,7 +138,7 @@ def test_the_teacher_publishes_and_deletes_a_class_model(app_dir, class_dir, mon
 def test_a_finished_model_is_saved_first_and_its_reports_follow_in_the_background(tmp_path):
     from vae.analysis.reports import stored_reports
     from vae.models.checkpoints import load_checkpoint
-    from vae.service.jobs import BackgroundReports
+    from vae.service.background import BackgroundReports
 
     reports = BackgroundReports()
     q = TrainingQueue(tmp_path, reports=reports)

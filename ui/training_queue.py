@@ -18,7 +18,8 @@ def _queue(
     max_per_session: int | None,
     ray_address: str | None,
 ):
-    from vae.service.jobs import BackgroundReports, TrainingQueue
+    from vae.service.background import BackgroundReports
+    from vae.service.jobs import TrainingQueue
 
     runner, problem = None, None
     if ray_address:  # the trainings run as tasks on a Ray cluster (vae.service.cluster)

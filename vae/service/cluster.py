@@ -23,6 +23,7 @@ install of this project (docs/ray.md).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import socket
@@ -35,6 +36,7 @@ from typing import Any
 
 from vae.errors import VAEError
 from vae.i18n import N_
+from vae.service.messages import Message, RunSpec, Saved
 
 STOP_POLL_SECONDS = 0.5  # how often a task asks the mailbox whether its training was stopped
 ENV_PREFIX = "VAE_"  # the server's settings a task takes along (limits, thread count, data folder)
@@ -131,13 +133,13 @@ class Mailbox:
     """
 
     def __init__(self) -> None:
-        self.messages: dict[str, list[tuple]] = {}
+        self.messages: dict[str, list[Message]] = {}
         self.stops: set[str] = set()
 
-    def put(self, key: str, message: tuple) -> None:
+    def put(self, key: str, message: Message) -> None:
         self.messages.setdefault(key, []).append(message)
 
-    def take(self, key: str) -> list[tuple]:
+    def take(self, key: str) -> list[Message]:
         return self.messages.pop(key, [])
 
     def stop(self, key: str) -> None:
@@ -157,7 +159,7 @@ class _MailboxConn:
     def __init__(self, box, key: str) -> None:
         self.box, self.key = box, key
 
-    def send(self, message: tuple) -> None:
+    def send(self, message: Message) -> None:
         self.box.put.remote(self.key, message)
 
     def close(self) -> None:
@@ -182,15 +184,7 @@ class _MailboxStop:
 
 
 def train_task(
-    key: str,
-    config: dict[str, Any],
-    owner: str | None,
-    seconds_left: float | None,
-    nice: int,
-    with_reports: bool,
-    settings: dict[str, str],
-    data_file: tuple[str, bytes] | None,
-    box,
+    spec: RunSpec, key: str, settings: dict[str, str], data_file: tuple[str, bytes] | None, box
 ) -> bytes | None:
     """The body of a Ray task on some node: :func:`vae.service.worker.run` with the mailbox as its pipe.
     Returns the checkpoint's bytes (None when nothing was saved)."""
@@ -204,11 +198,11 @@ def train_task(
 
             path = Path(tmp) / Path(data_file[0]).name
             path.write_bytes(data_file[1])
-            dataset = read_user_data(config["data"]["name"], path)
+            dataset = read_user_data(spec.config["data"]["name"], path)
         partial = Path(tmp) / "model.safetensors"
         conn, stop = _MailboxConn(box, key), _MailboxStop(box, key)
         try:
-            worker.run(config, str(partial), owner, seconds_left, conn, stop, nice, None, with_reports, dataset)
+            worker.run(dataclasses.replace(spec, partial=str(partial)), conn, stop, None, dataset)
         finally:  # calls from one caller run in order: once this returns, every message is in the mailbox
             import ray
 
@@ -225,33 +219,22 @@ def _remote_train_task():
 
 class RayTraining:
     """A training running as a Ray task, as the queue sees it (the methods of
-    :class:`vae.service.worker.LocalTraining`). On "saved" the checkpoint's bytes are fetched and written to
+    :class:`vae.service.worker.LocalTraining`). On Saved the checkpoint's bytes are fetched and written to
     ``partial``, so the queue goes on as for a local run."""
 
-    def __init__(
-        self,
-        name: str,
-        config: dict[str, Any],
-        partial: str,
-        owner: str | None,
-        seconds_left: float | None,
-        nice: int,
-        with_reports: bool,
-    ) -> None:
+    def __init__(self, name: str, spec: RunSpec) -> None:
         ray = connect()
-        self._ray, self._box, self._key, self._partial = ray, mailbox(), f"{name}-{os.getpid()}", Path(partial)
-        self._pending: list[tuple] = []
+        self._ray, self._box, self._key, self._partial = ray, mailbox(), f"{name}-{os.getpid()}", Path(spec.partial)
+        self._pending: list[Message] = []
         self._error: str | None = None
         settings = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX) and k != "VAE_RAY_ADDRESS"}
         settings.setdefault("VAE_TRAIN_THREADS", str(training_threads()))
-        data = config.get("data", {})
+        data = spec.config.get("data", {})
         data_file = None
         if data.get("name") in ("npz", "zip", "text") and data.get("path") and Path(data["path"]).is_file():
             data_file = (data["path"], Path(data["path"]).read_bytes())  # bounded by the upload limits
-        task = _remote_train_task().options(name=name, max_retries=0, **task_resources(config))
-        self._ref = task.remote(
-            self._key, config, owner, seconds_left, nice, with_reports, settings, data_file, self._box
-        )
+        task = _remote_train_task().options(name=name, max_retries=0, **task_resources(spec.config))
+        self._ref = task.remote(spec, self._key, settings, data_file, self._box)
 
     def poll(self, timeout: float) -> bool:
         if not self._pending:
@@ -261,11 +244,11 @@ class RayTraining:
                 self._pending = self._ray.get(self._box.take.remote(self._key))
         return bool(self._pending)
 
-    def recv(self) -> tuple:
+    def recv(self) -> Message:
         if not self.poll(0):
             raise EOFError
         message = self._pending.pop(0)
-        if message[0] == "saved":
+        if isinstance(message, Saved):
             data = self._ray.get(self._ref)
             self._partial.write_bytes(data)
         return message

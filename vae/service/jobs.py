@@ -35,6 +35,8 @@ from typing import Any
 from vae.config import VAEConfig
 from vae.errors import ConfigError, VAEError
 from vae.i18n import N_, Text, Translate, english, worded
+from vae.service.background import BackgroundReports
+from vae.service.messages import ENDS, Empty, Epochs, Failed, Message, RunSpec, Saved, Saving, Started, Step
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 KILL_GRACE_SECONDS = 60  # past the budget, a training process that has not stopped by itself is killed
@@ -142,68 +144,6 @@ class TrainingJob:
         with self._lock:
             for k, v in kw.items():
                 setattr(self, k, v)
-
-
-class BackgroundReports:
-    """Computes saved models' heavy reports (IWAE bound, I(x;z), disentanglement) one at a time, after
-    their trainings, in a child process at ``REPORTS_NICE`` on one thread: outside the training slots, so
-    the next student's training starts at once, and below the pages. A model is usable as soon as it is
-    saved; pages that show the reports say they are being computed until :meth:`pending` is False.
-    """
-
-    def __init__(self) -> None:
-        self._queue: list[Path] = []
-        self._current: Path | None = None
-        self._cond = threading.Condition()
-        self.done: dict[str, float] = {}  # path -> seconds its reports took
-        threading.Thread(target=self._loop, name="reports", daemon=True).start()
-
-    def submit(self, path: Path) -> None:
-        with self._cond:
-            self._queue.append(Path(path))
-            self._cond.notify_all()
-
-    def pending(self, path: Path | str) -> bool:
-        """True while the reports of the model at ``path`` wait or are being computed."""
-        p = Path(path)
-        with self._cond:
-            return p == self._current or p in self._queue
-
-    def wait(self, path: Path | str, timeout: float | None = None) -> bool:
-        """Block until ``path``'s reports are done; False on timeout."""
-        with self._cond:
-            return self._cond.wait_for(lambda: not self.pending(path), timeout)
-
-    def _loop(self) -> None:
-        import logging
-        import os
-
-        from vae.service import worker
-        from vae.service.priority import REPORTS_NICE
-
-        while True:
-            with self._cond:
-                while not self._queue:
-                    self._cond.wait()
-                self._current = self._queue.pop(0)
-            t = time.perf_counter()
-            try:
-                proc = worker.context().Process(
-                    target=worker.add_reports,
-                    args=(str(self._current), REPORTS_NICE, dict(os.environ)),
-                    name="vae-reports",
-                    daemon=True,
-                )
-                proc.start()
-                proc.join()
-                if proc.exitcode:  # the model stays usable; its pages compute the reports when asked
-                    logging.getLogger(__name__).warning("reports of %s failed (%s)", self._current, proc.exitcode)
-            except Exception as e:  # noqa: BLE001 - one model's reports must not stop the others'
-                logging.getLogger(__name__).warning("reports of %s failed: %r", self._current, e)
-            with self._cond:
-                self.done[str(self._current)] = time.perf_counter() - t
-                self._current = None
-                self._cond.notify_all()
 
 
 class TrainingQueue:
@@ -418,15 +358,8 @@ class TrainingQueue:
         partial_dir.mkdir(parents=True, exist_ok=True)
         partial = partial_dir / f"{job.id}-{uuid.uuid4().hex[:8]}.safetensors"
         # The budget (max_seconds) counts from the child's "started": its start-up is not the student's time.
-        run = (self.runner or worker.LocalTraining)(
-            f"vae-train-{job.id}",
-            cfg.to_dict(),
-            str(partial),
-            job.owner,
-            self.max_seconds,
-            TRAINING_NICE,
-            self.reports is None,
-        )
+        spec = RunSpec(cfg.to_dict(), str(partial), job.owner, self.max_seconds, TRAINING_NICE, self.reports is None)
+        run = (self.runner or worker.LocalTraining)(f"vae-train-{job.id}", spec)
         end = None
         try:
             while end is None:
@@ -449,7 +382,7 @@ class TrainingQueue:
                     msg = run.recv()
                 except EOFError:
                     break
-                if msg[0] == "started" and self.max_seconds is not None:
+                if isinstance(msg, Started) and self.max_seconds is not None:
                     job._update(deadline=time.monotonic() + self.max_seconds)
                 end = self._on_message(job, msg)
         finally:
@@ -459,12 +392,11 @@ class TrainingQueue:
             raise VAEError(
                 N_("the training process ended unexpectedly (exit code {code}); nothing was saved"), code=run.exitcode
             )
-        kind = end[0]
-        limit = end[-1] is True  # stopped at the server's limit
-        if kind == "failed":
+        if isinstance(end, Failed):
             partial.unlink(missing_ok=True)
-            raise end[1] if isinstance(end[1], VAEError) else VAEError(end[1])
-        if kind == "empty":
+            raise end.error if isinstance(end.error, VAEError) else VAEError(end.error)
+        limit = end.at_limit  # stopped at the server's limit
+        if isinstance(end, Empty):
             job._update(
                 state="stopped",
                 message=Text(
@@ -478,7 +410,7 @@ class TrainingQueue:
                 ),
             )
             return
-        _, metrics, stopped, _ = end
+        metrics, stopped = end.metrics, end.stopped
         with self._cond:  # the final name is chosen and taken under the queue's lock: nothing is replaced
             out = job.out if not job.out.exists() else self.free_path(job.out.stem)
             os.replace(partial, out)
@@ -513,16 +445,16 @@ class TrainingQueue:
         )
 
     @staticmethod
-    def _on_message(job: TrainingJob, msg: tuple) -> tuple | None:
-        """Apply one message of the training process to ``job``; return it when it ends the run."""
-        kind = msg[0]
+    def _on_message(job: TrainingJob, msg: Message) -> Saved | Empty | Failed | None:
+        """Apply one message of the training process (:mod:`vae.service.messages`) to ``job``; return it when
+        it ends the run."""
         epochs = job.config.train.epochs
-        if kind == "started":
-            job._update(nice=msg[1], threads=msg[2], message=Text(N_("loading the data and building the model")))
-        elif kind == "step":
-            job._update(progress=min(1.0, msg[1] / epochs), epoch=msg[1], seconds=msg[2], message="")
-        elif kind == "epochs":
-            records, original, reconstruction = msg[1:]
+        if isinstance(msg, Started):
+            job._update(nice=msg.nice, threads=msg.threads, message=Text(N_("loading the data and building the model")))
+        elif isinstance(msg, Step):
+            job._update(progress=min(1.0, msg.epoch / epochs), epoch=msg.epoch, seconds=msg.seconds, message="")
+        elif isinstance(msg, Epochs):
+            records, original, reconstruction = msg.records, msg.original, msg.reconstruction
             with job._lock:
                 job.history.extend(records)
                 job.preview = {"original": original, "reconstruction": reconstruction}
@@ -530,13 +462,12 @@ class TrainingQueue:
                 job.epoch, job.seconds = max(job.epoch, records[-1]["epoch"]), max(job.seconds, records[-1]["seconds"])
                 job.progress = max(job.progress, min(1.0, records[-1]["epoch"] / epochs))
                 job.message = ""
-        elif kind == "saving":
-            with_reports = msg[1] if len(msg) > 1 else True
+        elif isinstance(msg, Saving):
             job._update(
                 message=Text(N_("computing the reports (IWAE bound, mutual information...) once, for every visitor"))
-                if with_reports
+                if msg.with_reports
                 else Text(N_("saving the model"))
             )
-        else:
+        elif isinstance(msg, ENDS):
             return msg
         return None

@@ -33,9 +33,9 @@ import os
 import time
 import traceback
 from pathlib import Path
-from typing import Any
 
 from vae.config.records import EpochRecord, StepInfo
+from vae.service.messages import Empty, Epochs, Failed, Message, RunSpec, Saved, Saving, Started, Step
 
 STEP_MESSAGE_SECONDS = 0.2
 EPOCH_MESSAGE_SECONDS = 0.5  # epoch records (and the preview) go together, at most this often: a digits epoch
@@ -106,26 +106,16 @@ def _use_environment(env: dict[str, str] | None) -> None:
         os.environ.update(env)
 
 
-def run(
-    config: dict[str, Any],
-    partial: str,
-    owner: str | None,
-    seconds_left: float | None,
-    conn,
-    stop,
-    nice: int,
-    env: dict[str, str] | None = None,
-    with_reports: bool = True,
-    dataset=None,
-) -> None:
-    """Train ``config``; save to ``partial``; report everything over ``conn`` (the child's side).
+def run(spec: RunSpec, conn, stop, env: dict[str, str] | None = None, dataset=None) -> None:
+    """Train ``spec.config``; save to ``spec.partial``; report everything over ``conn`` (the child's side) as
+    the messages of :mod:`vae.service.messages`.
 
     ``conn`` is anything with ``send(message)`` and ``close()`` (a pipe's end here; a Ray mailbox in
     :mod:`vae.service.cluster`), ``stop`` anything with ``is_set()``. ``dataset``, when given, is the
     :class:`vae.data.Dataset` to train on instead of the one ``config`` names (a node of a cluster reads a
     user's file from a copy).
 
-    ``with_reports=False`` saves without the heavy reports: the server computes them afterwards
+    ``spec.with_reports=False`` saves without the heavy reports: the server computes them afterwards
     (:func:`add_reports`, in the background), so the model is usable the moment it is saved.
 
     ``env`` is the parent's environment now: a forked child would otherwise see the fork server's, as it was
@@ -137,40 +127,31 @@ def run(
 
     try:
         torch.set_num_threads(train_threads())
-        conn.send(("started", lower_process(nice), torch.get_num_threads()))
-        _train(config, partial, owner, seconds_left, conn, stop, with_reports, dataset)
+        conn.send(Started(lower_process(spec.nice), torch.get_num_threads()))
+        _train(spec, conn, stop, dataset)
     except BaseException as e:  # noqa: BLE001 - the parent must always hear how it ended
         from vae.errors import VAEError
 
         msg = e if isinstance(e, VAEError) else f"unexpected error: {e!r}\n{traceback.format_exc(limit=3)}"
         try:  # the error itself, so that the page words it in the reader's language
-            conn.send(("failed", msg))
+            conn.send(Failed(msg))
         except OSError:
             pass
         except Exception:  # noqa: BLE001 - a value of the error that does not pickle: its English message
-            conn.send(("failed", str(msg)))
+            conn.send(Failed(str(msg)))
     finally:
         conn.close()
 
 
-def _train(
-    config: dict[str, Any],
-    partial: str,
-    owner: str | None,
-    seconds_left: float | None,
-    conn,
-    stop,
-    with_reports: bool = True,
-    dataset=None,
-) -> None:
+def _train(spec: RunSpec, conn, stop, dataset=None) -> None:
     from vae.analysis.reports import compute_reports
     from vae.config import VAEConfig
     from vae.data import load_dataset
     from vae.models.checkpoints import save_checkpoint
     from vae.training.trainer import train
 
-    cfg = VAEConfig.from_dict(config).validate()
-    deadline = None if seconds_left is None else time.monotonic() + seconds_left
+    cfg = VAEConfig.from_dict(spec.config).validate()
+    deadline = None if spec.seconds_left is None else time.monotonic() + spec.seconds_left
     ds = dataset if dataset is not None else load_dataset(cfg.data)
     x_prev = ds.x_test[:PREVIEW_EXAMPLES]
     last = [0.0]
@@ -179,7 +160,7 @@ def _train(
         now = time.monotonic()
         if now - last[0] >= STEP_MESSAGE_SECONDS:
             last[0] = now
-            conn.send(("step", info["progress"], info["seconds"]))
+            conn.send(Step(info["progress"], info["seconds"]))
 
     pending: list[EpochRecord] = []  # epoch records not sent yet
     sent = [0.0]
@@ -188,9 +169,9 @@ def _train(
         device = next(model.parameters()).device
         rec = model.reconstruct(x_prev.to(device)).cpu().numpy()
         if model.modality.textual:  # the text, which the page shows as it is
-            conn.send(("epochs", list(pending), model.modality.show(x_prev.numpy()), model.modality.show(rec)))
+            conn.send(Epochs(list(pending), model.modality.show(x_prev.numpy()), model.modality.show(rec)))
         else:
-            conn.send(("epochs", list(pending), x_prev.numpy(), rec))
+            conn.send(Epochs(list(pending), x_prev.numpy(), rec))
         pending.clear()
         sent[0] = time.monotonic()
 
@@ -204,14 +185,14 @@ def _train(
     if pending:
         send_epochs(result.model)
     if not result.history:
-        conn.send(("empty", guard.deadline_passed and not stop.is_set()))
+        conn.send(Empty(guard.deadline_passed and not stop.is_set()))
         return
-    conn.send(("saving", with_reports))
-    extra = {"stopped": result.stopped, "owner": owner}
-    if with_reports:
+    conn.send(Saving(spec.with_reports))
+    extra = {"stopped": result.stopped, "owner": spec.owner}
+    if spec.with_reports:
         extra["reports"] = compute_reports(result.model, ds, seed=cfg.train.seed)
-    save_checkpoint(partial, result.model, result.history, result.metrics, dataset=result.dataset, extra=extra)
-    conn.send(("saved", result.metrics, result.stopped, guard.deadline_passed and not stop.is_set()))
+    save_checkpoint(spec.partial, result.model, result.history, result.metrics, dataset=result.dataset, extra=extra)
+    conn.send(Saved(result.metrics, result.stopped, guard.deadline_passed and not stop.is_set()))
 
 
 class LocalTraining:
@@ -221,20 +202,11 @@ class LocalTraining:
     :class:`vae.service.cluster.RayTraining` offers the same for a task on a Ray cluster.
     """
 
-    def __init__(
-        self,
-        name: str,
-        config: dict[str, Any],
-        partial: str,
-        owner: str | None,
-        seconds_left: float | None,
-        nice: int,
-        with_reports: bool,
-    ) -> None:
+    def __init__(self, name: str, spec: RunSpec) -> None:
         ctx = context()  # a fork server with torch imported: never a fork of the multi-threaded web server
         self._receive, send = ctx.Pipe(duplex=False)
         self._stop = ctx.Event()
-        args = (config, partial, owner, seconds_left, send, self._stop, nice, dict(os.environ), with_reports)
+        args = (spec, send, self._stop, dict(os.environ))
         self._proc = ctx.Process(target=run, name=name, daemon=True, args=args)
         self._proc.start()
         send.close()
@@ -243,7 +215,7 @@ class LocalTraining:
         """True when a message is waiting (waits up to ``timeout`` s)."""
         return self._receive.poll(timeout)
 
-    def recv(self) -> tuple:
+    def recv(self) -> Message:
         """The next message; EOFError when the process has closed its end."""
         return self._receive.recv()
 
