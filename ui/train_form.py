@@ -1,0 +1,130 @@
+"""The Train page's form: every knob as vae.config.knobs declares it, and the data it reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui.i18n import error_text, tr
+from ui.knob_widgets import NOT_IN_FORM, disabled_knobs, form_defaults, from_widget, widget
+from vae.config import default_hidden
+from vae.config.datasets import DATASETS
+from vae.config.knobs import GROUPS, KNOBS
+from vae.data.catalog import is_available_offline
+from vae.data.dataset import default_data_root
+from vae.errors import ConfigError
+from vae.i18n import N_
+from vae.models.pixelcnn import receptive_field
+from vae.service.storage import uploads_dir
+
+GROUP_TITLES = {
+    "data": N_("Data"),
+    "latent": N_("Latent space"),
+    "encoder": N_("Encoder (the decoder mirrors it)"),
+    "decoder": N_("Decoder"),
+    "likelihood": N_("Likelihood p(x|z)"),
+    "objective": N_("Objective: beta, KL warm-up, free bits, capacity"),
+    "optimization": N_("Optimization"),
+}
+
+
+def receptive_field_note(raw: dict) -> str:
+    """What each pixel of the pixelcnn decoder sees: the lever that weakens it (Chen et al. 2017)."""
+    try:
+        hidden = from_widget("decoder_hidden", raw.get("decoder_hidden")) or default_hidden("pixelcnn")
+        kernel = int(raw.get("decoder_kernel") or 3)
+    except ConfigError:
+        return tr("Receptive field: set the decoder's channels first.")
+    if kernel % 2 == 0 or not 1 <= kernel <= 9 or not 1 <= len(hidden) <= 16:
+        return tr("Receptive field: a masked convolution needs an odd kernel (3, 5, 7 or 9) and 1 to 16 layers.")
+    rf = receptive_field(len(hidden), kernel)
+    return tr(
+        "**Receptive field:** each pixel sees {pixels} earlier pixels, {rows} rows up and "
+        "{cols} columns either side ({layers} masked {k}x{k} layers). "
+        "The wider it is, the more the decoder models on its own and the less it needs z; "
+        "fewer layers or a smaller kernel make it use z.",
+        pixels=rf["pixels"],
+        rows=rf["rows_up"],
+        cols=rf["cols_each_side"],
+        layers=len(hidden),
+        k=kernel,
+    )
+
+
+def knob_form() -> tuple[dict, st.delta_generator.DeltaGenerator]:
+    """Every knob of the form, grouped as vae.config.knobs declares them, two columns of boxes; the raw widget
+    values by knob, and the empty place under the dataset for :func:`data_source`."""
+    raw: dict = {}
+    data_note = None
+    values = {**form_defaults(), **st.session_state.to_dict()}
+    off = disabled_knobs(values)  # this run's widget values are in the session state before the script runs
+    left, right = st.columns(2)
+    for i, group in enumerate(GROUPS):
+        with (left if i % 2 == 0 else right).container(border=True):
+            st.markdown(f"**{tr(GROUP_TITLES[group])}**")
+            if group == "decoder":
+                st.caption(tr("Leave a field at 'same as encoder' (or empty) for the mirror image of the encoder."))
+            for name, knob in KNOBS.items():
+                if knob.group != group or name in NOT_IN_FORM:
+                    continue
+                raw[name] = widget(name, disabled=name in off)
+                if name == "decoder_gated" and raw.get("decoder_arch") == "pixelcnn":
+                    st.caption(receptive_field_note(raw))
+                if name == "dataset":
+                    data_note = st.empty()  # filled by data_source: the upload, or whether the data is here
+    return raw, data_note
+
+
+def data_source(raw: dict, data_note) -> str | None:
+    """Data that is not built in: the upload of a user's file (stored by this server, never a path typed into the
+    form), or whether a downloaded dataset is on this server. Sets ``raw["data_path"]``; returns why Start
+    cannot work (None: it can)."""
+    problem = None
+    with data_note.container():
+        spec = DATASETS[raw["dataset"]]
+        if spec.is_upload:
+            from vae.errors import DataError
+            from vae.service.uploads import SUFFIX, is_inside, store_dataset_upload
+
+            suffix = SUFFIX[raw["dataset"]]
+            up = st.file_uploader(
+                {
+                    "npz": tr("your images: a .npz (images under 'x', optional labels 'y')"),
+                    "zip": tr("your images: a .zip of PNG/JPEG files (one sub-folder per class)"),
+                    "text": tr("your text: a UTF-8 .txt file, one sequence per line (a TAB, then a label, optional)"),
+                    "series": tr("your series: a .csv file, one series per line (a label first, optional)"),
+                }[raw["dataset"]],
+                type=[suffix],
+                key="data_upload",
+            )
+            if up is not None and st.session_state.get("_data_upload_id") != up.file_id:
+                st.session_state["_data_upload_id"] = up.file_id
+                try:
+                    _, path = store_dataset_upload(up.name, up.getvalue(), uploads_dir())
+                    st.session_state["data_path"], st.session_state["_data_upload_error"] = str(path), None
+                except DataError as e:
+                    st.session_state["data_path"], st.session_state["_data_upload_error"] = None, error_text(e)
+            path = st.session_state.get("data_path")
+            if st.session_state.get("_data_upload_error") and up is not None:
+                st.error(st.session_state["_data_upload_error"])
+            if path and is_inside(path, uploads_dir()) and path.endswith("." + suffix):
+                raw["data_path"] = path  # a file this server stored: never a path typed into the form
+                st.caption(tr("Using your upload ({mb:.1f} MB).", mb=Path(path).stat().st_size / 1e6))
+            else:
+                problem = tr("upload your {kind} file first", kind=raw["dataset"])
+        elif not spec.offline:
+            from vae.data.sprites import DSPRITES_FILE
+
+            if is_available_offline(raw["dataset"], default_data_root()):
+                st.caption(tr("{name} is on this server.", name=raw["dataset"]))
+            else:
+                what = DSPRITES_FILE if raw["dataset"] == "dsprites" else tr("it")
+                problem = tr(
+                    "{name} is not on this server; the teacher can put {what} into the data folder "
+                    "($VAE_DATA_ROOT) and restart. Built in: mnist5k, digits, sprites",
+                    name=raw["dataset"],
+                    what=what,
+                )
+                st.warning(problem)
+    return problem

@@ -1,0 +1,126 @@
+"""The Train page's live view of a training job, and the server's queue."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.i18n import language, message_text, tr
+from ui.owner import owner_token
+from ui.sidebar import adopt_finished_training
+from vae.analysis.diagnostics import kl_history
+from vae.figures.plots import image_grid, kl_heatmap, training_curves
+from vae.figures.text import text_grid
+from vae.i18n import translator
+from vae.service.cost import fmt_seconds
+
+CHART_SECONDS = 2.0  # the progress bar moves every second; the charts are rebuilt at most this often
+
+
+def live_figures(s: dict, final: bool):
+    """Curves, KL heat map and preview of a job snapshot; rebuilt when the history grew, at most every
+    CHART_SECONDS (building Plotly figures every second would take CPU from the training and the class)."""
+    import time
+
+    import numpy as np
+
+    h = s["history"]
+    cached = st.session_state.get("_live_figures")
+    key = (s["id"], len(h), final, language())
+    if (
+        cached
+        and cached[0][0] == s["id"]
+        and (cached[0] == key or (not final and time.monotonic() - cached[1] < CHART_SECONDS))
+    ):
+        return cached[2]
+    preview = None
+    if s["preview"] is not None:
+        p = s["preview"]
+        n = len(p["original"])
+        titles = [tr("test")] * n + [tr("reconstruction")] * n
+        title = tr("Test reconstructions after epoch {epoch:g}", epoch=h[-1]["epoch"])
+        if isinstance(p["original"], list):  # a token model: the worker sends the text
+            preview = text_grid(p["original"] + p["reconstruction"], n, titles, title)
+        else:
+            preview = image_grid(np.concatenate([p["original"], p["reconstruction"]]), n, titles, title)
+    figs = (training_curves(h, tr=tr), kl_heatmap(kl_history(h), [r["epoch"] for r in h], tr=tr), preview)
+    st.session_state["_live_figures"] = (key, time.monotonic(), figs)
+    return figs
+
+
+def live_view(queue) -> None:
+    """The job of this session: its place in the line, its progress and its curves (a fragment, every second)."""
+    job = queue.get(st.session_state["train_job"])
+    if job is None:
+        return
+    s = job.snapshot()
+    st.subheader(tr("Training {name}", name=s["name"]))
+    if s["state"] == "queued":
+        running = ", ".join(j.name for j in queue.running()) or tr("none")
+        wait = queue.seconds_to_start(job)
+        st.info(
+            tr(
+                "Waiting in the queue: position {position} of {waiting} "
+                "(at most {most} training(s) run at once; running now: {running}).",
+                position=queue.position(job),
+                waiting=len(queue.waiting()),
+                most=queue.max_running,
+                running=running,
+            )
+            + (" " + tr("Expected to start in about {time}.", time=fmt_seconds(wait)) if wait is not None else "")
+            + " "
+            + tr("The line is fair: each student's first run goes before anyone's second.")
+        )
+    elif s["state"] == "running":
+        st.progress(s["progress"], text=job.progress_line(s, tr=translator(language())))
+    elif s["state"] == "done":
+        st.success(message_text(s["message"]) + tr(" It is now the current model."))
+    elif s["state"] == "stopped":
+        st.warning(tr("Stopped.") + " " + message_text(s["message"]))
+    else:
+        st.error(tr("Training failed:") + " " + message_text(s["message"]))
+    if job.active:
+        st.button(
+            tr("Stop"),
+            key="stop",
+            on_click=job.request_stop,
+            disabled=s["stop_requested"],
+            help=tr("Ends training after the current step; the epochs finished so far are saved."),
+        )
+    if s["history"]:
+        c1, c2 = st.columns(2)
+        curves, heat, preview = live_figures(s, final=not job.active)
+        c1.plotly_chart(curves, key="curves")
+        c2.plotly_chart(heat, key="kl_heat")
+        if preview is not None:
+            st.plotly_chart(preview, key="preview")
+    if adopt_finished_training():
+        st.rerun()  # a full run: the sidebar shows the new model as current
+
+
+def queue_table(queue) -> None:
+    """Every run queued or running on this server, in the order they run and will start; yours marked."""
+    others = queue.running() + queue.waiting()  # in the order they run and will start
+    if others:
+        st.subheader(tr("Server queue"))
+        me = owner_token()
+        st.dataframe(
+            [
+                {
+                    tr("model"): o["name"] + (tr(" (yours)") if o["owner"] == me else ""),
+                    tr("state"): tr(o["state"]),
+                    tr("position"): queue.position(j) or None,
+                    tr("starts in"): ""
+                    if o["state"] == "running"
+                    else fmt_seconds(w)
+                    if (w := queue.seconds_to_start(j)) is not None
+                    else "?",
+                    tr("progress"): round(100 * o["progress"]),
+                    tr("epoch"): f"{o['epoch']:.1f}/{o['epochs']}",
+                }
+                for j in others
+                for o in [j.snapshot()]
+            ],
+            hide_index=True,
+            key="queue",
+            column_config={tr("progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d%%")},
+        )
