@@ -3,17 +3,17 @@
 import numpy as np
 import streamlit as st
 
-from ui import compute, defaults
+from ui import compute
+from ui.disentanglement_view import every_model_with_factors, scores_panel
 from ui.i18n import error_text, message_text, tr
 from ui.models import checkpoint_paths, current_path, load, model_summaries
 from ui.owner import owner_token
 from ui.training_queue import training_queue
-from ui.widgets import make_clicked_model_current
 from vae.config.datasets import DATASETS, has_factors
 from vae.config.presets import PRESETS, preset_config
 from vae.config.shipped import LESSONS
 from vae.figures.examples import traversal_figure
-from vae.figures.plots import kl_decomposition_bars, mi_heatmap, mig_vs_distortion
+from vae.figures.plots import mi_heatmap
 
 TCVAE = LESSONS["disentanglement"]["tcvae"]  # the shipped beta-TCVAE, made from its preset
 TCVAE_PRESET = TCVAE.shipped.preset
@@ -76,37 +76,7 @@ else:
         mi_heatmap(scores["mi_matrix"], factor_names, tr("I(z_j; factor) of {name}", name=name), tr=tr), key="dis_mi"
     )
     with c2:
-        d = scores.get("dci")
-        cols = st.columns(2)
-        cols[0].metric(
-            "MIG",
-            f"{scores['mig']:.3f}",
-            help=tr("mean over factors of the gap between the two latents most informative about it, over its entropy"),
-        )
-        cols[1].metric("SAP", f"{scores['sap']:.3f}")
-        if d is not None:
-            cols = st.columns(2)
-            cols[0].metric(tr("DCI disentanglement"), f"{d['disentanglement']:.3f}")
-            cols[1].metric(tr("FactorVAE score"), f"{scores['factorvae_score']:.3f}")
-            st.caption(
-                tr(
-                    "DCI completeness {c:.3f}, informativeness {i:.3f}.",
-                    c=d["completeness"],
-                    i=d["informativeness"],
-                )
-            )
-        st.dataframe(
-            [
-                {tr("factor"): f, tr("latent"): f"z{v['latent']}", "MIG": v["mig"], "SAP": v["sap"]}
-                for f, v in scores["factors"].items()
-            ],
-            hide_index=True,
-            key="dis_factors",
-            column_config={
-                "MIG": st.column_config.NumberColumn(format="%.3f"),
-                "SAP": st.column_config.NumberColumn(format="%.3f"),
-            },
-        )
+        scores_panel(scores)
     # traversal rows labelled with the factor each latent captures (its best factor by MI)
     mi = np.asarray(scores["mi_matrix"])  # (latents, factors)
     order = np.argsort(-mi.max(1), kind="stable")[: min(8, mi.shape[0])].tolist()
@@ -121,64 +91,7 @@ else:
     )
 
     # ------------------------------------------------------------------ all models
-    st.subheader(tr("Every model with factors"))
-    table, points, decomposition = [], [], []
-    for r in rows:
-        if r["name"] not in with_factors:
-            continue
-        m = load(paths[r["name"]])
-        s = compute.disentanglement(m)
-        rep = compute.collapse_report(m, defaults.IWAE_K)
-        if s is None:
-            continue
-        dd = s.get("dci") or {}
-        objective = m.config.objective.name
-        table.append(
-            {
-                tr("model"): r["name"],
-                tr("objective"): objective,
-                "beta": r["beta"],
-                "MIG": s["mig"],
-                "SAP": s["sap"],
-                "DCI D": dd.get("disentanglement"),
-                "DCI C": dd.get("completeness"),
-                "DCI I": dd.get("informativeness"),
-                tr("FactorVAE score"): s.get("factorvae_score"),
-                tr("distortion"): rep["distortion"],
-                tr("rate"): rep["rate"],
-            }
-        )
-        points.append(
-            {
-                "name": r["name"],
-                "objective": objective,
-                "beta": r["beta"],
-                "mig": s["mig"],
-                "distortion": rep["distortion"],
-            }
-        )
-        if rep.get("kl_decomposition"):
-            decomposition.append({"name": r["name"], **rep["kl_decomposition"]})
-    fmt = {
-        k: st.column_config.NumberColumn(format="%.3f")
-        for k in ("MIG", "SAP", "DCI D", "DCI C", "DCI I", tr("FactorVAE score"))
-    }
-    fmt |= {k: st.column_config.NumberColumn(format="%.2f") for k in (tr("distortion"), tr("rate"))}
-    st.dataframe(table, hide_index=True, key="dis_table", column_config=fmt)
-    c1, c2 = st.columns(2)
-    event = c1.plotly_chart(
-        mig_vs_distortion(points, tr=tr), key="dis_mig_distortion", on_select="rerun", selection_mode="points"
-    )
-    make_clicked_model_current(event, "_dis_clicked")
-    if decomposition:
-        c2.plotly_chart(kl_decomposition_bars(decomposition, tr=tr), key="dis_kl_split")
-    st.caption(
-        tr(
-            "MIG, SAP, DCI (disentanglement, completeness, informativeness) and the FactorVAE score are all 0..1, "
-            "higher = more disentangled. The KL split: index-code MI is the information about x, total "
-            "correlation the dependence between latents (what beta-TCVAE and FactorVAE penalise)."
-        )
-    )
+    every_model_with_factors(rows, with_factors, paths)
 
 # ------------------------------------------------------------------ train the preset
 st.subheader(tr("Train a beta-TCVAE"))
