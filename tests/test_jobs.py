@@ -285,3 +285,14 @@ def test_epoch_records_arrive_together_and_the_bar_never_moves_back(tmp_path):
     assert s["epoch"] == 3.5 and s["progress"] == pytest.approx(0.35) and s["seconds"] == 2.0
     TrainingQueue._on_message(job, Epochs([{"epoch": 4, "seconds": 2.5}], prev, prev))
     assert job.snapshot()["epoch"] == 4 and len(job.snapshot()["history"]) == 4
+
+
+def test_a_sweep_submits_one_named_run_per_value_and_says_which_were_refused(tmp_path):
+    """The sweep goes through the queue's own checks: with one run per session, the second value is refused
+    with the reason, and nothing else happens to it."""
+    q = TrainingQueue(tmp_path, max_running=1, max_per_owner=1)
+    jobs, refused = q.submit_sweep(tiny_config(train__epochs=1), "digits", [{"beta": 0.5}, {"beta": 8.0}], "me")
+    assert [j.name for j in jobs] == ["digits-beta0.5"] and jobs[0].config.objective.beta == 0.5
+    assert len(refused) == 1 and "already have 1 training" in str(refused[0])
+    assert q.wait(jobs[0], 60) and jobs[0].state == "done", jobs[0].message
+    assert (tmp_path / "digits-beta0.5.safetensors").exists() and not (tmp_path / "digits-beta8.safetensors").exists()

@@ -7,6 +7,7 @@ import streamlit as st
 from ui.i18n import language, message_text, tr
 from ui.owner import owner_token
 from ui.sidebar import adopt_finished_training
+from ui.training_queue import training_queue
 from vae.analysis.diagnostics import kl_history
 from vae.figures.plots import image_grid, kl_heatmap, training_curves
 from vae.figures.text import text_grid
@@ -124,3 +125,31 @@ def queue_table(queue) -> None:
             key="queue",
             column_config={tr("progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d%%")},
         )
+
+
+def sweep_progress() -> None:
+    """The runs of this session's beta sweeps (Compare runs), with their progress; a rerun when one ends, so that
+    the plane shows the new model."""
+    queue = training_queue()
+    jobs = [j for j in (queue.get(i) for i in st.session_state.get("sweep_jobs", [])) if j is not None]
+    if not jobs:
+        return
+    st.dataframe(
+        [
+            {
+                tr("model"): s["name"],
+                "beta": s["config"].objective.beta,
+                tr("state"): tr(s["state"]),
+                tr("progress"): round(100 * s["progress"]),
+                tr("result"): message_text(s["message"]),
+            }
+            for s in (j.snapshot() for j in jobs)
+        ],
+        hide_index=True,
+        key="sweep_table",
+        column_config={tr("progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d%%")},
+    )
+    finished = {j.id for j in jobs if not j.active}
+    if finished - set(st.session_state.get("_sweep_seen", [])):
+        st.session_state["_sweep_seen"] = sorted(finished)
+        st.rerun()  # redraw the plane with the new models

@@ -4,10 +4,11 @@ disentanglement scores."""
 import streamlit as st
 
 from ui import compute, defaults
-from ui.i18n import error_text, message_text, tr
+from ui.i18n import error_text, tr
 from ui.models import checkpoint_paths, current, load, model_summaries
 from ui.navigation import PAGE
 from ui.owner import owner_token
+from ui.train_view import sweep_progress
 from ui.training_queue import training_queue
 from ui.widgets import make_clicked_model_current
 from vae.config.values import apply
@@ -65,44 +66,11 @@ betas = c1.multiselect(
 )
 epochs = c2.number_input(tr("epochs"), 1, 1000, ck.config.train.epochs, key="sweep_epochs")
 if c3.button(tr("Start sweep"), type="primary", key="sweep_start", disabled=not betas):
-    from vae.errors import ConfigError
-
-    ids, refused = [], []
-    for b in betas:
-        cfg = apply(ck.config, {"beta": float(b), "epochs": int(epochs)})
-        try:
-            ids.append(training_queue().submit(cfg, f"{ck.name}-beta{b:g}", owner=owner_token()).id)
-        except ConfigError as e:
-            refused.append(error_text(e))
-    st.session_state["sweep_jobs"] = st.session_state.get("sweep_jobs", []) + ids
-    for msg in refused:
-        st.warning(msg)
-
-
-def sweep_progress() -> None:
-    queue = training_queue()
-    jobs = [j for j in (queue.get(i) for i in st.session_state.get("sweep_jobs", [])) if j is not None]
-    if not jobs:
-        return
-    st.dataframe(
-        [
-            {
-                tr("model"): s["name"],
-                "beta": s["config"].objective.beta,
-                tr("state"): tr(s["state"]),
-                tr("progress"): round(100 * s["progress"]),
-                tr("result"): message_text(s["message"]),
-            }
-            for s in (j.snapshot() for j in jobs)
-        ],
-        hide_index=True,
-        key="sweep_table",
-        column_config={tr("progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d%%")},
-    )
-    finished = {j.id for j in jobs if not j.active}
-    if finished - set(st.session_state.get("_sweep_seen", [])):
-        st.session_state["_sweep_seen"] = sorted(finished)
-        st.rerun()  # redraw the plane with the new models
+    base = apply(ck.config, {"epochs": int(epochs)})
+    jobs, refused = training_queue().submit_sweep(base, ck.name, [{"beta": float(b)} for b in betas], owner_token())
+    st.session_state["sweep_jobs"] = st.session_state.get("sweep_jobs", []) + [j.id for j in jobs]
+    for e in refused:
+        st.warning(error_text(e))
 
 
 sweep_active = any(

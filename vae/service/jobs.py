@@ -217,6 +217,24 @@ class TrainingQueue:
         threading.Thread(target=self._run, args=(job,), name=f"train-{job.id}", daemon=True).start()
         return job
 
+    def submit_sweep(
+        self, config: VAEConfig, name: str, changes: list[dict[str, Any]], owner: str | None = None
+    ) -> tuple[list[TrainingJob], list[ConfigError]]:
+        """One run of ``config`` per change (knob name -> value, ``vae.config.values.apply``), each named after
+        ``name`` and its values ("digits-z4-beta8", "...-beta8-epochs5" for two). Each is submitted as
+        :meth:`submit` would; the runs submitted, and why the others were refused (the per-session limit, the
+        budget...)."""
+        from vae.config.values import apply
+
+        jobs, refused = [], []
+        for change in changes:
+            suffix = "-".join(f"{k}{v:g}" if isinstance(v, float) else f"{k}{v}" for k, v in change.items())
+            try:
+                jobs.append(self.submit(apply(config, change), f"{name}-{suffix}", owner=owner))
+            except ConfigError as e:
+                refused.append(e)
+        return jobs, refused
+
     def name_taken(self, name: str) -> bool:
         """True when a checkpoint ``name`` exists in any folder this queue sees, or a job will save as it."""
         file = f"{name}.safetensors"
