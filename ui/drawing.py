@@ -171,3 +171,60 @@ def typed_input(modality, key: str) -> np.ndarray | None:
             )
         )
     return ids
+
+
+def own_input_on_map(ck, fig, proj, split: str, x) -> None:
+    """The Latent map's "your own input": draw (or type) one, see it and its reconstruction, its posterior, the
+    mapped examples nearest to it, and a star at its place on the map ``fig`` (a projection ``proj`` of
+    ``split``'s examples ``x``)."""
+    from ui import compute, defaults
+    from vae.analysis.projections import place_among
+    from vae.figures.examples import examples_figure
+    from vae.figures.plots import add_own_point, posterior_figure
+
+    with st.expander(
+        tr("Draw your own input and see where it lands")
+        if not ck.modality.textual
+        else tr("Type your own input and see where it lands"),
+        icon=":material/draw:",
+    ):
+        c_draw, c_images, c_post = st.columns([3, 2, 4])
+        with c_draw:
+            own = own_input(ck, "map_own")
+        if own is not None:
+            own_mu, own_sd, own_rec = compute.own_encoding(ck, own)
+            codes = compute.posterior_means(ck, split)[0][proj.index]
+            xy, near = place_among(codes, proj.coords, own_mu[None], k=defaults.PLACE_NEIGHBOURS)
+            add_own_point(fig, xy[0], tr=tr)
+            nearest = proj.index[near[0]]
+            c_images.plotly_chart(
+                examples_figure(
+                    ck.modality,
+                    np.stack([own, own_rec]),
+                    ncols=1,
+                    titles=[tr("your input"), tr("reconstruction")],
+                    width_px=260,
+                ),
+                key="own_images",
+            )
+            c_post.plotly_chart(
+                posterior_figure(own_mu, own_sd, ck.metrics.get("kl_per_dim"), tr=tr), key="own_posterior"
+            )
+            st.plotly_chart(
+                examples_figure(
+                    ck.modality,
+                    x[nearest[:8]].cpu().numpy(),
+                    ncols=8,
+                    titles=[f"#{i}" for i in nearest[:8]],
+                    width_px=700,
+                ),
+                key="own_nearest",
+            )
+            st.caption(
+                tr(
+                    "The star on the map: your input's posterior mean, placed among the "
+                    "{k} mapped test codes nearest to it (above, the closest first; weighted by "
+                    "inverse distance).",
+                    k=defaults.PLACE_NEIGHBOURS,
+                )
+            )

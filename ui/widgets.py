@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from ui.i18n import tr
 from ui.knob_widgets import set_values
 from ui.models import set_current
 from ui.navigation import PAGE
@@ -57,3 +58,43 @@ def make_clicked_model_current(event, seen_key: str, current_name: str | None = 
         st.session_state[seen_key] = clicked[0]
         set_current(clicked[0])
         st.rerun()
+
+
+def pick_examples(how: str, ds, x, labels, n: int, seed: int, split: str) -> np.ndarray | None:
+    """The examples a reader picks: ``how`` is "random" (n of them, by ``seed``), "by index" (typed) or "by label"
+    (n random ones of the label chosen); None, with the reason shown, when the pick is not usable."""
+    from ui import compute
+
+    rng = np.random.default_rng(seed)
+    index = None
+    if how == "random":
+        index = np.array(compute.random_examples(len(x), n, seed))
+    elif how == "by index":
+        text = st.text_input(
+            tr("example indices (0..{last}), separated by spaces or commas", last=len(x) - 1),
+            "0 1 2 3 4",
+            key="rec_indices",
+        )
+        try:
+            index = np.array([int(t) for t in text.replace(",", " ").split()], dtype=int)
+        except ValueError:
+            st.error(tr("Indices must be whole numbers; got {text!r}.", text=text))
+        if index is not None:
+            bad = index[(index < 0) | (index >= len(x))]
+            if len(bad) or not len(index):
+                st.error(
+                    tr("Give indices from 0 to {last}", last=len(x) - 1)
+                    + (tr("; out of range: {bad}", bad=bad.tolist()) if len(bad) else ".")
+                )
+                index = None
+    else:
+        classes = ds.classes or [str(c) for c in np.unique(labels)]
+        label = st.selectbox(
+            tr("label"), list(range(len(classes))), format_func=lambda k: str(classes[k]), key="rec_label"
+        )
+        pool = np.flatnonzero(labels == label)
+        if len(pool):
+            index = rng.choice(pool, size=min(n, len(pool)), replace=False)
+        else:
+            st.warning(tr("No {split} example has the label {label}.", split=tr(split), label=classes[label]))
+    return index

@@ -4,14 +4,14 @@ import numpy as np
 import streamlit as st
 
 from ui import compute, defaults
-from ui.drawing import own_input
+from ui.drawing import own_input_on_map
 from ui.i18n import tr, translate
 from ui.models import current, split_or_stop
 from ui.widgets import selected_custom
 from vae.analysis.explore import interpolation
-from vae.analysis.projections import place_among, umap_available
+from vae.analysis.projections import umap_available
 from vae.figures.examples import examples_figure, interpolation_figure
-from vae.figures.plots import add_own_point, posterior_figure, projection_scatter
+from vae.figures.plots import posterior_figure, projection_scatter
 from vae.i18n import N_
 
 ck = current()
@@ -64,46 +64,7 @@ fig = projection_scatter(
     hover_text=ck.modality.hover_text(x[proj.index].cpu().numpy()),
     tr=tr,
 )
-with st.expander(
-    tr("Draw your own input and see where it lands")
-    if not ck.modality.textual
-    else tr("Type your own input and see where it lands"),
-    icon=":material/draw:",
-):
-    c_draw, c_images, c_post = st.columns([3, 2, 4])
-    with c_draw:
-        own = own_input(ck, "map_own")
-    if own is not None:
-        own_mu, own_sd, own_rec = compute.own_encoding(ck, own)
-        codes = compute.posterior_means(ck, split)[0][proj.index]
-        xy, near = place_among(codes, proj.coords, own_mu[None], k=defaults.PLACE_NEIGHBOURS)
-        add_own_point(fig, xy[0], tr=tr)
-        nearest = proj.index[near[0]]
-        c_images.plotly_chart(
-            examples_figure(
-                ck.modality,
-                np.stack([own, own_rec]),
-                ncols=1,
-                titles=[tr("your input"), tr("reconstruction")],
-                width_px=260,
-            ),
-            key="own_images",
-        )
-        c_post.plotly_chart(posterior_figure(own_mu, own_sd, ck.metrics.get("kl_per_dim"), tr=tr), key="own_posterior")
-        st.plotly_chart(
-            examples_figure(
-                ck.modality, x[nearest[:8]].cpu().numpy(), ncols=8, titles=[f"#{i}" for i in nearest[:8]], width_px=700
-            ),
-            key="own_nearest",
-        )
-        st.caption(
-            tr(
-                "The star on the map: your input's posterior mean, placed among the "
-                "{k} mapped test codes nearest to it (above, the closest first; weighted by "
-                "inverse distance).",
-                k=defaults.PLACE_NEIGHBOURS,
-            )
-        )
+own_input_on_map(ck, fig, proj, split, x)
 event = st.plotly_chart(fig, key="map", on_select="rerun", selection_mode=("points", "box", "lasso"))
 
 picked = [int(c[0]) for c in selected_custom(event)]

@@ -6,6 +6,7 @@ import streamlit as st
 from ui import compute, defaults
 from ui.i18n import tr, translate
 from ui.models import current, split_or_stop
+from ui.widgets import pick_examples
 from vae.analysis.explore import nearest_training_examples
 from vae.figures.examples import examples_figure
 from vae.figures.text import attention_figure
@@ -31,36 +32,7 @@ n = c3.slider(tr("how many"), 1, most, defaults.samples(ck)["n_rec"], key="rec_n
 seed = c4.number_input(
     tr("seed"), 0, 10_000, 0, key="rec_seed", help=tr("Which random examples, and the sample noise.")
 )
-rng = np.random.default_rng(seed)
-index = None
-if how == "random":
-    index = np.array(compute.random_examples(len(x), n, int(seed)))
-elif how == "by index":
-    text = st.text_input(
-        tr("example indices (0..{last}), separated by spaces or commas", last=len(x) - 1),
-        "0 1 2 3 4",
-        key="rec_indices",
-    )
-    try:
-        index = np.array([int(t) for t in text.replace(",", " ").split()], dtype=int)
-    except ValueError:
-        st.error(tr("Indices must be whole numbers; got {text!r}.", text=text))
-    if index is not None:
-        bad = index[(index < 0) | (index >= len(x))]
-        if len(bad) or not len(index):
-            st.error(
-                tr("Give indices from 0 to {last}", last=len(x) - 1)
-                + (tr("; out of range: {bad}", bad=bad.tolist()) if len(bad) else ".")
-            )
-            index = None
-else:
-    classes = ds.classes or [str(c) for c in np.unique(labels)]
-    label = st.selectbox(tr("label"), list(range(len(classes))), format_func=lambda k: str(classes[k]), key="rec_label")
-    pool = np.flatnonzero(labels == label)
-    if len(pool):
-        index = rng.choice(pool, size=min(n, len(pool)), replace=False)
-    else:
-        st.warning(tr("No {split} example has the label {label}.", split=tr(split), label=classes[label]))
+index = pick_examples(how, ds, x, labels, n, int(seed), split)
 
 if index is not None:
     r = compute.reconstructions(ck, split, tuple(int(i) for i in index[:most]), int(seed))
