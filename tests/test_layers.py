@@ -83,3 +83,32 @@ def test_no_import_circles():
     for m in graph:
         if m not in state:
             visit(m, [m])
+
+
+PAGE_MOST_LINES = 150
+
+
+@pytest.mark.parametrize("page", sorted((ROOT / "pages").rglob("*.py")), ids=lambda p: p.stem)
+def test_a_page_only_wires_widgets_to_the_backend(page):
+    """A page of at most 150 lines: what grows goes into ui/ or the backend, where it is tested on its own."""
+    lines = len(page.read_text(encoding="utf-8").splitlines())
+    assert lines <= PAGE_MOST_LINES, f"{page.relative_to(ROOT)} has {lines} lines"
+
+
+def test_what_x_is_is_asked_of_the_modality_not_tested_by_name():
+    """Outside the modality module and the two registries keyed by it (the networks, the figures), code asks a
+    modality what it needs (textual, drawable, its families...) instead of comparing its kind with a name: a new
+    kind of data then costs its class and its two entries, not a branch in every page."""
+    import re
+
+    allowed = {"vae/data/modality.py", "vae/figures/examples.py", "vae/models/vae.py"}
+    test = re.compile(r"""\.kind\s*(==|!=|in)\s*[("']|\[["']kind["']\]\s*(==|!=)""")
+    found = [
+        f"{p.relative_to(ROOT)}:{i}"
+        for folder in ("vae", "ui", "pages")
+        for p in sorted((ROOT / folder).rglob("*.py"))
+        if str(p.relative_to(ROOT)) not in allowed
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if test.search(line)
+    ]
+    assert len(found) <= 5, found
