@@ -13,14 +13,23 @@ from vae.config.values import defaults, values_of
 from vae.errors import ConfigError
 
 
-def cmd_eval(args) -> int:
-    from vae.analysis.evaluation import checkpoint_split, evaluate_full
+def _scored_split(args, split: str):
+    """The checkpoint of ``eval`` and ``diagnose`` on its device, and the split it is scored on:
+    (checkpoint, dataset, x, factors), once ``--iwae-k`` is known to be usable."""
+    from vae.analysis.evaluation import checkpoint_split
     from vae.models.checkpoints import load_checkpoint
     from vae.training.trainer import resolve_device
 
     check_iwae_k(args.iwae_k)
     ck = load_checkpoint(args.checkpoint, resolve_device(args.device))
-    ds, x, _, _ = checkpoint_split(ck, "test", args.data_root)
+    ds, x, _, factors = checkpoint_split(ck, split, args.data_root)
+    return ck, ds, x, factors
+
+
+def cmd_eval(args) -> int:
+    from vae.analysis.evaluation import evaluate_full
+
+    ck, ds, x, _ = _scored_split(args, "test")
     m = evaluate_full(ck.model, x, iwae_k=args.iwae_k, seed=ck.config.train.seed, iwae_num=iwae_examples(args, len(x)))
     keys = [
         "elbo",
@@ -156,15 +165,10 @@ def cmd_datasets(args) -> int:
 def cmd_diagnose(args) -> int:
     from vae.analysis.diagnostics import collapse_report
     from vae.analysis.disentanglement import disentanglement_scores
-    from vae.analysis.evaluation import checkpoint_split
     from vae.analysis.explore import posterior
     from vae.analysis.inference import inference_gaps
-    from vae.models.checkpoints import load_checkpoint
-    from vae.training.trainer import resolve_device
 
-    check_iwae_k(args.iwae_k)
-    ck = load_checkpoint(args.checkpoint, resolve_device(args.device))
-    ds, x, _, factors = checkpoint_split(ck, args.split, args.data_root)
+    ck, ds, x, factors = _scored_split(args, args.split)
     rep = collapse_report(
         ck.model, x, iwae_k=args.iwae_k, seed=ck.config.train.seed, iwae_num=iwae_examples(args, len(x))
     )
