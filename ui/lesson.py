@@ -34,3 +34,25 @@ def lesson_command_lines(roles) -> None:
     """The commands that make a lesson's shipped models (vae.config.shipped)."""
     with st.expander(tr("The same from the command line")):
         st.code("\n".join(r.shipped.command("runs") for r in roles.values()), language="bash")
+
+
+def report_cells(rep: dict, mutual_info: bool = False) -> dict[str, Any]:
+    """A lesson table's columns from a model's collapse report: rate, distortion, IWAE -log p(x), active units
+    (and I(x;z)), and the verdict; :func:`report_formats` formats them."""
+    cells = {
+        tr("rate (KL)"): rep["rate"],
+        tr("distortion"): rep["distortion"],
+        tr("-log p(x) (IWAE)"): rep["iwae_nll"],
+        tr("active units"): f"{rep['active_units']}/{rep['latent_dim']}",
+    }
+    if mutual_info:
+        cells["I(x;z)"] = rep["mutual_info"]
+    return {**cells, tr("verdict"): tr(rep["verdict"])}
+
+
+def report_formats() -> dict[str, Any]:
+    """Two decimals for the nats of :func:`report_cells`."""
+    return {
+        k: st.column_config.NumberColumn(format="%.2f")
+        for k in (tr("rate (KL)"), tr("distortion"), tr("-log p(x) (IWAE)"), "I(x;z)")
+    }

@@ -5,7 +5,7 @@ import streamlit as st
 
 from ui import compute, defaults
 from ui.i18n import tr
-from ui.lesson import lesson_command_lines, remedy_buttons, seed_grid_settings
+from ui.lesson import lesson_command_lines, remedy_buttons, report_cells, report_formats, seed_grid_settings
 from ui.models import checkpoint_paths, digest, load, summary
 from vae.analysis.explore import seed_grid_spread
 from vae.config.shipped import LESSONS
@@ -64,22 +64,14 @@ for ck in models.values():
             tr("receptive field"): rf,
             "beta": ck.config.objective.beta,
             tr("free bits"): ck.config.objective.free_bits,
-            tr("rate (KL)"): rep["rate"],
-            tr("distortion"): rep["distortion"],
-            tr("-log p(x) (IWAE)"): rep["iwae_nll"],
-            tr("active units"): f"{rep['active_units']}/{rep['latent_dim']}",
-            "I(x;z)": rep["mutual_info"],
-            tr("verdict"): tr(rep["verdict"]),
+            **report_cells(rep, mutual_info=True),
         }
     )
 st.dataframe(
     rows,
     hide_index=True,
     key="strong_table",
-    column_config={
-        k: st.column_config.NumberColumn(format="%.2f")
-        for k in (tr("rate (KL)"), tr("distortion"), tr("-log p(x) (IWAE)"), "I(x;z)")
-    }
+    column_config=report_formats()
     | {"beta": st.column_config.NumberColumn(format="%g"), tr("free bits"): st.column_config.NumberColumn(format="%g")},
 )
 st.caption(

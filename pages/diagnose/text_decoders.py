@@ -5,7 +5,7 @@ import streamlit as st
 
 from ui import compute, defaults
 from ui.i18n import tr
-from ui.lesson import lesson_command_lines, remedy_buttons, seed_grid_settings
+from ui.lesson import lesson_command_lines, remedy_buttons, report_cells, report_formats, seed_grid_settings
 from ui.models import load
 from vae.analysis.explore import first_letter_agreement
 from vae.config.shipped import LESSONS
@@ -40,22 +40,10 @@ for role, ck in models.items():
             tr("decoder"): tr(LESSON[role].label),
             tr("word dropout"): ck.config.decoder.word_dropout,
             tr("free bits"): ck.config.objective.free_bits,
-            tr("rate (KL)"): rep["rate"],
-            tr("distortion"): rep["distortion"],
-            tr("-log p(x) (IWAE)"): rep["iwae_nll"],
-            tr("active units"): f"{rep['active_units']}/{rep['latent_dim']}",
-            tr("verdict"): tr(rep["verdict"]),
+            **report_cells(rep),
         }
     )
-st.dataframe(
-    rows,
-    hide_index=True,
-    key="text_table",
-    column_config={
-        k: st.column_config.NumberColumn(format="%.2f")
-        for k in (tr("rate (KL)"), tr("distortion"), tr("-log p(x) (IWAE)"))
-    },
-)
+st.dataframe(rows, hide_index=True, key="text_table", column_config=report_formats())
 st.caption(
     tr(
         "Nats per name. The GRU decoder models the names far better than the MLP decoder, which must draw every "
