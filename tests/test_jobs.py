@@ -240,7 +240,7 @@ def test_traversal_export_png_and_gif():
 
 
 def test_progress_line_ticks_while_the_training_process_starts():
-    from vae.service.jobs import TrainingJob
+    from ui.train_view import progress_line
 
     s = {
         "progress": 0.0,
@@ -251,23 +251,24 @@ def test_progress_line_ticks_while_the_training_process_starts():
         "seconds": 0.0,
         "eta": None,
     }
-    assert TrainingJob.progress_line(s, now=103.2) == "starting the training process · 3 s"
-    assert TrainingJob.progress_line(s, now=104.6) == "starting the training process · 5 s"
+    assert progress_line(s, now=103.2) == "starting the training process · 3 s"
+    assert progress_line(s, now=104.6) == "starting the training process · 5 s"
     s.update(message="", progress=0.25, epoch=2.5, seconds=4.0, eta=12.0)
-    assert TrainingJob.progress_line(s) == "epoch 2.5 of 10 · 4 s · 12 s left"
+    assert progress_line(s) == "epoch 2.5 of 10 · 4 s · 12 s left"
     s.update(progress=1.0, message="computing the reports")
-    assert TrainingJob.progress_line(s).endswith("· computing the reports")
+    assert progress_line(s).endswith("· computing the reports")
 
 
 def test_the_message_says_what_a_started_process_does_before_its_first_step(tmp_path):
     """The bar's text ticks from the process start to the first timed step (the data loading can take seconds)."""
+    from ui.train_view import progress_line
     from vae.service.jobs import TrainingJob
 
     job = TrainingJob(1, "m", tiny_config(train__epochs=1), tmp_path / "m.safetensors", state="running", started=100.0)
     TrainingQueue._on_message(job, Started(5, 1))
-    assert job.progress_line(job.snapshot(), now=102.0) == "loading the data and building the model · 2 s"
+    assert progress_line(job.snapshot(), now=102.0) == "loading the data and building the model · 2 s"
     TrainingQueue._on_message(job, Step(0.25, 0.5))
-    assert job.snapshot()["message"] == "" and job.progress_line(job.snapshot()).startswith("epoch 0.2 of 1 · 0 s")
+    assert job.snapshot()["message"] == "" and progress_line(job.snapshot()).startswith("epoch 0.2 of 1 · 0 s")
 
 
 def test_epoch_records_arrive_together_and_the_bar_never_moves_back(tmp_path):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import streamlit as st
 
 from ui.i18n import language, message_text, tr
@@ -11,8 +14,22 @@ from ui.training_queue import training_queue
 from vae.analysis.diagnostics import kl_history
 from vae.figures.plots import image_grid, kl_heatmap, training_curves
 from vae.figures.text import text_grid
-from vae.i18n import translator
+from vae.i18n import Translate, english, translator, worded
 from vae.service.cost import fmt_seconds
+
+
+def progress_line(s: dict[str, Any], now: float | None = None, tr: Translate = english) -> str:
+    """The progress bar's text for a running job's snapshot ``s``, in the language of ``tr``. It changes every
+    second, also while the training process starts (``message``) and before the first step is timed."""
+    if s["progress"] <= 0 and s["message"] and s["started"] is not None:
+        return f"{worded(s['message'], tr)} · {(now or time.time()) - s['started']:.0f} s"
+    eta = tr("{seconds:.0f} s left").format(seconds=s["eta"]) if s["eta"] is not None else tr("estimating time left")
+    if s["progress"] >= 1:
+        eta = worded(s["message"], tr) if s["message"] else tr("saving")
+    return tr("epoch {epoch:.1f} of {epochs} · {seconds:.0f} s · {eta}").format(
+        epoch=s["epoch"], epochs=s["epochs"], seconds=s["seconds"], eta=eta
+    )
+
 
 CHART_SECONDS = 2.0  # the progress bar moves every second; the charts are rebuilt at most this often
 
@@ -72,7 +89,7 @@ def live_view(queue) -> None:
             + tr("The line is fair: each student's first run goes before anyone's second.")
         )
     elif s["state"] == "running":
-        st.progress(s["progress"], text=job.progress_line(s, tr=translator(language())))
+        st.progress(s["progress"], text=progress_line(s, tr=translator(language())))
     elif s["state"] == "done":
         st.success(message_text(s["message"]) + tr(" It is now the current model."))
     elif s["state"] == "stopped":

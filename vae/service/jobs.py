@@ -34,7 +34,7 @@ from typing import Any
 
 from vae.config import VAEConfig
 from vae.errors import ConfigError, VAEError
-from vae.i18n import N_, Text, Translate, english, worded
+from vae.i18n import N_, Text
 from vae.service.background import BackgroundReports
 from vae.service.messages import ENDS, Empty, Epochs, Failed, Message, RunSpec, Saved, Saving, Started, Step
 
@@ -116,21 +116,6 @@ class TrainingJob:
         if self.state != "running" or self.progress <= 0:
             return None
         return self.seconds * (1 - self.progress) / self.progress
-
-    @staticmethod
-    def progress_line(s: dict[str, Any], now: float | None = None, tr: Translate = english) -> str:
-        """The progress bar's text for a running job's snapshot ``s``, in the language of ``tr``. It changes every
-        second, also while the training process starts (``message``) and before the first step is timed."""
-        if s["progress"] <= 0 and s["message"] and s["started"] is not None:
-            return f"{worded(s['message'], tr)} · {(now or time.time()) - s['started']:.0f} s"
-        eta = (
-            tr("{seconds:.0f} s left").format(seconds=s["eta"]) if s["eta"] is not None else tr("estimating time left")
-        )
-        if s["progress"] >= 1:
-            eta = worded(s["message"], tr) if s["message"] else tr("saving")
-        return tr("epoch {epoch:.1f} of {epochs} · {seconds:.0f} s · {eta}").format(
-            epoch=s["epoch"], epochs=s["epochs"], seconds=s["seconds"], eta=eta
-        )
 
     @property
     def active(self) -> bool:
