@@ -416,3 +416,36 @@ def test_info_names_every_setting_that_differs_from_the_default(model, words, ca
         assert w in out, out
     if model.startswith("names"):
         assert "256 levels" not in out and "relu" not in out  # the words of a token model
+
+
+def test_encode_writes_the_codes_labels_and_factors_as_a_plain_npz(app_models, tmp_path, capsys):
+    """`vae encode`: what a researcher checks a metric with elsewhere. The codes are the posterior of the split
+    the pages score (same numbers), the file opens without pickles, and the factors come with their names."""
+    import numpy as np
+
+    from vae.analysis.evaluation import checkpoint_split
+    from vae.analysis.explore import posterior
+    from vae.cli import main
+    from vae.models.checkpoints import load_checkpoint
+
+    path = app_models / "sprites-z4.safetensors"
+    assert main(["encode", str(path), "--out", str(tmp_path / "codes.npz")]) == 0
+    assert "examples of sprites, mu and sd of 4 latents, factors shape" in capsys.readouterr().out
+    ck = load_checkpoint(path)
+    ds, x, y, factors = checkpoint_split(ck, "test")
+    mu, sd = posterior(ck.model, x)
+    with np.load(tmp_path / "codes.npz", allow_pickle=False) as f:
+        assert f["mu"].shape == (len(x), 4) and np.allclose(f["mu"], mu) and np.allclose(f["sd"], sd)
+        assert (f["sd"] > 0).all() and np.array_equal(f["labels"], np.asarray(y))
+        assert np.allclose(f["factors"], factors) and list(f["factor_names"]) == list(ds.factor_names)
+        assert str(f["split"]) == "test" and str(f["dataset"]) == ds.name
+    assert (
+        main(
+            ["encode", str(app_models / "digits-z2.safetensors"), "--split", "train", "--out", str(tmp_path / "d.npz")]
+        )
+        == 0
+    )
+    with np.load(tmp_path / "d.npz", allow_pickle=False) as f:
+        assert "factors" not in f and f["mu"].shape[1] == 2 and len(f["labels"]) == len(f["mu"]) > 1000
+    assert main(["encode", str(path), "--out", str(tmp_path / "codes.csv")]) == 2  # one line, not a traceback
+    assert "--out must end in .npz" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""Command line: ``python -m vae {train,presets,ship,eval,info,datasets,diagnose,traverse,interpolate,sample,project}``.
+"""Command line: ``python -m vae COMMAND`` (train, presets, ship, eval, encode, info, datasets, diagnose, traverse,
+interpolate, sample, project).
 
 Every error a user can cause ends as one line on stderr and a non-zero exit status:
 2 for bad input (flags, files, settings, data), 3 for a diverged run, 130 when
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from vae.cli.inspect import cmd_datasets, cmd_diagnose, cmd_eval, cmd_info, describe
+from vae.cli.inspect import cmd_datasets, cmd_diagnose, cmd_encode, cmd_eval, cmd_info, describe
 from vae.cli.parser import build_parser
 from vae.cli.pictures import cmd_interpolate, cmd_project, cmd_sample, cmd_traverse
 from vae.cli.train import cmd_presets, cmd_ship, cmd_train
@@ -24,6 +25,7 @@ COMMANDS = {
     "ship": cmd_ship,
     "train": cmd_train,
     "eval": cmd_eval,
+    "encode": cmd_encode,
     "info": cmd_info,
     "datasets": cmd_datasets,
     "diagnose": cmd_diagnose,

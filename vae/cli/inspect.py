@@ -26,6 +26,46 @@ def _scored_split(args, split: str):
     return ck, ds, x, factors
 
 
+def cmd_encode(args) -> int:
+    """The codes of one split as a plain .npz (no pickles), so that any number can be checked elsewhere:
+
+    mu, sd        (N, D) float32: the mean and standard deviation of q(z|x) for each example (for a flow
+                  posterior, the moments vae.models.flows.FlowPosterior estimates)
+    labels        (N,) int64, and ``classes`` (their names) when the data has them
+    factors       (N, K) float32 and ``factor_names`` (K,), where the data has generative factors
+    checkpoint, dataset, split    what was encoded
+    """
+    import numpy as np
+
+    from vae.analysis.evaluation import checkpoint_split
+    from vae.analysis.explore import posterior
+    from vae.cli.common import out_file
+    from vae.models.checkpoints import load_checkpoint
+    from vae.training.trainer import resolve_device
+
+    out = out_file(args.out, (".npz",))
+    ck = load_checkpoint(args.checkpoint, resolve_device(args.device))
+    ds, x, y, factors = checkpoint_split(ck, args.split, args.data_root)
+    mu, sd = posterior(ck.model, x)
+    arrays = {
+        "mu": mu.astype(np.float32),
+        "sd": sd.astype(np.float32),
+        "labels": np.asarray(y, dtype=np.int64),
+        "checkpoint": np.array(str(args.checkpoint)),
+        "dataset": np.array(ds.name),
+        "split": np.array(args.split),
+    }
+    if ds.classes:
+        arrays["classes"] = np.array([str(c) for c in ds.classes])
+    if factors is not None:
+        arrays["factors"] = np.asarray(factors, dtype=np.float32)
+        arrays["factor_names"] = np.array(list(ds.factor_names))
+    np.savez(out, **arrays)
+    extra = f", factors {', '.join(ds.factor_names)}" if factors is not None else ""
+    print(f"wrote {out}: {len(mu)} {args.split} examples of {ds.name}, mu and sd of {mu.shape[1]} latents{extra}")
+    return 0
+
+
 def cmd_eval(args) -> int:
     from vae.analysis.evaluation import evaluate_full
 

@@ -50,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--device", default="auto")
     e.add_argument("--data-root", help="folder holding torchvision datasets")
 
+    en = sub.add_parser("encode", help="write the posterior means and sds of a split, with its labels, to a .npz")
+    en.add_argument("checkpoint")
+    en.add_argument("--split", choices=["train", "test"], default="test")
+    en.add_argument("--out", required=True, help="FILE.npz: mu, sd, labels (and factors, factor_names)")
+    en.add_argument("--device", default="auto")
+    en.add_argument("--data-root", help="folder holding torchvision datasets")
+
     i = sub.add_parser("info", help="show a checkpoint's configuration and training history")
     i.add_argument("checkpoint")
     i.add_argument("--json", action="store_true")
