@@ -165,10 +165,9 @@ class VAE(nn.Module):
         token at each step (greedy decoding, a function of z alone).
 
         An autoregressive decoder has no closed-form mean: its stand-in is its own (a pixelcnn draws a sample
-        with a fixed seed, a token decoder decodes greedily; ``DecoderNet.mean``).
+        with a fixed seed, a token decoder decodes greedily; ``DecoderNet.mean``). Its draws are in range
+        already, so holding every mean to the data's range changes only the decoders decoded at once.
         """
-        if self.autoregressive:
-            return self.decoder.mean(z, self.likelihood)
         return self.modality.clip(self.decoder.mean(z, self.likelihood))
 
     @torch.no_grad()
