@@ -19,9 +19,7 @@ import time
 
 
 def run(objective: str, beta: float, seed: int, epochs: int, latent: int) -> dict:
-    from vae.analysis.disentanglement import disentanglement_scores
-    from vae.analysis.evaluation import test_inputs
-    from vae.analysis.explore import posterior
+    from vae.analysis.reports import model_disentanglement
     from vae.config import VAEConfig
     from vae.config.values import apply
     from vae.data import load_dataset
@@ -45,8 +43,7 @@ def run(objective: str, beta: float, seed: int, epochs: int, latent: int) -> dic
     t = time.perf_counter()
     res = train(cfg, ds)
     seconds = time.perf_counter() - t
-    mu, _ = posterior(res.model, test_inputs(ds.x_test, cfg, "cpu"))
-    d = disentanglement_scores(mu, ds.factors_test, ds.factor_names)
+    d = model_disentanglement(res.model, ds)  # as the reports: fitted on the training split, scored on the test
     return {
         "mig": d["mig"],
         "mig_x": d["factors"]["x"]["mig"],

@@ -24,15 +24,13 @@ RUNS = ("waves: 1-D conv VAE", "waves: beta-VAE")
 
 
 def run(preset: str, seed: int, epochs: int | None = None) -> dict:
-    from vae.analysis.disentanglement import disentanglement_scores
     from vae.analysis.evaluation import evaluate_full
-    from vae.analysis.explore import posterior
+    from vae.analysis.reports import model_disentanglement
     from vae.config.presets import PRESETS
 
     _, ds, res, seconds = train_timed({**PRESETS[preset], "seed": seed, **({"epochs": epochs} if epochs else {})})
     m = evaluate_full(res.model, ds.x_test, iwae_k=1, seed=seed)
-    mu, _ = posterior(res.model, ds.x_test)
-    s = disentanglement_scores(mu, ds.factors_test, ds.factor_names)
+    s = model_disentanglement(res.model, ds)
     return {
         "mig": s["mig"],
         "sap": s["sap"],

@@ -156,3 +156,21 @@ def test_the_waves_bench_scores_both_presets_against_the_factors(capsys):
     assert list(mean) == list(waves_factors.RUNS)
     assert all(0 <= r["mig"] <= 1 and 0 <= r["dci"] <= 1 and r["au"] <= 6 for r in mean.values())
     assert "beta-VAE MIG / VAE MIG: " in capsys.readouterr().out
+
+
+def test_the_reference_dci_of_the_metrics_bench_is_the_projects_on_the_same_codes():
+    """bench/metric_references.py writes disentanglement_lib's DCI out again (scipy's entropy, its weights): on the
+    same codes and trees it gives the numbers of vae.analysis.disentanglement.dci, and its FactorVAE score reads
+    codes that are the factors perfectly."""
+    import numpy as np
+
+    from bench.metric_references import reference_dci, reference_factorvae
+    from vae.analysis.disentanglement import dci
+
+    rng = np.random.RandomState(0)
+    f, ft = rng.randint(0, 4, size=(300, 3)), rng.randint(0, 4, size=(100, 3))
+    c, ct = f + 0.3 * rng.randn(*f.shape), ft + 0.3 * rng.randn(*ft.shape)
+    ours, ref = dci(c, f, ct, ft, seed=0), reference_dci(c, f, ct, ft, seed=0)
+    assert {k: ours[k] for k in ref} == pytest.approx(ref, abs=1e-9)
+    score = reference_factorvae(lambda v: v.astype(float), [4, 4, 4], rng, batch=16, num_train=200, num_eval=100)
+    assert score == 1.0

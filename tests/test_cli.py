@@ -51,7 +51,7 @@ def test_no_reports_saves_at_once_and_viewers_compute_them_later(tmp_path, capsy
     out = tmp_path / "quick.safetensors"
     assert main(["train", *TINY, "--no-reports", "--out", str(out)]) == 0
     assert capsys.readouterr().out.strip().endswith("reports skipped (--no-reports)")
-    assert stored_reports(read_metadata(out)["extra"], None) is None
+    assert stored_reports(read_metadata(out)["extra"]) is None
     assert main(["diagnose", str(out), "--json"]) == 0  # computed on demand
     assert "verdict" in json.loads(capsys.readouterr().out)
 

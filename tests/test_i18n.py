@@ -162,7 +162,7 @@ def test_the_collapse_verdict_is_worded_in_chinese_from_its_codes():
         "rate": 0.01,
         "mutual_info": 0.0,
         "mutual_info_max": 5.9,
-        "mi_batch": 360,
+        "aggregate_num": 360,
         "beta": 50.0,
         "verdict_thresholds": {"collapsed_rate": 0.5, "partial_inactive_fraction": 0.25, "active_unit_threshold": 0.01},
     }

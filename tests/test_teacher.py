@@ -149,7 +149,7 @@ def test_a_finished_model_is_saved_first_and_its_reports_follow_in_the_backgroun
     ck = load_checkpoint(job.checkpoint)
     if "reports" not in saved.extra:  # (on a slow machine the page may read it before; here: after)
         assert saved.digest != ck.digest
-    rep = stored_reports(ck.extra, ck.config)
+    rep = stored_reports(ck.extra)
     assert rep is not None and rep["collapse"]["iwae_k"] == 100
     assert ck.history == saved.history and ck.metrics == saved.metrics and ck.extra["owner"] == "A"
     assert str(job.checkpoint) in reports.done

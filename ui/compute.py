@@ -18,7 +18,7 @@ from ui.i18n import spinning, tr
 from ui.models import data_split
 from ui.training_queue import reports_pending
 from vae.analysis.diagnostics import collapse_report as report
-from vae.analysis.disentanglement import disentanglement_scores
+from vae.analysis.evaluation import aggregate_inputs
 from vae.analysis.explore import decoder_attention, encode_input, interpolation, posterior, sample_sequences
 from vae.analysis.explore import prior_samples as prior
 from vae.analysis.explore import reconstructions as rec
@@ -27,7 +27,7 @@ from vae.analysis.explore import traversal as trav
 from vae.analysis.inference import example_bounds as bounds_of
 from vae.analysis.inference import inference_gaps as gaps_of
 from vae.analysis.projections import project_model
-from vae.analysis.reports import REPORT_IWAE_K, stored_reports
+from vae.analysis.reports import REPORT_IWAE_K, model_disentanglement, stored_reports
 from vae.config import VAEConfig
 from vae.data.catalog import data_modality
 from vae.figures.examples import interpolation_figure, traversal_figure
@@ -48,7 +48,7 @@ def posterior_means(ck: Checkpoint, split: str) -> tuple[np.ndarray, np.ndarray]
 def wait_for_reports(ck: Checkpoint) -> None:
     """While the model's heavy reports are computed in the background (a model just trained on this server):
     say so, stop the page here, and run it again when they are stored."""
-    if ck.path is None or stored_reports(ck.extra, ck.config) is not None or not reports_pending(ck.path):
+    if ck.path is None or stored_reports(ck.extra) is not None or not reports_pending(ck.path):
         return
     st.info(
         tr(
@@ -69,7 +69,7 @@ def wait_for_reports(ck: Checkpoint) -> None:
 
 def collapse_report(ck: Checkpoint, iwae_k: int) -> dict:
     """The report stored in the checkpoint when it was saved (k = 100), else computed once and cached."""
-    stored = stored_reports(ck.extra, ck.config)
+    stored = stored_reports(ck.extra)
     if stored is not None and iwae_k == REPORT_IWAE_K:
         return stored["collapse"]
     if iwae_k == REPORT_IWAE_K:
@@ -80,8 +80,9 @@ def collapse_report(ck: Checkpoint, iwae_k: int) -> dict:
 @spinning(N_("Computing the collapse diagnostics (once per model and k)..."))
 @cache_data(show_spinner=False, max_entries=32)
 def _collapse_report(ck: Checkpoint, iwae_k: int) -> dict:
-    _, x, _, _ = data_split(ck, "test")
-    return report(ck.model, x, iwae_k=iwae_k, seed=ck.config.train.seed)
+    ds, x, _, _ = data_split(ck, "test")
+    every = aggregate_inputs(ds, ck.config, x.device)
+    return report(ck.model, x, iwae_k=iwae_k, seed=ck.config.train.seed, aggregate=every)
 
 
 @cache_data(show_spinner=False, max_entries=64)
@@ -101,7 +102,7 @@ def projection(ck: Checkpoint, split: str, method: str, limit: int | None, seed:
 
 def disentanglement(ck: Checkpoint) -> dict | None:
     """MIG and SAP: stored in the checkpoint when it was saved, else computed once and cached."""
-    stored = stored_reports(ck.extra, ck.config)
+    stored = stored_reports(ck.extra)
     if stored is not None:
         return stored["disentanglement"]
     wait_for_reports(ck)
@@ -111,11 +112,8 @@ def disentanglement(ck: Checkpoint) -> dict | None:
 @spinning(N_("Scoring disentanglement (once per model)..."))
 @cache_data(show_spinner=False, max_entries=32)
 def _disentanglement(ck: Checkpoint) -> dict | None:
-    ds, _, _, factors = data_split(ck, "test")
-    if factors is None:
-        return None
-    mu, _ = posterior_means(ck, "test")
-    return disentanglement_scores(mu, factors, ds.factor_names)
+    ds, _, _, _ = data_split(ck, "test")
+    return model_disentanglement(ck.model, ds)
 
 
 @cache_data(show_spinner=False, max_entries=64)
@@ -275,7 +273,7 @@ def own_encoding(ck: Checkpoint, own: np.ndarray):
     return encode_input(ck.model, own)
 
 
-@spinning(N_("Measuring the gaps: a q* per example, then log p(x) (about 20 s)..."))
+@spinning(N_("Measuring the gaps: a q* per example from several starts, then log p(x) (20 to 40 s)..."))
 @cache_data(show_spinner=False, max_entries=32)
 def inference_gaps(ck: Checkpoint, n: int) -> dict:
     """:func:`vae.analysis.inference.inference_gaps` on the first ``n`` test examples, once per model."""

@@ -19,6 +19,7 @@ from ui.navigation import PAGE
 from ui.owner import owner_token
 from ui.training_queue import training_queue
 from vae.analysis.evaluation import checkpoint_split
+from vae.analysis.reports import stored_reports
 from vae.config import VAEConfig
 from vae.errors import CheckpointError, DataError, VAEError
 from vae.i18n import N_
@@ -59,9 +60,18 @@ def table_row(r: dict[str, Any], **more: Any) -> dict[str, Any]:
         "beta": r["beta"],
         tr("likelihood"): r["likelihood"],
         tr("test -ELBO"): r["test_elbo"],
+        tr("-log p(x)"): nll_cell(r),
         tr("rate (KL)"): r["rate"],
         tr("active units"): r["active_units"],
     }
+
+
+def nll_cell(r: dict[str, Any]) -> str:
+    """-log p(x) on the test split as the stored reports give it: exact (integrated on a grid) for a 2-D latent,
+    else the IWAE bound (above the true value), said beside the number; "-" before the reports are in."""
+    if r.get("nll") is None:
+        return "-"
+    return f"{r['nll']:.2f} " + (tr("(exact)") if r["nll_exact"] else tr("(IWAE bound, k={k})", k=r["iwae_k"]))
 
 
 def skipped_models() -> list[tuple[str, str]]:
@@ -165,7 +175,14 @@ def _summary(path: str) -> dict[str, Any]:
         "distortion": m.get("reconstruction"),
         "active_units": m.get("active_units"),
         "owner": (meta.get("extra") or {}).get("owner"),
+        **_nll(meta.get("extra")),
     }
+
+
+def _nll(extra: dict[str, Any] | None) -> dict[str, Any]:
+    rep = stored_reports(extra)
+    c = rep["collapse"] if rep else {}
+    return {"nll": c.get("nll"), "nll_exact": bool(c.get("nll_exact")), "iwae_k": c.get("iwae_k")}
 
 
 @spinning(N_("Loading the model..."))

@@ -87,9 +87,9 @@ def explanation(rep: dict[str, Any], tr: Translate = english) -> str:
         held = ""
     else:
         held = tr(
-            " and z holds about {mi:.2f} nats of information about x (at most {most:.2f} measurable with "
-            "batches of {batch})"
-        ).format(mi=mi, most=rep["mutual_info_max"], batch=rep["mi_batch"])
+            " and z holds about {mi:.2f} nats of information about x (at most log {n} = {most:.2f} measurable "
+            "with the {n} examples of the aggregate posterior)"
+        ).format(mi=mi, most=rep["mutual_info_max"], n=rep["aggregate_num"])
     facts = tr(
         "Here {au} of {d} latent dimensions are active (their posterior means vary across "
         "inputs by more than {threshold}), the rate is {rate:.2f} nats{held}."

@@ -38,9 +38,19 @@ c[0].metric(tr("rate R = KL (nats)"), f"{rep['rate']:.2f}", help=tr("E_x KL(q(z|
 c[1].metric(tr("distortion D (nats)"), f"{rep['distortion']:.2f}", help="E_x E_q[-log p(x|z)]")
 c[2].metric("-ELBO = R + D", f"{rep['elbo']:.2f}")
 c[3].metric(
-    f"IWAE -log p(x), k={rep['iwae_k']}",
-    f"{rep['iwae_nll']:.2f}",
-    help=tr("averaged over {n} of the {total} test images", n=rep.get("iwae_num", rep["num"]), total=rep["num"]),
+    tr("-log p(x), exact") if rep["nll_exact"] else f"IWAE -log p(x), k={rep['iwae_k']}",
+    f"{rep['nll']:.2f}",
+    help=(
+        tr(
+            "Integrated on a grid over the 2-D latent: the value itself (the IWAE bound, k={k}, is {iwae:.2f}).",
+            k=rep["iwae_k"],
+            iwae=rep["iwae_nll"],
+        )
+        if rep["nll_exact"]
+        else tr("An upper bound on -log p(x).")
+    )
+    + " "
+    + tr("Averaged over {n} of the {total} test examples.", n=rep["iwae_num"], total=rep["num"]),
 )
 c[4].metric(
     tr("active units"),
@@ -51,7 +61,9 @@ c[5].metric(
     tr("mutual information I(x;z)"),
     "n/a" if rep["mutual_info"] is None else f"{rep['mutual_info']:.2f}",
     help=tr(
-        "nats; at most log({batch}) = {most:.2f} can be measured.", batch=rep["mi_batch"], most=rep["mutual_info_max"]
+        "nats, with the aggregate posterior q(z) of {n} examples; at most log({n}) = {most:.2f} can be measured.",
+        n=rep["aggregate_num"],
+        most=rep["mutual_info_max"],
     )
     if rep["mutual_info"] is not None
     else tr("Not estimated for a flow posterior: it needs the density of each code under every other example's q."),

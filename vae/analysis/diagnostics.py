@@ -7,8 +7,9 @@ For a model and a data split (all in nats per example):
   distortion D = E_x E_q[-log p(x|z)]
   active units = #{u : Var_x(E_q[z_u]) > 0.01}                (Burda et al. 2015)
   I(x; z)      = E_x E_q[log q(z|x)] - E_q(z)[log q(z)]       (He et al. 2019)
-                 with the aggregate posterior q(z) = (1/B) sum_i q(z|x_i) over a batch
-                 of B examples, so the estimate can never exceed log B.
+                 with the aggregate posterior q(z) = (1/N) sum_i q(z|x_i) over the N examples
+                 of the data set (at most AGGREGATE_EXAMPLES), so it can never exceed log N;
+                 the KL decomposition (Chen et al. 2018) uses the same q(z).
 
 The verdict (thresholds below, in ``VERDICT_THRESHOLDS``):
 
@@ -27,13 +28,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from vae.analysis.evaluation import ACTIVE_UNIT_THRESHOLD, evaluate_full, kl_decomposition
+from vae.analysis.evaluation import ACTIVE_UNIT_THRESHOLD, AGGREGATE_OUTER, aggregate_posterior_terms, evaluate_full
+from vae.analysis.inference import grid_nll, has_grid_nll
 from vae.models.pixelcnn import receptive_field
 from vae.models.vae import VAE
 
 COLLAPSED_RATE = 0.5  # nats: below this the code holds less than one nat of anything
 PARTIAL_INACTIVE_FRACTION = 0.25
-MI_BATCH = 500
 VERDICT_THRESHOLDS = {
     "collapsed_rate": COLLAPSED_RATE,
     "partial_inactive_fraction": PARTIAL_INACTIVE_FRACTION,
@@ -54,32 +55,12 @@ class Remedy:
 REMEDIES = ("weaken_pixelcnn", "lower_beta", "kl_warmup", "free_bits", "weaker_decoder", "smaller_latent")
 
 
-@torch.no_grad()
-def mutual_information(model: VAE, x: torch.Tensor, batch_size: int = MI_BATCH, seed: int = 0) -> float:
-    """He et al. (2019)'s estimate of I(x; z) under q, averaged over batches.
-
-    With z_i ~ q(z|x_i):  I = mean_i [ log q(z_i|x_i) - log (1/B) sum_j q(z_i|x_j) ].
-    Both terms use the same draws z_i (He et al. use the closed-form entropy for the
-    first; sharing the draws cancels their noise, so an encoder that ignores x scores
-    exactly 0). Bounded above by log(batch size).
-    """
-    device = next(model.parameters()).device
-    g = torch.Generator(device=device)
-    g.manual_seed(seed)
-    model.eval()
-    vals, weights = [], []
-    for s in range(0, len(x), batch_size):
-        xb = x[s : s + batch_size].to(device)
-        if len(xb) < 2:
-            continue
-        q = model.encode(xb)
-        b = len(q)
-        z = q.rsample(g)  # (b, d)
-        log_q = q.pairwise_log_prob(z).sum(-1)  # (b, b): log q(z_i|x_j)
-        log_qz = torch.logsumexp(log_q, dim=1) - math.log(b)
-        vals.append((log_q.diagonal() - log_qz).mean().item())
-        weights.append(b)
-    return float(np.average(vals, weights=weights))
+def mutual_information(model: VAE, x: torch.Tensor, seed: int = 0, outer: int = AGGREGATE_OUTER) -> float | None:
+    """He et al. (2019)'s I(x; z) under q with the aggregate posterior of all of ``x`` (at most log len(x));
+    None for a flow posterior. See :func:`vae.analysis.evaluation.aggregate_posterior_terms`."""
+    g = torch.Generator(device=next(model.parameters()).device).manual_seed(seed)
+    terms = aggregate_posterior_terms(model, x, generator=g, outer=outer)
+    return None if terms is None else terms["mutual_info"]
 
 
 def verdict(rate: float, active_units: int, latent_dim: int) -> str:
@@ -155,16 +136,28 @@ def diagnosis(config, verdict_: str, rate: float) -> dict[str, Any]:
 
 
 def collapse_report(
-    model: VAE, x: torch.Tensor, iwae_k: int = 100, seed: int = 0, mi_batch: int = MI_BATCH, iwae_num: int | None = None
+    model: VAE,
+    x: torch.Tensor,
+    iwae_k: int = 100,
+    seed: int = 0,
+    iwae_num: int | None = None,
+    aggregate: torch.Tensor | None = None,
 ) -> dict[str, Any]:
-    """All the collapse diagnostics for ``model`` on images ``x`` (as the likelihood sees them).
+    """All the collapse diagnostics for ``model`` on examples ``x`` (as the likelihood sees them).
 
     The IWAE bound is scored on the first ``iwae_num`` examples (default: all, but a
     bounded number for an autoregressive decoder, see ``evaluation.iwae_examples``).
+    I(x;z) and the KL decomposition take the aggregate posterior of ``aggregate`` (default ``x``;
+    the reports pass the whole data set, :func:`vae.analysis.evaluation.aggregate_inputs`), so their
+    cap is log N with N = ``aggregate_num``. For a 2-D latent (and a decoder that is not autoregressive),
+    ``nll`` is -log p(x) itself, integrated on a grid (:func:`vae.analysis.inference.grid_nll`), and
+    ``nll_exact`` is true; otherwise ``nll`` is the IWAE bound.
     """
     ev = evaluate_full(model, x, iwae_k=iwae_k, seed=seed, iwae_num=iwae_num)
-    b = min(mi_batch, len(x))
     kl = None if ev["kl_per_dim"] is None else np.asarray(ev["kl_per_dim"])
+    agg_x = x if aggregate is None else aggregate
+    agg = aggregate_posterior_terms(model, agg_x, generator=torch.Generator(device=x.device).manual_seed(seed))
+    exact = grid_nll(model, x[: ev["iwae_num"]]) if has_grid_nll(model) else None
     numbers = {
         "kl_per_dim": ev["kl_per_dim"],
         "kl_order": None if kl is None else np.argsort(-kl, kind="stable").tolist(),  # most informative first
@@ -174,13 +167,16 @@ def collapse_report(
         "au_variance": ev["au_variance"],
         "active_units": ev["active_units"],
         "au_threshold": ACTIVE_UNIT_THRESHOLD,
-        "mutual_info": None if model.flow is not None else mutual_information(model, x, b, seed),
-        "mutual_info_max": math.log(b),
-        "mi_batch": b,
+        "mutual_info": None if agg is None else agg["mutual_info"],
+        "mutual_info_max": math.log(len(agg_x)),
+        "aggregate_num": len(agg_x),
+        "aggregate_outer": None if agg is None else agg["outer"],
         "iwae_nll": ev["iwae_nll"],
         "iwae_k": iwae_k,
         "iwae_num": ev["iwae_num"],
-        "kl_decomposition": kl_decomposition(model, x, generator=torch.Generator(device=x.device).manual_seed(seed)),
+        "nll": ev["iwae_nll"] if exact is None else exact,
+        "nll_exact": exact is not None,
+        "kl_decomposition": None if agg is None else agg.get("decomposition"),
         "num": ev["num"],
         "latent_dim": model.latent_dim,
     }

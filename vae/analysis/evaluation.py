@@ -20,9 +20,9 @@ from vae.data import load_dataset
 from vae.data.transforms import binarize
 from vae.errors import DataError
 from vae.i18n import N_
+from vae.models.posteriors import DiagonalGaussian, log_normal_std
 from vae.models.vae import VAE
 from vae.objectives.iwae import iwae_log_px
-from vae.objectives.total_correlation import kl_decomposition_terms
 
 ACTIVE_UNIT_THRESHOLD = 0.01
 EVAL_SEED_OFFSET = 2  # posterior noise at evaluation: seed + 2
@@ -87,32 +87,73 @@ def evaluate(
     }
 
 
-@torch.no_grad()
-def kl_decomposition(
-    model: VAE, x: torch.Tensor, generator: torch.Generator | None = None, max_examples: int = 2000, chunk: int = 250
-) -> dict[str, float] | None:
-    """The KL split into index-code MI, total correlation and dimension-wise KL on ``x`` (nats per example);
-    None for a flow posterior (the estimator needs log q(z_i|x_j) for every pair).
+AGGREGATE_EXAMPLES = 10_000  # the aggregate posterior q(z) is the mixture of at most this many examples' q(z|x)
+AGGREGATE_OUTER = 2_000  # examples whose codes z_i ~ q(z|x_i) average the terms below
+PAIR_BLOCK = 20_000_000  # floats of one (codes, examples, latents) block of log q(z_i,d|x_j,d)
 
-    One z_i ~ q(z|x_i) per example; the aggregate posterior q(z) is the mixture of the
-    q(z|x_j) of the first ``max_examples`` examples (the minibatch-weighted estimator
-    with the whole split as the batch: log_norm = log N). The three sum to the KL.
+
+def aggregate_inputs(dataset, config: VAEConfig, device, max_examples: int = AGGREGATE_EXAMPLES) -> torch.Tensor:
+    """The examples whose posteriors make the aggregate q(z): the test split, then the training split, at most
+    ``max_examples``, as the likelihood sees them (each split binarized once, with a fixed seed, under dynamic
+    binarization)."""
+    x = test_inputs(dataset.x_test[:max_examples], config, device)
+    rest = max_examples - len(x)
+    if rest > 0 and len(dataset.x_train):
+        x = torch.cat([x, test_inputs(dataset.x_train[:rest], config, device)])
+    return x
+
+
+@torch.no_grad()
+def aggregate_posterior_terms(
+    model: VAE, x: torch.Tensor, generator: torch.Generator | None = None, outer: int = AGGREGATE_OUTER
+) -> dict[str, float] | None:
+    """The mutual information I(x;z) and the KL split into index-code MI, total correlation and dimension-wise
+    KL, with the aggregate posterior of all of ``x`` (nats per example); None for a flow posterior (the
+    estimator needs log q(z_i|x_j) for every pair).
+
+    q(z) = (1/N) sum_j q(z|x_j) over all N examples of ``x``, evaluated exactly, so the terms are those of the
+    data set's empirical distribution (Chen et al. 2018 with the whole set as the batch; He et al. 2019's I(x;z)
+    is the index-code MI). Their expectation over x is averaged over ``outer`` examples drawn at random, one
+    z_i ~ q(z|x_i) each:
+
+        I(x;z) = index-code MI = mean_i [log q(z_i|x_i) - log q(z_i)]          at most log N
+        TC                     = mean_i [log q(z_i) - sum_d log q(z_i,d)]
+        dimension-wise KL      = mean_i [sum_d log q(z_i,d) - log p(z_i)]
+
+    The last two need a prior that factorises (N(0, I)); against the VampPrior only I(x;z) is given. The
+    three sum to the one-sample KL of the ``outer`` codes.
     """
-    if not model.closed_form_kl:  # a flow posterior, or a prior that does not factorise
+    if model.flow is not None:
         return None
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    x = x[:max_examples].to(device)
-    q = model.encode(x)
-    z = q.rsample(generator)
+    x = x.to(device)
+    parts = [model.encode(x[s : s + 1000]) for s in range(0, len(x), 1000)]
+    q = DiagonalGaussian(torch.cat([p.mu for p in parts]), torch.cat([p.logvar for p in parts]))
+    n, d = q.mu.shape
+    pick = torch.randperm(n, generator=generator, device="cpu")[:outer].to(device)
+    qi = q[pick]
+    z = qi.rsample(generator)
+    log_n = math.log(n)
+    factorised = model.closed_form_kl
     sums = torch.zeros(3, dtype=torch.float64, device=device)
-    for s in range(0, len(x), chunk):  # a (chunk, N, D) block of log q(z_i|x_j) at a time
-        terms = kl_decomposition_terms(z[s : s + chunk], q, math.log(len(x)), start=s)
-        sums += torch.stack([t.double().sum() for t in terms])
+    block = max(1, PAIR_BLOCK // (n * d))
+    for s in range(0, len(z), block):  # a (block, N, D) slab of log q(z_i,d|x_j,d) at a time
+        zs = z[s : s + block]
+        pair = q.pairwise_log_prob(zs)
+        log_qz = torch.logsumexp(pair.sum(2), 1) - log_n
+        sums[0] += (qi[s : s + block].log_prob(zs) - log_qz).double().sum()
+        if factorised:
+            log_prod = (torch.logsumexp(pair, 1) - log_n).sum(1)
+            sums[1] += (log_qz - log_prod).double().sum()
+            sums[2] += (log_prod - log_normal_std(zs)).double().sum()
     model.train(was_training)
-    mi, tc, dw = (sums / len(x)).tolist()
-    return {"index_code_mi": mi, "total_correlation": tc, "dimwise_kl": dw}
+    mi, tc, dw = (sums / len(z)).tolist()
+    out = {"mutual_info": mi, "num": n, "outer": len(z), "log_n": log_n}
+    if factorised:
+        out["decomposition"] = {"index_code_mi": mi, "total_correlation": tc, "dimwise_kl": dw}
+    return out
 
 
 AR_IWAE_PASSES = 20_000  # decoder passes the IWAE bound of an autoregressive model may take (k=100: 200 examples)

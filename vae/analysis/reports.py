@@ -12,48 +12,81 @@ this (or uploaded without them) gets them computed once per server and cached.
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 
-from vae.analysis.diagnostics import collapse_report, diagnosis
-from vae.analysis.disentanglement import disentanglement_scores
-from vae.analysis.evaluation import test_inputs
+from vae.analysis.diagnostics import collapse_report
+from vae.analysis.disentanglement import NUM_TEST, NUM_TRAIN, disentanglement_scores
+from vae.analysis.evaluation import aggregate_inputs, test_inputs
 from vae.analysis.explore import posterior
 
 REPORT_IWAE_K = 100
-REPORTS_VERSION = 3  # 2: the KL decomposition, DCI and the FactorVAE score; 3: codes, no English prose
-UPGRADABLE = (2,)  # versions whose numbers are current: only their wording is re-derived
+# 2: the KL decomposition, DCI and the FactorVAE score; 3: codes, no English prose; 4: the metrics as
+# disentanglement_lib computes them on both splits, q(z) of the whole data set, the grid's -log p(x) for 2-D
+REPORTS_VERSION = 4
+
+
+def model_disentanglement(model, dataset) -> dict[str, Any] | None:
+    """The disentanglement scores of ``model`` on a data set with factors: the posterior means of (at most)
+    NUM_TRAIN training examples fit, those of NUM_TEST test examples score (:mod:`vae.analysis.disentanglement`)."""
+    if dataset.factors_test is None:
+        return None
+    device = next(model.parameters()).device
+    codes, _ = posterior(model, test_inputs(dataset.x_train[:NUM_TRAIN], model.config, device))
+    test_codes, _ = posterior(model, test_inputs(dataset.x_test[:NUM_TEST], model.config, device))
+    return disentanglement_scores(
+        codes,
+        dataset.factors_train[:NUM_TRAIN],
+        dataset.factor_names,
+        test_codes,
+        dataset.factors_test[:NUM_TEST],
+        seed=model.config.train.seed,
+    )
 
 
 def compute_reports(model, dataset, seed: int = 0) -> dict[str, Any]:
-    """{"version", "collapse": collapse_report(test split, k=100), "disentanglement": scores or None}."""
+    """{"version", "collapse": collapse_report(test split, k=100, q(z) of the data set), "disentanglement"}."""
     device = next(model.parameters()).device
     x = test_inputs(dataset.x_test, model.config, device)
+    every = aggregate_inputs(dataset, model.config, device)
     out: dict[str, Any] = {
         "version": REPORTS_VERSION,
-        "collapse": collapse_report(model, x, iwae_k=REPORT_IWAE_K, seed=seed),
-        "disentanglement": None,
+        "collapse": collapse_report(model, x, iwae_k=REPORT_IWAE_K, seed=seed, aggregate=every),
+        "disentanglement": model_disentanglement(model, dataset),
     }
-    if dataset.factors_test is not None:
-        mu, _ = posterior(model, x)
-        out["disentanglement"] = disentanglement_scores(mu, dataset.factors_test, dataset.factor_names)
     return json.loads(json.dumps(out, default=lambda a: a.tolist()))  # numpy arrays -> lists: JSON metadata
 
 
-def stored_reports(extra: dict[str, Any] | None, config) -> dict[str, Any] | None:
-    """The reports stored in a checkpoint's ``extra`` metadata, when present and current.
+def refresh_reports(path: str | Path, partial_dir: str | Path | None = None) -> bool:
+    """Compute the reports of the checkpoint at ``path`` and store them in it; False if it changed meanwhile.
 
-    Version 2 held the same numbers with English sentences (explanation, remedy titles and
-    reasons, the verdict's rules): the sentences are dropped and the codes derived again
-    from the numbers and the configuration (:func:`vae.analysis.diagnostics.diagnosis`).
+    The file is rewritten whole (a new file, in ``partial_dir`` or beside it, moved into place) and only if it
+    is still the one that was read: a model deleted or replaced meanwhile is left alone.
     """
+    from vae.data import load_dataset
+    from vae.models.checkpoints import file_digest, load_checkpoint, save_checkpoint
+
+    path = Path(path)
+    before = file_digest(path)
+    ck = load_checkpoint(path)
+    reports = compute_reports(ck.model, load_dataset(ck.config.data), seed=ck.config.train.seed)
+    partial = Path(partial_dir or path.parent) / f".reports-{os.getpid()}-{path.name}"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(
+        partial, ck.model, ck.history, ck.metrics, dataset=ck.dataset, extra={**ck.extra, "reports": reports}
+    )
+    if path.exists() and file_digest(path) == before:
+        os.replace(partial, path)
+        return True
+    partial.unlink(missing_ok=True)
+    return False
+
+
+def stored_reports(extra: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The reports stored in a checkpoint's ``extra`` metadata, when present and of the current version
+    (older ones hold numbers computed otherwise: they are computed again)."""
     rep = (extra or {}).get("reports")
-    if not isinstance(rep, dict):
+    if not isinstance(rep, dict) or rep.get("version") != REPORTS_VERSION or not isinstance(rep.get("collapse"), dict):
         return None
-    old = rep.get("collapse")
-    if rep.get("version") in UPGRADABLE and isinstance(old, dict):
-        if old.get("verdict") not in ("healthy", "partial", "collapsed") or not isinstance(old.get("rate"), float):
-            return None  # not what this tool wrote: computed again
-        collapse = {k: v for k, v in old.items() if k not in ("explanation", "verdict_rules", "remedies")}
-        collapse.update(diagnosis(config, old["verdict"], old["rate"]))
-        return {**rep, "version": REPORTS_VERSION, "collapse": collapse}
-    return rep if rep.get("version") == REPORTS_VERSION else None
+    return rep

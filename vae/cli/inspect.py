@@ -84,6 +84,12 @@ def cmd_eval(args) -> int:
         "num_test",
     ]
     res = {k: m[k] for k in keys}
+    from vae.analysis.inference import grid_nll, has_grid_nll
+
+    if has_grid_nll(ck.model):  # -log p(x) itself, on the bound's examples
+        res["nll"], res["nll_exact"] = grid_nll(ck.model, x[: m["iwae_num"]]), True
+    else:
+        res["nll"], res["nll_exact"] = m["iwae_nll"], False
     res["checkpoint"] = str(args.checkpoint)
     res["dataset"] = ds.name
     if args.json:
@@ -93,7 +99,9 @@ def cmd_eval(args) -> int:
     print(f"  negative ELBO   {m['elbo']:10.3f}")
     print(f"  reconstruction  {m['reconstruction']:10.3f}")
     print(f"  KL              {m['kl']:10.3f}")
-    print(f"  IWAE -log p(x)  {m['iwae_nll']:10.3f}   (k={args.iwae_k}, {m['iwae_num']} examples)")
+    if res["nll_exact"]:
+        print(f"  -log p(x)       {res['nll']:10.3f}   (exact: integrated on a grid of the 2-D latent)")
+    print(f"  IWAE -log p(x)  {m['iwae_nll']:10.3f}   (k={args.iwae_k}, {m['iwae_num']} examples; an upper bound)")
     print(f"  active units    {m['active_units']:4d} / {len(m['au_variance'])}")
     if m["kl_per_dim"] is not None:  # a flow posterior's KL does not split over dimensions
         print("  KL per dimension: " + " ".join(f"{v:.2f}" for v in m["kl_per_dim"]))
@@ -204,17 +212,22 @@ def cmd_datasets(args) -> int:
 
 def cmd_diagnose(args) -> int:
     from vae.analysis.diagnostics import collapse_report
-    from vae.analysis.disentanglement import disentanglement_scores
-    from vae.analysis.explore import posterior
+    from vae.analysis.evaluation import aggregate_inputs
     from vae.analysis.inference import inference_gaps
+    from vae.analysis.reports import model_disentanglement
 
     ck, ds, x, factors = _scored_split(args, args.split)
+    every = aggregate_inputs(ds, ck.config, x.device)  # q(z) of the whole data set, whichever split is scored
     rep = collapse_report(
-        ck.model, x, iwae_k=args.iwae_k, seed=ck.config.train.seed, iwae_num=iwae_examples(args, len(x))
+        ck.model,
+        x,
+        iwae_k=args.iwae_k,
+        seed=ck.config.train.seed,
+        iwae_num=iwae_examples(args, len(x)),
+        aggregate=every,
     )
-    if factors is not None:
-        mu, _ = posterior(ck.model, x)
-        dis = disentanglement_scores(mu, factors, ds.factor_names)
+    if factors is not None:  # fitted on the training split's codes, scored on the test split's
+        dis = model_disentanglement(ck.model, ds)
         rep.update(
             mig=dis["mig"],
             sap=dis["sap"],
@@ -234,10 +247,14 @@ def cmd_diagnose(args) -> int:
     print(f"  verdict         {rep['verdict'].upper()}")
     print(f"  rate (KL)       {rep['rate']:10.3f}")
     print(f"  distortion      {rep['distortion']:10.3f}")
-    print(f"  IWAE -log p(x)  {rep['iwae_nll']:10.3f}   (k={args.iwae_k}, {rep['iwae_num']} examples)")
+    if rep["nll_exact"]:
+        print(f"  -log p(x)       {rep['nll']:10.3f}   (exact: integrated on a grid of the 2-D latent)")
+    bound = "an upper bound" if not rep["nll_exact"] else "the bound the grid's value is under"
+    print(f"  IWAE -log p(x)  {rep['iwae_nll']:10.3f}   (k={args.iwae_k}, {rep['iwae_num']} examples; {bound})")
     if rep["mutual_info"] is not None:
         mi, most = rep["mutual_info"], rep["mutual_info_max"]
-        print(f"  I(x;z)          {mi:10.3f}   (at most log {rep['mi_batch']} = {most:.2f})")
+        n = rep["aggregate_num"]
+        print(f"  I(x;z)          {mi:10.3f}   (q(z) of {n} examples: at most log {n} = {most:.2f})")
     else:
         print("  I(x;z)          not estimated: it needs q(z|x') at every other example's code (a flow has no such)")
     print(f"  active units    {rep['active_units']:4d} / {rep['latent_dim']}")
@@ -245,7 +262,7 @@ def cmd_diagnose(args) -> int:
     if kd is not None:
         print(
             f"  KL = MI + TC + dimension-wise KL: {kd['index_code_mi']:.3f} + {kd['total_correlation']:.3f} + "
-            f"{kd['dimwise_kl']:.3f}"
+            f"{kd['dimwise_kl']:.3f}   (q(z) of {rep['aggregate_num']} examples, {rep['aggregate_outer']} codes)"
         )
     if rep["kl_order"] is not None:
         print("  KL per dim      " + " ".join(f"z{j}:{rep['kl_per_dim'][j]:.2f}" for j in rep["kl_order"]))

@@ -144,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     sh.add_argument("--dir", default="checkpoints", help="folder to write them into (default: checkpoints)")
     sh.add_argument("--only", nargs="+", metavar="NAME", help="train only these shipped models")
     sh.add_argument("--list", action="store_true", help="print the train command of each model; train nothing")
+    sh.add_argument(
+        "--reports", action="store_true", help="compute again the reports stored in the shipped models; train nothing"
+    )
 
     d = sub.add_parser("datasets", help="list the datasets and whether they are available offline")
     d.add_argument("--data-root", help="folder holding torchvision datasets")

@@ -109,7 +109,8 @@ def training_estimate(cfg, ds) -> str:
 
 
 def cmd_ship(args) -> int:
-    """Train every shipped model (vae.config.shipped.SHIPPED) with the command that makes it."""
+    """Train every shipped model (vae.config.shipped.SHIPPED) with the command that makes it, or (``--reports``)
+    compute again the reports stored in them, after a change of vae.analysis.reports.REPORTS_VERSION."""
     import time
 
     from vae.config.shipped import SHIPPED, SHIPPED_BY_NAME
@@ -122,9 +123,20 @@ def cmd_ship(args) -> int:
         for m in models:
             print(m.command(args.dir))
         return 0
+    start = time.monotonic()
+    if args.reports:
+        from vae.analysis.reports import refresh_reports
+
+        for m in models:
+            path = Path(args.dir) / f"{m.name}.safetensors"
+            if not path.exists():
+                raise ConfigError(f"{path} does not exist: `python -m vae ship --only {m.name}` trains it")
+            print(f"{path}: computing its reports", file=sys.stderr)
+            refresh_reports(path)
+        print(f"vae ship --reports: {len(models)} models in {time.monotonic() - start:.0f} s", file=sys.stderr)
+        return 0
     from vae.cli import main
 
-    start = time.monotonic()
     for m in models:
         print(m.command(args.dir), file=sys.stderr)
         status = main(["train", "--quiet", "--force", *m.train_args(args.dir)])

@@ -54,6 +54,12 @@ def make_sprites(num: int = 10_000, size: int = 32, seed: int = 0) -> tuple[np.n
     """
     rng = np.random.RandomState(seed)
     f = np.stack([rng.randint(0, n, size=num) for n in SPRITE_FACTORS.values()], axis=1)
+    return render_sprites(f, size), f.astype(np.int64)
+
+
+def render_sprites(f: np.ndarray, size: int = 32) -> np.ndarray:
+    """The images (num, 1, size, size) float32 of the factor indices ``f`` (num, 5): see :func:`make_sprites`."""
+    num = len(f)
     scale = 0.5 + 0.5 * f[:, 1] / (SPRITE_FACTORS["scale"] - 1)
     angle = 2 * np.pi * f[:, 2] / SPRITE_FACTORS["rotation"]
     radius = 0.18 * size  # size of a shape at scale 1, in pixels
@@ -75,7 +81,7 @@ def make_sprites(num: int = 10_000, size: int = 32, seed: int = 0) -> tuple[np.n
         shape = np.broadcast_to(f[s:e, 0, None, None], u.shape)
         m = _shape_masks(u, v, shape).astype(np.float32)
         out[s:e, 0] = m.reshape(e - s, size, ss, size, ss).mean(axis=(2, 4))
-    return out, f.astype(np.int64)
+    return out
 
 
 @functools.lru_cache(maxsize=4)

@@ -240,31 +240,16 @@ class LocalTraining:
 
 
 def add_reports(path: str, nice: int, env: dict[str, str] | None = None) -> None:
-    """Child process: compute the heavy reports of the saved checkpoint at ``path`` and store them in it.
-
-    At CPU priority ``nice``, on one thread. The file is rewritten whole (a new file moved into place)
-    and only if it is still the one that was read: a model deleted or replaced meanwhile is left alone.
-    """
+    """Child process: compute the heavy reports of the saved checkpoint at ``path`` and store them in it,
+    at CPU priority ``nice``, on one thread (:func:`vae.analysis.reports.refresh_reports`)."""
     _use_environment(env)
     import torch
 
-    from vae.analysis.reports import compute_reports
-    from vae.data import load_dataset
-    from vae.models.checkpoints import file_digest, load_checkpoint, save_checkpoint
+    from vae.analysis.reports import refresh_reports
     from vae.service.priority import lower_process
 
     lower_process(nice)
     torch.set_num_threads(1)
     if not Path(path).exists():  # deleted (or published) before its turn
         return
-    before = file_digest(path)
-    ck = load_checkpoint(path)
-    reports = compute_reports(ck.model, load_dataset(ck.config.data), seed=ck.config.train.seed)
-    partial = Path(path).parent / ".partial" / f"reports-{os.getpid()}-{Path(path).name}"
-    save_checkpoint(
-        partial, ck.model, ck.history, ck.metrics, dataset=ck.dataset, extra={**ck.extra, "reports": reports}
-    )
-    if Path(path).exists() and file_digest(path) == before:
-        os.replace(partial, path)
-    else:
-        partial.unlink(missing_ok=True)
+    refresh_reports(path, Path(path).parent / ".partial")
