@@ -128,6 +128,13 @@ def test_disentanglement_page_shows_which_latent_holds_which_factor_and_trains_t
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["MIG"] == f"{s['mig']:.3f}" and metrics["FactorVAE score"] == f"{s['factorvae_score']:.3f}"
     assert metrics["DCI disentanglement"] == f"{s['dci']['disentanglement']:.3f}"
+    helps = {m.label: m.proto.help for m in at.metric}  # each metric names its variant and its numbers of codes
+    n = s["num"]
+    assert (
+        f"fitted on {n['train']} training codes" in helps["DCI disentanglement"]
+        and "trees" in helps["DCI disentanglement"]
+    )
+    assert f"over {n['train'] + n['test']} codes" in helps["FactorVAE score"] and "0.05" in helps["FactorVAE score"]
     trav = chart(at, "dis_traversal")
     titles = [a["text"] for a in trav["layout"]["annotations"]]
     assert len(titles) == 4 and all(any(fn in t for fn in ds.factor_names) for t in titles)

@@ -14,17 +14,48 @@ from vae.figures.plots import kl_decomposition_bars, mig_vs_distortion
 def scores_panel(scores: dict) -> None:
     """MIG, SAP, DCI and the FactorVAE score of one model, and each factor's latent with its MIG and SAP."""
     d = scores.get("dci")
+    n = scores["num"]
     cols = st.columns(2)
     cols[0].metric(
         "MIG",
         f"{scores['mig']:.3f}",
-        help=tr("mean over factors of the gap between the two latents most informative about it, over its entropy"),
+        help=tr(
+            "disentanglement_lib's discrete MIG over {n} codes (posterior means in 20 bins): the mean over factors "
+            "of the gap between the two latents most informative about it, over its entropy",
+            n=n["train"] + n["test"],
+        ),
     )
-    cols[1].metric("SAP", f"{scores['sap']:.3f}")
+    cols[1].metric(
+        "SAP",
+        f"{scores['sap']:.3f}",
+        help=tr(
+            "disentanglement_lib's SAP: a linear SVM per latent and factor fitted on {train} training codes; the gap "
+            "of the two best test accuracies on {test} test codes",
+            **n,
+        ),
+    )
     if d is not None:
         cols = st.columns(2)
-        cols[0].metric(tr("DCI disentanglement"), f"{d['disentanglement']:.3f}")
-        cols[1].metric(tr("FactorVAE score"), f"{scores['factorvae_score']:.3f}")
+        cols[0].metric(
+            tr("DCI disentanglement"),
+            f"{d['disentanglement']:.3f}",
+            help=tr(
+                "disentanglement_lib's DCI: gradient-boosted trees per factor fitted on {train} training codes; "
+                "informativeness is their accuracy on {test} test codes",
+                **n,
+            ),
+        )
+        cols[1].metric(
+            tr("FactorVAE score"),
+            f"{scores['factorvae_score']:.3f}",
+            help=tr(
+                "disentanglement_lib's: latents whose posterior mean has an sd under 0.05 are pruned "
+                "({active} of {d} kept); 10,000 training and 10,000 evaluation votes over {n} codes",
+                active=len(scores["factorvae_active"]),
+                d=len(scores["mi_matrix"]),
+                n=n["train"] + n["test"],
+            ),
+        )
         st.caption(
             tr(
                 "DCI completeness {c:.3f}, informativeness {i:.3f}.",
