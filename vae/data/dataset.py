@@ -82,6 +82,15 @@ class Dataset:
         return self.factors_train if which == "train" else self.factors_test
 
 
+def index_labels(labels: list[str]) -> tuple[list[str], np.ndarray]:
+    """The sorted distinct labels and each example's index into them (int64), in O(n log n): a million
+    labels take a second, where ``classes.index`` per example took hours."""
+    if not len(labels):
+        return [], np.zeros(0, dtype=np.int64)
+    classes, y = np.unique(np.asarray(labels, dtype=str), return_inverse=True)
+    return classes.tolist(), y.astype(np.int64).reshape(-1)
+
+
 def fixed_split(x: np.ndarray, y: np.ndarray, n_test: int, factors: np.ndarray | None = None, **kw) -> Dataset:
     """Fixed random split (seed ``SPLIT_SEED``) into train and test. Integer examples (token ids) stay int64;
     the others become float32."""

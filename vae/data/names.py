@@ -12,9 +12,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import numpy as np
-
-from vae.data.dataset import Dataset, fixed_split, held_out
+from vae.data.dataset import Dataset, fixed_split, held_out, index_labels
 from vae.data.modality import SPECIALS, Tokens
 
 NAMES_FILE = Path(__file__).with_name("files") / "names.tsv"
@@ -33,7 +31,6 @@ def read_names(path: Path = NAMES_FILE) -> tuple[list[str], list[str]]:
 @functools.lru_cache(maxsize=1)
 def load_names() -> Dataset:
     names, languages = read_names()
-    classes = sorted(set(languages))
+    classes, y = index_labels(languages)
     x = Tokens((LENGTH,), VOCAB).encode(names).numpy()
-    y = np.array([classes.index(lang) for lang in languages])
     return fixed_split(x, y, held_out("names", len(x)), name="names", classes=classes, vocab=VOCAB)

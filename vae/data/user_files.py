@@ -321,6 +321,7 @@ def _read_zip(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
         members = _zip_members(zf, path)
         folders = sorted({str(Path(m.filename).parent) for m in members})
         classes = folders if len(folders) > 1 else ["all"]
+        folder_index = {f: i for i, f in enumerate(folders)}  # a dict: a list's .index per member is quadratic
         arrays, labels, first = [], [], None
         for m in sorted(members, key=lambda m: m.filename):
             try:
@@ -350,6 +351,6 @@ def _read_zip(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
                     shape=arr.shape,
                 )
             arrays.append(arr)
-            labels.append(folders.index(str(Path(m.filename).parent)) if len(folders) > 1 else 0)
+            labels.append(folder_index[str(Path(m.filename).parent)] if len(folders) > 1 else 0)
     x = images_from_array(np.stack(arrays), path.name)
     return x, np.asarray(labels, dtype=np.int64), classes

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vae.data.dataset import Dataset, fixed_split, held_out
+from vae.data.dataset import Dataset, fixed_split, held_out, index_labels
 from vae.data.user_files import max_user_values
 from vae.data.user_text import read_utf8
 from vae.errors import DataError
@@ -104,7 +104,6 @@ def read_series_file(path: str | Path) -> Dataset:
     x = np.asarray(rows, dtype=np.float64)
     lo, hi = x.min(), x.max()
     x = (x - lo) / (hi - lo) if hi > lo else np.full_like(x, 0.5)
-    classes = sorted(set(labels))
-    y = np.asarray([classes.index(t) for t in labels], dtype=np.int64)
+    classes, y = index_labels(labels)
     x = x[:, None, :].astype(np.float32)  # one channel
     return fixed_split(x, y, held_out("series", len(x)), name=f"series:{path.name}", classes=classes)

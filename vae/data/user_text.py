@@ -12,9 +12,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import numpy as np
-
-from vae.data.dataset import Dataset, fixed_split, held_out
+from vae.data.dataset import Dataset, fixed_split, held_out, index_labels
 from vae.data.modality import MAX_LENGTH, MAX_VOCAB, SPECIALS, Tokens
 from vae.data.user_files import max_user_values
 from vae.errors import DataError
@@ -94,7 +92,6 @@ def read_text_file(path: str | Path) -> Dataset:
             most=max_user_values(),
         )
     tokens = Tokens((max(length, 2),), [*SPECIALS, *chars])
-    classes = sorted(set(labels))
+    classes, y = index_labels(labels)
     x = tokens.encode(sequences).numpy()
-    y = np.array([classes.index(label) for label in labels])
     return fixed_split(x, y, held_out("text", len(x)), name=f"text:{path.name}", classes=classes, vocab=tokens.vocab)
