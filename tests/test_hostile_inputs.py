@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -341,3 +342,42 @@ def test_many_distinct_labels_are_indexed_at_once(tmp_path):
     classes, idx = index_labels(["b", "a", "b", "c"])
     assert classes == ["a", "b", "c"] and idx.tolist() == [1, 0, 1, 2] and idx.dtype == np.int64
     assert index_labels([])[0] == []
+
+
+def test_uploads_of_the_same_name_at_the_same_moment_each_get_their_own_file(app_models, tmp_path, monkeypatch):
+    """Eight students upload a model of the same name at once: each gets a name of its own and every file is there.
+    The name was chosen under the queue's lock but written after it, so two uploads could take one name and one
+    model silently replaced the other (4 of 5 trials with a 45 MB model). The writes are slowed here so that they
+    overlap, as large uploads do."""
+    import threading
+
+    from vae.models import checkpoints
+    from vae.models.checkpoints import read_metadata
+    from vae.service.jobs import TrainingQueue
+    from vae.service.storage import save_upload
+
+    q = TrainingQueue(tmp_path / "class", max_running=1)
+    data = (app_models / "digits-z2.safetensors").read_bytes()
+    slow_save = checkpoints.save_checkpoint
+
+    def save(*a, **kw):
+        time.sleep(0.2)  # a large file takes this long to write: every upload has picked its name meanwhile
+        return slow_save(*a, **kw)
+
+    monkeypatch.setattr("vae.service.storage.save_checkpoint", save)
+    start, results = threading.Barrier(8), []
+
+    def upload(i):
+        start.wait()
+        results.append(save_upload("mine.safetensors", data, f"owner-{i}", q.place))
+
+    threads = [threading.Thread(target=upload, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    names = sorted(name for ok, name in results if ok)
+    assert len(names) == 8 and len(set(names)) == 8 and "mine" in names
+    owners = {read_metadata(tmp_path / "class" / f"{n}.safetensors")["extra"]["owner"] for n in names}
+    assert owners == {f"owner-{i}" for i in range(8)}  # no file replaced another
+    assert not list((tmp_path / "class" / ".partial").iterdir())

@@ -115,7 +115,7 @@ def delete_model(path: Path) -> str | None:
 def save_upload(filename: str, data: bytes, owner: str | None = None) -> tuple[bool, str]:
     """:func:`vae.service.storage.save_upload` into this server's class folder, named by its queue; (False, why)
     in the reader's language when refused."""
-    ok, result = storage.save_upload(filename, data, owner, training_queue().free_path)
+    ok, result = storage.save_upload(filename, data, owner, training_queue().place)
     return ok, result if ok else error_text(result)
 
 

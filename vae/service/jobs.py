@@ -24,10 +24,13 @@ saved.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
 import traceback
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -239,6 +242,23 @@ class TrainingQueue:
             N_("no free name like {name!r} in {checkpoint_dir}"), name=name, checkpoint_dir=self.checkpoint_dir
         )
 
+    def place(self, name: str, write: Callable[[Path], object]) -> Path:
+        """Store a new model called ``name`` (or ``name-2``...) and return its path: ``write(partial)`` writes
+        it to a file of this folder's ``.partial``, then under the queue's lock, where trainings take their
+        names too, a free name is chosen and the file moved there. Two uploads or an upload and a training
+        never share a name, and nothing is replaced."""
+        partial_dir = self.checkpoint_dir / ".partial"
+        partial_dir.mkdir(parents=True, exist_ok=True)
+        partial = partial_dir / f"upload-{uuid.uuid4().hex}.safetensors"
+        try:
+            write(partial)
+            with self._cond:
+                out = self.free_path(name)
+                os.replace(partial, out)
+        finally:
+            partial.unlink(missing_ok=True)
+        return out
+
     def jobs(self) -> list[TrainingJob]:
         with self._cond:
             return list(self._jobs)
@@ -350,8 +370,6 @@ class TrainingQueue:
     def _train(self, job: TrainingJob) -> None:
         """Run the training (in a child process, :class:`vae.service.worker.LocalTraining`, or as the queue's
         ``runner`` says) and mirror its progress into ``job``."""
-        import os
-        import uuid
 
         from vae.service import worker
         from vae.service.priority import TRAINING_NICE

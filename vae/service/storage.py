@@ -58,14 +58,15 @@ MAX_CHECKPOINT_BYTES = 64 << 20
 
 
 def save_upload(
-    filename: str, data: bytes, owner: str | None, free_path: Callable[[str], Path]
+    filename: str, data: bytes, owner: str | None, place: Callable[[str, Callable[[Path], object]], Path]
 ) -> tuple[bool, str | VAEError]:
     """Validate an uploaded checkpoint and store it among the class's models.
 
     Returns (True, model name) or (False, the error that says what is wrong). The file is read only as
     safetensors (never unpickled) and stored again with its ``owner``; an existing
-    model is never replaced: a taken name gets the next free one (``free_path(stem)``, the
-    training queue's naming, which also counts the names of runs in progress).
+    model is never replaced: a taken name gets the next free one, chosen and taken at once
+    (``place(stem, write)``, :meth:`vae.service.jobs.TrainingQueue.place`, which also counts the
+    names of runs in progress).
     """
     if len(data) > MAX_CHECKPOINT_BYTES:
         return False, CheckpointError(
@@ -84,14 +85,8 @@ def save_upload(
         except VAEError as e:
             return False, CheckpointError(N_("{file} was not added: {why}"), file=filename, why=e)
     # only what this server vouches for: the owner, and no stored reports (computed here, once, when first shown)
-    dest = save_checkpoint(
-        free_path(stem),
-        ck.model,
-        ck.history,
-        ck.metrics,
-        dataset=ck.dataset,
-        extra={"owner": owner, "stopped": bool(ck.extra.get("stopped", False))},
-    )
+    extra = {"owner": owner, "stopped": bool(ck.extra.get("stopped", False))}
+    dest = place(stem, lambda p: save_checkpoint(p, ck.model, ck.history, ck.metrics, dataset=ck.dataset, extra=extra))
     return True, dest.stem
 
 
