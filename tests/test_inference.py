@@ -202,3 +202,17 @@ def test_eval_and_diagnose_give_the_exact_nll_of_a_2d_model_under_its_iwae_bound
     assert main(["diagnose", path, "--iwae-k", "10"]) == 0
     out = capsys.readouterr().out
     assert "(exact: integrated on a grid of the 2-D latent)" in out and "q(z) of" in out
+
+
+def test_the_true_posterior_figure_draws_q_in_red_and_q_star_in_green_for_a_flow_too():
+    """The caption says red is the encoder's q and green q*: for a flow posterior (drawn by its samples) q* was the
+    first ellipse and took red, the samples' colour too."""
+    from vae.figures.plots import POSTERIOR_COLOURS, true_posterior_figure
+
+    grid = grid_posterior(LinearGaussian(), X[:1], n=21)
+    q, q_star = ([0.0, 0.0], [1.0, 1.0]), ([0.5, 0.5], [0.5, 0.5])
+    red, green = POSTERIOR_COLOURS
+    plain = true_posterior_figure(grid, {"q": q, "q*": q_star})
+    assert [t.line.color for t in plain.data[1:]] == [red, red, green, green]
+    flow = true_posterior_figure(grid, {"q*": q_star}, samples=np.zeros((5, 2)))
+    assert [t.line.color for t in flow.data[1:3]] == [green, green] and flow.data[3].marker.color == red

@@ -533,7 +533,9 @@ def true_posterior_figure(
     tr: Translate = english,
 ) -> go.Figure:
     """The true posterior p(z|x) of a 2-D latent as a heat map (``grid``: z1, z2, prob), with the 1 and 2 sd
-    ellipses of each named Gaussian posterior (mean, sd) over it, and draws (N, 2) of a flow posterior."""
+    ellipses of each named Gaussian posterior (mean, sd) over it, and draws (N, 2) of a flow posterior.
+
+    Colours follow POSTERIOR_COLOURS: the encoder's q (ellipses, or a flow's draws), then q*."""
     fig = go.Figure(
         go.Heatmap(
             x=grid.z1,
@@ -545,7 +547,8 @@ def true_posterior_figure(
             hovertemplate="z0 %{x:.2f}<br>z1 %{y:.2f}<br>p %{z:.2e}<extra>" + tr("true posterior") + "</extra>",
         )
     )
-    for i, (name, (mean, sd)) in enumerate(gaussians.items()):
+    first = 0 if samples is None else 1  # a flow's q is its draws, in the encoder's colour: the Gaussians follow
+    for i, (name, (mean, sd)) in enumerate(gaussians.items(), start=first):
         colour = POSTERIOR_COLOURS[i] if i < len(POSTERIOR_COLOURS) else px.colors.qualitative.Plotly[i]
         for k, dash in ((1, "solid"), (2, "dash")):
             ex, ey = _ellipse(mean, sd, k)
@@ -566,7 +569,7 @@ def true_posterior_figure(
                 x=samples[:, 0],
                 y=samples[:, 1],
                 mode="markers",
-                marker=dict(size=3, color="#d62728", opacity=0.5),
+                marker=dict(size=3, color=POSTERIOR_COLOURS[0], opacity=0.5),
                 name=tr("draws of the flow q(z|x)"),
                 hoverinfo="skip",
             )
