@@ -110,6 +110,8 @@ def test_on_a_2d_model_the_iwae_bound_rises_with_k_towards_the_grids_log_px(digi
     rows = [example_bounds(model, x[i : i + 1], ks=(1, 10, 100, 1000), seed=i) for i in range(8)]
     iwae = {k: np.mean([r["iwae"][k] for r in rows]) for k in (1, 10, 100, 1000)}
     assert iwae[1] < iwae[10] < iwae[100] <= iwae[1000] + 0.05
+    for r in rows:  # and for each example: the column a student reads rises with k (up to 100, of 10 groups)
+        assert r["iwae"][1] < r["iwae"][10] < r["iwae"][100], r["iwae"]
     fine = np.mean([grid_posterior(model, x[i : i + 1], n=241).log_px for i in range(8)])
     coarse = np.mean([r["log_px"] for r in rows])
     grid_error = abs(fine - coarse) + 0.05

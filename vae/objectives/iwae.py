@@ -15,7 +15,7 @@ import torch
 
 
 @torch.no_grad()
-def iwae_log_px(
+def iwae_log_weights(
     model,
     x: torch.Tensor,
     k: int,
@@ -23,12 +23,11 @@ def iwae_log_px(
     max_chunk_bytes: int = 50_000_000,
     posterior=None,
 ) -> torch.Tensor:
-    """The IWAE estimate of log p(x) with ``k`` importance samples, shape (B,).
+    """log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x) for ``k`` draws z_k ~ q(z|x) of each example, (k, B) float32.
 
     Each x is encoded once; eps of shape (k, b, D) is decoded in chunks of examples
     sized so that one chunk's decoder pass (its output, or a wide decoder's feature maps)
-    stays under ``max_chunk_bytes``. The
-    log-mean-exp over k is taken in float32. No Python loop over examples. ``posterior`` replaces
+    stays under ``max_chunk_bytes``. No Python loop over examples. ``posterior`` replaces
     the encoder's q(z|x) as the proposal (any proposal gives a lower bound; a better one, a tighter).
     """
     q = model.encode(x) if posterior is None else posterior
@@ -48,6 +47,26 @@ def iwae_log_px(
             params = model.decode(z.reshape(kk * n, d), xr)
             log_px_z = model.likelihood.log_prob(params, xr).view(kk, n)
             parts.append(log_px_z + model.prior.log_prob(z) - log_q)
-        log_w = torch.cat(parts).float()
-        out.append(torch.logsumexp(log_w, 0) - math.log(k))
-    return torch.cat(out)
+        out.append(torch.cat(parts).float())
+    return torch.cat(out, 1)
+
+
+def iwae_log_px(model, x: torch.Tensor, k: int, generator: torch.Generator | None = None, **kw) -> torch.Tensor:
+    """The IWAE estimate of log p(x) with ``k`` importance samples, shape (B,): log (1/k) sum_k w_k, the
+    log-mean-exp taken in float32 (keywords as :func:`iwae_log_weights`)."""
+    return torch.logsumexp(iwae_log_weights(model, x, k, generator, **kw), 0) - math.log(k)
+
+
+def iwae_ladder(model, x: torch.Tensor, ks, generator: torch.Generator | None = None, **kw) -> dict[int, torch.Tensor]:
+    """E[IWAE_k] for each k of ``ks``, shape (B,) each, from one set of K = max(ks) draws: the K log-weights are cut
+    into K // k groups of k, and the groups' IWAE_k averaged. Each is an unbiased estimate of the expected bound,
+    which rises with k (Burda et al. 2015), and the small k average many groups: the column rises with k where
+    separate draws for each k did not (one example read -156.2, -157.8, -151.2 at k = 1, 10, 100)."""
+    big = max(ks)
+    log_w = iwae_log_weights(model, x, big, generator, **kw)
+    out = {}
+    for k in ks:
+        groups = big // k
+        w = log_w[: groups * k].view(groups, k, -1)
+        out[k] = (torch.logsumexp(w, 1) - math.log(k)).mean(0)
+    return out
