@@ -70,6 +70,13 @@ def test_latent_map_projects_and_inspects_points(app_dir):
     n_points = sum(len(arr(t["x"])) for t in scatter["data"])
     assert scatter["layout"]["title"]["text"] == "Posterior means, PCA"
     assert n_points == 360  # the whole digits test split (fewer than the 2,000-point limit)
+    slider = at.select_slider(key="map_limit")  # and the slider says so: its last choice is the split's size
+    assert slider.value == 360 and list(slider.options) == ["360"]
+    at.radio(key="map_split").set_value("train").run()  # 1,437 training digits: 500, 1000, then all of them
+    assert list(at.select_slider(key="map_limit").options) == ["500", "1000", "1437"]
+    at.select_slider(key="map_limit").set_value(1437).run()
+    at.radio(key="map_split").set_value("test").run()  # back to a smaller split: its size, no error
+    assert not at.exception and at.select_slider(key="map_limit").value == 360
     at.text_input(key="map_indices").input("4 11").run()
     post = chart(at, "picked_posterior")
     ck = load_checkpoint(app_dir / "digits-z2.safetensors")

@@ -94,10 +94,22 @@ def traversal(ck: Checkpoint, n_dims: int, span: float, steps: int, example: int
     return trav(ck.model, kl_per_dim=ck.metrics.get("kl_per_dim"), span=span, steps=steps, z0=z0, max_dims=n_dims)
 
 
-@cache_data(show_spinner=False, max_entries=64)
 def projection(ck: Checkpoint, split: str, method: str, limit: int | None, seed: int):
+    """The map of at most ``limit`` posterior means of ``split``, cached per number actually drawn (a limit past
+    the split's size is the whole split: the page and the warm-up share one entry)."""
+    _, x, _, _ = data_split(ck, split)
+    return _projection(ck, split, method, len(x) if limit is None else min(int(limit), len(x)), seed)
+
+
+@cache_data(show_spinner=False, max_entries=64)
+def _projection(ck: Checkpoint, split: str, method: str, limit: int, seed: int):
     _, x, labels, _ = data_split(ck, split)
     return project_model(ck, x, labels, split, method, limit=limit, seed=seed)
+
+
+def map_sizes(n: int) -> list[int]:
+    """The Latent map's choices of how many points: the steps under the split's size ``n``, then ``n`` itself."""
+    return [v for v in defaults.MAP_SIZES if v < n] + [n]
 
 
 def disentanglement(ck: Checkpoint) -> dict | None:

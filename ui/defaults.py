@@ -11,6 +11,7 @@ from vae.analysis.reports import REPORT_IWAE_K
 AR_MAX_IMAGES = 60  # images one page view may draw from an autoregressive decoder (784 passes each at 28x28)
 
 MAP = dict(split="test", limit=2000, seed=0, methods=("pca", "tsne"))  # Latent map: the projections warmed
+MAP_SIZES = (500, 1000, 2000, 5000, 10000)  # Latent map: how many points, up to the split's size
 TRAVERSAL = dict(span=3.0, steps=11)  # Latent traversals: span in prior sd, frames per dimension
 INTERPOLATION = dict(a=0, b=1, steps=11, method="linear")  # Latent traversals: the first interpolation
 SEED_GRID = dict(n_z=4, n_seeds=5, seed=0)  # Strong decoders: rows of z, columns of seeds

@@ -35,7 +35,10 @@ method = c1.selectbox(
 )
 split = c2.radio(tr("split"), [N_("test"), N_("train")], format_func=translate(), horizontal=True, key="map_split")
 ds, x, labels, factors = split_or_stop(ck, split)
-limit = c3.select_slider(tr("points"), [500, 1000, 2000, 5000, 10000], defaults.MAP["limit"], key="map_limit")
+sizes = compute.map_sizes(len(x))  # the split's own size is the last choice: the slider never says more points
+if st.session_state.get("map_limit") not in sizes:  # the first visit, or a number chosen on a larger split
+    st.session_state["map_limit"] = min(defaults.MAP["limit"], sizes[-1])
+limit = c3.select_slider(tr("points"), sizes, key="map_limit")
 colour_options = [N_("label")] + (list(ds.factor_names) if factors is not None else [])
 colour = c4.selectbox(tr("colour by"), colour_options, format_func=translate(), key="map_colour")
 
