@@ -86,7 +86,10 @@ def test_a_second_training_waits_in_the_queue(app_dir):
         at.text_input(key="name").input("second")
         at.button(key="start").click().run()
         assert any("position 1 of 1" in i.value for i in at.info), [i.value for i in at.info]
-        assert "blocker" in list(at.dataframe[-1].value["model"])
+        table = at.dataframe[-1].value
+        assert "blocker" in list(table["model"])
+        # the running blocker has no place in the line ("-", it read "None"); the second waits first
+        assert list(table["position"]) == ["-", "1"] and list(table["state"]) == ["running", "queued"]
     finally:
         blocker.request_stop()
         for j in queue.jobs():

@@ -126,7 +126,7 @@ def queue_table(queue) -> None:
                 {
                     tr("model"): o["name"] + (tr(" (yours)") if o["owner"] == me else ""),
                     tr("state"): tr(o["state"]),
-                    tr("position"): queue.position(j) or None,
+                    tr("position"): str(p) if (p := queue.position(j)) else "-",  # running: no place in the line
                     tr("starts in"): ""
                     if o["state"] == "running"
                     else fmt_seconds(w)
