@@ -5,7 +5,7 @@ the same seeds; only the encoder changes, from one narrow layer to two wide ones
 each run, on the first ``--examples`` test images (vae.analysis.inference.inference_gaps):
 
     log p(x)       IWAE bound, k = 1000, with q* as the proposal
-    ELBO(q*)       a Gaussian optimised per example (300 Adam steps from the encoder's)
+    ELBO(q*)       a Gaussian optimised per example (300 Adam steps from each of 4 starts)
     ELBO(q)        the encoder's
     approximation  log p(x) - ELBO(q*)      (the Gaussian family's share)
     amortization   ELBO(q*) - ELBO(q)       (the encoder's share)
