@@ -142,3 +142,20 @@ def test_a_training_process_that_reruns_app_py_starts_nothing():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["1", "False", "False"]
+
+
+def test_a_lesson_on_home_opens_its_page_on_the_lessons_model(app_dir, monkeypatch):
+    """ "5. Posterior collapse" opened on whatever model was current (a healthy one); it now opens the page on the
+    lesson's collapsed model (vae.config.shipped.LESSON_PAGES), and a lesson without one stays a plain link."""
+    from vae.config.shipped import LESSON_PAGES
+
+    monkeypatch.setattr("vae.config.shipped.LESSON_PAGES", {"collapse": "digits-z4-collapsed"})
+    assert "collapse" in LESSON_PAGES  # the shipped declaration has one (tests/test_shipped.py checks the names)
+    at = open_app(model="sprites-z4")
+    at.switch_page("pages/start/home.py").run()
+    assert [b.key for b in at.button if b.key.startswith("lesson_")] == ["lesson_collapse"]
+    at.button(key="lesson_collapse").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.sidebar.selectbox(key="model").value == "digits-z4-collapsed"
+    assert at.title[0].value == "Posterior collapse"
+    assert any("Verdict: COLLAPSED" in e.value for e in at.error)  # the collapsed model's own verdict

@@ -53,3 +53,10 @@ def test_ship_trains_what_it_is_asked_into_the_folder(tmp_path, monkeypatch, cap
     meta = read_metadata(tmp_path / "mnist5k-mlp-z2.safetensors")
     assert meta["config"]["latent_dim"] == 2 and meta["config"]["train"]["epochs"] == 1
     assert "vae ship: 1 models in" in capsys.readouterr().err
+
+
+def test_every_lesson_page_opens_on_a_shipped_model():
+    from ui.navigation import PAGE
+    from vae.config.shipped import LESSON_PAGES, SHIPPED_BY_NAME
+
+    assert set(LESSON_PAGES) <= set(PAGE) and set(LESSON_PAGES.values()) <= set(SHIPPED_BY_NAME)

@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from ui.i18n import message_text, tr
-from ui.models import model_summaries, skipped_models, table_row
+from ui.models import model_summaries, set_current, skipped_models, table_row
 from ui.navigation import PAGE
+from vae.config.shipped import LESSON_PAGES
 from vae.i18n import N_
 
 st.title(tr("VAE latent-space explorer"))
@@ -101,8 +102,15 @@ lessons = [  # (page, title, what it teaches), marked for the catalogs and trans
         N_("the true posterior beside q(z|x); how much of the loss is the encoder's fault (the amortization gap)."),
     ),
 ]
+shown = {r["name"] for r in rows}
 for key, label, what in lessons:
     c1, c2 = st.columns([2, 5])
-    with c1:
-        st.page_link(PAGE[key], label=tr(label))
+    model = LESSON_PAGES.get(key)
+    if model in shown:  # the page opens on the lesson's own model, whichever was current
+        if c1.button(tr(label), key=f"lesson_{key}", type="tertiary", help=tr("opens on {model}", model=model)):
+            set_current(model)
+            st.switch_page(PAGE[key])
+    else:
+        with c1:
+            st.page_link(PAGE[key], label=tr(label))
     c2.markdown(tr(what))

@@ -83,3 +83,14 @@ LESSONS = {  # lesson -> role -> Role, in the order the page shows them
     },
     "disentanglement": {"tcvae": Role("sprites-mlp-z6-beta-tcvae", N_("beta-TCVAE"))},
 }
+
+# The model each lesson of Home opens its page on (the lessons above pick theirs by role), so that
+# "Posterior collapse" shows a collapsed model whatever model was current.
+LESSON_PAGES = {
+    "samples": "mnist5k-mlp-z16",
+    "traversals": "mnist5k-mlp-z16",
+    "latent_map": "mnist5k-mlp-z2",
+    "collapse": "mnist5k-mlp-z16-beta50-collapsed",
+    "disentanglement": LESSONS["disentanglement"]["tcvae"].model,
+    "encoder": "mnist5k-mlp-z2",
+}
