@@ -381,3 +381,12 @@ def test_uploads_of_the_same_name_at_the_same_moment_each_get_their_own_file(app
     owners = {read_metadata(tmp_path / "class" / f"{n}.safetensors")["extra"]["owner"] for n in names}
     assert owners == {f"owner-{i}" for i in range(8)}  # no file replaced another
     assert not list((tmp_path / "class" / ".partial").iterdir())
+
+
+def test_a_dataset_name_like_a_web_address_is_never_a_link_in_the_sidebar(app_dir):
+    """A model whose dataset is called www.example.com: the sidebar drew it in bold Markdown, where a web address
+    becomes a clickable link; it is a code span now, never a link."""
+    rewrite(app_dir / "digits-z2.safetensors", app_dir / "linky.safetensors", dataset="www.example.com")
+    at = open_app(model="linky")
+    caption = next(c.value for c in at.sidebar.caption if "example" in c.value)
+    assert caption.startswith("`www.example.com` · ")

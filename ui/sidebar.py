@@ -74,7 +74,8 @@ def sidebar() -> None:
             if ck_path is not None:
                 s = summary(str(ck_path), digest(ck_path))
                 st.caption(
-                    f"**{s['dataset']}** · {s['architecture']} · z={s['latent']} · beta={s['beta']:g} · "
+                    # the dataset name in a code span: a name such as www.example.com is never made a link
+                    f"`{s['dataset']}` · {s['architecture']} · z={s['latent']} · beta={s['beta']:g} · "
                     f"{s['likelihood']}"
                     + (tr(" · test -ELBO {elbo:.1f}", elbo=s["test_elbo"]) if s["test_elbo"] else "")
                     + (
