@@ -199,6 +199,7 @@ def test_a_link_with_an_even_pixelcnn_kernel_shows_the_form_and_says_what_is_wro
             "beta": "abc",
             "data_path": "/etc/passwd",
             "latent_dim": "8",
+            "hidden": "1000000",
         }
     )
     at.switch_page("pages/build/train.py").run()
@@ -210,6 +211,9 @@ def test_a_link_with_an_even_pixelcnn_kernel_shows_the_form_and_says_what_is_wro
     assert "decoder_kernel" not in warned  # 4 is in range: the form refuses it with its reason below
     assert any("odd kernel" in c.value for c in at.caption)
     assert at.number_input(key="latent_dim").value == 8  # the valid values of the link are kept
+    # ...and the refused ones are not: a text field kept hidden=1000000 although the warning said the default
+    assert "hidden=1000000 was not used" in warned and at.text_input(key="hidden").value != "1000000"
+    assert "hidden" not in at.query_params and "latent_dim" in at.query_params
 
 
 def test_a_link_to_a_model_that_is_not_there_says_so(app_dir):

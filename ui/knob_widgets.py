@@ -51,10 +51,11 @@ def from_widget(name: str, value: Any) -> Any:
     return value
 
 
-def url_problems(query: dict[str, str]) -> list[str]:
-    """What is wrong with the knob values in a shared link (``st.query_params``), one message each.
+def url_problems(query: dict[str, str]) -> list[tuple[str, str]]:
+    """What is wrong with the knob values in a shared link (``st.query_params``): (parameter, message) each.
 
-    A bound widget silently drops a value it cannot take; the page says so instead.
+    A bound widget silently drops a value it cannot take, and a text field would keep one out of range; the
+    page says so and removes the parameter, so that the form shows the default it says.
     """
 
     out = []
@@ -63,22 +64,46 @@ def url_problems(query: dict[str, str]) -> list[str]:
             why = text_problem(name, text, same=SAME)
             if why:
                 out.append(
-                    tr(
-                        "The link's {name}={text} was not used: {why}. The form shows its default instead.",
-                        name=name,
-                        text=text[:40],
-                        why=message_text(why),
+                    (
+                        name,
+                        tr(
+                            "The link's {name}={text} was not used: {why}. The form shows its default instead.",
+                            name=name,
+                            text=text[:40],
+                            why=message_text(why),
+                        ),
                     )
                 )
         elif name in SERVER_PATHS:
-            out.append(
-                tr(
-                    "The link's {name} was not used: a shared link cannot name files on the server; "
-                    "upload your data on this page instead.",
-                    name=name,
-                )
+            message = tr(
+                "The link's {name} was not used: a shared link cannot name files on the server; "
+                "upload your data on this page instead.",
+                name=name,
             )
+            out.append((name, message))
     return out
+
+
+REFUSED_KEY = "_refused_link_values"  # (knob, warning) pairs of a link, kept over the rerun that resets them
+
+
+def refused_link_values(refused: list[tuple[str, str]]) -> list[str]:
+    """The warnings to show about a link's refused values, and their knobs set back to the defaults.
+
+    A bound widget takes the link's value on its first run whatever the session state says, so the page draws
+    the form once, then reruns (``refused`` not empty): the parameters are gone from the URL, the knobs hold
+    their defaults and the warnings, kept in the session, are shown again.
+    """
+    for name, _ in refused:
+        del st.query_params[name]
+    if refused:
+        st.session_state[REFUSED_KEY] = refused
+        return [message for _, message in refused]
+    kept = st.session_state.pop(REFUSED_KEY, [])
+    for name, _ in kept:
+        if name in KNOBS and name not in NOT_IN_FORM:
+            st.session_state[name] = to_widget(name, defaults()[name])
+    return [message for _, message in kept]
 
 
 def set_values(values: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import compute
 from ui.i18n import error_text, message_text, tr, translate
-from ui.knob_widgets import form_config, form_presets, set_values, url_problems
+from ui.knob_widgets import form_config, form_presets, refused_link_values, set_values, url_problems
 from ui.owner import owner_token
 from ui.train_form import data_source, knob_form
 from ui.train_view import live_view, queue_table
@@ -18,7 +18,8 @@ st.title(tr("Train a VAE"))
 queue = training_queue()
 if queue.cluster_problem is not None:
     st.warning(error_text(queue.cluster_problem), icon=":material/lan:")
-for problem in url_problems(st.query_params.to_dict()):  # before any widget takes (or drops) a value
+refused = url_problems(st.query_params.to_dict())  # before any widget takes (or drops) a value
+for problem in refused_link_values(refused):
     st.warning(problem, icon=":material/link_off:")
 
 # ------------------------------------------------------------------ presets
@@ -34,6 +35,8 @@ c2.button(tr("Apply preset"), on_click=lambda: set_values(PRESETS[st.session_sta
 
 # ------------------------------------------------------------------ the form and its data
 raw, data_note = knob_form()
+if refused:  # drawn with the link's values once: again with the defaults the warnings promise
+    st.rerun()
 problem = data_source(raw, data_note)  # why Start cannot work, shown before Start
 
 config, estimate = None, None
