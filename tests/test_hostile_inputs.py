@@ -200,6 +200,7 @@ def test_a_link_with_an_even_pixelcnn_kernel_shows_the_form_and_says_what_is_wro
             "data_path": "/etc/passwd",
             "latent_dim": "8",
             "hidden": "1000000",
+            "lr": "1e999",  # an OverflowError in Streamlit's own seeding of the bound widget, for anyone who opened it
         }
     )
     at.switch_page("pages/build/train.py").run()
@@ -214,6 +215,7 @@ def test_a_link_with_an_even_pixelcnn_kernel_shows_the_form_and_says_what_is_wro
     # ...and the refused ones are not: a text field kept hidden=1000000 although the warning said the default
     assert "hidden=1000000 was not used" in warned and at.text_input(key="hidden").value != "1000000"
     assert "hidden" not in at.query_params and "latent_dim" in at.query_params
+    assert "lr=1e999 was not used" in warned and at.number_input(key="lr").value == 1e-3
 
 
 def test_a_link_to_a_model_that_is_not_there_says_so(app_dir):

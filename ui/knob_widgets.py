@@ -88,17 +88,17 @@ REFUSED_KEY = "_refused_link_values"  # (knob, warning) pairs of a link, kept ov
 
 
 def refused_link_values(refused: list[tuple[str, str]]) -> list[str]:
-    """The warnings to show about a link's refused values, and their knobs set back to the defaults.
+    """The warnings to show about a link's refused values (``url_problems``), their knobs at the defaults.
 
-    A bound widget takes the link's value on its first run whatever the session state says, so the page draws
-    the form once, then reruns (``refused`` not empty): the parameters are gone from the URL, the knobs hold
-    their defaults and the warnings, kept in the session, are shown again.
+    A widget bound to the URL takes the link's value on its first run whatever the session state says, and a
+    value such as epochs=1e999 makes Streamlit's own seeding raise. So the refused parameters are removed and
+    the page reruns at once, before any widget reads them; the warnings are kept in the session over the rerun.
     """
-    for name, _ in refused:
-        del st.query_params[name]
     if refused:
+        for name, _ in refused:
+            del st.query_params[name]
         st.session_state[REFUSED_KEY] = refused
-        return [message for _, message in refused]
+        st.rerun()
     kept = st.session_state.pop(REFUSED_KEY, [])
     for name, _ in kept:
         if name in KNOBS and name not in NOT_IN_FORM:

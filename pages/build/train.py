@@ -18,8 +18,7 @@ st.title(tr("Train a VAE"))
 queue = training_queue()
 if queue.cluster_problem is not None:
     st.warning(error_text(queue.cluster_problem), icon=":material/lan:")
-refused = url_problems(st.query_params.to_dict())  # before any widget takes (or drops) a value
-for problem in refused_link_values(refused):
+for problem in refused_link_values(url_problems(st.query_params.to_dict())):  # before any widget reads the link
     st.warning(problem, icon=":material/link_off:")
 
 # ------------------------------------------------------------------ presets
@@ -35,8 +34,6 @@ c2.button(tr("Apply preset"), on_click=lambda: set_values(PRESETS[st.session_sta
 
 # ------------------------------------------------------------------ the form and its data
 raw, data_note = knob_form()
-if refused:  # drawn with the link's values once: again with the defaults the warnings promise
-    st.rerun()
 problem = data_source(raw, data_note)  # why Start cannot work, shown before Start
 
 config, estimate = None, None
