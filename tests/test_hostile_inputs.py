@@ -396,3 +396,15 @@ def test_a_dataset_name_like_a_web_address_is_never_a_link_in_the_sidebar(app_di
     at = open_app(model="linky")
     caption = next(c.value for c in at.sidebar.caption if "example" in c.value)
     assert caption.startswith("`www.example.com` · ")
+
+
+def test_a_crafted_canvas_state_is_no_drawing_not_a_traceback():
+    """The drawing canvas's state comes from the browser: NaN, strings, nested lists or the wrong length read as no
+    drawing yet (they raised in np.asarray, or NaN reached the encoder), a proper one as ink in [0, 1]."""
+    from ui.drawing import SKETCH_SIDE, ink_of
+
+    n = SKETCH_SIDE**2
+    for bad in ([float("nan")] * n, ["a"] * n, [[0.1, 0.2]] * n, [0.5] * (n - 1), {"image": 1}, None, [1e999] * n):
+        assert ink_of(bad) is None, str(bad)[:40]
+    ink = ink_of([2.0] + [0.25] * (n - 1))
+    assert ink.shape == (SKETCH_SIDE, SKETCH_SIDE) and ink.max() == 1.0 and ink[0, 1] == 0.25

@@ -97,9 +97,21 @@ _SKETCH = st.components.v2.component("sketch", html=_HTML, css=_CSS, js=_JS)
 def sketch(key: str) -> np.ndarray | None:
     """The canvas; its drawing as ink in [0, 1], (SKETCH_SIDE, SKETCH_SIDE), or None before the first stroke."""
     image = _SKETCH(key=key, data={"clear": tr("Clear")}, on_image_change=lambda: None, width="content").image
+    return ink_of(image)
+
+
+def ink_of(image) -> np.ndarray | None:
+    """The canvas state as ink (SKETCH_SIDE, SKETCH_SIDE) in [0, 1]; None for anything but SKETCH_SIDE^2 finite
+    numbers (the state comes from the browser: a crafted one may hold strings, NaN or nested lists)."""
     if not isinstance(image, list) or len(image) != SKETCH_SIDE**2:
         return None
-    return np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0).reshape(SKETCH_SIDE, SKETCH_SIDE)
+    try:
+        ink = np.asarray(image, dtype=np.float32)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if ink.shape != (SKETCH_SIDE**2,) or not np.isfinite(ink).all():
+        return None
+    return np.clip(ink, 0.0, 1.0).reshape(SKETCH_SIDE, SKETCH_SIDE)
 
 
 def read_picture(data: bytes) -> np.ndarray:
