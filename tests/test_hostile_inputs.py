@@ -408,3 +408,14 @@ def test_a_crafted_canvas_state_is_no_drawing_not_a_traceback():
         assert ink_of(bad) is None, str(bad)[:40]
     ink = ink_of([2.0] + [0.25] * (n - 1))
     assert ink.shape == (SKETCH_SIDE, SKETCH_SIDE) and ink.max() == 1.0 and ink[0, 1] == 0.25
+
+
+def test_a_text_too_long_for_the_model_is_quoted_by_a_short_prefix():
+    from vae.data.modality import Tokens
+    from vae.errors import ConfigError
+
+    tokens = Tokens((8,), ["<pad>", "<end>", "<unk>", "a"])
+    with pytest.raises(ConfigError) as e:
+        tokens.encode(["a" * 100_000])
+    text = str(e.value)
+    assert "100000 characters" in text and len(text) < 200

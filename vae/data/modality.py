@@ -244,7 +244,7 @@ class Tokens(Modality):
             if len(t) > self.length - 1:
                 raise ConfigError(
                     N_("{text!r} has {n} characters; this model reads at most {most}"),
-                    text=t,
+                    text=t if len(t) <= 40 else t[:40] + "...",  # a message quotes a short prefix, never all of it
                     n=len(t),
                     most=self.length - 1,
                 )
