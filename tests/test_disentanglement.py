@@ -294,7 +294,7 @@ def test_diagnose_json_has_the_decomposition_dci_and_factorvae_score(tmp_path, c
         == 0
     )
     capsys.readouterr()
-    assert main(["diagnose", str(out), "--iwae-k", "5", "--json"]) == 0
+    assert main(["diagnose", str(out), "--iwae-k", "5", "--gaps-examples", "0", "--json"]) == 0
     rep = json.loads(capsys.readouterr().out)
     kd = rep["kl_decomposition"]
     assert set(kd) == {"index_code_mi", "total_correlation", "dimwise_kl"}

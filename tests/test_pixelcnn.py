@@ -267,6 +267,8 @@ def test_sample_refuses_bad_requests(digits_checkpoint, tmp_path, capsys):
 
 
 def test_diagnose_json_of_a_pixelcnn_model(pixelcnn_checkpoint, capsys):
-    assert main(["diagnose", str(pixelcnn_checkpoint), "--iwae-k", "5", "--iwae-examples", "50", "--json"]) == 0
+    args = ["--iwae-k", "5", "--iwae-examples", "50", "--gaps-examples", "10", "--json"]  # q*: a pass per step
+    assert main(["diagnose", str(pixelcnn_checkpoint), *args]) == 0
     rep = json.loads(capsys.readouterr().out)
     assert rep["iwae_num"] == 50 and rep["iwae_k"] == 5 and math.isfinite(rep["iwae_nll"])
+    assert rep["inference_gaps"]["num"] == 10 and math.isfinite(rep["inference_gaps"]["amortization_gap"])
