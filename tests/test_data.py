@@ -147,7 +147,7 @@ def test_npz_layouts(tmp_path, x):
 @pytest.mark.parametrize(
     "arrays,match",
     [
-        ({"images": np.zeros((20, 8, 8))}, "no array named 'x'"),
+        ({"images": np.zeros((20, 8, 8))}, "holds images.npy: an .npz for this tool holds x.npy"),
         ({"x": np.zeros((20, 8))}, "must be shaped"),
         ({"x": np.zeros((20, 5, 8, 8))}, "1 or 3 channels"),
         ({"x": np.zeros((5, 8, 8))}, "at least 10 images"),

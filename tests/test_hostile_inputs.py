@@ -7,6 +7,7 @@ Each test stays within a few hundred MB and a few seconds, and failed on the cod
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -242,6 +243,39 @@ def test_a_compressed_npz_that_decodes_to_too_many_values_is_refused_from_its_he
     with pytest.raises(DataError, match=r"4000 images of 16384 values each are 66 M values decoded; at most 50 M"):
         store_dataset_upload("zeros.npz", buf.getvalue(), tmp_path / "uploads")
     assert not list((tmp_path / "uploads").glob("*.npz"))  # nothing kept
+
+
+def test_an_npz_member_that_dodges_the_header_check_is_refused(tmp_path):
+    """np.load serves f["x"] from a member named "x" as well as "x.npy": a member "x" of 100,000 64x64 images
+    (1.6 MB compressed, 3.1 GB decoded, 8x the value limit) was never checked, and was accepted. A dtype such as
+    V40 passed the count of values while decoding to 2 GB. Only x.npy and y.npy of numbers are admitted now,
+    every member checked from its header, and nothing refused is kept."""
+    import io
+    import zipfile
+
+    from vae.errors import DataError
+    from vae.service.uploads import store_dataset_upload
+
+    def npz(members: dict[str, np.ndarray]) -> bytes:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, a in members.items():
+                with zf.open(name, "w", force_zip64=True) as fp:
+                    np.lib.format.write_array(fp, a)
+        return buf.getvalue()
+
+    big = np.zeros((20_000, 64, 64), dtype=np.uint8)  # 82 M values, over the 50 M limit
+    for members, why in [
+        ({"x": big}, "holds x: an .npz for this tool holds x.npy and, optionally, y.npy only"),
+        ({"x.npy": np.zeros((100, 8, 8)), "z.npy": np.zeros(3)}, "holds z.npy"),
+        ({"x.npy": np.zeros((1000,), dtype="V40")}, "holds |V40 values; save numbers"),
+        ({"x.npy": np.array(["a", "b"])}, "holds <U1 values"),
+    ]:
+        with pytest.raises(DataError, match=re.escape(why)):
+            store_dataset_upload("dodge.npz", npz(members), tmp_path / "uploads")
+    assert not list((tmp_path / "uploads").glob("*"))  # nothing refused is kept
+    kind, path = store_dataset_upload("fine.npz", npz({"x.npy": np.zeros((20, 8, 8), np.float32)}), tmp_path / "up")
+    assert kind == "npz" and path.exists()
 
 
 def test_a_zip_of_huge_one_bit_pngs_is_refused_before_any_is_decoded(tmp_path):

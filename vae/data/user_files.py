@@ -134,19 +134,28 @@ def read_user_file(kind: str, path: str | Path) -> Dataset:
     return fixed_split(x, y, held_out(kind, len(x)), name=f"{kind}:{Path(path).name}", classes=classes)
 
 
+NPZ_MEMBERS = ("x.npy", "y.npy")
+NPZ_KINDS = "biuf"  # bool, signed and unsigned integers, floats: at most 8 bytes a value
+
+
 def npz_headers(path: Path) -> tuple[int, int, int, int] | None:
     """Read the .npy headers inside an .npz (shapes and dtypes) and refuse, before decoding, what is too big.
 
-    A small compressed file can decode to gigabytes: the sizes are checked first.
-    Each member's declared uncompressed size must also fit its header (zipfile then reads no more).
+    A small compressed file can decode to gigabytes: the sizes are checked first, of every member (only
+    x.npy and y.npy are admitted, of numeric dtypes of at most 8 bytes, so the limit on values bounds the
+    bytes). Each member's declared uncompressed size must also fit its header (zipfile then reads no more).
     Returns x's shape as (N, C, H, W), or None when it is not an image array.
     """
     found = None
     try:
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist():
-                if info.filename not in ("x.npy", "y.npy"):
-                    continue
+                if info.filename not in NPZ_MEMBERS:  # np.load would also serve a member "x" as f["x"]
+                    raise DataError(
+                        N_("{name} holds {filename}: an .npz for this tool holds x.npy and, optionally, y.npy only"),
+                        name=path.name,
+                        filename=info.filename[:60],
+                    )
                 with zf.open(info) as fp:
                     version = np.lib.format.read_magic(fp)
                     read = (
@@ -158,6 +167,13 @@ def npz_headers(path: Path) -> tuple[int, int, int, int] | None:
                 if dtype.hasobject:
                     raise DataError(
                         N_("{name}: holds Python objects, which are never loaded; save plain arrays"), name=path.name
+                    )
+                if dtype.kind not in NPZ_KINDS or dtype.itemsize > 8:  # the value limit then bounds the bytes too
+                    raise DataError(
+                        N_("{name}: {filename} holds {dtype} values; save numbers (integers or floats)"),
+                        name=path.name,
+                        filename=info.filename,
+                        dtype=str(dtype)[:20],
                     )
                 count = int(np.prod(shape, dtype=np.int64)) if shape else 1
                 if info.file_size > count * dtype.itemsize + 4096:
