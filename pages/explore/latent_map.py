@@ -46,11 +46,13 @@ with st.status(
     tr("Projecting {n} posterior means with {method}...", n=min(limit, len(x)), method=method.upper()), expanded=False
 ) as status:
     proj = compute.projection(ck, split, method, int(limit), 0)
-    status.update(
+    status.update(  # the time the projection took when it was made, once for everyone: not this page's wait
         label=tr(
-            "{method} of {n} points: {seconds:.1f} s", method=method.upper(), n=len(proj.index), seconds=proj.seconds
-        )
-        + (tr(" (cached)") if proj.cached else ""),
+            "{method} of {n} points, computed once in {seconds:.1f} s and kept for everyone",
+            method=method.upper(),
+            n=len(proj.index),
+            seconds=proj.seconds,
+        ),
         state="complete",
     )
 if colour == "label":
