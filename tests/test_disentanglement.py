@@ -122,6 +122,16 @@ def test_dci_metric_cases_of_disentanglement_lib():
     assert twice["completeness"] == pytest.approx(1 - np.log(2) / np.log(2 * NF), abs=0.1)
 
 
+def test_dci_on_two_threads_gives_the_same_numbers(monkeypatch):
+    import importlib
+
+    module = importlib.import_module("vae.analysis.disentanglement.dci")  # the package's `dci` is the function
+    monkeypatch.setattr(module, "PARALLEL_CODES", 100)  # threads on these few codes too
+    (c, f), (ct, ft) = identity(120, seed=0), identity(40, seed=1)
+    noisy, noisy_t = c + np.random.RandomState(0).randn(*c.shape), ct + np.random.RandomState(1).randn(*ct.shape)
+    assert dci(noisy, f, noisy_t, ft, seed=3, n_jobs=2) == dci(noisy, f, noisy_t, ft, seed=3, n_jobs=1)
+
+
 def test_factorvae_score_cases_of_disentanglement_lib():
     c, f = identity(3000)
     assert factorvae_score(c, f, batch=5, train=3000, test=2000)["factorvae_score"] >= 0.9
@@ -186,7 +196,9 @@ def test_a_rotation_of_the_factors_has_low_mig_but_high_informativeness():
     f = factors(900)
     z = (f - f.mean(0)) / f.std(0)
     q, _ = np.linalg.qr(np.random.RandomState(2).randn(5, 5))
-    s = disentanglement_scores(z @ q, f, list("abcde"))  # 600 codes to fit; the trees then read 0.72 of the values
+    s = disentanglement_scores(
+        z @ q, f, list("abcde"), n_jobs=2
+    )  # 600 codes to fit; the trees then read 0.72 of the values
     assert s["mig"] < 0.2 and s["dci"]["informativeness"] > 0.6 and s["dci"]["disentanglement"] < 0.5
 
 

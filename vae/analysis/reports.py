@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from vae.analysis.diagnostics import collapse_report
 from vae.analysis.disentanglement import NUM_TEST, NUM_TRAIN, disentanglement_scores
 from vae.analysis.evaluation import aggregate_inputs, test_inputs
@@ -42,6 +44,7 @@ def model_disentanglement(model, dataset) -> dict[str, Any] | None:
         test_codes,
         dataset.factors_test[:NUM_TEST],
         seed=model.config.train.seed,
+        n_jobs=torch.get_num_threads(),  # the process's share of the machine (one thread in the web app's worker)
     )
 
 

@@ -44,11 +44,12 @@ def disentanglement_scores(
     test_codes: np.ndarray | None = None,
     test_factors: np.ndarray | None = None,
     seed: int = 0,
+    n_jobs: int = 1,
 ) -> dict[str, Any]:
     """MIG, SAP, DCI and the FactorVAE score, with per-factor results keyed by factor name.
 
     ``codes`` and ``factors`` fit the classifiers and ``test_codes``, ``test_factors`` score them; without
-    test codes a third of ``codes``, drawn at random, is held out.
+    test codes a third of ``codes``, drawn at random, is held out. DCI's classifiers use ``n_jobs`` threads.
     """
     codes, factors = np.asarray(codes, dtype=np.float64), np.asarray(factors)
     if test_codes is None:
@@ -56,7 +57,7 @@ def disentanglement_scores(
     test_codes, test_factors = np.asarray(test_codes, dtype=np.float64), np.asarray(test_factors)
     every, every_factor = np.concatenate([codes, test_codes]), np.concatenate([factors, test_factors])
     m, f = mig(every, every_factor), factorvae_score(every, every_factor, seed=seed)
-    s, d = sap(codes, factors, test_codes, test_factors), dci(codes, factors, test_codes, test_factors, seed)
+    s, d = sap(codes, factors, test_codes, test_factors), dci(codes, factors, test_codes, test_factors, seed, n_jobs)
     return {
         "mig": m["mig"],
         "sap": s["sap"],

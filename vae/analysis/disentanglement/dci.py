@@ -22,6 +22,10 @@ from typing import Any
 
 import numpy as np
 
+# Fits on at least this many codes run on ``n_jobs`` threads: 3,000 sprites codes took 13.6 s on 2 threads
+# against 20.8 s on one; 500 took longer on two (the trees hold the GIL between their nodes).
+PARALLEL_CODES = 2000
+
 
 def _entropy(p: np.ndarray, base: int) -> np.ndarray:
     """scipy.stats.entropy of each column of ``p`` (normalised per column), in base ``base``."""
@@ -51,21 +55,31 @@ def completeness(importance: np.ndarray) -> float:
 
 
 def dci(
-    codes: np.ndarray, factors: np.ndarray, test_codes: np.ndarray, test_factors: np.ndarray, seed: int = 0
+    codes: np.ndarray,
+    factors: np.ndarray,
+    test_codes: np.ndarray,
+    test_factors: np.ndarray,
+    seed: int = 0,
+    n_jobs: int = 1,
 ) -> dict[str, Any]:
-    """D, C and I from one gradient-boosted classifier per factor, fitted on ``codes``, scored on ``test_codes``."""
+    """D, C and I from one gradient-boosted classifier per factor, fitted on ``codes``, scored on ``test_codes``;
+    on ``n_jobs`` threads from PARALLEL_CODES codes on (the same numbers: each classifier is seeded and independent).
+    """
+    from joblib import Parallel, delayed
     from sklearn.ensemble import GradientBoostingClassifier
 
     d, k = codes.shape[1], factors.shape[1]
-    importance = np.zeros((d, k))
-    accuracy = np.zeros(k)
-    for i in range(k):
+
+    def fit(i: int) -> tuple[np.ndarray, float]:
         if len(np.unique(factors[:, i])) < 2:  # a constant factor: predicted by anything, credits nothing
-            accuracy[i] = 1.0
-            continue
+            return np.zeros(d), 1.0
         clf = GradientBoostingClassifier(random_state=seed).fit(codes, factors[:, i])
-        importance[:, i] = np.abs(clf.feature_importances_)
-        accuracy[i] = np.mean(clf.predict(test_codes) == test_factors[:, i])
+        return np.abs(clf.feature_importances_), float(np.mean(clf.predict(test_codes) == test_factors[:, i]))
+
+    jobs = min(n_jobs, k) if len(codes) >= PARALLEL_CODES else 1  # threads pay off on large fits only
+    fitted = Parallel(n_jobs=jobs, backend="threading")(delayed(fit)(i) for i in range(k))
+    importance = np.stack([imp for imp, _ in fitted], 1) if k else np.zeros((d, 0))
+    accuracy = np.array([acc for _, acc in fitted])
     return {
         "disentanglement": disentanglement(importance),
         "completeness": completeness(importance),
