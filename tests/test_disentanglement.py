@@ -36,7 +36,8 @@ def gaussian_posteriors(rho: float, n=3000, sd=0.3, seed=0):
     z = mu + sd * torch.randn(n, 2, generator=g)
     sums = [0.0, 0.0, 0.0]
     for s in range(0, n, 500):
-        terms = kl_decomposition_terms(z[s : s + 500], DiagonalGaussian(mu, logvar), math.log(n), start=s)
+        q = DiagonalGaussian(mu, logvar)
+        terms = kl_decomposition_terms(z[s : s + 500], q, math.log(n), own=q[s : s + 500])
         sums = [a + float(t.sum()) for a, t in zip(sums, terms)]
     agg = cov + sd**2 * torch.eye(2)
     gaussian_tc = float(0.5 * (torch.log(torch.diag(agg)).sum() - torch.logdet(agg)))

@@ -20,9 +20,10 @@ from vae.data import load_dataset
 from vae.data.transforms import binarize
 from vae.errors import DataError
 from vae.i18n import N_
-from vae.models.posteriors import DiagonalGaussian, log_normal_std
+from vae.models.posteriors import DiagonalGaussian
 from vae.models.vae import VAE
 from vae.objectives.iwae import iwae_log_px
+from vae.objectives.total_correlation import kl_decomposition_terms
 
 ACTIVE_UNIT_THRESHOLD = 0.01
 EVAL_SEED_OFFSET = 2  # posterior noise at evaluation: seed + 2
@@ -136,22 +137,15 @@ def aggregate_posterior_terms(
     qi = q[pick]
     z = qi.rsample(generator)
     log_n = math.log(n)
-    factorised = model.closed_form_kl
     sums = torch.zeros(3, dtype=torch.float64, device=device)
     block = max(1, PAIR_BLOCK // (n * d))
     for s in range(0, len(z), block):  # a (block, N, D) slab of log q(z_i,d|x_j,d) at a time
-        zs = z[s : s + block]
-        pair = q.pairwise_log_prob(zs)
-        log_qz = torch.logsumexp(pair.sum(2), 1) - log_n
-        sums[0] += (qi[s : s + block].log_prob(zs) - log_qz).double().sum()
-        if factorised:
-            log_prod = (torch.logsumexp(pair, 1) - log_n).sum(1)
-            sums[1] += (log_qz - log_prod).double().sum()
-            sums[2] += (log_prod - log_normal_std(zs)).double().sum()
+        terms = kl_decomposition_terms(z[s : s + block], q, log_n, own=qi[s : s + block])
+        sums += torch.stack([t.double().sum() for t in terms])
     model.train(was_training)
     mi, tc, dw = (sums / len(z)).tolist()
     out = {"mutual_info": mi, "num": n, "outer": len(z), "log_n": log_n}
-    if factorised:
+    if model.closed_form_kl:  # the last two need a prior that factorises
         out["decomposition"] = {"index_code_mi": mi, "total_correlation": tc, "dimwise_kl": dw}
     return out
 

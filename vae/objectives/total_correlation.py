@@ -26,7 +26,7 @@ FACTORVAE_HIDDEN = 256  # the discriminator: two hidden layers (the paper's six 
 
 
 def kl_decomposition_terms(
-    z: torch.Tensor, q: DiagonalGaussian, log_norm: float, start: int = 0
+    z: torch.Tensor, q: DiagonalGaussian, log_norm: float, own: DiagonalGaussian | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per example (B,): index-code MI, total correlation and dimension-wise KL terms.
 
@@ -37,14 +37,15 @@ def kl_decomposition_terms(
 
     ``log_norm`` is log(N M) for minibatch-weighted sampling in training (a constant:
     the gradients do not depend on it) and log N when the batch is the whole split.
-    The three terms sum to log q(z|x) - log p(z), the one-sample KL. ``z`` (drawn from ``q``) may be the
-    rows ``start:start+len(z)`` of the batch (to bound the (B, M, D) block in memory).
+    The three terms sum to log q(z|x) - log p(z), the one-sample KL. ``z`` is drawn from ``own``, the
+    posteriors of its own examples among the mixture's ``q`` (default: the first len(z) of them): some rows of
+    the batch at a time bound the (B, M, D) block in memory.
     """
     pair = q.pairwise_log_prob(z)  # (B, M, D)
     log_qz = torch.logsumexp(pair.sum(2), 1) - log_norm
     log_prod = (torch.logsumexp(pair, 1) - log_norm).sum(1)
-    own = slice(start, start + len(z))
-    return q[own].log_prob(z) - log_qz, log_qz - log_prod, log_prod - log_normal_std(z)
+    own = q[: len(z)] if own is None else own
+    return own.log_prob(z) - log_qz, log_qz - log_prod, log_prod - log_normal_std(z)
 
 
 class TCDiscriminator:
