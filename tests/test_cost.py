@@ -11,7 +11,7 @@ from tests.conftest import tiny_config
 from vae.config import VAEConfig, default_hidden
 from vae.config.presets import preset_config
 from vae.config.values import apply
-from vae.service.cost import CostEstimate, count_flops, estimate, over_budget_message
+from vae.service.cost import CostEstimate, count_work, estimate, over_budget_message
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,8 @@ def test_flop_count_matches_the_mlp_by_hand():
     """784-400-20 MLP: forward 2*(784*400 + 400*40 + 20*400 + 400*784) FLOPs a sample, backward twice
     that, less the input gradient of the first layer (x needs none)."""
     cfg = apply(VAEConfig(), {})
-    flops, params = count_flops(cfg, (1, 28, 28), 128)
+    work = count_work(cfg, (1, 28, 28), 128)
+    flops, params = work.flops, work.parameters
     matmul = 2 * (784 * 400 + 400 * 20 * 2 + 20 * 400 + 400 * 784)
     assert flops == pytest.approx((3 * matmul - 2 * 784 * 400) * 128, rel=0.01)
     assert params == sum(

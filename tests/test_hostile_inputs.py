@@ -453,3 +453,34 @@ def test_a_text_too_long_for_the_model_is_quoted_by_a_short_prefix():
         tokens.encode(["a" * 100_000])
     text = str(e.value)
     assert "100000 characters" in text and len(text) < 200
+
+
+# --------------------------------------------------------------- 7. a run whose objective's work the estimate missed
+def test_beta_tcvaes_batch_by_batch_work_and_memory_are_counted_before_it_starts(app_dir):
+    """beta-TCVAE compares every pair of a batch (a (B, B, D) block, elementwise: no FLOPs for the counter). Batch
+    4000, z 256 was estimated at 2 s for 5 epochs and its process asked for 16.4 GB; batch 1000, z 64 ran 50x
+    slower than estimated. The block's values and its memory are counted now, and the first is refused."""
+    from streamlit.testing.v1 import AppTest
+
+    from vae.config import VAEConfig
+    from vae.config.values import apply
+    from vae.errors import ConfigError
+    from vae.service.cost import count_work, server_estimate
+
+    tc = apply(VAEConfig(), {"objective": "beta-tcvae", "latent_dim": 64, "batch_size": 1000})
+    plain = apply(VAEConfig(), {"latent_dim": 64, "batch_size": 1000})
+    work, base = count_work(tc, (1, 28, 28), 1000, 4000), count_work(plain, (1, 28, 28), 1000, 4000)
+    block = 1000 * 1000 * 64
+    assert work.flops == pytest.approx(base.flops, rel=0.05)  # the counter of FLOPs alone saw no difference
+    assert work.elements > 3 * block and work.elements > 50 * base.elements
+    assert work.peak_bytes > 2 * 4 * block > 10 * base.peak_bytes
+    huge = apply(VAEConfig(), {"objective": "beta-tcvae", "latent_dim": 256, "batch_size": 4000, "epochs": 5})
+    with pytest.raises(ConfigError, match=r"about \d+\.\d GB of memory at once; this server allows 4.0 GB"):
+        server_estimate(huge, (1, 28, 28), 4000, 1000)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params.update({"objective": "beta-tcvae", "latent_dim": "256", "batch_size": "4000", "epochs": "5"})
+    at.switch_page("pages/build/train.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("beta-TCVAE compares every pair of a batch" in w.value for w in at.warning)
+    at.button(key="start").click().run()
+    assert any("memory at once" in e.value for e in at.error) and "train_job" not in at.session_state

@@ -99,12 +99,15 @@ def cmd_train(args) -> int:
 
 def training_estimate(cfg, ds) -> str:
     """The cost estimate of :mod:`vae.service.cost` as one line (timed on the CPU; FLOPs only for a GPU run)."""
-    from vae.service.cost import count_flops, estimate
+    from vae.service.cost import count_work, estimate, fmt_bytes
     from vae.training.trainer import resolve_device
 
     if resolve_device(cfg.train.device).type != "cpu":
-        flops, params = count_flops(cfg, ds.modality, min(cfg.train.batch_size, len(ds.x_train)))
-        return f"{flops / 1e9:.3g} GFLOP a step, {params / 1e6:.3g}M parameters (timings are taken on the CPU only)"
+        work = count_work(cfg, ds.modality, min(cfg.train.batch_size, len(ds.x_train)), len(ds.x_train))
+        return (
+            f"{work.flops / 1e9:.3g} GFLOP a step, {work.parameters / 1e6:.3g}M parameters, "
+            f"{fmt_bytes(work.peak_bytes)} at the peak of a step (timings are taken on the CPU only)"
+        )
     return estimate(cfg, ds.modality, len(ds.x_train), len(ds.x_test)).describe()
 
 

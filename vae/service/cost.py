@@ -21,6 +21,13 @@ Seconds per step come from one of two measurements on *this* machine:
   a per-step overhead and the family's slowdown over the matmul rate, both timed once on
   the server's own reference models: a student's model is never allocated in the server.
 
+FLOPs count only matrix products and convolutions. The values every other operation writes
+(*elements*: activations, the likelihood, beta-TCVAE's (B, B, D) block of pairwise log
+densities, which is elementwise, B^2 D values per step) are counted too, and cost
+``elements x seconds per element``, timed once on that very block. The step's memory at its
+peak (parameters, their gradients and Adam's two moments, plus the tensors alive at once) is
+counted the same way; a server refuses a run whose peak is over ``$VAE_MAX_TRAIN_MEMORY_MB``.
+
 A server (the web app) refuses a run whose estimate exceeds its budget
 (``$VAE_MAX_TRAIN_SECONDS``) and says what to reduce; the command line prints the
 estimate and has no budget.
@@ -33,9 +40,11 @@ import functools
 import math
 import os
 import time
+import weakref
 from dataclasses import dataclass
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode  # the base of torch.utils.flop_counter's own mode
 
 from vae.config import AUTOREGRESSIVE_SEQUENCE_DECODERS, SEQUENCE_ENCODERS, VAEConfig
 from vae.config.values import apply
@@ -45,7 +54,7 @@ from vae.errors import ConfigError
 from vae.i18n import N_, Text
 from vae.models.checkpoints import max_parameters
 from vae.models.vae import VAE
-from vae.objectives.elbo import training_loss
+from vae.objectives.objective import Objective
 from vae.training.trainer import make_model
 
 TIME_STEPS_BELOW = 1.0  # time real steps when the FLOP count predicts at most this many seconds a step
@@ -63,6 +72,7 @@ class CostEstimate:
     epochs: int
     method: str  # "timed" or "flops"
     eval_steps: int = 0  # test-split batches evaluated after every epoch
+    peak_bytes: int = 0  # memory of a step at its peak (Work.peak_bytes)
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -88,7 +98,7 @@ class CostEstimate:
         return Text(
             N_(
                 "about {per_epoch} per epoch ({steps} steps of {step}, {how}), {total} for "
-                "{epochs} epoch(s); {params:.3g}M parameters"
+                "{epochs} epoch(s); {params:.3g}M parameters, {memory} of memory at the peak of a step"
             ),
             per_epoch=fmt_seconds(self.seconds_per_epoch),
             steps=self.steps_per_epoch,
@@ -97,6 +107,7 @@ class CostEstimate:
             total=fmt_seconds(self.total_seconds),
             epochs=self.epochs,
             params=self.parameters / 1e6,
+            memory=fmt_bytes(self.peak_bytes),
         )
 
     def epochs_within(self, seconds: float) -> int:
@@ -112,6 +123,16 @@ def fmt_seconds(s: float) -> str:
     if s < 7200:
         return f"{s / 60:.0f} min"
     return f"{s / 3600:.1f} h"
+
+
+def fmt_bytes(n: float) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{max(n, 2**20) / 2**20:.0f} MB"
+
+
+def memory_budget() -> int:
+    """Bytes one web training may hold at the peak of a step: ``$VAE_MAX_TRAIN_MEMORY_MB`` (default 4096)."""
+    raw = os.environ.get("VAE_MAX_TRAIN_MEMORY_MB", "").strip()
+    return int(float(raw) * 2**20) if raw else 4 << 30
 
 
 def budget_from_env(default: float | None) -> float | None:
@@ -153,9 +174,11 @@ def _matmul_rate(threads: int) -> float:
     return 2 * 512**3 / best
 
 
-def _loss(model, x, config: VAEConfig):
+def _loss(model, x, config: VAEConfig, n_train: int):
+    """The training loss of a batch as the trainer computes it (vae.objectives.objective: beta-TCVAE's pairwise
+    block and FactorVAE's discriminator included)."""
     out = model(x)
-    loss, _ = training_loss(out.rec, out.kl_dims, config.objective, 0.5, config.train.epochs)
+    loss, _ = Objective(config.objective, config.latent_dim, n_train, x.device).loss(out, 0.5, config.train.epochs)
     return loss
 
 
@@ -166,22 +189,80 @@ def count_parameters(config: VAEConfig, x_shape) -> int:
         return sum(p.numel() for p in VAE(config, as_modality(x_shape)).parameters())
 
 
-def count_flops(config: VAEConfig, x_shape, batch: int) -> tuple[float, int]:
-    """(FLOPs of one forward + backward pass on a batch, number of parameters), on the meta device.
+@dataclass(frozen=True)
+class Work:
+    """What one optimisation step (forward, loss, backward) asks of the machine, counted without running it."""
 
-    ``x_shape``: the data's modality, or an image shape (C, H, W). A token model (packed sequences
-    need their lengths on the CPU) is counted on the CPU: :func:`server_estimate` counts its parameters
-    on the meta device first and refuses one over the server's limit before anything is built.
+    flops: float  # matrix products and convolutions, forward + backward
+    elements: float  # values written by every other operation
+    peak_bytes: int  # parameters x 4 copies (weights, gradients, Adam's moments) + the most bytes alive at once
+    parameters: int
+
+
+class _TensorCounter(TorchDispatchMode):
+    """Counts the values each operation writes and the bytes alive at once (views share their base's bytes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.elements = self.live = self.peak = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if not func.is_view:
+            for t in out if isinstance(out, (tuple, list)) else [out]:
+                if isinstance(t, torch.Tensor):
+                    n = t.numel() * t.element_size()
+                    self.elements += t.numel()
+                    self.live += n
+                    self.peak = max(self.peak, self.live)
+                    weakref.finalize(t, self._free, n)
+        return out
+
+    def _free(self, n: int) -> None:
+        self.live -= n
+
+
+def count_work(config: VAEConfig, x_shape, batch: int, n_train: int | None = None) -> Work:
+    """:class:`Work` of one step on a batch, on the meta device (no memory, no compute).
+
+    ``x_shape``: the data's modality, or an image shape (C, H, W); ``n_train`` the training split's size (the
+    beta-TCVAE estimator's N; default the batch). A token model (packed sequences need their lengths on the
+    CPU) is counted on the CPU: :func:`server_estimate` counts its parameters on the meta device first and
+    refuses one over the server's limit before anything is built.
     """
     from torch.utils.flop_counter import FlopCounterMode
 
     modality = as_modality(x_shape)
     with torch.device("meta" if modality.flops_on_meta else "cpu"):
         model = VAE(config, modality)
+        params = sum(p.numel() for p in model.parameters())
         x = modality.example_batch(batch)
-        with FlopCounterMode(display=False) as counter:
-            _loss(model, x, config).backward()
-    return float(counter.get_total_flops()), sum(p.numel() for p in model.parameters())
+        with FlopCounterMode(display=False) as flops, _TensorCounter() as tensors:
+            _loss(model, x, config, n_train or batch).backward()
+    return Work(float(flops.get_total_flops()), float(tensors.elements), 16 * params + tensors.peak, params)
+
+
+@functools.lru_cache(maxsize=8)
+def seconds_per_element(threads: int) -> float:
+    """Seconds per value written by elementwise work, timed on beta-TCVAE's pairwise block (512 x 512 x 64,
+    forward and backward), best of 3; ``threads`` is the cache key."""
+    from vae.models.posteriors import DiagonalGaussian
+    from vae.objectives.total_correlation import kl_decomposition_terms
+
+    def step(device):
+        with torch.device(device):
+            mu = torch.randn(512, 64, requires_grad=True)
+            q = DiagonalGaussian(mu, torch.zeros(512, 64))
+            with _TensorCounter() as counted:
+                sum(t.sum() for t in kl_decomposition_terms(mu.detach() + 0.1, q, 10.0)).backward()
+        return counted.elements
+
+    elements, best = step("meta"), math.inf
+    for _ in range(3):
+        t = time.perf_counter()
+        step("cpu")
+        best = min(best, time.perf_counter() - t)
+    return best / elements
 
 
 def estimate(config: VAEConfig, x_shape, n_train: int, n_test: int = 0) -> CostEstimate:
@@ -191,10 +272,11 @@ def estimate(config: VAEConfig, x_shape, n_train: int, n_test: int = 0) -> CostE
     batch = min(config.train.batch_size, n_train)
     steps = math.ceil(n_train / batch)
     evals = math.ceil(n_test / batch)
-    flops, params = count_flops(config, x_shape, batch)
-    predicted = flops / matmul_rate()
+    work = count_work(config, x_shape, batch, n_train)
+    flops, params = work.flops, work.parameters
+    predicted = flops / matmul_rate() + work.elements * seconds_per_element(torch.get_num_threads())
     if predicted > TIME_STEPS_BELOW:
-        return CostEstimate(params, flops, predicted, steps, config.train.epochs, "flops", evals)
+        return CostEstimate(params, flops, predicted, steps, config.train.epochs, "flops", evals, work.peak_bytes)
     model = make_model(config, as_modality(x_shape)).train()
     opt = torch.optim.AdamW(model.parameters(), lr=config.train.lr, fused=True)
     x = as_modality(x_shape).example_batch(batch, torch.Generator().manual_seed(0))
@@ -202,13 +284,13 @@ def estimate(config: VAEConfig, x_shape, n_train: int, n_test: int = 0) -> CostE
     for i in range(MAX_TIMED_STEPS + 1):
         t = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        _loss(model, x, config).backward()
+        _loss(model, x, config, n_train).backward()
         opt.step()
         if i:  # the first step pays one-off allocation costs
             times.append(time.perf_counter() - t)
             if len(times) >= TIMED_STEPS and sum(times) >= TIMED_SECONDS:
                 break
-    return CostEstimate(params, flops, min(times), steps, config.train.epochs, "timed", evals)
+    return CostEstimate(params, flops, min(times), steps, config.train.epochs, "timed", evals, work.peak_bytes)
 
 
 def estimate_for(config: VAEConfig) -> CostEstimate:
@@ -253,12 +335,15 @@ def step_model(name: str, threads: int) -> tuple[float, float]:
 
     A tiny MLP's timed step is the per-step overhead (Python, the optimizer, small kernels);
     the family's reference model, timed, gives how much slower than ``flops / matmul_rate``
-    its real work runs (convolutions rarely reach the matmul rate). ``threads`` is the cache key.
+    its matrix work runs (convolutions rarely reach the matmul rate), once its elementwise work
+    (:func:`seconds_per_element`) is taken out. ``threads`` is the cache key.
     """
     tiny = estimate(reference_config("tiny"), (1, 8, 8), REFERENCE_N)  # next to no FLOPs: the overhead alone
-    ref = estimate(reference_config(name), reference_data(name), REFERENCE_N)
+    config = reference_config(name)
+    ref = estimate(config, reference_data(name), REFERENCE_N)
+    elementwise = count_work(config, reference_data(name), config.train.batch_size, REFERENCE_N).elements
     overhead = tiny.seconds_per_step
-    work = max(ref.seconds_per_step - overhead, 1e-6)
+    work = max(ref.seconds_per_step - overhead - elementwise * seconds_per_element(threads), 1e-6)
     return overhead, max(1.0, work / (ref.flops_per_step / matmul_rate()))
 
 
@@ -266,29 +351,54 @@ def server_estimate(config: VAEConfig, x_shape: tuple[int, int, int], n_train: i
     """An estimate a web server can make of a student's configuration without allocating the model.
 
     seconds a step = overhead + FLOPs / matmul rate x the family's slowdown (:func:`step_model`,
-    timed once on the server's own models). FLOPs and parameters come from the meta device, and a
-    configuration over ``$VAE_MAX_PARAMETERS`` is refused here: the Train page never builds or
-    steps what a link asks for.
+    timed once on the server's own models) + elements x :func:`seconds_per_element`. Work and
+    parameters come from the meta device; a configuration over ``$VAE_MAX_PARAMETERS`` parameters
+    or :func:`memory_budget` bytes is refused here: the Train page never builds or steps what a
+    link asks for.
     """
 
     config.validate()
     batch = min(config.train.batch_size, n_train)
     params = count_parameters(config, x_shape)  # on the meta device: nothing allocated yet
-    if params <= max_parameters():
-        flops, params = count_flops(config, x_shape, batch)
-    if params > max_parameters():
+    work = count_work(config, x_shape, batch, n_train) if params <= max_parameters() else None
+    if work is None or work.parameters > max_parameters():
         raise ConfigError(
             N_(
                 "this network has {value:.1f} M parameters; this server trains at most {value2:.0f} M: use fewer or "
                 "narrower layers"
             ),
-            value=params / 1e6,
+            value=(work.parameters if work else params) / 1e6,
             value2=max_parameters() / 1e6,
         )
-    overhead, slowdown = step_model(family(config), torch.get_num_threads())
-    seconds = overhead + flops / matmul_rate() * slowdown
+    if work.peak_bytes > memory_budget():
+        raise ConfigError(over_memory_message(work.peak_bytes, config))
+    threads = torch.get_num_threads()
+    overhead, slowdown = step_model(family(config), threads)
+    seconds = overhead + work.flops / matmul_rate() * slowdown + work.elements * seconds_per_element(threads)
     return CostEstimate(
-        params, flops, seconds, math.ceil(n_train / batch), config.train.epochs, "calibrated", math.ceil(n_test / batch)
+        work.parameters,
+        work.flops,
+        seconds,
+        math.ceil(n_train / batch),
+        config.train.epochs,
+        "calibrated",
+        math.ceil(n_test / batch),
+        work.peak_bytes,
+    )
+
+
+def over_memory_message(peak_bytes: int, config: VAEConfig) -> Text:
+    """Why a run whose step would hold ``peak_bytes`` at once is refused, and what to reduce."""
+    return Text(
+        N_(
+            "a step of this training would hold about {memory} of memory at once; this server allows {limit} "
+            "per training: use a smaller batch{tc}, fewer latent dimensions or a smaller network"
+        ),
+        memory=fmt_bytes(peak_bytes),
+        limit=fmt_bytes(memory_budget()),
+        tc=Text(N_(" (beta-TCVAE compares every pair of a batch: batch x batch x latent values)"))
+        if config.objective.name == "beta-tcvae"
+        else "",
     )
 
 

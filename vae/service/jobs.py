@@ -175,9 +175,9 @@ class TrainingQueue:
 
         A taken ``name`` becomes the next free one (``name-2``...); the job's ``name`` says
         which. With a budget, ``estimate`` (a :class:`vae.service.cost.CostEstimate`) is computed
-        when not given, and a run over the budget is refused with what to reduce.
+        when not given, and a run over the budget of time or memory is refused with what to reduce.
         """
-        from vae.service.cost import estimate_for, over_budget_message
+        from vae.service.cost import estimate_for, memory_budget, over_budget_message, over_memory_message
 
         config = VAEConfig.from_dict(config.to_dict()).validate()
         err = checkpoint_name_error(name)
@@ -197,6 +197,8 @@ class TrainingQueue:
             estimate = estimate or estimate_for(config)
             if estimate.total_seconds > self.max_seconds:
                 raise ConfigError(over_budget_message(estimate, self.max_seconds))
+            if estimate.peak_bytes > memory_budget():
+                raise ConfigError(over_memory_message(estimate.peak_bytes, config))
         with self._cond:
             out = self.free_path(name)
             job = TrainingJob(self._next_id, out.stem, config, out, owner=owner, estimate=estimate)
