@@ -112,6 +112,9 @@ def private_class_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("VAE_MAX_TRAININGS", "1")
     monkeypatch.setenv("VAE_WARM_UP", "0")
     monkeypatch.delenv("VAE_MAX_TRAIN_SECONDS", raising=False)
+    from ui.teacher import _Guard
+
+    _Guard.failures, _Guard.until = 0, 0.0  # one test's wrong teacher tokens do not delay the next test's sign-in
     return folder
 
 

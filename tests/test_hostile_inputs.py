@@ -19,6 +19,7 @@ import pytest
 from tests.app_helpers import open_app
 from vae.errors import CheckpointError
 from vae.models.checkpoints import read_metadata
+from vae.service.storage import owner_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -184,7 +185,7 @@ def test_an_upload_keeps_no_reports_or_flags_of_its_own(app_dir, class_dir, tmp_
     at = open_app()
     at.sidebar.file_uploader(key="upload").upload("r.safetensors", forged.read_bytes()).run()
     extra = read_metadata(class_dir / "r.safetensors")["extra"]
-    assert extra == {"owner": at.session_state["_owner"], "stopped": False}
+    assert extra == {"owner": owner_digest(at.session_state["_owner"]), "stopped": False}
 
 
 # --------------------------------------------------------------- 8. a shared link with values the form cannot take
@@ -484,3 +485,73 @@ def test_beta_tcvaes_batch_by_batch_work_and_memory_are_counted_before_it_starts
     assert any("beta-TCVAE compares every pair of a batch" in w.value for w in at.warning)
     at.button(key="start").click().run()
     assert any("memory at once" in e.value for e in at.error) and "train_job" not in at.session_state
+
+
+# --------------------------------------------------------------- 8. ownership that a file or a cookie could steal
+def test_a_file_holds_only_a_digest_of_its_owners_token_and_publishing_drops_it(app_dir, class_dir, tmp_path):
+    """The owner token (the cookie that deletes a student's models) was stored in plain text in every class model,
+    world-readable, and kept when the teacher published it: a browser with that cookie could delete them all."""
+    from vae.service.storage import publish
+
+    at = open_app()
+    at.sidebar.file_uploader(key="upload").upload("mine.safetensors", (app_dir / "digits-z2.safetensors").read_bytes())
+    at.run()
+    token = at.session_state["_owner"]
+    stored = read_metadata(class_dir / "mine.safetensors")["extra"]["owner"]
+    assert token not in (class_dir / "mine.safetensors").read_bytes().decode("latin-1")
+    assert stored == owner_digest(token) != token
+    assert at.sidebar.button(key="delete_model")  # the owner still deletes it...
+    thief = open_app()
+    thief.session_state["_owner"] = stored  # ...a browser whose cookie is the stored value does not
+    thief.sidebar.selectbox(key="model").select("mine").run()
+    assert not thief.sidebar.button or all(b.key != "delete_model" for b in thief.sidebar.button)
+    shared = publish(class_dir / "mine.safetensors")
+    assert "owner" not in read_metadata(shared)["extra"]
+
+
+def test_wrong_teacher_tokens_make_the_server_wait_longer_before_the_next(app_dir, monkeypatch):
+    """The teacher's sign-in took guesses as fast as a script could send them; after each wrong token the server now
+    checks no other for 1, 2, 4... seconds, for every session (a new browser does not reset it)."""
+    from ui.teacher import _Guard
+
+    monkeypatch.setenv("VAE_TEACHER_TOKEN", "s3cret-token")
+    at = open_app("teacher")
+    at.text_input(key="teacher_token").input("guess-1")
+    at.button[0].click().run()
+    assert any("not the teacher's token" in e.value for e in at.error) and _Guard.failures == 1
+    other = open_app("teacher")  # another browser, at once, with the right token: not even checked yet
+    other.text_input(key="teacher_token").input("s3cret-token")
+    other.button[0].click().run()
+    assert any("Too many wrong tokens: try again in 1 s" in e.value for e in other.error)
+    assert not other.dataframe and _Guard.failures == 1
+    _Guard.until = 0.0  # the wait is over
+    other.text_input(key="teacher_token").input("s3cret-token")
+    other.button[0].click().run()
+    assert not other.exception and _Guard.failures == 0 and any(s.value == "Training queue" for s in other.subheader)
+
+
+# --------------------------------------------------------------- 5. a class of many models
+def test_the_listing_reads_each_of_many_models_once_per_version(app_models, class_dir, monkeypatch):
+    """Past 256 models every Home, Compare and Teacher view hashed and parsed every file again (two caches of 256
+    entries, evicted by each walk): 5.4 s a Home run at 265 models. Each file is read once per version now."""
+    import os
+    import shutil
+
+    import ui.models as models
+
+    class_dir.mkdir(parents=True, exist_ok=True)
+    src = app_models / "digits-z2.safetensors"
+    for i in range(300):
+        os.link(src, class_dir / f"s-{i:03d}.safetensors")
+    reads = []
+    real = models.file_digest
+    monkeypatch.setattr(models, "file_digest", lambda p: reads.append(p) or real(p))
+    assert len(models.model_summaries()) >= 300 and len(reads) >= 300
+    reads.clear()
+    for _ in range(2):
+        models.model_summaries(), models.checkpoint_paths(), models.skipped_models()
+    assert reads == []
+    (class_dir / "s-007.safetensors").unlink()
+    shutil.copy(app_models / "sprites-z4.safetensors", class_dir / "s-007.safetensors")  # a new version
+    rows = {r["name"]: r for r in models.model_summaries()}
+    assert [p.name for p in reads] == ["s-007.safetensors"] and rows["s-007"]["dataset"] == "sprites"

@@ -13,6 +13,7 @@ import pytest
 
 from tests.app_helpers import arr, chart, images_in, open_app, wait_until
 from vae.models.checkpoints import load_checkpoint
+from vae.service.storage import owner_digest
 
 
 def test_preset_fills_the_form(app_dir):
@@ -57,13 +58,14 @@ def test_training_from_the_form_saves_a_model_and_makes_it_current(app_dir, clas
     wait_until(at, lambda a: a.success)
     assert "saved from-form.safetensors" in at.success[0].value
     ck = load_checkpoint(class_dir / "from-form.safetensors")
-    assert ck.extra["owner"] == at.session_state["_owner"]
+    assert ck.extra["owner"] == owner_digest(at.session_state["_owner"])
     from ui.training_queue import training_queue
 
     # usable at once: saved without the heavy reports, which the server computes next, in the background
     assert training_queue().reports.wait(class_dir / "from-form.safetensors", 120)
     ck = load_checkpoint(class_dir / "from-form.safetensors")
-    assert ck.extra["reports"]["collapse"]["iwae_k"] == 100 and ck.extra["owner"] == at.session_state["_owner"]
+    assert ck.extra["reports"]["collapse"]["iwae_k"] == 100
+    assert ck.extra["owner"] == owner_digest(at.session_state["_owner"])
     assert ck.config.latent_dim == 3 and ck.config.encoder.hidden == [16] and len(ck.history) == 3
     assert at.sidebar.selectbox(key="model").value == "from-form"
     curves = chart(at, "curves")

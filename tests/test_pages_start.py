@@ -12,6 +12,7 @@ import pytest
 
 from tests.app_helpers import ROOT, open_app
 from vae.models.checkpoints import load_checkpoint, read_metadata
+from vae.service.storage import owner_digest
 
 
 def test_home_lists_every_model_with_its_numbers(app_dir):
@@ -57,7 +58,7 @@ def test_upload_refuses_a_bad_file_and_accepts_a_checkpoint(app_dir, class_dir):
     stored = load_checkpoint(class_dir / "my-model.safetensors")
     original = load_checkpoint(app_dir / "digits-z2.safetensors")
     assert all((stored.model.state_dict()[k] == v).all() for k, v in original.model.state_dict().items())
-    assert stored.extra["owner"] == at.session_state["_owner"]
+    assert stored.extra["owner"] == owner_digest(at.session_state["_owner"])
     assert at.sidebar.selectbox(key="model").value == "my-model"
     assert "yours" in at.sidebar.caption[0].value
 

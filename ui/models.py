@@ -8,6 +8,7 @@ and reports computed from them are ``st.cache_data`` keyed by that digest.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import streamlit as st
 
 from ui.i18n import error_text, spinning, tr
 from ui.navigation import PAGE
-from ui.owner import owner_token
+from ui.owner import owner_id
 from ui.training_queue import training_queue
 from vae.analysis.evaluation import checkpoint_split
 from vae.analysis.reports import stored_reports
@@ -35,17 +36,17 @@ PENDING_KEY = "_pending_model"  # a model to make current on the next full run
 
 
 def checkpoint_paths() -> list[Path]:
-    """The models every page offers: :func:`_model_files` whose metadata passes validation.
+    """The models every page offers: :func:`vae.service.storage.model_files` whose metadata passes validation.
 
     One bad file (foreign, damaged, or with text where numbers belong) is left out and
     named by :func:`skipped_models`; it never breaks a page for the class.
     """
-    return [p for p in model_files() if _checked(p)[0] is not None]
+    return [p for p, entry in _listing() if entry.summary is not None]
 
 
 def model_summaries() -> list[dict[str, Any]]:
     """:func:`summary` of every model :func:`checkpoint_paths` lists, in its order: what a table of models shows."""
-    return [summary(str(p), digest(p)) for p in checkpoint_paths()]
+    return [entry.summary for _, entry in _listing() if entry.summary is not None]
 
 
 def table_row(r: dict[str, Any], **more: Any) -> dict[str, Any]:
@@ -76,39 +77,65 @@ def nll_cell(r: dict[str, Any]) -> str:
 
 def skipped_models() -> list[tuple[str, str]]:
     """(name, reason) of the model files that :func:`checkpoint_paths` leaves out."""
-    return [(p.stem, reason) for p in model_files() for s, reason in [_checked(p)] if s is None]
+    return [(p.stem, entry.reason) for p, entry in _listing() if entry.summary is None]
 
 
-_CHECKED: dict[tuple[str, int, int], tuple[dict[str, Any] | None, str]] = {}  # (path, mtime, size) -> result
+@dataclasses.dataclass(frozen=True)
+class _Listed:
+    stat: tuple[int, int]  # (mtime_ns, size) of the file when it was read
+    digest: str  # SHA-256 of its bytes
+    summary: dict[str, Any] | None  # None: not a valid checkpoint...
+    reason: str  # ...and why, worded in each reader's language where shown
 
 
-def _checked(path: Path) -> tuple[dict[str, Any] | None, str]:
-    """:func:`_checked_summary` of the file as it is now, memoised by its stat in this process.
+_LISTED: dict[str, _Listed] = {}  # path -> what the listing knows of the file, for as long as its stat holds
 
-    Every page run lists every model: a dictionary lookup per file, where Streamlit's caches would
-    unpickle a digest and a summary per file. A changed file has a new stat, hence a new digest and a
-    new check.
+
+def _listed(path: Path) -> _Listed:
+    """The file's digest and :func:`_summary` (or why it has none), read once per version of the file.
+
+    One entry per file, in this process, checked against the file's stat on every use: a page run
+    lists every model, and the listing costs a stat and a dictionary lookup per file at 2,000 models
+    as at 20. (It was two ``st.cache_data`` of 256 entries: past 256 models every walk evicted the
+    next file's entry, and every Home run hashed and parsed every file again: 5.4 s at 265 models.)
     """
-    key = _stat_key(path)
-    hit = _CHECKED.get(key)
-    if hit is None:
-        if len(_CHECKED) > 4096:  # a long-running class server: forget old file versions
-            _CHECKED.clear()
-        hit = _CHECKED[key] = _checked_summary(str(path), digest(path))
+    try:
+        st_ = path.stat()
+    except OSError:  # removed since it was listed
+        return _Listed((0, 0), "", None, "")
+    stat = (st_.st_mtime_ns, st_.st_size)
+    hit = _LISTED.get(str(path))
+    if hit is None or hit.stat != stat:
+        digest_ = file_digest(path)
+        try:
+            hit = _Listed(stat, digest_, _summary(str(path)), "")
+        except VAEError as e:
+            hit = _Listed(stat, digest_, None, e.as_text())
+        _LISTED[str(path)] = hit
     return hit
+
+
+def _listing() -> list[tuple[Path, _Listed]]:
+    """Every model file with :func:`_listed`, files removed meanwhile left out; the entries of removed files are
+    forgotten once they outnumber the files listed."""
+    out = [(p, entry) for p in model_files() for entry in [_listed(p)] if entry.digest]
+    if len(_LISTED) > 2 * len(out) + 64:
+        for key in _LISTED.keys() - {str(p) for p, _ in out}:
+            _LISTED.pop(key, None)
+    return out
 
 
 def owned(path: Path) -> bool:
     """True when this session made the (class) model at ``path``."""
     if is_shared(path):
         return False
-    return summary(str(path), digest(path)).get("owner") == owner_token()
+    return summary(str(path), digest(path)).get("owner") == owner_id()
 
 
 def delete_model(path: Path) -> str | None:
     """Delete a class model this session owns; the reason when refused."""
     file_owner = None if is_shared(path) else summary(str(path), digest(path)).get("owner")
-    err = storage.delete_model(path, owner_token(), file_owner)
+    err = storage.delete_model(path, owner_id(), file_owner)
     return None if err is None else error_text(err)
 
 
@@ -119,35 +146,17 @@ def save_upload(filename: str, data: bytes, owner: str | None = None) -> tuple[b
     return ok, result if ok else error_text(result)
 
 
-def _stat_key(path: Path) -> tuple[str, int, int]:
-    s = path.stat()
-    return str(path), s.st_mtime_ns, s.st_size
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _digest(path: str, mtime_ns: int, size: int) -> str:
-    return file_digest(path)
-
-
 def digest(path: Path) -> str:
-    return _digest(*_stat_key(path))
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _checked_summary(path: str, digest_: str) -> tuple[dict[str, Any] | None, str]:
-    """(summary, "") for a valid checkpoint, (None, why not) for any other file."""
-    try:
-        return _summary(path), ""
-    except VAEError as e:
-        return None, e.as_text()  # worded in each reader's language where shown
+    """The SHA-256 of the file as it is now (read once per version of the file)."""
+    return _listed(path).digest
 
 
 def summary(path: str, digest_: str) -> dict[str, Any]:
     """Key numbers from a checkpoint's metadata (no weights are read); only for files checkpoint_paths lists."""
-    s, reason = _checked_summary(path, digest_)
-    if s is None:
-        raise CheckpointError(reason)  # a Text: the error keeps its wording
-    return s
+    entry = _listed(Path(path))
+    if entry.summary is None:
+        raise CheckpointError(entry.reason)  # a Text: the error keeps its wording
+    return entry.summary
 
 
 def _summary(path: str) -> dict[str, Any]:
@@ -189,8 +198,6 @@ def _nll(extra: dict[str, Any] | None) -> dict[str, Any]:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _load(path: str, digest_: str):
     """The checkpoint, its data confined to the operator's data folder and the class's uploads (vae.service.uploads)."""
-    import dataclasses
-
     ck = load_checkpoint(path, device=os.environ.get("VAE_DEVICE", "cpu"))
     try:
         ck.config.data = confine_data(ck.config.data, uploads_dir())

@@ -1,4 +1,9 @@
-"""Which browser a session is: an opaque owner token, kept in a cookie across reloads and tabs."""
+"""Which browser a session is: an opaque owner token, kept in a cookie across reloads and tabs.
+
+The token is the browser's secret; the files, the queue and the teacher's view know only its
+digest (:func:`owner_id`, :func:`vae.service.storage.owner_digest`), so reading a model file
+tells no one the cookie that would delete that student's models.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import secrets
 import streamlit as st
 
 from vae.models.checkpoints import OWNER
+from vae.service.storage import owner_digest
 
 OWNER_COOKIE = "vae_owner"  # the browser keeps its owner token here across reloads and tabs; never in a URL
 
@@ -24,6 +30,11 @@ def owner_token() -> str:
         ok = isinstance(cookie, str) and OWNER.fullmatch(cookie)  # (AppTest has no browser: no str there)
         st.session_state["_owner"] = cookie if ok else secrets.token_hex(16)
     return st.session_state["_owner"]
+
+
+def owner_id() -> str:
+    """What this browser's models and trainings are marked with: the digest of its :func:`owner_token`."""
+    return owner_digest(owner_token())
 
 
 def remember_owner() -> None:

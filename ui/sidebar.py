@@ -17,7 +17,7 @@ from ui.models import (
     set_current,
     summary,
 )
-from ui.owner import owner_token, remember_owner
+from ui.owner import owner_id, remember_owner
 from ui.training_queue import training_queue
 from vae.service.storage import checkpoint_dir, is_shared
 
@@ -102,7 +102,7 @@ def sidebar() -> None:
             up = st.file_uploader(tr("A .safetensors checkpoint made by this tool"), type=["safetensors"], key="upload")
             if up is not None and st.session_state.get("_uploaded") != up.file_id:
                 st.session_state["_uploaded"] = up.file_id
-                ok, msg = save_upload(up.name, up.getvalue(), owner_token())
+                ok, msg = save_upload(up.name, up.getvalue(), owner_id())
                 if ok:
                     set_current(msg)
                     st.rerun()

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 
 from ui.i18n import language, message_text, tr
-from ui.owner import owner_token
+from ui.owner import owner_id
 from ui.sidebar import adopt_finished_training
 from ui.training_queue import training_queue
 from vae.analysis.diagnostics import kl_history
@@ -120,7 +120,7 @@ def queue_table(queue) -> None:
     others = queue.running() + queue.waiting()  # in the order they run and will start
     if others:
         st.subheader(tr("Server queue"))
-        me = owner_token()
+        me = owner_id()
         st.dataframe(
             [
                 {

@@ -5,7 +5,7 @@ import streamlit as st
 from ui import compute
 from ui.i18n import error_text, message_text, tr, translate
 from ui.knob_widgets import form_config, form_presets, refused_link_values, set_values, url_problems
-from ui.owner import owner_token
+from ui.owner import owner_id
 from ui.train_form import data_source, knob_form
 from ui.train_view import live_view, queue_table
 from ui.training_queue import train_budget, training_queue
@@ -78,7 +78,7 @@ if start:
         err = checkpoint_name_error(name)
         if err:
             raise ConfigError(err)
-        job = queue.submit(config, name, owner=owner_token(), estimate=estimate)
+        job = queue.submit(config, name, owner=owner_id(), estimate=estimate)
         st.session_state["train_job"] = job.id
     except ConfigError as e:
         st.error(tr("Cannot start: {why}", why=error_text(e)))

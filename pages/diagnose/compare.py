@@ -7,7 +7,7 @@ from ui import compute, defaults
 from ui.i18n import error_text, tr
 from ui.models import checkpoint_paths, current, load, model_summaries
 from ui.navigation import PAGE
-from ui.owner import owner_token
+from ui.owner import owner_id
 from ui.train_view import sweep_progress
 from ui.training_queue import training_queue
 from ui.widgets import make_clicked_model_current
@@ -67,7 +67,7 @@ betas = c1.multiselect(
 epochs = c2.number_input(tr("epochs"), 1, 1000, ck.config.train.epochs, key="sweep_epochs")
 if c3.button(tr("Start sweep"), type="primary", key="sweep_start", disabled=not betas):
     base = apply(ck.config, {"epochs": int(epochs)})
-    jobs, refused = training_queue().submit_sweep(base, ck.name, [{"beta": float(b)} for b in betas], owner_token())
+    jobs, refused = training_queue().submit_sweep(base, ck.name, [{"beta": float(b)} for b in betas], owner_id())
     st.session_state["sweep_jobs"] = st.session_state.get("sweep_jobs", []) + [j.id for j in jobs]
     for e in refused:
         st.warning(error_text(e))

@@ -7,7 +7,7 @@ from ui import compute
 from ui.disentanglement_view import every_model_with_factors, scores_panel
 from ui.i18n import error_text, message_text, tr
 from ui.models import checkpoint_paths, current_path, load, model_summaries
-from ui.owner import owner_token
+from ui.owner import owner_id
 from ui.training_queue import training_queue
 from vae.config.datasets import DATASETS, has_factors
 from vae.config.presets import PRESETS, preset_config
@@ -108,7 +108,7 @@ if st.button(tr("Train the beta-TCVAE preset"), type="primary", key="dis_train")
     from vae.errors import ConfigError
 
     try:
-        job = training_queue().submit(preset_config(TCVAE_PRESET), "sprites-beta-tcvae", owner=owner_token())
+        job = training_queue().submit(preset_config(TCVAE_PRESET), "sprites-beta-tcvae", owner=owner_id())
         st.session_state["dis_job"] = job.id
     except ConfigError as e:
         st.error(tr("Cannot start: {why}", why=error_text(e)))

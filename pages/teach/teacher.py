@@ -22,8 +22,12 @@ if teacher_token() is None:
 if not is_teacher():
     with st.form("teacher_sign_in"):
         given = st.text_input(tr("Teacher's token"), type="password", key="teacher_token")
-        if st.form_submit_button(tr("Sign in")) and not sign_in(given):
-            st.error(tr("That is not the teacher's token."))
+        if st.form_submit_button(tr("Sign in")):
+            result = sign_in(given)
+            if result is False:
+                st.error(tr("That is not the teacher's token."))
+            elif result is not True:
+                st.error(tr("Too many wrong tokens: try again in {s:.0f} s.", s=max(result, 1)))
     if not is_teacher():
         st.stop()
     st.rerun()

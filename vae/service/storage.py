@@ -10,6 +10,7 @@ here knows about the web app.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -49,6 +50,15 @@ def model_files() -> list[Path]:
     return list(found.values())
 
 
+def owner_digest(token: str) -> str:
+    """What a file stores of its owner's token: 32 hex digits of SHA-256 over a fixed prefix and the token.
+
+    The token (128 random bits, the browser's cookie) cannot be recovered from the digest, so a
+    world-readable model file no longer hands out the cookie that deletes its owner's models.
+    """
+    return hashlib.sha256(b"vae-explorer owner\0" + token.encode()).hexdigest()[:32]
+
+
 def is_shared(path: Path) -> bool:
     """True for a model of the shared, read-only folder."""
     return path.parent.resolve() == checkpoint_dir().resolve()
@@ -63,7 +73,7 @@ def save_upload(
     """Validate an uploaded checkpoint and store it among the class's models.
 
     Returns (True, model name) or (False, the error that says what is wrong). The file is read only as
-    safetensors (never unpickled) and stored again with its ``owner``; an existing
+    safetensors (never unpickled) and stored again with its ``owner`` (:func:`owner_digest`); an existing
     model is never replaced: a taken name gets the next free one, chosen and taken at once
     (``place(stem, write)``, :meth:`vae.service.jobs.TrainingQueue.place`, which also counts the
     names of runs in progress).
@@ -91,7 +101,8 @@ def save_upload(
 
 
 def delete_model(path: Path, owner: str, file_owner: str | None) -> VAEError | None:
-    """Delete a class model whose owner (``file_owner``, from its metadata) is ``owner``; else the reason."""
+    """Delete a class model whose owner (``file_owner``, from its metadata) is ``owner`` (both
+    :func:`owner_digest`); else the reason."""
     if is_shared(path) or file_owner != owner:
         return VAEError(
             N_("{name} is not yours to delete (only the session that trained or uploaded it can)"), name=path.stem
@@ -102,21 +113,19 @@ def delete_model(path: Path, owner: str, file_owner: str | None) -> VAEError | N
 
 def publish(path: Path) -> Path:
     """The teacher's "publish": move a class model into the shared folder under a free name (never replacing a
-    shared model), validated as a checkpoint first. Shared, it is read-only for everyone, its owner included
-    (a shared model also hides a class one of the same name, so no copy stays behind). Returns the new path."""
-    import shutil
-
+    shared model), validated as a checkpoint first and stored again without its owner. Shared, it is read-only
+    for everyone, its owner included (a shared model also hides a class one of the same name, so no copy stays
+    behind). Returns the new path."""
     if is_shared(path):
         raise CheckpointError(N_("{name} is already a shared model"), name=path.stem)
-    load_checkpoint(path)  # a broken file is not published
+    ck = load_checkpoint(path)  # a broken file is not published
     dest_dir = checkpoint_dir()
     dest_dir.mkdir(parents=True, exist_ok=True)
     dest, i = dest_dir / path.name, 2
     while dest.exists():
         dest, i = dest_dir / f"{path.stem}-{i}.safetensors", i + 1
-    tmp = dest.with_suffix(".partial")
-    shutil.copyfile(path, tmp)
-    os.replace(tmp, dest)  # whole or not at all
+    extra = {k: v for k, v in ck.extra.items() if k != "owner"}
+    save_checkpoint(dest, ck.model, ck.history, ck.metrics, dataset=ck.dataset, extra=extra)  # whole or not at all
     path.unlink(missing_ok=True)
     return dest
 
