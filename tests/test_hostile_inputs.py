@@ -555,3 +555,62 @@ def test_the_listing_reads_each_of_many_models_once_per_version(app_models, clas
     shutil.copy(app_models / "sprites-z4.safetensors", class_dir / "s-007.safetensors")  # a new version
     rows = {r["name"]: r for r in models.model_summaries()}
     assert [p.name for p in reads] == ["s-007.safetensors"] and rows["s-007"]["dataset"] == "sprites"
+
+
+def test_a_student_and_the_class_stay_within_their_storage_quotas(app_dir, class_dir, monkeypatch):
+    """One session uploaded 500 checkpoints (479 MB) in 384 s: there was no quota. Now a student keeps at most
+    $VAE_MAX_MODELS_PER_STUDENT models (trainings on their way counted) and the class folder at most
+    $VAE_MAX_CLASS_MB; a refusal says what to delete, and a classmate is not held back."""
+    import io
+
+    from ui.navigation import PAGE
+
+    monkeypatch.setenv("VAE_MAX_MODELS_PER_STUDENT", "2")
+    data = (app_dir / "digits-z2.safetensors").read_bytes()
+    at = open_app()
+    for name in ("a", "b", "c"):
+        at.sidebar.file_uploader(key="upload").upload(f"{name}.safetensors", data).run()
+    assert (class_dir / "a.safetensors").exists() and (class_dir / "b.safetensors").exists()
+    assert not (class_dir / "c.safetensors").exists()
+    assert any("c.safetensors was not added: you have 2 model(s)" in e.value for e in at.sidebar.error)
+    at.switch_page(PAGE["train"]).run()
+    at.button(key="start").click().run()
+    assert (
+        any("each student may keep 2: delete one" in e.value for e in at.error) and "train_job" not in at.session_state
+    )
+    classmate = open_app()
+    classmate.sidebar.file_uploader(key="upload").upload("d.safetensors", data).run()
+    assert (class_dir / "d.safetensors").exists()
+    monkeypatch.setenv("VAE_MAX_CLASS_MB", "1")
+    buf = io.BytesIO()
+    np.savez(buf, x=np.random.RandomState(0).rand(400, 28, 28).astype(np.float32))  # 1.25 MB
+    classmate.switch_page(PAGE["train"]).run()
+    classmate.selectbox(key="dataset").select("npz").run()
+    classmate.file_uploader(key="data_upload").upload("big.npz", buf.getvalue()).run()
+    assert any("the class folder is full" in e.value for e in classmate.error), [e.value for e in classmate.error]
+    assert not list((class_dir / "uploads").glob("*.npz"))
+
+
+def test_uploads_no_model_uses_and_half_written_files_are_cleaned_after_a_day(class_dir):
+    """Data uploads were never removed, nor files a killed server left half-written; they count against the quota."""
+    import os
+
+    from vae.service.storage import clean_class_folder
+
+    (class_dir / "uploads").mkdir(parents=True)
+    (class_dir / ".partial").mkdir()
+    old = time.time() - 2 * 24 * 3600
+    files = {
+        "used": class_dir / "uploads" / "0123456789abcdef01234567.npz",
+        "orphan": class_dir / "uploads" / "76543210fedcba9876543210.npz",
+        "new": class_dir / "uploads" / "aaaaaaaaaaaaaaaaaaaaaaaa.zip",
+        "partial": class_dir / ".partial" / "3-abc.safetensors",
+        "tmp": class_dir / ".m.safetensors.x1.tmp",
+    }
+    for name, p in files.items():
+        p.write_bytes(b"x")
+        if name != "new":
+            os.utime(p, (old, old))
+    removed = clean_class_folder({"0123456789abcdef01234567.npz"})
+    assert sorted(p.name for p in removed) == sorted(files[k].name for k in ("orphan", "partial", "tmp"))
+    assert files["used"].exists() and files["new"].exists()

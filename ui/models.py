@@ -141,9 +141,34 @@ def delete_model(path: Path) -> str | None:
 
 def save_upload(filename: str, data: bytes, owner: str | None = None) -> tuple[bool, str]:
     """:func:`vae.service.storage.save_upload` into this server's class folder, named by its queue; (False, why)
-    in the reader's language when refused."""
+    in the reader's language when refused (a quota included)."""
+    full = quota_problem(1, len(data))
+    if full:
+        return False, tr("{file} was not added: {why}", file=filename, why=full)
     ok, result = storage.save_upload(filename, data, owner, training_queue().place)
     return ok, result if ok else error_text(result)
+
+
+def quota_problem(adding_models: int, adding_bytes: int) -> str | None:
+    """Why this student may not add ``adding_models`` models (or a data upload) of about ``adding_bytes`` bytes to
+    the class folder (:func:`quota_error`), in the reader's language; None when they may."""
+    me = owner_id()
+    err = quota_error(me, sum(j.active and j.owner == me for j in training_queue().jobs()), adding_models, adding_bytes)
+    return None if err is None else error_text(err)
+
+
+def quota_error(owner: str, on_the_way: int, adding_models: int = 1, adding_bytes: int = 0):
+    """:func:`vae.service.storage.quota_problem` for ``owner``, whose models are those of the class folder marked
+    with it and ``on_the_way`` trainings; the training queue asks it before every run
+    (:class:`vae.service.jobs.TrainingQueue`'s ``quota``). First removes what nobody will read again
+    (:func:`vae.service.storage.clean_class_folder`: uploads no model or training uses, half-written files)."""
+    rows = model_summaries()
+    referenced = {r["data_file"] for r in rows} | {
+        Path(str(j.config.data.path)).name for j in training_queue().jobs() if j.active and j.config.data.path
+    }
+    storage.clean_class_folder(referenced)
+    owned = sum(r["owner"] == owner for r in rows) + on_the_way
+    return storage.quota_problem(owned, adding_models, adding_bytes)
 
 
 def digest(path: Path) -> str:
@@ -184,6 +209,7 @@ def _summary(path: str) -> dict[str, Any]:
         "distortion": m.get("reconstruction"),
         "active_units": m.get("active_units"),
         "owner": (meta.get("extra") or {}).get("owner"),
+        "data_file": Path(str(cfg.data.path)).name if cfg.data.path else None,  # an upload's stored name
         **_nll(meta.get("extra")),
     }
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from ui.i18n import error_text, tr
 from ui.knob_widgets import NOT_IN_FORM, disabled_knobs, form_defaults, from_widget, widget
+from ui.models import quota_problem
 from vae.config import default_hidden
 from vae.config.datasets import DATASETS
 from vae.config.knobs import GROUPS, KNOBS
@@ -100,11 +101,13 @@ def data_source(raw: dict, data_note) -> str | None:
             )
             if up is not None and st.session_state.get("_data_upload_id") != up.file_id:
                 st.session_state["_data_upload_id"] = up.file_id
+                st.session_state["data_path"], st.session_state["_data_upload_error"] = None, quota_problem(0, up.size)
                 try:
-                    _, path = store_dataset_upload(up.name, up.getvalue(), uploads_dir())
-                    st.session_state["data_path"], st.session_state["_data_upload_error"] = str(path), None
+                    if st.session_state["_data_upload_error"] is None:
+                        _, path = store_dataset_upload(up.name, up.getvalue(), uploads_dir())
+                        st.session_state["data_path"] = str(path)
                 except DataError as e:
-                    st.session_state["data_path"], st.session_state["_data_upload_error"] = None, error_text(e)
+                    st.session_state["_data_upload_error"] = error_text(e)
             path = st.session_state.get("data_path")
             if st.session_state.get("_data_upload_error") and up is not None:
                 st.error(st.session_state["_data_upload_error"])

@@ -39,9 +39,16 @@ def _queue(
         shared_dirs=(shared,),
         max_per_owner=max_per_session,
         reports=BackgroundReports(),  # a finished model is usable at once; its reports follow
+        quota=_quota,  # each student's models and the class folder's bytes (vae.service.storage)
     )
     queue.cluster_problem = problem
     return queue
+
+
+def _quota(owner: str, on_the_way: int):
+    from ui.models import quota_error
+
+    return quota_error(owner, on_the_way)
 
 
 def max_trainings() -> int | None:

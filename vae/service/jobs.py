@@ -142,7 +142,9 @@ class TrainingQueue:
     the lowest round, the earliest submitted among equals. So a student's second run waits
     behind everyone's first, and one who queues several never holds up the others. A job the
     teacher moved to the front (:meth:`move_to_front`) goes before all rounds. Each owner may
-    have at most ``max_per_owner`` jobs queued or running (None: no limit).
+    have at most ``max_per_owner`` jobs queued or running (None: no limit), and ``quota(owner,
+    jobs queued or running)`` (a storage quota, :func:`vae.service.storage.quota_problem`) may
+    refuse a run with the error it returns.
     """
 
     def __init__(
@@ -154,6 +156,7 @@ class TrainingQueue:
         max_per_owner: int | None = None,
         reports: BackgroundReports | None = None,
         runner=None,
+        quota: Callable[[str, int], VAEError | None] | None = None,
     ):
         if max_running < 1:
             raise ConfigError(N_("max_running must be at least 1"))
@@ -162,6 +165,7 @@ class TrainingQueue:
         self.max_running = max_running
         self.max_seconds = max_seconds
         self.max_per_owner = max_per_owner
+        self.quota = quota
         self.reports = reports  # given: models are saved without reports, which it computes afterwards
         self.runner = runner  # None: local processes; vae.service.cluster.RayTraining: tasks on a Ray cluster
         self.cluster_problem: VAEError | None = None  # why the trainings run here though a cluster was asked for
@@ -193,6 +197,10 @@ class TrainingQueue:
                     ),
                     n=mine,
                 )
+        if owner is not None and self.quota is not None:
+            problem = self.quota(owner, sum(j.active and j.owner == owner for j in self.jobs()))
+            if problem is not None:
+                raise problem
         if self.max_seconds is not None:
             estimate = estimate or estimate_for(config)
             if estimate.total_seconds > self.max_seconds:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from vae.errors import CheckpointError, VAEError
+from vae.errors import CheckpointError, ConfigError, VAEError
 from vae.i18n import N_
 from vae.models.checkpoints import load_checkpoint, save_checkpoint
 
@@ -65,6 +66,95 @@ def is_shared(path: Path) -> bool:
 
 
 MAX_CHECKPOINT_BYTES = 64 << 20
+
+
+def _setting(name: str, default: int) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    value = int(float(raw)) if raw else default
+    return value if value > 0 else None
+
+
+def max_models_per_student() -> int | None:
+    """Models one student (owner) may keep among the class's: ``$VAE_MAX_MODELS_PER_STUDENT`` (20; 0 = no limit)."""
+    return _setting("VAE_MAX_MODELS_PER_STUDENT", 20)
+
+
+def max_class_bytes() -> int | None:
+    """Bytes the class folder may hold, models and data uploads together: ``$VAE_MAX_CLASS_MB`` (2048; 0 = none)."""
+    mb = _setting("VAE_MAX_CLASS_MB", 2048)
+    return None if mb is None else mb << 20
+
+
+def class_bytes() -> int:
+    """Bytes the class folder holds now (models, data uploads, files being written)."""
+    total = 0
+    for p in class_dir().rglob("*") if class_dir().is_dir() else ():
+        try:
+            total += p.stat().st_size if p.is_file() else 0
+        except OSError:  # removed meanwhile
+            pass
+    return total
+
+
+def quota_problem(owned: int, adding_models: int, adding_bytes: int) -> ConfigError | None:
+    """Why ``adding_models`` more models (or data) of ``adding_bytes`` bytes would pass a quota, or None.
+
+    ``owned``: the models the student already has in the class folder or on their way (queued,
+    training). Refusals say what to delete to make room.
+    """
+    most = max_models_per_student()
+    if adding_models and most is not None and owned + adding_models > most:
+        return ConfigError(
+            N_(
+                "you have {n} model(s) in the class folder, and each student may keep {most}: delete one you no "
+                "longer need (pick it in the sidebar, then Delete this model)"
+            ),
+            n=owned,
+            most=most,
+        )
+    limit = max_class_bytes()
+    if limit is not None:
+        used = class_bytes()
+        if used + adding_bytes > limit:
+            return ConfigError(
+                N_(
+                    "the class folder is full ({used:.0f} MB of {limit:.0f} MB): delete models you no longer need, "
+                    "or ask the teacher to remove some on the Teacher's view"
+                ),
+                used=used / 2**20,
+                limit=limit / 2**20,
+            )
+    return None
+
+
+UPLOAD_KEEP_SECONDS = 24 * 3600  # a data upload no model was trained on is removed after a day
+STALE_SECONDS = 24 * 3600  # a half-written file (a training or upload the server lost) after a day
+
+
+def clean_class_folder(referenced: Iterable[str], now: float | None = None) -> list[Path]:
+    """Remove what nobody will read again; return what was removed.
+
+    Data uploads (``uploads/``) that no model's configuration names (``referenced``: their file names)
+    and that are older than UPLOAD_KEEP_SECONDS (a student may still be about to train on a new one),
+    and files left half-written (``.partial/``, ``*.tmp``) older than STALE_SECONDS: a server killed
+    while training or storing leaves them, and they count against the class's quota.
+    """
+    now = time.time() if now is None else now
+    keep, removed = set(referenced), []
+    folder = class_dir()
+    candidates = [
+        *((p, UPLOAD_KEEP_SECONDS) for p in (folder / "uploads").glob("*") if p.name not in keep),
+        *((p, STALE_SECONDS) for p in (folder / ".partial").glob("*")),
+        *((p, STALE_SECONDS) for p in folder.glob(".*.tmp")),
+    ]
+    for p, age in candidates:
+        try:
+            if p.is_file() and now - p.stat().st_mtime > age:
+                p.unlink()
+                removed.append(p)
+        except OSError:
+            pass
+    return removed
 
 
 def save_upload(
