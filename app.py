@@ -17,8 +17,11 @@ reports) in every training.
 
 
 def main() -> None:
+    import os
+
     import streamlit as st
 
+    os.environ["VAE_SERVING"] = "1"  # this process and its trainings serve a class (vae.data.dataset.serving)
     from ui import warmup
     from ui.i18n import tr
     from ui.navigation import NAVIGATION, PAGE

@@ -111,6 +111,7 @@ def private_class_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("VAE_CLASS_MODELS", str(folder))
     monkeypatch.setenv("VAE_MAX_TRAININGS", "1")
     monkeypatch.setenv("VAE_WARM_UP", "0")
+    monkeypatch.setenv("VAE_SERVING", "0")  # app.py sets it to 1 for the test's app; restored afterwards
     monkeypatch.delenv("VAE_MAX_TRAIN_SECONDS", raising=False)
     from ui.teacher import _Guard
 

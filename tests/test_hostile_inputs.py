@@ -125,6 +125,30 @@ def test_a_model_whose_data_root_names_a_server_folder_creates_nothing_there(app
     assert not (tmp_path / "elsewhere").exists()
 
 
+def test_a_model_of_a_torchvision_dataset_never_makes_the_server_download_or_create_folders(
+    app_dir, tmp_path, monkeypatch
+):
+    """A checkpoint naming `mnist` made the server create folders under the operator's data root and try to download
+    it when any student opened the model, and the message named the server's path."""
+    import vae.data.torchvision_sets as tv
+
+    root = tmp_path / "operator-data"
+    monkeypatch.setenv("VAE_DATA_ROOT", str(root))
+    monkeypatch.setattr(tv, "_download", lambda *a: pytest.fail("the server tried to download"))
+    tv.torchvision_cached.cache_clear()
+    cfg = config_of(app_dir / "digits-z2.safetensors")
+    cfg["data"]["name"] = "mnist"
+    rewrite(app_dir / "digits-z2.safetensors", app_dir / "tv.safetensors", config=cfg)
+    from ui.navigation import PAGE
+
+    at = open_app(model="tv")
+    at.switch_page(PAGE["samples"]).run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = " ".join(e.value for e in at.error)
+    assert "dataset 'mnist' is not on this server" in shown and str(tmp_path) not in shown
+    assert not root.exists()
+
+
 # --------------------------------------------------------------- 3. metadata that is not what it claims
 RECORD = {  # a history record of a 2-dimensional model, as the trainer writes it
     "epoch": 1, "step": 10, "seconds": 0.5, "kl_weight": 1.0, "train_loss": 40.0, "train_elbo": 40.0,

@@ -19,7 +19,7 @@ from ui.models import (
 )
 from ui.owner import owner_id, remember_owner
 from ui.training_queue import training_queue
-from vae.service.storage import checkpoint_dir, is_shared
+from vae.service.storage import is_shared
 
 
 def adopt_finished_training() -> bool:
@@ -46,12 +46,7 @@ def sidebar() -> None:
     with st.sidebar:
         language_switch()
         if not names:
-            st.warning(
-                tr(
-                    "No models in {folder}: train one on the Train page or upload a checkpoint.",
-                    folder=checkpoint_dir(),
-                )
-            )
+            st.warning(tr("No models yet: train one on the Train page or upload a checkpoint."))
         else:
             linked = st.query_params.get("model")
             if MODEL_KEY not in st.session_state and linked is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from vae.config import DataConfig
 from vae.config.datasets import DATASETS
-from vae.data.dataset import Dataset, default_data_root, held_out
+from vae.data.dataset import Dataset, default_data_root, held_out, serving
 from vae.data.embedded import DIGITS_TEST, MNIST5K_TEST, load_digits, load_mnist5k
 from vae.data.names import LENGTH as NAMES_LENGTH
 from vae.data.names import load_names
@@ -46,7 +46,7 @@ def load_dataset(cfg: DataConfig) -> Dataset:
         try:
             st = p.stat()
         except OSError:
-            raise DataError(N_("data file not found: {p}"), p=p) from None
+            raise DataError(N_("data file not found: {p}"), p=p.name if serving() else p) from None
         load = {"text": load_text_file, "series": load_series_file}.get(
             cfg.name, functools.partial(load_user_file, cfg.name)
         )

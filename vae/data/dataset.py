@@ -36,6 +36,17 @@ def default_data_root() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "vae-explorer" / "data"
 
 
+def serving() -> bool:
+    """True in a process that serves a class (the web app and the trainings it starts: ``$VAE_SERVING=1``, which
+    app.py sets): data are never downloaded nor folders made for them, and messages name no server path."""
+    return os.environ.get("VAE_SERVING") == "1"
+
+
+def where(path: Path | str) -> str:
+    """``path`` as a message may name it: in full, or (:func:`serving`) only as the server's data folder."""
+    return "$VAE_DATA_ROOT" if serving() else str(path)
+
+
 def held_out(name: str, n: int) -> int:
     """How many of a dataset's ``n`` images its fixed split holds out for testing (at least one)."""
     return max(1, n // TEST_SHARE[name])

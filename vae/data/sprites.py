@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from vae.config.datasets import DATASETS
-from vae.data.dataset import SPLIT_SEED, Dataset, fixed_split, held_out
+from vae.data.dataset import SPLIT_SEED, Dataset, fixed_split, held_out, where
 from vae.errors import DataError
 from vae.i18n import N_
 
@@ -121,7 +121,7 @@ def dsprites_cached(path_s: str, num: int) -> Dataset:
                 "{DSPRITES_URL} and put it there (or pass --data-root FOLDER)"
             ),
             DSPRITES_FILE=DSPRITES_FILE,
-            parent=path.parent,
+            parent=where(path.parent),
             DSPRITES_URL=DSPRITES_URL,
         )
     try:

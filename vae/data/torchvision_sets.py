@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vae.data.dataset import Dataset
+from vae.data.dataset import Dataset, serving, where
 from vae.data.embedded import DIGIT_CLASSES
 from vae.errors import DataError
 from vae.i18n import N_
@@ -72,6 +72,15 @@ def torchvision_cached(name: str, root_s: str) -> Dataset:
     root = Path(root_s)
     folder, classes = TORCHVISION[name]
     if not is_present(name, root):
+        if serving():  # a student's click never makes the server download or create folders
+            raise DataError(
+                N_(
+                    "dataset {name!r} is not on this server; the operator can put it into the data folder "
+                    "($VAE_DATA_ROOT), e.g. with `python -m vae train --dataset {name} --epochs 1` on a machine "
+                    "that is online, and restart"
+                ),
+                name=name,
+            )
         try:
             root.mkdir(parents=True, exist_ok=True)
             _download(name, root)
@@ -96,7 +105,7 @@ def torchvision_cached(name: str, root_s: str) -> Dataset:
         raise DataError(
             N_("dataset {name!r} in {root} is unreadable ({e}); delete it and download again"),
             name=name,
-            root=root,
+            root=where(root),
             e=e,
         ) from None
     return Dataset(
