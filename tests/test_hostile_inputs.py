@@ -638,3 +638,42 @@ def test_uploads_no_model_uses_and_half_written_files_are_cleaned_after_a_day(cl
     removed = clean_class_folder({"0123456789abcdef01234567.npz"})
     assert sorted(p.name for p in removed) == sorted(files[k].name for k in ("orphan", "partial", "tmp"))
     assert files["used"].exists() and files["new"].exists()
+
+
+# --------------------------------------------------------------- 9. values a file can carry
+def test_metadata_with_a_huge_integer_or_deep_nesting_gets_a_sentence_and_exit_code_2(app_models, tmp_path):
+    """A 5,001-digit integer (ValueError) or JSON nested 100,000 deep (RecursionError) in the metadata: the CLI said
+    "internal error (please report this)" with exit code 4, and the sidebar upload a traceback."""
+    src = app_models / "digits-z2.safetensors"
+    cases = {
+        "bigint": {"metrics": '{"elbo": ' + "9" * 5001 + "}"},
+        "deep": {"extra": "[" * 100_000 + "]" * 100_000},
+        "nulls": {"metrics": '{"elbo": NaN, "kl": null}'},  # partial metrics, as a stopped run may leave
+    }
+    for name, change in cases.items():
+        path = rewrite(src, tmp_path / f"{name}.safetensors", **change)
+        for cmd in ("info", "eval"):
+            r = subprocess.run([sys.executable, "-m", "vae", cmd, str(path)], capture_output=True, text=True, cwd=ROOT)
+            out = r.stdout + r.stderr
+            assert "internal error" not in out and "Traceback" not in out, (name, cmd, out[-300:])
+            if name != "nulls":
+                assert r.returncode == 2 and len(out) < 400, (name, cmd, out[-300:])
+    with pytest.raises(CheckpointError, match="a number of more than 4,300 digits"):
+        read_metadata(tmp_path / "bigint.safetensors")
+    with pytest.raises(CheckpointError, match="nested too deep"):
+        read_metadata(tmp_path / "deep.safetensors")
+
+
+def test_a_series_of_values_near_the_float_limit_is_scaled_without_overflow(tmp_path):
+    """+-1e308 in a series overflowed max - min to inf: every value became NaN and the training blamed the learning
+    rate. The file is scaled into [0, 1] as any other."""
+    from vae.data.user_series import read_series_file
+
+    rng = np.random.RandomState(0)
+    rows = rng.uniform(-1, 1, size=(20, 16)) * 1e308
+    rows[0, 0], rows[1, 0] = 1.7e308, -1.7e308
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(",".join(str(float(v)) for v in r) for r in rows))
+    ds = read_series_file(path)
+    x = np.concatenate([ds.x_train.numpy(), ds.x_test.numpy()])
+    assert np.isfinite(x).all() and x.min() == 0.0 and x.max() == 1.0

@@ -167,19 +167,25 @@ def cmd_info(args) -> int:
         print("  " + line)
     h, m = meta["history"], meta["metrics"]
     if h:
-        print(f"  history      {len(h)} epochs, {h[-1]['seconds']:.1f} s")
+        print(f"  history      {len(h)} epochs, {_num(h[-1]['seconds'], '.1f')} s")
         print("    epoch   train -ELBO   test -ELBO   test KL   active")
         for r in h if len(h) <= 12 else h[:3] + h[-8:]:
             print(
-                f"    {r['epoch']:>5g}   {r['train_elbo']:11.2f}   {r['test_elbo']:10.2f}   "
-                f"{r['test_kl']:7.2f}   {r['active_units']:6d}"
+                f"    {_num(r['epoch'], 'g'):>5}   {_num(r['train_elbo']):>11}   {_num(r['test_elbo']):>10}   "
+                f"{_num(r['test_kl']):>7}   {r['active_units']:6d}"
             )
     if m:
         print(
-            f"  test         -ELBO {m['elbo']:.2f} (rec {m['reconstruction']:.2f}, KL {m['kl']:.2f}), "
-            f"active units {m['active_units']}/{len(m['au_variance'])}"
+            f"  test         -ELBO {_num(m.get('elbo'))} (rec {_num(m.get('reconstruction'))}, "
+            f"KL {_num(m.get('kl'))}), "
+            f"active units {m.get('active_units', '-')}/{len(m.get('au_variance') or []) or '-'}"
         )
     return 0
+
+
+def _num(value, spec: str = ".2f") -> str:
+    """A stored number as ``spec`` formats it; "-" for one the file lacks (metrics may be partial or null)."""
+    return "-" if isinstance(value, bool) or not isinstance(value, (int, float)) else format(value, spec)
 
 
 def cmd_datasets(args) -> int:

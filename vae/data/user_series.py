@@ -102,6 +102,7 @@ def read_series_file(path: str | Path) -> Dataset:
             most=max_user_values(),
         )
     x = np.asarray(rows, dtype=np.float64)
+    x = x / max(np.abs(x).max(), 1e-300)  # first into [-1, 1]: max - min of +-1e308 overflows to inf
     lo, hi = x.min(), x.max()
     x = (x - lo) / (hi - lo) if hi > lo else np.full_like(x, 0.5)
     classes, y = index_labels(labels)

@@ -142,16 +142,23 @@ def _decode_metadata(path: Path, header: dict[str, Any]) -> dict[str, Any]:
             out[key] = json.loads(meta[key])
         except KeyError:
             raise CheckpointError(N_("{name}: metadata lacks '{key}'"), name=path.name, key=key) from None
-        except json.JSONDecodeError as e:
+        except (ValueError, RecursionError) as e:  # not JSON; an integer of 4,300+ digits; nested too deep
+            why = (
+                "nested too deep"
+                if isinstance(e, RecursionError)
+                else "a number of more than 4,300 digits"
+                if "integer string conversion" in str(e)
+                else str(e)[:120]
+            )
             raise CheckpointError(
-                N_("{name}: metadata '{key}' is not valid JSON ({e})"), name=path.name, key=key, e=e
+                N_("{name}: metadata '{key}' is not valid JSON ({e})"), name=path.name, key=key, e=why
             ) from None
     if "modality" in meta:  # written since the modality seam; older files hold only SHAPE_KEY
         try:
             modality = modality_from_json({"modality": json.loads(meta["modality"])})
-        except (json.JSONDecodeError, VAEError) as e:
+        except (ValueError, RecursionError, VAEError) as e:
             raise CheckpointError(
-                N_("{name}: metadata 'modality' is not readable ({e})"), name=path.name, e=e
+                N_("{name}: metadata 'modality' is not readable ({e})"), name=path.name, e=str(e)[:120]
             ) from None
         if list(modality.shape) != out[SHAPE_KEY]:
             raise CheckpointError(
@@ -329,7 +336,7 @@ def _read_header(path: Path) -> dict[str, Any]:
         raise CheckpointError(N_("cannot read {path}: {strerror}"), path=path, strerror=e.strerror) from None
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: bad JSON, or an integer of 4,300+ digits
         raise CheckpointError(_foreign(path, head)) from None
     if not isinstance(header, dict):
         raise CheckpointError(_foreign(path, head))
