@@ -677,3 +677,20 @@ def test_a_series_of_values_near_the_float_limit_is_scaled_without_overflow(tmp_
     ds = read_series_file(path)
     x = np.concatenate([ds.x_train.numpy(), ds.x_test.numpy()])
     assert np.isfinite(x).all() and x.min() == 0.0 and x.max() == 1.0
+
+
+def test_the_cli_says_which_data_file_a_checkpoint_makes_it_read(tmp_path, capsys):
+    """`vae eval` opened the data path a checkpoint's configuration names without saying so: a file shared by someone
+    else decides which of your files is read. It is named on stderr before it is read."""
+    from vae.cli import main
+
+    data = tmp_path / "theirs.npz"
+    np.savez(data, x=np.random.RandomState(0).rand(60, 8, 8).astype(np.float32))
+    model = tmp_path / "m.safetensors"
+    args = ["--dataset", "npz", "--data-path", str(data), "--epochs", "1", "--hidden", "8", "--latent-dim", "2"]
+    assert main(["train", *args, "--out", str(model), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["eval", str(model), "--json"]) == 0
+    out = capsys.readouterr()
+    assert f"reading {data}: the npz file this checkpoint's configuration names" in out.err
+    assert json.loads(out.out)["dataset"]  # stdout stays JSON

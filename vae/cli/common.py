@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from vae.errors import ConfigError
@@ -27,3 +28,13 @@ def out_file(out: str, allowed: tuple[str, ...]) -> Path:
         raise ConfigError(f"--out must end in {' or '.join(allowed)}, got {p.name}")
     p.parent.mkdir(parents=True, exist_ok=True)
     return p
+
+
+def say_data_file(ck) -> None:
+    """Name, on stderr, the data file a checkpoint's configuration points to, before it is read: the file is the
+    checkpoint's choice, not the command line's."""
+    if ck.config.data.path:
+        print(
+            f"reading {ck.config.data.path}: the {ck.config.data.name} file this checkpoint's configuration names",
+            file=sys.stderr,
+        )

@@ -22,6 +22,9 @@ def _scored_split(args, split: str):
 
     check_iwae_k(args.iwae_k)
     ck = load_checkpoint(args.checkpoint, resolve_device(args.device))
+    from vae.cli.common import say_data_file
+
+    say_data_file(ck)
     ds, x, _, factors = checkpoint_split(ck, split, args.data_root)
     return ck, ds, x, factors
 
@@ -39,12 +42,13 @@ def cmd_encode(args) -> int:
 
     from vae.analysis.evaluation import checkpoint_split
     from vae.analysis.explore import posterior
-    from vae.cli.common import out_file
+    from vae.cli.common import out_file, say_data_file
     from vae.models.checkpoints import load_checkpoint
     from vae.training.trainer import resolve_device
 
     out = out_file(args.out, (".npz",))
     ck = load_checkpoint(args.checkpoint, resolve_device(args.device))
+    say_data_file(ck)
     ds, x, y, factors = checkpoint_split(ck, args.split, args.data_root)
     mu, sd = posterior(ck.model, x)
     arrays = {

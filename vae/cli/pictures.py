@@ -6,7 +6,7 @@ import math
 import sys
 from pathlib import Path
 
-from vae.cli.common import out_file
+from vae.cli.common import out_file, say_data_file
 from vae.errors import ConfigError
 
 
@@ -64,6 +64,7 @@ def _print_table(header: list[str], rows: list[list[str]], out: Path | None) -> 
 def _example_split(ck, args, indices):
     from vae.analysis.evaluation import checkpoint_split
 
+    say_data_file(ck)
     ds, x, y, f = checkpoint_split(ck, "test", getattr(args, "data_root", None))
     for i in indices:
         if not 0 <= i < len(x):
@@ -190,6 +191,7 @@ def cmd_project(args) -> int:
 
     out = out_file(args.out, (".csv", ".html"))
     ck = load_checkpoint(args.checkpoint)
+    say_data_file(ck)
     ds, x, y, _ = checkpoint_split(ck, args.split, args.data_root)
     if args.limit is not None and args.limit < 3:
         raise ConfigError("--limit must be at least 3")
