@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from tests.app_helpers import open_app
-from vae.errors import CheckpointError
+from vae.errors import CheckpointError, DataError
 from vae.models.checkpoints import read_metadata
 from vae.service.storage import owner_digest
 
@@ -694,3 +694,30 @@ def test_the_cli_says_which_data_file_a_checkpoint_makes_it_read(tmp_path, capsy
     out = capsys.readouterr()
     assert f"reading {data}: the npz file this checkpoint's configuration names" in out.err
     assert json.loads(out.out)["dataset"]  # stdout stays JSON
+
+
+# --------------------------------------------------------------- 4. checks that take long
+def test_an_uploads_check_is_bounded_in_time_and_stopped_when_its_uploader_leaves(tmp_path, monkeypatch):
+    """Checking an upload ran in the page's thread for as long as it took (a million labels: about 4.5 hours, still
+    running after the browser closed). It runs in a process of its own now, stopped at $VAE_UPLOAD_CHECK_SECONDS or
+    when the uploader's session ends; the file is not kept either way, and a good file still passes."""
+    import io
+
+    from vae.service.uploads import store_dataset_upload
+
+    buf = io.BytesIO()
+    np.savez(buf, x=np.random.RandomState(0).rand(50, 8, 8).astype(np.float32))
+    folder = tmp_path / "uploads"
+    kind, path = store_dataset_upload("ok.npz", buf.getvalue(), folder, gone=lambda: False)
+    assert kind == "npz" and path.exists()
+    path.unlink()
+    with pytest.raises(DataError, match="its check was stopped: the page that uploaded it was closed"):
+        store_dataset_upload("left.npz", buf.getvalue(), folder, gone=lambda: True)
+    monkeypatch.setenv("VAE_UPLOAD_CHECK_SECONDS", "0.001")
+    with pytest.raises(DataError, match=r"checking it took more than 0 s on this server"):
+        store_dataset_upload("slow.npz", buf.getvalue(), folder, gone=lambda: False)
+    assert not list(folder.iterdir())
+    bad = io.BytesIO(b"PK\x03\x04 not really a zip")
+    monkeypatch.setenv("VAE_UPLOAD_CHECK_SECONDS", "60")
+    with pytest.raises(DataError, match="bad.npz:"):
+        store_dataset_upload("bad.npz", bad.getvalue(), folder, gone=lambda: False)

@@ -37,6 +37,19 @@ def owner_id() -> str:
     return owner_digest(owner_token())
 
 
+def session_gone():
+    """A function that tells whether this browser session has ended (its tab closed): for work done on its behalf
+    that should stop then (an upload's check, :func:`vae.service.uploads.check_upload`). Always False outside a
+    running server (the tests' AppTest)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not st.runtime.exists():
+        return lambda: False
+    runtime, session = st.runtime.get_instance(), ctx.session_id
+    return lambda: not runtime.is_active_session(session)
+
+
 def remember_owner() -> None:
     """Store the owner token in the browser (a year, this site only) unless the browser sent it already."""
     token = owner_token()

@@ -9,6 +9,7 @@ import streamlit as st
 from ui.i18n import error_text, tr
 from ui.knob_widgets import NOT_IN_FORM, disabled_knobs, form_defaults, from_widget, widget
 from ui.models import quota_problem
+from ui.owner import session_gone
 from vae.config import default_hidden
 from vae.config.datasets import DATASETS
 from vae.config.knobs import GROUPS, KNOBS
@@ -104,7 +105,7 @@ def data_source(raw: dict, data_note) -> str | None:
                 st.session_state["data_path"], st.session_state["_data_upload_error"] = None, quota_problem(0, up.size)
                 try:
                     if st.session_state["_data_upload_error"] is None:
-                        _, path = store_dataset_upload(up.name, up.getvalue(), uploads_dir())
+                        _, path = store_dataset_upload(up.name, up.getvalue(), uploads_dir(), session_gone())
                         st.session_state["data_path"] = str(path)
                 except DataError as e:
                     st.session_state["_data_upload_error"] = error_text(e)

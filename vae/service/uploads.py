@@ -6,6 +6,10 @@ checked for its size, stored under the SHA-256 of its bytes in a folder the serv
 chooses (never a path the user typed), and then read once by the same loader as
 ``--dataset npz|zip|text`` (:mod:`vae.data`: ``allow_pickle=False``, image count and size
 limits, UTF-8 and line limits). A file that fails is deleted again and the reason is returned.
+
+That reading runs in a process of its own (:func:`check_upload`), at low CPU priority and for at
+most ``$VAE_UPLOAD_CHECK_SECONDS`` (60): a file crafted to be slow to check costs the server one
+bounded process, never a page's thread for hours, and it is stopped as soon as its uploader leaves.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import hashlib
 import os
 import re
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from vae.config.datasets import DATASETS, UPLOADS
@@ -28,8 +34,69 @@ KINDS = tuple(SUFFIX)
 STORED_NAME = re.compile(r"[0-9a-f]{24}\.(" + "|".join(UPLOADS) + ")")  # how store_dataset_upload names an upload
 
 
-def store_dataset_upload(filename: str, data: bytes, folder: str | Path) -> tuple[str, Path]:
-    """Validate and store an uploaded dataset; return (kind: its dataset name, stored path) or raise DataError."""
+def check_seconds() -> float:
+    """The longest an upload's check may take: ``$VAE_UPLOAD_CHECK_SECONDS`` (60)."""
+    return float(os.environ.get("VAE_UPLOAD_CHECK_SECONDS", "") or 60)
+
+
+def _check_in_child(kind: str, path: str, conn) -> None:
+    from vae.service.priority import lower_process
+
+    lower_process(5)
+    try:
+        read_user_data(kind, path)
+        conn.send(None)
+    except DataError as e:
+        conn.send((e.template, e.values))
+    except Exception as e:  # noqa: BLE001 - a reader's own failure is still the file's fault, said in one line
+        conn.send((N_("it cannot be read ({e})"), {"e": f"{type(e).__name__}: {str(e)[:120]}"}))
+
+
+def check_upload(kind: str, path: str | Path, gone: Callable[[], bool] = lambda: False) -> None:
+    """:func:`vae.data.catalog.read_user_data` of ``path`` in a process of its own (the training's fork server),
+    at nice 5, for at most :func:`check_seconds`; raise DataError with what is wrong. ``gone()`` is asked every
+    half second: True (the uploader's session has ended) stops the check at once."""
+    from vae.service.worker import context
+
+    parent, child = context().Pipe(duplex=False)
+    proc = context().Process(target=_check_in_child, args=(kind, str(path), child), daemon=True)
+    proc.start()
+    child.close()
+    deadline = time.monotonic() + check_seconds()
+    try:
+        while True:
+            if gone():
+                raise DataError(N_("its check was stopped: the page that uploaded it was closed"))
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DataError(
+                    N_("checking it took more than {s:.0f} s on this server: upload fewer or smaller examples"),
+                    s=check_seconds(),
+                )
+            if parent.poll(min(0.5, left)):
+                break
+            if not proc.is_alive():
+                raise DataError(N_("checking it stopped the checking process (code {code})"), code=proc.exitcode)
+        result = parent.recv()
+    except EOFError:
+        raise DataError(N_("checking it stopped the checking process (code {code})"), code=proc.exitcode) from None
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+        parent.close()
+    if result is not None:
+        template, values = result
+        raise DataError(template, **values)
+
+
+def store_dataset_upload(
+    filename: str, data: bytes, folder: str | Path, gone: Callable[[], bool] | None = None
+) -> tuple[str, Path]:
+    """Validate and store an uploaded dataset; return (kind: its dataset name, stored path) or raise DataError.
+
+    ``gone``: the server's check (:func:`check_upload`, in a process of its own, bounded in time, stopped when
+    ``gone()`` says the uploader left); None reads it here (the command line, the tests of the readers)."""
     suffix = Path(filename).suffix.lower().lstrip(".")
     kind = UPLOADS.get(suffix)
     if kind is None:
@@ -59,10 +126,13 @@ def store_dataset_upload(filename: str, data: bytes, folder: str | Path) -> tupl
         os.replace(tmp, path)
     try:
         # validated, then freed: the server keeps no decoded copy of an upload
-        read_user_data(kind, path)
+        read_user_data(kind, path) if gone is None else check_upload(kind, path, gone)
     except DataError as e:
         path.unlink(missing_ok=True)
         raise DataError(N_("{filename}: {e}"), filename=filename, e=e) from None
+    except BaseException:
+        path.unlink(missing_ok=True)  # whatever stopped the check, the file it did not pass is not kept
+        raise
     return kind, path
 
 
