@@ -21,7 +21,7 @@ def main() -> None:
 
     import streamlit as st
 
-    os.environ["VAE_SERVING"] = "1"  # this process and its trainings serve a class (vae.data.dataset.serving)
+    os.environ["VAE_SERVING"] = "1"  # this process and its trainings serve a class (vae.errors.serving)
     from ui import warmup
     from ui.i18n import tr
     from ui.navigation import NAVIGATION, PAGE

@@ -721,3 +721,21 @@ def test_an_uploads_check_is_bounded_in_time_and_stopped_when_its_uploader_leave
     monkeypatch.setenv("VAE_UPLOAD_CHECK_SECONDS", "60")
     with pytest.raises(DataError, match="bad.npz:"):
         store_dataset_upload("bad.npz", bad.getvalue(), folder, gone=lambda: False)
+
+
+def test_a_serving_process_names_no_server_path_in_its_messages(tmp_path, monkeypatch):
+    """Messages of the web app named server paths (`.../class/uploads/...`, the checkpoint folder): a student learnt
+    the server's layout from them. A serving process names files by their name alone; the command line in full."""
+    from vae.config import DataConfig
+    from vae.data.catalog import load_dataset
+    from vae.models.checkpoints import load_checkpoint
+
+    missing = tmp_path / "deep" / "server" / "gone.safetensors"
+    for serving, shown in (("1", "gone.safetensors"), ("0", str(missing))):
+        monkeypatch.setenv("VAE_SERVING", serving)
+        with pytest.raises(CheckpointError) as e:
+            load_checkpoint(missing)
+        assert str(e.value) == f"checkpoint not found: {shown}"
+        with pytest.raises(DataError) as e:
+            load_dataset(DataConfig(name="npz", path=str(tmp_path / "deep" / "x.npz")))
+        assert ("deep" in str(e.value)) == (serving == "0")

@@ -8,13 +8,27 @@ anything else escaping is a bug.
 An error the web app can meet is raised with a *template* marked for the catalogs and
 its values apart, ``ConfigError(N_("{name} must be positive; got {value!r}"), name=..., value=...)``,
 so that the app can show it in the reader's language (:meth:`VAEError.translated`).
+A message of a process that serves a class names no server path (:func:`shown_path`).
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from vae.i18n import Text, Translate, english, fill
+
+
+def serving() -> bool:
+    """True in a process that serves a class (the web app and the trainings it starts: ``$VAE_SERVING=1``, which
+    app.py sets): data are never downloaded nor folders made for them, and messages name no server path."""
+    return os.environ.get("VAE_SERVING") == "1"
+
+
+def shown_path(path: str | Path) -> str:
+    """``path`` as a message names it: in full, or, while :func:`serving`, by its file name alone."""
+    return Path(path).name if serving() else str(path)
 
 
 class VAEError(Exception):

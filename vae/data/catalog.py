@@ -7,7 +7,7 @@ from pathlib import Path
 
 from vae.config import DataConfig
 from vae.config.datasets import DATASETS
-from vae.data.dataset import Dataset, default_data_root, held_out, serving
+from vae.data.dataset import Dataset, default_data_root, held_out
 from vae.data.embedded import DIGITS_TEST, MNIST5K_TEST, load_digits, load_mnist5k
 from vae.data.names import LENGTH as NAMES_LENGTH
 from vae.data.names import load_names
@@ -16,7 +16,7 @@ from vae.data.torchvision_sets import TORCHVISION, is_present, torchvision_cache
 from vae.data.user_files import load_user_file, npz_headers, read_user_file, zip_headers
 from vae.data.user_series import load_series_file, read_series_file
 from vae.data.user_text import load_text_file, read_text_file
-from vae.errors import DataError
+from vae.errors import DataError, shown_path
 from vae.i18n import N_
 
 USER_FILES = tuple(d.name for d in DATASETS.values() if d.is_upload)  # the user's own data, read from a file
@@ -46,7 +46,7 @@ def load_dataset(cfg: DataConfig) -> Dataset:
         try:
             st = p.stat()
         except OSError:
-            raise DataError(N_("data file not found: {p}"), p=p.name if serving() else p) from None
+            raise DataError(N_("data file not found: {p}"), p=shown_path(p)) from None
         load = {"text": load_text_file, "series": load_series_file}.get(
             cfg.name, functools.partial(load_user_file, cfg.name)
         )

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from vae.data.modality import Modality, Tokens, as_modality
-from vae.errors import DataError
+from vae.errors import DataError, serving
 from vae.i18n import N_
 
 SPLIT_SEED = 0  # the train/test split never changes between runs
@@ -34,12 +34,6 @@ def default_data_root() -> Path:
     """``$VAE_DATA_ROOT`` or ``~/.cache/vae-explorer/data``."""
     env = os.environ.get("VAE_DATA_ROOT")
     return Path(env) if env else Path.home() / ".cache" / "vae-explorer" / "data"
-
-
-def serving() -> bool:
-    """True in a process that serves a class (the web app and the trainings it starts: ``$VAE_SERVING=1``, which
-    app.py sets): data are never downloaded nor folders made for them, and messages name no server path."""
-    return os.environ.get("VAE_SERVING") == "1"
 
 
 def where(path: Path | str) -> str:

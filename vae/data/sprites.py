@@ -13,7 +13,7 @@ import numpy as np
 
 from vae.config.datasets import DATASETS
 from vae.data.dataset import SPLIT_SEED, Dataset, fixed_split, held_out, where
-from vae.errors import DataError
+from vae.errors import DataError, shown_path
 from vae.i18n import N_
 
 SPRITE_SHAPES = ["square", "ellipse", "heart", "triangle"]
@@ -130,14 +130,14 @@ def dsprites_cached(path_s: str, num: int) -> Dataset:
     except (OSError, ValueError, KeyError) as e:
         raise DataError(
             N_("{path} is not a dSprites .npz with 'imgs' and 'latents_classes' arrays: {kind}: {value}"),
-            path=path,
+            path=shown_path(path),
             kind=type(e).__name__,
             value=str(e)[:120],
         ) from None
     if imgs.ndim != 3 or classes.ndim != 2 or len(imgs) != len(classes) or classes.shape[1] != len(DSPRITES_FACTORS):
         raise DataError(
             N_("{path}: expected imgs (N, H, W) and latents_classes (N, 6), got {shape} and {shape2}"),
-            path=path,
+            path=shown_path(path),
             shape=imgs.shape,
             shape2=classes.shape,
         )

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vae.data.dataset import Dataset, serving, where
+from vae.data.dataset import Dataset, where
 from vae.data.embedded import DIGIT_CLASSES
-from vae.errors import DataError
+from vae.errors import DataError, serving
 from vae.i18n import N_
 
 TORCHVISION = {

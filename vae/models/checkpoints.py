@@ -27,7 +27,7 @@ import torch
 from vae.config import MAX_LATENT_DIM, VAEConfig
 from vae.config.records import HISTORY_KEYS, metrics_problem, record_problem
 from vae.data.modality import Modality, modality_from_json
-from vae.errors import CheckpointError, ConfigError, VAEError
+from vae.errors import CheckpointError, ConfigError, VAEError, shown_path
 from vae.i18n import N_
 from vae.models.vae import VAE
 
@@ -329,11 +329,13 @@ def _read_header(path: Path) -> dict[str, Any]:
                 raise CheckpointError(_foreign(path, head))
             raw = f.read(n)
     except FileNotFoundError:
-        raise CheckpointError(N_("checkpoint not found: {path}"), path=path) from None
+        raise CheckpointError(N_("checkpoint not found: {path}"), path=shown_path(path)) from None
     except IsADirectoryError:
-        raise CheckpointError(N_("{path} is a folder, not a checkpoint file"), path=path) from None
+        raise CheckpointError(N_("{path} is a folder, not a checkpoint file"), path=shown_path(path)) from None
     except OSError as e:
-        raise CheckpointError(N_("cannot read {path}: {strerror}"), path=path, strerror=e.strerror) from None
+        raise CheckpointError(
+            N_("cannot read {path}: {strerror}"), path=shown_path(path), strerror=e.strerror
+        ) from None
     try:
         header = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: bad JSON, or an integer of 4,300+ digits
