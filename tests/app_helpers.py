@@ -27,6 +27,13 @@ def open_app(page: str | None = None, model: str | None = None):
     return at
 
 
+def home_models(at):
+    """Every model row of Home's tables (one table per data set and kind of likelihood), as one DataFrame."""
+    import pandas as pd
+
+    return pd.concat([t.value for t in at.table], ignore_index=True)
+
+
 def charts(at) -> dict[str, dict]:
     """Plotly figures on the page by widget key (the element id ends in the key)."""
     out = {}

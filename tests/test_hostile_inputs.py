@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.app_helpers import open_app
+from tests.app_helpers import home_models, open_app
 from vae.errors import CheckpointError, DataError
 from vae.models.checkpoints import read_metadata
 from vae.service.storage import owner_digest
@@ -189,7 +189,7 @@ def test_forged_metadata_is_refused_at_upload_and_skipped_with_a_note_if_it_is_t
     (class_dir / "forged.safetensors").write_bytes(forged.read_bytes())
     home = open_app()
     assert not home.exception
-    assert "forged" not in list(home.table[0].value["model"]) and "digits-z2" in list(home.table[0].value["model"])
+    assert "forged" not in list(home_models(home)["model"]) and "digits-z2" in list(home_models(home)["model"])
     assert any("forged: " in t.value and why in t.value for t in home.text)  # plain text, never Markdown
     assert "forged" not in home.sidebar.selectbox(key="model").options
     from ui.navigation import PAGE

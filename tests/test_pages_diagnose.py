@@ -54,7 +54,7 @@ def test_compare_plane_sweep_and_disentanglement(app_dir, class_dir):
     rd = chart(at, "rd")
     names = rd["data"][0]["text"]
     assert sorted(names) == ["digits-z2", "digits-z4-collapsed"]  # the current model's data only
-    assert any("1 model(s) of other data are left out" in c.value for c in at.caption)
+    assert any("1 model(s) of other data or another likelihood are left out" in c.value for c in at.caption)
     meta = read_metadata(app_dir / "digits-z2.safetensors")
     i = names.index("digits-z2")
     assert arr(rd["data"][0]["x"])[i] == pytest.approx(meta["metrics"]["kl"])
@@ -68,6 +68,40 @@ def test_compare_plane_sweep_and_disentanglement(app_dir, class_dir):
     new = {class_dir / "digits-z2-beta0.5.safetensors", class_dir / "digits-z2-beta4.safetensors"}
     wait_until(at, lambda a: all(p.exists() for p in new) and len(chart(a, "rd")["data"][0]["text"]) == 4, timeout=90)
     assert load_checkpoint(class_dir / "digits-z2-beta4.safetensors").config.objective.beta == 4.0
+
+
+def test_a_gaussian_model_gets_a_plane_and_a_table_of_its_own(app_dir, class_dir):
+    """A Gaussian model of the same digits sat at distortion -260 on everybody's plane and squashed the Bernoulli
+    models into one blob; Home listed its -ELBO beside theirs. Nats compare only within a data set and a kind of
+    likelihood: its own plane, its own table, and the reader's own run starred."""
+    from ui.navigation import PAGE
+    from vae.config.values import apply
+    from vae.models.checkpoints import save_checkpoint
+    from vae.models.vae import VAE
+
+    ck = load_checkpoint(app_dir / "digits-z2.safetensors")
+    model = VAE(apply(ck.config, {"likelihood": "gaussian", "variance": "learned"}), ck.modality)
+    model.load_state_dict(ck.model.state_dict(), strict=False)  # the same networks, a Gaussian p(x|z)
+    dense = save_checkpoint(
+        class_dir.parent / "dense.safetensors", model, ck.history, {**ck.metrics, "reconstruction": -260.0}
+    )
+    at = open_app("compare", model="digits-z2")
+    at.sidebar.file_uploader(key="upload").upload("dense.safetensors", dense.read_bytes()).run()  # now yours
+    assert not at.error, [e.value for e in at.error]
+    at.sidebar.selectbox(key="model").select("digits-z2").run()
+    names = chart(at, "rd")["data"][0]["text"]
+    assert sorted(names) == ["digits-z2", "digits-z4-collapsed"]  # the Bernoulli plane keeps its scale
+    assert min(arr(chart(at, "rd")["data"][0]["y"])) > 0
+    at.sidebar.selectbox(key="model").select("dense").run()
+    rd = chart(at, "rd")["data"][0]
+    assert rd["text"] == ["★ dense"] and rd["marker"]["symbol"] == ["star"] and rd["customdata"][0][0] == "dense"
+    assert any("a density (Gaussian)" in c.value for c in at.caption)
+    at.switch_page(PAGE["home"]).run()
+    headings = [m.value for m in at.markdown if m.value.startswith("**`digits`**")]
+    assert len(headings) == 2 and any("density" in h for h in headings)
+    tables = [t.value for t in at.table]
+    dense_table = next(t for t in tables if "dense" in list(t["model"]))
+    assert list(dense_table["model"]) == ["dense"] and dense_table["★"].iloc[0] == "★"
 
 
 def test_strong_decoders_lesson_compares_the_models_and_opens_the_fix(app_dir, pixelcnn_model):

@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tests.app_helpers import chart, open_app
+from tests.app_helpers import chart, home_models, open_app
 
 PAGES = ["home", "samples", "traversals", "latent_map", "collapse", "compare", "encoder", "disentanglement"]
 
@@ -123,7 +123,7 @@ def test_encoder_page_takes_a_typed_name(names_app):
 
 def test_home_lists_a_token_model_with_its_networks(names_app):
     at = open_app("home")
-    table = at.table[0].value
+    table = home_models(at)
     row = table[table["model"] == "names-gru-z2"].iloc[0]
     assert row["architecture"] == "gru 32 / mlp decoder 1x64" and row["dataset"] == "names"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_helpers import ROOT, open_app
+from tests.app_helpers import ROOT, home_models, open_app
 from vae.models.checkpoints import load_checkpoint, read_metadata
 from vae.service.storage import owner_digest
 
@@ -18,7 +18,7 @@ from vae.service.storage import owner_digest
 def test_home_lists_every_model_with_its_numbers(app_dir):
     at = open_app()
     assert not at.dataframe  # a static table: no interactive grid to load on the first page
-    df = at.table[0].value
+    df = home_models(at)
     assert sorted(df["model"]) == sorted(p.stem for p in app_dir.glob("*.safetensors"))
     row = df[df["model"] == "digits-z2"].iloc[0]
     meta = read_metadata(app_dir / "digits-z2.safetensors")

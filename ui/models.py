@@ -25,6 +25,7 @@ from vae.config import VAEConfig
 from vae.errors import CheckpointError, DataError, VAEError
 from vae.i18n import N_
 from vae.models.checkpoints import file_digest, load_checkpoint, read_metadata
+from vae.models.likelihoods import nats_scale
 from vae.service import storage
 from vae.service.storage import is_shared, model_files, uploads_dir
 from vae.service.uploads import confine_data
@@ -65,6 +66,21 @@ def table_row(r: dict[str, Any], **more: Any) -> dict[str, Any]:
         tr("rate (KL)"): r["rate"],
         tr("active units"): r["active_units"],
     }
+
+
+def comparable_groups(rows: list[dict[str, Any]]) -> list[tuple[str, Any, list[dict[str, Any]]]]:
+    """(dataset, scale, rows) for each data set and :func:`vae.models.likelihoods.nats_scale`, in the order the rows
+    first name them: nats are compared only within one group (a density and a probability of the same images are
+    hundreds of nats apart, and other data are on other scales)."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["dataset"], str(r["scale"])), []).append(r)
+    return [(dataset, members[0]["scale"], members) for (dataset, _), members in groups.items()]
+
+
+def same_scale(r: dict[str, Any], other: dict[str, Any]) -> bool:
+    """True when two models' nats may be compared: the same data set and the same :func:`nats_scale`."""
+    return r["dataset"] == other["dataset"] and str(r["scale"]) == str(other["scale"])
 
 
 def nll_cell(r: dict[str, Any]) -> str:
@@ -209,6 +225,7 @@ def _summary(path: str) -> dict[str, Any]:
         "distortion": m.get("reconstruction"),
         "active_units": m.get("active_units"),
         "owner": (meta.get("extra") or {}).get("owner"),
+        "scale": nats_scale(cfg, (meta.get("modality") or {}).get("kind", "image")),  # what its nats are nats of
         "data_file": Path(str(cfg.data.path)).name if cfg.data.path else None,  # an upload's stored name
         **_nll(meta.get("extra")),
     }

@@ -4,8 +4,8 @@ disentanglement scores."""
 import streamlit as st
 
 from ui import compute, defaults
-from ui.i18n import error_text, tr
-from ui.models import checkpoint_paths, current, load, model_summaries
+from ui.i18n import error_text, message_text, tr
+from ui.models import checkpoint_paths, current, load, model_summaries, same_scale
 from ui.navigation import PAGE
 from ui.owner import owner_id
 from ui.train_view import sweep_progress
@@ -19,11 +19,12 @@ ck = current()
 st.title(tr("Compare runs"))
 paths = {p.stem: p for p in checkpoint_paths()}
 rows = model_summaries()
-dataset = next((r["dataset"] for r in rows if r["name"] == ck.name), None)
-same_data = [r for r in rows if r["dataset"] == dataset]  # nats of other data sets are on other scales
+this = next(r for r in rows if r["name"] == ck.name)
+comparable = [r for r in rows if same_scale(r, this)]  # nats of other data, or of another likelihood, differ
+me = owner_id()
 points = [
-    {"name": r["name"], "rate": r["rate"], "distortion": r["distortion"], "beta": r["beta"]}
-    for r in same_data
+    {"name": r["name"], "rate": r["rate"], "distortion": r["distortion"], "beta": r["beta"], "mine": r["owner"] == me}
+    for r in comparable
     if r["rate"] is not None
 ]
 
@@ -37,10 +38,12 @@ st.markdown(
 event = st.plotly_chart(rate_distortion(points, tr=tr), key="rd", on_select="rerun", selection_mode="points")
 st.caption(
     tr(
-        "The models trained on {dataset}, the current model's data: nats per example of other data are on other "
-        "scales. {others} model(s) of other data are left out; make one of them current to see its plane.",
-        dataset=dataset,
-        others=len(rows) - len(same_data),
+        "The models of {dataset} whose nats are {scale}, as the current model's: a density and a probability of "
+        "the same images are hundreds of nats apart, and other data are on other scales. {others} model(s) of other "
+        "data or another likelihood are left out; make one of them current to see its plane. ★: yours.",
+        dataset=this["dataset"],
+        scale=message_text(this["scale"]),
+        others=len(rows) - len(comparable),
     )
 )
 make_clicked_model_current(event, "_rd_clicked", ck.name)

@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from ui.i18n import message_text, tr
-from ui.models import model_summaries, set_current, skipped_models, table_row
+from ui.models import comparable_groups, model_summaries, set_current, skipped_models, table_row
 from ui.navigation import PAGE
+from ui.owner import owner_id
 from vae.config.shipped import LESSON_PAGES
 from vae.i18n import N_
 
@@ -35,15 +36,25 @@ st.markdown(
 st.subheader(tr("Models"))
 rows = model_summaries()
 if rows:
-    # st.table, not st.dataframe: a static HTML table needs none of the interactive grid's code (0.5 MB of
-    # JavaScript that every browser would load and compile on its first page; 10 at once on 2 cores took 3 s longer)
-    table = pd.DataFrame([table_row(r) for r in rows])
-    st.table(
-        table.style.format({tr("test -ELBO"): "{:.2f}", tr("rate (KL)"): "{:.2f}", "beta": "{:g}"}, na_rep="-"),
-        hide_index=True,
-        height="content" if len(rows) <= 20 else 740,
-    )  # a class's many models scroll
-    st.caption(tr("Pick the current model in the sidebar. `make checkpoints` regenerates the shipped ones."))
+    st.caption(
+        tr(
+            "One table per data set and kind of likelihood: nats compare only within a table. A density (Gaussian) "
+            "and a probability (Bernoulli, categorical) of the same images are hundreds of nats apart, and other "
+            "data are on other scales. Pick the current model in the sidebar; ★ marks yours."
+        )
+    )
+    me = owner_id()
+    for dataset, scale, group in comparable_groups(rows):
+        st.markdown(f"**`{dataset}`** · {message_text(scale)}")
+        # st.table, not st.dataframe: a static HTML table needs none of the interactive grid's code (0.5 MB of
+        # JavaScript every browser would load and compile on its first page; 10 at once on 2 cores took 3 s longer)
+        table = pd.DataFrame([table_row(r, **{"★": "★" if r["owner"] == me else ""}) for r in group])
+        st.table(
+            table.style.format({tr("test -ELBO"): "{:.2f}", tr("rate (KL)"): "{:.2f}", "beta": "{:g}"}, na_rep="-"),
+            hide_index=True,
+            height="content" if len(group) <= 20 else 740,
+        )  # a class's many models scroll
+    st.caption(tr("`make checkpoints` regenerates the shipped models."))
 else:
     st.info(tr("No models yet: train one on the Train page."))
 skipped = skipped_models()

@@ -309,11 +309,13 @@ def active_units_figure(au_variance: Sequence[float], threshold: float = 0.01, t
 def rate_distortion(points: Sequence[dict[str, Any]], tr: Translate = english) -> go.Figure:
     """Runs on the rate-distortion plane (Alemi et al. 2018); lines of equal ELBO dotted.
 
-    Each point: ``name``, ``rate``, ``distortion`` and optionally ``beta``.
+    Each point: ``name``, ``rate``, ``distortion`` and optionally ``beta`` and ``mine`` (the reader's own run:
+    a star, named with a ★).
     """
     r = np.array([p["rate"] for p in points], dtype=float)
     d = np.array([p["distortion"] for p in points], dtype=float)
-    names = [p["name"] for p in points]
+    mine = [bool(p.get("mine")) for p in points]
+    names = [("★ " if m else "") + p["name"] for p, m in zip(points, mine)]
     betas = [p.get("beta", float("nan")) for p in points]
     fig = go.Figure(
         go.Scatter(
@@ -322,9 +324,10 @@ def rate_distortion(points: Sequence[dict[str, Any]], tr: Translate = english) -
             mode="markers+text",
             text=names,
             textposition="top center",
-            customdata=np.stack([names, betas], 1) if points else None,
+            customdata=np.stack([[p["name"] for p in points], betas], 1) if points else None,  # what a click names
             marker=dict(
-                size=11,
+                size=[18 if m else 11 for m in mine],
+                symbol=["star" if m else "circle" for m in mine],
                 color=np.log10(np.maximum(betas, 1e-3)) if points else None,
                 colorscale="Plasma",
                 showscale=bool(points),
