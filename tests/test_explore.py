@@ -248,3 +248,42 @@ def test_first_letter_agreement_tells_a_decoder_that_uses_z():
     ignores_z = [["anna", "bob", "carl"], ["ada", "bert", "cleo"]]
     assert first_letter_agreement(uses_z) == (1.0, 0.5)
     assert first_letter_agreement(ignores_z) == (pytest.approx(1 / 3), 1.0)
+
+
+def test_ten_classes_get_ten_distinct_colours_none_near_white():
+    """Streamlit's theme coloured the latent map's classes in pairs (2/3, 4/5 and 6/7 alike) and class 9 near-white:
+    each class now has its own colour of a colour-blind-safe palette, dark enough to see on a white page."""
+    from plotly.colors import hex_to_rgb
+
+    labels = np.repeat(np.arange(10), 3)
+    fig = figures.projection_scatter(np.random.RandomState(0).randn(30, 2), labels, np.arange(30))
+    colours = [t.marker.color for t in fig.data]
+    assert len(set(colours)) == 10
+    for c in colours:
+        r, g, b = (v / 255 for v in hex_to_rgb(c))
+        assert 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.8, c  # relative luminance (sRGB weights, not linearised)
+    lab = [_cielab(hex_to_rgb(c)) for c in colours]
+    for i in range(10):  # no two alike: CIE76 colour difference above 20 (2.3 is "just noticeable")
+        for j in range(i):
+            assert np.linalg.norm(lab[i] - lab[j]) > 20, (colours[i], colours[j])
+
+
+def _cielab(rgb) -> np.ndarray:
+    """sRGB (0-255) to CIE L*a*b* under D65."""
+    c = np.asarray(rgb, float) / 255
+    c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ c
+    f = lambda t: np.where(t > (6 / 29) ** 3, np.cbrt(t), t / (3 * (6 / 29) ** 2) + 4 / 29)  # noqa: E731
+    fx, fy, fz = f(xyz / np.array([0.9505, 1.0, 1.089]))
+    return np.array([116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)])
+
+
+def test_heat_maps_share_their_scale_so_models_can_be_compared():
+    """A collapsed model's 0.005 nats filled the KL heat map's colour scale (bright yellow), and each MI map had a
+    scale of its own, so a VAE's and a beta-TCVAE's could not be compared side by side."""
+    collapsed = figures.kl_heatmap(np.full((3, 4), 0.005))
+    assert collapsed.data[0].zmin == 0 and collapsed.data[0].zmax == figures.KL_SCALE_FLOOR
+    assert figures.kl_heatmap(np.array([[0.1, 7.5]])).data[0].zmax == 7.5
+    a = figures.mi_heatmap([[0.1, 0.0], [0.02, 0.3]], ["shape", "x"], zmax=3.0).data[0]
+    b = figures.mi_heatmap([[1.9, 0.0], [0.0, 2.2]], ["shape", "x"], zmax=3.0).data[0]
+    assert (a.zmin, a.zmax) == (b.zmin, b.zmax) == (0, 3.0)

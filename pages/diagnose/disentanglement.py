@@ -1,5 +1,7 @@
 """Disentanglement: which latent holds which factor, the metrics across models, and a beta-TCVAE to train."""
 
+import math
+
 import numpy as np
 import streamlit as st
 
@@ -9,6 +11,7 @@ from ui.i18n import error_text, message_text, tr
 from ui.models import checkpoint_paths, current_path, load, model_summaries
 from ui.owner import owner_id
 from ui.training_queue import training_queue
+from vae.analysis.disentanglement.mig import BINS as MIG_BINS
 from vae.config.datasets import DATASETS, has_factors
 from vae.config.presets import PRESETS, preset_config
 from vae.config.shipped import LESSONS
@@ -18,6 +21,7 @@ from vae.figures.plots import mi_heatmap
 TCVAE = LESSONS["disentanglement"]["tcvae"]  # the shipped beta-TCVAE, made from its preset
 TCVAE_PRESET = TCVAE.shipped.preset
 FACTOR_DATASETS = [d.name for d in DATASETS.values() if d.has_factors]
+MI_SCALE = math.log(MIG_BINS)  # the most a 20-bin code can share with a factor: one colour scale for every model
 
 st.title(tr("Disentanglement"))
 st.markdown(
@@ -73,7 +77,8 @@ else:
     factor_names = list(scores["factors"])
     c1, c2 = st.columns([3, 2])
     c1.plotly_chart(
-        mi_heatmap(scores["mi_matrix"], factor_names, tr("I(z_j; factor) of {name}", name=name), tr=tr), key="dis_mi"
+        mi_heatmap(scores["mi_matrix"], factor_names, tr("I(z_j; factor) of {name}", name=name), tr=tr, zmax=MI_SCALE),
+        key="dis_mi",
     )
     with c2:
         scores_panel(scores)

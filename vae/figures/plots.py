@@ -24,6 +24,13 @@ from vae.figures.slider import dimension_labels, frame_slider
 from vae.i18n import N_, Translate, english
 
 MAX_IMAGES = 1000
+# Classes: CARTO's colour-blind-safe qualitative palette (Paul Tol's muted colours), ten distinct hues and none near
+# white. Streamlit's theme would colour traces in pairs (blue, light blue, red, light red...), so that classes 2/3,
+# 4/5 and 6/7 looked alike and class 9 was drawn near-white.
+CLASS_COLOURS = tuple(
+    "#{:02x}{:02x}{:02x}".format(*map(int, px.colors.unlabel_rgb(c))) for c in px.colors.qualitative.Safe[:10]
+)
+KL_SCALE_FLOOR = 1.0  # nats: a heat map of KL runs from 0 to at least this, so a collapsed unit's 0.005 stays dark
 SVG_MAX_POINTS = 5000  # larger scatter plots use WebGL
 
 
@@ -268,14 +275,18 @@ def kl_bars(
 
 
 def kl_heatmap(kl_history: np.ndarray, epochs: Sequence[float] | None = None, tr: Translate = english) -> go.Figure:
-    """KL per dimension (columns) across epochs (rows): when each unit woke or died."""
+    """KL per dimension (columns) across epochs (rows): when each unit woke or died. The colours run from 0 to the
+    largest KL, or KL_SCALE_FLOOR nats if less: a collapsed model's units stay dark instead of filling the scale."""
     kl_history = np.asarray(kl_history, dtype=float)
     ep = list(epochs) if epochs is not None else list(range(1, len(kl_history) + 1))
+    top = float(np.nanmax(kl_history)) if np.isfinite(kl_history).any() else 0.0
     fig = go.Figure(
         go.Heatmap(
             z=kl_history,
             x=[f"z{j}" for j in range(kl_history.shape[1])],
             y=ep,
+            zmin=0.0,
+            zmax=max(top, KL_SCALE_FLOOR),
             colorscale="Viridis",
             colorbar=dict(title=tr("KL (nats)")),
             hovertemplate=tr("%{x}, epoch %{y}: %{z:.3f} nats") + "<extra></extra>",
@@ -374,7 +385,7 @@ def projection_scatter(
     labels = np.asarray(labels)
     # SVG up to SVG_MAX_POINTS: WebGL costs far more CPU on machines drawing it in software (no GPU)
     scatter = fig.add_scatter if len(coords) <= SVG_MAX_POINTS else fig.add_scattergl
-    for lab in np.unique(labels):
+    for i, lab in enumerate(np.unique(labels)):
         m = labels == lab
         name = class_names[int(lab)] if class_names is not None and int(lab) < len(class_names) else str(lab)
         scatter(
@@ -382,7 +393,7 @@ def projection_scatter(
             y=coords[m, 1],
             mode="markers",
             name=name,
-            marker=dict(size=5, opacity=0.8),
+            marker=dict(size=5, opacity=0.8, color=CLASS_COLOURS[i % len(CLASS_COLOURS)]),
             customdata=np.stack([index[m], labels[m]], 1),
             text=None if hover_text is None else [t for t, keep in zip(hover_text, m) if keep],
             hovertemplate=tr("example")
@@ -446,15 +457,22 @@ def posterior_figure(
 
 
 def mi_heatmap(
-    mi: Sequence[Sequence[float]], factor_names: Sequence[str], title: str | None = None, tr: Translate = english
+    mi: Sequence[Sequence[float]],
+    factor_names: Sequence[str],
+    title: str | None = None,
+    tr: Translate = english,
+    zmax: float | None = None,
 ) -> go.Figure:
-    """I(z_j; v_k) in nats as a factor x latent heat map: which latent holds which factor."""
+    """I(z_j; v_k) in nats as a factor x latent heat map: which latent holds which factor. ``zmax``: the top of the
+    colour scale (from 0), the same for every model that is to be compared; None: this map's largest value."""
     m = np.asarray(mi, dtype=float).T  # (factors, latents)
     fig = go.Figure(
         go.Heatmap(
             z=m,
             x=[f"z{j}" for j in range(m.shape[1])],
             y=list(factor_names),
+            zmin=0.0,
+            zmax=zmax,
             colorscale="Viridis",
             colorbar={"title": tr("nats")},
             hovertemplate="%{y} / %{x}: %{z:.3f} " + tr("nats") + "<extra></extra>",
