@@ -69,6 +69,20 @@ def test_verdict_thresholds():
     assert verdict(5.0, 10, 10) == "healthy"
 
 
+def test_the_verdict_weighs_what_z_carries_not_only_how_many_units_move():
+    """16 of 16 units active with 4.3 nats at beta 50 (distortion 193 against 102 at beta 1) was called healthy, and
+    so was a 64-dimensional model whose units mostly carried nothing."""
+    from vae.analysis.diagnostics import INFORMATIVE_KL, used_units
+
+    assert verdict(4.3, 16, 16, beta=50.0) == "weak"  # 0.27 nats a unit: every unit moves, the code is tiny
+    assert verdict(26.7, 16, 16, beta=50.0) == "healthy"  # free bits 2 at beta 50: 1.7 nats a unit
+    assert verdict(4.2, 16, 16, beta=1.0) == "healthy"  # a small code at beta 1 is the data's, not the weight's
+    variance = [0.5] * 64  # every mean moves...
+    kl = [2.0] * 20 + [INFORMATIVE_KL / 2] * 44  # ...but 44 units carry almost nothing
+    assert used_units(variance, kl) == 20 and verdict(40.0 + 44 * INFORMATIVE_KL / 2, 20, 64) == "partial"
+    assert used_units([0.5, 0.001], None) == 1  # a flow posterior: the active ones
+
+
 def test_partial_suggests_smaller_latent():
     cfg = tiny_config(latent_dim=16)
     titles = [remedy_title(r.__dict__) for r in remedies(cfg, "partial")]

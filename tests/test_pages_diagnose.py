@@ -26,7 +26,7 @@ def test_collapse_page_shows_the_verdict_numbers_and_remedies(app_dir):
     assert any("COLLAPSED" in e.value for e in at.error)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["rate R = KL (nats)"] == f"{rep['rate']:.2f}"
-    assert metrics["active units"] == f"{rep['active_units']} / 4"
+    assert metrics["units used"] == f"{rep['used_units']} / 4"
     assert np.allclose(
         sorted(arr(chart(at, "kl_bars")["data"][0]["y"]), reverse=True),
         sorted(rep["kl_per_dim"], reverse=True),

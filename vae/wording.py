@@ -20,7 +20,7 @@ WHAT_IS_COLLAPSE = N_(
     "before the decoder has learned to use z."
 )
 
-VERDICTS = {"healthy": N_("healthy"), "partial": N_("partial"), "collapsed": N_("collapsed")}
+VERDICTS = {"healthy": N_("healthy"), "weak": N_("weak"), "partial": N_("partial"), "collapsed": N_("collapsed")}
 
 REMEDY_TITLES = {
     "weaken_pixelcnn": N_("Weaken the decoder: fewer layers or a smaller kernel"),
@@ -70,13 +70,16 @@ def verdict_rules(rep: dict[str, Any], tr: Translate = english) -> str:
     """The verdict's thresholds as a sentence."""
     t = rep["verdict_thresholds"]
     return tr(
-        "collapsed: rate < {collapsed_rate} nats or 0 active units; "
-        "partial: at least {partial:.0%} of the latent dimensions inactive "
-        "(Var_x E_q[z_u] <= {threshold}); healthy: otherwise"
+        "a unit is used when Var_x E_q[z_u] > {threshold} and its KL is at least {informative:g} nats; "
+        "collapsed: rate < {collapsed_rate} nats or no unit used; "
+        "partial: at least {partial:.0%} of the latent dimensions not used; "
+        "weak: beta > 1 and under {weak:g} nats per used unit; healthy: otherwise"
     ).format(
         collapsed_rate=t["collapsed_rate"],
         partial=t["partial_inactive_fraction"],
         threshold=t["active_unit_threshold"],
+        informative=t["informative_kl"],
+        weak=t["weak_rate_per_unit"],
     )
 
 
@@ -107,10 +110,25 @@ def explanation(rep: dict[str, Any], tr: Translate = english) -> str:
             "{what} {facts} That is collapse: the decoder ignores z, so reconstructions "
             "look alike and traversals change nothing."
         ).format(what=tr(WHAT_IS_COLLAPSE), facts=facts)
+    used = rep["used_units"]
     if rep["verdict"] == "partial":
         return tr(
-            "{facts} Some dimensions have collapsed to the prior while the rest carry the code. "
-            "A few idle dimensions are normal (the model uses only as many as it needs), but with "
-            "{idle} of {d} idle the latent space is partly collapsed. {what}"
-        ).format(facts=facts, idle=d - au, d=d, what=tr(WHAT_IS_COLLAPSE))
+            "{facts} Some dimensions have collapsed to the prior while the rest carry the code: {used} of {d} "
+            "carry at least {informative:g} nats. A few idle dimensions are normal (the model uses only as many as "
+            "it needs), but with {idle} of {d} idle the latent space is partly collapsed. {what}"
+        ).format(
+            facts=facts,
+            used=used,
+            idle=d - used,
+            d=d,
+            informative=rep["verdict_thresholds"]["informative_kl"],
+            what=tr(WHAT_IS_COLLAPSE),
+        )
+    if rep["verdict"] == "weak":
+        return tr(
+            "{facts} Every unit is in use, but together they hold only {rate:.2f} nats, {per:.2f} per unit: the KL "
+            "weight beta = {beta:g} keeps the code small, so reconstructions are blurry averages of similar "
+            "inputs. That is not collapse, but not a healthy code either: lower beta, or grant each unit more "
+            "with free bits."
+        ).format(facts=facts, rate=rate, per=rate / max(used, 1), beta=rep["beta"])
     return tr("{facts} The code is in use: no sign of posterior collapse.").format(facts=facts)

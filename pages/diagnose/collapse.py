@@ -25,7 +25,7 @@ iwae_k = st.select_slider(
 rep = compute.collapse_report(ck, int(iwae_k))
 
 verdict = rep["verdict"]
-show = {"healthy": st.success, "partial": st.warning, "collapsed": st.error}[verdict]
+show = {"healthy": st.success, "weak": st.warning, "partial": st.warning, "collapsed": st.error}[verdict]
 show(
     tr("**Verdict: {verdict}.**", verdict=wording.verdict_name(verdict, tr).upper())
     + " "
@@ -53,9 +53,15 @@ c[3].metric(
     + tr("Averaged over {n} of the {total} test examples.", n=rep["iwae_num"], total=rep["num"]),
 )
 c[4].metric(
-    tr("active units"),
-    f"{rep['active_units']} / {rep['latent_dim']}",
-    help=tr("Dimensions whose posterior mean varies across inputs by more than {t}.", t=rep["au_threshold"]),
+    tr("units used"),
+    f"{rep['used_units']} / {rep['latent_dim']}",
+    help=tr(
+        "Dimensions whose posterior mean varies across inputs by more than {t} ({active} of them: the active units) "
+        "and which carry at least {kl:g} nats.",
+        t=rep["au_threshold"],
+        active=rep["active_units"],
+        kl=rep["verdict_thresholds"]["informative_kl"],
+    ),
 )
 c[5].metric(
     tr("mutual information I(x;z)"),

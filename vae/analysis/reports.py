@@ -25,8 +25,9 @@ from vae.analysis.explore import posterior
 
 REPORT_IWAE_K = 100
 # 2: the KL decomposition, DCI and the FactorVAE score; 3: codes, no English prose; 4: the metrics as
-# disentanglement_lib computes them on both splits, q(z) of the whole data set, the grid's -log p(x) for 2-D
-REPORTS_VERSION = 4
+# disentanglement_lib computes them on both splits, q(z) of the whole data set, the grid's -log p(x) for 2-D; 5: the
+# verdict weighs what z carries (used units, weak)
+REPORTS_VERSION = 5
 
 
 def model_disentanglement(model, dataset) -> dict[str, Any] | None:

@@ -267,6 +267,8 @@ def cmd_diagnose(args) -> int:
     else:
         print("  I(x;z)          not estimated: it needs q(z|x') at every other example's code (a flow has no such)")
     print(f"  active units    {rep['active_units']:4d} / {rep['latent_dim']}")
+    kl = rep["verdict_thresholds"]["informative_kl"]
+    print(f"  units used      {rep['used_units']:4d} / {rep['latent_dim']}   (active, and at least {kl:g} nats each)")
     kd = rep["kl_decomposition"]
     if kd is not None:
         print(

@@ -114,7 +114,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "hidden": [400],
         "latent_dim": 16,
         "beta": 50.0,
-        "epochs": 5,
+        "epochs": 30,
     },
     N_("MLP decoder on binarized MNIST"): {
         "dataset": "mnist5k",
@@ -143,14 +143,14 @@ PRESETS: dict[str, dict[str, Any]] = {
         "decoder_arch": "pixelcnn",
         "free_bits": 0.5,
     },
-    N_("fix collapse with free bits"): {
+    N_("fix collapse with free bits"): {  # 2 nats a unit: 0.5 kept the code to 4.3 nats, reconstructions blurred
         "dataset": "mnist5k",
         "arch": "mlp",
         "hidden": [400],
         "latent_dim": 16,
         "beta": 50.0,
-        "epochs": 5,
-        "free_bits": 0.5,
+        "epochs": 30,
+        "free_bits": 2.0,
         "kl_warmup": 3.0,
     },
     # Token sequences (the command line trains them): the text-VAE collapse of Bowman et al. (2016) on names.
