@@ -12,7 +12,8 @@ setup: $(STAMP) translations
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+	@echo "installing the packages of requirements.txt into $(VENV) (PyTorch among them: a few minutes the first time)"
+	$(PY) -m pip install --progress-bar on -r requirements.txt
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 	@fc-list :lang=zh 2>/dev/null | grep -q . || echo "note: no Chinese font here; the Chinese captions of exported \
 	PNG/GIF files need one: sudo apt-get install fonts-noto-cjk (the web pages use the browser's fonts)"

@@ -33,6 +33,9 @@ def adopt_finished_training() -> bool:
     st.session_state["train_job_adopted"] = job_id
     if job.checkpoint is not None:
         st.session_state[PENDING_KEY] = job.checkpoint.stem
+        from ui.warmup import warm_in_background
+
+        warm_in_background(job.checkpoint, training_queue().reports)  # its pages open as fast as the shipped ones
     return True
 
 

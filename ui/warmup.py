@@ -84,6 +84,16 @@ def _run(paths) -> None:
         logging.getLogger(__name__).warning("warm-up of the Train form's estimate failed: %r", e)
 
 
+def lessons_first(paths: list) -> list:
+    """``paths`` with the lessons' models first (the roles of vae.config.shipped.LESSONS, then the models Home's
+    lessons open on), in that order: a class starts with a lesson, and its page should not wait for the rest."""
+    from vae.config.shipped import LESSON_PAGES, LESSONS
+
+    order = [r.model for roles in LESSONS.values() for r in roles.values()] + list(LESSON_PAGES.values())
+    rank = {name: i for i, name in reversed(list(enumerate(order)))}
+    return sorted(paths, key=lambda p: rank.get(p.stem, len(order)))
+
+
 @st.cache_resource(show_spinner=False)
 def start() -> threading.Thread | None:
     """Start the warm-up thread once per server (``VAE_WARM_UP=0``: never)."""
@@ -92,7 +102,32 @@ def start() -> threading.Thread | None:
 
     if os.environ.get("VAE_WARM_UP", "1") == "0":
         return None
-    paths = [p for p in checkpoint_paths() if is_shared(p)]
+    paths = lessons_first([p for p in checkpoint_paths() if is_shared(p)])
     t = threading.Thread(target=_run, args=(paths,), name="warm-up", daemon=True)
     t.start()
     return t
+
+
+def warm_in_background(path, reports=None) -> threading.Thread | None:
+    """Warm one model (a student's, just trained) as the shared ones are at start, in a thread at nice 10, so that
+    its pages open as fast as theirs (its Encoder page took 18 s to its first picture). ``reports``: the queue's
+    vae.service.background.BackgroundReports, waited for first (storing them changes the file, hence its caches'
+    key). ``VAE_WARM_UP=0``: not."""
+    if os.environ.get("VAE_WARM_UP", "1") == "0":
+        return None
+    t = threading.Thread(target=_warm_one, args=(path, reports), name=f"warm-up {path.stem}", daemon=True)
+    t.start()
+    return t
+
+
+def _warm_one(path, reports) -> None:
+    import logging
+
+    lower_this_thread(WARM_UP_NICE)
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    try:
+        if reports is not None:
+            reports.wait(path, timeout=600)
+        warm(path)
+    except Exception as e:  # noqa: BLE001 - its pages compute and report it then
+        logging.getLogger(__name__).warning("warm-up of %s failed: %r", path.name, e)
