@@ -99,6 +99,48 @@ def test_every_page_opens(server, page, path, heading):
     shot(page, path or "home")
 
 
+OVERFLOW_JS = """() => {
+  const bad = [];
+  const cut = (el) => el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1;
+  const sel = '[data-testid="stMetricLabel"] *, [data-testid="stMetricValue"], [data-testid="stMetricValue"] *';
+  document.querySelectorAll(sel).forEach(el => { if (cut(el)) bad.push('metric: ' + el.innerText.slice(0, 50)); });
+  document.querySelectorAll('[data-testid="stTable"] td, [data-testid="stTable"] th').forEach(el => {
+    if (cut(el)) bad.push('table cell: ' + el.innerText.slice(0, 50));
+  });
+  document.querySelectorAll('.js-plotly-plot').forEach(plot => {
+    const box = plot.getBoundingClientRect();
+    const texts = '.g-xtitle text, .g-ytitle text, .xtick text, .ytick text, .gtitle, .legendtext, .colorbar text';
+    plot.querySelectorAll(texts + ', .annotation-text').forEach(t => {
+      const r = t.getBoundingClientRect();
+      const out = r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1;
+      if (r.width && out)
+        bad.push('figure text: ' + t.textContent.slice(0, 50));
+    });
+  });
+  return bad;
+}"""
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_every_page_fits_a_1024_by_768_projector(server, browser, locale):
+    """On a projector's 1024 x 768 the Collapse metrics' labels and values were cut off ("20..."), and the titles
+    of the Strong decoders grids and the Disentanglement figures ran out of their boxes. No metric, table cell or
+    figure text may overflow its box on any page, in either language."""
+    url, _ = server
+    ctx = browser.new_context(viewport={"width": 1024, "height": 768}, locale=locale)
+    pg = ctx.new_page()
+    overflows = {}
+    for path, _ in PAGES:
+        pg.goto(f"{url}/{path}")
+        wait_idle(pg, 120_000)
+        pg.wait_for_timeout(300)
+        bad = pg.evaluate(OVERFLOW_JS)
+        if bad:
+            overflows[path or "home"] = bad[:5]
+    ctx.close()
+    assert not overflows, overflows
+
+
 def sidebar_navigation(page) -> list[str]:
     nav = page.locator("[data-testid=stSidebarNav]")
     nav.wait_for(timeout=60_000)

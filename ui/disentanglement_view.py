@@ -35,7 +35,7 @@ def scores_panel(scores: dict) -> None:
         ),
     )
     if d is not None:
-        cols = st.columns(2)
+        cols = [st.container(), st.container()]  # one under the other: side by side, their labels were cut off
         cols[0].metric(
             tr("DCI disentanglement"),
             f"{d['disentanglement']:.3f}",

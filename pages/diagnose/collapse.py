@@ -33,7 +33,7 @@ show(
 )
 st.caption(tr("Rules: {rules}.", rules=wording.verdict_rules(rep, tr)))
 
-c = st.columns(6)
+c = st.columns(3) + st.columns(3)  # two rows: six side by side cut labels and values off at 1024 pixels
 c[0].metric(tr("rate R = KL (nats)"), f"{rep['rate']:.2f}", help=tr("E_x KL(q(z|x) || p(z)): information in the code."))
 c[1].metric(tr("distortion D (nats)"), f"{rep['distortion']:.2f}", help="E_x E_q[-log p(x|z)]")
 c[2].metric("-ELBO = R + D", f"{rep['elbo']:.2f}")

@@ -75,7 +75,7 @@ else:
         st.warning(tr("This model's data has no factors on this server."))
         st.stop()
     factor_names = list(scores["factors"])
-    c1, c2 = st.columns([3, 2])
+    c1, c2 = st.columns(2)  # the scores' labels need half the page at 1024 pixels
     c1.plotly_chart(
         mi_heatmap(scores["mi_matrix"], factor_names, tr("I(z_j; factor) of {name}", name=name), tr=tr, zmax=MI_SCALE),
         key="dis_mi",

@@ -99,10 +99,8 @@ for col, (role, ck) in zip(cols, models.items()):
         _, imgs = compute.seed_grid(ck, n_z, n_seeds, seed)
         flat = imgs.reshape(-1, *imgs.shape[2:])
         titles = [f"z{r + 1}" if c == 0 else "" for r in range(n_z) for c in range(n_seeds)]
-        st.plotly_chart(
-            image_grid(flat, ncols=n_seeds, titles=titles, title=f"{tr(LESSON[role].label)}: {ck.name}", width_px=300),
-            key=f"grid_{role}",
-        )
+        st.markdown(f"**{tr(LESSON[role].label)}**  \n`{ck.name}`")  # wraps in its column; a figure title was cut
+        st.plotly_chart(image_grid(flat, ncols=n_seeds, titles=titles, width_px=230), key=f"grid_{role}")
         row_spread, between = seed_grid_spread(imgs)
         st.caption(
             tr(

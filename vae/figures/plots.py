@@ -30,6 +30,7 @@ MAX_IMAGES = 1000
 CLASS_COLOURS = tuple(
     "#{:02x}{:02x}{:02x}".format(*map(int, px.colors.unlabel_rgb(c))) for c in px.colors.qualitative.Safe[:10]
 )
+HALF_PAGE_PX = 320  # a figure in half of a 1024-pixel-wide page beside the sidebar
 KL_SCALE_FLOOR = 1.0  # nats: a heat map of KL runs from 0 to at least this, so a collapsed unit's 0.005 stays dark
 SVG_MAX_POINTS = 5000  # larger scatter plots use WebGL
 
@@ -37,11 +38,35 @@ SVG_MAX_POINTS = 5000  # larger scatter plots use WebGL
 to_uint8 = Image.show  # (..., C, H, W) in [0, 1] -> (..., H, W) grey or (..., H, W, 3) RGB uint8
 
 
-def _imshow(arr: np.ndarray, **kw) -> go.Figure:
-    fig = px.imshow(arr, binary_string=True, zmin=0, zmax=255, **kw)
+TITLE_CHAR_PX = 9.0  # about how wide a character of a figure's title is (17 px font; a CJK character counts twice)
+
+
+def wrapped(title: str | None, width_px: float) -> str | None:
+    """``title`` broken into lines (``<br>``) at spaces, each about as wide as a figure of ``width_px`` pixels: a
+    title wider than its figure is cut off on a 1024-pixel projector."""
+    if not title:
+        return title
+    import unicodedata
+
+    def width(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    most = max(12, int(width_px / TITLE_CHAR_PX))
+    lines: list[str] = []
+    for word in title.split(" "):
+        if lines and width(lines[-1]) + 1 + width(word) <= most:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
+def _imshow(arr: np.ndarray, title: str | None = None, width_px: float = 900.0, **kw) -> go.Figure:
+    title = wrapped(title, width_px)
+    fig = px.imshow(arr, binary_string=True, zmin=0, zmax=255, title=title, **kw)
     bare = dict(showticklabels=False, ticks="", showgrid=False)
     fig.update_xaxes(**bare).update_yaxes(**bare)
-    fig.update_layout(margin=dict(l=10, r=10, t=40, b=10))
+    fig.update_layout(margin=dict(l=10, r=10, t=22 + 20 * (title or "").count("<br>") + 18, b=10))
     return fig
 
 
@@ -78,7 +103,7 @@ def _mosaic_figure(
     band = max(6, h // 3) if titles is not None and any(titles) else 0
     tiled = [mosaic(frame, ncols, band) for frame in pictures]
     mosaics, corners = [m for m, _ in tiled], tiled[0][1]  # the corners are the same in every frame
-    fig = _imshow(to_uint8(mosaics[0][None])[0], title=title)
+    fig = _imshow(to_uint8(mosaics[0][None])[0], title=title, width_px=width_px)
     fig.update_traces(hoverinfo="skip", hovertemplate=None)
     height_img, width_img = mosaics[0].shape[1:]
     scale = min(4.0, width_px / width_img)  # screen pixels per image pixel when the page is width_px wide
@@ -479,7 +504,7 @@ def mi_heatmap(
         )
     )
     fig.update_layout(
-        title=title or tr("Mutual information I(z_j; factor)"),
+        title=wrapped(title or tr("Mutual information I(z_j; factor)"), HALF_PAGE_PX),
         height=120 + 40 * m.shape[0],
         xaxis_title=tr("latent"),
         yaxis_title=tr("factor"),
@@ -508,7 +533,7 @@ def mig_vs_distortion(points: Sequence[dict], tr: Translate = english) -> go.Fig
             )
         )
     fig.update_layout(
-        title=tr("Disentanglement against reconstruction"),
+        title=wrapped(tr("Disentanglement against reconstruction"), HALF_PAGE_PX),
         xaxis_title=tr("distortion (nats, lower is better)"),
         yaxis_title="MIG",
         height=420,
@@ -531,7 +556,7 @@ def kl_decomposition_bars(rows: Sequence[dict], tr: Translate = english) -> go.F
     )
     fig.update_layout(
         barmode="relative",
-        title=tr("The KL split: MI + TC + dimension-wise KL (test split)"),
+        title=wrapped(tr("The KL split: MI + TC + dimension-wise KL (test split)"), HALF_PAGE_PX),
         yaxis_title=tr("nats"),
         height=380,
     )
@@ -596,12 +621,12 @@ def true_posterior_figure(
             )
         )
     fig.update_layout(
-        title=tr("True posterior p(z|x) (shaded) and Gaussian posteriors (1 and 2 sd)"),
+        title=wrapped(tr("True posterior p(z|x) (shaded) and Gaussian posteriors (1 and 2 sd)"), HALF_PAGE_PX),
         xaxis_title="z0",
         yaxis_title="z1",
         yaxis=dict(scaleanchor="x", scaleratio=1),
         legend=dict(orientation="h", y=-0.2),
-        margin=dict(l=10, r=10, t=50, b=10),
+        margin=dict(l=10, r=10, t=70, b=10),
     )
     return fig
 
@@ -621,7 +646,7 @@ def gap_bars(rows: Sequence[dict], tr: Translate = english) -> go.Figure:
         title=tr("log p(x) - ELBO(q) = approximation gap + amortization gap"),
         yaxis_title=tr("nats per example"),
         legend=dict(orientation="h", y=-0.2),
-        margin=dict(l=10, r=10, t=50, b=10),
+        margin=dict(l=10, r=10, t=70, b=10),
     )
     return fig
 
