@@ -473,3 +473,45 @@ def test_the_text_lesson_opens_train_with_a_remedy_and_its_traversal_is_text(ser
     assert "+3.00" in fig.locator(".slider-container").first.text_content()
     assert not sent  # nothing went to the server: no rerun
     shot(page, "traversals-text")
+
+
+def _point_positions(page, chart_key: str, trace: int = 0) -> list[tuple[float, float]]:
+    """Page coordinates of the markers of a Plotly chart's trace (``.st-key-<chart_key>``), as drawn (SVG)."""
+    plot = page.locator(f".st-key-{chart_key} .js-plotly-plot")
+    plot.wait_for(timeout=60_000)
+    points = plot.locator(".scatterlayer .trace").nth(trace).locator(".points path")
+    points.first.wait_for(timeout=60_000)
+    out = []
+    for i in range(min(points.count(), 40)):
+        box = points.nth(i).bounding_box()
+        if box:
+            out.append((box["x"] + box["width"] / 2, box["y"] + box["height"] / 2))
+    return out
+
+
+def test_clicking_and_lassoing_points_on_the_maps_select_them(server, page):
+    """Clicking a point on the Latent map raised KeyError: 0 (Plotly 7 sends custom data as typed arrays) and no
+    browser test clicked one. Click a point on the latent map; click a model on the Compare plane
+    and on the Disentanglement plane: each selection is read, with no error."""
+    url, _ = server
+    page.goto(f"{url}/latent_map?model=digits-z2")
+    wait_idle(page)
+    x, y = _point_positions(page, "map")[0]
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+    wait_idle(page)
+    shot(page, "latent_map-clicked")
+    page.locator(".st-key-picked_images .js-plotly-plot").wait_for(timeout=60_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert "1 selected example(s)" in page.locator(".st-key-picked_images").inner_text()
+
+    for path, key in (("compare", "rd"), ("disentanglement", "dis_mig_distortion")):
+        page.goto(f"{url}/{path}?model=digits-z2")
+        wait_idle(page)
+        if page.locator(f".st-key-{key}").count() == 0:
+            continue  # this page draws no plane for the test models
+        x, y = _point_positions(page, key)[0]
+        page.mouse.click(x, y)
+        wait_idle(page)
+        assert page.locator("[data-testid=stException]").count() == 0, path

@@ -29,3 +29,8 @@ def test_selected_points_give_their_custom_data_as_lists():
     points = [{"customdata": typed}, {"customdata": ["mnist5k-mlp-z2"]}, {"customdata": 7}, {"x": 1}]
     assert selected_custom(event(points)) == [[11], ["mnist5k-mlp-z2"], [7]]
     assert selected_custom(None) == [] and selected_custom(event([])) == []
+    # a row of a 2-D typed array, as Chromium sends a clicked point of the latent map: JSON of a Float64Array
+    assert selected_custom(event([{"customdata": {"0": 17, "1": 0}}, {"customdata": {"1": 4, "0": 3}}])) == [
+        [17, 0],
+        [3, 4],
+    ]

@@ -30,12 +30,15 @@ def selected_custom(event) -> list[list]:
     """The ``customdata`` of each point selected on a Plotly chart, as a plain list per point.
 
     Plotly 7 sends numeric arrays as typed arrays, ``{"dtype": "i4", "bdata": <base64>}``, in selection
-    events too; strings stay JSON lists. Every page reads selections through this helper."""
+    events too; a point's row of a 2-D typed array reaches the server as a browser's JSON of a TypedArray,
+    ``{"0": 17, "1": 0}``; strings stay JSON lists. Every page reads selections through this helper."""
     out = []
     for p in event.selection.points if event else []:
         custom = p.get("customdata")
         if isinstance(custom, dict) and "bdata" in custom:
             custom = decode_typed_array(custom)
+        elif isinstance(custom, dict) and custom and all(str(k).isdigit() for k in custom):
+            custom = [custom[k] for k in sorted(custom, key=int)]  # a TypedArray, as JSON.stringify writes it
         elif custom is not None and not isinstance(custom, list):
             custom = [custom]
         if custom:

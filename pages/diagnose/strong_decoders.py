@@ -86,10 +86,12 @@ st.caption(
 st.subheader(tr("Does the decoder use z?"))
 st.markdown(
     tr(
-        "Each grid: **rows** are different $z \\sim p(z)$, **columns** are different random draws of "
-        "$x \\sim p(x\\mid z)$ for the same $z$ (for a pixelcnn, different pixel-by-pixel seeds). When $z$ is "
-        "used, a row's images agree and the rows differ. When $z$ is ignored, the rows look alike and the "
-        "columns differ."
+        "Each grid: **rows** are different $z \\sim p(z)$, **columns** are different pixel-by-pixel draws of "
+        "$x \\sim p(x\\mid z)$ for the same $z$. A decoder that is not autoregressive draws each pixel on its own "
+        "given $z$, so its draws differ only by pixel noise: it is shown as its mean $E[x\\mid z]$, the same in "
+        "every column. When $z$ is used, a row's images agree and the rows differ; when it is ignored, the rows "
+        "look alike and the columns differ. Under each grid, the two spreads are on one scale: equal, on average, "
+        "when $z$ changes nothing."
     )
 )
 n_z, n_seeds, seed = seed_grid_settings("sd")

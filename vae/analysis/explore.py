@@ -166,7 +166,10 @@ def seed_grid(model: VAE, n_z: int = 4, n_seeds: int = 6, seed: int = 0, on_row=
 
     It shows whether the decoder uses z: when it does, a row's images look alike and
     rows differ; when z is ignored (an autoregressive decoder after collapse), the rows
-    look alike and the columns differ.
+    look alike and the columns differ. A decoder that is not autoregressive draws every
+    pixel on its own given z, so its draws differ only by independent pixel noise (a grid of
+    Bernoulli speckle): it is shown as its mean E[x|z], the same for every seed of a row,
+    which is all that z decides.
     """
     dev = _device(model)
     model.eval()
@@ -174,19 +177,30 @@ def seed_grid(model: VAE, n_z: int = 4, n_seeds: int = 6, seed: int = 0, on_row=
     g.manual_seed(seed)
     z = torch.randn((n_z, model.latent_dim), generator=g, device=dev)
     zz = z.repeat_interleave(n_seeds, 0)
-    progress = dict(on_row=on_row) if model.autoregressive and on_row is not None else {}
+    if not model.autoregressive:
+        with torch.no_grad():
+            x = model.decode_mean(zz).cpu().numpy()
+        return z.cpu().numpy(), x.reshape(n_z, n_seeds, *x.shape[1:])
+    progress = dict(on_row=on_row) if on_row is not None else {}
     x = model.sample_x(zz, g, **progress).cpu().numpy()
     return z.cpu().numpy(), x.reshape(n_z, n_seeds, *x.shape[1:])
 
 
 def seed_grid_spread(images: np.ndarray) -> tuple[float, float]:
     """How much a grid of pictures (rows: z, columns: seeds; (n_z, n_seeds, ...)) varies with the seed and
-    with z: within = the pixels' standard deviation across a row's seeds, averaged over pixels and rows;
-    between = the standard deviation across rows of each row's average picture, averaged over pixels. A decoder
-    that uses z gives between > within; one that ignores z gives within > between."""
+    with z, on one scale (the square roots of a one-way ANOVA's two mean squares, averaged over pixels):
+
+        within  = sqrt(mean over rows of Var_seeds(x))                    (ddof 1)
+        between = sqrt(n_seeds x Var_rows(mean over seeds of x))           (ddof 1)
+
+    A row's average of n_seeds draws varies by sigma / sqrt(n_seeds) when z changes nothing, so the factor
+    n_seeds makes the two equal on average for a decoder that ignores z; one that uses z gives between >
+    within (for a decoder drawn as its mean, within is 0). The grid's pixels as drawn, nothing else."""
     a = np.asarray(images, np.float64)
-    within = float(np.mean([a[r].std(0).mean() for r in range(len(a))]))
-    return within, float(a.mean(1).std(0).mean())
+    n_z, n_seeds = a.shape[:2]
+    within = np.sqrt(a.var(1, ddof=1).mean(0)).mean() if n_seeds > 1 else 0.0
+    between = np.sqrt(n_seeds * a.mean(1).var(0, ddof=1)).mean() if n_z > 1 else 0.0
+    return float(within), float(between)
 
 
 def first_letter_agreement(grid: list[list[str]]) -> tuple[float, float]:
