@@ -156,7 +156,14 @@ def test_the_diagnosis_names_the_decoder_and_offers_a_weaker_one():
     cfg = apply(
         VAEConfig(), {"decoder_arch": "pixelcnn", "decoder_hidden": [32] * 6, "decoder_kernel": 5, "latent_dim": 16}
     ).validate()
-    numbers = {"active_units": 2, "rate": 1.2, "mutual_info": 1.0, "mutual_info_max": 6.2, "aggregate_num": 500}
+    numbers = {
+        "active_units": 2,
+        "used_units": 2,
+        "rate": 1.2,
+        "mutual_info": 1.0,
+        "mutual_info_max": 6.2,
+        "aggregate_num": 500,
+    }
     text = explanation({**numbers, **diagnosis(cfg, "partial", 1.2), "verdict": "partial", "latent_dim": 16})
     assert "models x without z" in text and "beta = 1" in text
     rs = remedies(cfg, "partial", rate=1.2)

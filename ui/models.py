@@ -169,7 +169,7 @@ def quota_problem(adding_models: int, adding_bytes: int) -> str | None:
     """Why this student may not add ``adding_models`` models (or a data upload) of about ``adding_bytes`` bytes to
     the class folder (:func:`quota_error`), in the reader's language; None when they may."""
     me = owner_id()
-    err = quota_error(me, sum(j.active and j.owner == me for j in training_queue().jobs()), adding_models, adding_bytes)
+    err = quota_error(me, training_queue().active_of(me), adding_models, adding_bytes)
     return None if err is None else error_text(err)
 
 

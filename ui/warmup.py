@@ -74,10 +74,7 @@ def _run(paths) -> None:
     # the caches work outside a script run; Streamlit would log a warning for every call
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     for path in paths:
-        try:
-            warm(path)
-        except Exception as e:  # noqa: BLE001 - a broken model must not stop the others; its page says why
-            logging.getLogger(__name__).warning("warm-up of %s failed: %r", path.name, e)
+        _warm_logged(path)
     try:  # last: its imports (PyTorch's FLOP counter, ~150 MB) then reuse memory the maps freed
         warm_train_form()
     except Exception as e:  # noqa: BLE001 - the Train page computes and reports it then
@@ -125,9 +122,16 @@ def _warm_one(path, reports) -> None:
 
     lower_this_thread(WARM_UP_NICE)
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    if reports is not None:
+        reports.wait(path, timeout=600)
+    _warm_logged(path)
+
+
+def _warm_logged(path) -> None:
+    """:func:`warm`, its failure logged: a broken model must not stop the others, and its page says why."""
+    import logging
+
     try:
-        if reports is not None:
-            reports.wait(path, timeout=600)
         warm(path)
-    except Exception as e:  # noqa: BLE001 - its pages compute and report it then
+    except Exception as e:  # noqa: BLE001
         logging.getLogger(__name__).warning("warm-up of %s failed: %r", path.name, e)

@@ -73,6 +73,7 @@ class CostEstimate:
     method: str  # "timed" or "flops"
     eval_steps: int = 0  # test-split batches evaluated after every epoch
     peak_bytes: int = 0  # memory of a step at its peak (Work.peak_bytes)
+    elements_per_step: float = 0.0  # values written by operations other than matrix products (Work.elements)
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -276,7 +277,9 @@ def estimate(config: VAEConfig, x_shape, n_train: int, n_test: int = 0) -> CostE
     flops, params = work.flops, work.parameters
     predicted = flops / matmul_rate() + work.elements * seconds_per_element(torch.get_num_threads())
     if predicted > TIME_STEPS_BELOW:
-        return CostEstimate(params, flops, predicted, steps, config.train.epochs, "flops", evals, work.peak_bytes)
+        return CostEstimate(
+            params, flops, predicted, steps, config.train.epochs, "flops", evals, work.peak_bytes, work.elements
+        )
     model = make_model(config, as_modality(x_shape)).train()
     opt = torch.optim.AdamW(model.parameters(), lr=config.train.lr, fused=True)
     x = as_modality(x_shape).example_batch(batch, torch.Generator().manual_seed(0))
@@ -290,7 +293,9 @@ def estimate(config: VAEConfig, x_shape, n_train: int, n_test: int = 0) -> CostE
             times.append(time.perf_counter() - t)
             if len(times) >= TIMED_STEPS and sum(times) >= TIMED_SECONDS:
                 break
-    return CostEstimate(params, flops, min(times), steps, config.train.epochs, "timed", evals, work.peak_bytes)
+    return CostEstimate(
+        params, flops, min(times), steps, config.train.epochs, "timed", evals, work.peak_bytes, work.elements
+    )
 
 
 def estimate_for(config: VAEConfig) -> CostEstimate:
@@ -339,11 +344,9 @@ def step_model(name: str, threads: int) -> tuple[float, float]:
     (:func:`seconds_per_element`) is taken out. ``threads`` is the cache key.
     """
     tiny = estimate(reference_config("tiny"), (1, 8, 8), REFERENCE_N)  # next to no FLOPs: the overhead alone
-    config = reference_config(name)
-    ref = estimate(config, reference_data(name), REFERENCE_N)
-    elementwise = count_work(config, reference_data(name), config.train.batch_size, REFERENCE_N).elements
+    ref = estimate(reference_config(name), reference_data(name), REFERENCE_N)
     overhead = tiny.seconds_per_step
-    work = max(ref.seconds_per_step - overhead - elementwise * seconds_per_element(threads), 1e-6)
+    work = max(ref.seconds_per_step - overhead - ref.elements_per_step * seconds_per_element(threads), 1e-6)
     return overhead, max(1.0, work / (ref.flops_per_step / matmul_rate()))
 
 
@@ -384,6 +387,7 @@ def server_estimate(config: VAEConfig, x_shape: tuple[int, int, int], n_train: i
         "calibrated",
         math.ceil(n_test / batch),
         work.peak_bytes,
+        work.elements,
     )
 
 

@@ -187,8 +187,8 @@ class TrainingQueue:
         err = checkpoint_name_error(name)
         if err:
             raise ConfigError(err)
+        mine = self.active_of(owner) if owner is not None else 0
         if owner is not None and self.max_per_owner is not None:
-            mine = sum(j.active and j.owner == owner for j in self.jobs())
             if mine >= self.max_per_owner:
                 raise ConfigError(
                     N_(
@@ -198,7 +198,7 @@ class TrainingQueue:
                     n=mine,
                 )
         if owner is not None and self.quota is not None:
-            problem = self.quota(owner, sum(j.active and j.owner == owner for j in self.jobs()))
+            problem = self.quota(owner, mine)
             if problem is not None:
                 raise problem
         if self.max_seconds is not None:
@@ -268,6 +268,10 @@ class TrainingQueue:
         finally:
             partial.unlink(missing_ok=True)
         return out
+
+    def active_of(self, owner: str) -> int:
+        """How many of ``owner``'s jobs are queued or running."""
+        return sum(j.active and j.owner == owner for j in self.jobs())
 
     def jobs(self) -> list[TrainingJob]:
         with self._cond:

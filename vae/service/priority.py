@@ -15,6 +15,7 @@ import threading
 
 TRAINING_NICE = 5  # CFS weight 335 against 1024 for the pages: a training slows down, but keeps going
 WARM_UP_NICE = 10  # cache warm-up: only idle cycles
+UPLOAD_CHECK_NICE = 5  # an upload's check, in its own process: as a training, after the pages
 REPORTS_NICE = 10  # a saved model's heavy reports, computed after its training: after the pages and the trainings
 
 

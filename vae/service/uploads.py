@@ -40,9 +40,9 @@ def check_seconds() -> float:
 
 
 def _check_in_child(kind: str, path: str, conn) -> None:
-    from vae.service.priority import lower_process
+    from vae.service.priority import UPLOAD_CHECK_NICE, lower_process
 
-    lower_process(5)
+    lower_process(UPLOAD_CHECK_NICE)
     try:
         read_user_data(kind, path)
         conn.send(None)
