@@ -330,7 +330,10 @@ def test_a_drawing_with_the_mouse_is_encoded_and_follows_the_strokes(server, pag
     url, _ = server
     page.goto(f"{url}/latent_map?model=digits-z2")
     wait_idle(page)
+    page.locator(".st-key-map .js-plotly-plot").wait_for(timeout=60_000)  # the page's first run is over
+    wait_idle(page)
     page.get_by_text("Draw your own input and see where it lands").click()
+    wait_idle(page)
     # data-ready is set by the component's script once its pointer listeners are attached: a stroke drawn on a
     # canvas that is visible but not yet wired (a loaded machine runs the script late) would be lost
     canvas = page.locator("canvas[aria-label='drawing canvas'][data-ready]")
