@@ -41,6 +41,8 @@ def test_collapse_page_shows_the_verdict_numbers_and_remedies(app_dir):
     assert at.number_input(key="free_bits").value == 0.5  # the Train page, pre-filled
     assert at.number_input(key="beta").value == 200.0 and at.number_input(key="latent_dim").value == 4
     assert at.text_input(key="name").value == "digits-z4-collapsed-free-bits"
+    assert at.sidebar.selectbox(key="model").value == "digits-z4-collapsed"  # the model being fixed stays current
+    assert any("free bits = 0.5" in c.value for c in at.caption)  # a folded knob the remedy set
 
 
 def test_healthy_model_has_no_remedies(app_dir):

@@ -18,11 +18,13 @@ from vae.config.values import values_of
 
 def open_train_with(config, changes: dict[str, Any], model: str, change: str) -> None:
     """Open the Train page with ``config``'s settings and ``changes`` (knob names) applied; the new model
-    is named after ``model`` and the ``change`` (lower case, dashes): "digits-z4-free-bits"."""
+    is named after ``model`` and the ``change`` (lower case, dashes): "digits-z4-free-bits". ``model`` stays
+    the current model: the sidebar's widget state does not survive st.switch_page from a button's run."""
     values = values_of(config)
     values.update(changes)
     set_values(values)
     st.session_state["name"] = f"{model}-" + re.sub(r"[^a-z0-9]+", "-", change.lower()).strip("-")
+    set_current(model)
     st.switch_page(PAGE["train"])
 
 
