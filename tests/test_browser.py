@@ -75,6 +75,12 @@ def page(browser):
     ctx.close()
 
 
+def unfold(page, group: str) -> None:
+    """Open the Train form's folded ``group`` of knobs (vae.config.knobs's groups: "encoder")."""
+    page.locator(f".st-key-fold_{group} summary").click()
+    page.locator(f".st-key-fold_{group} details[open]").wait_for(timeout=10_000)
+
+
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -295,12 +301,19 @@ def test_train_a_tiny_model_from_the_train_page(server, page):
         box.press("Enter")
         wait_idle(page)
 
-    fill("hidden", "32")
+    # the first screen holds the lesson knobs and Start; the rest is folded by group
+    start = page.get_by_role("button", name="Start training")
+    assert start.bounding_box()["y"] < 1000, start.bounding_box()
+    assert not page.get_by_label("hidden", exact=True).is_visible()
     fill("latent dim", "2")
     fill("epochs", "300")
+    unfold(page, "encoder")
+    fill("hidden", "32")
+    unfold(page, "optimization")
     fill("batch size", "64")
+    page.get_by_text(re.compile(r"Also set under More settings: .*hidden = 32")).wait_for(timeout=10_000)
     fill("Model name", "browser-digits")
-    page.get_by_role("button", name="Start training").click()
+    start.click()
     progress = page.locator("[data-testid=stProgress]")
     progress.wait_for(timeout=60_000)  # the live view polls the job every second
     first = progress.inner_text()  # the process starting, the data loading, or already the epochs
@@ -438,6 +451,9 @@ def test_the_text_lesson_opens_train_with_a_remedy_and_its_traversal_is_text(ser
     page.get_by_role("button", name="Train with word dropout 0.5").click()
     page.wait_for_url(re.compile(r"/train"), timeout=60_000)
     wait_idle(page)
+    page.get_by_text(re.compile(r"Also set under More settings: .*word dropout = 0.5")).wait_for(timeout=10_000)
+    unfold(page, "decoder")
+    unfold(page, "encoder")
     assert float(page.get_by_label("word dropout", exact=True).input_value()) == 0.5
     # the sequence knobs are enabled only for sequence data, the image ones only for pictures
     assert page.get_by_label("embedding width", exact=True).is_enabled()

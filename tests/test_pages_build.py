@@ -6,6 +6,7 @@ numbers in tables and metrics, and the messages given for bad input.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +39,9 @@ def test_preset_fills_the_form(app_dir):
 )
 def test_impossible_settings_are_refused_with_a_reason(app_dir, widget, value, message):
     at = open_app("train")
-    at.text_input(key=widget).input(value)
-    at.button(key="start").click().run()
-    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    at.text_input(key=widget).input(value).run()
+    assert any(f"Cannot start: {message}" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.button(key="start").disabled  # the reason is beside a Start that is off
     assert "train_job" not in at.session_state  # nothing was submitted
     assert sorted(p.stem for p in app_dir.glob("*.safetensors")) == ["digits-z2", "digits-z4-collapsed", "sprites-z4"]
 
@@ -116,15 +117,16 @@ def test_changing_the_family_switches_the_width_defaults(app_dir):
 def test_the_form_shows_the_estimate_and_refuses_a_run_over_the_budget(app_dir, class_dir, monkeypatch):
     at = open_app("train")
     at.selectbox(key="dataset").select("digits").run()
-    cap = next(c.value for c in at.caption if c.value.startswith("Estimated on this server"))
-    assert "per epoch (12 steps of" in cap and "Limit per training: 5 min" in cap
+    cap = next(c for c in at.caption if c.value.startswith("Training takes about"))
+    assert "on this server (10 epoch(s) of about" in cap.value and "Limit per training: 5 min" in cap.value
+    assert "per epoch (12 steps of" in cap.proto.help  # the details, for who asks
+    assert at.button(key="start").disabled is False
     monkeypatch.setenv("VAE_MAX_TRAIN_SECONDS", "0.5")
     at.number_input(key="epochs").set_value(5000).run()
-    assert any("Over this server's limit" in w.value and "this server allows 0.50 s" in w.value for w in at.warning)
-    at.button(key="start").click().run()
     assert any(
-        "Cannot start: this training would take" in e.value and "epoch(s) or fewer" in e.value for e in at.error
+        "Cannot start: this training would take" in e.value and "this server allows 0.50 s" in e.value for e in at.error
     ), [e.value for e in at.error]
+    assert at.button(key="start").disabled  # Start is off while the form says why it cannot work
     assert "train_job" not in at.session_state and not list(class_dir.glob("*.safetensors"))
 
 
@@ -134,10 +136,14 @@ def test_no_server_paths_in_the_form_and_own_data_arrives_as_an_upload(app_dir, 
     at = open_app("train")
     assert not [t for t in at.text_input if t.key in ("data_path", "data_root")]
     at.selectbox(key="dataset").select("npz").run()
-    at.button(key="start").click().run()
     assert any("upload your npz file first" in e.value for e in at.error)
+    assert at.button(key="start").disabled
+    at.file_uploader(key="data_upload").upload("digits.png", b"\x89PNG").run()
+    assert any("digits.png is not a .npz file: choose a .npz file" in e.value for e in at.error)
+    assert at.button(key="start").disabled and not list((class_dir / "uploads").glob("*"))
     at.file_uploader(key="data_upload").upload("bad.npz", b"not a zip at all").run()
-    assert any(e.value.startswith("bad.npz:") for e in at.error), [e.value for e in at.error]
+    assert any(e.value.startswith("bad.npz is not a readable .npz file") for e in at.error), [e.value for e in at.error]
+    assert not any(re.search(r"[0-9a-f]{24}", e.value) for e in at.error)  # no stored digest, the student's name
     assert not list((class_dir / "uploads").glob("*.npz"))  # a bad upload is not kept
 
     buf = io.BytesIO()
@@ -157,8 +163,8 @@ def test_no_server_paths_in_the_form_and_own_data_arrives_as_an_upload(app_dir, 
     at2 = open_app("train")
     at2.session_state["data_path"] = "/etc/passwd"
     at2.selectbox(key="dataset").select("npz").run()
-    at2.button(key="start").click().run()
     assert any("upload your npz file first" in e.value for e in at2.error)
+    assert at2.button(key="start").disabled
 
 
 def test_a_torchvision_dataset_missing_from_the_data_folder_is_named(app_dir, tmp_path, monkeypatch):

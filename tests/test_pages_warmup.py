@@ -20,7 +20,7 @@ def test_the_warm_up_times_the_train_forms_defaults_so_no_visitor_waits_for_them
     real = compute.server_estimate  # the name the page's cached call uses
     monkeypatch.setattr(compute, "server_estimate", lambda cfg, *a: timed.append(cfg) or real(cfg, *a))
     at = open_app("train")
-    assert any(c.value.startswith("Estimated on this server") for c in at.caption)
+    assert any(c.value.startswith("Training takes about") for c in at.caption)
     assert timed == []  # the page's default configuration is the one the warm-up timed
     at.number_input(key="epochs").set_value(3).run()
     assert len(timed) == 1  # ...and a changed form is timed by the page (the check can fail)

@@ -206,9 +206,11 @@ def same_as_encoder():
 
 
 def knob_help(knob) -> str:
-    """The knob's help in the session's language, with its range where it has one."""
+    """The knob's help in the session's language, with its range where it has one and its command-line flag (the
+    labels are words of the session's language; the flag is the same in every language)."""
     text = tr(knob.help)
-    return tr("{help} (from {lo:g} to {hi:g})", help=text, lo=knob.lo, hi=knob.hi) if knob.range_text else text
+    text = tr("{help} (from {lo:g} to {hi:g})", help=text, lo=knob.lo, hi=knob.hi) if knob.range_text else text
+    return text + "\n\n" + tr("Command line: `{flag}`", flag=knob.flag)
 
 
 def widget(name: str, disabled: bool = False) -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui.i18n import error_text, tr
-from ui.knob_widgets import NOT_IN_FORM, disabled_knobs, form_defaults, from_widget, widget
+from ui.knob_widgets import NOT_IN_FORM, SAME, disabled_knobs, form_defaults, from_widget, widget
 from ui.models import quota_problem
 from ui.owner import session_gone
 from vae.config import default_hidden
@@ -54,28 +54,53 @@ def receptive_field_note(raw: dict) -> str:
     )
 
 
-def knob_form() -> tuple[dict, st.delta_generator.DeltaGenerator]:
-    """Every knob of the form, grouped as vae.config.knobs declares them, two columns of boxes; the raw widget
-    values by knob, and the empty place under the dataset for :func:`data_source`."""
+LESSON_KNOBS = (  # the first screen: what a lesson changes first, in the order a student decides it
+    ("dataset", "arch", "decoder_arch", "likelihood"),
+    ("latent_dim", "beta", "epochs"),
+)
+FIRST_SCREEN = {name for row in LESSON_KNOBS for name in row}
+
+
+def knob_form(first) -> tuple[dict, st.delta_generator.DeltaGenerator]:
+    """The lesson knobs (:data:`LESSON_KNOBS`) in ``first``, then every other knob folded by its group as
+    vae.config.knobs declares them; the raw widget values by knob, and the empty place under the lesson knobs
+    for :func:`data_source`."""
     raw: dict = {}
-    data_note = None
     values = {**form_defaults(), **st.session_state.to_dict()}
     off = disabled_knobs(values)  # this run's widget values are in the session state before the script runs
+    with first:
+        for row in LESSON_KNOBS:
+            for col, name in zip(st.columns(len(LESSON_KNOBS[0])), row):
+                with col:
+                    raw[name] = widget(name, disabled=name in off)
+        data_note = st.empty()  # filled by data_source: the upload, or whether the data is here
+    st.subheader(tr("More settings"))
     left, right = st.columns(2)
     for i, group in enumerate(GROUPS):
-        with (left if i % 2 == 0 else right).container(border=True):
-            st.markdown(f"**{tr(GROUP_TITLES[group])}**")
+        names = [n for n, k in KNOBS.items() if k.group == group and n not in NOT_IN_FORM | FIRST_SCREEN]
+        if not names:
+            continue
+        with (left if i % 2 == 0 else right).expander(tr(GROUP_TITLES[group]), key=f"fold_{group}"):
             if group == "decoder":
                 st.caption(tr("Leave a field at 'same as encoder' (or empty) for the mirror image of the encoder."))
-            for name, knob in KNOBS.items():
-                if knob.group != group or name in NOT_IN_FORM:
-                    continue
+            for name in names:
                 raw[name] = widget(name, disabled=name in off)
                 if name == "decoder_gated" and raw.get("decoder_arch") == "pixelcnn":
                     st.caption(receptive_field_note(raw))
-                if name == "dataset":
-                    data_note = st.empty()  # filled by data_source: the upload, or whether the data is here
     return raw, data_note
+
+
+def changed_folded(raw: dict) -> list[str]:
+    """The folded knobs whose value is not the fresh form's (a preset, a remedy or a link set them), as
+    "label = value" in the session's language: the first screen says so, so that nothing set is hidden."""
+    base = form_defaults()
+    out = []
+    for name, value in raw.items():
+        if name in FIRST_SCREEN or name not in base or value == base[name]:
+            continue
+        shown = tr(SAME) if value == SAME else (value if value != "" else tr("empty"))
+        out.append(f"{tr(KNOBS[name].label)} = {shown}")
+    return out
 
 
 def data_source(raw: dict, data_note) -> str | None:
@@ -97,12 +122,17 @@ def data_source(raw: dict, data_note) -> str | None:
                     "text": tr("your text: a UTF-8 .txt file, one sequence per line (a TAB, then a label, optional)"),
                     "series": tr("your series: a .csv file, one series per line (a label first, optional)"),
                 }[raw["dataset"]],
-                type=[suffix],
-                key="data_upload",
+                key="data_upload",  # any file: a wrong one is refused below in the page's words, not by the browser
             )
             if up is not None and st.session_state.get("_data_upload_id") != up.file_id:
                 st.session_state["_data_upload_id"] = up.file_id
                 st.session_state["data_path"], st.session_state["_data_upload_error"] = None, quota_problem(0, up.size)
+                if not up.name.lower().endswith("." + suffix):
+                    st.session_state["_data_upload_error"] = tr(
+                        "{filename} is not a .{suffix} file: choose a .{suffix} file, or another kind of data above",
+                        filename=up.name,
+                        suffix=suffix,
+                    )
                 try:
                     if st.session_state["_data_upload_error"] is None:
                         _, path = store_dataset_upload(up.name, up.getvalue(), uploads_dir(), session_gone())

@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--config", help="JSON file with the configuration; flags override it")
     t.add_argument("--preset", help="start from a named experiment (see `python -m vae presets`); flags override it")
     for dest, knob in KNOBS.items():
-        flag = "--" + dest.replace("_", "-")
+        flag = knob.flag
         text = f"{knob.help} [{knob.range_text}]" if knob.range_text else knob.help
         if knob.is_list:
             t.add_argument(flag, dest=dest, type=knob.type, nargs="+", help=text)

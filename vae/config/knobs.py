@@ -91,6 +91,11 @@ class Knob:
         return f"{sec}.{self.field}" if sec else self.field
 
     @property
+    def flag(self) -> str:
+        """The command line's flag, ``--free-bits`` (the URL parameter is the name itself)."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
     def range_text(self) -> str:
         """``1..256`` for a numeric knob, ``""`` otherwise: what the CLI and the form add to the help."""
         if self.lo is None or self.type not in (int, float):

@@ -111,6 +111,15 @@ class CostEstimate:
             memory=fmt_bytes(self.peak_bytes),
         )
 
+    def plain(self) -> Text:
+        """The estimate in words a student reads in their first minute (:meth:`describe` has the details)."""
+        return Text(
+            N_("about {total} on this server ({epochs} epoch(s) of about {per_epoch})"),
+            total=fmt_seconds(self.total_seconds),
+            epochs=self.epochs,
+            per_epoch=fmt_seconds(self.seconds_per_epoch),
+        )
+
     def epochs_within(self, seconds: float) -> int:
         """How many epochs fit into ``seconds``."""
         return int(seconds // self.seconds_per_epoch) if self.seconds_per_epoch > 0 else self.epochs

@@ -129,11 +129,19 @@ def store_dataset_upload(
         read_user_data(kind, path) if gone is None else check_upload(kind, path, gone)
     except DataError as e:
         path.unlink(missing_ok=True)
-        raise DataError(N_("{filename}: {e}"), filename=filename, e=e) from None
+        raise named_after_upload(e, path.name, filename) from None
     except BaseException:
         path.unlink(missing_ok=True)  # whatever stopped the check, the file it did not pass is not kept
         raise
     return kind, path
+
+
+def named_after_upload(e: DataError, stored: str, filename: str) -> DataError:
+    """``e`` (a reader's refusal of the stored file ``stored``) naming the file as its uploader named it: the
+    stored name is a digest the student never saw. A refusal that names no file is prefixed with the upload's."""
+    if stored not in e.values.values():
+        return DataError(N_("{filename}: {e}"), filename=filename, e=e)
+    return DataError(e.template, **{k: filename if v == stored else v for k, v in e.values.items()})
 
 
 def is_inside(path: str | Path, folder: str | Path) -> bool:
