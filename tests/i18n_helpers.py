@@ -78,7 +78,7 @@ def visible_texts(at) -> list[str]:
 
 ALLOWED = re.compile(
     r"\$[^$]*\$|`[^`]*`|\{[^}]*\}|https?://\S+|"  # formulas, code, placeholders, links
-    r"Variational Lossy Autoencoder|Gulrajani et al|make checkpoints"
+    r"Variational Lossy Autoencoder|Gulrajani et al|make checkpoints|pytorch/examples"
 )
 WORD = r"[A-Za-z][A-Za-z'\-]+"
 ENGLISH_SENTENCE = re.compile(rf"{WORD}(?: {WORD}){{2,}}")  # three English words in a row
@@ -93,4 +93,44 @@ def english_sentences(texts: list[str], names: set[str]) -> list[str]:
             t = t.replace(n, " ")
         t = ALLOWED.sub(" ", t)
         found += ENGLISH_SENTENCE.findall(t)
+    return found
+
+
+def visible_values(at) -> list[str]:
+    """The single words a reader sees as values rather than sentences: table cells and headers, the options of
+    radios and select boxes, a figure's category axes and tick labels (factor names, column headers)."""
+    out: list[str] = []
+    for kind in ("dataframe", "table"):
+        for el in at.get(kind):
+            df = el.value
+            out += [str(c) for c in df.columns] + [str(i) for i in df.index]
+            out += [str(v) for c in df.columns if df[c].dtype == object for v in df[c]]
+    for kind in ("radio", "selectbox", "multiselect"):
+        for el in at.get(kind):
+            out += [str(o) for o in el.proto.options]
+    for el in at.get("plotly_chart"):
+        spec = json.loads(el.proto.spec)
+        for k, v in spec.get("layout", {}).items():
+            if k.startswith(("xaxis", "yaxis")) and isinstance(v, dict):
+                out += [str(t) for t in v.get("ticktext") or []]
+        for t in spec.get("data", []):
+            out += [v for ax in ("x", "y") if isinstance(t.get(ax), list) for v in t[ax] if isinstance(v, str)]
+    return out
+
+
+TERMS = {  # English a Chinese page keeps: the literature's acronyms and names, the language switch's own name
+    *"CNN DCI ELBO FactorVAE GRU IAF IWAE KL MIG MLP MNIST PCA SAP TSNE VAE beta beta-TCVAE beta-VAE log slerp".split(),
+    "English",
+}
+
+
+def english_words(values: list[str], names: set[str], choices: set[str]) -> list[str]:
+    """The English words among ``values`` (:func:`visible_values`) once formulas, code, ``names`` (models,
+    datasets), ``choices`` (the knobs' values, typed as they are on the command line) and :data:`TERMS` are
+    taken out: "decoder" in a table, "linear" as an option, "rotation" as a factor."""
+    found = []
+    for v in values:
+        for n in sorted(names | choices, key=len, reverse=True):
+            v = re.sub(rf"(?<![A-Za-z]){re.escape(n)}(?![A-Za-z])", " ", v)
+        found += [w for w in re.findall(r"[A-Za-z][A-Za-z\-]{2,}", ALLOWED.sub(" ", v)) if w not in TERMS]
     return found

@@ -78,6 +78,8 @@ def test_animated_figures_have_no_ghost_panels(n_dims, ncols):
     """Every image trace moves with the slider: as many traces as each frame updates, in order."""
     from types import SimpleNamespace
 
+    from vae.analysis.explore import Interpolation
+
     rng = np.random.default_rng(0)
     trav = SimpleNamespace(
         images=rng.random((n_dims, 5, 1, 8, 8)),
@@ -101,7 +103,7 @@ def test_animated_figures_have_no_ghost_panels(n_dims, ncols):
         assert _title_over(spec, k).startswith(f"z{k} ")
     # the first frame is what the figure shows before the slider moves
     assert np.array_equal(png_pixels(images[0]["source"]), png_pixels(spec["frames"][0]["data"][0]["source"]))
-    interp = SimpleNamespace(t=np.linspace(0, 1, 4), images=rng.random((4, 1, 8, 8)), method="linear")
+    interp = Interpolation(np.linspace(0, 1, 4), np.zeros((4, 2)), rng.random((4, 1, 8, 8)), "linear")
     spec = json.loads(figures.interpolation_figure(interp).to_json())
     assert sum(t["type"] == "image" for t in spec["data"]) == 1
     assert all(len(f["data"]) == 1 and f["traces"] == [0] for f in spec["frames"])

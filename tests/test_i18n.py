@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.app_helpers import ROOT, chart
-from tests.i18n_helpers import english_sentences, visible_texts
+from tests.i18n_helpers import english_sentences, english_words, visible_texts, visible_values
 from vae.i18n import LOCALE_DIR, Text, fill, language_of, translations, translator
 
 PO = LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "messages.po"
@@ -225,8 +225,12 @@ def open_in(locale: str | None, page: str | None = None, lang: str | None = None
 
 def test_every_page_in_chinese_shows_no_english_sentence(app_dir):
     from ui.navigation import PAGE
+    from vae.config.datasets import DATASETS
+    from vae.config.knobs import KNOBS
 
-    names = {p.stem for p in app_dir.glob("*.safetensors")} | {"mnist5k", "digits", "sprites", "dsprites"}
+    names = {p.stem for p in app_dir.glob("*.safetensors")} | set(DATASETS)
+    choices = {str(c) for k in KNOBS.values() for c in k.choices or ()}
+    worded = set()  # the pages whose English values the word check finds: it can fail
     at = open_in("zh-CN")
     english_page = open_in("en-US")
     for key in PAGE:
@@ -235,8 +239,13 @@ def test_every_page_in_chinese_shows_no_english_sentence(app_dir):
         texts = visible_texts(at)
         assert len(texts) > 5 and any(re.search(r"[\u4e00-\u9fff]", t) for t in texts), key
         assert not english_sentences(texts, names), (key, english_sentences(texts, names))
+        words = english_words(visible_values(at), names, choices)
+        assert not words, (key, words)
         english_page.switch_page(PAGE[key]).run()  # the check can fail: the English page has sentences
         assert english_sentences(visible_texts(english_page), names), key
+        if english_words(visible_values(english_page), names, choices):
+            worded.add(key)
+    assert {"traversals", "disentanglement", "home"} <= worded  # path options, factor names, table headers
 
 
 def test_the_browser_language_the_link_and_the_switch_choose_the_language(app_dir):

@@ -65,7 +65,7 @@ def scores_panel(scores: dict) -> None:
         )
     st.dataframe(
         [
-            {tr("factor"): f, tr("latent"): f"z{v['latent']}", "MIG": v["mig"], "SAP": v["sap"]}
+            {tr("factor"): tr(f), tr("latent"): f"z{v['latent']}", "MIG": v["mig"], "SAP": v["sap"]}
             for f, v in scores["factors"].items()
         ],
         hide_index=True,

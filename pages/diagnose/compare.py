@@ -124,7 +124,7 @@ else:
         if s is None:
             continue
         row = {tr("model"): r["name"], "beta": r["beta"], "MIG": s["mig"], "SAP": s["sap"]}
-        row.update({f"MIG {f}": v["mig"] for f, v in s["factors"].items()})
+        row.update({f"MIG {tr(f)}": v["mig"] for f, v in s["factors"].items()})
         table.append(row)
     st.dataframe(table, hide_index=True, key="disentanglement")
     st.caption(

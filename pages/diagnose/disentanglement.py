@@ -74,7 +74,7 @@ else:
     if scores is None:
         st.warning(tr("This model's data has no factors on this server."))
         st.stop()
-    factor_names = list(scores["factors"])
+    factor_names = [tr(f) for f in scores["factors"]]
     c1, c2 = st.columns(2)  # the scores' labels need half the page at 1024 pixels
     c1.plotly_chart(
         mi_heatmap(scores["mi_matrix"], factor_names, tr("I(z_j; factor) of {name}", name=name), tr=tr, zmax=MI_SCALE),

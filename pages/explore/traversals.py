@@ -7,7 +7,7 @@ import streamlit as st
 from ui import compute, defaults
 from ui.i18n import language, tr, translate
 from ui.models import current, split_or_stop
-from vae.analysis.explore import manifold
+from vae.analysis.explore import INTERPOLATION_PATHS, manifold
 from vae.figures.examples import examples_figure, has_pictures, manifold_drawing
 from vae.figures.export import interpolation_bytes, traversal_bytes
 from vae.figures.plots import MAX_IMAGES, manifold_figure
@@ -84,10 +84,12 @@ d = defaults.INTERPOLATION
 a = c1.number_input(tr("from example"), 0, len(x) - 1, d["a"], key="interp_a")
 b = c2.number_input(tr("to example"), 0, len(x) - 1, min(d["b"], len(x) - 1), key="interp_b")
 n_steps = c3.slider(tr("steps"), 3, 41, d["steps"], 2, key="interp_steps")
+path_name = translate()
 method = c4.radio(
     tr("path"),
-    ["linear", "slerp"],
-    index=["linear", "slerp"].index(d["method"]),
+    list(INTERPOLATION_PATHS),
+    index=list(INTERPOLATION_PATHS).index(d["method"]),
+    format_func=lambda m: path_name(INTERPOLATION_PATHS[m]),
     horizontal=True,
     key="interp_method",
     help=tr("slerp follows a great circle, staying where the prior has mass in high dimensions."),

@@ -293,12 +293,23 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
     return (np.sin((1 - t) * w)[:, None] * a + np.sin(t * w)[:, None] * b) / np.sin(w)
 
 
+INTERPOLATION_PATHS = {  # the path between two codes, and its name on the pages
+    "linear": N_("straight line"),
+    "slerp": N_("great circle (slerp)"),
+}
+
+
 @dataclass
 class Interpolation:
     t: np.ndarray  # (steps,)
     z: np.ndarray  # (steps, D)
     images: np.ndarray  # (steps, C, H, W)
-    method: str
+    method: str  # a key of INTERPOLATION_PATHS
+
+    @property
+    def path(self) -> str:
+        """The path's name, to be translated: "straight line"."""
+        return INTERPOLATION_PATHS[self.method]
 
 
 def interpolation(

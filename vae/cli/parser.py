@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from vae.analysis.explore import INTERPOLATION_PATHS
 from vae.config.knobs import KNOBS
 from vae.errors import ConfigError
 
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         "optional FILE.txt",
     )
     ip.add_argument("--steps", type=int, default=11)
-    ip.add_argument("--method", choices=["linear", "slerp"], default="linear")
+    ip.add_argument("--method", choices=list(INTERPOLATION_PATHS), default="linear")
     ip.add_argument("--data-root")
 
     sm = sub.add_parser(

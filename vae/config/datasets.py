@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vae.i18n import N_
+
 KINDS = ("image", "tokens", "series")  # the modalities (vae.data.modality): (C, H, W), (L,), (C, L)
 
 
@@ -45,15 +47,15 @@ class DatasetSpec:
         return self.source == "upload"
 
 
-SPRITE_FACTORS = (  # the data modules give their values (vae/data/sprites.py, waves.py)
-    "shape",
-    "scale",
-    "rotation",
+SPRITE_FACTORS = (  # the data modules give their values (vae/data/sprites.py, waves.py); pages translate the names
+    N_("shape"),
+    N_("scale"),
+    N_("rotation"),
     "x",
     "y",
 )
-DSPRITES_FACTORS = ("color", "shape", "scale", "orientation", "x", "y")
-WAVE_FACTORS = ("shape", "frequency", "amplitude", "phase")
+DSPRITES_FACTORS = (N_("color"), N_("shape"), N_("scale"), N_("orientation"), "x", "y")
+WAVE_FACTORS = (N_("shape"), N_("frequency"), N_("amplitude"), N_("phase"))
 
 DATASETS: dict[str, DatasetSpec] = {
     d.name: d

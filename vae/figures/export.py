@@ -152,7 +152,9 @@ def traversal_bytes(trav, fmt: str, tr: Translate | None = None) -> bytes:
 def interpolation_bytes(interp, fmt: str, tr: Translate | None = None) -> bytes:
     """PNG: one strip start..end. GIF: one frame per step. With ``tr``: captioned in its language."""
     steps = len(interp.t)
-    caption = tr("{method} interpolation between two posterior means").format(method=interp.method) if tr else None
+    caption = (
+        tr("interpolation between two posterior means along a {path}").format(path=tr(interp.path)) if tr else None
+    )
     frame_captions = [f"t = {t:.2f}" for t in interp.t] if tr else None
     if fmt.lower().lstrip(".") == "gif":
         return frames_to_bytes([interp.images[s : s + 1] for s in range(steps)], fmt, 1, caption, frame_captions)

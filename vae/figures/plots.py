@@ -191,7 +191,11 @@ def interpolation_figure(interp, start_label: str = "A", end_label: str = "B", t
     return _animated(
         imgs,
         3,
-        [start_label, tr("{method} interpolation").format(method=interp.method), end_label],
+        [
+            start_label,
+            tr("interpolation along a {path}").format(path=tr(interp.path)),
+            end_label,
+        ],
         "t = ",
         [f"{t:.2f}" for t in interp.t],
         tr("Interpolation between posterior means: drag the slider"),

@@ -96,7 +96,7 @@ def text_interpolation(interp, show, start_label: str = "A", end_label: str = "B
     where = [start_label] + [""] * (len(ts) - 2) + [end_label] if len(ts) >= 2 else [start_label]
     rows = [[ts[s], where[s], texts[s]] for s in range(len(ts))]
     return _stepped(
-        ["t", "", tr("{method} interpolation").format(method=interp.method)],
+        ["t", "", tr("interpolation along a {path}").format(path=tr(interp.path))],
         rows,
         "t = ",
         ts,
