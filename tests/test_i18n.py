@@ -190,7 +190,7 @@ def test_figures_and_exported_pictures_carry_chinese_labels():
     images = np.random.default_rng(0).random((2, 3, 1, 8, 8)).astype(np.float32)
     trav = Traversal(dims=[1, 0], values=np.linspace(-2, 2, 3), z=np.zeros((2, 3, 2)), images=images, kl=None)
     plain = Image.open(io.BytesIO(traversal_bytes(trav, "png")))
-    assert plain.size == (2 + 3 * 10, 2 + 2 * 10)  # no caption asked: the bare grid, as the CLI writes it
+    assert plain.size == (16 * (2 + 3 * 10), 16 * (2 + 2 * 10))  # no caption asked: the bare grid, enlarged
     assert caption_font_path() is not None, "no CJK font: install fonts-noto-cjk (make setup says how)"
     cn = np.asarray(Image.open(io.BytesIO(traversal_bytes(trav, "png", tr=zh))).convert("L"))
     en = np.asarray(Image.open(io.BytesIO(traversal_bytes(trav, "png", tr=translator("en")))).convert("L"))

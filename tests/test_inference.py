@@ -151,6 +151,13 @@ def test_the_encoder_page_draws_the_true_posterior_and_measures_the_gaps(app_dir
     q = ck.model.encode(x[:1])
     ring = next(t for t in fig["data"] if t.get("name") == "amortized q(z|x), 1 sd")
     assert np.mean(arr(ring["x"])) == pytest.approx(q.mean[0, 0].item(), abs=0.05)  # centred on the encoder's mean
+    # zoomed to where the mass is: the window holds 99.9 % of it and both 2-sd ellipses, in a fraction of the grid
+    (x0, x1), (y0, y1) = fig["layout"]["xaxis"]["range"], fig["layout"]["yaxis"]["range"]
+    z1, z2, prob = arr(heat["x"]), arr(heat["y"]), arr(heat["z"])
+    assert prob[np.ix_((z2 >= y0) & (z2 <= y1), (z1 >= x0) & (z1 <= x1))].sum() >= 0.999
+    for t in fig["data"][1:]:
+        assert x0 <= min(arr(t["x"])) and max(arr(t["x"])) <= x1 and y0 <= min(arr(t["y"])) and max(arr(t["y"])) <= y1
+    assert x1 - x0 == pytest.approx(y1 - y0)  # a square window: the ellipses keep their shape
     table = at.dataframe[0].value
     numbers = dict(zip(table["quantity"], table["nats"]))
     assert numbers["amortization gap"] >= 0
@@ -220,3 +227,20 @@ def test_the_true_posterior_figure_draws_q_in_red_and_q_star_in_green_for_a_flow
     assert [t.line.color for t in plain.data[1:]] == [red, red, green, green]
     flow = true_posterior_figure(grid, {"q*": q_star}, samples=np.zeros((5, 2)))
     assert [t.line.color for t in flow.data[1:3]] == [green, green] and flow.data[3].marker.color == red
+
+
+def test_the_posterior_window_zooms_to_the_mass_and_the_ellipses():
+    """A posterior filling a tenth of its grid is drawn in a window around it, not on the whole grid."""
+    from types import SimpleNamespace
+
+    from vae.figures.plots import mass_window
+
+    z = np.linspace(-4, 4, 161)
+    g1, g2 = np.meshgrid(z, z)  # (z2, z1)
+    prob = np.exp(-0.5 * (((g1 - 1.0) / 0.1) ** 2 + ((g2 + 2.0) / 0.2) ** 2))
+    grid = SimpleNamespace(z1=z, z2=z, prob=prob / prob.sum())
+    (x0, x1), (y0, y1) = mass_window(grid, {"q": ([1.0, -2.0], [0.1, 0.2])})
+    assert x0 < 1.0 - 0.4 and x1 > 1.0 + 0.4 and y0 < -2.0 - 0.4 and y1 > -2.0 + 0.4  # 2 sd of z2 and more
+    assert x1 - x0 == pytest.approx(y1 - y0) and x1 - x0 < 2.0  # a quarter of the 8-wide grid
+    (x0, x1), _ = mass_window(grid, {"q": ([1.0, -2.0], [0.1, 0.2]), "wide": ([0.0, 0.0], [1.0, 1.0])})
+    assert x0 <= -2.0 and x1 >= 2.0  # every ellipse stays in view

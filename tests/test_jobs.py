@@ -234,9 +234,19 @@ def test_traversal_export_png_and_gif():
     images = np.random.default_rng(0).random((3, 5, 1, 8, 8)).astype(np.float32)
     trav = Traversal(dims=[0, 1, 2], values=np.linspace(-3, 3, 5), z=np.zeros((3, 5, 3)), images=images, kl=None)
     png = Image.open(io.BytesIO(traversal_bytes(trav, "png")))
-    assert png.size == (2 + 5 * 10, 2 + 3 * 10)  # make_grid: 8 px tiles with 2 px padding
+    # make_grid: 8 px tiles with 2 px padding, enlarged by a whole factor towards a slide's width (at most 16x)
+    assert png.size == (16 * (2 + 5 * 10), 16 * (2 + 3 * 10))
     gif = Image.open(io.BytesIO(traversal_bytes(trav, "gif")))
-    assert gif.n_frames == 5
+    assert gif.n_frames == 5 and gif.size == (16 * (2 + 3 * 10), 16 * (2 + 10))
+    wide = Traversal(
+        dims=list(range(10)),
+        values=np.linspace(-3, 3, 11),
+        z=np.zeros((10, 11, 10)),
+        kl=None,
+        images=np.random.default_rng(0).random((10, 11, 1, 28, 28)).astype(np.float32),
+    )
+    assert Image.open(io.BytesIO(traversal_bytes(wide, "png"))).size == (4 * (2 + 11 * 30), 4 * (2 + 10 * 30))
+    assert Image.open(io.BytesIO(traversal_bytes(wide, "gif"))).width == 4 * (2 + 10 * 30)  # >= 1,000 px
 
 
 def test_progress_line_ticks_while_the_training_process_starts():

@@ -10,6 +10,7 @@ import numpy as np
 
 from tests.app_helpers import arr, chart, charts, images_in, open_app
 from tests.conftest import mosaic_cells
+from vae.figures.plots import CLASS_COLOURS
 from vae.models.checkpoints import load_checkpoint
 
 
@@ -45,9 +46,26 @@ def test_traversal_figure_has_a_frame_per_step_and_kl_labels(app_dir):
     kl = ck.metrics["kl_per_dim"]
     labels = sorted(a["text"] for a in trav["layout"]["annotations"])
     assert labels == sorted(f"z{j} (KL {kl[j]:.2f})" for j in range(2))
+    # beside it, the classic grid: a row per dimension (most KL first), a column per offset, cells a room can read
+    grid = chart(at, "traversal_grid")
+    order = sorted(range(2), key=lambda j: -kl[j])
+    assert grid["layout"]["yaxis"]["ticktext"] == [f"z{j} (KL {kl[j]:.2f})" for j in order]
+    assert grid["layout"]["xaxis"]["ticktext"] == [f"{v:+.1f}" for v in np.linspace(-3, 3, 7)]
+    rows_px = grid["layout"]["height"] - grid["layout"]["margin"]["t"] - grid["layout"]["margin"]["b"]
+    assert rows_px / 2 >= 60 and images_in(grid) == 2 * 7 and len(grid["data"]) == 1
+    at.slider(key="trav_steps").set_value(11).run()  # more steps than a room can read side by side: 7 of them
+    assert chart(at, "traversal_grid")["layout"]["xaxis"]["ticktext"] == [f"{v:+.1f}" for v in np.linspace(-3, 3, 7)]
     assert len(at.get("download_button")) == 3
-    man = chart(at, "manifold")  # a 2-D latent also shows the manifold
-    assert images_in(man) == 1 and len(man["data"]) > 1  # the grid plus the posterior means
+    man = chart(at, "manifold")  # a 2-D latent also shows the manifold, large, and bare until asked
+    assert images_in(man) == 1 and len(man["data"]) == 1 and man["layout"]["height"] >= 600
+    at.toggle(key="manifold_points").set_value(True).run()
+    man = chart(at, "manifold")  # the grid plus the posterior means, in the class colours, none off its edges
+    n = at.slider(key="manifold_n").value
+    h, w = 8, 8  # digits
+    assert len(man["data"]) > 1 and {t["marker"]["color"] for t in man["data"][1:]} <= set(CLASS_COLOURS)
+    xs = np.concatenate([arr(t["x"]) for t in man["data"][1:]])
+    ys = np.concatenate([arr(t["y"]) for t in man["data"][1:]])
+    assert xs.min() >= 0 and xs.max() <= n * w and ys.min() >= 0 and ys.max() <= n * h
 
 
 def test_interpolation_and_no_manifold_for_wider_latents(app_dir):

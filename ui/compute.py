@@ -30,7 +30,8 @@ from vae.analysis.projections import project_model
 from vae.analysis.reports import REPORT_IWAE_K, model_disentanglement, stored_reports
 from vae.config import VAEConfig
 from vae.data.catalog import data_modality
-from vae.figures.examples import interpolation_figure, traversal_figure
+from vae.figures.examples import interpolation_figure, traversal_figure, traversal_grid_figure
+from vae.figures.plots import GRID_MAX_OFFSETS
 from vae.i18n import N_, translator
 from vae.models.checkpoints import Checkpoint
 from vae.service.cost import server_estimate, torch_threads
@@ -136,11 +137,13 @@ def traversal_of_dims(ck: Checkpoint, dims: tuple[int, ...], span: float, steps:
 
 @cache_data(show_spinner=False, max_entries=64)
 def traversal_view(ck: Checkpoint, n_dims: int, span: float, steps: int, example: int | None, lang: str):
-    """The traversal and its figure in language ``lang``, built once per setting. Its PNG and GIF are drawn only
-    when downloaded (``vae.figures.export.traversal_bytes``, a deferred download)."""
-
+    """The traversal, its slider figure and its grid of every dimension at every offset (None for texts) in
+    language ``lang``, built once per setting. Its PNG and GIF are drawn only when downloaded
+    (``vae.figures.export.traversal_bytes``, a deferred download)."""
     trav = traversal(ck, n_dims, span, steps, example)
-    return trav, traversal_figure(ck.modality, trav, tr=translator(lang))
+    tr = translator(lang)
+    grid = traversal(ck, n_dims, span, min(steps, GRID_MAX_OFFSETS), example)  # steps are odd: z = 0 is among them
+    return trav, traversal_figure(ck.modality, trav, ncols=5, tr=tr), traversal_grid_figure(ck.modality, grid, tr)
 
 
 def example_label(classes, labels, i: int) -> str:

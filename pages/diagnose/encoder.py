@@ -40,7 +40,7 @@ source = st.radio(
     horizontal=True,
     key="enc_source",
 )
-c1, c2 = st.columns([2, 3])
+c1, c2 = st.columns([1, 2])  # the input and its numbers side by side, the posterior below at the page's width
 if source == "a test example":
     index = c1.number_input(tr("test example (0..{last})", last=len(x) - 1), 0, len(x) - 1, 0, key="enc_example")
     shown = x[int(index) : int(index) + 1].cpu().numpy()
@@ -69,7 +69,7 @@ rows += [
     {quantity: tr("approximation gap"), nats: approx},
     {quantity: tr("amortization gap"), nats: amort},
 ]
-c1.dataframe(
+c2.dataframe(
     rows, hide_index=True, key="enc_numbers", column_config={nats: st.column_config.NumberColumn(format="%.2f")}
 )
 if "grid" in b:
@@ -77,8 +77,8 @@ if "grid" in b:
     if "q_samples" not in b:  # a flow's q is drawn by its samples, not by an ellipse
         gaussians = {tr("amortized q(z|x)"): b["q"], **gaussians}
     fig = true_posterior_figure(b["grid"], gaussians, b.get("q_samples"), tr=tr)
-    c2.plotly_chart(fig, key="true_posterior")
-    c2.caption(
+    st.plotly_chart(fig, key="true_posterior")
+    st.caption(
         tr(
             "Shaded: the exact posterior p(z|x) = p(x|z) p(z) / p(x), computed on a grid. Red: the encoder's "
             "q(z|x); green: q* fitted to this x alone. Where the shading is not an axis-aligned ellipse, no "
@@ -87,14 +87,14 @@ if "grid" in b:
     )
 else:
     two_d = [p.stem for p in checkpoint_paths() if p.stem.endswith("-z2")]
-    c2.info(
+    st.info(
         tr(
             "This model has {d} latent dimensions: the true posterior can be drawn on a grid "
-            "for a 2-D latent only. The numbers on the left and the gaps below work for any size.",
+            "for a 2-D latent only. The numbers above and the gaps below work for any size.",
             d=ck.config.latent_dim,
         )
     )
-    if two_d and c2.button(tr("Show a 2-D model ({name})", name=two_d[0]), key="enc_two_d"):
+    if two_d and st.button(tr("Show a 2-D model ({name})", name=two_d[0]), key="enc_two_d"):
         set_current(two_d[0])
         st.rerun()
 

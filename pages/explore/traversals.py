@@ -53,10 +53,15 @@ if n_dims * steps > most:
         )
     )
     n_dims = max(1, most // steps)
-trav, fig = compute.traversal_view(
+trav, fig, grid = compute.traversal_view(
     ck, n_dims, float(span), steps, None if example is None else int(example), language()
 )
-st.plotly_chart(fig, key="traversal")
+if grid is None:
+    st.plotly_chart(fig, key="traversal")
+else:  # the slider's large panels, and the classic grid of every dimension at every offset
+    one, every = st.tabs([tr("One offset at a time (slider)"), tr("All dimensions side by side (grid)")])
+    one.plotly_chart(fig, key="traversal")
+    every.plotly_chart(grid, key="traversal_grid")
 if has_pictures(ck.modality):  # PNG and GIF of pictures
     c1, c2, _ = st.columns([1, 1, 3])  # the files are drawn when clicked (deferred downloads), not on every change
     c1.download_button(
@@ -114,7 +119,7 @@ if D == 2 and manifold_how:
     mu, _ = compute.posterior_means(ck, "test")
     grid, images = manifold(ck.model, n)
     if manifold_how == "picture":
-        show_points = st.toggle(tr("draw the test examples' posterior means over it"), True, key="manifold_points")
+        show_points = st.toggle(tr("draw the test examples' posterior means over it"), False, key="manifold_points")
         fig = manifold_figure(grid, images, mu if show_points else None, labels if show_points else None, tr=tr)
     else:  # a table: row i has z2 = grid[n-1-i], column j has z1 = grid[j]
         fig = examples_figure(

@@ -113,14 +113,10 @@ def curve_interpolation(interp, start_label: str = "A", end_label: str = "B", tr
     return _stepped(
         frames,
         3,
-        [
-            start_label,
-            tr("interpolation along a {path}").format(path=tr(interp.path)),
-            end_label,
-        ],
+        [start_label, "z(t)", end_label],
         "t = ",
         [f"{t:.2f}" for t in interp.t],
-        tr("Interpolation between posterior means: drag the slider"),
+        tr("Interpolation between posterior means along a {path}: drag the slider").format(path=tr(interp.path)),
     )
 
 

@@ -25,6 +25,8 @@ class Drawing:
 
     grid(modality, x (N, *shape), ncols, titles, title, width_px)
     traversal(modality, trav, labels, ncols, tr)          interpolation(modality, interp, start, end, tr)
+    traversal_grid(trav, tr): every dimension at every offset in one figure, or None where ``traversal`` already
+    shows them all (a table of texts)
     pictures: an example can be saved as a picture (the PNG and GIF downloads apply)
     manifold: how the decoded 2-D latent space is drawn: "picture" (one picture over the codes), "grid" (a
     grid of decoded examples) or None (not drawn)
@@ -33,6 +35,7 @@ class Drawing:
     grid: Callable[..., go.Figure]
     traversal: Callable[..., go.Figure]
     interpolation: Callable[..., go.Figure]
+    traversal_grid: Callable[..., go.Figure] | None
     pictures: bool
     manifold: str | None
 
@@ -42,6 +45,7 @@ FIGURES = {
         grid=lambda m, x, ncols, titles, title, width_px: plots.image_grid(x, ncols, titles, title, width_px),
         traversal=lambda m, trav, labels, ncols, tr: plots.traversal_figure(trav, labels, ncols, tr=tr),
         interpolation=lambda m, it, a, b, tr: plots.interpolation_figure(it, a, b, tr=tr),
+        traversal_grid=lambda trav, tr: plots.traversal_grid(trav, tr=tr),
         pictures=True,
         manifold="picture",
     ),
@@ -49,6 +53,7 @@ FIGURES = {
         grid=lambda m, x, ncols, titles, title, width_px: text.text_grid(m.show(np.asarray(x)), ncols, titles, title),
         traversal=lambda m, trav, labels, ncols, tr: text.text_traversal(trav, m.show, labels, tr=tr),
         interpolation=lambda m, it, a, b, tr: text.text_interpolation(it, m.show, a, b, tr=tr),
+        traversal_grid=None,
         pictures=False,
         manifold="grid",
     ),
@@ -56,6 +61,7 @@ FIGURES = {
         grid=lambda m, x, ncols, titles, title, width_px: curves.curve_grid(x, ncols, titles, title),
         traversal=lambda m, trav, labels, ncols, tr: curves.curve_traversal(trav, labels, min(ncols, 4), tr=tr),
         interpolation=lambda m, it, a, b, tr: curves.curve_interpolation(it, a, b, tr=tr),
+        traversal_grid=None,
         pictures=True,
         manifold=None,
     ),
@@ -79,6 +85,12 @@ def traversal_figure(
 ) -> go.Figure:
     """A latent traversal (``vae.analysis.explore.traversal``) with its slider."""
     return FIGURES[modality.kind].traversal(modality, trav, labels, ncols, tr)
+
+
+def traversal_grid_figure(modality: Modality, trav, tr: Translate = english) -> go.Figure | None:
+    """Every dimension of a traversal at every offset in one figure (``Drawing.traversal_grid``), or None."""
+    draw = FIGURES[modality.kind].traversal_grid
+    return None if draw is None else draw(trav, tr)
 
 
 def interpolation_figure(

@@ -1,7 +1,8 @@
 """Traversals and interpolations as image files for slides: a PNG grid or an animated GIF.
 
 Grids are torchvision's ``make_grid`` (2 px grey padding); a GIF shows one frame per
-step, enlarged 3x with nearest-neighbour so small digits stay crisp. Given a translation
+step. Both are enlarged by a whole factor with nearest-neighbour (small digits stay crisp)
+to at least EXPORT_MIN_WIDTH pixels: a slide shown on a projector. Given a translation
 function ``tr``, a file carries a caption above the grid in the reader's language, drawn
 here with a font that has CJK glyphs (Debian's fonts-noto-cjk, which the set-up installs).
 """
@@ -18,6 +19,8 @@ import numpy as np
 from vae.i18n import Translate
 
 FORMATS = ("png", "gif")
+EXPORT_MIN_WIDTH = 1000  # pixels: an exported picture fills a slide
+EXPORT_MAX_SCALE = 16  # nearest-neighbour enlargement at most (a single 28-px digit: 448 px)
 
 CAPTION_FONTS = (  # fonts with Chinese glyphs, the first found is used
     "NotoSansCJK-Regular.ttc",
@@ -60,7 +63,7 @@ def captioned(img, caption: str):
     """
     from PIL import Image, ImageDraw, ImageFont
 
-    size = max(12, min(24, img.width // 30))
+    size = max(12, min(40, img.width // 30))
     path = caption_font_path()
     if path is None and not caption.isascii():
         return img
@@ -107,7 +110,7 @@ def frames_to_bytes(
     if fmt not in FORMATS:
         raise ValueError(f"format must be png or gif, got {fmt!r}")
 
-    def picture(images: np.ndarray, scale: int) -> Image.Image:
+    def picture(images: np.ndarray) -> Image.Image:
         if np.ndim(images) == 3:  # series (N, C, L): drawn as curves
             from vae.figures.curves import curve_pictures
 
@@ -115,11 +118,12 @@ def frames_to_bytes(
         g = make_grid(torch.as_tensor(np.asarray(images, dtype=np.float32)), nrow=nrow, padding=2, pad_value=0.5)
         arr = g.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()
         img = Image.fromarray(arr if arr.shape[2] == 3 else arr[..., 0])
+        scale = min(EXPORT_MAX_SCALE, -(-EXPORT_MIN_WIDTH // img.width))
         return img.resize((img.width * scale, img.height * scale), Image.NEAREST) if scale > 1 else img
 
     buf = io.BytesIO()
     if fmt == "gif":
-        imgs = [picture(f, 3) for f in frames]
+        imgs = [picture(f) for f in frames]
         if caption is not None or frame_captions is not None:
             imgs = [
                 captioned(img, " · ".join(t for t in (caption, frame_captions[i] if frame_captions else None) if t))
@@ -127,7 +131,7 @@ def frames_to_bytes(
             ]
         imgs[0].save(buf, format="GIF", save_all=True, append_images=imgs[1:], duration=120, loop=0)
     else:
-        img = picture(np.concatenate(frames), 1)
+        img = picture(np.concatenate(frames))
         if caption is not None:
             img = captioned(img, caption)
         img.save(buf, format="PNG")

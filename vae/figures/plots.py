@@ -31,6 +31,8 @@ CLASS_COLOURS = tuple(
     "#{:02x}{:02x}{:02x}".format(*map(int, px.colors.unlabel_rgb(c))) for c in px.colors.qualitative.Safe[:10]
 )
 HALF_PAGE_PX = 320  # a figure in half of a 1024-pixel-wide page beside the sidebar
+PAGE_PX = 600  # about how wide the main column of a 1024-pixel-wide page beside the sidebar is
+GRID_MAX_OFFSETS = 7  # a traversal grid's columns: on PAGE_PX, cells of about 65 px, readable from a room's back
 KL_SCALE_FLOOR = 1.0  # nats: a heat map of KL runs from 0 to at least this, so a collapsed unit's 0.005 stays dark
 SVG_MAX_POINTS = 5000  # larger scatter plots use WebGL
 
@@ -118,7 +120,7 @@ def _mosaic_figure(
                 showarrow=False,
                 xref="x",
                 yref="y",
-                font=dict(size=11),
+                font=dict(size=13),
             )
             for (x, y), text in zip(corners, titles or [])
             if text
@@ -182,6 +184,40 @@ def traversal_figure(trav, labels: Sequence[str] | None = None, ncols: int = 8, 
     )
 
 
+def traversal_grid(
+    trav, labels: Sequence[str] | None = None, tr: Translate = english, width_px: float = PAGE_PX
+) -> go.Figure:
+    """The classic traversal grid: one row per latent dimension (labelled, KL first), one column per offset
+    (labelled in prior sd). Give it a traversal of at most :data:`GRID_MAX_OFFSETS` steps, so that a cell stays
+    about ``width_px / GRID_MAX_OFFSETS`` pixels wide."""
+    n_dims, steps = trav.images.shape[:2]
+    h, w = trav.images.shape[-2:]
+    picture, corners = mosaic(np.asarray(trav.images).reshape(n_dims * steps, *trav.images.shape[2:]), steps)
+    title = tr("Every dimension at {n} offsets (prior sd)").format(n=steps)
+    fig = _imshow(to_uint8(picture[None])[0], title=title, width_px=width_px)
+    fig.update_traces(hoverinfo="skip", hovertemplate=None)
+    names = dimension_labels(trav) if labels is None else list(labels)
+    font = dict(size=14)
+    fig.update_xaxes(
+        side="top",
+        showticklabels=True,
+        tickvals=[x + (w - 1) / 2 for x, _ in corners[:steps]],
+        ticktext=[f"{v:+.1f}" for v in trav.values],
+        tickfont=font,
+    )
+    fig.update_yaxes(
+        showticklabels=True, tickvals=[y + (h - 1) / 2 for _, y in corners[::steps]], ticktext=names, tickfont=font
+    )
+    cell = (width_px - 120) / steps  # screen pixels per image, the labels' margin aside
+    top = 70 + 20 * (fig.layout.title.text or "").count("<br>")
+    fig.update_layout(
+        height=int(n_dims * cell * (h + 2) / (w + 2) + top + 20),
+        margin=dict(l=110, r=10, t=top, b=10),
+        meta={"corners": corners, "size": [h, w]},
+    )
+    return fig
+
+
 def interpolation_figure(interp, start_label: str = "A", end_label: str = "B", tr: Translate = english) -> go.Figure:
     """Start, current and end image; one frame per interpolation step."""
     steps = len(interp.t)
@@ -191,14 +227,10 @@ def interpolation_figure(interp, start_label: str = "A", end_label: str = "B", t
     return _animated(
         imgs,
         3,
-        [
-            start_label,
-            tr("interpolation along a {path}").format(path=tr(interp.path)),
-            end_label,
-        ],
+        [start_label, "z(t)", end_label],
         "t = ",
         [f"{t:.2f}" for t in interp.t],
-        tr("Interpolation between posterior means: drag the slider"),
+        tr("Interpolation between posterior means along a {path}: drag the slider").format(path=tr(interp.path)),
     )
 
 
@@ -213,28 +245,46 @@ def manifold_figure(
 
     ``points`` (N, 2) are posterior means drawn over the grid: z maps to the picture
     through the prior's CDF, as the grid itself does, so a point sits on the tile
-    decoded from (nearly) its own z. ``labels`` colour them.
+    decoded from (nearly) its own z. ``labels`` colour them; points beyond the grid's outer tiles are left out
+    (they would pile up on its edges). The picture is about :data:`PAGE_PX` wide and as tall, every other tick
+    labelled past 10 tiles, the legend under it.
     """
     from scipy.stats import norm
 
     n = images.shape[0]
     c, h, w = images.shape[2:]
     big = images.transpose(2, 0, 3, 1, 4).reshape(c, n * h, n * w)
-    fig = _imshow(to_uint8(big[None])[0], title=tr("Decoded manifold over the prior's quantiles"))
-    ticks_x = [w * j + w / 2 for j in range(n)]
-    fig.update_xaxes(showticklabels=True, tickvals=ticks_x, ticktext=[f"{g:.1f}" for g in grid], title="z1")
+    fig = _imshow(to_uint8(big[None])[0], title=tr("Decoded manifold over the prior's quantiles"), width_px=PAGE_PX)
+    every = 1 if n <= 10 else 2
+    font = dict(size=14)
+    fig.update_xaxes(
+        showticklabels=True,
+        tickvals=[w * j + w / 2 for j in range(0, n, every)],
+        ticktext=[f"{g:.1f}" for g in grid[::every]],
+        tickfont=font,
+        title=dict(text="z1", font=font),
+    )
     fig.update_yaxes(
         showticklabels=True,
-        tickvals=[h * i + h / 2 for i in range(n)],
-        ticktext=[f"{g:.1f}" for g in grid[::-1]],
-        title="z2",
+        tickvals=[h * i + h / 2 for i in range(0, n, every)],
+        ticktext=[f"{g:.1f}" for g in grid[::-1][::every]],
+        tickfont=font,
+        title=dict(text="z2", font=font),
+    )
+    fig.update_layout(
+        height=PAGE_PX + 130,
+        margin=dict(l=60, r=10, t=50, b=40),
+        legend=dict(orientation="h", y=-0.08, yanchor="top", x=0, font=font),
     )
     if points is not None:
         pts = np.asarray(points, dtype=float)
         lo, hi = norm.cdf(grid[0]), norm.cdf(grid[-1])  # the grid is evenly spaced in prior CDF
         u = (norm.cdf(pts) - lo) / (hi - lo) * (n - 1)  # fractional tile index per axis
+        inside = ((u >= -0.5) & (u <= n - 0.5)).all(1)
+        pts, u = pts[inside], u[inside]
         px_x, px_y = w * u[:, 0] + w / 2, h * (n - 1 - u[:, 1]) + h / 2
-        lab = np.zeros(len(pts), int) if labels is None else np.asarray(labels)
+        lab = np.zeros(len(inside), int) if labels is None else np.asarray(labels)
+        lab = lab[inside]
         for k in np.unique(lab):
             m = lab == k
             fig.add_scatter(
@@ -242,7 +292,7 @@ def manifold_figure(
                 y=px_y[m],
                 mode="markers",
                 name=str(k),
-                marker=dict(size=4, opacity=0.6),
+                marker=dict(size=5, opacity=0.7, color=CLASS_COLOURS[int(k) % len(CLASS_COLOURS)]),
                 customdata=pts[m],
                 hovertemplate="z = (%{customdata[0]:.2f}, %{customdata[1]:.2f})<extra></extra>",
             )
@@ -576,6 +626,25 @@ def _ellipse(mean: Sequence[float], sd: Sequence[float], k: float, n: int = 73) 
 POSTERIOR_COLOURS = ("#d62728", "#2ca02c")  # the amortized q(z|x), then the optimised q*(z|x)
 
 
+def mass_window(grid, gaussians, mass: float = 0.999, pad: float = 0.15) -> tuple[list[float], list[float]]:
+    """The square window (z1 range, z2 range) that holds ``mass`` of the grid posterior's probability (its most
+    probable cells) and every Gaussian's 2-sd ellipse, widened by ``pad`` of its side on each side: where the
+    picture has something to show, not the whole grid the posterior was computed on."""
+    prob = np.asarray(grid.prob, dtype=np.float64)
+    order = np.argsort(prob, axis=None)[::-1]
+    keep = order[: int(np.searchsorted(np.cumsum(prob.flat[order]) / prob.sum(), mass)) + 1]
+    rows, cols = np.unravel_index(keep, prob.shape)  # prob is (z2, z1)
+    z1, z2 = np.asarray(grid.z1, dtype=np.float64), np.asarray(grid.z2, dtype=np.float64)
+    lo = [z1[cols].min(), z2[rows].min()]
+    hi = [z1[cols].max(), z2[rows].max()]
+    for mean, sd in gaussians.values():
+        for a in range(2):
+            lo[a], hi[a] = min(lo[a], mean[a] - 2 * sd[a]), max(hi[a], mean[a] + 2 * sd[a])
+    side = max(hi[0] - lo[0], hi[1] - lo[1]) * (1 + 2 * pad)
+    centre = [(lo[a] + hi[a]) / 2 for a in range(2)]
+    return [centre[0] - side / 2, centre[0] + side / 2], [centre[1] - side / 2, centre[1] + side / 2]
+
+
 def true_posterior_figure(
     grid,
     gaussians: dict[str, tuple[Sequence[float], Sequence[float]]],
@@ -585,7 +654,8 @@ def true_posterior_figure(
     """The true posterior p(z|x) of a 2-D latent as a heat map (``grid``: z1, z2, prob), with the 1 and 2 sd
     ellipses of each named Gaussian posterior (mean, sd) over it, and draws (N, 2) of a flow posterior.
 
-    Colours follow POSTERIOR_COLOURS: the encoder's q (ellipses, or a flow's draws), then q*."""
+    Colours follow POSTERIOR_COLOURS: the encoder's q (ellipses, or a flow's draws), then q*. The axes show
+    :func:`mass_window`."""
     fig = go.Figure(
         go.Heatmap(
             x=grid.z1,
@@ -624,13 +694,14 @@ def true_posterior_figure(
                 hoverinfo="skip",
             )
         )
+    x_range, y_range = mass_window(grid, gaussians)
     fig.update_layout(
-        title=wrapped(tr("True posterior p(z|x) (shaded) and Gaussian posteriors (1 and 2 sd)"), HALF_PAGE_PX),
-        xaxis_title="z0",
-        yaxis_title="z1",
-        yaxis=dict(scaleanchor="x", scaleratio=1),
+        title=wrapped(tr("True posterior p(z|x) (shaded) and Gaussian posteriors (1 and 2 sd)"), PAGE_PX),
+        xaxis=dict(title="z0", range=x_range, constrain="domain"),
+        yaxis=dict(title="z1", range=y_range, scaleanchor="x", scaleratio=1, constrain="domain"),
         legend=dict(orientation="h", y=-0.2),
         margin=dict(l=10, r=10, t=70, b=10),
+        height=560,
     )
     return fig
 

@@ -100,7 +100,7 @@ def text_interpolation(interp, show, start_label: str = "A", end_label: str = "B
         rows,
         "t = ",
         ts,
-        tr("Interpolation between posterior means: drag the slider"),
+        tr("Interpolation between posterior means along a {path}: drag the slider").format(path=tr(interp.path)),
     )
 
 
