@@ -328,7 +328,7 @@ def test_traverse_png_and_gif(trained, tmp_path, capsys):
     png, gif = tmp_path / "t.png", tmp_path / "t.gif"
     assert main(["traverse", str(trained), "--out", str(png), "--dims", "3", "--steps", "5"]) == 0
     im = Image.open(png)
-    assert im.size == (5 * 10 + 2, 3 * 10 + 2)  # 8x8 tiles with 2-pixel padding: 5 columns x 3 rows
+    assert im.size == (16 * (5 * 10 + 2), 16 * (3 * 10 + 2))  # 8x8 tiles, 2-px padding, 5 x 3, enlarged 16x
     assert (
         main(["traverse", str(trained), "--out", str(gif), "--dims", "3", "--steps", "5", "--from-example", "4"]) == 0
     )
@@ -359,7 +359,7 @@ def test_interpolate(trained, tmp_path, capsys):
         )
         == 0
     )
-    assert Image.open(out).size == (6 * 10 + 2, 12)
+    assert Image.open(out).size == (16 * (6 * 10 + 2), 16 * 12)  # a strip of 6, enlarged towards 1,000 px
     assert main(["interpolate", str(trained), "--from", "0", "--to", "999", "--out", str(out)]) == 2
     assert "out of range" in capsys.readouterr().err
 

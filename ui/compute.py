@@ -288,7 +288,7 @@ def own_encoding(ck: Checkpoint, own: np.ndarray):
     return encode_input(ck.model, own)
 
 
-@spinning(N_("Measuring the gaps: a q* per example from several starts, then log p(x) (20 to 40 s)..."))
+@spinning(N_("Measuring the gaps: a q* per example from several starts, then log p(x) (10 to 20 s)..."))
 @cache_data(show_spinner=False, max_entries=32)
 def inference_gaps(ck: Checkpoint, n: int) -> dict:
     """:func:`vae.analysis.inference.inference_gaps` on the first ``n`` test examples, once per model."""

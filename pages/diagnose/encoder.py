@@ -130,7 +130,7 @@ if st.button(tr("Measure the gaps"), key="enc_measure", type="primary") or key i
         )
     )
 else:
-    st.caption(tr("About 20 to 40 s for an MLP on 2 cores; the result is kept for everyone who opens this model."))
+    st.caption(tr("About 10 to 20 s for an MLP on 2 cores; the result is kept for everyone who opens this model."))
 
 hidden = ck.config.encoder.hidden
 wider = [min(2 * h, 2048) for h in hidden] or [400]
