@@ -8,6 +8,7 @@ Screenshots go to $SCREENSHOTS (default tests/artifacts/).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -524,6 +525,23 @@ def test_clicking_and_lassoing_points_on_the_maps_select_them(server, page):
     page.locator(".st-key-picked_images .js-plotly-plot").wait_for(timeout=60_000)
     assert page.locator("[data-testid=stException]").count() == 0
     assert "1 selected example(s)" in page.locator(".st-key-picked_images").inner_text()
+
+    # the lasso: the modebar's tool, then a closed path drawn around a crowd of points
+    plot = page.locator(".st-key-map .js-plotly-plot")
+    plot.hover()
+    plot.locator('.modebar-btn[data-title="Lasso Select"]').click()
+    box = plot.locator(".nsewdrag").first.bounding_box()
+    cx, cy, r = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, min(box["width"], box["height"]) / 3
+    page.mouse.move(cx + r, cy)
+    page.mouse.down()
+    for k in range(1, 41):
+        page.mouse.move(cx + r * math.cos(k * math.pi / 20), cy + r * math.sin(k * math.pi / 20), steps=2)
+    page.mouse.up()
+    wait_idle(page)
+    shot(page, "latent_map-lassoed")
+    assert page.locator("[data-testid=stException]").count() == 0
+    lassoed = re.search(r"(\d+) selected example\(s\)", page.locator(".st-key-picked_images").inner_text())
+    assert lassoed and int(lassoed.group(1)) > 1, page.locator(".st-key-picked_images").inner_text()
 
     for path, key in (("compare", "rd"), ("disentanglement", "dis_mig_distortion")):
         page.goto(f"{url}/{path}?model=digits-z2")
