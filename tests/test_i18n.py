@@ -298,7 +298,7 @@ def test_a_training_s_progress_result_and_refusal_read_in_chinese(app_dir, class
 
     at = open_in("zh-CN", "train")
     at.selectbox(key="dataset").select("digits").run()
-    cap = next(c for c in at.caption if c.value.startswith("训练约需"))
+    cap = next(c for c in at.caption if c.value.startswith("训练时间：在本服务器上约"))
     assert "在本服务器上" in cap.value and "每次训练的上限：5 min" in cap.value and "每轮" in cap.proto.help
     at.text_input(key="hidden").input("16")
     at.number_input(key="epochs").set_value(2)
