@@ -225,7 +225,7 @@ def test_sample_png_gif_and_from_example(pixelcnn_checkpoint, tmp_path, capsys):
     assert main(["sample", str(pixelcnn_checkpoint), "--n", "9", "--seed", "3", "--out", str(png)]) == 0
     said = capsys.readouterr().out
     assert "9 samples" in said and "pixel by pixel" in said and "prior" in said
-    assert Image.open(png).size == (3 * 8 + 4 * 2, 3 * 8 + 4 * 2)  # a 3x3 make_grid with 2 px padding
+    assert Image.open(png).size == (16 * (3 * 8 + 4 * 2), 16 * (3 * 8 + 4 * 2))  # a 3x3 make_grid, 2-px padding, 16x
     assert (
         main(
             [
