@@ -19,7 +19,14 @@ from ui.models import data_split
 from ui.training_queue import reports_pending
 from vae.analysis.diagnostics import collapse_report as report
 from vae.analysis.evaluation import aggregate_inputs
-from vae.analysis.explore import decoder_attention, encode_input, interpolation, posterior, sample_sequences
+from vae.analysis.explore import (
+    decoder_attention,
+    encode_input,
+    interpolation,
+    posterior,
+    sample_sequences,
+    seed_grid_spread,
+)
 from vae.analysis.explore import prior_samples as prior
 from vae.analysis.explore import reconstructions as rec
 from vae.analysis.explore import seed_grid as grid
@@ -31,13 +38,19 @@ from vae.analysis.reports import REPORT_IWAE_K, model_disentanglement, stored_re
 from vae.config import VAEConfig
 from vae.data.catalog import data_modality
 from vae.figures.examples import interpolation_figure, traversal_figure, traversal_grid_figure
-from vae.figures.plots import GRID_MAX_OFFSETS
+from vae.figures.plots import GRID_MAX_OFFSETS, image_grid
 from vae.i18n import N_, translator
 from vae.models.checkpoints import Checkpoint
 from vae.service.cost import server_estimate, torch_threads
 from vae.service.worker import train_threads
 
 cache_data = functools.partial(st.cache_data, hash_funcs={Checkpoint: lambda ck: ck.digest})
+
+
+def spec(fig) -> dict:
+    """A figure as the plain dict a cached result should hold: a cache hit unpickles it in 0.1 ms, where a
+    plotly Figure is rebuilt and validated again (10 ms for a traversal's, whose building took 40 ms)."""
+    return fig.to_plotly_json()
 
 
 @cache_data(show_spinner=False, max_entries=64)
@@ -136,6 +149,14 @@ def traversal_of_dims(ck: Checkpoint, dims: tuple[int, ...], span: float, steps:
 
 
 @cache_data(show_spinner=False, max_entries=64)
+def dims_traversal_view(ck: Checkpoint, dims: tuple[int, ...], labels: tuple[str, ...], lang: str) -> dict:
+    """The figure of :func:`traversal_of_dims` (span 2.5, 9 steps) with a label per row, four panels to a
+    row, in language ``lang``: a figure spec, built once per setting."""
+    trav = traversal_of_dims(ck, dims, 2.5, 9)
+    return spec(traversal_figure(ck.modality, trav, labels=list(labels), ncols=4, tr=translator(lang)))
+
+
+@cache_data(show_spinner=False, max_entries=64)
 def traversal_view(ck: Checkpoint, n_dims: int, span: float, steps: int, example: int | None, lang: str):
     """The traversal, its slider figure and its grid of every dimension at every offset (None for texts) in
     language ``lang``, built once per setting. Its PNG and GIF are drawn only when downloaded
@@ -143,7 +164,8 @@ def traversal_view(ck: Checkpoint, n_dims: int, span: float, steps: int, example
     trav = traversal(ck, n_dims, span, steps, example)
     tr = translator(lang)
     grid = traversal(ck, n_dims, span, min(steps, GRID_MAX_OFFSETS), example)  # steps are odd: z = 0 is among them
-    return trav, traversal_figure(ck.modality, trav, ncols=5, tr=tr), traversal_grid_figure(ck.modality, grid, tr)
+    every = traversal_grid_figure(ck.modality, grid, tr)
+    return trav, spec(traversal_figure(ck.modality, trav, ncols=5, tr=tr)), None if every is None else spec(every)
 
 
 def example_label(classes, labels, i: int) -> str:
@@ -252,6 +274,16 @@ def attention(ck: Checkpoint, split: str, index: int):
 def seed_grid(ck: Checkpoint, n_z: int, n_seeds: int, seed: int):
     """vae.analysis.explore.seed_grid, once per model and setting: (z, images (n_z, n_seeds, C, H, W))."""
     return grid(ck.model, n_z, n_seeds, seed)
+
+
+@cache_data(show_spinner=False, max_entries=64)
+def seed_grid_view(ck: Checkpoint, n_z: int, n_seeds: int, seed: int, width_px: float) -> tuple[dict, float, float]:
+    """The picture grid of :func:`seed_grid` (rows titled z1, z2...) as a figure spec, with its spreads
+    (within a row, between rows: vae.analysis.explore.seed_grid_spread), built once per setting."""
+    _, imgs = seed_grid(ck, n_z, n_seeds, seed)
+    titles = [f"z{r + 1}" if c == 0 else "" for r in range(n_z) for c in range(n_seeds)]
+    fig = image_grid(imgs.reshape(-1, *imgs.shape[2:]), ncols=n_seeds, titles=titles, width_px=width_px)
+    return spec(fig), *seed_grid_spread(imgs)
 
 
 # ------------------------------------------------------------------ how good is the encoder?

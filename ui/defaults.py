@@ -15,6 +15,7 @@ MAP_SIZES = (500, 1000, 2000, 5000, 10000)  # Latent map: how many points, up to
 TRAVERSAL = dict(span=3.0, steps=11)  # Latent traversals: span in prior sd, frames per dimension
 INTERPOLATION = dict(a=0, b=1, steps=11, method="linear")  # Latent traversals: the first interpolation
 SEED_GRID = dict(n_z=4, n_seeds=5, seed=0)  # Strong decoders: rows of z, columns of seeds
+SEED_GRID_PX = 230  # Strong decoders: a grid's width, one of three columns
 PLACE_NEIGHBOURS = 10  # Latent map: a drawn input is placed among this many nearest mapped codes
 IWAE_K = REPORT_IWAE_K  # Posterior collapse: importance samples, the k of the reports stored at save
 

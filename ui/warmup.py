@@ -39,7 +39,10 @@ def warm(path) -> None:
     t = defaults.TRAVERSAL
     for lang in LANGUAGES:  # the figure holds words: one per language
         compute.traversal_view(ck, defaults.traversal_dims(ck), t["span"], t["steps"], None, lang)
-    compute.seed_grid(ck, **defaults.SEED_GRID)
+    if ck.modality.kind == "image":  # Strong decoders' grid (a names model's grid is a table of names)
+        compute.seed_grid_view(ck, **defaults.SEED_GRID, width_px=defaults.SEED_GRID_PX)
+    else:
+        compute.seed_grid(ck, **defaults.SEED_GRID)
     c = defaults.COMPARE  # Compare runs: this model's side-by-side traversal
     compute.traversal(ck, defaults.compare_dims(ck), c["span"], c["steps"], None)
     compute.example_bounds(ck, 0)  # How good is the encoder?: the first example's q* and bounds (2-D: p(z|x) too)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from ui import compute
 from ui.disentanglement_view import every_model_with_factors, scores_panel
-from ui.i18n import error_text, message_text, tr
+from ui.i18n import error_text, language, message_text, tr
 from ui.models import checkpoint_paths, current_path, load, model_summaries
 from ui.owner import owner_id
 from ui.training_queue import training_queue
@@ -15,7 +15,6 @@ from vae.analysis.disentanglement.mig import BINS as MIG_BINS
 from vae.config.datasets import DATASETS, has_factors
 from vae.config.presets import PRESETS, preset_config
 from vae.config.shipped import LESSONS
-from vae.figures.examples import traversal_figure
 from vae.figures.plots import mi_heatmap
 
 TCVAE = LESSONS["disentanglement"]["tcvae"]  # the shipped beta-TCVAE, made from its preset
@@ -85,9 +84,8 @@ else:
     # traversal rows labelled with the factor each latent captures (its best factor by MI)
     mi = np.asarray(scores["mi_matrix"])  # (latents, factors)
     order = np.argsort(-mi.max(1), kind="stable")[: min(8, mi.shape[0])].tolist()
-    trav = compute.traversal_of_dims(ck, tuple(order), 2.5, 9)
-    labels = [f"z{j}: {factor_names[int(mi[j].argmax())]} ({mi[j].max():.2f} {tr('nats')})" for j in order]
-    st.plotly_chart(traversal_figure(ck.modality, trav, labels=labels, ncols=4, tr=tr), key="dis_traversal")
+    labels = tuple(f"z{j}: {factor_names[int(mi[j].argmax())]} ({mi[j].max():.2f} {tr('nats')})" for j in order)
+    st.plotly_chart(compute.dims_traversal_view(ck, tuple(order), labels, language()), key="dis_traversal")
     st.caption(
         tr(
             "Each row moves one latent (most informative about some factor first), labelled with the factor it "

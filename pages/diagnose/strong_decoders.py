@@ -7,9 +7,7 @@ from ui import compute, defaults
 from ui.i18n import tr
 from ui.lesson import lesson_command_lines, remedy_buttons, report_cells, report_formats, seed_grid_settings
 from ui.models import checkpoint_paths, digest, load, summary
-from vae.analysis.explore import seed_grid_spread
 from vae.config.shipped import LESSONS
-from vae.figures.plots import image_grid
 from vae.i18n import N_
 from vae.models.pixelcnn import receptive_field
 
@@ -98,12 +96,9 @@ n_z, n_seeds, seed = seed_grid_settings("sd")
 cols = st.columns(3)
 for col, (role, ck) in zip(cols, models.items()):
     with col:
-        _, imgs = compute.seed_grid(ck, n_z, n_seeds, seed)
-        flat = imgs.reshape(-1, *imgs.shape[2:])
-        titles = [f"z{r + 1}" if c == 0 else "" for r in range(n_z) for c in range(n_seeds)]
+        fig, row_spread, between = compute.seed_grid_view(ck, n_z, n_seeds, seed, defaults.SEED_GRID_PX)
         st.markdown(f"**{tr(LESSON[role].label)}**  \n`{ck.name}`")  # wraps in its column; a figure title was cut
-        st.plotly_chart(image_grid(flat, ncols=n_seeds, titles=titles, width_px=230), key=f"grid_{role}")
-        row_spread, between = seed_grid_spread(imgs)
+        st.plotly_chart(fig, key=f"grid_{role}")
         st.caption(
             tr(
                 "pixel spread within a row (seeds) {within:.3f}, between rows (z) {between:.3f}",
