@@ -37,7 +37,7 @@ from vae.analysis.projections import project_model
 from vae.analysis.reports import REPORT_IWAE_K, model_disentanglement, stored_reports
 from vae.config import VAEConfig
 from vae.data.catalog import data_modality
-from vae.figures.examples import interpolation_figure, traversal_figure, traversal_grid_figure
+from vae.figures.examples import examples_figure, interpolation_figure, traversal_figure, traversal_grid_figure
 from vae.figures.plots import GRID_MAX_OFFSETS, image_grid
 from vae.i18n import N_, translator
 from vae.models.checkpoints import Checkpoint
@@ -254,6 +254,39 @@ def reconstructions(ck: Checkpoint, split: str, index: tuple[int, ...], seed: in
 @cache_data(show_spinner=False, max_entries=64)
 def prior_samples(ck: Checkpoint, n: int, temperature: float, seed: int):
     return prior(ck.model, n, temperature, seed=seed)
+
+
+@cache_data(show_spinner=False, max_entries=64)
+def reconstruction_view(ck: Checkpoint, split: str, index: tuple[int, ...], seed: int, lang: str):
+    """:func:`reconstructions` and their figure (rows: inputs, mean reconstructions, samples) in language
+    ``lang`` as a figure spec, built once per setting: (spec, the reconstructions)."""
+    r = reconstructions(ck, split, index, seed)
+    tr = translator(lang)
+    k = len(r.index)
+    title = (
+        N_("Rows: input x · most likely x given z = mu(x), token by token · sample x ~ p(x|z), z ~ q(z|x)")
+        if ck.modality.textual
+        else N_("Rows: input x · reconstruction E[x|z=mu(x)] · sample x ~ p(x|z), z ~ q(z|x)")
+    )
+    fig = examples_figure(
+        ck.modality,
+        np.concatenate([r.original, r.mean, r.sample]),
+        ncols=k,
+        titles=[f"#{i}" for i in r.index] + [tr("mean")] * k + [tr("sample")] * k,
+        title=tr(title),
+    )
+    return spec(fig), r
+
+
+@cache_data(show_spinner=False, max_entries=64)
+def prior_samples_view(ck: Checkpoint, n: int, temperature: float, seed: int, lang: str):
+    """:func:`prior_samples` (mean images E[x|z]) and their figure in language ``lang``, eight to a row, as a
+    figure spec built once per setting: (spec, the images)."""
+    _, imgs = prior_samples(ck, n, temperature, seed)
+    tr = translator(lang)
+    prior_name = "N(0, T^2 I)" if ck.config.prior.name == "standard" else tr("the VampPrior (each component's sd x T)")
+    title = tr("E[x|z], z ~ {prior}, T = {t:g}").format(prior=prior_name, t=temperature)
+    return spec(examples_figure(ck.modality, imgs, ncols=8, title=title)), imgs
 
 
 @cache_data(show_spinner=False, max_entries=64)

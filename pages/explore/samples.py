@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from ui import compute, defaults
-from ui.i18n import tr, translate
+from ui.i18n import language, tr, translate
 from ui.models import current, split_or_stop
 from ui.widgets import pick_examples
 from vae.analysis.explore import nearest_training_examples
@@ -35,17 +35,8 @@ seed = c4.number_input(
 index = pick_examples(how, ds, x, labels, n, int(seed), split)
 
 if index is not None:
-    r = compute.reconstructions(ck, split, tuple(int(i) for i in index[:most]), int(seed))
+    fig, r = compute.reconstruction_view(ck, split, tuple(int(i) for i in index[:most]), int(seed), language())
     k = len(r.index)
-    fig = examples_figure(
-        ck.modality,
-        np.concatenate([r.original, r.mean, r.sample]),
-        ncols=k,
-        titles=[f"#{i}" for i in r.index] + [tr("mean")] * k + [tr("sample")] * k,
-        title=tr("Rows: input x · reconstruction E[x|z=mu(x)] · sample x ~ p(x|z), z ~ q(z|x)")
-        if not ck.modality.textual
-        else tr("Rows: input x · most likely x given z = mu(x), token by token · sample x ~ p(x|z), z ~ q(z|x)"),
-    )
     st.plotly_chart(fig, key="reconstructions")
     err = ck.modality.errors(r.original, r.mean)
     st.caption(
@@ -86,11 +77,10 @@ if tokens:
     )
     imgs = compute.sequence_samples(ck, n_samples, float(temperature), int(top_k), int(sample_seed))
     title = tr("x ~ p(x|z), z ~ N(0, I), token by token at temperature {t:g}", t=temperature)
+    fig = examples_figure(ck.modality, imgs, ncols=8, title=title)
 else:
-    z, imgs = compute.prior_samples(ck, n_samples, float(temperature), int(sample_seed))
-    prior_name = "N(0, T^2 I)" if ck.config.prior.name == "standard" else tr("the VampPrior (each component's sd x T)")
-    title = tr("E[x|z], z ~ {prior}, T = {t:g}", prior=prior_name, t=temperature)
-st.plotly_chart(examples_figure(ck.modality, imgs, ncols=8, title=title), key="samples")
+    fig, imgs = compute.prior_samples_view(ck, n_samples, float(temperature), int(sample_seed), language())
+st.plotly_chart(fig, key="samples")
 if ck.config.prior.name == "vamp":
     u = compute.pseudo_inputs(ck)
     st.plotly_chart(
