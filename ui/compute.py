@@ -149,6 +149,14 @@ def traversal_of_dims(ck: Checkpoint, dims: tuple[int, ...], span: float, steps:
 
 
 @cache_data(show_spinner=False, max_entries=64)
+def slider_traversal_view(ck: Checkpoint, n_dims: int, span: float, steps: int, ncols: int, lang: str) -> dict:
+    """The slider figure of :func:`traversal` from z = 0 (Compare's side-by-side views), ``ncols`` panels to a
+    row, in language ``lang``: a figure spec, built once per setting."""
+    trav = traversal(ck, n_dims, span, steps, None)
+    return spec(traversal_figure(ck.modality, trav, ncols=ncols, tr=translator(lang)))
+
+
+@cache_data(show_spinner=False, max_entries=64)
 def dims_traversal_view(ck: Checkpoint, dims: tuple[int, ...], labels: tuple[str, ...], lang: str) -> dict:
     """The figure of :func:`traversal_of_dims` (span 2.5, 9 steps) with a label per row, four panels to a
     row, in language ``lang``: a figure spec, built once per setting."""

@@ -44,7 +44,8 @@ def warm(path) -> None:
     else:
         compute.seed_grid(ck, **defaults.SEED_GRID)
     c = defaults.COMPARE  # Compare runs: this model's side-by-side traversal
-    compute.traversal(ck, defaults.compare_dims(ck), c["span"], c["steps"], None)
+    for lang in LANGUAGES:
+        compute.slider_traversal_view(ck, defaults.compare_dims(ck), c["span"], c["steps"], c["n_dims"], lang)
     compute.example_bounds(ck, 0)  # How good is the encoder?: the first example's q* and bounds (2-D: p(z|x) too)
     if ck.model.pixel_by_pixel:  # every picture is drawn pixel by pixel: the samples page's defaults too
         _, x, _, _ = data_split(ck, "test")

@@ -4,7 +4,7 @@ disentanglement scores."""
 import streamlit as st
 
 from ui import compute, defaults
-from ui.i18n import error_text, message_text, tr
+from ui.i18n import error_text, language, message_text, tr
 from ui.models import checkpoint_paths, current, load, model_summaries, same_scale
 from ui.navigation import PAGE
 from ui.owner import owner_id
@@ -12,7 +12,6 @@ from ui.train_view import sweep_progress
 from ui.training_queue import training_queue
 from ui.widgets import make_clicked_model_current
 from vae.config.values import apply
-from vae.figures.examples import traversal_figure
 from vae.figures.plots import rate_distortion
 
 ck = current()
@@ -102,8 +101,8 @@ for col, name in ((c1, a), (c2, b)):
                 dims=dims,
             )
         )
-    trav = compute.traversal(m, dims, defaults.COMPARE["span"], defaults.COMPARE["steps"], None)
-    fig = traversal_figure(m.modality, trav, ncols=min(n_dims, 5), tr=tr)
+    c = defaults.COMPARE
+    fig = compute.slider_traversal_view(m, dims, c["span"], c["steps"], min(n_dims, 5), language())
     col.plotly_chart(fig, key=f"cmp_trav_{name}_{col is c1}")
 
 # ------------------------------------------------------------------ disentanglement
