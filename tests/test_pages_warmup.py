@@ -45,7 +45,9 @@ def test_warm_up_fills_the_caches_the_pages_read(app_dir, monkeypatch):
     # the names ui.compute calls: a page that computed again would call these
     monkeypatch.setattr(compute, "project_model", computed_again)
     monkeypatch.setattr(compute, "report", computed_again)
-    for page in ("latent_map", "collapse", "traversals"):
+    for figure in ("examples_figure", "traversal_figure", "traversal_grid_figure"):  # ...and the figures built
+        monkeypatch.setattr(compute, figure, computed_again)
+    for page in ("latent_map", "collapse", "traversals", "samples"):
         at = open_app(page, model="digits-z2")  # the pages find everything computed
         assert not at.exception
 

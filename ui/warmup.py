@@ -47,12 +47,15 @@ def warm(path) -> None:
     for lang in LANGUAGES:
         compute.slider_traversal_view(ck, defaults.compare_dims(ck), c["span"], c["steps"], c["n_dims"], lang)
     compute.example_bounds(ck, 0)  # How good is the encoder?: the first example's q* and bounds (2-D: p(z|x) too)
-    if ck.model.pixel_by_pixel:  # every picture is drawn pixel by pixel: the samples page's defaults too
-        _, x, _, _ = data_split(ck, "test")
-        d = defaults.samples(ck)
-        compute.reconstructions(ck, "test", compute.random_examples(len(x), d["n_rec"], 0), 0)
-        compute.prior_samples(ck, d["n_samples"], 1.0, 0)
-        for lang in LANGUAGES:  # ...and the Latent traversals page's interpolation, in every language
+    _, x, _, _ = data_split(ck, "test")
+    d = defaults.samples(ck)  # Reconstructions & samples: the page's first figures, in every language
+    shown = tuple(int(i) for i in compute.random_examples(len(x), d["n_rec"], 0))
+    for lang in LANGUAGES:
+        compute.reconstruction_view(ck, "test", shown, 0, lang)
+        if not ck.modality.textual:  # a token model's samples are drawn when asked (top-k, temperature)
+            compute.prior_samples_view(ck, d["n_samples"], 1.0, 0, lang)
+    if ck.model.pixel_by_pixel:  # every picture is drawn pixel by pixel: the traversal page's interpolation too
+        for lang in LANGUAGES:
             compute.default_interpolation(ck, lang)
 
 
