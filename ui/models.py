@@ -165,25 +165,29 @@ def save_upload(filename: str, data: bytes, owner: str | None = None) -> tuple[b
     return ok, result if ok else error_text(result)
 
 
-def quota_problem(adding_models: int, adding_bytes: int) -> str | None:
+def quota_problem(adding_models: int, adding_bytes: int, tidy_first: bool = True) -> str | None:
     """Why this student may not add ``adding_models`` models (or a data upload) of about ``adding_bytes`` bytes to
     the class folder (:func:`quota_error`), in the reader's language; None when they may."""
     me = owner_id()
-    err = quota_error(me, training_queue().active_of(me), adding_models, adding_bytes)
+    err = quota_error(me, training_queue().active_of(me), adding_models, adding_bytes, tidy_first)
     return None if err is None else error_text(err)
 
 
-def quota_error(owner: str, on_the_way: int, adding_models: int = 1, adding_bytes: int = 0):
+def quota_error(owner: str, on_the_way: int, adding_models: int = 1, adding_bytes: int = 0, tidy_first: bool = True):
     """:func:`vae.service.storage.quota_problem` for ``owner``, whose models are those of the class folder marked
     with it and ``on_the_way`` trainings; the training queue asks it before every run
     (:class:`vae.service.jobs.TrainingQueue`'s ``quota``). First removes what nobody will read again
-    (:func:`vae.service.storage.clean_class_folder`: uploads no model or training uses, half-written files)."""
+    (:func:`vae.service.storage.clean_class_folder`: uploads no model or training uses, half-written files);
+    with ``tidy_first=False`` (a page that only shows whether Start would work, on every rerun) only when the
+    check refuses: tidying only ever frees room, so the answer is the same."""
     rows = model_summaries()
+    owned = sum(r["owner"] == owner for r in rows) + on_the_way
+    if not tidy_first and storage.quota_problem(owned, adding_models, adding_bytes) is None:
+        return None
     referenced = {r["data_file"] for r in rows} | {
         Path(str(j.config.data.path)).name for j in training_queue().jobs() if j.active and j.config.data.path
     }
     storage.clean_class_folder(referenced)
-    owned = sum(r["owner"] == owner for r in rows) + on_the_way
     return storage.quota_problem(owned, adding_models, adding_bytes)
 
 

@@ -75,7 +75,7 @@ with launch:
     )
     if problem is None and (bad_name := checkpoint_name_error(name)) is not None:
         problem = message_text(bad_name)
-    problem = problem or quota_problem(1, 0)  # this student's models and the class folder's room
+    problem = problem or quota_problem(1, 0, tidy_first=False)  # the models and room left; Start tidies and asks again
     start = c2.button(tr("Start training"), type="primary", key="start", disabled=problem is not None)
     if problem:
         st.error(tr("Cannot start: {why}", why=problem))
