@@ -37,7 +37,7 @@ def main() -> None:
         for section, entries in NAVIGATION.items()
     }
     try:
-        page = st.navigation(pages)
+        page = st.navigation(pages, expanded=True)  # every page in sight: more than 12 would fold under "View more"
         sidebar()
         page.run()
     finally:  # once per server, after its first page is drawn: the shared models' reports, maps and figures

@@ -96,3 +96,24 @@ def lesson_text_models(folder: Path) -> None:
         torch.manual_seed(0)
         cfg = seq_config(decoder=decoder, word_dropout=0.5 if "word" in name else 0.0)
         save_checkpoint(folder / f"{name}.safetensors", VAE(cfg, Tokens((LENGTH,), VOCAB)))
+
+
+def lesson_likelihood_models(folder: Path) -> None:
+    """The models of the output-layer and likelihood lesson (its two sweeps), each with its shipped flags over a
+    tiny digits model trained for two epochs, saved into ``folder`` under the shipped names."""
+    from tests.conftest import tiny_config
+    from vae.cli.parser import build_parser
+    from vae.config.knobs import KNOBS
+    from vae.config.shipped import LESSONS
+    from vae.config.values import apply
+    from vae.models.checkpoints import save_checkpoint
+    from vae.training.trainer import train
+
+    for roles in (LESSONS["likelihood"], LESSONS["hidden beta"]):
+        for r in roles.values():
+            args = build_parser().parse_args(["train", *r.shipped.flags])
+            flags = {k: getattr(args, k) for k in KNOBS if getattr(args, k, None) is not None and k != "epochs"}
+            result = train(apply(tiny_config(), flags).validate())
+            save_checkpoint(
+                folder / f"{r.model}.safetensors", result.model, result.history, result.metrics, dataset=result.dataset
+            )

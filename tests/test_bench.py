@@ -174,3 +174,17 @@ def test_the_reference_dci_of_the_metrics_bench_is_the_projects_on_the_same_code
     assert {k: ours[k] for k in ref} == pytest.approx(ref, abs=1e-9)
     score = reference_factorvae(lambda v: v.astype(float), [4, 4, 4], rng, batch=16, num_train=200, num_eval=100)
     assert score == 1.0
+
+
+def test_the_likelihood_lesson_bench_measures_each_model_on_the_scale_it_has(capsys):
+    """bench/likelihood_lesson.py on one epoch of two models: a Bernoulli has no bits per dimension of 8-bit
+    values, a Gaussian has them (and its sigma)."""
+    import math
+
+    from bench import likelihood_lesson
+
+    mean = likelihood_lesson.main(["--seeds", "1", "--epochs", "1", "--only", "bernoulli", "per-pixel"])
+    bern, gauss = mean["mnist5k-cnn-z16"], mean["mnist5k-cnn-z16-sigma-per-pixel"]
+    assert math.isnan(bern["bits"]) and math.isnan(bern["sigma"])
+    assert 0 < gauss["bits"] < 8 and 0.01 <= gauss["sigma"] < 1
+    assert "mnist5k-cnn-z16-sigma-per-pixel" in capsys.readouterr().out

@@ -129,6 +129,8 @@ def test_every_flag_reaches_the_config(capsys):
         "variance": "learned",
         "sigma": "0.2",
         "bins": "16",
+        "output_activation": "linear",  # (unused by a Bernoulli; a range other than 0,1 would be refused)
+        "data_range": "0,1",
         "beta": "3",
         "kl_warmup": "2",
         "free_bits": "0.5",
@@ -180,6 +182,13 @@ def test_every_flag_reaches_the_config(capsys):
         (["train", "--latent-dim", "abc"], "invalid int value"),
         (["train", "--likelihood", "poisson"], "likelihood.name must be one of"),
         (["train", "--binarize", "dynamic", "--likelihood", "gaussian"], "only makes sense with the bernoulli"),
+        (["train", "--data-range", "-1,1"], "a bernoulli likelihood models values in [0, 1]"),
+        (
+            ["train", "--dataset", "waves", "--norm", "batch", "--out", "/tmp/x.safetensors", "--force"],
+            "--norm does not apply to series data (waves)",
+        ),
+        (["train", "--likelihood", "gaussian", "--output-activation", "tanh"], "set data_range to -1,1"),
+        (["train", "--likelihood", "gaussian", "--data-range", "-1,1"], "use output_activation tanh or linear"),
         (["train", "--dataset", "nope", "--out", "/tmp/x.safetensors", "--force"], "unknown dataset 'nope'"),
         (["train", "--config", "/nonexistent.json"], "cannot read config file"),
         (["train", "--out", "model.pt"], "must end in .safetensors"),

@@ -126,3 +126,29 @@ def test_reports_of_another_version_are_computed_again():
         assert stored_reports({"reports": {"version": version, "collapse": collapse}}) is None
     assert stored_reports({"reports": {"version": REPORTS_VERSION, "collapse": "bad"}}) is None
     assert stored_reports({}) is None and stored_reports(None) is None
+
+
+@pytest.mark.parametrize("decoder", ["gru", "lstm", "transformer"])
+def test_a_text_decoder_that_ignores_z_is_named_the_cause_and_offered_word_dropout(decoder):
+    from tests.test_sequences import seq_config
+    from vae.analysis.diagnostics import diagnosis, with_diagnosis
+
+    cfg = seq_config(decoder=decoder)
+    d = diagnosis(cfg, "collapsed", 0.3)
+    assert d["cause"] == "strong_decoder" and d["decoder_arch"] == decoder
+    assert d["remedies"][0] == {"code": "word_dropout", "changes": {"decoder.word_dropout": 0.5}, "values": {}}
+    rep = with_diagnosis({"verdict": "collapsed", "rate": 0.3, "cause": None, "remedies": []}, cfg)
+    assert rep["cause"] == "strong_decoder"  # a report stored before the rule reads as now
+    text = explanation(
+        {
+            **rep,
+            "latent_dim": 4,
+            "active_units": 0,
+            "mutual_info": None,
+            "verdict_thresholds": {"active_unit_threshold": 0.01},
+        }
+    )
+    assert f"autoregressive ({decoder})" in text and "word dropout" in text
+    cfg.decoder.word_dropout = 0.5  # already there: not offered again
+    assert all(r.code != "word_dropout" for r in remedies(cfg, "collapsed", 0.3))
+    assert diagnosis(seq_config(decoder="mlp"), "collapsed", 0.3)["cause"] is None  # not autoregressive

@@ -93,3 +93,35 @@ def test_samples_follow_the_distribution(g):
     lk = Gaussian("fixed", sigma=0.05)
     s = lk.sample(torch.zeros(20000, 1, 1, 1), g)  # mu = 0.5
     assert abs(s.mean().item() - 0.5) < 0.01 and abs(s.std().item() - 0.05) < 0.005
+
+
+@pytest.mark.parametrize("output,data_range", [("tanh", "-1,1"), ("linear", "-1,1"), ("linear", "0,1")])
+def test_gaussian_output_layer_and_data_range(g, output, data_range):
+    """mu = f(out) on x' = lo + (hi - lo) x; the mean and the draws come back in [0, 1] for pictures."""
+    lk = Gaussian("fixed", sigma=0.2, output=output, data_range=data_range)
+    out = torch.randn(B, C, H, W, generator=g)
+    x = torch.rand(B, C, H, W, generator=g)
+    lo = -1.0 if data_range == "-1,1" else 0.0
+    mu = torch.tanh(out) if output == "tanh" else out
+    ref = D.Normal(mu, 0.2).log_prob(lo + (1 - lo) * x).flatten(1).sum(1)
+    torch.testing.assert_close(lk.log_prob(out, x), ref)
+    torch.testing.assert_close(lk.mean(out), (mu - lo) / (1 - lo))
+    draw = lk.sample(out, g)
+    assert draw.min() >= 0 and draw.max() <= 1
+
+
+def test_a_tanh_model_on_minus_one_to_one_trains_and_draws_in_unit_range():
+    """The encoder reads x scaled to [-1, 1]; its pictures are in [0, 1] again."""
+    from vae.config import VAEConfig
+    from vae.config.values import apply
+    from vae.models.vae import VAE
+
+    cfg = apply(VAEConfig(), {"likelihood": "gaussian", "output_activation": "tanh", "data_range": "-1,1"}).validate()
+    model = VAE(cfg, (1, 8, 8))
+    x = torch.rand(5, 1, 8, 8)
+    out = model(x)
+    assert torch.isfinite(out.rec).all()
+    pictures = model.reconstruct(x)
+    assert pictures.min() >= 0 and pictures.max() <= 1
+    mu = torch.tanh(model.decode(model.encode(x).mean))
+    torch.testing.assert_close(pictures, ((mu + 1) / 2).clamp(0, 1))

@@ -121,3 +121,14 @@ def test_huge_layer_is_refused_before_allocation():
     cfg = VAEConfig(likelihood=LikelihoodConfig("categorical", bins=256), decoder=NetworkConfig(hidden=[4096]))
     with pytest.raises(ConfigError, match="linear layer"):
         VAE(cfg.validate(), (3, 64, 64))
+
+
+def test_the_series_networks_convolutions_take_the_initialization_too():
+    from vae.data.modality import Series
+
+    torch.manual_seed(0)
+    cfg = VAEConfig(encoder=NetworkConfig("cnn", [8, 16], init="he"), decoder=NetworkConfig("cnn", [16, 8], init="he"))
+    cfg.likelihood.name = "gaussian"
+    model = VAE(cfg.validate(), Series((1, 64)))
+    convs = [m for m in model.modules() if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d))]
+    assert convs and all(torch.count_nonzero(m.bias) == 0 for m in convs)  # PyTorch's default leaves biases nonzero

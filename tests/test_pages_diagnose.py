@@ -220,3 +220,62 @@ def test_the_text_lesson_compares_three_decoders_on_names(app_dir):
     assert at.session_state["dataset"] == "names" and at.session_state["arch"] == "gru"
     assert at.session_state["word_dropout"] == 0.5 and at.session_state["name"] == "names-gru-decoder-word-dropout-0-5"
     assert at.selectbox(key="decoder_arch").value in ("gru", "same as encoder") and not at.error
+
+
+def test_likelihood_lesson_puts_the_models_on_one_scale_and_opens_train(app_dir):
+    import torch
+
+    from tests.app_helpers import lesson_likelihood_models
+    from vae.analysis.evaluation import checkpoint_split
+    from vae.analysis.levels import lesson_numbers, pixel_prediction, values
+    from vae.config.shipped import LESSONS
+
+    lesson_likelihood_models(app_dir)
+    at = open_app("likelihood")
+    assert not at.exception, [e.message for e in at.exception]
+    table = at.dataframe[0].value
+    assert list(table["name"]) == [r.model for r in LESSONS["likelihood"].values()]
+    ck = load_checkpoint(app_dir / "mnist5k-cnn-z16-sigma-per-pixel.safetensors")
+    _, x, _, _ = checkpoint_split(ck, "test")
+    numbers = lesson_numbers(ck.model, x[:1000], seed=ck.config.train.seed)
+    row = table.set_index("name").loc[ck.name]
+    assert float(row["bits/dim of the 8-bit values"]) == pytest.approx(numbers["values"]["bits_per_dim"], abs=5e-4)
+    assert row["output layer"] == "mu = sigmoid(out), sigma per pixel"
+    assert float(row["sigma"]) == pytest.approx(ck.metrics["sigma"], abs=5e-4)
+    bernoulli = table.set_index("name").loc[["mnist5k-cnn-z16", "mnist5k-cnn-z16-binarized"]]
+    assert (bernoulli["bits/dim of the 8-bit values"] == "—").all()  # not a probability of 8-bit values
+    assert (bernoulli["sigma"] == "—").all()
+    assert table.set_index("name").loc["mnist5k-cnn-z16-tanh", "data range"] == "[-1,1]"
+    # the per-pixel model draws its sigma(z) map; its sigma and the learned one are drawn over the epochs
+    at.radio(key="lk_role").set_value("per-pixel").run()
+    assert images_in(chart(at, "lk_sigma_map")) == 6
+    curves = chart(at, "lk_sigma_curves")["data"]
+    assert [c["name"] for c in curves] == ["Gaussian, one learned sigma", "Gaussian, sigma(z) per pixel"]
+    assert arr(curves[1]["y"])[-1] == pytest.approx(ck.history[-1]["sigma"])
+    # one pixel: every model's prediction over the 256 values, the true value marked; it starts on a grey pixel
+    from vae.analysis.levels import grey_pixel
+
+    assert (at.slider(key="lk_row").value, at.slider(key="lk_col").value) == grey_pixel(x[0])[1:]
+    at.number_input(key="lk_example").set_value(3).run()
+    at.slider(key="lk_row").set_value(2).run()
+    at.slider(key="lk_col").set_value(5).run()
+    fig = chart(at, "lk_pixel")
+    lines = {c["name"]: arr(c["y"]) for c in fig["data"]}
+    assert len(lines) == 7
+    want = pixel_prediction(ck.model, x[3:4], (0, 2, 5)).numpy()
+    np.testing.assert_allclose(lines["Gaussian, sigma(z) per pixel"], want, rtol=1e-6)
+    assert fig["layout"]["shapes"][0]["x0"] == int(values(x[3, 0, 2, 5]))
+    assert (lines["Bernoulli of grey levels"][1:255] < 1e-6).all()  # a Bernoulli: black or white
+    # a fixed sigma is a hidden beta: the identity on the page, the sweep's rows in order of sigma
+    assert any("difference" in c.value for c in at.caption)
+    sweep = at.dataframe[1].value
+    assert list(sweep["sigma"]) == [0.03, 0.1, 0.3, 1.0, 3.0]
+    assert list(sweep["beta it amounts to"]) == pytest.approx([2 * s**2 for s in sweep["sigma"]])
+    sweep_fig = chart(at, "lk_sweep")["data"]
+    assert arr(sweep_fig[0]["y"]) == pytest.approx(list(sweep["rate (KL)"]))
+    assert list(arr(sweep_fig[2]["y"])) == list(sweep["pPCA keeps"])
+    # each model's settings one click away
+    at.button(key="lk_train_tanh").click().run()
+    assert at.selectbox(key="output_activation").value == "tanh"
+    assert at.selectbox(key="data_range").value == "-1,1"
+    assert torch.isfinite(torch.tensor(numbers["values"]["nats"]))

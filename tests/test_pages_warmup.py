@@ -100,3 +100,23 @@ def test_the_lessons_models_are_warmed_first_and_a_new_model_after_its_reports(m
     assert events == [("reports", new), ("warm", new)]
     monkeypatch.setenv("VAE_WARM_UP", "0")
     assert warmup.warm_in_background(new, Reports()) is None
+
+
+def test_warm_up_computes_the_likelihood_lessons_first_visit(app_dir, monkeypatch):
+    from tests.app_helpers import lesson_likelihood_models
+    from ui import compute, likelihood_lesson
+    from vae.i18n import LANGUAGES
+
+    lesson_likelihood_models(app_dir)
+    likelihood_lesson.warm(LANGUAGES)
+
+    def computed_again(*a, **k):
+        raise AssertionError("a page computed what the warm-up had computed")
+
+    for name in ("lesson_numbers", "report", "examples_figure", "value_distribution_figure", "data_spread"):
+        monkeypatch.setattr(compute, name, computed_again)
+    for lang in LANGUAGES:
+        at = open_app("likelihood")
+        if lang != "en":
+            at.sidebar.radio(key="lang").set_value(lang).run()
+        assert not at.exception, [e.message for e in at.exception]

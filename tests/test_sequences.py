@@ -11,6 +11,7 @@ import torch
 
 from vae.config import DataConfig, NetworkConfig, TrainConfig, VAEConfig
 from vae.data.modality import END, PAD, SPECIALS, UNK, Tokens
+from vae.data.names import LENGTH, VOCAB
 from vae.errors import ConfigError
 from vae.models.vae import VAE
 
@@ -273,3 +274,24 @@ def test_a_students_text_file_trains_and_bad_files_are_explained(tmp_path):
         bad.write_bytes(content)
         with pytest.raises(DataError, match=message):
             load_dataset(DataConfig(name="text", path=str(bad)))
+
+
+@pytest.mark.parametrize("arch", ["gru", "lstm"])
+def test_dropout_acts_on_a_recurrent_network_of_one_layer(arch):
+    """nn.GRU's own dropout is only between layers; the networks drop the last layer's outputs too."""
+    cfg = seq_config(encoder=arch, decoder=arch)
+    cfg.encoder.dropout = cfg.decoder.dropout = 0.5
+    model = VAE(cfg.validate(), Tokens((LENGTH,), VOCAB))
+    x = torch.randint(4, len(VOCAB), (6, LENGTH))
+    model.train()
+    torch.manual_seed(0)
+    a = model.encoder(x)
+    torch.manual_seed(1)
+    assert not torch.equal(a, model.encoder(x))
+    z = torch.randn(6, 4)
+    torch.manual_seed(0)
+    d = model.decoder(z, x)
+    torch.manual_seed(1)
+    assert not torch.equal(d, model.decoder(z, x))
+    model.eval()
+    assert torch.equal(model.encoder(x), model.encoder(x))

@@ -18,6 +18,7 @@ from ui.i18n import spinning, tr
 from ui.models import data_split
 from ui.training_queue import reports_pending
 from vae.analysis.diagnostics import collapse_report as report
+from vae.analysis.diagnostics import with_diagnosis
 from vae.analysis.evaluation import aggregate_inputs
 from vae.analysis.explore import (
     decoder_attention,
@@ -33,11 +34,13 @@ from vae.analysis.explore import seed_grid as grid
 from vae.analysis.explore import traversal as trav
 from vae.analysis.inference import example_bounds as bounds_of
 from vae.analysis.inference import inference_gaps as gaps_of
+from vae.analysis.levels import data_spread, grey_pixel, lesson_numbers, pixel_prediction, sigma_maps, values
 from vae.analysis.projections import project_model
 from vae.analysis.reports import REPORT_IWAE_K, model_disentanglement, stored_reports
 from vae.config import VAEConfig
 from vae.data.catalog import data_modality
 from vae.figures.examples import examples_figure, interpolation_figure, traversal_figure, traversal_grid_figure
+from vae.figures.likelihood import value_distribution_figure
 from vae.figures.plots import GRID_MAX_OFFSETS, image_grid
 from vae.i18n import N_, translator
 from vae.models.checkpoints import Checkpoint
@@ -85,7 +88,7 @@ def collapse_report(ck: Checkpoint, iwae_k: int) -> dict:
     """The report stored in the checkpoint when it was saved (k = 100), else computed once and cached."""
     stored = stored_reports(ck.extra)
     if stored is not None and iwae_k == REPORT_IWAE_K:
-        return stored["collapse"]
+        return with_diagnosis(stored["collapse"], ck.config)
     if iwae_k == REPORT_IWAE_K:
         wait_for_reports(ck)
     return _collapse_report(ck, iwae_k)
@@ -374,3 +377,64 @@ def pseudo_inputs(ck: Checkpoint) -> np.ndarray:
     """The VampPrior's learned pseudo-inputs as images (K, C, H, W)."""
     with torch.no_grad():
         return ck.model.prior.pseudo_inputs.cpu().numpy()
+
+
+LESSON_TEST = 1000  # test pictures the likelihood lesson scores
+
+
+@spinning(N_("Scoring the 8-bit values (once per model)..."))
+@cache_data(show_spinner=False, max_entries=64)
+def likelihood_numbers(ck: Checkpoint) -> dict:
+    """:func:`vae.analysis.levels.lesson_numbers` on the first LESSON_TEST test pictures."""
+    _, x, _, _ = data_split(ck, "test")
+    return lesson_numbers(ck.model, x[:LESSON_TEST], seed=ck.config.train.seed)
+
+
+@cache_data(show_spinner=False, max_entries=16)
+def training_spread(ck: Checkpoint) -> torch.Tensor:
+    """The variances of the model's training data along their principal directions (:func:`data_spread`)."""
+    _, x, _, _ = data_split(ck, "train")
+    return data_spread(x, ck.config.likelihood.data_range)
+
+
+@cache_data(show_spinner=False, max_entries=64)
+def sigma_map_view(ck: Checkpoint, index: tuple[int, ...], lang: str) -> tuple[dict, float] | None:
+    """The per-pixel sigma(z) of test pictures ``index`` as a figure (white: the largest sigma shown), with that
+    largest sigma; None unless the model has one."""
+    _, x, _, _ = data_split(ck, "test")
+    maps = sigma_maps(ck.model, x[list(index)])
+    if maps is None:
+        return None
+    top = float(maps.max())
+    tr = translator(lang)
+    fig = examples_figure(
+        ck.modality, (maps / top).cpu().numpy(), ncols=len(index), titles=[tr("sigma(z)")] * len(index)
+    )
+    return spec(fig), top
+
+
+def default_pixel(ck: Checkpoint, example: int) -> tuple[int, int, int]:
+    """The mid-grey pixel of test picture ``example`` (:func:`vae.analysis.levels.grey_pixel`)."""
+    _, x, _, _ = data_split(ck, "test")
+    return grey_pixel(x[example])
+
+
+@cache_data(show_spinner=False, max_entries=256)
+def pixel_prediction_view(
+    ck_list: tuple[Checkpoint, ...],
+    labels: tuple[str, ...],
+    example: int,
+    pixel: tuple[int, int, int],
+    lang: str,
+    log: bool,
+):
+    """What each model predicts for one pixel of test picture ``example`` (one line each, under its label), and
+    its true value."""
+    tr = translator(lang)
+    dists = {}
+    for ck, label in zip(ck_list, labels):
+        _, x, _, _ = data_split(ck, "test")
+        dists[label] = pixel_prediction(ck.model, x[example : example + 1], pixel).cpu().numpy()
+    _, x, _, _ = data_split(ck_list[0], "test")
+    true = int(values(x[example][pixel]))
+    return spec(value_distribution_figure(dists, true, tr, log)), true

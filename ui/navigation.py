@@ -17,6 +17,7 @@ PAGE = {  # page scripts, for st.page_link / st.switch_page
     "latent_map": "pages/explore/latent_map.py",
     "collapse": "pages/diagnose/collapse.py",
     "compare": "pages/diagnose/compare.py",
+    "likelihood": "pages/diagnose/likelihood.py",
     "strong_decoders": "pages/diagnose/strong_decoders.py",
     "text_decoders": "pages/diagnose/text_decoders.py",
     "disentanglement": "pages/diagnose/disentanglement.py",
@@ -36,6 +37,7 @@ NAVIGATION = {  # the sidebar: section -> its pages as (key of PAGE, English tit
     N_("Diagnose"): [
         ("collapse", N_("Posterior collapse"), "compress"),
         ("compare", N_("Compare runs"), "compare"),
+        ("likelihood", N_("Output layer & likelihood"), "functions"),
         ("strong_decoders", N_("Strong decoders"), "grain"),
         ("text_decoders", N_("Text decoders"), "notes"),
         ("disentanglement", N_("Disentanglement"), "view_column"),

@@ -7,9 +7,9 @@ map's default projections (PCA and t-SNE of 2,000 posterior means), the default
 traversal figure (in each language), the Compare page's side-by-side traversal, the Strong
 decoders grid, the encoder page's first example (its q*, bounds and, for a 2-D model, the true
 posterior; for a pixelcnn model, whose every picture is drawn pixel by pixel, the samples page's
-defaults and the traversals page's interpolation too). Last, the Train form's estimate for its default settings (a few
-training steps timed). Everything lands in the same caches the pages read, so no
-visitor ever computes these.
+defaults and the traversals page's interpolation too). Then the likelihood lesson's numbers and pictures; last, the
+Train form's estimate for its default settings (a few training steps timed). Everything lands in the same caches the
+pages read, so no visitor ever computes these.
 ``VAE_WARM_UP=0`` turns it off (the tests do).
 """
 
@@ -82,6 +82,12 @@ def _run(paths) -> None:
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     for path in paths:
         _warm_logged(path)
+    try:  # the likelihood lesson's views, which draw several models at once
+        from ui import likelihood_lesson
+
+        likelihood_lesson.warm(LANGUAGES)
+    except Exception as e:  # noqa: BLE001 - the page computes and reports it then
+        logging.getLogger(__name__).warning("warm-up of the likelihood lesson failed: %r", e)
     try:  # last: its imports (PyTorch's FLOP counter, ~150 MB) then reuse memory the maps freed
         warm_train_form()
     except Exception as e:  # noqa: BLE001 - the Train page computes and reports it then

@@ -112,6 +112,14 @@ lessons = [  # (page, title, what it teaches), marked for the catalogs and trans
         N_("10. How good is the encoder?"),
         N_("the true posterior beside q(z|x); how much of the loss is the encoder's fault (the amortization gap)."),
     ),
+    (
+        "likelihood",
+        N_("11. The output layer and the likelihood"),
+        N_(
+            "Bernoulli, Gaussian (fixed, learned, per-pixel sigma) and categorical on one CNN; bits per dimension; "
+            "a fixed sigma is a hidden beta."
+        ),
+    ),
 ]
 shown = {r["name"] for r in rows}
 for key, label, what in lessons:

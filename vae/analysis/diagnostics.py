@@ -36,6 +36,7 @@ import torch
 
 from vae.analysis.evaluation import ACTIVE_UNIT_THRESHOLD, AGGREGATE_OUTER, aggregate_posterior_terms, evaluate_full
 from vae.analysis.inference import grid_nll, has_grid_nll
+from vae.config import AUTOREGRESSIVE_SEQUENCE_DECODERS
 from vae.models.pixelcnn import receptive_field
 from vae.models.vae import VAE
 
@@ -62,7 +63,15 @@ class Remedy:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-REMEDIES = ("weaken_pixelcnn", "lower_beta", "kl_warmup", "free_bits", "weaker_decoder", "smaller_latent")
+REMEDIES = (
+    "weaken_pixelcnn",
+    "word_dropout",
+    "lower_beta",
+    "kl_warmup",
+    "free_bits",
+    "weaker_decoder",
+    "smaller_latent",
+)
 
 
 def mutual_information(model: VAE, x: torch.Tensor, seed: int = 0, outer: int = AGGREGATE_OUTER) -> float | None:
@@ -94,6 +103,8 @@ def verdict(rate: float, used: int, latent_dim: int, beta: float = 1.0) -> str:
 
 
 AR_LOW_RATE = 5.0  # nats: below it, an autoregressive decoder is taken to model x without z
+AUTOREGRESSIVE_DECODERS = ("pixelcnn", *AUTOREGRESSIVE_SEQUENCE_DECODERS)
+WORD_DROPOUT_REMEDY = 0.5  # the share of input tokens a text decoder is given as <unk> (Bowman et al. 2016)
 
 
 def strong_decoder_collapse(config, verdict_: str, rate: float) -> bool:
@@ -105,7 +116,7 @@ def strong_decoder_collapse(config, verdict_: str, rate: float) -> bool:
     """
     ob = config.objective
     return (
-        config.decoder.arch == "pixelcnn"
+        config.decoder.arch in AUTOREGRESSIVE_DECODERS
         and ob.capacity is None
         and ob.beta <= 1
         and (verdict_ != "healthy" or rate < AR_LOW_RATE)
@@ -126,11 +137,14 @@ def remedies(config, verdict_: str, rate: float | None = None) -> list[Remedy]:
     if verdict_ == "healthy" and not strong:
         return []
     ob, out = config.objective, []
-    if strong:
-        dec, ch = config.decoder, weaker_pixelcnn(config.decoder)
+    dec = config.decoder
+    if strong and dec.arch == "pixelcnn":
+        ch = weaker_pixelcnn(dec)
         rf = receptive_field(len(dec.hidden), dec.kernel)["rows_up"]
         rf_new = receptive_field(len(ch["decoder.hidden"]), ch.get("decoder.kernel", dec.kernel))["rows_up"]
         out.append(Remedy("weaken_pixelcnn", ch, {"rows_up": rf, "rows_up_after": rf_new}))
+    elif strong and dec.word_dropout < WORD_DROPOUT_REMEDY:  # a token decoder: weaken what it reads of x
+        out.append(Remedy("word_dropout", {"decoder.word_dropout": WORD_DROPOUT_REMEDY}))
     if ob.capacity is None and ob.beta > 1:
         out.append(Remedy("lower_beta", {"objective.beta": 1.0}, {"beta": ob.beta}))
     if ob.kl_warmup == 0 and ob.capacity is None and verdict_ != "weak":  # warm-up wakes units, not a small code
@@ -138,12 +152,17 @@ def remedies(config, verdict_: str, rate: float | None = None) -> list[Remedy]:
         out.append(Remedy("kl_warmup", {"objective.kl_warmup": warm}, {"epochs": warm}))
     if ob.capacity is None and (ob.free_bits == 0 or verdict_ == "weak"):  # weak: grant each unit more
         out.append(Remedy("free_bits", {"objective.free_bits": max(0.5, 4 * ob.free_bits)}))
-    dec = config.decoder
-    if dec.arch != "pixelcnn" and (len(dec.hidden) > 1 or any(h > 256 for h in dec.hidden)):
+    if dec.arch not in AUTOREGRESSIVE_DECODERS and (len(dec.hidden) > 1 or any(h > 256 for h in dec.hidden)):
         out.append(Remedy("weaker_decoder", {"decoder.hidden": [min(h, 256) for h in dec.hidden[:1]]}))
     if verdict_ == "partial" and config.latent_dim > 2:
         out.append(Remedy("smaller_latent", {"latent_dim": max(2, config.latent_dim // 2)}))
     return out
+
+
+def with_diagnosis(report: dict[str, Any], config) -> dict[str, Any]:
+    """A stored report with its diagnosis made again from ``config``: the cause and the remedies are cheap codes
+    derived from the verdict and the rate, so a report stored before a change of them reads as now."""
+    return {**report, **diagnosis(config, report["verdict"], report["rate"])}
 
 
 def diagnosis(config, verdict_: str, rate: float) -> dict[str, Any]:
@@ -151,6 +170,7 @@ def diagnosis(config, verdict_: str, rate: float) -> dict[str, Any]:
     without z, else None), the KL weight, the remedies and the verdict's thresholds."""
     return {
         "cause": "strong_decoder" if strong_decoder_collapse(config, verdict_, rate) else None,
+        "decoder_arch": config.decoder.arch,
         "beta": config.objective.beta,
         "verdict_thresholds": VERDICT_THRESHOLDS,
         "remedies": [r.__dict__ for r in remedies(config, verdict_, rate)],

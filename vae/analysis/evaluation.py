@@ -20,6 +20,7 @@ from vae.data import load_dataset
 from vae.data.transforms import binarize
 from vae.errors import DataError
 from vae.i18n import N_
+from vae.models.likelihoods import Gaussian
 from vae.models.posteriors import DiagonalGaussian
 from vae.models.vae import VAE
 from vae.objectives.iwae import iwae_log_px
@@ -54,7 +55,9 @@ def evaluate(
     """Negative ELBO, reconstruction, KL, KL per dimension and active units on ``x``.
 
     All in nats per example (one posterior sample per example). Active units count
-    the dimensions u with Var_x(E_q[z_u]) > 0.01; ``au_variance`` holds the variances.
+    the dimensions u with Var_x(E_q[z_u]) > 0.01; ``au_variance`` holds the variances. A Gaussian
+    likelihood adds ``sigma``: exp(mean log sigma) over the pixels of the examples' decodings (with a fixed or
+    learned global variance, sigma itself).
     The KL of a flow posterior or against the VampPrior does not split over dimensions: its
     ``kl_per_dim`` is None.
     """
@@ -64,6 +67,8 @@ def evaluate(
     rec_sum = torch.zeros((), device=device, dtype=torch.float64)
     per_dim = model.closed_form_kl
     kl_sum = torch.zeros(model.latent_dim if per_dim else 1, device=device, dtype=torch.float64)
+    gaussian = isinstance(model.likelihood, Gaussian)
+    logvar_sum = torch.zeros((), device=device, dtype=torch.float64)
     mus = []
     for s in range(0, len(x), batch_size):
         xb = x[s : s + batch_size].to(device)
@@ -71,13 +76,17 @@ def evaluate(
         rec_sum += out.rec.double().sum()
         kl_sum += out.kl_dims.double().sum(0)
         mus.append(out.posterior.mean)
+        if gaussian:
+            logvar_sum += model.likelihood.split(out.params)[1].double().flatten(1).mean(1).sum()
     model.train(was_training)
     n = len(x)
     mu = torch.cat(mus)
     var = mu.double().var(0, unbiased=False) if n > 1 else torch.zeros(model.latent_dim, dtype=torch.float64)
     rec, kl_d = (rec_sum / n).item(), (kl_sum / n).tolist()
     kl = float(sum(kl_d))
+    extra = {"sigma": math.exp(0.5 * float(logvar_sum) / n)} if gaussian else {}
     return {
+        **extra,
         "elbo": rec + kl,
         "reconstruction": rec,
         "kl": kl,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 from vae.analysis.explore import INTERPOLATION_PATHS
 from vae.config.knobs import KNOBS
@@ -10,7 +11,12 @@ from vae.errors import ConfigError
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line: ``error: ...``."""
+    """argparse, but a usage error is one line: ``error: ...``; and a value that starts like a negative number
+    (``--data-range -1,1``) is a value, as in Python 3.12's argparse, not an unknown flag."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
 
     def error(self, message: str):  # type: ignore[override]
         raise ConfigError(f"{message} (see `{self.prog} --help`)")

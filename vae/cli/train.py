@@ -10,6 +10,7 @@ from pathlib import Path
 
 from vae.config.knobs import KNOBS
 from vae.errors import ConfigError
+from vae.i18n import N_
 
 
 # ----------------------------------------------------------------- config
@@ -26,6 +27,20 @@ def resolve_config(args: argparse.Namespace):
     else:
         cfg = VAEConfig.from_json_file(args.config) if args.config else VAEConfig()
     return apply(cfg, {k: getattr(args, k, None) for k in KNOBS}).validate()
+
+
+def refuse_flags_of_other_kinds(args: argparse.Namespace, kind: str, dataset: str) -> None:
+    """A flag given for a knob that no network of this kind of data reads (``--norm`` for series) would be
+    ignored in silence: refuse it, naming what it applies to."""
+    for name, knob in KNOBS.items():
+        if getattr(args, name, None) is not None and kind not in knob.kinds:
+            raise ConfigError(
+                N_("{flag} does not apply to {kind} data ({dataset}), only to {kinds}: leave it out"),
+                flag=knob.flag,
+                kind=kind,
+                dataset=dataset,
+                kinds=", ".join(sorted(knob.kinds)),
+            )
 
 
 def default_out(cfg) -> Path:
@@ -49,6 +64,7 @@ def cmd_train(args) -> int:
     from vae.training.trainer import train
 
     ds = load_dataset(cfg.data)
+    refuse_flags_of_other_kinds(args, ds.modality.kind, ds.name)
     if not args.quiet:
         print(f"estimate: {training_estimate(cfg, ds)}", file=sys.stderr)
     from tqdm import tqdm

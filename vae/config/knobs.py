@@ -35,6 +35,8 @@ NORMS = ("none", "batch", "layer")
 INITS = ("default", "xavier", "he")
 LIKELIHOODS = ("bernoulli", "gaussian", "categorical")
 VARIANCES = ("fixed", "learned", "per-pixel")
+OUTPUT_ACTIVATIONS = ("sigmoid", "linear", "tanh")  # the Gaussian mean's output layer: mu = f(decoder output)
+DATA_RANGES = {"0,1": (0.0, 1.0), "-1,1": (-1.0, 1.0)}  # the interval the likelihood sees the values scaled to
 BINARIZATIONS = ("none", "dynamic")
 OBJECTIVES = ("vae", "beta-tcvae", "factorvae")
 POSTERIORS = ("gaussian", "planar", "iaf")  # q(z|x): a diagonal Gaussian, or one followed by flow steps
@@ -500,6 +502,29 @@ KNOBS: dict[str, Knob] = _table(
             hi=10.0,
             kinds=IMAGES_AND_SERIES,
             when=Needs("likelihood", "gaussian"),
+        ),
+        Knob(
+            "output_activation",
+            "likelihood",
+            "output",
+            str,
+            N_("gaussian: the mean's output layer, mu = sigmoid(out) in (0, 1), tanh(out) in (-1, 1) or out itself"),
+            "likelihood",
+            label=N_("output activation"),
+            choices=OUTPUT_ACTIVATIONS,
+            kinds=IMAGES_AND_SERIES,
+            when=Needs("likelihood", "gaussian"),
+        ),
+        Knob(
+            "data_range",
+            "likelihood",
+            "data_range",
+            str,
+            N_("the interval the values are scaled to for the model: 0,1 or -1,1 (pictures are drawn back from it)"),
+            "likelihood",
+            label=N_("data range"),
+            choices=tuple(DATA_RANGES),
+            kinds=IMAGES_AND_SERIES,
         ),
         Knob(
             "bins",

@@ -49,6 +49,7 @@ class EpochRecord(TypedDict):
     kl_per_dim: list[float] | None
     active_units: int
     test_examples: int  # optional: files made before it was recorded lack it (OPTIONAL_HISTORY_KEYS)
+    sigma: float  # optional: a Gaussian likelihood's standard deviation (see Metrics), absent for the others
 
 
 class Metrics(TypedDict, total=False):
@@ -65,6 +66,7 @@ class Metrics(TypedDict, total=False):
     au_variance: list[float]
     active_units: int
     num: int
+    sigma: float  # Gaussian p(x|z): exp(mean log sigma) over pixels and examples (a learned scalar: itself)
     iwae_nll: float
     iwae_k: int
     iwae_num: int
@@ -72,7 +74,7 @@ class Metrics(TypedDict, total=False):
 
 
 HISTORY_KEYS: frozenset[str] = frozenset(EpochRecord.__annotations__)
-OPTIONAL_HISTORY_KEYS = frozenset({"test_examples"})
+OPTIONAL_HISTORY_KEYS = frozenset({"test_examples", "sigma"})
 REQUIRED_HISTORY_KEYS: frozenset[str] = HISTORY_KEYS - OPTIONAL_HISTORY_KEYS
 LEGACY_HISTORY_KEYS = frozenset({"index_code_mi", "total_correlation", "dimwise_kl"})  # per epoch, until 2026-11
 METRIC_KEYS: frozenset[str] = frozenset(Metrics.__annotations__)
@@ -145,7 +147,7 @@ def epoch_record(
     test: Metrics,
 ) -> EpochRecord:
     """The history record of one epoch, from the training sums and the test evaluation ``test``."""
-    return EpochRecord(
+    record = EpochRecord(
         epoch=epoch,
         step=step,
         seconds=seconds,
@@ -161,3 +163,6 @@ def epoch_record(
         active_units=test["active_units"],
         test_examples=test["num"],
     )
+    if "sigma" in test:
+        record["sigma"] = test["sigma"]
+    return record

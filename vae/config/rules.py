@@ -3,7 +3,8 @@
 :meth:`vae.config.VAEConfig.validate` checks every field against its knob first (type, range, choices),
 then calls :func:`check`. Each rule says why a combination cannot work and what to do instead: a
 pixelcnn is a decoder only and needs equal layers and an odd kernel; a sequence network's layers share
-one width; binarization needs the Bernoulli likelihood; capacity annealing is for the plain objective;
+one width; binarization needs the Bernoulli likelihood; the Gaussian mean's output layer must reach the
+data's range, and only a Gaussian models values outside [0, 1]; capacity annealing is for the plain objective;
 beta-TCVAE, free bits and the VampPrior need a posterior (and prior) whose KL splits over dimensions.
 What a kind of data admits (which families, likelihoods, channels) is the modality's
 (:meth:`vae.data.modality.Modality.check`).
@@ -39,6 +40,7 @@ def check(cfg: VAEConfig) -> None:
     for which, net in (("encoder", cfg.encoder), ("decoder", cfg.decoder)):
         check_layers(which, net)
     check_data(cfg)
+    check_output_layer(cfg)
     check_objective(cfg)
     check_latent(cfg)
     check_device(cfg.train.device)
@@ -72,6 +74,37 @@ def check_data(cfg: VAEConfig) -> None:
             ),
             binarize=cfg.data.binarize,
             name=cfg.likelihood.name,
+        )
+
+
+def check_output_layer(cfg: VAEConfig) -> None:
+    """The output layer must cover the data's range and no more: sigmoid means lie in (0, 1), tanh means in
+    (-1, 1); a Bernoulli or categorical models values in [0, 1] only (a pixel is a probability or a level)."""
+    lik = cfg.likelihood
+    if lik.name != "gaussian":
+        if lik.data_range != "0,1":
+            raise ConfigError(
+                N_(
+                    "data_range {value}: a {name} likelihood models values in [0, 1] (a probability or a grey "
+                    "level), never negative ones; set data_range to 0,1, or use the gaussian likelihood"
+                ),
+                value=lik.data_range,
+                name=lik.name,
+            )
+        return
+    if lik.output == "tanh" and lik.data_range == "0,1":
+        raise ConfigError(
+            N_(
+                "output_activation tanh gives means in (-1, 1), and data in [0, 1] never use its negative half: "
+                "set data_range to -1,1 (the usual pairing), or use output_activation sigmoid"
+            )
+        )
+    if lik.output == "sigmoid" and lik.data_range == "-1,1":
+        raise ConfigError(
+            N_(
+                "output_activation sigmoid gives means in (0, 1) and cannot reach the negative half of data in "
+                "[-1, 1]: use output_activation tanh or linear, or set data_range to 0,1"
+            )
         )
 
 

@@ -72,14 +72,18 @@ class LikelihoodConfig:
 
     ``gaussian``: ``variance`` is ``fixed`` (sigma^2 = ``sigma``**2), ``learned`` (one
     global log sigma^2 parameter, initialised at log ``sigma``**2) or ``per-pixel``
-    (a second decoder head for log sigma^2(z)). ``categorical``: a softmax over
-    ``bins`` grey levels per pixel.
+    (a second decoder head for log sigma^2(z)); its mean is ``output``(decoder output), with
+    ``output`` sigmoid, tanh or linear. ``categorical``: a softmax over ``bins`` grey levels per
+    pixel. ``data_range``: the values in [0, 1] are scaled to [lo, hi] before the encoder and the
+    likelihood see them, x' = lo + (hi - lo) x; means and draws are scaled back for pictures.
     """
 
     name: str = "bernoulli"
     variance: str = "fixed"
     sigma: float = 0.1
     bins: int = 256
+    output: str = "sigmoid"  # gaussian: the mean's output activation (OUTPUT_ACTIVATIONS)
+    data_range: str = "0,1"  # the interval x is scaled to before the encoder and the likelihood (DATA_RANGES)
 
 
 @dataclass

@@ -32,6 +32,17 @@ class ShippedModel:
         return " ".join(["python -m vae train", *quoted])
 
 
+GAUSSIAN = ("--likelihood", "gaussian")
+SIGMAS = (0.03, 0.1, 0.3, 1.0, 3.0)  # "a fixed sigma is a hidden beta": the sweep of the fixed standard deviation
+LIKELIHOOD_RUNS = (  # the name after "mnist5k-cnn-z16-", and the flags over the CNN on MNIST at 15 epochs
+    ("binarized", ("--binarize", "dynamic")),
+    *((f"sigma{s:g}", (*GAUSSIAN, "--sigma", f"{s:g}")) for s in SIGMAS),
+    ("sigma-learned", (*GAUSSIAN, "--variance", "learned")),
+    ("sigma-per-pixel", (*GAUSSIAN, "--variance", "per-pixel")),
+    ("tanh", (*GAUSSIAN, "--output-activation", "tanh", "--data-range", "-1,1", "--sigma", "0.2")),
+    ("categorical", ("--likelihood", "categorical", "--bins", "256")),
+)
+
 SHIPPED = (  # in the order `make checkpoints` trains them
     ShippedModel("mnist5k-mlp-z2", "2-D latent for the manifold"),
     ShippedModel("mnist5k-mlp-z16", "pytorch/examples MNIST VAE", ("--latent-dim", "16", "--epochs", "20")),
@@ -52,6 +63,11 @@ SHIPPED = (  # in the order `make checkpoints` trains them
         ("--latent-dim", "16", "--epochs", "20", "--posterior", "iaf", "--flow-steps", "4"),
     ),
     ShippedModel("names-mlp-decoder", "names: weak MLP decoder"),
+    # The output layer and the likelihood: mnist5k-cnn-z16's networks, data and epochs; only p(x|z) changes.
+    *(
+        ShippedModel(f"mnist5k-cnn-z16-{name}", "CNN on MNIST", ("--epochs", "15", *flags))
+        for name, flags in LIKELIHOOD_RUNS
+    ),
     ShippedModel("names-gru-decoder", "names: GRU decoder ignores z"),
     ShippedModel("names-gru-word-dropout-free-bits", "names: GRU + word dropout + free bits"),
 )
@@ -82,6 +98,16 @@ LESSONS = {  # lesson -> role -> Role, in the order the page shows them
         "fix": Role("names-gru-word-dropout-free-bits", N_("GRU decoder + word dropout + free bits")),
     },
     "disentanglement": {"tcvae": Role("sprites-mlp-z6-beta-tcvae", N_("beta-TCVAE"))},
+    "likelihood": {
+        "bernoulli": Role("mnist5k-cnn-z16", N_("Bernoulli of grey levels")),
+        "binarized": Role("mnist5k-cnn-z16-binarized", N_("Bernoulli of binarized pixels")),
+        "fixed": Role("mnist5k-cnn-z16-sigma0.1", N_("Gaussian, fixed sigma 0.1")),
+        "learned": Role("mnist5k-cnn-z16-sigma-learned", N_("Gaussian, one learned sigma")),
+        "per-pixel": Role("mnist5k-cnn-z16-sigma-per-pixel", N_("Gaussian, sigma(z) per pixel")),
+        "tanh": Role("mnist5k-cnn-z16-tanh", N_("Gaussian, tanh output on [-1, 1]")),
+        "categorical": Role("mnist5k-cnn-z16-categorical", N_("categorical over 256 levels")),
+    },
+    "hidden beta": {f"{s:g}": Role(f"mnist5k-cnn-z16-sigma{s:g}", N_("fixed sigma")) for s in SIGMAS},
 }
 
 # The model each lesson of Home opens its page on (the lessons above pick theirs by role), so that

@@ -1,4 +1,5 @@
-"""Pixel handling: dynamic binarization, quantization into grey levels, and a drawing made into a model input."""
+"""Pixel handling: dynamic binarization, quantization into grey levels, the model's value range, and a drawing
+made into a model input."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from vae.config import DATA_RANGES
 from vae.errors import DataError
 from vae.i18n import N_
 
@@ -18,6 +20,18 @@ def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch
 def quantize(x: torch.Tensor, bins: int) -> torch.Tensor:
     """Grey levels in [0, 1] to integer levels 0..bins-1 (nearest level)."""
     return torch.round(x.clamp(0, 1) * (bins - 1)).long()
+
+
+def to_range(x: torch.Tensor, data_range: str) -> torch.Tensor:
+    """Values in [0, 1] scaled to the model's range [lo, hi]: x' = lo + (hi - lo) x (``DATA_RANGES``)."""
+    lo, hi = DATA_RANGES[data_range]
+    return x if (lo, hi) == (0.0, 1.0) else lo + (hi - lo) * x
+
+
+def from_range(x: torch.Tensor, data_range: str) -> torch.Tensor:
+    """The inverse of :func:`to_range`: a model's values back in [0, 1], where pictures are drawn."""
+    lo, hi = DATA_RANGES[data_range]
+    return x if (lo, hi) == (0.0, 1.0) else (x - lo) / (hi - lo)
 
 
 DRAWING_BOX = 20 / 28  # MNIST: each digit fits a 20 x 20 box, centred by its centre of mass in 28 x 28

@@ -11,8 +11,11 @@ over x in [0, 1]^(C x H x W) and gives
 
 Bernoulli:   log p = sum x log s(l) + (1-x) log(1 - s(l)),  s = sigmoid, l = logits.
              Grey-level x are allowed (the pytorch/examples convention).
-Gaussian:    log p = sum -0.5 [ (x - mu)^2 / sigma^2 + log(2 pi sigma^2) ],  mu = s(out)
-             with sigma^2 fixed, one learned scalar, or per pixel from a second head.
+Gaussian:    log p = sum -0.5 [ (x' - mu)^2 / sigma^2 + log(2 pi sigma^2) ],  mu = f(out), f the output
+             activation (sigmoid, tanh or the identity), x' = lo + (hi - lo) x the values in the model's
+             data range; sigma^2 fixed, one learned scalar, or per pixel from a second head. With sigma
+             fixed this is ||x' - mu||^2 / (2 sigma^2) + (P/2) log(2 pi sigma^2): a squared error weighted
+             by 1 / (2 sigma^2), so sigma plays the part of beta (loss / weight = MSE + 2 sigma^2 KL).
 Categorical: x quantized to K levels k = round(x (K-1));  log p = sum log softmax(l)_k.
 """
 
@@ -24,8 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vae.config import LikelihoodConfig, VAEConfig
-from vae.data.transforms import quantize
+from vae.config import DATA_RANGES, LikelihoodConfig, VAEConfig
+from vae.data.transforms import from_range, quantize, to_range
 from vae.i18n import N_, Text
 from vae.models.posteriors import LOG_2PI
 
@@ -64,12 +67,17 @@ class Bernoulli(Likelihood):
         return torch.bernoulli(torch.sigmoid(out / temperature), generator=generator)
 
 
-class Gaussian(Likelihood):
-    """N(x; mu(z), sigma^2) with ``variance`` fixed, learned (global) or per-pixel."""
+OUTPUT_LAYERS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "linear": lambda out: out}
 
-    def __init__(self, variance: str, sigma: float):
+
+class Gaussian(Likelihood):
+    """N(x'; mu(z), sigma^2) with ``variance`` fixed, learned (global) or per-pixel, mu = ``output``(out), on
+    the values scaled to ``data_range``; :meth:`mean` and :meth:`sample` answer in [0, 1] again."""
+
+    def __init__(self, variance: str, sigma: float, output: str = "sigmoid", data_range: str = "0,1"):
         super().__init__()
-        self.variance = variance
+        self.variance, self.output, self.data_range = variance, output, data_range
+        self.lo, self.hi = DATA_RANGES[data_range]
         self.params_per_pixel = 2 if variance == "per-pixel" else 1
         init = torch.tensor(2 * math.log(sigma))
         if variance == "learned":
@@ -78,24 +86,25 @@ class Gaussian(Likelihood):
             self.register_buffer("logvar", init)
 
     def split(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(mu, log sigma^2) from the decoder output."""
+        """(mu, log sigma^2) from the decoder output, in the model's data range."""
+        f = OUTPUT_LAYERS[self.output]
         if self.variance == "per-pixel":
             raw_mu, raw_logvar = out.chunk(2, dim=1)
-            return torch.sigmoid(raw_mu), raw_logvar.clamp(LOGVAR_MIN, LOGVAR_MAX)
-        return torch.sigmoid(out), self.logvar.clamp(LOGVAR_MIN, LOGVAR_MAX).expand_as(out)
+            return f(raw_mu), raw_logvar.clamp(LOGVAR_MIN, LOGVAR_MAX)
+        return f(out), self.logvar.clamp(LOGVAR_MIN, LOGVAR_MAX).to(out.dtype).expand_as(out)
 
     def log_prob(self, out, x):
         mu, logvar = self.split(out)
-        lp = -0.5 * ((x - mu) ** 2 * torch.exp(-logvar) + logvar + LOG_2PI)
+        lp = -0.5 * ((to_range(x, self.data_range) - mu) ** 2 * torch.exp(-logvar) + logvar + LOG_2PI)
         return lp.flatten(1).sum(1)
 
     def mean(self, out):
-        return self.split(out)[0]
+        return from_range(self.split(out)[0], self.data_range)
 
     def sample(self, out, generator=None, temperature=1.0, top_k=0):
         mu, logvar = self.split(out)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        return (mu + temperature * torch.exp(0.5 * logvar) * eps).clamp(0, 1)
+        return from_range((mu + temperature * torch.exp(0.5 * logvar) * eps).clamp(self.lo, self.hi), self.data_range)
 
 
 class Categorical(Likelihood):
@@ -134,7 +143,7 @@ def make_likelihood(cfg: LikelihoodConfig) -> Likelihood:
     if cfg.name == "bernoulli":
         return Bernoulli()
     if cfg.name == "gaussian":
-        return Gaussian(cfg.variance, cfg.sigma)
+        return Gaussian(cfg.variance, cfg.sigma, cfg.output, cfg.data_range)
     return Categorical(cfg.bins)
 
 

@@ -228,7 +228,7 @@ def initialize(module: nn.Module, scheme: str, activation: str) -> None:
         return
     nonlinearity = "leaky_relu" if activation == "leaky_relu" else "relu"
     for m in module.modules():
-        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+        if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d)):
             if scheme == "xavier":
                 nn.init.xavier_uniform_(m.weight)
             else:

@@ -4,7 +4,9 @@ A sequence x = (x_1, ..., x_T, END, PAD, ...) of length L. Encoders give h(x), f
 compute q(z|x) as for images:
 
     gru, lstm     e_t = Embed(x_t); run over the T+1 real steps (packed: the padding is never read);
-                  h = the last state (of both directions when bidirectional) or the mean over the steps
+                  h = the last state (of both directions when bidirectional) or the mean over the steps;
+                  ``dropout`` between the layers and on h (Zaremba et al. 2014: the connections that are
+                  not recurrent), so that it acts on a network of one layer too
     transformer   e_t = W Embed(x_t) + P_t; pre-norm self-attention blocks with a padding mask;
                   h = the mean over the real steps
 
@@ -57,6 +59,7 @@ class SequenceEncoder(nn.Module):
                 dropout=cfg.dropout if layers > 1 else 0.0,
             )
             self.out_features = width * (2 if cfg.bidirectional else 1)
+            self.drop = nn.Dropout(cfg.dropout)  # after the last layer too: a one-layer network has no other
         else:
             self.inp = nn.Linear(cfg.embed, width)
             self.pos = nn.Embedding(modality.length, width)
@@ -80,9 +83,9 @@ class SequenceEncoder(nn.Module):
         out, state = self.rnn(packed)
         if self.pool == "mean":
             out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
-            return out.sum(1) / lengths.unsqueeze(-1)
+            return self.drop(out.sum(1) / lengths.unsqueeze(-1))
         h = state[0] if isinstance(state, tuple) else state  # (layers * directions, B, W)
-        return torch.cat([h[-2], h[-1]], 1) if self.rnn.bidirectional else h[-1]
+        return self.drop(torch.cat([h[-2], h[-1]], 1) if self.rnn.bidirectional else h[-1])
 
 
 class RNNDecoder(DecoderNet):
@@ -105,6 +108,7 @@ class RNNDecoder(DecoderNet):
             batch_first=True,
             dropout=cfg.dropout if self.layers > 1 else 0.0,
         )
+        self.drop = nn.Dropout(cfg.dropout)  # on the last layer's outputs (between layers: the RNN's own)
         self.out = nn.Linear(self.width, modality.vocab_size)
         self.output_numel = modality.length * modality.vocab_size
         self.work_numel = modality.length * (modality.vocab_size + self.width)
@@ -133,7 +137,7 @@ class RNNDecoder(DecoderNet):
     def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Teacher-forced logits (B, L, V) for the sequences x (B, L)."""
         out, _ = self.rnn(self._inputs(self.previous_tokens(x), z), self.initial_state(z))
-        return self.out(out)
+        return self.out(self.drop(out))
 
     @torch.no_grad()
     def sample(

@@ -25,6 +25,7 @@ from torch import nn
 
 from vae.config import VAEConfig
 from vae.data.modality import Modality, as_modality
+from vae.data.transforms import to_range
 from vae.models.flows import FlowPosterior, make_flow
 from vae.models.likelihoods import make_likelihood
 from vae.models.networks import Decoder, DecoderNet, Encoder, Networks, initialize, linear
@@ -87,6 +88,7 @@ class VAE(nn.Module):
         self.modality.check(config)
         self.x_shape = self.modality.shape  # the shape of one x (an image's (C, H, W), a sequence's (L,))
         self.latent_dim = config.latent_dim
+        self.data_range = config.likelihood.data_range  # what the encoder reads x scaled to (x itself is in [0, 1])
         networks = NETWORKS[self.modality.kind](config, self.modality)
         self.encoder, self.likelihood = networks.encoder, networks.likelihood
         self.fc_mu = linear(self.encoder.out_features, config.latent_dim)
@@ -118,7 +120,7 @@ class VAE(nn.Module):
     def encode(self, x: torch.Tensor) -> DiagonalGaussian | FlowPosterior:
         """q(z|x) for a batch: N(mu, diag sigma^2), each parameter (B, D), log sigma^2 bounded; then the
         flow steps, when the configuration has them (vae/models/flows.py)."""
-        h = self.encoder(x)
+        h = self.encoder(to_range(x, self.data_range))
         q = self._gaussian(h)
         return q if self.flow is None else FlowPosterior(q, self.flow, h)
 
@@ -127,7 +129,7 @@ class VAE(nn.Module):
 
     def _encode_gaussian(self, x: torch.Tensor) -> DiagonalGaussian:
         """The Gaussian part of q(z|x): what the VampPrior's components are."""
-        return self._gaussian(self.encoder(x))
+        return self._gaussian(self.encoder(to_range(x, self.data_range)))
 
     @property
     def autoregressive(self) -> bool:

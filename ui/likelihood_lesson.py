@@ -1,0 +1,165 @@
+"""The tables and buttons of the output-layer and likelihood lesson (pages/diagnose/likelihood.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from ui import compute, defaults
+from ui.i18n import tr, translate
+from ui.models import checkpoint_paths, load
+from ui.widgets import open_train_with
+from vae.analysis.levels import on_the_scale, ppca_kept
+from vae.i18n import translator
+from vae.models.likelihoods import nats_scale
+
+
+def lesson_models(roles) -> dict[str, Any]:
+    """role -> Checkpoint for each of the lesson's shipped models on this server (``vae.config.shipped``)."""
+    paths = {p.stem: p for p in checkpoint_paths()}
+    return {role: load(paths[r.model]) for role, r in roles.items() if r.model in paths}
+
+
+def output_layer(cfg) -> str:
+    """How the decoder's output becomes p(x|z)'s parameters, in the chapter's terms."""
+    lik = cfg.likelihood
+    if lik.name == "bernoulli":
+        return "sigmoid -> p"
+    if lik.name == "categorical":
+        return tr("softmax over {bins}", bins=lik.bins)
+    sigma = {"fixed": tr("fixed"), "learned": tr("learned"), "per-pixel": tr("per pixel")}[lik.variance]
+    return f"mu = {lik.output}(out), sigma {sigma}"
+
+
+def likelihood_rows(models: dict[str, Any], roles) -> list[dict[str, Any]]:
+    """One row per model: its likelihood, output layer and data range, the sigma it ended with, its -ELBO in its
+    own nats and what they are, the -ELBO of the 8-bit values in bits per dimension (where it has one), rate and
+    used units."""
+    rows = []
+    for role, ck in models.items():
+        numbers, rep = compute.likelihood_numbers(ck), compute.collapse_report(ck, defaults.IWAE_K)
+        bits = f"{numbers['values']['bits_per_dim']:.3f}" if numbers["values"] else "—"  # a dash: off the scale
+        rows.append(
+            {
+                tr("model"): tr(roles[role].label),
+                tr("bits/dim of the 8-bit values"): bits,
+                tr("-ELBO (its own nats)"): rep["elbo"],
+                tr("rate (KL)"): rep["rate"],
+                tr("used units"): f"{rep['used_units']}/{rep['latent_dim']}",
+                "sigma": f"{ck.metrics['sigma']:.3f}" if "sigma" in ck.metrics else "—",
+                tr("output layer"): output_layer(ck.config),
+                tr("data range"): f"[{ck.config.likelihood.data_range}]",
+                tr("what its nats are"): nats_scale(ck.config).translated(translate()),
+                tr("name"): ck.name,
+            }
+        )
+    return rows
+
+
+def likelihood_formats() -> dict[str, Any]:
+    """The likelihood and sweep tables' number formats."""
+    number = st.column_config.NumberColumn
+    return {
+        tr("beta it amounts to"): number(format="%.4g"),
+        tr("squared error ||x - mu||^2"): number(format="%.2f"),
+        tr("-ELBO (its own nats)"): number(format="%.1f"),
+        tr("bits/dim of the 8-bit values"): st.column_config.TextColumn(
+            help=tr("—: not a probability of 8-bit values")
+        ),
+        tr("rate (KL)"): number(format="%.2f"),
+    }
+
+
+def hidden_beta_numbers(models: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sweep of a fixed sigma, one dict per model: ``sigma``, ``beta`` (what it amounts to against a
+    unit-weight squared error, 2 sigma^2; the squared error's weight is 1 / (2 sigma^2)), ``rate``, ``used_units``,
+    ``ppca`` (the units probabilistic PCA keeps at this sigma, :func:`vae.analysis.levels.ppca_kept`),
+    ``squared_error`` of the means, ``verdict`` and ``name``."""
+    rows = []
+    for ck in models.values():
+        rep, ident = compute.collapse_report(ck, defaults.IWAE_K), compute.likelihood_numbers(ck)["identity"]
+        sigma = ck.config.likelihood.sigma
+        rows.append(
+            {
+                "sigma": sigma,
+                "beta": 2 * sigma**2,
+                "rate": rep["rate"],
+                "used_units": rep["used_units"],
+                "ppca": ppca_kept(compute.training_spread(ck), sigma, ck.config.latent_dim),
+                "squared_error": ident["squared_error"] if ident else None,
+                "verdict": rep["verdict"],
+                "name": ck.name,
+            }
+        )
+    return rows
+
+
+def hidden_beta_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`hidden_beta_numbers` under the page's column names."""
+    return [
+        {
+            "sigma": r["sigma"],
+            tr("beta it amounts to"): r["beta"],
+            tr("rate (KL)"): r["rate"],
+            tr("used units"): r["used_units"],
+            tr("pPCA keeps"): r["ppca"],
+            tr("squared error ||x - mu||^2"): r["squared_error"],
+            tr("verdict"): tr(r["verdict"]),
+            tr("name"): r["name"],
+        }
+        for r in rows
+    ]
+
+
+def pixel_models(models: dict[str, Any], roles, lang: str) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    """The models whose prediction for one pixel the page draws (every one that is not autoregressive) and their
+    labels in language ``lang``."""
+    t = translator(lang)
+    picked = [(ck, t(roles[role].label)) for role, ck in models.items() if not ck.model.autoregressive]
+    return tuple(ck for ck, _ in picked), tuple(label for _, label in picked)
+
+
+def values_models(models: dict[str, Any]) -> tuple[Any, ...]:
+    """The models that give a probability of 8-bit values."""
+    return tuple(ck for ck in models.values() if on_the_scale(ck.model.likelihood))
+
+
+def train_like_buttons(models: dict[str, Any], roles, prefix: str) -> None:
+    """One button per model, in rows of four: each opens Train with that model's settings."""
+    items = list(models.items())
+    for start in range(0, len(items), 4):
+        for col, (role, ck) in zip(st.columns(4), items[start : start + 4]):
+            if col.button(
+                tr(roles[role].label),
+                key=f"{prefix}_{role}",
+                help=tr("Opens Train with {name}'s settings.", name=ck.name),
+            ):
+                open_train_with(ck.config, {}, ck.name, "mine")
+
+
+EXAMPLES = (0, 1, 2, 3, 4, 5)  # the test pictures the page draws for each model
+N_PRIOR = 16  # prior samples per model
+
+
+def warm(languages) -> None:
+    """Compute what the page draws on a first visit, for every model of the lesson and each language in
+    ``languages`` (ui/warmup.py calls it once per server): its numbers, pictures and the first pixel's view."""
+    from vae.config.shipped import LESSONS
+
+    models = lesson_models(LESSONS["likelihood"])
+    for ck in [*models.values(), *lesson_models(LESSONS["hidden beta"]).values()]:
+        compute.likelihood_numbers(ck)
+        compute.collapse_report(ck, defaults.IWAE_K)
+        compute.training_spread(ck)
+        for lang in languages:
+            compute.reconstruction_view(ck, "test", EXAMPLES, 0, lang)
+            compute.prior_samples_view(ck, N_PRIOR, 1.0, 0, lang)
+            compute.sigma_map_view(ck, EXAMPLES, lang)
+    if models:
+        first = next(iter(models.values()))
+        _, row, col = compute.default_pixel(first, 0)
+        for lang in languages:
+            compute.pixel_prediction_view(
+                *pixel_models(models, LESSONS["likelihood"], lang), 0, (0, row, col), lang, True
+            )

@@ -1,0 +1,37 @@
+"""Capacity and overfitting, read from a model's stored history: where its test -ELBO was best, how far it rose
+after, and the generalisation gap between the training and test -ELBO.
+
+    best epoch  e* = argmin_e test_elbo(e)            rise = test_elbo(last) - test_elbo(e*)
+    gap         = test_elbo(last) - train_elbo(last)  (the training -ELBO is summed over the epoch's steps)
+
+A model *overfits* when its test -ELBO rose by more than ``RISE`` nats after its best epoch: the network has
+learnt its training examples rather than the data (the chapter's capacity and overfitting). With early
+stopping the model keeps the epoch with the best held-out -ELBO (``kept_epoch`` in its metrics).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+RISE = 1.0  # nats: a test -ELBO this far above its best counts as overfitting
+
+
+def overfitting(history: list[dict[str, Any]], metrics: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """{"best_epoch", "best_test", "last_test", "rise", "gap", "overfits", "kept_epoch"} from a history (None for
+    an empty one or one without finite test numbers)."""
+    points = [(h["epoch"], h["test_elbo"], h["train_elbo"]) for h in history if math.isfinite(h["test_elbo"])]
+    if not points:
+        return None
+    best = min(points, key=lambda p: p[1])
+    last = points[-1]
+    rise = last[1] - best[1]
+    return {
+        "best_epoch": best[0],
+        "best_test": best[1],
+        "last_test": last[1],
+        "rise": rise,
+        "gap": last[1] - last[2],
+        "overfits": rise > RISE,
+        "kept_epoch": (metrics or {}).get("kept_epoch"),
+    }
