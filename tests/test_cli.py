@@ -142,6 +142,7 @@ def test_every_flag_reaches_the_config(capsys):
         "lr": "0.01",
         "weight_decay": "0.001",
         "seed": "7",
+        "early_stopping": True,
         "device": "cpu",
         "decoder_activation": "tanh",
         "decoder_norm": "batch",

@@ -279,3 +279,40 @@ def test_likelihood_lesson_puts_the_models_on_one_scale_and_opens_train(app_dir)
     assert at.selectbox(key="output_activation").value == "tanh"
     assert at.selectbox(key="data_range").value == "-1,1"
     assert torch.isfinite(torch.tensor(numbers["values"]["nats"]))
+
+
+def test_overfitting_page_reads_the_current_models_curves_and_opens_the_remedies(app_dir):
+    from tests.conftest import tiny_config
+    from vae.analysis.overfitting import overfitting
+    from vae.models.checkpoints import save_checkpoint
+    from vae.training.trainer import train
+
+    cfg = tiny_config(train__epochs=30, train__lr=1e-2, train__early_stopping=True)
+    cfg.encoder.hidden = cfg.decoder.hidden = [256]
+    r = train(cfg.validate())
+    save_checkpoint(app_dir / "digits-wide.safetensors", r.model, r.history, r.metrics, dataset=r.dataset)
+    at = open_app("overfitting", model="digits-wide")
+    of = overfitting(r.history, r.metrics)
+    metrics = {m.label: m.value for m in at.metric}
+    assert (
+        metrics["best test -ELBO"] == f"{of['best_test']:.2f}"
+        and metrics["rise after the best epoch"] == f"{of['rise']:.2f}"
+    )
+    assert metrics["test - train -ELBO"] == f"{of['gap']:.2f}"
+    names = [t["name"] for t in chart(at, "of_curves")["data"]]
+    assert "held-out -ELBO" in names and "test -ELBO" in names
+    assert any(f"kept epoch {r.metrics['kept_epoch']}" in i.value for i in at.info)
+    verdict = at.warning if of["overfits"] else at.success
+    assert verdict and (("rose" in verdict[0].value) if of["overfits"] else ("No overfitting" in verdict[0].value))
+    at.button(key="of_train_with_weight_decay_0_01").click().run()
+    assert at.number_input(key="weight_decay").value == 0.01
+    assert at.checkbox(key="early_stopping").value is True  # the model's own settings come along
+
+
+def test_the_overfitting_verdict_reads_the_rise_after_the_best_epoch():
+    from vae.analysis.overfitting import RISE, overfitting
+
+    h = [{"epoch": e, "test_elbo": t, "train_elbo": t - 1} for e, t in [(1, 20.0), (2, 15.0), (3, 15.0 + 2 * RISE)]]
+    of = overfitting(h, {"kept_epoch": 2})
+    assert (of["best_epoch"], of["rise"], of["overfits"], of["kept_epoch"]) == (2, 2 * RISE, True, 2)
+    assert not overfitting(h[:2])["overfits"] and overfitting([]) is None

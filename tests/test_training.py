@@ -270,3 +270,26 @@ def test_the_train_curve_is_the_training_splits_elbo(over):
     assert 0.7 < rec["train_kl"] / kl < 1.4
     assert rec["train_reconstruction"] == pytest.approx(evs[0]["reconstruction"], rel=0.05)
     assert rec["train_elbo"] == pytest.approx(rec["train_reconstruction"] + rec["train_kl"])
+
+
+def test_early_stopping_keeps_the_epoch_with_the_best_held_out_elbo():
+    """A wide network trained long on 8x8 digits: the model returned is the best epoch on the examples held out
+    of the training split (never the test split), and training stops PATIENCE epochs after it."""
+    from tests.conftest import tiny_config
+    from vae.analysis.evaluation import EVAL_SEED_OFFSET, evaluate, test_inputs
+    from vae.data import load_dataset
+    from vae.training.trainer import PATIENCE, VALIDATION_SHARE, held_out_split, train
+
+    cfg = tiny_config(train__epochs=40, train__lr=1e-2, train__early_stopping=True)
+    cfg.encoder.hidden = cfg.decoder.hidden = [256]
+    r = train(cfg.validate())
+    valid = [h["valid_elbo"] for h in r.history]
+    kept = r.metrics["kept_epoch"]
+    assert valid[kept - 1] == min(valid) and len(r.history) <= kept + PATIENCE
+    ds = load_dataset(cfg.data)
+    fit, held = held_out_split(ds.x_train, cfg.train.seed)
+    assert len(held) == round(len(ds.x_train) * VALIDATION_SHARE) and len(fit) + len(held) == len(ds.x_train)
+    g = torch.Generator().manual_seed(cfg.train.seed + EVAL_SEED_OFFSET)
+    again = evaluate(r.model, test_inputs(held, cfg, "cpu"), generator=g)["elbo"]
+    assert again == pytest.approx(valid[kept - 1], rel=1e-5)  # the parameters are the kept epoch's
+    assert "valid_elbo" not in train(tiny_config()).history[-1]  # off by default

@@ -120,6 +120,14 @@ lessons = [  # (page, title, what it teaches), marked for the catalogs and trans
             "a fixed sigma is a hidden beta."
         ),
     ),
+    (
+        "overfitting",
+        N_("12. Capacity and overfitting"),
+        N_(
+            "every model's training and test curves, where the test -ELBO was best and how far it rose; early "
+            "stopping, weight decay and dropout."
+        ),
+    ),
 ]
 shown = {r["name"] for r in rows}
 for key, label, what in lessons:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-RISE = 1.0  # nats: a test -ELBO this far above its best counts as overfitting
+RISE = 0.5  # nats: a test -ELBO this far above its best counts as overfitting
 
 
 def overfitting(history: list[dict[str, Any]], metrics: dict[str, Any] | None = None) -> dict[str, Any] | None:

@@ -693,6 +693,18 @@ KNOBS: dict[str, Knob] = _table(
             hi=10.0,
         ),
         Knob(
+            "early_stopping",
+            "train",
+            "early_stopping",
+            bool,
+            N_(
+                "hold out a tenth of the training split; keep the epoch with the best held-out -ELBO, and stop after "
+                "5 epochs without a better one (the test split is never looked at)"
+            ),
+            "optimization",
+            label=N_("early stopping"),
+        ),
+        Knob(
             "seed",
             "train",
             "seed",

@@ -50,6 +50,7 @@ class EpochRecord(TypedDict):
     active_units: int
     test_examples: int  # optional: files made before it was recorded lack it (OPTIONAL_HISTORY_KEYS)
     sigma: float  # optional: a Gaussian likelihood's standard deviation (see Metrics), absent for the others
+    valid_elbo: float  # optional: with early stopping, the -ELBO of the examples held out of the training split
 
 
 class Metrics(TypedDict, total=False):
@@ -71,15 +72,16 @@ class Metrics(TypedDict, total=False):
     iwae_k: int
     iwae_num: int
     num_test: int
+    kept_epoch: int  # with early stopping: the epoch whose parameters the model kept (the best held-out -ELBO)
 
 
 HISTORY_KEYS: frozenset[str] = frozenset(EpochRecord.__annotations__)
-OPTIONAL_HISTORY_KEYS = frozenset({"test_examples", "sigma"})
+OPTIONAL_HISTORY_KEYS = frozenset({"test_examples", "sigma", "valid_elbo"})
 REQUIRED_HISTORY_KEYS: frozenset[str] = HISTORY_KEYS - OPTIONAL_HISTORY_KEYS
 LEGACY_HISTORY_KEYS = frozenset({"index_code_mi", "total_correlation", "dimwise_kl"})  # per epoch, until 2026-11
 METRIC_KEYS: frozenset[str] = frozenset(Metrics.__annotations__)
 PER_DIMENSION = frozenset({"kl_per_dim", "au_variance"})  # lists of latent_dim numbers (kl_per_dim may be null)
-COUNTS = frozenset({"step", "active_units", "test_examples", "num", "iwae_k", "iwae_num", "num_test"})
+COUNTS = frozenset({"step", "active_units", "test_examples", "num", "iwae_k", "iwae_num", "num_test", "kept_epoch"})
 
 
 def _value_problem(key: str, value: Any, latent_dim: int) -> str | None:

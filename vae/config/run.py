@@ -145,7 +145,8 @@ class PriorConfig:
 
 @dataclass
 class TrainConfig:
-    """Optimisation: Adam(W) with decoupled weight decay, mini-batches, a seed."""
+    """Optimisation: Adam(W) with decoupled weight decay, mini-batches, a seed; optionally early stopping on a
+    share of the training split held out (never the test split)."""
 
     epochs: int = 10
     batch_size: int = 128
@@ -153,6 +154,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     seed: int = 1
     device: str = "auto"
+    early_stopping: bool = False  # hold out part of the training split; keep the best epoch (vae.training.trainer)
 
 
 @dataclass

@@ -107,6 +107,7 @@ LESSONS = {  # lesson -> role -> Role, in the order the page shows them
         "tanh": Role("mnist5k-cnn-z16-tanh", N_("Gaussian, tanh output on [-1, 1]")),
         "categorical": Role("mnist5k-cnn-z16-categorical", N_("categorical over 256 levels")),
     },
+    "overfitting": {"gru": Role("names-gru-decoder", N_("names: GRU decoder, 20 epochs"))},
     "hidden beta": {f"{s:g}": Role(f"mnist5k-cnn-z16-sigma{s:g}", N_("fixed sigma")) for s in SIGMAS},
 }
 
@@ -119,4 +120,5 @@ LESSON_PAGES = {
     "collapse": "mnist5k-mlp-z16-beta50-collapsed",
     "disentanglement": LESSONS["disentanglement"]["tcvae"].model,
     "encoder": "mnist5k-mlp-z2",
+    "overfitting": LESSONS["overfitting"]["gru"].model,
 }

@@ -301,7 +301,8 @@ def manifold_figure(
 
 # ----------------------------------------------------------------- training
 def training_curves(history: list[dict[str, Any]], tr: Translate = english) -> go.Figure:
-    """Negative ELBO, reconstruction and KL per epoch, train (solid) and test (dashed)."""
+    """Negative ELBO, reconstruction and KL per epoch, train (solid) and test (dashed); with early stopping, the
+    -ELBO of the examples held out of the training split (dotted)."""
     ep = [h["epoch"] for h in history]
     fig = go.Figure()
     for key, name, color in (
@@ -322,6 +323,13 @@ def training_curves(history: list[dict[str, Any]], tr: Translate = english) -> g
             name=tr("test {name}").format(name=name),
             line=dict(color=color, dash="dash"),
             yaxis="y2" if key == "kl" else "y",
+        )
+    if any("valid_elbo" in h for h in history):  # early stopping's held-out examples
+        fig.add_scatter(
+            x=[h["epoch"] for h in history if "valid_elbo" in h],
+            y=[h["valid_elbo"] for h in history if "valid_elbo" in h],
+            name=tr("held-out -ELBO"),
+            line=dict(color="#1f77b4", dash="dot"),
         )
     fig.update_layout(
         xaxis_title=tr("epoch"),

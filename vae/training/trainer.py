@@ -17,6 +17,11 @@ KL per dimension and active units of a fixed share of the test split
 the whole test split once; the heavy reports (IWAE, I(x;z), the KL decomposition) are
 computed at save, not per epoch (``vae/analysis/reports.py``).
 
+Early stopping (``train.early_stopping``) holds VALIDATION_SHARE of the training split out of training, scores it
+after every epoch (the record's ``valid_elbo``), keeps the parameters of the best epoch, stops after PATIENCE epochs
+without a better one, and returns the model of the best epoch (``kept_epoch`` in the final metrics); the test split
+plays no part in the choice.
+
 Callbacks: ``on_epoch(model, record)`` after every epoch with the record appended to the
 history (the model in eval mode); ``on_step(info)`` every ``step_every`` steps. ``stop`` (anything with
 ``is_set()``, e.g. a ``threading.Event``) is checked before every step. The loop
@@ -75,6 +80,20 @@ class TrainResult:
     metrics: Metrics  # final test-split evaluation
     stopped: bool = False
     dataset: str = ""
+
+
+VALIDATION_SHARE = 0.1  # early stopping: the share of the training split held out
+PATIENCE = 5  # early stopping: epochs without a better held-out -ELBO before training stops
+VALIDATION_SEED_OFFSET = 3  # which examples are held out: a permutation seeded by seed + 3
+
+
+def held_out_split(x: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(fit, held out): the last VALIDATION_SHARE (at least one example) of a permutation fixed by ``seed`` held
+    out of the training split ``x``, for early stopping."""
+    g = torch.Generator().manual_seed(seed + VALIDATION_SEED_OFFSET)
+    perm = torch.randperm(len(x), generator=g).to(x.device)
+    k = max(1, round(len(x) * VALIDATION_SHARE))
+    return x[perm[k:]], x[perm[:k]]
 
 
 def make_model(config: VAEConfig, modality) -> VAE:
@@ -189,7 +208,10 @@ def train(
     device = resolve_device(config.train.device)
     tr = config.train
     model = make_model(config, ds.modality).to(device)
-    x_train = ds.x_train.to(device)
+    x_train, x_valid = ds.x_train.to(device), None
+    if tr.early_stopping:  # the held-out examples are scored as the test split is (binarized once)
+        x_train, x_valid = held_out_split(x_train, tr.seed)
+        x_valid = test_inputs(x_valid, config, device)
     gen = torch.Generator(device=device)
     gen.manual_seed(tr.seed)
     x_test = test_inputs(ds.x_test, config, device)
@@ -212,6 +234,7 @@ def train(
     )
     history: list[EpochRecord] = []
     stopped = False
+    best: tuple[float, int, dict[str, torch.Tensor]] | None = None  # early stopping: (held-out -ELBO, epoch, state)
     cuda_devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda_devices):
         torch.manual_seed(tr.seed)  # dropout
@@ -219,15 +242,23 @@ def train(
             record, stopped = train_epoch(run, epoch, on_step, stop, step_every)
             if record is None:
                 break
+            if x_valid is not None:
+                record["valid_elbo"] = run.evaluate(x_valid)["elbo"]
+                if best is None or record["valid_elbo"] < best[0]:
+                    best = (record["valid_elbo"], epoch, {k: v.detach().clone() for k, v in model.state_dict().items()})
             history.append(record)
             if on_epoch is not None:
                 model.eval()
                 with torch.no_grad():
                     on_epoch(model, record)
-            if stopped:
+            if stopped or (best is not None and epoch - best[1] >= PATIENCE):
                 break
     model.eval()
+    if best is not None:  # early stopping: back to the epoch with the best held-out -ELBO
+        model.load_state_dict(best[2])
     final = run.evaluate(x_test)  # the final metrics score the whole test split
+    if best is not None:
+        final["kept_epoch"] = best[1]
     return TrainResult(model=model, config=config, history=history, metrics=final, stopped=stopped, dataset=ds.name)
 
 
