@@ -13,7 +13,8 @@ Bernoulli on grey levels, Adam 1e-3, batch 128) on mnist5k's 4,000 training imag
                per-epoch test pass (a leaner baseline than the example itself)
 
 Prints the median seconds, examples/s, the throughput ratios and each test -ELBO, and
-what each epoch's history record costs (its test pass) as a share of an epoch.
+what each epoch's history record costs (its test pass) as a share of an epoch, and the held-out pass that early
+stopping adds.
 Run: ``.venv/bin/python -m bench.train_speed [--repeats 3] [--epochs 10]``
 """
 
@@ -75,6 +76,10 @@ def main(argv=None) -> dict:
         f"  history record: its test pass ({record['examples']} test images) takes {record['test_ms']:.1f} ms of a "
         f"{record['epoch_ms']:.0f} ms epoch ({100 * record['share']:.1f} %)"
     )
+    print(
+        f"  early stopping: its held-out pass ({record['held_out_examples']} training images) takes "
+        f"{record['held_out_ms']:.1f} ms ({100 * record['held_out_share']:.1f} % of an epoch)"
+    )
     return {
         "median_s": med,
         "ratios": ratios,
@@ -85,11 +90,12 @@ def main(argv=None) -> dict:
 
 def record_cost(cfg: VAEConfig, ds, repeats: int = 20) -> dict:
     """What each epoch's history record costs beyond the training steps: its test pass, timed on a trained model,
-    against the median epoch of the same run (the train-split numbers come from the steps' own passes)."""
+    against the median epoch of the same run (the train-split numbers come from the steps' own passes); and the
+    held-out pass early stopping adds (``--early-stopping``, a tenth of the training split)."""
     import torch
 
     from vae.analysis.evaluation import EVAL_SEED_OFFSET, evaluate, test_inputs
-    from vae.training.trainer import history_test_examples
+    from vae.training.trainer import held_out_split, history_test_examples
 
     res = train(_seeded(cfg, 1), ds)
     seconds = [0.0] + [h["seconds"] for h in res.history]
@@ -101,7 +107,20 @@ def record_cost(cfg: VAEConfig, ds, repeats: int = 20) -> dict:
     for _ in range(repeats):
         evaluate(res.model, x, generator=g)
     test = (time.perf_counter() - t) / repeats
-    return {"examples": len(x), "test_ms": 1e3 * test, "epoch_ms": 1e3 * epoch, "share": test / epoch}
+    held = test_inputs(held_out_split(ds.x_train, 1)[1], cfg, "cpu")  # early stopping's pass, when it is on
+    t = time.perf_counter()
+    for _ in range(repeats):
+        evaluate(res.model, held, generator=g)
+    held_out = (time.perf_counter() - t) / repeats
+    return {
+        "examples": len(x),
+        "test_ms": 1e3 * test,
+        "epoch_ms": 1e3 * epoch,
+        "share": test / epoch,
+        "held_out_examples": len(held),
+        "held_out_ms": 1e3 * held_out,
+        "held_out_share": held_out / epoch,
+    }
 
 
 def _seeded(cfg: VAEConfig, seed: int) -> VAEConfig:

@@ -188,3 +188,17 @@ def test_the_likelihood_lesson_bench_measures_each_model_on_the_scale_it_has(cap
     assert math.isnan(bern["bits"]) and math.isnan(bern["sigma"])
     assert 0 < gauss["bits"] < 8 and 0.01 <= gauss["sigma"] < 1
     assert "mnist5k-cnn-z16-sigma-per-pixel" in capsys.readouterr().out
+
+
+def test_the_train_speed_bench_prices_the_history_record_and_the_held_out_pass():
+    """bench/train_speed.py's per-epoch costs: the history record's test pass and early stopping's held-out pass,
+    each a share of a real epoch of the same run."""
+    from bench.train_speed import record_cost
+    from vae.config import VAEConfig
+    from vae.data.embedded import load_mnist5k
+
+    cfg = VAEConfig()
+    cfg.train.epochs, cfg.train.device = 2, "cpu"
+    r = record_cost(cfg, load_mnist5k(), repeats=1)
+    assert r["examples"] == 500 and r["held_out_examples"] == 400  # a tenth of the 4,000 training digits
+    assert 0 < r["held_out_share"] < 1 and 0 < r["share"] < 1
