@@ -28,13 +28,10 @@ def run(model, seed: int, epochs: int | None = None) -> dict:
     from vae.analysis.diagnostics import used_units
     from vae.analysis.evaluation import evaluate, test_inputs
     from vae.analysis.levels import lesson_numbers
-    from vae.cli.parser import build_parser
-    from vae.config.knobs import KNOBS
-    from vae.config.presets import PRESETS
+    from vae.cli.train import shipped_config
+    from vae.config.values import values_of
 
-    args = build_parser().parse_args(["train", *model.train_args("/tmp")])
-    values = {**PRESETS[model.preset], **{k: getattr(args, k) for k in KNOBS if getattr(args, k, None) is not None}}
-    values["seed"] = seed
+    values = {**values_of(shipped_config(model)), "seed": seed}
     if epochs:
         values["epochs"] = epochs
     cfg, ds, res, seconds = train_timed(values)

@@ -7,7 +7,9 @@ and a page passes the checkpoint alone.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 
 import numpy as np
 import streamlit as st
@@ -390,11 +392,17 @@ def likelihood_numbers(ck: Checkpoint) -> dict:
     return lesson_numbers(ck.model, x[:LESSON_TEST], seed=ck.config.train.seed)
 
 
-@cache_data(show_spinner=False, max_entries=16)
 def training_spread(ck: Checkpoint) -> torch.Tensor:
-    """The variances of the model's training data along their principal directions (:func:`data_spread`)."""
-    _, x, _, _ = data_split(ck, "train")
-    return data_spread(x, ck.config.likelihood.data_range)
+    """The variances of the model's training data along their principal directions (:func:`data_spread`),
+    computed once per data set and range: the sweep's five models share one."""
+    data = json.dumps(dataclasses.asdict(ck.config.data), sort_keys=True)
+    return _training_spread(data, ck.config.likelihood.data_range, ck)
+
+
+@cache_data(show_spinner=False, max_entries=16)
+def _training_spread(data: str, data_range: str, _ck: Checkpoint) -> torch.Tensor:
+    _, x, _, _ = data_split(_ck, "train")  # _ck (not hashed): any model of these data
+    return data_spread(x, data_range)
 
 
 @cache_data(show_spinner=False, max_entries=64)

@@ -34,7 +34,7 @@ TINY = 1e-12  # below this mass the bin is its density times its width (the diff
 
 def values(x: torch.Tensor) -> torch.Tensor:
     """The 8-bit values v of pictures x = v / 255 (nearest)."""
-    return torch.round(x.clamp(0, 1) * (LEVELS - 1)).long()
+    return quantize(x, LEVELS)
 
 
 def on_the_scale(likelihood: Likelihood) -> bool:
@@ -127,6 +127,16 @@ def values_elbo(model, x: torch.Tensor, generator: torch.Generator | None = None
 
 
 @torch.no_grad()
+def decoded_at_means(model, x: torch.Tensor) -> torch.Tensor:
+    """The decoder's output at z = E[q(z|x)] for ``x``: the parameters of p(x|z) a page shows."""
+    was = model.training
+    model.eval()
+    out = model.decode(model.encode(x).mean)
+    model.train(was)
+    return out
+
+
+@torch.no_grad()
 def fixed_sigma_identity(model, x: torch.Tensor) -> dict:
     """With a fixed sigma, -log p(x|z) = ||x' - mu||^2 / (2 sigma^2) + (P/2) log(2 pi sigma^2), checked on ``x``
     at the posterior means: {"reconstruction", "squared_error", "weight", "constant", "difference"}
@@ -134,15 +144,11 @@ def fixed_sigma_identity(model, x: torch.Tensor) -> dict:
     lk = model.likelihood
     if not (isinstance(lk, Gaussian) and lk.variance == "fixed"):
         raise TypeError("the identity holds for a Gaussian likelihood with a fixed variance")
-    was = model.training
-    model.eval()
-    out = model.decode(model.encode(x).mean)
-    model.train(was)
+    out = decoded_at_means(model, x)
     mu, logvar = lk.split(out)
     sigma2 = float(torch.exp(logvar.flatten()[0].double()))
     rec = float(-lk.log_prob(out.double(), x.double()).mean())
-    target = x.double() * (lk.hi - lk.lo) + lk.lo
-    sq = float(((target - mu.double()) ** 2).flatten(1).sum(1).mean())
+    sq = float(((to_range(x.double(), lk.data_range) - mu.double()) ** 2).flatten(1).sum(1).mean())
     dims = math.prod(x.shape[1:])
     weight, const = 1 / (2 * sigma2), 0.5 * dims * math.log(2 * math.pi * sigma2)
     return {
@@ -152,16 +158,6 @@ def fixed_sigma_identity(model, x: torch.Tensor) -> dict:
         "constant": const,
         "difference": rec - (weight * sq + const),
     }
-
-
-@torch.no_grad()
-def decoded_at_means(model, x: torch.Tensor) -> torch.Tensor:
-    """The decoder's output at z = E[q(z|x)] for ``x``: the parameters of p(x|z) a page shows."""
-    was = model.training
-    model.eval()
-    out = model.decode(model.encode(x).mean)
-    model.train(was)
-    return out
 
 
 @torch.no_grad()

@@ -29,6 +29,13 @@ def resolve_config(args: argparse.Namespace):
     return apply(cfg, {k: getattr(args, k, None) for k in KNOBS}).validate()
 
 
+def shipped_config(model):
+    """The configuration the declared command of a shipped model (vae.config.shipped.ShippedModel) gives."""
+    from vae.cli.parser import build_parser
+
+    return resolve_config(build_parser().parse_args(["train", *model.train_args()]))
+
+
 def refuse_flags_of_other_kinds(args: argparse.Namespace, kind: str, dataset: str) -> None:
     """A flag given for a knob that no network of this kind of data reads (``--norm`` for series) would be
     ignored in silence: refuse it, naming what it applies to."""
