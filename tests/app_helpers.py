@@ -98,9 +98,10 @@ def lesson_text_models(folder: Path) -> None:
         save_checkpoint(folder / f"{name}.safetensors", VAE(cfg, Tokens((LENGTH,), VOCAB)))
 
 
-def lesson_likelihood_models(folder: Path) -> None:
-    """The models of the output-layer and likelihood lesson (its two sweeps), each with its shipped flags over a
-    tiny digits model trained for two epochs, saved into ``folder`` under the shipped names."""
+def lesson_likelihood_models(folder: Path, lessons: tuple[str, ...] = ("likelihood", "hidden beta")) -> None:
+    """The models of ``lessons`` (by default the output-layer and likelihood lesson and its sweep), each with its
+    shipped flags (but the epochs) over a tiny digits model trained for two epochs, saved into ``folder`` under
+    the shipped names."""
     from tests.conftest import tiny_config
     from vae.cli.parser import build_parser
     from vae.config.knobs import KNOBS
@@ -109,7 +110,7 @@ def lesson_likelihood_models(folder: Path) -> None:
     from vae.models.checkpoints import save_checkpoint
     from vae.training.trainer import train
 
-    for roles in (LESSONS["likelihood"], LESSONS["hidden beta"]):
+    for roles in (LESSONS[lesson] for lesson in lessons):
         for r in roles.values():
             args = build_parser().parse_args(["train", *r.shipped.flags])
             flags = {k: getattr(args, k) for k in KNOBS if getattr(args, k, None) is not None and k != "epochs"}

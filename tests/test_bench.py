@@ -202,3 +202,18 @@ def test_the_train_speed_bench_prices_the_history_record_and_the_held_out_pass()
     r = record_cost(cfg, load_mnist5k(), repeats=1)
     assert r["examples"] == 500 and r["held_out_examples"] == 400  # a tenth of the 4,000 training digits
     assert 0 < r["held_out_share"] < 1 and 0 < r["share"] < 1
+
+
+def test_the_capacity_lessons_bench_measures_the_sweep_and_the_remedies(capsys):
+    """bench/capacity_lessons.py on one epoch a run: a row per d_z in order, the overfitting trio with the share
+    each remedy wins back, and the aims said either way."""
+    from bench import capacity_lessons
+    from vae.config.shipped import LATENT_SIZES
+
+    capacity_lessons.main(["--seeds", "1", "--epochs", "1"])
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line[:4].strip().isdigit()]
+    assert [int(r[0]) for r in rows] == list(LATENT_SIZES)
+    assert all(float(r[4]) <= int(r[0]) for r in rows)  # active units, at most d_z
+    assert "mnist200-mlp512-dropout" in out and "mnist200-mlp512-early-stopping" in out
+    assert out.count("reached") >= 3  # the three aims, each reported whichever way it came out

@@ -110,6 +110,7 @@ def test_every_flag_reaches_the_config(capsys):
         "binarize": "dynamic",
         "sprites_size": "16",
         "sprites_num": "500",
+        "train_size": "300",
         "latent_dim": "5",
         "posterior": "planar",
         "flow_steps": "0",  # (with steps, free bits below would be refused)
@@ -143,6 +144,7 @@ def test_every_flag_reaches_the_config(capsys):
         "weight_decay": "0.001",
         "seed": "7",
         "early_stopping": True,
+        "patience": "12",
         "device": "cpu",
         "decoder_activation": "tanh",
         "decoder_norm": "batch",

@@ -289,6 +289,7 @@ def test_data_shape_tells_what_loading_gives_without_loading(tmp_path):
             zf.writestr(f"{i:02d}.png", png.getvalue())
     for cfg in (
         DataConfig(name="mnist5k"),
+        DataConfig(name="mnist5k-colour"),
         DataConfig(name="digits"),
         DataConfig(name="sprites", num=333, size=16),
         DataConfig(name="npz", path=str(tmp_path / "own.npz")),
@@ -296,3 +297,25 @@ def test_data_shape_tells_what_loading_gives_without_loading(tmp_path):
     ):
         ds = load_dataset(cfg)
         assert data_shape(cfg) == (tuple(ds.x_shape), len(ds.x_train), len(ds.x_test)), cfg.name
+
+
+def test_mnist5k_colour_is_mnist5k_painted_in_two_distinct_colours_per_image():
+    """x = bg + (fg - bg) * grey per channel, the same split and labels as mnist5k, and the same images on every
+    load: the background pixels hold one colour of the palette, the full strokes another, at least MIN_CONTRAST
+    apart."""
+    from vae.config import DataConfig
+    from vae.data.colour import MIN_CONTRAST, PALETTE, load_mnist5k_colour
+
+    grey, colour = load_dataset(DataConfig(name="mnist5k")), load_dataset(DataConfig(name="mnist5k-colour"))
+    assert colour.x_train.shape == (4000, 3, 28, 28) and colour.x_test.shape == (1000, 3, 28, 28)
+    assert torch.equal(colour.y_train, grey.y_train) and torch.equal(colour.y_test, grey.y_test)
+    assert 0 <= colour.x_train.min() and colour.x_train.max() <= 1
+    for x, g in ((colour.x_train[7], grey.x_train[7]), (colour.x_test[3], grey.x_test[3])):
+        bg, fg = x[:, g[0] == 0], x[:, g[0] == 1]
+        assert torch.allclose(bg, bg[:, :1].expand_as(bg)) and torch.allclose(fg, fg[:, :1].expand_as(fg))
+        assert torch.linalg.norm(bg[:, 0] - fg[:, 0]) >= MIN_CONTRAST
+        assert {tuple(bg[:, 0].tolist()), tuple(fg[:, 0].tolist())} <= {tuple(c) for c in PALETTE.tolist()}
+        want = bg[:, 0] + (fg[:, 0] - bg[:, 0]) * g[0, 10, 10]  # any pixel sits at its grey level between the two
+        assert torch.allclose(x[:, 10, 10], want, atol=1e-6)
+    load_mnist5k_colour.cache_clear()
+    assert torch.equal(load_mnist5k_colour().x_test, colour.x_test)  # a fixed seed: the same data everywhere

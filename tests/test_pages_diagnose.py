@@ -70,6 +70,19 @@ def test_compare_plane_sweep_and_disentanglement(app_dir, class_dir):
     new = {class_dir / "digits-z2-beta0.5.safetensors", class_dir / "digits-z2-beta4.safetensors"}
     wait_until(at, lambda a: all(p.exists() for p in new) and len(chart(a, "rd")["data"][0]["text"]) == 4, timeout=90)
     assert load_checkpoint(class_dir / "digits-z2-beta4.safetensors").config.objective.beta == 4.0
+    # the same of the latent size: one run per d_z picked, the rest of the configuration the current model's
+    at.radio(key="sweep_knob").set_value("latent_dim").run()
+    at.multiselect(key="sweep_latent_dims").set_value([1, 4])
+    at.button(key="sweep_start").click().run()
+    new = {class_dir / f"digits-z2-latent_dim{d}.safetensors": d for d in (1, 4)}
+    wait_until(at, lambda a: all(p.exists() for p in new), timeout=90)
+    for path, d in new.items():
+        cfg = load_checkpoint(path).config
+        assert (
+            cfg.latent_dim == d
+            and cfg.train.epochs == 2
+            and cfg.encoder.hidden == load_checkpoint(app_dir / "digits-z2.safetensors").config.encoder.hidden
+        )
 
 
 def test_a_gaussian_model_gets_a_plane_and_a_table_of_its_own(app_dir, class_dir):
@@ -230,7 +243,7 @@ def test_likelihood_lesson_puts_the_models_on_one_scale_and_opens_train(app_dir)
     from vae.analysis.levels import lesson_numbers, pixel_prediction, values
     from vae.config.shipped import LESSONS
 
-    lesson_likelihood_models(app_dir)
+    lesson_likelihood_models(app_dir, ("likelihood", "hidden beta", "colour"))
     at = open_app("likelihood")
     assert not at.exception, [e.message for e in at.exception]
     table = at.dataframe[0].value
@@ -274,6 +287,20 @@ def test_likelihood_lesson_puts_the_models_on_one_scale_and_opens_train(app_dir)
     sweep_fig = chart(at, "lk_sweep")["data"]
     assert arr(sweep_fig[0]["y"]) == pytest.approx(list(sweep["rate (KL)"]))
     assert list(arr(sweep_fig[2]["y"])) == list(sweep["pPCA keeps"])
+    # colour: the two models of mnist5k-colour in their own table, drawn in colour
+    import base64
+    import io
+
+    from PIL import Image
+
+    colour = at.dataframe[2].value
+    assert list(colour["name"]) == [r.model for r in LESSONS["colour"].values()]
+    assert colour["output layer"][0] == "softmax over 32"
+    rec = chart(at, "lk_colour_rec")
+    assert images_in(rec) == 3 * 6  # inputs, means and draws of six test pictures
+    png = Image.open(io.BytesIO(base64.b64decode(rec["data"][0]["source"].split(",", 1)[1])))
+    rgb = np.asarray(png.convert("RGB")).reshape(-1, 3).astype(int)
+    assert png.mode in ("RGB", "RGBA") and (np.ptp(rgb, axis=1) > 40).mean() > 0.1  # coloured, not grey
     # each model's settings one click away
     at.button(key="lk_train_tanh").click().run()
     assert at.selectbox(key="output_activation").value == "tanh"
@@ -310,9 +337,95 @@ def test_overfitting_page_reads_the_current_models_curves_and_opens_the_remedies
 
 
 def test_the_overfitting_verdict_reads_the_rise_after_the_best_epoch():
-    from vae.analysis.overfitting import RISE, overfitting
+    from vae.analysis.overfitting import RISE, overfitting, recovered
 
     h = [{"epoch": e, "test_elbo": t, "train_elbo": t - 1} for e, t in [(1, 20.0), (2, 15.0), (3, 15.0 + 2 * RISE)]]
     of = overfitting(h, {"kept_epoch": 2})
     assert (of["best_epoch"], of["rise"], of["overfits"], of["kept_epoch"]) == (2, 2 * RISE, True, 2)
     assert not overfitting(h[:2])["overfits"] and overfitting([]) is None
+    assert of["kept_test"] == 15.0 and overfitting(h)["kept_test"] == h[-1]["test_elbo"]  # the model returned
+    remedy = overfitting([{**r, "test_elbo": r["test_elbo"] - 0.5 * RISE * (r["epoch"] == 3)} for r in h])
+    assert recovered(overfitting(h), remedy) == pytest.approx(0.25) and recovered(of, of) == 0.0
+    assert recovered(overfitting(h[:2]), remedy) is None  # nothing rose, nothing to recover
+
+
+def test_latent_size_lesson_reads_the_sweep_in_order_of_d_z_and_opens_train(app_dir):
+    """The d_z sweep's models on one figure and one table, rows in order of d_z with each model's stored report;
+    the same test pictures through every model; each model's settings one click away."""
+    from tests.app_helpers import lesson_likelihood_models
+    from vae.analysis.reports import stored_reports
+    from vae.config.shipped import LATENT_SIZES, LESSONS
+
+    lesson_likelihood_models(app_dir, ("latent size",))
+    at = open_app("latent_size")
+    assert not at.exception, [e.message for e in at.exception]
+    table = at.dataframe[0].value
+    assert list(table["d_z"]) == list(LATENT_SIZES)
+    assert list(table["name"]) == [r.model for r in LESSONS["latent size"].values()]
+    for _, row in table.iterrows():
+        ck = load_checkpoint(app_dir / f"{row['name']}.safetensors")
+        rep = stored_reports(ck.extra)
+        rep = rep["collapse"] if rep else None
+        assert ck.config.latent_dim == row["d_z"]
+        assert row["active units"] + row["unused units"] == row["d_z"]
+        if rep:
+            assert row["distortion"] == pytest.approx(rep["distortion"]) and row["rate (KL)"] == pytest.approx(
+                rep["rate"]
+            )
+    fig = chart(at, "ls_figure")["data"]
+    assert [t["name"] for t in fig[:3]] == ["-ELBO", "distortion", "rate (KL)"]
+    assert list(arr(fig[0]["x"])) == list(LATENT_SIZES)
+    assert arr(fig[1]["y"]) == pytest.approx(list(table["distortion"]))
+    assert list(arr(fig[3]["y"])) == list(table["active units"])
+    recs = chart(at, "ls_recs")
+    assert images_in(recs) == 8 * (1 + len(LATENT_SIZES))  # eight pictures: the input, then one per d_z
+    titles = [a["text"] for a in recs["layout"]["annotations"]]
+    assert titles == ["x", *(f"d_z={d}" for d in LATENT_SIZES)]
+    kl = chart(at, "ls_kl")["data"][0]
+    assert len(kl["x"]) == LATENT_SIZES[-1]
+    at.button(key="ls_train_8").click().run()
+    assert at.number_input(key="latent_dim").value == 8
+
+
+def test_the_latent_size_sweep_finds_where_the_distortion_levels_off_and_units_go_unused():
+    from vae.analysis.latent_size import LEVEL, first_unused, levels_off, most_active, sweep_rows
+
+    reps = {
+        d: {"latent_dim": d, "elbo": dist + rate, "distortion": dist, "rate": rate, "iwae_nll": 0.0, "active_units": a}
+        for d, dist, rate, a in [(8, 95.0, 25.0, 8), (1, 160.0, 3.0, 1), (64, 94.0, 27.0, 21), (16, 94.5, 26.0, 14)]
+    }
+    rows = sweep_rows((f"m{d}", rep) for d, rep in reps.items())
+    assert [r["latent_dim"] for r in rows] == [1, 8, 16, 64] and rows[-1]["unused"] == 43
+    assert levels_off(rows) == 8 and levels_off(rows, level=0.2) == 64 and LEVEL > 0
+    assert first_unused(rows) == 16 and most_active(rows) == 21
+    assert first_unused(rows[:2]) is None and levels_off([]) is None
+
+
+def test_the_overfitting_lesson_measures_each_remedy_against_the_overfitted_run(app_dir):
+    """The lesson's table: each shipped model's best and kept test -ELBO and its rise, read from its history, and
+    for the remedies of the same run the share of the overfitted run's rise they win back."""
+    import pandas as pd
+
+    from tests.app_helpers import lesson_likelihood_models
+    from vae.analysis.overfitting import overfitting, recovered
+    from vae.config.shipped import LESSONS
+
+    lesson_likelihood_models(app_dir, ("overfitting",))
+    at = open_app("overfitting", model="digits-z2")
+    table = at.dataframe[0].value.set_index("name")
+    assert list(table.index) == [r.model for r in LESSONS["overfitting"].values()]
+    numbers = {
+        n: overfitting(ck.history, ck.metrics)
+        for n in table.index
+        for ck in [load_checkpoint(app_dir / f"{n}.safetensors")]
+    }
+    for n, of in numbers.items():
+        assert table.loc[n, "best test -ELBO"] == pytest.approx(of["best_test"])
+        assert table.loc[n, "test -ELBO of the model kept"] == pytest.approx(of["kept_test"])
+    wide, stopped = numbers["mnist200-mlp512"], numbers["mnist200-mlp512-early-stopping"]
+    share = recovered(wide, stopped)
+    shown = table.loc["mnist200-mlp512-early-stopping", "rise won back"]
+    assert pd.isna(shown) if share is None else shown == pytest.approx(100 * share)  # empty where nothing rose
+    assert pd.isna(table.loc["names-gru-decoder", "rise won back"])  # another run: not a remedy of it
+    at.button(key="of_open_dropout").click().run()
+    assert at.sidebar.selectbox(key="model").value == "mnist200-mlp512-dropout"

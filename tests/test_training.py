@@ -274,18 +274,18 @@ def test_the_train_curve_is_the_training_splits_elbo(over):
 
 def test_early_stopping_keeps_the_epoch_with_the_best_held_out_elbo():
     """A wide network trained long on 8x8 digits: the model returned is the best epoch on the examples held out
-    of the training split (never the test split), and training stops PATIENCE epochs after it."""
+    of the training split (never the test split), and training stops ``patience`` epochs after it."""
     from tests.conftest import tiny_config
     from vae.analysis.evaluation import EVAL_SEED_OFFSET, evaluate, test_inputs
     from vae.data import load_dataset
-    from vae.training.trainer import PATIENCE, VALIDATION_SHARE, held_out_split, train
+    from vae.training.trainer import VALIDATION_SHARE, held_out_split, train
 
-    cfg = tiny_config(train__epochs=40, train__lr=1e-2, train__early_stopping=True)
+    cfg = tiny_config(train__epochs=40, train__lr=1e-2, train__early_stopping=True, train__patience=3)
     cfg.encoder.hidden = cfg.decoder.hidden = [256]
     r = train(cfg.validate())
     valid = [h["valid_elbo"] for h in r.history]
     kept = r.metrics["kept_epoch"]
-    assert valid[kept - 1] == min(valid) and len(r.history) <= kept + PATIENCE
+    assert valid[kept - 1] == min(valid) and len(r.history) <= kept + cfg.train.patience
     ds = load_dataset(cfg.data)
     fit, held = held_out_split(ds.x_train, cfg.train.seed)
     assert len(held) == round(len(ds.x_train) * VALIDATION_SHARE) and len(fit) + len(held) == len(ds.x_train)
@@ -293,3 +293,23 @@ def test_early_stopping_keeps_the_epoch_with_the_best_held_out_elbo():
     again = evaluate(r.model, test_inputs(held, cfg, "cpu"), generator=g)["elbo"]
     assert again == pytest.approx(valid[kept - 1], rel=1e-5)  # the parameters are the kept epoch's
     assert "valid_elbo" not in train(tiny_config()).history[-1]  # off by default
+
+
+def test_train_size_trains_on_a_fixed_subset_of_the_training_split():
+    """``train_size`` keeps a fixed random N of the training split (the same for every run; a smaller one inside a
+    larger one) and the whole test split; the size estimate agrees, and fewer than 10 examples are refused."""
+    from vae.data.catalog import data_shape
+
+    whole = load_dataset(tiny_config().data)
+    part, small = (load_dataset(tiny_config(data__train_size=n).data) for n in (100, 40))
+    assert len(part.x_train) == len(part.y_train) == 100 and torch.equal(part.x_test, whole.x_test)
+    rows = {tuple(r) for r in whole.x_train.flatten(1).tolist()}
+    assert all(tuple(r) in rows for r in part.x_train.flatten(1).tolist())
+    assert {tuple(r) for r in small.x_train.flatten(1).tolist()} <= {tuple(r) for r in part.x_train.flatten(1).tolist()}
+    assert len(set(part.y_train.tolist())) == 10  # a random draw, not the split's first rows
+    assert data_shape(tiny_config(data__train_size=100).data)[1:] == (100, len(whole.x_test))
+    assert load_dataset(tiny_config(data__train_size=10**6).data) is whole  # larger than the split: all of it
+    r = train(tiny_config(data__train_size=100, train__batch_size=32, train__epochs=1).validate())
+    assert r.history[-1]["step"] == 4  # ceil(100 / 32) steps an epoch
+    with pytest.raises(ConfigError, match="at least 10"):
+        tiny_config(data__train_size=5).validate()

@@ -7,6 +7,7 @@ computes exactly these views ahead, so a first visitor finds them in the cache.
 from __future__ import annotations
 
 from vae.analysis.reports import REPORT_IWAE_K
+from vae.i18n import N_
 
 AR_MAX_IMAGES = 60  # images one page view may draw from an autoregressive decoder (784 passes each at 28x28)
 
@@ -25,6 +26,10 @@ def traversal_dims(ck) -> int:
     return min(ck.config.latent_dim, 5 if ck.model.pixel_by_pixel else 10)
 
 
+SWEEPS = {  # Compare runs: knob -> (its label, the values offered, those picked at first, the widget's key)
+    "beta": (N_("beta"), [0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0], [0.5, 8.0], "sweep_betas"),
+    "latent_dim": (N_("the latent size d_z"), [1, 2, 4, 8, 16, 32, 64], [2, 32], "sweep_latent_dims"),
+}
 COMPARE = dict(n_dims=5, span=3.0, steps=9)  # Compare runs: the side-by-side traversals
 
 

@@ -1,4 +1,5 @@
-"""Widgets the lesson pages share: the seed grid's settings and the buttons that open Train with a remedy."""
+"""What the lesson pages share: their shipped models, the seed grid's settings and the buttons that open Train
+with a remedy."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ import streamlit as st
 
 from ui import defaults
 from ui.i18n import tr
+from ui.models import checkpoint_paths, load
 from ui.widgets import open_train_with
+
+
+def lesson_models(roles) -> dict[str, Any]:
+    """role -> Checkpoint for each of the lesson's shipped models on this server (``vae.config.shipped``)."""
+    paths = {p.stem: p for p in checkpoint_paths()}
+    return {role: load(paths[r.model]) for role, r in roles.items() if r.model in paths}
 
 
 def seed_grid_settings(prefix: str) -> tuple[int, int, int]:
@@ -28,6 +36,18 @@ def remedy_buttons(base, remedies: dict[str, dict[str, Any]], prefix: str, help_
     for col, (label, change) in zip(st.columns(len(remedies)), remedies.items()):
         if col.button(tr(label), key=f"{prefix}_{re.sub('[^a-z0-9]+', '_', label.lower())}", help=help_text):
             open_train_with(base.config, change, base.name, label.lower().removeprefix("train with "))
+
+
+def train_like_buttons(models: dict[str, Any], labels: dict[str, str], prefix: str) -> None:
+    """One button per model (role -> Checkpoint), labelled ``labels[role]``, in rows of four: each opens Train with
+    that model's settings."""
+    items = list(models.items())
+    for start in range(0, len(items), 4):
+        for col, (role, ck) in zip(st.columns(4), items[start : start + 4]):
+            if col.button(
+                labels[role], key=f"{prefix}_{role}", help=tr("Opens Train with {name}'s settings.", name=ck.name)
+            ):
+                open_train_with(ck.config, {}, ck.name, "mine")
 
 
 def lesson_command_lines(roles) -> None:

@@ -7,18 +7,11 @@ from typing import Any
 import streamlit as st
 
 from ui import compute, defaults
-from ui.i18n import tr, translate
-from ui.models import checkpoint_paths, load
-from ui.widgets import open_train_with
+from ui.i18n import language, tr, translate
+from ui.lesson import lesson_models
 from vae.analysis.levels import on_the_scale, ppca_kept
 from vae.i18n import translator
 from vae.models.likelihoods import nats_scale
-
-
-def lesson_models(roles) -> dict[str, Any]:
-    """role -> Checkpoint for each of the lesson's shipped models on this server (``vae.config.shipped``)."""
-    paths = {p.stem: p for p in checkpoint_paths()}
-    return {role: load(paths[r.model]) for role, r in roles.items() if r.model in paths}
 
 
 def output_layer(cfg) -> str:
@@ -125,21 +118,45 @@ def values_models(models: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(ck for ck in models.values() if on_the_scale(ck.model.likelihood))
 
 
-def train_like_buttons(models: dict[str, Any], roles, prefix: str) -> None:
-    """One button per model, in rows of four: each opens Train with that model's settings."""
-    items = list(models.items())
-    for start in range(0, len(items), 4):
-        for col, (role, ck) in zip(st.columns(4), items[start : start + 4]):
-            if col.button(
-                tr(roles[role].label),
-                key=f"{prefix}_{role}",
-                help=tr("Opens Train with {name}'s settings.", name=ck.name),
-            ):
-                open_train_with(ck.config, {}, ck.name, "mine")
-
-
 EXAMPLES = (0, 1, 2, 3, 4, 5)  # the test pictures the page draws for each model
 N_PRIOR = 16  # prior samples per model
+
+
+def colour_section() -> None:
+    """The likelihoods on colour pictures (the lesson's last section): mnist5k-colour's shipped models, their
+    numbers on one scale, and what the chosen one reconstructs and samples."""
+    from vae.config.shipped import LESSONS
+
+    roles = LESSONS["colour"]
+    models = lesson_models(roles)
+    if not models:
+        return
+    st.subheader(tr("Colour"))
+    st.markdown(
+        tr(
+            "The same digits in a random foreground and background colour each (`mnist5k-colour`, 3 x 28 x 28), "
+            "on the same CNN: a categorical over 32 quantized levels of each channel against a Gaussian with one "
+            "learned sigma. Bits per dimension of the 8-bit values put the two on one scale; the categorical "
+            "spreads each level's probability evenly over the 8 values it covers, which costs it log2 8 = 3 bits "
+            "per dimension, so as a model of 5-bit colour its code is 3 bits per dimension shorter."
+        )
+    )
+    st.dataframe(
+        likelihood_rows(models, roles), hide_index=True, key="lk_colour_table", column_config=likelihood_formats()
+    )
+    role = st.radio(
+        tr("model"), list(models), format_func=lambda r: tr(roles[r].label), horizontal=True, key="lk_colour"
+    )
+    fig, _ = compute.reconstruction_view(models[role], "test", EXAMPLES, 0, language())
+    st.plotly_chart(fig, key="lk_colour_rec")
+    fig, _ = compute.prior_samples_view(models[role], N_PRIOR, 1.0, 0, language())
+    st.plotly_chart(fig, key="lk_colour_prior")
+    st.caption(
+        tr(
+            "Each of a pixel's three values has its own distribution given z, and a draw picks them independently: "
+            "its colours are noisier than the mean's."
+        )
+    )
 
 
 def warm(languages) -> None:
@@ -148,7 +165,8 @@ def warm(languages) -> None:
     from vae.config.shipped import LESSONS
 
     models = lesson_models(LESSONS["likelihood"])
-    for ck in [*models.values(), *lesson_models(LESSONS["hidden beta"]).values()]:
+    others = [*lesson_models(LESSONS["hidden beta"]).values(), *lesson_models(LESSONS["colour"]).values()]
+    for ck in [*models.values(), *others]:
         compute.likelihood_numbers(ck)
         compute.collapse_report(ck, defaults.IWAE_K)
         compute.training_spread(ck)

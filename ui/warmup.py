@@ -82,12 +82,13 @@ def _run(paths) -> None:
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     for path in paths:
         _warm_logged(path)
-    try:  # the likelihood lesson's views, which draw several models at once
-        from ui import likelihood_lesson
+    from ui import latent_size_lesson, likelihood_lesson
 
-        likelihood_lesson.warm(LANGUAGES)
-    except Exception as e:  # noqa: BLE001 - the page computes and reports it then
-        logging.getLogger(__name__).warning("warm-up of the likelihood lesson failed: %r", e)
+    for lesson in (likelihood_lesson, latent_size_lesson):  # the lessons whose views draw several models at once
+        try:
+            lesson.warm(LANGUAGES)
+        except Exception as e:  # noqa: BLE001 - the page computes and reports it then
+            logging.getLogger(__name__).warning("warm-up of %s failed: %r", lesson.__name__, e)
     try:  # last: its imports (PyTorch's FLOP counter, ~150 MB) then reuse memory the maps freed
         warm_train_form()
     except Exception as e:  # noqa: BLE001 - the Train page computes and reports it then

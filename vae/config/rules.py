@@ -63,8 +63,18 @@ def check_layers(which: str, net: NetworkConfig) -> None:
         check_sequence_settings(which, net)
 
 
+MIN_TRAIN_SIZE = 10  # train_size: fewer examples than this leave nothing to learn from (or to hold out)
+
+
 def check_data(cfg: VAEConfig) -> None:
-    """Binarized pixels are Bernoulli draws: they need the Bernoulli likelihood."""
+    """Binarized pixels are Bernoulli draws: they need the Bernoulli likelihood. A training subset has at least
+    MIN_TRAIN_SIZE examples."""
+    if 0 < cfg.data.train_size < MIN_TRAIN_SIZE:
+        raise ConfigError(
+            N_("train_size {value}: train on at least {least} examples, or set 0 to use the whole training split"),
+            value=cfg.data.train_size,
+            least=MIN_TRAIN_SIZE,
+        )
     if cfg.data.binarize != "none" and cfg.likelihood.name != "bernoulli":
         raise ConfigError(
             N_(

@@ -38,6 +38,7 @@ class DataConfig:
     binarize: str = "none"
     size: int = 32  # sprites: image side
     num: int = 10_000  # sprites: number of images
+    train_size: int = 0  # 0: the whole training split; N: a fixed random N of it (vae.data.dataset.Dataset.subset)
 
 
 @dataclass
@@ -155,6 +156,7 @@ class TrainConfig:
     seed: int = 1
     device: str = "auto"
     early_stopping: bool = False  # hold out part of the training split; keep the best epoch (vae.training.trainer)
+    patience: int = 5  # early stopping: epochs without a better held-out -ELBO before training stops
 
 
 @dataclass

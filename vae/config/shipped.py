@@ -43,6 +43,19 @@ LIKELIHOOD_RUNS = (  # the name after "mnist5k-cnn-z16-", and the flags over the
     ("categorical", ("--likelihood", "categorical", "--bins", "256")),
 )
 
+COLOUR_TRAINING = ("--epochs", "60", "--kl-warmup", "10")  # at 15 epochs without warm-up z held little but colour
+COLOUR_RUNS = (  # the name after "mnist5k-colour-cnn-z16-", and the flags over the CNN on coloured MNIST
+    ("categorical32", ("--likelihood", "categorical", "--bins", "32")),  # 256 levels x 3 channels: over 5 min an epoch
+    ("sigma-learned", (*GAUSSIAN, "--variance", "learned")),
+)
+LATENT_SIZES = (1, 2, 4, 8, 16, 32, 64)  # the latent-size lesson: only d_z changes
+LATENT_SWEEP_EPOCHS = 300  # long enough for the KL to switch units off (at 30 epochs all 64 of 64 were active)
+
+# Capacity and overfitting: an MLP of 512 units on 200 training pictures, long enough to learn them by heart, and
+# the same run with each remedy.
+OVERFIT = ("--hidden", "512", "--latent-dim", "16", "--train-size", "200", "--epochs", "1000")
+OVERFIT_REMEDIES = (("dropout", ("--dropout", "0.3")), ("early-stopping", ("--early-stopping", "--patience", "100")))
+
 SHIPPED = (  # in the order `make checkpoints` trains them
     ShippedModel("mnist5k-mlp-z2", "2-D latent for the manifold"),
     ShippedModel("mnist5k-mlp-z16", "pytorch/examples MNIST VAE", ("--latent-dim", "16", "--epochs", "20")),
@@ -67,6 +80,27 @@ SHIPPED = (  # in the order `make checkpoints` trains them
     *(
         ShippedModel(f"mnist5k-cnn-z16-{name}", "CNN on MNIST", ("--epochs", "15", *flags))
         for name, flags in LIKELIHOOD_RUNS
+    ),
+    # Colour: the CNN on mnist5k-colour, a categorical over quantized levels and a Gaussian.
+    *(
+        ShippedModel(
+            f"mnist5k-colour-cnn-z16-{name}", "CNN on MNIST", ("--dataset", "mnist5k-colour", *COLOUR_TRAINING, *flags)
+        )
+        for name, flags in COLOUR_RUNS
+    ),
+    # The latent size: the pytorch/examples MLP on MNIST; only d_z changes.
+    *(
+        ShippedModel(
+            f"mnist5k-mlp-z{d}-sweep",
+            "pytorch/examples MNIST VAE",
+            ("--latent-dim", str(d), "--epochs", str(LATENT_SWEEP_EPOCHS)),
+        )
+        for d in LATENT_SIZES
+    ),
+    ShippedModel("mnist200-mlp512", "pytorch/examples MNIST VAE", OVERFIT),
+    *(
+        ShippedModel(f"mnist200-mlp512-{name}", "pytorch/examples MNIST VAE", (*OVERFIT, *flags))
+        for name, flags in OVERFIT_REMEDIES
     ),
     ShippedModel("names-gru-decoder", "names: GRU decoder ignores z"),
     ShippedModel("names-gru-word-dropout-free-bits", "names: GRU + word dropout + free bits"),
@@ -107,8 +141,18 @@ LESSONS = {  # lesson -> role -> Role, in the order the page shows them
         "tanh": Role("mnist5k-cnn-z16-tanh", N_("Gaussian, tanh output on [-1, 1]")),
         "categorical": Role("mnist5k-cnn-z16-categorical", N_("categorical over 256 levels")),
     },
-    "overfitting": {"gru": Role("names-gru-decoder", N_("names: GRU decoder, 20 epochs"))},
+    "overfitting": {
+        "wide": Role("mnist200-mlp512", N_("MLP of 512 units, 200 training pictures")),
+        "dropout": Role("mnist200-mlp512-dropout", N_("the same with dropout 0.3")),
+        "early-stopping": Role("mnist200-mlp512-early-stopping", N_("the same with early stopping")),
+        "gru": Role("names-gru-decoder", N_("names: GRU decoder, 20 epochs")),
+    },
     "hidden beta": {f"{s:g}": Role(f"mnist5k-cnn-z16-sigma{s:g}", N_("fixed sigma")) for s in SIGMAS},
+    "colour": {
+        "categorical": Role("mnist5k-colour-cnn-z16-categorical32", N_("categorical over 32 levels per channel")),
+        "learned": Role("mnist5k-colour-cnn-z16-sigma-learned", N_("Gaussian, one learned sigma")),
+    },
+    "latent size": {str(d): Role(f"mnist5k-mlp-z{d}-sweep", N_("latent size")) for d in LATENT_SIZES},
 }
 
 # The model each lesson of Home opens its page on (the lessons above pick theirs by role), so that
@@ -120,5 +164,5 @@ LESSON_PAGES = {
     "collapse": "mnist5k-mlp-z16-beta50-collapsed",
     "disentanglement": LESSONS["disentanglement"]["tcvae"].model,
     "encoder": "mnist5k-mlp-z2",
-    "overfitting": LESSONS["overfitting"]["gru"].model,
+    "overfitting": LESSONS["overfitting"]["wide"].model,
 }

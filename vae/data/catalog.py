@@ -7,6 +7,7 @@ from pathlib import Path
 
 from vae.config import DataConfig
 from vae.config.datasets import DATASETS
+from vae.data.colour import load_mnist5k_colour
 from vae.data.dataset import Dataset, default_data_root, held_out
 from vae.data.embedded import DIGITS_TEST, MNIST5K_TEST, load_digits, load_mnist5k
 from vae.data.names import LENGTH as NAMES_LENGTH
@@ -28,7 +29,7 @@ def read_user_data(kind: str, path: str | Path) -> Dataset:
     return read(path)
 
 
-EMBEDDED = {"mnist5k": load_mnist5k, "digits": load_digits, "names": load_names}
+EMBEDDED = {"mnist5k": load_mnist5k, "mnist5k-colour": load_mnist5k_colour, "digits": load_digits, "names": load_names}
 NAMES_TEST = 376  # held_out("names", 3763)
 
 
@@ -36,7 +37,12 @@ BUILTIN = DATASETS  # every dataset by name (vae.config.datasets), as the comman
 
 
 def load_dataset(cfg: DataConfig) -> Dataset:
-    """Load the dataset a :class:`DataConfig` names (cached per process)."""
+    """Load the dataset a :class:`DataConfig` names (cached per process), with only ``train_size`` of its
+    training split where that is set."""
+    return _load_whole(cfg).subset(cfg.train_size)
+
+
+def _load_whole(cfg: DataConfig) -> Dataset:
     if cfg.name not in BUILTIN:
         raise DataError(N_("unknown dataset {name!r}; choose one of {value}"), name=cfg.name, value=", ".join(BUILTIN))
     if cfg.name in USER_FILES:
@@ -76,6 +82,7 @@ def is_available_offline(name: str, root: Path | None = None) -> bool:
 
 KNOWN_SHAPES = {  # (C, H, W), train, test: what load_dataset gives, known without loading
     "mnist5k": ((1, 28, 28), 5000 - MNIST5K_TEST, MNIST5K_TEST),
+    "mnist5k-colour": ((3, 28, 28), 5000 - MNIST5K_TEST, MNIST5K_TEST),
     "digits": ((1, 8, 8), 1797 - DIGITS_TEST, DIGITS_TEST),
     "mnist": ((1, 28, 28), 60000, 10000),
     "fashion-mnist": ((1, 28, 28), 60000, 10000),
@@ -108,8 +115,14 @@ def data_shape(cfg: DataConfig) -> tuple[tuple[int, int, int], int, int]:
     """(image shape, train size, test size) of the dataset ``cfg`` names, without generating or decoding it.
 
     A web page sizes a training from this, so that it never builds a student's data. A user's file is
-    measured from its headers (.npy headers, the first image's).
+    measured from its headers (.npy headers, the first image's). The train size is ``train_size`` where that
+    is set and smaller.
     """
+    shape, n_train, n_test = _whole_shape(cfg)
+    return shape, min(n_train, cfg.train_size or n_train), n_test
+
+
+def _whole_shape(cfg: DataConfig) -> tuple[tuple[int, int, int], int, int]:
     if cfg.name in KNOWN_SHAPES:
         return KNOWN_SHAPES[cfg.name]
     if cfg.name in ("sprites", "dsprites"):

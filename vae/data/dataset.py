@@ -7,7 +7,7 @@ checkpoint's report and every page sees the same test examples.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from vae.errors import DataError, serving
 from vae.i18n import N_
 
 SPLIT_SEED = 0  # the train/test split never changes between runs
+SUBSET_SEED = 1  # which training examples a train_size subset keeps (Dataset.subset)
 TEST_SHARE = {
     "sprites": 10,
     "dsprites": 10,
@@ -75,6 +76,17 @@ class Dataset:
         if self.vocab is not None:
             return Tokens(self.x_shape, self.vocab)
         return as_modality(self.x_shape)
+
+    def subset(self, n: int) -> Dataset:
+        """The same data with a fixed random ``n`` of the training split (SUBSET_SEED, the same for every run and
+        every n: a smaller subset is part of a larger one's draw order); the test split whole. ``n`` of 0, or at
+        least the split's size, keeps it all."""
+        if n <= 0 or n >= len(self.x_train):
+            return self
+        g = torch.Generator().manual_seed(SUBSET_SEED)
+        keep = torch.randperm(len(self.x_train), generator=g)[:n].sort().values
+        factors = None if self.factors_train is None else self.factors_train[keep.numpy()]
+        return replace(self, x_train=self.x_train[keep], y_train=self.y_train[keep], factors_train=factors)
 
     def split(self, which: str) -> tuple[torch.Tensor, torch.Tensor]:
         if which == "train":

@@ -134,19 +134,6 @@ class Image(Modality):
                 N_("an image is shaped (C, H, W) of 1 to {most} each; got {shape}"), most=MAX_IMAGE_SIDE, shape=shape
             )
 
-    def check(self, config) -> None:
-        """The families apply, and an autoregressive pixelcnn decoder gets grey images: the order of the
-        R, G and B values inside a pixel is not modelled."""
-        super().check(config)
-        if config.decoder.arch == "pixelcnn" and self.shape[0] != 1:
-            raise ConfigError(
-                N_(
-                    "the pixelcnn decoder models grey images (1 channel); these images have {value} channels and the "
-                    "R->G->B order inside a pixel is not implemented: use a cnn or resnet decoder"
-                ),
-                value=self.shape[0],
-            )
-
     @staticmethod
     def show(x: np.ndarray) -> np.ndarray:
         """(..., C, H, W) in [0, 1] -> (..., H, W) grey or (..., H, W, 3) RGB uint8, as a picture is drawn."""

@@ -108,7 +108,8 @@ class Gaussian(Likelihood):
 
 
 class Categorical(Likelihood):
-    """Softmax over K grey levels per pixel; level k stands for the value k / (K-1)."""
+    """Softmax over K levels per value (a grey pixel, or each channel of a colour one); level k stands for the value
+    k / (K-1)."""
 
     def __init__(self, bins: int):
         super().__init__()
@@ -162,7 +163,7 @@ def nats_scale(cfg: VAEConfig, kind: str = "image") -> Text:
     if name == "gaussian":
         return Text(N_("a density (Gaussian): its nats may be negative"))
     if name == "categorical":
-        return Text(N_("a probability of {bins} grey levels (categorical)"), bins=cfg.likelihood.bins)
+        return Text(N_("a probability of {bins} levels per value (categorical)"), bins=cfg.likelihood.bins)
     if cfg.data.binarize == "dynamic":
         return Text(N_("a probability of binarized pixels (Bernoulli)"))
     return Text(N_("a cross-entropy of grey levels (Bernoulli), not a probability of the data"))

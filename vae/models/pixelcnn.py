@@ -22,7 +22,7 @@ not get from z, it must model from the earlier pixels.
     params = Conv1x1(act(h_{L-1}))
 
 The first (type A) layer is wider than the rest, (k+4) x (k+4): 7 x 7 for a 3 x 3
-stack, as in PixelCNN's input layer; it costs little, having one input channel.
+stack, as in PixelCNN's input layer; it costs little, having few input channels.
 
 The *receptive field* is the lever of Chen et al. (2017, Variational Lossy
 Autoencoder): with L masked layers a pixel sees (k+4)//2 + (L-1)*(k//2) rows up. The wider it
@@ -32,8 +32,13 @@ field that spans the digit, a beta = 1 model lets q(z|x) collapse onto the prior
 Sampling crops: output pixel (r, c) depends on input rows r-R..r and columns c-R..c+R
 only (R = the rows up above), so each step runs the network on that strip, not the whole image.
 
-Grey images only (one channel): for colour, the R->G->B order inside a pixel would
-need masks across channels, and the configuration refuses it with a clear message.
+Colour: x_i is the pixel's (R, G, B), and the masks are spatial only, the same for every pair of channels, so
+the channels of pixel i are independent given x_<i and z:
+
+    p(x_i | x_<i, z) = prod_c p(x_{i,c} | x_<i, z)
+
+a valid ordering over pixels that leaves the R -> G -> B dependence inside a pixel to z and the neighbours
+(PixelCNN's channel masks would model it too). Sampling draws a pixel's three values at once.
 """
 
 from __future__ import annotations

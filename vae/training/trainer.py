@@ -18,9 +18,9 @@ the whole test split once; the heavy reports (IWAE, I(x;z), the KL decomposition
 computed at save, not per epoch (``vae/analysis/reports.py``).
 
 Early stopping (``train.early_stopping``) holds VALIDATION_SHARE of the training split out of training, scores it
-after every epoch (the record's ``valid_elbo``), keeps the parameters of the best epoch, stops after PATIENCE epochs
-without a better one, and returns the model of the best epoch (``kept_epoch`` in the final metrics); the test split
-plays no part in the choice.
+after every epoch (the record's ``valid_elbo``), keeps the parameters of the best epoch, stops after
+``train.patience`` epochs without a better one, and returns the model of the best epoch (``kept_epoch`` in the final
+metrics); the test split plays no part in the choice.
 
 Callbacks: ``on_epoch(model, record)`` after every epoch with the record appended to the
 history (the model in eval mode); ``on_step(info)`` every ``step_every`` steps. ``stop`` (anything with
@@ -83,7 +83,6 @@ class TrainResult:
 
 
 VALIDATION_SHARE = 0.1  # early stopping: the share of the training split held out
-PATIENCE = 5  # early stopping: epochs without a better held-out -ELBO before training stops
 VALIDATION_SEED_OFFSET = 3  # which examples are held out: a permutation seeded by seed + 3
 
 
@@ -251,7 +250,7 @@ def train(
                 model.eval()
                 with torch.no_grad():
                     on_epoch(model, record)
-            if stopped or (best is not None and epoch - best[1] >= PATIENCE):
+            if stopped or (best is not None and epoch - best[1] >= tr.patience):
                 break
     model.eval()
     if best is not None:  # early stopping: back to the epoch with the best held-out -ELBO
