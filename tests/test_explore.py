@@ -185,6 +185,19 @@ def test_training_figures(trained_digits):
     h = trained_digits.history
     curves = json.loads(figures.training_curves(h).to_json())
     assert len(curves["data"]) == 6 and curves["data"][1]["y"] == [r["test_elbo"] for r in h]
+    # a long run: each axis spans the curves after their first tenth, so a late rise of a few nats shows
+    long = [
+        {
+            f"{s}_{k}": (500.0 if e < 3 else 100.0 + (e > 30) * 10.0) * (0.1 if k == "kl" else 1)
+            for s in ("train", "test")
+            for k in ("elbo", "reconstruction", "kl")
+        }
+        | {"epoch": e}
+        for e in range(1, 41)
+    ]
+    fig = figures.training_curves(long)
+    assert fig.layout.yaxis.range[0] < 100 and 110 < fig.layout.yaxis.range[1] < 120
+    assert 10 < fig.layout.yaxis2.range[1] < 12 and figures.training_curves(h).layout.yaxis.range is None
     heat = figures.kl_heatmap(kl_history(h))
     assert np.allclose(heat.data[0].z[-1], h[-1]["kl_per_dim"])
     bars = json.loads(figures.kl_bars([0.1, 3.0, 1.0]).to_json())

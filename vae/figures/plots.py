@@ -300,9 +300,13 @@ def manifold_figure(
 
 
 # ----------------------------------------------------------------- training
+SETTLED_EPOCHS = 20  # training curves this long are scaled to their last nine tenths
+
+
 def training_curves(history: list[dict[str, Any]], tr: Translate = english) -> go.Figure:
     """Negative ELBO, reconstruction and KL per epoch, train (solid) and test (dashed); with early stopping, the
-    -ELBO of the examples held out of the training split (dotted)."""
+    -ELBO of the examples held out of the training split (dotted). From SETTLED_EPOCHS epochs on, each axis spans
+    the curves after their first tenth (the first epochs stay drawn, above the top)."""
     ep = [h["epoch"] for h in history]
     fig = go.Figure()
     for key, name, color in (
@@ -338,6 +342,13 @@ def training_curves(history: list[dict[str, Any]], tr: Translate = english) -> g
         title=tr("Training curves"),
         legend=dict(orientation="h", y=-0.2),
     )
+    if len(history) >= SETTLED_EPOCHS:  # the untrained first epochs would flatten a rise of a few nats to a line
+        for axis in ("y", "y2"):
+            late = [v for t in fig.data if (t.yaxis or "y") == axis for v in t.y[len(t.y) // 10 :] if v == v]
+            if late:
+                lo, hi = min(late), max(late)
+                pad = 0.08 * (hi - lo) or 1.0
+                fig.update_layout({"yaxis" if axis == "y" else "yaxis2": dict(range=[lo - pad, hi + pad])})
     return fig
 
 
