@@ -270,8 +270,14 @@ def test_likelihood_lesson_puts_the_models_on_one_scale_and_opens_train(app_dir)
 
     assert (at.slider(key="lk_row").value, at.slider(key="lk_col").value) == grey_pixel(x[0])[1:]
     at.number_input(key="lk_example").set_value(3).run()
+    assert (at.slider(key="lk_row").value, at.slider(key="lk_col").value) == grey_pixel(x[3])[1:]  # its own
     at.slider(key="lk_row").set_value(2).run()
     at.slider(key="lk_col").set_value(5).run()
+    pick = chart(at, "lk_pick")  # the picture to click: a point per pixel with its (row, col), the pixel framed
+    side = x.shape[-1]
+    assert len(arr(pick["data"][1]["customdata"])) == side * side
+    assert list(arr(pick["data"][1]["customdata"])[2 * side + 5]) == [2, 5]
+    assert (pick["layout"]["shapes"][0]["x0"], pick["layout"]["shapes"][0]["y0"]) == (4.5, 1.5)
     fig = chart(at, "lk_pixel")
     lines = {c["name"]: arr(c["y"]) for c in fig["data"]}
     assert len(lines) == 7
@@ -429,3 +435,17 @@ def test_the_overfitting_lesson_measures_each_remedy_against_the_overfitted_run(
     assert pd.isna(table.loc["names-gru-decoder", "rise won back"])  # another run: not a remedy of it
     at.button(key="of_open_dropout").click().run()
     assert at.sidebar.selectbox(key="model").value == "mnist200-mlp512-dropout"
+
+
+def test_a_click_on_the_picture_picks_its_pixel():
+    """The click event's custom data reach the server as a typed array or a TypedArray's JSON; both give the
+    (row, col), and no click gives None."""
+    import base64
+    from types import SimpleNamespace
+
+    from ui.likelihood_lesson import clicked_pixel
+
+    typed = {"dtype": "i8", "bdata": base64.b64encode(np.array([7, 11], "<i8").tobytes()).decode()}
+    for custom in (typed, {"0": 7, "1": 11}, [7, 11]):
+        assert clicked_pixel(SimpleNamespace(selection=SimpleNamespace(points=[{"customdata": custom}]))) == (7, 11)
+    assert clicked_pixel(SimpleNamespace(selection=SimpleNamespace(points=[]))) is None and clicked_pixel(None) is None

@@ -9,7 +9,11 @@ import streamlit as st
 from ui import compute, defaults
 from ui.i18n import language, tr, translate
 from ui.lesson import lesson_models
+from ui.models import data_split
+from ui.widgets import selected_custom
 from vae.analysis.levels import on_the_scale, ppca_kept
+from vae.figures.likelihood import pixel_picker_figure
+from vae.figures.plots import to_uint8
 from vae.i18n import translator
 from vae.models.likelihoods import nats_scale
 
@@ -120,6 +124,49 @@ def values_models(models: dict[str, Any]) -> tuple[Any, ...]:
 
 EXAMPLES = (0, 1, 2, 3, 4, 5)  # the test pictures the page draws for each model
 N_PRIOR = 16  # prior samples per model
+
+
+def clicked_pixel(event) -> tuple[int, int] | None:
+    """The (row, col) of the pixel clicked on :func:`vae.figures.likelihood.pixel_picker_figure`, or None."""
+    points = selected_custom(event)
+    return (int(points[0][0]), int(points[0][1])) if points else None
+
+
+def pixel_section(models: dict[str, Any], roles, ck) -> None:
+    """One pixel of a test picture, clicked on the picture or set by the sliders, and every model's prediction
+    for it; a new picture starts on its grey pixel nearest the centre."""
+    st.subheader(tr("One pixel"))
+    c1, c2, c3 = st.columns(3)
+    example = int(c1.number_input(tr("test example"), 0, 999, 0, key="lk_example"))
+    if st.session_state.get("_lk_example") != example:
+        _, st.session_state["lk_row"], st.session_state["lk_col"] = compute.default_pixel(ck, example)
+        st.session_state["_lk_example"] = example
+    side = ck.modality.shape[-1]
+    left, right = st.columns([1, 2])
+    _, x, _, _ = data_split(ck, "test")
+    marked = (st.session_state["lk_row"], st.session_state["lk_col"])
+    picker = pixel_picker_figure(to_uint8(x[example].cpu().numpy()), marked, tr)
+    event = left.plotly_chart(
+        picker, on_select="rerun", selection_mode="points", key="lk_pick", config={"displayModeBar": False}
+    )
+    clicked = clicked_pixel(event)
+    if clicked is not None and clicked != st.session_state.get("_lk_clicked"):
+        st.session_state["_lk_clicked"] = st.session_state["lk_row"], st.session_state["lk_col"] = clicked
+        st.rerun()
+    row = c2.slider(tr("row"), 0, side - 1, key="lk_row")
+    col = c3.slider(tr("column"), 0, side - 1, key="lk_col")
+    log = right.toggle(tr("log scale"), True, key="lk_log")
+    fig, _ = compute.pixel_prediction_view(
+        *pixel_models(models, roles, language()), example, (0, row, col), language(), log
+    )
+    right.plotly_chart(fig, key="lk_pixel")
+    st.caption(
+        tr(
+            "At z = E[q(z|x)], on the grey pixel of the example nearest its centre to start with. A Bernoulli knows "
+            "two values only, black and white; a Gaussian spreads its mass over the neighbouring values; a "
+            "categorical may put it anywhere."
+        )
+    )
 
 
 def colour_section() -> None:

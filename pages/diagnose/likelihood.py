@@ -14,7 +14,7 @@ from ui.likelihood_lesson import (
     hidden_beta_table,
     likelihood_formats,
     likelihood_rows,
-    pixel_models,
+    pixel_section,
 )
 from vae.config.shipped import LESSONS
 from vae.figures.likelihood import hidden_beta_figure, sigma_history_figure
@@ -84,25 +84,7 @@ if curves:
         )
     )
 
-st.subheader(tr("One pixel"))
-c1, c2, c3 = st.columns(3)
-example = int(c1.number_input(tr("test example"), 0, 999, 0, key="lk_example"))
-_, grey_row, grey_col = compute.default_pixel(ck, example)
-side = ck.modality.shape[-1]
-row = c2.slider(tr("row"), 0, side - 1, grey_row, key="lk_row")
-col = c3.slider(tr("column"), 0, side - 1, grey_col, key="lk_col")
-log = st.toggle(tr("log scale"), True, key="lk_log")
-fig, true = compute.pixel_prediction_view(
-    *pixel_models(models, LESSON, language()), example, (0, row, col), language(), log
-)
-st.plotly_chart(fig, key="lk_pixel")
-st.caption(
-    tr(
-        "At z = E[q(z|x)], on the grey pixel of the example nearest its centre to start with. A Bernoulli knows "
-        "two values only, black and white; a Gaussian spreads its mass over the neighbouring values; a "
-        "categorical may put it anywhere."
-    )
-)
+pixel_section(models, LESSON, ck)
 
 st.subheader(tr("A fixed sigma is a hidden beta"))
 st.markdown(

@@ -98,3 +98,33 @@ def hidden_beta_figure(rows: Sequence[Mapping[str, float]], tr: Translate = engl
         height=440,
     )
     return fig
+
+
+def pixel_picker_figure(picture: np.ndarray, marked: tuple[int, int], tr: Translate = english) -> go.Figure:
+    """A picture (H, W) grey or (H, W, 3) RGB uint8 to click a pixel of: an invisible point over every pixel, its
+    ``customdata`` [row, col], and a square around the ``marked`` (row, col)."""
+    h, w = picture.shape[:2]
+    rows, cols = np.divmod(np.arange(h * w), w)
+    fig = go.Figure(go.Image(z=np.stack([picture] * 3, -1) if picture.ndim == 2 else picture, hoverinfo="skip"))
+    fig.add_scatter(
+        x=cols,
+        y=rows,
+        mode="markers",
+        marker=dict(size=max(4, 280 // max(h, w)), symbol="square", opacity=0.01, color="white"),
+        customdata=np.stack([rows, cols], 1),
+        hovertemplate=tr("row %{customdata[0]}, column %{customdata[1]}") + "<extra></extra>",
+        showlegend=False,
+    )
+    r, c = marked
+    fig.add_shape(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5, line=dict(color="red", width=3))
+    fig.update_layout(
+        title=tr("Click a pixel"),
+        font=FONT,
+        height=330,
+        margin=dict(l=10, r=10, t=50, b=10),
+        xaxis=dict(visible=False),
+        yaxis=dict(visible=False),
+        clickmode="event+select",
+        dragmode=False,
+    )
+    return fig
