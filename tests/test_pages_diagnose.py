@@ -308,6 +308,11 @@ def test_likelihood_lesson_puts_the_models_on_one_scale_and_opens_train(app_dir)
     rgb = np.asarray(png.convert("RGB")).reshape(-1, 3).astype(int)
     assert png.mode in ("RGB", "RGBA") and (np.ptp(rgb, axis=1) > 40).mean() > 0.1  # coloured, not grey
     # each model's settings one click away
+    at.button(key="lk_colour_train_categorical").click().run()
+    assert at.selectbox(key="dataset").value == "mnist5k-colour" and at.number_input(key="bins").value == 32
+    from ui.navigation import PAGE
+
+    at.switch_page(PAGE["likelihood"]).run()
     at.button(key="lk_train_tanh").click().run()
     assert at.selectbox(key="output_activation").value == "tanh"
     assert at.selectbox(key="data_range").value == "-1,1"
@@ -418,6 +423,8 @@ def test_the_overfitting_lesson_measures_each_remedy_against_the_overfitted_run(
 
     lesson_likelihood_models(app_dir, ("overfitting",))
     at = open_app("overfitting", model="digits-z2")
+    at.button(key="of_open_dropout").click().run()
+    assert at.sidebar.selectbox(key="model").value == "mnist200-mlp512-dropout"
     table = at.dataframe[0].value.set_index("name")
     assert list(table.index) == [r.model for r in LESSONS["overfitting"].values()]
     numbers = {
@@ -433,8 +440,9 @@ def test_the_overfitting_lesson_measures_each_remedy_against_the_overfitted_run(
     shown = table.loc["mnist200-mlp512-early-stopping", "rise won back"]
     assert pd.isna(shown) if share is None else shown == pytest.approx(100 * share)  # empty where nothing rose
     assert pd.isna(table.loc["names-gru-decoder", "rise won back"])  # another run: not a remedy of it
-    at.button(key="of_open_dropout").click().run()
-    assert at.sidebar.selectbox(key="model").value == "mnist200-mlp512-dropout"
+    at.button(key="of_train_early-stopping").click().run()  # Train with that model's settings
+    assert at.checkbox(key="early_stopping").value is True and at.number_input(key="patience").value == 100
+    assert at.number_input(key="train_size").value == 200
 
 
 def test_a_click_on_the_picture_picks_its_pixel():

@@ -8,7 +8,7 @@ import streamlit as st
 
 from ui import compute, defaults
 from ui.i18n import language, tr, translate
-from ui.lesson import lesson_models
+from ui.lesson import lesson_models, train_like_buttons
 from ui.models import data_split
 from ui.widgets import selected_custom
 from vae.analysis.levels import on_the_scale, ppca_kept
@@ -204,6 +204,7 @@ def colour_section() -> None:
             "its colours are noisier than the mean's."
         )
     )
+    train_like_buttons(models, {r: tr(roles[r].label) for r in models}, "lk_colour_train")
 
 
 def warm(languages) -> None:

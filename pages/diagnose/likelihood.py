@@ -126,4 +126,6 @@ colour_section()
 
 st.subheader(tr("Train one yourself"))
 train_like_buttons(models, {r: tr(LESSON[r].label) for r in models}, "lk_train")
-lesson_command_lines(LESSON | {f"sigma {k}": r for k, r in SWEEP.items()})
+lesson_command_lines(
+    LESSON | {f"sigma {k}": r for k, r in SWEEP.items()} | {f"colour {k}": r for k, r in LESSONS["colour"].items()}
+)

@@ -4,7 +4,7 @@ the remedies (early stopping, weight decay, dropout); the shipped models that ov
 import streamlit as st
 
 from ui.i18n import tr
-from ui.lesson import lesson_models, remedy_buttons
+from ui.lesson import lesson_command_lines, lesson_models, remedy_buttons, train_like_buttons
 from ui.models import current, set_current
 from ui.overfitting_lesson import lesson_formats, lesson_rows
 from vae.analysis.overfitting import RISE, overfitting
@@ -78,3 +78,7 @@ for role, r in LESSON.items():
         if st.button(tr(r.label), key=f"of_open_{role}", help=tr("opens on {model}", model=r.model)):
             set_current(r.model)
             st.rerun()
+if models:
+    st.markdown(tr("Train one yourself:"))
+    train_like_buttons(models, {role: tr(r.label) for role, r in LESSON.items()}, "of_train")
+    lesson_command_lines(LESSON)
