@@ -49,7 +49,7 @@ def _mean(rows: list[dict]) -> dict:
 
 
 def latent_size(seeds: list[int]) -> list[dict]:
-    from vae.analysis.latent_size import levels_off
+    from vae.analysis.latent_size import LEVEL, levels_off
     from vae.config.shipped import LESSONS
 
     print(f"{'d_z':>4s} {'-ELBO':>8s} {'distortion':>10s} {'rate':>7s} {'active':>7s} {'s':>6s}")
@@ -66,35 +66,38 @@ def latent_size(seeds: list[int]) -> list[dict]:
     steps = [a["distortion"] - b["distortion"] for a, b in zip(rows, rows[1:])]
     print(f"  distortion falls by {', '.join(f'{s:.1f}' for s in steps)} nats from one d_z to the next")
     level = levels_off([{"latent_dim": int(r["latent_dim"]), "distortion": r["distortion"]} for r in rows])
-    print(f"  levels off (within 2 nats of the lowest) from d_z = {level}")
+    print(f"  levels off (within {LEVEL:g} nats of the lowest) from d_z = {level}")
     ok = inactive >= 1 / 3
     print(f"  {'reached' if ok else 'NOT reached'}: d_z = 64 leaves {100 * inactive:.0f} % inactive (aim: a third)")
     return rows
 
 
-def overfitting_pair(seeds: list[int]) -> dict[str, dict]:
+def overfitting_pair(seeds: list[int]) -> dict[str, list[dict]]:
     from vae.analysis.overfitting import recovered
-    from vae.config.shipped import LESSONS
+    from vae.config.shipped import LESSONS, OVERFIT, OVERFITTED
 
-    roles = {k: r for k, r in LESSONS["overfitting"].items() if k != "gru"}
+    roles = {k: r for k, r in LESSONS["overfitting"].items() if r.shipped.flags[: len(OVERFIT)] == OVERFIT}
     print(f"\n{'model':34s} {'best':>8s} {'at':>5s} {'kept':>8s} {'rise':>6s} {'won back':>9s} {'s':>6s}")
     per_seed = {k: [overfitting_row(r.shipped, s) for s in seeds] for k, r in roles.items()}
+    won = {  # remedy -> the share of the overfitted run's rise it wins back, per seed (None: nothing rose)
+        k: [recovered(w, o) for w, o in zip(per_seed[OVERFITTED], rows)]
+        for k, rows in per_seed.items()
+        if k != OVERFITTED
+    }
     for key, r in roles.items():
-        shares = [recovered(w, o) for w, o in zip(per_seed["wide"], per_seed[key])] if key != "wide" else []
-        row = _mean(per_seed[key])
-        won = f"{100 * statistics.mean(shares):8.0f}%" if shares and None not in shares else f"{'-':>9s}"
+        row, shares = _mean(per_seed[key]), won.get(key, [])
+        text = f"{100 * statistics.mean(shares):8.0f}%" if shares and None not in shares else f"{'-':>9s}"
         print(
             f"{r.model:34s} {row['best_test']:8.2f} {row['best_epoch']:5.0f} {row['kept_test']:8.2f} "
-            f"{row['rise']:6.2f} {won} {row['seconds']:6.1f}"
+            f"{row['rise']:6.2f} {text} {row['seconds']:6.1f}"
         )
-        per_seed[key] = [{**o, "won": s} for o, s in zip(per_seed[key], shares or [None] * len(seeds))]
-    rise = statistics.mean(o["rise"] for o in per_seed["wide"])
+    rise = statistics.mean(o["rise"] for o in per_seed[OVERFITTED])
     print(
         f"  {'reached' if rise >= 5 else 'NOT reached'}: the overfitted run's test -ELBO rises {rise:.2f} nats (aim 5)"
     )
-    for key in [k for k in roles if k != "wide"]:
-        won = [o["won"] for o in per_seed[key] if o["won"] is not None]
-        share = statistics.mean(won) if won else 0.0  # nothing rose: nothing won back
+    for key, shares in won.items():
+        known = [s for s in shares if s is not None]
+        share = statistics.mean(known) if known else 0.0  # nothing rose: nothing won back
         print(f"  {'reached' if share >= 0.5 else 'NOT reached'}: {key} wins back {100 * share:.0f} % (aim: half)")
     return per_seed
 

@@ -9,8 +9,7 @@ import streamlit as st
 
 from ui.i18n import tr
 from vae.analysis.overfitting import overfitting, recovered
-
-OVERFITTED = "wide"  # the role whose rise the remedies are measured against (vae.config.shipped.LESSONS)
+from vae.config.shipped import OVERFITTED
 
 
 def lesson_rows(models: dict[str, Any], roles) -> list[dict[str, Any]]:

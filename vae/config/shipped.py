@@ -141,7 +141,7 @@ LESSONS = {  # lesson -> role -> Role, in the order the page shows them
         "tanh": Role("mnist5k-cnn-z16-tanh", N_("Gaussian, tanh output on [-1, 1]")),
         "categorical": Role("mnist5k-cnn-z16-categorical", N_("categorical over 256 levels")),
     },
-    "overfitting": {
+    "overfitting": {  # OVERFITTED first, then its remedies (the runs whose flags start with OVERFIT)
         "wide": Role("mnist200-mlp512", N_("MLP of 512 units, 200 training pictures")),
         "dropout": Role("mnist200-mlp512-dropout", N_("the same with dropout 0.3")),
         "early-stopping": Role("mnist200-mlp512-early-stopping", N_("the same with early stopping")),
@@ -154,6 +154,8 @@ LESSONS = {  # lesson -> role -> Role, in the order the page shows them
     },
     "latent size": {str(d): Role(f"mnist5k-mlp-z{d}-sweep", N_("latent size")) for d in LATENT_SIZES},
 }
+
+OVERFITTED = "wide"  # the overfitting lesson's role whose rise the remedies are measured against
 
 # The model each lesson of Home opens its page on (the lessons above pick theirs by role), so that
 # "Posterior collapse" shows a collapsed model whatever model was current.

@@ -29,11 +29,15 @@ PALETTE = np.array(np.meshgrid(*[[0.0, 0.5, 1.0]] * 3, indexing="ij")).reshape(3
 
 def colour_pairs(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(foreground, background), each (n, 3) colours of PALETTE, at least MIN_CONTRAST apart."""
-    fg, bg = PALETTE[rng.integers(len(PALETTE), size=n)], PALETTE[rng.integers(len(PALETTE), size=n)]
+
+    def draw(k: int) -> np.ndarray:
+        return PALETTE[rng.integers(len(PALETTE), size=k)]
+
+    fg, bg = draw(n), draw(n)
     close = np.linalg.norm(fg - bg, axis=1) < MIN_CONTRAST
     while close.any():
         k = int(close.sum())
-        fg[close], bg[close] = PALETTE[rng.integers(len(PALETTE), size=k)], PALETTE[rng.integers(len(PALETTE), size=k)]
+        fg[close], bg[close] = draw(k), draw(k)
         close = np.linalg.norm(fg - bg, axis=1) < MIN_CONTRAST
     return fg, bg
 
