@@ -82,9 +82,13 @@ def _run(paths) -> None:
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     for path in paths:
         _warm_logged(path)
-    from ui import latent_size_lesson, likelihood_lesson
+    from ui import batch_norm_lesson, latent_size_lesson, likelihood_lesson
 
-    for lesson in (likelihood_lesson, latent_size_lesson):  # the lessons whose views draw several models at once
+    for lesson in (
+        likelihood_lesson,
+        latent_size_lesson,
+        batch_norm_lesson,
+    ):  # the lessons whose views draw several models at once
         try:
             lesson.warm(LANGUAGES)
         except Exception as e:  # noqa: BLE001 - the page computes and reports it then

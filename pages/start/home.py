@@ -5,10 +5,9 @@ import streamlit as st
 
 from ui.i18n import message_text, tr
 from ui.models import comparable_groups, model_summaries, set_current, skipped_models, table_row
-from ui.navigation import PAGE
+from ui.navigation import HOME_LESSONS, PAGE
 from ui.owner import owner_id
 from vae.config.shipped import LESSON_PAGES
-from vae.i18n import N_
 
 st.title(tr("VAE latent-space explorer"))
 st.markdown(
@@ -63,79 +62,8 @@ if skipped:  # the reasons quote the files: plain text, never Markdown
     st.text("\n".join(f"{name}: {message_text(reason)}" for name, reason in skipped))
 
 st.subheader(tr("Lessons"))
-lessons = [  # (page, title, what it teaches), marked for the catalogs and translated where drawn
-    (
-        "train",
-        N_("1. Train a VAE in seconds"),
-        N_("choose encoder, decoder, likelihood and objective; watch the ELBO fall."),
-    ),
-    (
-        "samples",
-        N_("2. Reconstructions and samples"),
-        N_("what the model keeps of an image; what it imagines from the prior."),
-    ),
-    (
-        "traversals",
-        N_("3. What does each dimension do?"),
-        N_("slide one latent at a time; interpolate between two digits."),
-    ),
-    ("latent_map", N_("4. The shape of the latent space"), N_("PCA / t-SNE of q(z|x): do the classes separate?")),
-    (
-        "collapse",
-        N_("5. Posterior collapse"),
-        N_("see it happen at large beta, then fix it with free bits or warm-up."),
-    ),
-    ("compare", N_("6. Rate vs distortion"), N_("every run on one plane; sweep beta; compare disentanglement.")),
-    (
-        "strong_decoders",
-        N_("7. Strong decoders ignore z"),
-        N_(
-            "a pixelcnn decoder collapses the posterior at beta = 1; free bits or a smaller receptive field "
-            "bring z back."
-        ),
-    ),
-    (
-        "text_decoders",
-        N_("8. Text VAEs ignore z"),
-        N_("a GRU decoder of first names writes them without z; word dropout and free bits bring z back."),
-    ),
-    (
-        "disentanglement",
-        N_("9. Disentanglement"),
-        N_(
-            "which latent holds which factor; beta-VAE, beta-TCVAE and FactorVAE "
-            "compared by MIG, SAP, DCI and the FactorVAE score."
-        ),
-    ),
-    (
-        "encoder",
-        N_("10. How good is the encoder?"),
-        N_("the true posterior beside q(z|x); how much of the loss is the encoder's fault (the amortization gap)."),
-    ),
-    (
-        "likelihood",
-        N_("11. The output layer and the likelihood"),
-        N_(
-            "Bernoulli, Gaussian (fixed, learned, per-pixel sigma) and categorical on one CNN; bits per dimension; "
-            "a fixed sigma is a hidden beta."
-        ),
-    ),
-    (
-        "latent_size",
-        N_("12. The latent size"),
-        N_("the same MLP at d_z from 1 to 64: where the distortion levels off and the extra units go unused."),
-    ),
-    (
-        "overfitting",
-        N_("13. Capacity and overfitting"),
-        N_(
-            "every model's training and test curves, where the test -ELBO was best and how far it rose; early "
-            "stopping, weight decay and dropout."
-        ),
-    ),
-]
 shown = {r["name"] for r in rows}
-for key, label, what in lessons:
+for key, label, what in HOME_LESSONS:
     c1, c2 = st.columns([2, 5])
     model = LESSON_PAGES.get(key)
     if model in shown:  # the page opens on the lesson's own model, whichever was current

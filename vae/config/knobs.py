@@ -344,7 +344,10 @@ KNOBS: dict[str, Knob] = _table(
             "encoder+decoder",
             "init",
             str,
-            N_("weight initialization: default, xavier or he"),
+            N_(
+                "weight initialization: default (PyTorch's), xavier (Glorot, gain 1: for tanh or sigmoid) or he "
+                "(Kaiming, the ReLU gain sqrt 2 whatever the activation, tanh included: for ReLU layers)"
+            ),
             "encoder",
             label=N_("init"),
             choices=INITS,

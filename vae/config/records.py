@@ -51,6 +51,7 @@ class EpochRecord(TypedDict):
     test_examples: int  # optional: files made before it was recorded lack it (OPTIONAL_HISTORY_KEYS)
     sigma: float  # optional: a Gaussian likelihood's standard deviation (see Metrics), absent for the others
     valid_elbo: float  # optional: with early stopping, the -ELBO of the examples held out of the training split
+    gradient_flow: dict[str, list]  # optional: the steps of the epoch recorded (vae/training/gradient_flow.py)
 
 
 class Metrics(TypedDict, total=False):
@@ -76,7 +77,10 @@ class Metrics(TypedDict, total=False):
 
 
 HISTORY_KEYS: frozenset[str] = frozenset(EpochRecord.__annotations__)
-OPTIONAL_HISTORY_KEYS = frozenset({"test_examples", "sigma", "valid_elbo"})
+OPTIONAL_HISTORY_KEYS = frozenset({"test_examples", "sigma", "valid_elbo", "gradient_flow"})
+FLOW_KEYS = ("step", "grad_norm", "act_mean", "act_std", "dead")  # a record's gradient_flow: lists, one per step
+MAX_FLOW_STEPS = 64  # recorded steps a stored record may hold (the trainer takes at most 4 an epoch)
+MAX_FLOW_WIDTH = 512  # layers or activations a recorded step may hold
 REQUIRED_HISTORY_KEYS: frozenset[str] = HISTORY_KEYS - OPTIONAL_HISTORY_KEYS
 LEGACY_HISTORY_KEYS = frozenset({"index_code_mi", "total_correlation", "dimwise_kl"})  # per epoch, until 2026-11
 METRIC_KEYS: frozenset[str] = frozenset(Metrics.__annotations__)
@@ -85,6 +89,8 @@ COUNTS = frozenset({"step", "active_units", "test_examples", "num", "iwae_k", "i
 
 
 def _value_problem(key: str, value: Any, latent_dim: int) -> str | None:
+    if key == "gradient_flow":
+        return flow_problem(value)
     if key in PER_DIMENSION:
         if value is None and key == "kl_per_dim":
             return None
@@ -105,6 +111,28 @@ def _is_number(v: Any) -> bool:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return False
     return isinstance(v, float) or abs(v) < 2**1023
+
+
+def flow_problem(value: Any) -> str | None:
+    """What is wrong with a stored ``gradient_flow`` record, or None: the keys of FLOW_KEYS, at most MAX_FLOW_STEPS
+    steps (counts), and for each other key one list of at most MAX_FLOW_WIDTH numbers per step."""
+    if not isinstance(value, dict) or set(value) != set(FLOW_KEYS):
+        return "gradient_flow is not an object of the gradient-flow records"
+    steps = value["step"]
+    if not isinstance(steps, list) or len(steps) > MAX_FLOW_STEPS:
+        return "gradient_flow's steps are not a short list"
+    if not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**53 for s in steps):
+        return "gradient_flow's steps are not counts"
+    for key in FLOW_KEYS[1:]:
+        rows = value[key]
+        if not isinstance(rows, list) or len(rows) != len(steps):
+            return f"gradient_flow's {key} does not have one row per step"
+        for row in rows:
+            if not isinstance(row, list) or len(row) > MAX_FLOW_WIDTH:
+                return f"gradient_flow's {key} rows are not short lists"
+            if not all(_is_number(v) for v in row):
+                return f"gradient_flow's {key} holds something other than numbers"
+    return None
 
 
 def record_problem(record: Any, latent_dim: int) -> str | None:

@@ -56,6 +56,18 @@ LATENT_SWEEP_EPOCHS = 300  # long enough for the KL to switch units off (at 30 e
 OVERFIT = ("--hidden", "512", "--latent-dim", "16", "--train-size", "200", "--epochs", "1000")
 OVERFIT_REMEDIES = (("dropout", ("--dropout", "0.3")), ("early-stopping", ("--early-stopping", "--patience", "100")))
 
+# Gradient flow: the pytorch/examples MLP made 8 hidden layers of 128 units deep, with each activation and
+# initialisation (the name after "mnist5k-mlp8-").
+DEEP = ("--hidden", *["128"] * 8, "--latent-dim", "16", "--epochs", "20")
+DEEP_RUNS = (
+    ("tanh-xavier", ("--activation", "tanh", "--init", "xavier")),
+    ("tanh-default", ("--activation", "tanh", "--init", "default")),
+    ("relu", ("--activation", "relu", "--init", "he")),
+    ("leaky-relu", ("--activation", "leaky_relu", "--init", "he")),
+    ("elu", ("--activation", "elu", "--init", "he")),
+)
+NORMS = (("batchnorm", "batch"), ("layernorm", "layer"))  # batch norm couples a batch: mnist5k-cnn-z16 with each
+
 SHIPPED = (  # in the order `make checkpoints` trains them
     ShippedModel("mnist5k-mlp-z2", "2-D latent for the manifold"),
     ShippedModel("mnist5k-mlp-z16", "pytorch/examples MNIST VAE", ("--latent-dim", "16", "--epochs", "20")),
@@ -97,6 +109,12 @@ SHIPPED = (  # in the order `make checkpoints` trains them
         )
         for d in LATENT_SIZES
     ),
+    # Batch norm couples a batch: mnist5k-cnn-z16 with batch norm and with layer norm in every hidden layer.
+    *(
+        ShippedModel(f"mnist5k-cnn-z16-{name}", "CNN on MNIST", ("--epochs", "15", "--norm", norm))
+        for name, norm in NORMS
+    ),
+    *(ShippedModel(f"mnist5k-mlp8-{name}", "pytorch/examples MNIST VAE", (*DEEP, *flags)) for name, flags in DEEP_RUNS),
     ShippedModel("mnist200-mlp512", "pytorch/examples MNIST VAE", OVERFIT),
     *(
         ShippedModel(f"mnist200-mlp512-{name}", "pytorch/examples MNIST VAE", (*OVERFIT, *flags))
@@ -152,6 +170,18 @@ LESSONS = {  # lesson -> role -> Role, in the order the page shows them
         "categorical": Role("mnist5k-colour-cnn-z16-categorical32", N_("categorical over 32 levels per channel")),
         "learned": Role("mnist5k-colour-cnn-z16-sigma-learned", N_("Gaussian, one learned sigma")),
     },
+    "batch norm": {
+        "none": Role("mnist5k-cnn-z16", N_("no normalization")),
+        "batch": Role("mnist5k-cnn-z16-batchnorm", N_("batch norm")),
+        "layer": Role("mnist5k-cnn-z16-layernorm", N_("layer norm")),
+    },
+    "gradient flow": {
+        "tanh-xavier": Role("mnist5k-mlp8-tanh-xavier", N_("tanh, Xavier initialisation")),
+        "tanh-default": Role("mnist5k-mlp8-tanh-default", N_("tanh, PyTorch's default initialisation")),
+        "relu": Role("mnist5k-mlp8-relu", N_("ReLU, He initialisation")),
+        "leaky-relu": Role("mnist5k-mlp8-leaky-relu", N_("LeakyReLU, He initialisation")),
+        "elu": Role("mnist5k-mlp8-elu", N_("ELU, He initialisation")),
+    },
     "latent size": {str(d): Role(f"mnist5k-mlp-z{d}-sweep", N_("latent size")) for d in LATENT_SIZES},
 }
 
@@ -167,4 +197,6 @@ LESSON_PAGES = {
     "disentanglement": LESSONS["disentanglement"]["tcvae"].model,
     "encoder": "mnist5k-mlp-z2",
     "overfitting": LESSONS["overfitting"]["wide"].model,
+    "batch_norm": LESSONS["batch norm"]["batch"].model,
+    "gradient_flow": LESSONS["gradient flow"]["tanh-default"].model,
 }

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 from torch import nn
@@ -23,16 +24,20 @@ from vae.config import NetworkConfig
 from vae.errors import ConfigError
 from vae.i18n import N_
 
+LEAKY_SLOPE = 0.2
+ACTIVATIONS = {  # the activation knob's values and the modules they make
+    "relu": nn.ReLU,
+    "leaky_relu": partial(nn.LeakyReLU, LEAKY_SLOPE),
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "tanh": nn.Tanh,
+}
+ACTIVATION_TYPES = tuple(getattr(a, "func", a) for a in ACTIVATIONS.values())
+
 
 def make_activation(name: str) -> nn.Module:
-    return {
-        "relu": nn.ReLU,
-        "leaky_relu": lambda: nn.LeakyReLU(0.2),
-        "elu": nn.ELU,
-        "gelu": nn.GELU,
-        "silu": nn.SiLU,
-        "tanh": nn.Tanh,
-    }[name]()
+    return ACTIVATIONS[name]()
 
 
 def make_norm(name: str, n: int, conv: bool) -> nn.Module:
@@ -220,9 +225,13 @@ class Decoder(DecoderNet):
 
 
 def initialize(module: nn.Module, scheme: str, activation: str) -> None:
-    """xavier: Glorot-uniform weights; he: Kaiming-normal weights; zero biases.
+    """Weights for a stable gradient flow; zero biases. ``default`` keeps PyTorch's own (Kaiming-uniform with
+    a = sqrt 5: Var W = 1 / (3 n_in), a gain of 1 / sqrt 3, which shrinks a deep tanh network's signal).
 
-    ``default`` keeps PyTorch's own initialisation.
+    xavier   Glorot-uniform, Var W = 2 / (n_in + n_out): gain 1, for tanh and sigmoid layers
+    he       Kaiming-normal, sd W = gain / sqrt(n_in) with the ReLU gain sqrt 2 (leaky_relu: sqrt(2 / (1 + 0.2^2)))
+             for every activation, tanh included: the scheme is derived for ReLU layers (PyTorch's recommended gain
+             for tanh is 5/3, Glorot's 1)
     """
     if scheme == "default":
         return
@@ -233,7 +242,7 @@ def initialize(module: nn.Module, scheme: str, activation: str) -> None:
                 nn.init.xavier_uniform_(m.weight)
             else:
                 nn.init.kaiming_normal_(
-                    m.weight, a=0.2 if nonlinearity == "leaky_relu" else 0, nonlinearity=nonlinearity
+                    m.weight, a=LEAKY_SLOPE if nonlinearity == "leaky_relu" else 0, nonlinearity=nonlinearity
                 )
             if m.bias is not None:
                 nn.init.zeros_(m.bias)

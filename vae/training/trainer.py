@@ -13,7 +13,8 @@ Each epoch (:func:`train_epoch`) appends one history record
 training loss and the training split's -ELBO, reconstruction and KL (summed from the
 steps' own forward passes, at no extra cost); and the test -ELBO, reconstruction, KL,
 KL per dimension and active units of a fixed share of the test split
-(:func:`history_test_examples`, about 4 % of an epoch's work). The final metrics score
+(:func:`history_test_examples`, about 4 % of an epoch's work); and the gradient flow of a few of its steps
+(vae/training/gradient_flow.py: each layer's gradient norm, its activations' statistics). The final metrics score
 the whole test split once; the heavy reports (IWAE, I(x;z), the KL decomposition) are
 computed at save, not per epoch (``vae/analysis/reports.py``).
 
@@ -47,6 +48,7 @@ from vae.errors import ConfigError, TrainingDiverged
 from vae.i18n import N_, Text
 from vae.models.vae import VAE
 from vae.objectives.objective import Objective
+from vae.training.gradient_flow import FlowRecorder, record_every
 
 
 def resolve_device(name: str) -> torch.device:
@@ -174,6 +176,7 @@ class _Run:
     steps_per_epoch: int
     t0: float
     step: int = 0
+    flow: FlowRecorder | None = None  # the gradient flow, recorded a few times an epoch
     untrained: float = math.nan  # the first batch's -ELBO
     limit: float = math.inf  # EXPLOSION_FACTOR times it (or x's size)
 
@@ -189,6 +192,7 @@ def train(
     on_step: Callable[[StepInfo], None] | None = None,
     stop: Any = None,
     step_every: int = 20,
+    record_flow: bool = True,
 ) -> TrainResult:
     """Train a VAE as ``config`` says and return it with its history.
 
@@ -200,7 +204,8 @@ def train(
     Raises :class:`TrainingDiverged` (the model is then discarded) when the loss
     becomes NaN or infinite, or a batch's -ELBO rises above EXPLOSION_FACTOR times the
     untrained model's; the check runs every ``step_every`` steps and at every epoch's
-    end, and names the first bad step.
+    end, and names the first bad step. ``record_flow`` records the gradient flow into the history
+    (vae/training/gradient_flow.py; off only to measure what it costs).
     """
     config.validate()
     ds = dataset if dataset is not None else load_dataset(config.data)
@@ -231,6 +236,8 @@ def train(
         steps_per_epoch=math.ceil(n / bs),
         t0=time.perf_counter(),
     )
+    if record_flow:
+        run.flow = FlowRecorder(model, record_every(run.steps_per_epoch, tr.epochs))
     history: list[EpochRecord] = []
     stopped = False
     best: tuple[float, int, dict[str, torch.Tensor]] | None = None  # early stopping: (held-out -ELBO, epoch, state)
@@ -288,10 +295,15 @@ def train_epoch(
             break
         xb = modality.batch(xe, perm[i * bs : (i + 1) * bs])
         progress = (epoch - 1) + i / steps
+        recording = run.flow is not None and run.flow.due(run.step)
+        if recording:
+            run.flow.watch()
         out = model(xb, run.gen)
         loss, weight = run.objective.loss(out, progress, config.train.epochs)
         run.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if recording:
+            run.flow.record(run.step + 1)
         run.optimizer.step()
         run.objective.update(out)
         run.step += 1
@@ -333,6 +345,9 @@ def train_epoch(
         train_kl=float(kl_sum) / seen,
         test=run.evaluate(run.x_hist),
     )
+    flow = run.flow.take() if run.flow is not None else None
+    if flow is not None:
+        record["gradient_flow"] = flow
     return record, stopped
 
 

@@ -1,0 +1,79 @@
+"""Batch norm couples a batch: in training mode one test example's -ELBO and reconstruction change with the other
+examples of its batch under batch norm, and not under layer norm or in evaluation mode (ui/batch_norm_lesson.py
+holds the numbers and pictures)."""
+
+import streamlit as st
+
+from ui.batch_norm_lesson import context_rows, coupling, formats, lesson_rows, pictures_view, test_gap
+from ui.i18n import language, tr
+from ui.lesson import lesson_command_lines, lesson_models, train_like_buttons
+from ui.models import current, set_current
+from vae.analysis.batch_coupling import has_batch_norm
+from vae.config.shipped import LESSONS
+
+LESSON = LESSONS["batch norm"]
+
+ck = current()
+st.title(tr("Batch norm couples a batch"))
+st.markdown(
+    tr(
+        "In training mode a batch-norm layer normalises each feature by the mean and variance of the batch it is "
+        "given, so an example's code and reconstruction depend on the other examples of its batch: the ELBO is no "
+        "longer a sum over examples. In evaluation mode it uses averages fixed during training; layer norm "
+        "normalises each example by its own features. Below, one test picture of {name} is scored inside batches "
+        "of different company, with the same posterior noise every time.",
+        name=ck.name,
+    )
+)
+if ck.modality.kind != "image":
+    st.info(tr("Normalization layers are offered for image models; {name} has none.", name=ck.name))
+else:
+    index = st.number_input(tr("test picture"), 0, max(0, int(ck.metrics.get("num", 1)) - 1), 0, key="bn_index")
+    c, gap = coupling(ck, int(index)), test_gap(ck)
+    st.plotly_chart(pictures_view(ck, int(index), language()), key="bn_pictures")
+    cols = st.columns(3)
+    cols[0].metric(tr("spread, training mode"), f"{c['spread_train']:.4f}", help=tr("largest minus smallest -ELBO"))
+    cols[1].metric(tr("spread, evaluation mode"), f"{c['spread_eval']:.4f}")
+    cols[2].metric(tr("training mode - evaluation mode"), f"{gap['gap']:+.2f}", help=tr("on the test split"))
+    if has_batch_norm(ck.model):
+        st.warning(
+            tr(
+                "Batch norm: in training mode the same picture's -ELBO moves by {spread:.1f} nats with the batch it "
+                "is in; in evaluation mode by {eval:.1g}. On the test split, training mode scores {gap:+.2f} nats "
+                "per picture against evaluation mode.",
+                spread=c["spread_train"],
+                eval=c["spread_eval"],
+                gap=gap["gap"],
+            )
+        )
+    else:
+        st.success(
+            tr(
+                "No batch norm: the picture's -ELBO is the same in every batch and in both modes (spread "
+                "{spread:.1g} nats), as a per-example ELBO should be.",
+                spread=max(c["spread_train"], c["spread_eval"]),
+            )
+        )
+    with st.expander(tr("Each batch's numbers")):
+        st.dataframe(context_rows(c), hide_index=True, key="bn_contexts", column_config=formats())
+
+st.subheader(tr("Shipped models that show it"))
+models = lesson_models(LESSON)
+if models:
+    st.dataframe(lesson_rows(models, LESSON), hide_index=True, key="bn_lesson", column_config=formats())
+    st.caption(
+        tr(
+            "The CNN on MNIST trained for 15 epochs, with no normalization, with batch norm and with layer norm in "
+            "every hidden layer. The spreads are of test picture 0's -ELBO over the four batches above, in nats; "
+            "the last column is the test split scored in batches of 128 in training mode minus evaluation mode."
+        )
+    )
+for role, r in LESSON.items():
+    if role in models and r.model != ck.name:
+        if st.button(tr(r.label), key=f"bn_open_{role}", help=tr("opens on {model}", model=r.model)):
+            set_current(r.model)
+            st.rerun()
+if models:
+    st.markdown(tr("Train one yourself:"))
+    train_like_buttons(models, {role: tr(r.label) for role, r in LESSON.items()}, "bn_train")
+    lesson_command_lines(LESSON)
