@@ -13,8 +13,10 @@ Bernoulli on grey levels, Adam 1e-3, batch 128) on mnist5k's 4,000 training imag
                per-epoch test pass (a leaner baseline than the example itself)
 
 Prints the median seconds, examples/s, the throughput ratios and each test -ELBO, and
-what each epoch's history record costs (its test pass) as a share of an epoch, and the held-out pass that early
-stopping adds.
+what each epoch's history record costs (its test pass) as a share of an epoch, the held-out pass that early
+stopping adds, and the gradient-flow recording (vae/training/gradient_flow.py): the extra time of a recorded step
+against a plain one, times the records an epoch, as a share of an epoch, on this MLP and on the 8-layer one of the
+gradient-flow lesson.
 Run: ``.venv/bin/python -m bench.train_speed [--repeats 3] [--epochs 10]``
 """
 
@@ -80,11 +82,64 @@ def main(argv=None) -> dict:
         f"  early stopping: its held-out pass ({record['held_out_examples']} training images) takes "
         f"{record['held_out_ms']:.1f} ms ({100 * record['held_out_share']:.1f} % of an epoch)"
     )
+    flow = {}
+    for label, net in (("MLP 400", None), ("MLP 8 x 128", [128] * 8)):
+        flow[label] = flow_cost(cfg, ds, net)
+        print(
+            f"  gradient flow ({label}): a recorded step takes {flow[label]['extra_ms']:.2f} ms more than a plain "
+            f"{flow[label]['step_ms']:.2f} ms one; {flow[label]['records']} an epoch of {flow[label]['steps']} steps: "
+            f"{100 * flow[label]['share']:.2f} % of an epoch"
+        )
     return {
         "median_s": med,
         "ratios": ratios,
         "elbo": {k: statistics.mean(v) for k, v in elbos.items()},
         "record": record,
+        "flow": flow,
+    }
+
+
+def flow_cost(cfg: VAEConfig, ds, hidden: list[int] | None = None, repeats: int = 200) -> dict:
+    """The gradient-flow recording's share of an epoch: training steps on batches of 128 with and without
+    recording, alternated, (recorded - plain) median time x the records an epoch / (steps x plain)."""
+    import copy
+    import math
+
+    from vae.training.gradient_flow import FlowRecorder, record_every
+    from vae.training.trainer import make_model
+
+    c = copy.deepcopy(cfg)
+    if hidden is not None:
+        c.encoder.hidden = c.decoder.hidden = hidden
+    model = make_model(c, ds.modality)
+    opt = torch.optim.AdamW(model.parameters(), lr=c.train.lr, fused=True)
+    recorder = FlowRecorder(model, 1)
+    g = torch.Generator().manual_seed(0)
+    times = {True: [], False: []}
+    for i in range(2 * repeats + 20):
+        recording = i % 2 == 0
+        xb = ds.x_train[torch.randint(len(ds.x_train), (c.train.batch_size,), generator=g)]
+        t = time.perf_counter()
+        if recording:
+            recorder.watch()
+        loss = model(xb, g).rec.mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if recording:
+            recorder.record(i)
+        opt.step()
+        if i >= 20:
+            times[recording].append(time.perf_counter() - t)
+    recorder.take()
+    plain, recorded = statistics.median(times[False]), statistics.median(times[True])
+    steps = math.ceil(len(ds.x_train) / c.train.batch_size)
+    records = math.ceil(steps / record_every(steps, c.train.epochs))
+    return {
+        "step_ms": 1e3 * plain,
+        "extra_ms": 1e3 * (recorded - plain),
+        "steps": steps,
+        "records": records,
+        "share": records * (recorded - plain) / (steps * plain),
     }
 
 

@@ -217,3 +217,31 @@ def test_the_capacity_lessons_bench_measures_the_sweep_and_the_remedies(capsys):
     assert all(float(r[4]) <= int(r[0]) for r in rows)  # active units, at most d_z
     assert "mnist200-mlp512-dropout" in out and "mnist200-mlp512-early-stopping" in out
     assert out.count("reached") >= 3  # the three aims, each reported whichever way it came out
+
+
+def test_the_train_speed_bench_prices_the_gradient_flow_recording():
+    """bench/train_speed.py's flow_cost: recorded against plain training steps, as a share of an epoch."""
+    from bench.train_speed import flow_cost
+    from vae.config import VAEConfig
+    from vae.data.embedded import load_mnist5k
+
+    cfg = VAEConfig()
+    cfg.train.device = "cpu"
+    r = flow_cost(cfg, load_mnist5k(), [32, 32], repeats=5)
+    assert r["steps"] == 32 and r["records"] == 4  # 4,000 digits in batches of 128, four records an epoch
+    assert r["step_ms"] > 0 and r["share"] == pytest.approx(r["records"] * r["extra_ms"] / (r["steps"] * r["step_ms"]))
+
+
+def test_the_training_lessons_bench_reports_its_aims(capsys):
+    """bench/training_lessons.py on one epoch a run: the batch-norm spreads (zero without batch norm), the gradient
+    ratios of the five deep MLPs, and the aims said either way."""
+    from bench import training_lessons
+    from vae.config.shipped import LESSONS
+
+    out = training_lessons.main(["--seeds", "1", "--epochs", "1", "--only", "batch norm", "gradient flow"])
+    text = capsys.readouterr().out
+    assert out["batch norm"]["batch"]["train"] > 1 and out["batch norm"]["layer"]["train"] < 1e-4
+    assert out["batch norm"]["none"]["eval"] < 1e-4
+    assert set(out["gradient flow"]) == set(LESSONS["gradient flow"])
+    assert all(r.model in text for r in LESSONS["gradient flow"].values())
+    assert text.count("reached") >= 3

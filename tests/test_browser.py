@@ -41,6 +41,8 @@ SHIPPED_MODEL = {
     "samples": "mnist5k-mlp-z16",
     "encoder": "mnist5k-mlp-z2",
     "overfitting": "mnist200-mlp512",
+    "batch_norm": "mnist5k-cnn-z16-batchnorm",
+    "gradient_flow": "mnist5k-mlp8-tanh-default",
 }
 
 

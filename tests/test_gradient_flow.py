@@ -47,9 +47,13 @@ def test_layer_gradient_norms_match_autograd():
 
 def test_a_unit_is_dead_when_it_is_zero_for_every_example():
     out = torch.tensor([[0.0, 1.0, 0.0, 2.0], [0.0, 0.0, 0.0, 3.0], [0.0, 0.5, 0.0, 0.0]])
-    mean, std, dead = activation_stats(out).tolist()
-    assert dead == 0.5  # units 0 and 2
+    other = torch.tensor([[1.0, -1.0], [0.0, 0.0]])
+    (mean, std, dead), (_, _, dead2), skipped = activation_stats([out, other, torch.zeros(0)]).tolist()
+    assert dead == 0.5 and dead2 == 0  # units 0 and 2; a negative output is not dead
     assert mean == pytest.approx(float(out.mean())) and std == pytest.approx(float(out.std(unbiased=False)))
+    assert skipped == [0, 0, 0]
+    stacked = activation_stats([out, out * 2])  # outputs of one shape are reduced together
+    assert stacked[1].tolist() == pytest.approx([2 * mean, 2 * std, 0.5])
     relu = nn.Sequential(nn.Linear(3, 4), nn.ReLU())
     with torch.no_grad():
         relu[0].weight.zero_()

@@ -56,17 +56,32 @@ def layer_grad_norms(named_layers: list[tuple[str, nn.Module]]) -> torch.Tensor:
     """grad_norm_l of each layer (the module's docstring), after ``backward``; 0 for a layer that got none."""
     norms = []
     for _, m in named_layers:
-        weights = [p for n, p in m.named_parameters(recurse=False) if n.startswith("weight")]
-        grads = [p.grad.float().pow(2).sum() for p in weights if p.grad is not None]
-        norms.append(torch.sqrt(sum(grads)) if grads else torch.zeros((), device=weights[0].device))
+        grads = [p.grad for n, p in m.named_parameters(recurse=False) if n.startswith("weight") and p.grad is not None]
+        if len(grads) == 1:  # one op for the usual layer
+            norms.append(torch.linalg.vector_norm(grads[0]).float())
+        elif grads:
+            norms.append(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])).float())
+        else:
+            norms.append(torch.zeros((), device=next(m.parameters()).device))
     return torch.stack(norms).cpu() if norms else torch.zeros(0)
 
 
-def activation_stats(out: torch.Tensor) -> torch.Tensor:
-    """(mean, std, dead share) of one activation's output (B, *units): dead units are 0 for every example."""
-    out = out.detach().flatten(1).float()
-    dead = (out == 0).all(0).float().mean() if len(out) else torch.zeros(())
-    return torch.stack([out.mean(), out.std(unbiased=False), dead])
+def activation_stats(outs: list[torch.Tensor]) -> torch.Tensor:
+    """(mean, std, dead share) of each activation's output (B, *units), (A, 3): dead units are 0 for every
+    example. Outputs of one shape are stacked and reduced together (four operations for all of a deep MLP's
+    layers, where one layer at a time cost 35 us each); std = sqrt(E[a^2] - E[a]^2)."""
+    stats = torch.zeros(len(outs), 3)
+    groups: dict[tuple, list[int]] = {}
+    for i, out in enumerate(outs):
+        groups.setdefault(tuple(out.shape), []).append(i)
+    for shape, idx in groups.items():
+        if not shape[0]:
+            continue
+        a = torch.stack([outs[i] for i in idx]).reshape(len(idx), shape[0], -1).float()  # (layers, B, units)
+        mean, square = a.mean((1, 2)), a.square().mean((1, 2))
+        dead = (a.abs().amax(1) == 0).float().mean(1)
+        stats[idx] = torch.stack([mean, (square - mean.square()).clamp(min=0).sqrt(), dead], 1).cpu()
+    return stats
 
 
 def _short(values: list[float]) -> list[float]:
@@ -97,7 +112,7 @@ class FlowRecorder:
     def _hook(self, i: int):
         def hook(_module, _inputs, out):  # the batch's pass, not a later one (the VampPrior's pseudo-inputs)
             if self.stats[i] is None:
-                self.stats[i] = activation_stats(out)
+                self.stats[i] = out.detach()
 
         return hook
 
@@ -105,8 +120,9 @@ class FlowRecorder:
         for h in self.hooks:
             h.remove()
         self.hooks = []
-        seen = [st if st is not None else torch.full((3,), float("nan")) for st in self.stats]
-        stats = torch.stack([st.cpu() for st in seen]).tolist() if seen else []
+        outs = [o if o is not None else torch.zeros(0) for o in self.stats]  # one the pass skipped reads 0
+        stats = activation_stats(outs).tolist()
+        self.stats = []
         self.epoch["step"].append(step)
         self.epoch["grad_norm"].append(_short(layer_grad_norms(self.layers).tolist()))
         for j, key in enumerate(("act_mean", "act_std", "dead")):
