@@ -32,7 +32,6 @@ EPOCHS: dict[str, int] = {}  # --epochs: every run's epochs instead of its decla
 LEARNING_RATES = (1e-3, 3e-3, 1e-2, 3e-2)
 LR_EPOCHS = 5
 REG_EPOCHS = 300
-NOISE_DRAWS = 20
 
 
 def _values(model) -> dict:
@@ -134,7 +133,7 @@ def gradient_flow(seeds: list[int]) -> dict[str, dict]:
 
 # ------------------------------------------------------------------------------------------ regularisation
 def regularisation(seeds: list[int]) -> dict[str, dict]:
-    from vae.analysis.overfitting import overfitting
+    from vae.analysis.overfitting import noise_spread, overfitting
     from vae.config.shipped import LESSONS
 
     base = {**_values(LESSONS["overfitting"]["wide"].shipped), "epochs": REG_EPOCHS}
@@ -152,33 +151,14 @@ def regularisation(seeds: list[int]) -> dict[str, dict]:
         for s in seeds:
             cfg, ds, res, _ = _train({**base, **change}, s)
             of = overfitting(res.history, res.metrics)
-            rows.append({"test": of["last_test"], "best": of["best_test"], "rise": of["rise"], **_noise(res.model, ds)})
+            noise = noise_spread(res.model, ds.x_train)
+            rows.append({"test": of["last_test"], "best": of["best_test"], "rise": of["rise"], **noise})
         out[name] = row = _mean(rows)
         print(
-            f"{name:26s} {row['test']:8.2f} {row['best']:8.2f} {row['rise']:6.2f} {row['dropout_sd']:10.3f} "
-            f"{row['sample_sd']:6.3f}"
+            f"{name:26s} {row['test']:8.2f} {row['best']:8.2f} {row['rise']:6.2f} {row['dropout']:10.3f} "
+            f"{row['posterior']:6.3f}"
         )
     return out
-
-
-def _noise(model, ds) -> dict[str, float]:
-    """The sd of one training batch's -ELBO over NOISE_DRAWS dropout masks (posterior noise fixed) and over as
-    many posterior draws (dropout off), nats per example."""
-    import torch
-
-    xb = ds.x_train[:128]
-
-    def elbo(train_mode: bool, seed: int, mask_seed: int) -> float:
-        model.train(train_mode)
-        torch.manual_seed(mask_seed)
-        with torch.no_grad():
-            out = model(xb, torch.Generator().manual_seed(seed))
-        return float((out.rec + out.kl).mean())
-
-    masks = [elbo(True, 0, k) for k in range(NOISE_DRAWS)]
-    draws = [elbo(False, k, 0) for k in range(NOISE_DRAWS)]
-    model.eval()
-    return {"dropout_sd": statistics.pstdev(masks), "sample_sd": statistics.pstdev(draws)}
 
 
 # ------------------------------------------------------------------------------------------------ symmetry

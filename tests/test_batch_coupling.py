@@ -74,3 +74,9 @@ def test_the_train_mode_gap_is_zero_without_batch_norm(norm_runs, digits):
     assert train_mode_gap(norm_runs["layer"], digits.x_test, 64)["gap"] == pytest.approx(0, abs=1e-6)
     g = train_mode_gap(norm_runs["batch"], digits.x_test, 64)
     assert g["gap"] == pytest.approx(g["train"] - g["eval"]) and abs(g["gap"]) > 1e-3
+
+
+def test_labels_may_come_as_numpy(norm_runs, digits):
+    a = batch_coupling(norm_runs["batch"], digits.x_test, digits.y_test.numpy(), 3)
+    b = batch_coupling(norm_runs["batch"], digits.x_test, digits.y_test, 3)
+    assert [r["elbo"] for r in a["rows"]] == [r["elbo"] for r in b["rows"]]

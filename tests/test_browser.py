@@ -190,8 +190,10 @@ def test_the_current_model_stays_current_on_every_page_and_after_a_reload(server
     picker = sidebar.get_by_role("combobox", name="Current model")
     default = picker.input_value()
     picker.click()
-    option = page.get_by_role("option").last  # the last model: not the default, which any page would show
-    chosen = option.inner_text().strip()
+    page.get_by_role("listbox").wait_for()  # opens upwards now that the sidebar's pages fill most of its height
+    options = page.get_by_role("option").all_inner_texts()
+    chosen = options[-1].strip()  # the last model: not the default, which any page would show
+    option = page.get_by_role("option", name=chosen, exact=True)
     assert default and chosen != default
     option.click()
     wait_idle(page)

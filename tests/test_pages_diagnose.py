@@ -83,6 +83,25 @@ def test_compare_plane_sweep_and_disentanglement(app_dir, class_dir):
             and cfg.train.epochs == 2
             and cfg.encoder.hidden == load_checkpoint(app_dir / "digits-z2.safetensors").config.encoder.hidden
         )
+    # the learning rate: a run that blows up says so, with its step, in the sweep's table
+    at.radio(key="sweep_knob").set_value("lr").run()
+    at.multiselect(key="sweep_lrs").set_value([1e-3, 1e-1])
+    at.button(key="sweep_start").click().run()
+    done, high = class_dir / "digits-z2-lr0.001.safetensors", class_dir / "digits-z2-lr0.1.safetensors"
+
+    def lr_rows(a):
+        tables = [d.value for d in a.dataframe if "the learning rate" in d.value.columns]
+        return tables[0][tables[0]["model"].str.contains("-lr")] if tables else None
+
+    def ended(a):
+        rows = lr_rows(a)
+        return rows is not None and len(rows) == 2 and set(rows["state"]) <= {"done", "failed"}
+
+    wait_until(at, lambda a: done.exists() and ended(a), timeout=90)
+    rows = lr_rows(at).set_index("model")
+    assert rows.loc["digits-z2-lr0.1", "the learning rate"] == 0.1 and load_checkpoint(done).config.train.lr == 1e-3
+    if not high.exists():  # a run that blew up says where, and nothing was saved
+        assert "diverged at step" in rows.loc["digits-z2-lr0.1", "result"]
 
 
 def test_a_gaussian_model_gets_a_plane_and_a_table_of_its_own(app_dir, class_dir):

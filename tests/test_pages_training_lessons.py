@@ -31,7 +31,7 @@ def test_the_batch_norm_page_scores_one_picture_in_each_batch(lesson_dir):
     assert metrics["spread, training mode"] == f"{c['spread_train']:.4f}" and c["spread_train"] > 0
     assert metrics["spread, evaluation mode"] == f"{c['spread_eval']:.4f}"
     gap = train_mode_gap(ck.model, x, ck.config.train.batch_size)["gap"]
-    assert metrics["training mode - evaluation mode"] == f"{gap:+.2f}"
+    assert metrics["training-mode gap"] == f"{gap:+.2f}"
     assert at.warning and "Batch norm" in at.warning[0].value
     titles = [a["text"] for a in chart(at, "bn_pictures")["layout"]["annotations"]]
     assert any(f"-ELBO {c['rows'][2]['elbo']:.1f}" in t for t in titles)  # the blank batch's
@@ -79,3 +79,46 @@ def test_a_model_without_records_says_how_to_get_them(app_dir):
     assert at.info and "trained before the gradient flow was recorded" in at.info[0].value
     at.button(key="gf_retrain").click().run()
     assert at.text_input(key="name").value == "old-again"
+
+
+def test_the_symmetry_section_measures_each_decoder_and_opens_train(app_dir, pixelcnn_model):
+    import shutil
+
+    from vae.analysis.evaluation import checkpoint_split
+    from vae.analysis.symmetry import symmetry_row
+
+    shutil.copy(pixelcnn_model, app_dir)
+    lesson_likelihood_models(app_dir, ("symmetry",))
+    at = open_app("strong_decoders")
+    table = next(d.value for d in at.dataframe if "sharpness of samples" in d.value.columns).set_index("name")
+    roles = LESSONS["symmetry"]
+    assert list(table.index) == [r.model for r in roles.values()]
+    for name in table.index:
+        ck = load_checkpoint(app_dir / f"{name}.safetensors")
+        row = symmetry_row(ck.model, ck.metrics, checkpoint_split(ck, "test")[1])
+        assert table.loc[name, "sharpness of samples"] == pytest.approx(row["sharpness"])
+        assert table.loc[name, "decoder parameters"] == row["decoder"]
+    narrow, wide = (table.loc[roles[r].model, "decoder parameters"] for r in ("narrow", "wide"))
+    assert narrow < table.loc[roles["mirror"].model, "decoder parameters"] < wide
+    at.radio(key="sym").set_value("wide").run()
+    assert any(t.get("type") == "image" for t in chart(at, "sym_samples")["data"])  # the wide one's samples
+    at.button(key="sym_train_narrow").click().run()
+    assert at.text_input(key="decoder_hidden").value == "32 16"
+
+
+def test_a_dropout_model_shows_its_noise_beside_the_vaes(app_dir):
+    from tests.conftest import tiny_config
+    from vae.analysis.evaluation import checkpoint_split
+    from vae.analysis.overfitting import noise_spread
+    from vae.config import NetworkConfig
+    from vae.training.trainer import train
+
+    r = train(tiny_config(encoder=NetworkConfig(hidden=[32], dropout=0.3)))
+    save_checkpoint(app_dir / "digits-dropout.safetensors", r.model, r.history, r.metrics, dataset=r.dataset)
+    at = open_app("overfitting", model="digits-dropout")
+    ck = load_checkpoint(app_dir / "digits-dropout.safetensors")
+    n = noise_spread(ck.model, checkpoint_split(ck, "train")[1])
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["dropout's noise"] == f"{n['dropout']:.3f}" and n["dropout"] > 0
+    assert metrics["the VAE's own noise"] == f"{n['posterior']:.3f}"
+    assert "dropout's noise" not in {m.label for m in open_app("overfitting", model="digits-z2").metric}

@@ -33,6 +33,7 @@ RECORD_KEYS = {
     "kl_per_dim",
     "active_units",
     "test_examples",
+    "gradient_flow",
 }
 
 

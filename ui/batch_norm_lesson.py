@@ -14,6 +14,7 @@ from ui.i18n import tr
 from ui.models import data_split
 from vae.analysis.batch_coupling import EVAL, batch_coupling, train_mode_gap
 from vae.figures.examples import examples_figure
+from vae.figures.plots import PAGE_PX
 from vae.i18n import N_, translator
 from vae.models.checkpoints import Checkpoint
 
@@ -58,7 +59,8 @@ def pictures_view(ck: Checkpoint, index: int, lang: str) -> dict:
         np.stack([c["x"], *(r["picture"] for r in shown)]),
         ncols=len(titles),
         titles=titles,
-        title=t(N_("The same test picture, reconstructed inside each batch (training mode), then in evaluation mode")),
+        title=t(N_("Reconstructed inside each batch (training mode), then in evaluation mode")),
+        width_px=PAGE_PX,
     )
     return compute.spec(fig)
 
@@ -90,7 +92,7 @@ def lesson_rows(models: dict[str, Checkpoint], roles) -> list[dict[str, Any]]:
                 tr("spread, training mode"): c["spread_train"],
                 tr("spread, evaluation mode"): c["spread_eval"],
                 tr("test -ELBO"): gap["eval"],
-                tr("training mode - evaluation mode"): gap["gap"],
+                tr("training-mode gap"): gap["gap"],
                 tr("name"): ck.name,
             }
         )
@@ -100,7 +102,7 @@ def lesson_rows(models: dict[str, Checkpoint], roles) -> list[dict[str, Any]]:
 def formats() -> dict[str, Any]:
     """Two decimals for the nats (four for the spreads, whose point is how close to 0 they are)."""
     number = st.column_config.NumberColumn
-    two = ("-ELBO", tr("reconstruction"), "KL", tr("test -ELBO"), tr("training mode - evaluation mode"))
+    two = ("-ELBO", tr("reconstruction"), "KL", tr("test -ELBO"), tr("training-mode gap"))
     return {
         **{k: number(format="%.2f") for k in two},
         **{k: number(format="%.4f") for k in (tr("spread, training mode"), tr("spread, evaluation mode"))},

@@ -29,6 +29,7 @@ def traversal_dims(ck) -> int:
 SWEEPS = {  # Compare runs: knob -> (its label, the values offered, those picked at first, the widget's key)
     "beta": (N_("beta"), [0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0], [0.5, 8.0], "sweep_betas"),
     "latent_dim": (N_("the latent size d_z"), [1, 2, 4, 8, 16, 32, 64], [2, 32], "sweep_latent_dims"),
+    "lr": (N_("the learning rate"), [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1], [1e-3, 3e-2], "sweep_lrs"),
 }
 COMPARE = dict(n_dims=5, span=3.0, steps=9)  # Compare runs: the side-by-side traversals
 

@@ -7,9 +7,18 @@ from typing import Any
 
 import streamlit as st
 
+from ui import compute
 from ui.i18n import tr
-from vae.analysis.overfitting import overfitting, recovered
+from ui.models import data_split
+from vae.analysis.overfitting import noise_spread, overfitting, recovered
 from vae.config.shipped import OVERFITTED
+from vae.models.checkpoints import Checkpoint
+
+
+@compute.cache_data(show_spinner=False, max_entries=16)
+def dropout_noise(ck: Checkpoint) -> dict[str, float]:
+    """:func:`vae.analysis.overfitting.noise_spread` on the model's first training pictures."""
+    return noise_spread(ck.model, data_split(ck, "train")[1])
 
 
 def lesson_rows(models: dict[str, Any], roles) -> list[dict[str, Any]]:

@@ -7,11 +7,13 @@ from typing import Any
 
 import streamlit as st
 
+from ui.defaults import SWEEPS
 from ui.i18n import language, message_text, tr
 from ui.owner import owner_id
 from ui.sidebar import adopt_finished_training
 from ui.training_queue import training_queue
 from vae.analysis.diagnostics import kl_history
+from vae.config.values import values_of
 from vae.figures.plots import image_grid, kl_heatmap, training_curves
 from vae.figures.text import text_grid
 from vae.i18n import Translate, english, translator, worded
@@ -144,9 +146,10 @@ def queue_table(queue) -> None:
         )
 
 
-def sweep_progress() -> None:
-    """The runs of this session's beta sweeps (Compare runs), with their progress; a rerun when one ends, so that
-    the plane shows the new model."""
+def sweep_progress(knob: str = "beta") -> None:
+    """The runs of this session's sweeps (Compare runs), with the value of ``knob`` each has, their progress and
+    result (a run that diverged says at which step); a rerun when one ends, so that the plane shows the new
+    model."""
     queue = training_queue()
     jobs = [j for j in (queue.get(i) for i in st.session_state.get("sweep_jobs", [])) if j is not None]
     if not jobs:
@@ -155,7 +158,7 @@ def sweep_progress() -> None:
         [
             {
                 tr("model"): s["name"],
-                "beta": s["config"].objective.beta,
+                tr(SWEEPS[knob][0]): values_of(s["config"])[knob],
                 tr("state"): tr(s["state"]),
                 tr("progress"): round(100 * s["progress"]),
                 tr("result"): message_text(s["message"]),

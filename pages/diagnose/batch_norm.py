@@ -8,6 +8,7 @@ from ui.batch_norm_lesson import context_rows, coupling, formats, lesson_rows, p
 from ui.i18n import language, tr
 from ui.lesson import lesson_command_lines, lesson_models, train_like_buttons
 from ui.models import current, set_current
+from ui.navigation import PAGE
 from vae.analysis.batch_coupling import has_batch_norm
 from vae.config.shipped import LESSONS
 
@@ -34,7 +35,11 @@ else:
     cols = st.columns(3)
     cols[0].metric(tr("spread, training mode"), f"{c['spread_train']:.4f}", help=tr("largest minus smallest -ELBO"))
     cols[1].metric(tr("spread, evaluation mode"), f"{c['spread_eval']:.4f}")
-    cols[2].metric(tr("training mode - evaluation mode"), f"{gap['gap']:+.2f}", help=tr("on the test split"))
+    cols[2].metric(
+        tr("training-mode gap"),
+        f"{gap['gap']:+.2f}",
+        help=tr("the test split's -ELBO in training mode minus evaluation mode"),
+    )
     if has_batch_norm(ck.model):
         st.warning(
             tr(
@@ -57,6 +62,15 @@ else:
     with st.expander(tr("Each batch's numbers")):
         st.dataframe(context_rows(c), hide_index=True, key="bn_contexts", column_config=formats())
 
+st.markdown(
+    tr(
+        "Normalization can also stabilise training and allow a higher learning rate: sweep the learning rate of "
+        "this model, and of one with the other normalization, on Compare runs; a run that blows up says at which "
+        "step."
+    )
+)
+st.page_link(PAGE["compare"], label=tr("Sweep the learning rate"), icon=":material/compare:")
+
 st.subheader(tr("Shipped models that show it"))
 models = lesson_models(LESSON)
 if models:
@@ -65,7 +79,7 @@ if models:
         tr(
             "The CNN on MNIST trained for 15 epochs, with no normalization, with batch norm and with layer norm in "
             "every hidden layer. The spreads are of test picture 0's -ELBO over the four batches above, in nats; "
-            "the last column is the test split scored in batches of 128 in training mode minus evaluation mode."
+            "the training-mode gap is the test split scored in batches of 128 in training mode minus evaluation mode."
         )
     )
 for role, r in LESSON.items():

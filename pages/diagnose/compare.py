@@ -48,7 +48,7 @@ st.caption(
 make_clicked_model_current(event, "_rd_clicked", ck.name)
 
 # ------------------------------------------------------------------ sweeps
-st.subheader(tr("Sweep beta or the latent size"))
+st.subheader(tr("Sweep beta, the latent size or the learning rate"))
 knob = st.radio(
     tr("sweep"),
     list(defaults.SWEEPS),
@@ -88,7 +88,7 @@ if c3.button(tr("Start sweep"), type="primary", key="sweep_start", disabled=not 
 sweep_active = any(
     j is not None and j.active for j in map(training_queue().get, st.session_state.get("sweep_jobs", []))
 )
-st.fragment(sweep_progress, run_every=1.0 if sweep_active else None)()
+st.fragment(sweep_progress, run_every=1.0 if sweep_active else None)(knob)
 
 # ------------------------------------------------------------------ side by side
 st.subheader(tr("Two models side by side"))

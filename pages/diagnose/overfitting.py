@@ -6,8 +6,8 @@ import streamlit as st
 from ui.i18n import tr
 from ui.lesson import lesson_command_lines, lesson_models, remedy_buttons, train_like_buttons
 from ui.models import current, set_current
-from ui.overfitting_lesson import lesson_formats, lesson_rows
-from vae.analysis.overfitting import RISE, overfitting
+from ui.overfitting_lesson import dropout_noise, lesson_formats, lesson_rows
+from vae.analysis.overfitting import RISE, has_dropout, overfitting
 from vae.config.shipped import LESSONS
 from vae.figures.plots import training_curves
 from vae.i18n import N_
@@ -45,6 +45,12 @@ if of["overfits"]:
     )
 else:
     st.success(tr("No overfitting: the last test -ELBO is within {rise:g} nat of its best.", rise=RISE))
+if has_dropout(ck.model):
+    noise = dropout_noise(ck)
+    c = st.columns(2)
+    c[0].metric(tr("dropout's noise"), f"{noise['dropout']:.3f}", help=tr("sd of a batch's -ELBO over dropout masks"))
+    c[1].metric(tr("the VAE's own noise"), f"{noise['posterior']:.3f}", help=tr("sd over posterior draws"))
+    st.caption(tr("Dropout regularises by adding noise to training; in nats per picture, beside the sampling of z."))
 if of["kept_epoch"]:
     st.info(
         tr(

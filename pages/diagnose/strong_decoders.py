@@ -7,6 +7,7 @@ from ui import compute, defaults
 from ui.i18n import tr
 from ui.lesson import lesson_command_lines, remedy_buttons, report_cells, report_formats, seed_grid_settings
 from ui.models import checkpoint_paths, digest, load, summary
+from ui.symmetry_lesson import symmetry_section
 from vae.config.shipped import LESSONS
 from vae.i18n import N_
 from vae.models.pixelcnn import receptive_field
@@ -127,3 +128,4 @@ fixes = {  # English label (the button's key and the new model's name) -> the ch
 }
 remedy_buttons(base, fixes, "fix", tr("Opens Train with the pixelcnn model's settings and this change."))
 lesson_command_lines(LESSON)
+symmetry_section()

@@ -89,7 +89,7 @@ def context_batches(x: torch.Tensor, labels: torch.Tensor | None, index: int, ge
 
 
 def batch_coupling(
-    model: VAE, x: torch.Tensor, labels: torch.Tensor | None = None, index: int = 0, seed: int = COUPLING_SEED
+    model: VAE, x: torch.Tensor, labels: Any = None, index: int = 0, seed: int = COUPLING_SEED
 ) -> dict[str, Any]:
     """x[index]'s -ELBO in each context of :func:`context_batches` in training mode, and in evaluation mode in
     every one of them (the module's docstring).
@@ -100,6 +100,7 @@ def batch_coupling(
     """
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
+    labels = None if labels is None else torch.as_tensor(labels)
     batches = {c: b.to(device).double() for c, b in context_batches(x.cpu(), labels, index, g).items()}
     eps = torch.randn(SAMPLES, BATCH, model.latent_dim, generator=g, dtype=torch.float64).to(device)
     rows = []

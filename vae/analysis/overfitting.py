@@ -14,14 +14,25 @@ A remedy run (the same run with weight decay, dropout or early stopping) *recove
     recovered = (kept_test(overfitted) - kept_test(remedy)) / rise(overfitted)
 
 of the overfitted run's rise: 1 brings it back to its best epoch, 0 changes nothing, above 1 beats it.
+
+Dropout is noise as well as a regulariser (:func:`noise_spread`): the standard deviation of one batch's -ELBO over
+dropout masks with the posterior noise fixed, beside its standard deviation over posterior draws z ~ q(z|x) with
+dropout off, the VAE's own noise (nats per example, NOISE_DRAWS of each).
 """
 
 from __future__ import annotations
 
+import copy
 import math
+import statistics
 from typing import Any
 
+import torch
+from torch import nn
+
 RISE = 0.5  # nats: a test -ELBO this far above its best counts as overfitting
+NOISE_DRAWS = 20
+NOISE_BATCH = 128
 
 
 def overfitting(history: list[dict[str, Any]], metrics: dict[str, Any] | None = None) -> dict[str, Any] | None:
@@ -52,3 +63,30 @@ def recovered(overfitted: dict[str, Any], remedy: dict[str, Any]) -> float | Non
     if overfitted["rise"] <= 0:
         return None
     return (overfitted["kept_test"] - remedy["kept_test"]) / overfitted["rise"]
+
+
+def has_dropout(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.Dropout) and m.p > 0 for m in model.modules())
+
+
+@torch.no_grad()
+def noise_spread(model: nn.Module, x: torch.Tensor, draws: int = NOISE_DRAWS, seed: int = 0) -> dict[str, float]:
+    """{"dropout", "posterior"}: the sd of the -ELBO of the batch ``x[:NOISE_BATCH]`` over ``draws`` dropout masks
+    (the posterior noise fixed) and over as many posterior draws (dropout off), nats per example (the module's
+    docstring). On a copy of the model, with only its dropout layers switched on; the global RNG is restored."""
+    twin = copy.deepcopy(model).eval()
+    dropouts = [m for m in twin.modules() if isinstance(m, nn.Dropout)]
+    xb = x[:NOISE_BATCH]
+    device = next(twin.parameters()).device
+
+    def elbo(masks: bool, noise_seed: int, mask_seed: int) -> float:
+        for m in dropouts:
+            m.train(masks)
+        with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
+            torch.manual_seed(mask_seed)
+            out = twin(xb, torch.Generator(device=device).manual_seed(noise_seed))
+        return float((out.rec + out.kl).mean())
+
+    over_masks = [elbo(True, seed, seed + k) for k in range(draws)]
+    over_draws = [elbo(False, seed + k, seed) for k in range(draws)]
+    return {"dropout": statistics.pstdev(over_masks), "posterior": statistics.pstdev(over_draws)}

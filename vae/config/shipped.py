@@ -67,6 +67,12 @@ DEEP_RUNS = (
     ("elu", ("--activation", "elu", "--init", "he")),
 )
 NORMS = (("batchnorm", "batch"), ("layernorm", "layer"))  # batch norm couples a batch: mnist5k-cnn-z16 with each
+# Symmetry: mnist5k-cnn-z16's encoder (32, 64) with a narrower and a wider decoder (widths in data-flow order; the
+# mirror is (64, 32)).
+DECODERS = (
+    ("decoder-narrow", ("--decoder-hidden", "32", "16")),
+    ("decoder-wide", ("--decoder-hidden", "128", "64")),
+)
 
 SHIPPED = (  # in the order `make checkpoints` trains them
     ShippedModel("mnist5k-mlp-z2", "2-D latent for the manifold"),
@@ -114,6 +120,9 @@ SHIPPED = (  # in the order `make checkpoints` trains them
         ShippedModel(f"mnist5k-cnn-z16-{name}", "CNN on MNIST", ("--epochs", "15", "--norm", norm))
         for name, norm in NORMS
     ),
+    # Symmetry: mnist5k-cnn-z16 with a narrower and a wider decoder.
+    *(ShippedModel(f"mnist5k-cnn-z16-{name}", "CNN on MNIST", ("--epochs", "15", *flags)) for name, flags in DECODERS),
+    # Gradient flow: the deep MLPs, each activation with its initialisation.
     *(ShippedModel(f"mnist5k-mlp8-{name}", "pytorch/examples MNIST VAE", (*DEEP, *flags)) for name, flags in DEEP_RUNS),
     ShippedModel("mnist200-mlp512", "pytorch/examples MNIST VAE", OVERFIT),
     *(
@@ -181,6 +190,11 @@ LESSONS = {  # lesson -> role -> Role, in the order the page shows them
         "relu": Role("mnist5k-mlp8-relu", N_("ReLU, He initialisation")),
         "leaky-relu": Role("mnist5k-mlp8-leaky-relu", N_("LeakyReLU, He initialisation")),
         "elu": Role("mnist5k-mlp8-elu", N_("ELU, He initialisation")),
+    },
+    "symmetry": {
+        "narrow": Role("mnist5k-cnn-z16-decoder-narrow", N_("decoder narrower than the encoder")),
+        "mirror": Role("mnist5k-cnn-z16", N_("decoder mirrors the encoder")),
+        "wide": Role("mnist5k-cnn-z16-decoder-wide", N_("decoder wider than the encoder")),
     },
     "latent size": {str(d): Role(f"mnist5k-mlp-z{d}-sweep", N_("latent size")) for d in LATENT_SIZES},
 }
