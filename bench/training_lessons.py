@@ -8,8 +8,9 @@ from the same run with one knob changed, each seed, then averaged.
   learning rate  the same CNN at learning rates 1e-3 .. 3e-2 for none / batch / layer norm (LR_EPOCHS epochs): the
                  final test -ELBO, or "diverged at step N"
   gradient flow  the 8-layer MLPs (tanh with Xavier and with PyTorch's default initialisation; ReLU, LeakyReLU,
-                 ELU with He's): the first / last layer gradient ratio at the first step and over the run, the
-                 largest dead share, the -ELBO; aim: the poor pairing 10x smaller at the first layer, the good not
+                 ELU with He's) and a ResNet with and without its skips: the first / last layer gradient ratio at
+                 the first step and over the run, the largest dead share, the -ELBO; aim: the poor pairing 10x
+                 smaller at the first layer (or clearly worse), the good not
   regularisation the overfitting lesson's MLP of 512 units on 200 pictures (REG_EPOCHS epochs) plain, with weight
                  decay, dropout, batch norm, and batch norm with dropout: the test -ELBO and its rise, and the noise
                  dropout adds (the spread of one batch's training -ELBO over dropout masks) beside the VAE's own
@@ -128,6 +129,13 @@ def gradient_flow(seeds: list[int]) -> dict[str, dict]:
             f"Xavier {good[key]:.2g} (aim: the poor one under {VANISHING:g}, the good one not)"
         )
     print(f"  dead units: ReLU {100 * out['relu']['dead']:.0f} %, LeakyReLU {100 * out['leaky-relu']['dead']:.0f} %")
+    res, plain = out["residual"], out["plain"]
+    ok = (plain["ratio"] < VANISHING <= res["ratio"]) or plain["elbo"] > res["elbo"] + 5
+    print(
+        f"  {'reached' if ok else 'NOT reached'}: the ResNet's skips: first / last {res['ratio']:.2g} with them, "
+        f"{plain['ratio']:.2g} without; -ELBO {res['elbo']:.2f} against {plain['elbo']:.2f} (aim: the plain one "
+        f"under {VANISHING:g} or 5 nats worse)"
+    )
     return out
 
 

@@ -126,6 +126,7 @@ def test_every_flag_reaches_the_config(capsys):
         "dropout": "0.1",
         "init": "he",
         "blocks": "2",
+        "plain_blocks": True,
         "likelihood": "bernoulli",
         "variance": "learned",
         "sigma": "0.2",

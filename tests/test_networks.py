@@ -6,6 +6,7 @@ from torch import nn
 
 from vae.config import LikelihoodConfig, NetworkConfig, VAEConfig
 from vae.errors import ConfigError
+from vae.models.networks import count_parameters
 from vae.models.vae import VAE
 
 SHAPES = [(1, 8, 8), (1, 28, 28), (3, 32, 32), (1, 64, 64), (3, 20, 12)]
@@ -132,3 +133,18 @@ def test_the_series_networks_convolutions_take_the_initialization_too():
     model = VAE(cfg.validate(), Series((1, 64)))
     convs = [m for m in model.modules() if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d))]
     assert convs and all(torch.count_nonzero(m.bias) == 0 for m in convs)  # PyTorch's default leaves biases nonzero
+
+
+def test_plain_blocks_are_the_residual_blocks_without_their_skips():
+    from vae.models.networks import ResidualBlock
+
+    for plain in (False, True):
+        block = ResidualBlock(4, NetworkConfig("resnet", [4], plain=plain))
+        for p in block.body.parameters():
+            nn.init.zeros_(p)  # the body outputs 0: the block is act(x) with its skip, act(0) without
+        x = torch.randn(2, 4, 5, 5)
+        assert torch.equal(block(x), torch.zeros_like(x) if plain else torch.relu(x))
+    cfg = VAEConfig(encoder=NetworkConfig("resnet", [4, 8], blocks=2, plain=True))
+    cfg.decoder = NetworkConfig("resnet", [8, 4], blocks=2, plain=True)
+    plain, residual = VAE(cfg, (1, 8, 8)), VAE(VAEConfig(encoder=NetworkConfig("resnet", [4, 8], blocks=2)), (1, 8, 8))
+    assert count_parameters(plain.encoder) == count_parameters(residual.encoder)  # the same layers

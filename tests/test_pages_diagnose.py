@@ -90,18 +90,24 @@ def test_compare_plane_sweep_and_disentanglement(app_dir, class_dir):
     done, high = class_dir / "digits-z2-lr0.001.safetensors", class_dir / "digits-z2-lr0.1.safetensors"
 
     def lr_rows(a):
-        tables = [d.value for d in a.dataframe if "the learning rate" in d.value.columns]
-        return tables[0][tables[0]["model"].str.contains("-lr")] if tables else None
+        tables = [d.value for d in a.dataframe if "sweep" in d.value.columns]
+        return tables[0][tables[0]["sweep"] == "the learning rate"] if tables else None
 
     def ended(a):
         rows = lr_rows(a)
         return rows is not None and len(rows) == 2 and set(rows["state"]) <= {"done", "failed"}
 
     wait_until(at, lambda a: done.exists() and ended(a), timeout=90)
+    at.run()
     rows = lr_rows(at).set_index("model")
-    assert rows.loc["digits-z2-lr0.1", "the learning rate"] == 0.1 and load_checkpoint(done).config.train.lr == 1e-3
+    assert rows.loc["digits-z2-lr0.1", "value"] == 0.1 and load_checkpoint(done).config.train.lr == 1e-3
+    runs, crosses = chart(at, "sweep_chart")["data"]  # the lr sweep's runs only, against the learning rate
+    assert arr(runs["x"])[0] == 1e-3 and arr(runs["y"])[0] == pytest.approx(
+        load_checkpoint(done).history[-1]["test_elbo"]
+    )
     if not high.exists():  # a run that blew up says where, and nothing was saved
         assert "diverged at step" in rows.loc["digits-z2-lr0.1", "result"]
+        assert list(crosses["text"])[0].startswith("diverged at step")
 
 
 def test_a_gaussian_model_gets_a_plane_and_a_table_of_its_own(app_dir, class_dir):

@@ -10,7 +10,7 @@ import streamlit as st
 
 from ui import defaults
 from ui.i18n import tr
-from ui.models import checkpoint_paths, load
+from ui.models import checkpoint_paths, load, set_current
 from ui.widgets import open_train_with
 
 
@@ -48,6 +48,21 @@ def train_like_buttons(models: dict[str, Any], labels: dict[str, str], prefix: s
                 labels[role], key=f"{prefix}_{role}", help=tr("Opens Train with {name}'s settings.", name=ck.name)
             ):
                 open_train_with(ck.config, {}, ck.name, "mine")
+
+
+def lesson_model_buttons(roles, models: dict[str, Any], current_name: str, prefix: str) -> None:
+    """Under a lesson's table: a button per shipped model (``models``, role -> Checkpoint) that makes it current
+    (``{prefix}_open_{role}``; none for the current one), then one per model that opens Train with its settings
+    (``{prefix}_train_{role}``), and the commands that make them."""
+    for role, r in roles.items():
+        if role in models and r.model != current_name:
+            if st.button(tr(r.label), key=f"{prefix}_open_{role}", help=tr("opens on {model}", model=r.model)):
+                set_current(r.model)
+                st.rerun()
+    if models:
+        st.markdown(tr("Train one yourself:"))
+        train_like_buttons(models, {role: tr(r.label) for role, r in roles.items()}, f"{prefix}_train")
+        lesson_command_lines(roles)
 
 
 def lesson_command_lines(roles) -> None:

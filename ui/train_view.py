@@ -14,7 +14,7 @@ from ui.sidebar import adopt_finished_training
 from ui.training_queue import training_queue
 from vae.analysis.diagnostics import kl_history
 from vae.config.values import values_of
-from vae.figures.plots import image_grid, kl_heatmap, training_curves
+from vae.figures.plots import image_grid, kl_heatmap, sweep_figure, training_curves
 from vae.figures.text import text_grid
 from vae.i18n import Translate, english, translator, worded
 from vae.service.cost import fmt_seconds
@@ -146,29 +146,51 @@ def queue_table(queue) -> None:
         )
 
 
+def sweep_point(snapshot: dict[str, Any], knob: str) -> dict[str, Any]:
+    """A sweep run for :func:`vae.figures.plots.sweep_figure`: its value of ``knob``, its last test -ELBO once it
+    is done, the step where it diverged if it did."""
+    message = snapshot["message"]
+    step = getattr(message, "values", {}).get("step") if snapshot["state"] == "failed" else None
+    history = snapshot["history"]
+    done = snapshot["state"] == "done" and history
+    return {
+        "value": values_of(snapshot["config"])[knob],
+        "elbo": history[-1]["test_elbo"] if done else None,
+        "diverged_step": step,
+    }
+
+
 def sweep_progress(knob: str = "beta") -> None:
-    """The runs of this session's sweeps (Compare runs), with the value of ``knob`` each has, their progress and
-    result (a run that diverged says at which step); a rerun when one ends, so that the plane shows the new
-    model."""
+    """The runs of this session's sweeps (Compare runs): each with the value of the knob it swept, its progress
+    and result (a run that diverged says at which step), and the runs of ``knob``'s sweeps on a chart against the
+    value; a rerun when one ends, so that the plane shows the new model."""
     queue = training_queue()
     jobs = [j for j in (queue.get(i) for i in st.session_state.get("sweep_jobs", [])) if j is not None]
     if not jobs:
         return
+    knob_of = st.session_state.get("sweep_knob_of", {})
+    snapshots = [(knob_of.get(j.id, "beta"), j.snapshot()) for j in jobs]
     st.dataframe(
         [
             {
                 tr("model"): s["name"],
-                tr(SWEEPS[knob][0]): values_of(s["config"])[knob],
+                tr("sweep"): tr(SWEEPS[k][0]),
+                tr("value"): values_of(s["config"])[k],
                 tr("state"): tr(s["state"]),
                 tr("progress"): round(100 * s["progress"]),
                 tr("result"): message_text(s["message"]),
             }
-            for s in (j.snapshot() for j in jobs)
+            for k, s in snapshots
         ],
         hide_index=True,
         key="sweep_table",
         column_config={tr("progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d%%")},
     )
+    points = [sweep_point(s, k) for k, s in snapshots if k == knob]
+    if any(p["elbo"] is not None or p["diverged_step"] is not None for p in points):
+        st.plotly_chart(
+            sweep_figure(points, tr(SWEEPS[knob][0]), log_x=knob in ("lr", "beta"), tr=tr), key="sweep_chart"
+        )
     finished = {j.id for j in jobs if not j.active}
     if finished - set(st.session_state.get("_sweep_seen", [])):
         st.session_state["_sweep_seen"] = sorted(finished)

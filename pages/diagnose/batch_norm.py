@@ -6,8 +6,8 @@ import streamlit as st
 
 from ui.batch_norm_lesson import context_rows, coupling, formats, lesson_rows, pictures_view, test_gap
 from ui.i18n import language, tr
-from ui.lesson import lesson_command_lines, lesson_models, train_like_buttons
-from ui.models import current, set_current
+from ui.lesson import lesson_model_buttons, lesson_models
+from ui.models import current
 from ui.navigation import PAGE
 from vae.analysis.batch_coupling import has_batch_norm
 from vae.config.shipped import LESSONS
@@ -82,12 +82,4 @@ if models:
             "the training-mode gap is the test split scored in batches of 128 in training mode minus evaluation mode."
         )
     )
-for role, r in LESSON.items():
-    if role in models and r.model != ck.name:
-        if st.button(tr(r.label), key=f"bn_open_{role}", help=tr("opens on {model}", model=r.model)):
-            set_current(r.model)
-            st.rerun()
-if models:
-    st.markdown(tr("Train one yourself:"))
-    train_like_buttons(models, {role: tr(r.label) for role, r in LESSON.items()}, "bn_train")
-    lesson_command_lines(LESSON)
+lesson_model_buttons(LESSON, models, ck.name, "bn")

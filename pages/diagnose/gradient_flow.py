@@ -5,8 +5,8 @@ import streamlit as st
 
 from ui.gradient_flow_lesson import flow_of, formats, lesson_rows
 from ui.i18n import tr
-from ui.lesson import lesson_command_lines, lesson_models, train_like_buttons
-from ui.models import current, set_current
+from ui.lesson import lesson_model_buttons, lesson_models
+from ui.models import current
 from ui.widgets import open_train_with
 from vae.analysis.gradient_flow import VANISHING, flow_summary
 from vae.config.shipped import LESSONS
@@ -60,17 +60,10 @@ if models:
     st.caption(
         tr(
             "The pytorch/examples MLP made 8 hidden layers of 128 units deep, 20 epochs on MNIST, each with one "
-            "activation and initialisation. First / last: the encoder's first layer's gradient norm over the "
-            "decoder's output layer's. Dead units: the largest share of one layer's units that are 0 for a whole "
-            "batch."
+            "activation and initialisation; and a ResNet of two stages of 4 blocks (19 convolutions in the encoder) "
+            "with and without its skip connections, 10 epochs. First / last: the encoder's first layer's gradient "
+            "norm over the decoder's output layer's. Dead units: the largest share of one layer's units that are 0 "
+            "for a whole batch."
         )
     )
-for role, r in LESSON.items():
-    if role in models and r.model != ck.name:
-        if st.button(tr(r.label), key=f"gf_open_{role}", help=tr("opens on {model}", model=r.model)):
-            set_current(r.model)
-            st.rerun()
-if models:
-    st.markdown(tr("Train one yourself:"))
-    train_like_buttons(models, {role: tr(r.label) for role, r in LESSON.items()}, "gf_train")
-    lesson_command_lines(LESSON)
+lesson_model_buttons(LESSON, models, ck.name, "gf")

@@ -4,8 +4,8 @@ the remedies (early stopping, weight decay, dropout); the shipped models that ov
 import streamlit as st
 
 from ui.i18n import tr
-from ui.lesson import lesson_command_lines, lesson_models, remedy_buttons, train_like_buttons
-from ui.models import current, set_current
+from ui.lesson import lesson_model_buttons, lesson_models, remedy_buttons
+from ui.models import current
 from ui.overfitting_lesson import dropout_noise, lesson_formats, lesson_rows
 from vae.analysis.overfitting import RISE, has_dropout, overfitting
 from vae.config.shipped import LESSONS
@@ -79,12 +79,4 @@ if models:
             "pictures."
         )
     )
-for role, r in LESSON.items():
-    if role in models and r.model != ck.name:
-        if st.button(tr(r.label), key=f"of_open_{role}", help=tr("opens on {model}", model=r.model)):
-            set_current(r.model)
-            st.rerun()
-if models:
-    st.markdown(tr("Train one yourself:"))
-    train_like_buttons(models, {role: tr(r.label) for role, r in LESSON.items()}, "of_train")
-    lesson_command_lines(LESSON)
+lesson_model_buttons(LESSON, models, ck.name, "of")

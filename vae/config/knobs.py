@@ -367,6 +367,20 @@ KNOBS: dict[str, Knob] = _table(
             when=Needs("arch", "resnet"),
         ),
         Knob(
+            "plain_blocks",
+            "encoder+decoder",
+            "plain",
+            bool,
+            N_(
+                "resnet: the same blocks without their skip connections, a plain network of the same depth (to see "
+                "what the skips do for the gradient flow)"
+            ),
+            "encoder",
+            label=N_("plain blocks (no skips)"),
+            kinds=IMAGES,
+            when=Needs("arch", "resnet"),
+        ),
+        Knob(
             "decoder_arch",
             "decoder",
             "arch",

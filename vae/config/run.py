@@ -57,6 +57,7 @@ class NetworkConfig:
     dropout: float = 0.0
     init: str = "default"
     blocks: int = 1  # resnet: residual blocks per stage
+    plain: bool = False  # resnet: the blocks without their skip connections (a plain network of the same depth)
     kernel: int = 3  # pixelcnn: masked convolution size (odd)
     gated: bool = False  # pixelcnn: gated activations tanh(a) * sigmoid(b) instead of ``activation``
     embed: int = 32  # sequences: width of the token embeddings

@@ -66,6 +66,10 @@ DEEP_RUNS = (
     ("leaky-relu", ("--activation", "leaky_relu", "--init", "he")),
     ("elu", ("--activation", "elu", "--init", "he")),
 )
+# and a deep ResNet on MNIST (a stem, then two stages of 4 blocks of two 3x3 convolutions) with and without its
+# skip connections.
+RESNET = ("--arch", "resnet", "--hidden", "32", "64", "--blocks", "4", "--epochs", "10")
+RESNET_RUNS = (("", ()), ("-plain", ("--plain-blocks",)))
 NORMS = (("batchnorm", "batch"), ("layernorm", "layer"))  # batch norm couples a batch: mnist5k-cnn-z16 with each
 # Symmetry: mnist5k-cnn-z16's encoder (32, 64) with a narrower and a wider decoder (widths in data-flow order; the
 # mirror is (64, 32)).
@@ -122,7 +126,8 @@ SHIPPED = (  # in the order `make checkpoints` trains them
     ),
     # Symmetry: mnist5k-cnn-z16 with a narrower and a wider decoder.
     *(ShippedModel(f"mnist5k-cnn-z16-{name}", "CNN on MNIST", ("--epochs", "15", *flags)) for name, flags in DECODERS),
-    # Gradient flow: the deep MLPs, each activation with its initialisation.
+    # Gradient flow: the deep MLPs, each activation with its initialisation; the ResNet with and without skips.
+    *(ShippedModel(f"mnist5k-resnet-b4{name}", "CNN on MNIST", (*RESNET, *flags)) for name, flags in RESNET_RUNS),
     *(ShippedModel(f"mnist5k-mlp8-{name}", "pytorch/examples MNIST VAE", (*DEEP, *flags)) for name, flags in DEEP_RUNS),
     ShippedModel("mnist200-mlp512", "pytorch/examples MNIST VAE", OVERFIT),
     *(
@@ -190,6 +195,8 @@ LESSONS = {  # lesson -> role -> Role, in the order the page shows them
         "relu": Role("mnist5k-mlp8-relu", N_("ReLU, He initialisation")),
         "leaky-relu": Role("mnist5k-mlp8-leaky-relu", N_("LeakyReLU, He initialisation")),
         "elu": Role("mnist5k-mlp8-elu", N_("ELU, He initialisation")),
+        "residual": Role("mnist5k-resnet-b4", N_("ResNet, 4 residual blocks a stage")),
+        "plain": Role("mnist5k-resnet-b4-plain", N_("the same blocks without skips")),
     },
     "symmetry": {
         "narrow": Role("mnist5k-cnn-z16-decoder-narrow", N_("decoder narrower than the encoder")),

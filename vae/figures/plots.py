@@ -467,6 +467,44 @@ def rate_distortion(points: Sequence[dict[str, Any]], tr: Translate = english) -
     return fig
 
 
+def sweep_figure(
+    points: Sequence[dict[str, Any]], knob: str, log_x: bool = False, tr: Translate = english
+) -> go.Figure:
+    """A sweep's runs against the swept value: each finished run's last test -ELBO (a circle), each run that blew
+    up as a cross at the top of the axes, labelled with the step where it did. Each point: ``value``, ``elbo``
+    (None for a run that diverged or is not done) and ``diverged_step`` (None unless it diverged)."""
+    done = [p for p in points if p.get("elbo") is not None]
+    failed = [p for p in points if p.get("diverged_step") is not None]
+    fig = go.Figure()
+    fig.add_scatter(
+        x=[p["value"] for p in done],
+        y=[p["elbo"] for p in done],
+        mode="markers",
+        marker=dict(size=14),
+        name=tr("test -ELBO"),
+        hovertemplate=f"{knob} %{{x:g}}: -ELBO %{{y:.2f}}<extra></extra>",
+    )
+    top = max((p["elbo"] for p in done), default=0.0)
+    fig.add_scatter(
+        x=[p["value"] for p in failed],
+        y=[top * 1.05 if done else 1.0] * len(failed),
+        mode="markers+text",
+        marker=dict(size=16, symbol="x", color="#d62728"),
+        text=[tr("diverged at step {step}", step=p["diverged_step"]) for p in failed],
+        textposition="bottom center",
+        name=tr("diverged"),
+        hoverinfo="text",
+    )
+    fig.update_xaxes(type="log" if log_x else "linear", title=knob)
+    fig.update_layout(
+        title=tr("The sweep's runs: the last epoch's test -ELBO, or where the run blew up"),
+        yaxis_title="-ELBO",
+        legend=dict(orientation="h", y=-0.25),
+        margin=dict(l=10, r=10, t=60, b=10),
+    )
+    return fig
+
+
 def projection_scatter(
     coords: np.ndarray,
     labels: np.ndarray,

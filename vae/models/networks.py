@@ -98,10 +98,12 @@ def stage_sizes(side: int, n_stages: int, what: str) -> list[int]:
 
 
 class ResidualBlock(nn.Module):
-    """y = act(x + conv(act(norm(conv(x)))))  -- two 3x3 convolutions and a skip."""
+    """y = act(x + conv(act(norm(conv(x)))))  -- two 3x3 convolutions and a skip; ``plain``: y = act(conv(...)),
+    the same layers without the skip (a plain network of the same depth)."""
 
     def __init__(self, ch: int, cfg: NetworkConfig):
         super().__init__()
+        self.skip = not cfg.plain
         self.body = nn.Sequential(
             nn.Conv2d(ch, ch, 3, padding=1),
             make_norm(cfg.norm, ch, True),
@@ -112,7 +114,7 @@ class ResidualBlock(nn.Module):
         self.act = make_activation(cfg.activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(x + self.body(x))
+        return self.act(x + self.body(x) if self.skip else self.body(x))
 
 
 class Encoder(nn.Module):
