@@ -102,6 +102,7 @@ def test_compare_plane_sweep_and_disentanglement(app_dir, class_dir):
     rows = lr_rows(at).set_index("model")
     assert rows.loc["digits-z2-lr0.1", "value"] == 0.1 and load_checkpoint(done).config.train.lr == 1e-3
     runs, crosses = chart(at, "sweep_chart")["data"]  # the lr sweep's runs only, against the learning rate
+    assert runs["name"] == "digits-z2"  # one line per model swept
     assert arr(runs["x"])[0] == 1e-3 and arr(runs["y"])[0] == pytest.approx(
         load_checkpoint(done).history[-1]["test_elbo"]
     )

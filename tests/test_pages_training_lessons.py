@@ -122,3 +122,21 @@ def test_a_dropout_model_shows_its_noise_beside_the_vaes(app_dir):
     assert metrics["dropout's noise"] == f"{n['dropout']:.3f}" and n["dropout"] > 0
     assert metrics["the VAE's own noise"] == f"{n['posterior']:.3f}"
     assert "dropout's noise" not in {m.label for m in open_app("overfitting", model="digits-z2").metric}
+
+
+def test_the_sweep_chart_draws_one_line_per_model_and_marks_the_runs_that_blew_up():
+    from vae.figures.plots import sweep_figure
+
+    points = [
+        {"base": "bn", "value": 0.03, "elbo": 139.0, "diverged_step": None},
+        {"base": "bn", "value": 0.001, "elbo": 137.0, "diverged_step": None},
+        {"base": "none", "value": 0.001, "elbo": 184.0, "diverged_step": None},
+        {"base": "none", "value": 0.03, "elbo": None, "diverged_step": 2},
+        {"base": "none", "value": 0.01, "elbo": None, "diverged_step": None},  # still running: not drawn
+    ]
+    fig = sweep_figure(points, "lr", log_x=True).to_plotly_json()
+    bn, bn_failed, none, none_failed = fig["data"]
+    assert (bn["name"], none["name"]) == ("bn", "none") and list(bn["x"]) == [0.001, 0.03]  # in order of the value
+    assert list(bn["y"]) == [137.0, 139.0] and list(none["x"]) == [0.001] and not list(bn_failed["x"])
+    assert list(none_failed["x"]) == [0.03] and list(none_failed["text"]) == ["diverged at step 2"]
+    assert none_failed["y"][0] > 184.0 and fig["layout"]["xaxis"]["type"] == "log"

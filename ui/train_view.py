@@ -168,8 +168,8 @@ def sweep_progress(knob: str = "beta") -> None:
     jobs = [j for j in (queue.get(i) for i in st.session_state.get("sweep_jobs", [])) if j is not None]
     if not jobs:
         return
-    knob_of = st.session_state.get("sweep_knob_of", {})
-    snapshots = [(knob_of.get(j.id, "beta"), j.snapshot()) for j in jobs]
+    swept = st.session_state.get("sweep_of", {})  # job id -> (knob, the model swept)
+    snapshots = [(swept.get(j.id, ("beta", ""))[0], j.snapshot()) for j in jobs]
     st.dataframe(
         [
             {
@@ -186,7 +186,7 @@ def sweep_progress(knob: str = "beta") -> None:
         key="sweep_table",
         column_config={tr("progress"): st.column_config.ProgressColumn(min_value=0, max_value=100, format="%d%%")},
     )
-    points = [sweep_point(s, k) for k, s in snapshots if k == knob]
+    points = [{**sweep_point(s, k), "base": swept.get(s["id"], ("", ""))[1]} for k, s in snapshots if k == knob]
     if any(p["elbo"] is not None or p["diverged_step"] is not None for p in points):
         st.plotly_chart(
             sweep_figure(points, tr(SWEEPS[knob][0]), log_x=knob in ("lr", "beta"), tr=tr), key="sweep_chart"

@@ -81,7 +81,7 @@ if c3.button(tr("Start sweep"), type="primary", key="sweep_start", disabled=not 
     changes = [{knob: type(offered[0])(v)} for v in values]
     jobs, refused = training_queue().submit_sweep(base, ck.name, changes, owner_id())
     st.session_state["sweep_jobs"] = st.session_state.get("sweep_jobs", []) + [j.id for j in jobs]
-    st.session_state["sweep_knob_of"] = {**st.session_state.get("sweep_knob_of", {}), **{j.id: knob for j in jobs}}
+    st.session_state["sweep_of"] = {**st.session_state.get("sweep_of", {}), **{j.id: (knob, ck.name) for j in jobs}}
     for e in refused:
         st.warning(error_text(e))
 

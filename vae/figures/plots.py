@@ -470,31 +470,38 @@ def rate_distortion(points: Sequence[dict[str, Any]], tr: Translate = english) -
 def sweep_figure(
     points: Sequence[dict[str, Any]], knob: str, log_x: bool = False, tr: Translate = english
 ) -> go.Figure:
-    """A sweep's runs against the swept value: each finished run's last test -ELBO (a circle), each run that blew
-    up as a cross at the top of the axes, labelled with the step where it did. Each point: ``value``, ``elbo``
-    (None for a run that diverged or is not done) and ``diverged_step`` (None unless it diverged)."""
-    done = [p for p in points if p.get("elbo") is not None]
-    failed = [p for p in points if p.get("diverged_step") is not None]
+    """Sweeps' runs against the swept value, one colour per model swept (``base``): each finished run's last test
+    -ELBO (a line through the circles), each run that blew up a cross at the top of the axes, labelled with the
+    step where it did. Each point: ``base``, ``value``, ``elbo`` (None for a run that diverged or is not done) and
+    ``diverged_step`` (None unless it diverged)."""
+    top = max((p["elbo"] for p in points if p.get("elbo") is not None), default=1.0)
     fig = go.Figure()
-    fig.add_scatter(
-        x=[p["value"] for p in done],
-        y=[p["elbo"] for p in done],
-        mode="markers",
-        marker=dict(size=14),
-        name=tr("test -ELBO"),
-        hovertemplate=f"{knob} %{{x:g}}: -ELBO %{{y:.2f}}<extra></extra>",
-    )
-    top = max((p["elbo"] for p in done), default=0.0)
-    fig.add_scatter(
-        x=[p["value"] for p in failed],
-        y=[top * 1.05 if done else 1.0] * len(failed),
-        mode="markers+text",
-        marker=dict(size=16, symbol="x", color="#d62728"),
-        text=[tr("diverged at step {step}", step=p["diverged_step"]) for p in failed],
-        textposition="bottom center",
-        name=tr("diverged"),
-        hoverinfo="text",
-    )
+    for i, base in enumerate(dict.fromkeys(p["base"] for p in points)):
+        colour = CLASS_COLOURS[i % len(CLASS_COLOURS)]
+        done = sorted((p for p in points if p["base"] == base and p.get("elbo") is not None), key=lambda p: p["value"])
+        failed = [p for p in points if p["base"] == base and p.get("diverged_step") is not None]
+        fig.add_scatter(
+            x=[p["value"] for p in done],
+            y=[p["elbo"] for p in done],
+            mode="lines+markers",
+            marker=dict(size=14, color=colour),
+            line=dict(color=colour),
+            name=base,
+            legendgroup=base,
+            hovertemplate=f"{base}<br>{knob} %{{x:g}}: -ELBO %{{y:.2f}}<extra></extra>",
+        )
+        fig.add_scatter(
+            x=[p["value"] for p in failed],
+            y=[top * 1.05] * len(failed),
+            mode="markers+text",
+            marker=dict(size=16, symbol="x", color=colour),
+            text=[tr("diverged at step {step}").format(step=p["diverged_step"]) for p in failed],
+            textposition="bottom center",
+            name=f"{base}: {tr('diverged')}",
+            legendgroup=base,
+            showlegend=bool(failed),
+            hoverinfo="text",
+        )
     fig.update_xaxes(type="log" if log_x else "linear", title=knob)
     fig.update_layout(
         title=tr("The sweep's runs: the last epoch's test -ELBO, or where the run blew up"),
