@@ -97,7 +97,7 @@ class FlowRecorder:
     def __init__(self, model: nn.Module, every: int):
         self.layers, self.acts, self.every = layers(model), activations(model), every
         self.hooks: list[Any] = []
-        self.stats: list[torch.Tensor] = []
+        self.outputs: list[torch.Tensor | None] = []  # each activation's output in the watched pass
         self.epoch: dict[str, list] = {k: [] for k in FLOW_KEYS}
 
     def due(self, step: int) -> bool:
@@ -105,14 +105,14 @@ class FlowRecorder:
         return self.every > 0 and step % self.every == 0
 
     def watch(self) -> None:
-        self.stats = [None] * len(self.acts)
+        self.outputs = [None] * len(self.acts)
         for i, (_, m) in enumerate(self.acts):
             self.hooks.append(m.register_forward_hook(self._hook(i)))
 
     def _hook(self, i: int):
         def hook(_module, _inputs, out):  # the batch's pass, not a later one (the VampPrior's pseudo-inputs)
-            if self.stats[i] is None:
-                self.stats[i] = out.detach()
+            if self.outputs[i] is None:
+                self.outputs[i] = out.detach()
 
         return hook
 
@@ -120,9 +120,9 @@ class FlowRecorder:
         for h in self.hooks:
             h.remove()
         self.hooks = []
-        outs = [o if o is not None else torch.zeros(0) for o in self.stats]  # one the pass skipped reads 0
+        outs = [o if o is not None else torch.zeros(0) for o in self.outputs]  # one the pass skipped reads 0
         stats = activation_stats(outs).tolist()
-        self.stats = []
+        self.outputs = []
         self.epoch["step"].append(step)
         self.epoch["grad_norm"].append(_short(layer_grad_norms(self.layers).tolist()))
         for j, key in enumerate(("act_mean", "act_std", "dead")):
