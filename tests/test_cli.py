@@ -117,6 +117,7 @@ def test_every_flag_reaches_the_config(capsys):
         "iaf_hidden": "64",
         "prior": "standard",  # (the VampPrior would refuse free bits too)
         "pseudo_inputs": "300",
+        "prior_flow_steps": "3",
         "arch": "resnet",
         "hidden": "8",
         "decoder_arch": "cnn",

@@ -27,6 +27,7 @@ from vae.analysis.explore import (
     encode_input,
     interpolation,
     posterior,
+    prior_density,
     sample_sequences,
     seed_grid_spread,
 )
@@ -43,7 +44,7 @@ from vae.config import VAEConfig
 from vae.data.catalog import data_modality
 from vae.figures.examples import examples_figure, interpolation_figure, traversal_figure, traversal_grid_figure
 from vae.figures.likelihood import value_distribution_figure
-from vae.figures.plots import GRID_MAX_OFFSETS, image_grid
+from vae.figures.plots import GRID_MAX_OFFSETS, image_grid, prior_map_figure
 from vae.i18n import N_, translator
 from vae.models.checkpoints import Checkpoint
 from vae.service.cost import server_estimate, torch_threads
@@ -297,7 +298,11 @@ def prior_samples_view(ck: Checkpoint, n: int, temperature: float, seed: int, la
     figure spec built once per setting: (spec, the images)."""
     _, imgs = prior_samples(ck, n, temperature, seed)
     tr = translator(lang)
-    prior_name = "N(0, T^2 I)" if ck.config.prior.name == "standard" else tr("the VampPrior (each component's sd x T)")
+    prior_name = {
+        "standard": "N(0, T^2 I)",
+        "vamp": tr("the VampPrior (each component's sd x T)"),
+        "flow": tr("the flow prior (its base N(0, T^2 I))"),
+    }[ck.config.prior.name]
     title = tr("E[x|z], z ~ {prior}, T = {t:g}").format(prior=prior_name, t=temperature)
     return spec(examples_figure(ck.modality, imgs, ncols=8, title=title)), imgs
 
@@ -372,6 +377,16 @@ def inference_gaps(ck: Checkpoint, n: int) -> dict:
     """:func:`vae.analysis.inference.inference_gaps` on the first ``n`` test examples, once per model."""
     _, x, _, _ = data_split(ck, "test")
     return gaps_of(ck.model, x, n=n, seed=ck.config.train.seed)
+
+
+@cache_data(show_spinner=False, max_entries=16)
+def prior_map_view(ck: Checkpoint, lang: str) -> dict:
+    """A 2-D model's prior density with the test split's posterior means over it (at most 2,000), a figure spec
+    in language ``lang``."""
+    ds, x, labels, _ = data_split(ck, "test")
+    means, _ = posterior(ck.model, x[:2000])
+    grid = prior_density(ck.model, means)
+    return spec(prior_map_figure(grid, means, labels[:2000], ds.classes, tr=translator(lang)))
 
 
 @cache_data(show_spinner=False, max_entries=16)

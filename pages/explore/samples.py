@@ -6,6 +6,7 @@ import streamlit as st
 from ui import compute, defaults
 from ui.i18n import language, tr, translate
 from ui.models import current, split_or_stop
+from ui.prior_lesson import prior_section
 from ui.widgets import pick_examples
 from vae.analysis.explore import nearest_training_examples
 from vae.figures.examples import examples_figure
@@ -98,6 +99,7 @@ if ck.config.prior.name == "vamp":
             "inputs (Tomczak & Welling 2018), so it follows where the codes of real data lie."
         )
     )
+prior_section(ck)
 if st.toggle(tr("Show the nearest training example of each sample (has the model memorised?)"), key="nearest"):
     train_ds, x_train, _, _ = split_or_stop(ck, "train")
     idx, dist = nearest_training_examples(imgs, x_train.cpu(), ck.modality)

@@ -40,7 +40,7 @@ DATA_RANGES = {"0,1": (0.0, 1.0), "-1,1": (-1.0, 1.0)}  # the interval the likel
 BINARIZATIONS = ("none", "dynamic")
 OBJECTIVES = ("vae", "beta-tcvae", "factorvae")
 POSTERIORS = ("gaussian", "planar", "iaf")  # q(z|x): a diagonal Gaussian, or one followed by flow steps
-PRIORS = ("standard", "vamp")  # p(z): N(0, I), or the VampPrior's mixture of posteriors of pseudo-inputs
+PRIORS = ("standard", "vamp", "flow")  # p(z): N(0, I), or the VampPrior's mixture of posteriors of pseudo-inputs
 MAX_PSEUDO_INPUTS = 5000
 MAX_FLOW_STEPS = 64
 MAX_LATENT_DIM = 256
@@ -257,7 +257,10 @@ KNOBS: dict[str, Knob] = _table(
             "prior",
             "name",
             str,
-            N_("p(z): standard (N(0, I)) or vamp (a mixture of the encoder's posteriors of learned pseudo-inputs)"),
+            N_(
+                "p(z): standard (N(0, I)), vamp (a mixture of the encoder's posteriors of learned pseudo-inputs) or "
+                "flow (RealNVP couplings over N(0, I), learned)"
+            ),
             "latent",
             label=N_("prior"),
             choices=PRIORS,
@@ -273,6 +276,18 @@ KNOBS: dict[str, Knob] = _table(
             lo=1,
             hi=MAX_PSEUDO_INPUTS,
             kinds=IMAGES_AND_SERIES,
+        ),
+        Knob(
+            "prior_flow_steps",
+            "prior",
+            "flow_steps",
+            int,
+            N_("flow prior: how many affine coupling steps p(z) has"),
+            "latent",
+            label=N_("prior flow steps"),
+            lo=1,
+            hi=MAX_FLOW_STEPS,
+            when=Needs("prior", "flow"),
         ),
         Knob(
             "iaf_hidden",

@@ -79,7 +79,7 @@ class Metrics(TypedDict, total=False):
 HISTORY_KEYS: frozenset[str] = frozenset(EpochRecord.__annotations__)
 OPTIONAL_HISTORY_KEYS = frozenset({"test_examples", "sigma", "valid_elbo", "gradient_flow"})
 FLOW_KEYS = ("step", "grad_norm", "act_mean", "act_std", "dead")  # a record's gradient_flow: lists, one per step
-MAX_FLOW_STEPS = 64  # recorded steps a stored record may hold (the trainer takes at most 4 an epoch)
+MAX_RECORDED_STEPS = 64  # recorded steps a stored record may hold (the trainer takes at most 4 an epoch)
 MAX_FLOW_WIDTH = 512  # layers or activations a recorded step may hold
 REQUIRED_HISTORY_KEYS: frozenset[str] = HISTORY_KEYS - OPTIONAL_HISTORY_KEYS
 LEGACY_HISTORY_KEYS = frozenset({"index_code_mi", "total_correlation", "dimwise_kl"})  # per epoch, until 2026-11
@@ -114,12 +114,12 @@ def _is_number(v: Any) -> bool:
 
 
 def flow_problem(value: Any) -> str | None:
-    """What is wrong with a stored ``gradient_flow`` record, or None: the keys of FLOW_KEYS, at most MAX_FLOW_STEPS
+    """What is wrong with a stored ``gradient_flow`` record, or None: the keys of FLOW_KEYS, at most MAX_RECORDED_STEPS
     steps (counts), and for each other key one list of at most MAX_FLOW_WIDTH numbers per step."""
     if not isinstance(value, dict) or set(value) != set(FLOW_KEYS):
         return "gradient_flow is not an object of the gradient-flow records"
     steps = value["step"]
-    if not isinstance(steps, list) or len(steps) > MAX_FLOW_STEPS:
+    if not isinstance(steps, list) or len(steps) > MAX_RECORDED_STEPS:
         return "gradient_flow's steps are not a short list"
     if not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**53 for s in steps):
         return "gradient_flow's steps are not counts"

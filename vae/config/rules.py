@@ -188,6 +188,21 @@ def check_latent(cfg: VAEConfig) -> None:
                     "over dimensions: set free_bits to 0 or use prior standard"
                 )
             )
+    if pr.name == "flow":
+        if ob.name == "beta-tcvae":
+            raise ConfigError(
+                N_(
+                    "the beta-tcvae objective's dimension-wise KL assumes a prior that factorises over dimensions; "
+                    "a flow prior does not: use prior standard, or objective vae or factorvae"
+                )
+            )
+        if ob.free_bits > 0:
+            raise ConfigError(
+                N_(
+                    "free bits floor the KL of each latent dimension; against a flow prior the KL does not split "
+                    "over dimensions: set free_bits to 0 or use prior standard"
+                )
+            )
 
 
 def check_device(device: object) -> None:

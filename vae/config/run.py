@@ -139,10 +139,12 @@ class PriorConfig:
 
     ``standard``: N(0, I). ``vamp``: the VampPrior (Tomczak & Welling 2018), the mixture
     (1/K) sum_k q(z|u_k) of the encoder's posteriors of K = ``pseudo_inputs`` learned inputs u_k.
+    ``flow``: ``flow_steps`` RealNVP affine couplings over N(0, I), learned with the model.
     """
 
     name: str = "standard"
     pseudo_inputs: int = 500
+    flow_steps: int = 4
 
 
 @dataclass

@@ -70,6 +70,7 @@ DEEP_RUNS = (
 # skip connections.
 RESNET = ("--arch", "resnet", "--hidden", "32", "64", "--blocks", "4", "--epochs", "10")
 RESNET_RUNS = (("", ()), ("-plain", ("--plain-blocks",)))
+PRIOR_RUNS = (("vamp", ("--prior", "vamp")), ("flowprior", ("--prior", "flow", "--prior-flow-steps", "4")))
 NORMS = (("batchnorm", "batch"), ("layernorm", "layer"))  # batch norm couples a batch: mnist5k-cnn-z16 with each
 # Symmetry: mnist5k-cnn-z16's encoder (32, 64) with a narrower and a wider decoder (widths in data-flow order; the
 # mirror is (64, 32)).
@@ -92,6 +93,8 @@ SHIPPED = (  # in the order `make checkpoints` trains them
     ShippedModel("sprites-mlp-z6-beta-tcvae", "beta-TCVAE on sprites"),
     ShippedModel("waves-cnn-z6", "waves: 1-D conv VAE", ("--seed", "1")),
     ShippedModel("mnist5k-mlp-z2-iaf", "IAF posterior, 2-D latent"),
+    # The prior: mnist5k-mlp-z2 with the VampPrior and with a flow prior.
+    *(ShippedModel(f"mnist5k-mlp-z2-{name}", "2-D latent for the manifold", flags) for name, flags in PRIOR_RUNS),
     ShippedModel(
         "mnist5k-mlp-z16-iaf",
         "pytorch/examples MNIST VAE",
@@ -202,6 +205,11 @@ LESSONS = {  # lesson -> role -> Role, in the order the page shows them
         "narrow": Role("mnist5k-cnn-z16-decoder-narrow", N_("decoder narrower than the encoder")),
         "mirror": Role("mnist5k-cnn-z16", N_("decoder mirrors the encoder")),
         "wide": Role("mnist5k-cnn-z16-decoder-wide", N_("decoder wider than the encoder")),
+    },
+    "priors": {
+        "standard": Role("mnist5k-mlp-z2", N_("standard normal prior")),
+        "vamp": Role("mnist5k-mlp-z2-vamp", N_("VampPrior")),
+        "flow": Role("mnist5k-mlp-z2-flowprior", N_("flow prior")),
     },
     "latent size": {str(d): Role(f"mnist5k-mlp-z{d}-sweep", N_("latent size")) for d in LATENT_SIZES},
 }

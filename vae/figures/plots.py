@@ -512,6 +512,49 @@ def sweep_figure(
     return fig
 
 
+def prior_map_figure(
+    grid: dict[str, np.ndarray],
+    means: np.ndarray,
+    labels: np.ndarray | None = None,
+    class_names: Sequence[str] | None = None,
+    tr: Translate = english,
+) -> go.Figure:
+    """A 2-D prior's density (``vae.analysis.explore.prior_density``) as a heat map, with the posterior means of
+    the data over it, one colour per class: where the prior puts mass that no code uses, its samples decode to
+    nothing the data holds."""
+    fig = go.Figure(
+        go.Heatmap(
+            x=grid["z1"],
+            y=grid["z2"],
+            z=grid["density"],
+            colorscale="Greys",
+            colorbar=dict(title="p(z)"),
+            hovertemplate="z = (%{x:.2f}, %{y:.2f})<br>p(z) %{z:.3g}<extra></extra>",
+        )
+    )
+    labels = np.zeros(len(means), int) if labels is None else np.asarray(labels)
+    for k in np.unique(labels):
+        pick = labels == k
+        name = class_names[k] if class_names is not None and k < len(class_names) else str(k)
+        fig.add_scatter(
+            x=means[pick, 0],
+            y=means[pick, 1],
+            mode="markers",
+            marker=dict(size=4, color=CLASS_COLOURS[int(k) % len(CLASS_COLOURS)], opacity=0.8),
+            name=name,
+            hoverinfo="skip",
+        )
+    fig.update_layout(
+        title=tr("The prior's density, with the posterior means of the test data over it"),
+        xaxis_title="z1",
+        yaxis_title="z2",
+        yaxis=dict(scaleanchor="x"),
+        height=PAGE_PX,
+        legend=dict(orientation="h", y=-0.15),
+    )
+    return fig
+
+
 def projection_scatter(
     coords: np.ndarray,
     labels: np.ndarray,

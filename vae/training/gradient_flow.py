@@ -29,7 +29,7 @@ from vae.i18n import N_, Translate, english
 from vae.models.networks import ACTIVATION_TYPES
 
 RECORDS_PER_EPOCH = 4
-MAX_RECORDS = 200  # about; the stored records allow MAX_FLOW_STEPS an epoch
+MAX_RECORDS = 200  # about; a stored record may hold MAX_RECORDED_STEPS
 NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)
 
 
