@@ -74,9 +74,9 @@ if models:
     st.caption(
         tr(
             "An MLP of 512 units on 200 training pictures learns them by heart: its training -ELBO falls far below "
-            "the test -ELBO, which turns back up. The same run with dropout, or with early stopping, wins back part "
-            "of the rise (100 %: back to the best epoch). Each epoch's test -ELBO scores the same first 100 test "
-            "pictures."
+            "the test -ELBO, which turns back up. The same run with dropout, early stopping, weight decay, batch "
+            "norm, or batch norm with dropout wins back part of the rise (100 %: back to the best epoch). Each "
+            "epoch's test -ELBO scores the same first 100 test pictures."
         )
     )
 lesson_model_buttons(LESSON, models, ck.name, "of")
