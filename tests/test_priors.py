@@ -194,7 +194,8 @@ def test_a_2d_models_samples_page_draws_its_prior_under_the_codes_and_compares_t
     ck = load_checkpoint(app_dir / "digits-z2.safetensors")
     means, _ = posterior(ck.model, checkpoint_split(ck, "test")[1][:2000])
     grid = prior_density(ck.model, means)
-    assert arr(heat["z"]).shape == (121, 121) and np.allclose(arr(heat["z"]), grid["density"], rtol=1e-5)
+    assert arr(heat["z"]).shape == (121, 121) and np.allclose(arr(heat["z"]), np.log(grid["density"]), atol=1e-4)
+    assert heat["zmax"] - heat["zmin"] == 10 and heat["zmax"] == pytest.approx(np.log(grid["density"]).max())
     assert sum(len(arr(c["x"])) for c in classes) == len(means)  # every code over the density
     table = next(d.value for d in at.dataframe if "prior" in d.value.columns).set_index("name")
     assert list(table.index) == [r.model for r in LESSONS["priors"].values()]

@@ -56,9 +56,10 @@ PRIOR_GRID = 121  # points a side of the grid a 2-D prior's density is drawn on
 
 @torch.no_grad()
 def prior_density(model: VAE, means: np.ndarray, n: int = PRIOR_GRID) -> dict[str, np.ndarray]:
-    """p(z) of a 2-D latent on an n x n grid over [-L, L]^2, L = max(3, 1.1 max |mean|) so that the posterior
-    means ``means`` (N, 2) lie inside: {"z1", "z2" (n,), "density" (n, n), rows along z2}."""
-    lim = max(3.0, 1.1 * float(np.abs(means).max())) if len(means) else 3.0
+    """p(z) of a 2-D latent on an n x n grid over [-L, L]^2, L = max(3, 1.2 q99 |mean|) so that the posterior
+    means ``means`` (N, 2) lie inside, the farthest 1 % aside: {"z1", "z2" (n,), "density" (n, n), rows along
+    z2}."""
+    lim = max(3.0, 1.2 * float(np.quantile(np.abs(means), 0.99))) if len(means) else 3.0
     side = torch.linspace(-lim, lim, n)
     z2, z1 = torch.meshgrid(side, side, indexing="ij")
     grid = torch.stack([z1, z2], -1).reshape(-1, 2).to(_device(model))

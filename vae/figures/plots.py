@@ -35,6 +35,7 @@ PAGE_PX = 600  # about how wide the main column of a 1024-pixel-wide page beside
 GRID_MAX_OFFSETS = 7  # a traversal grid's columns: on PAGE_PX, cells of about 65 px, readable from a room's back
 KL_SCALE_FLOOR = 1.0  # nats: a heat map of KL runs from 0 to at least this, so a collapsed unit's 0.005 stays dark
 SVG_MAX_POINTS = 5000  # larger scatter plots use WebGL
+PRIOR_MAP_NATS = 10.0  # a prior's map shades log p(z) from its highest to this many nats below
 
 
 to_uint8 = Image.show  # (..., C, H, W) in [0, 1] -> (..., H, W) grey or (..., H, W, 3) RGB uint8
@@ -519,17 +520,22 @@ def prior_map_figure(
     class_names: Sequence[str] | None = None,
     tr: Translate = english,
 ) -> go.Figure:
-    """A 2-D prior's density (``vae.analysis.explore.prior_density``) as a heat map, with the posterior means of
-    the data over it, one colour per class: where the prior puts mass that no code uses, its samples decode to
-    nothing the data holds."""
+    """A 2-D prior's log-density (``vae.analysis.explore.prior_density``) as a heat map over its top
+    PRIOR_MAP_NATS nats, with the posterior means of the data over it, one colour per class: where the prior puts
+    mass that no code uses, its samples decode to nothing the data holds."""
+    with np.errstate(divide="ignore"):
+        log_p = np.log(grid["density"])
+    top = float(np.nanmax(log_p)) if np.isfinite(log_p).any() else 0.0
     fig = go.Figure(
         go.Heatmap(
             x=grid["z1"],
             y=grid["z2"],
-            z=grid["density"],
+            z=log_p,
+            zmin=top - PRIOR_MAP_NATS,
+            zmax=top,
             colorscale="Greys",
-            colorbar=dict(title="p(z)"),
-            hovertemplate="z = (%{x:.2f}, %{y:.2f})<br>p(z) %{z:.3g}<extra></extra>",
+            colorbar=dict(title="log p(z)"),
+            hovertemplate="z = (%{x:.2f}, %{y:.2f})<br>log p(z) %{z:.2f}<extra></extra>",
         )
     )
     labels = np.zeros(len(means), int) if labels is None else np.asarray(labels)
@@ -546,9 +552,8 @@ def prior_map_figure(
         )
     fig.update_layout(
         title=tr("The prior's density, with the posterior means of the test data over it"),
-        xaxis_title="z1",
-        yaxis_title="z2",
-        yaxis=dict(scaleanchor="x"),
+        xaxis=dict(title="z1", range=[grid["z1"][0], grid["z1"][-1]], constrain="domain"),
+        yaxis=dict(title="z2", range=[grid["z2"][0], grid["z2"][-1]], scaleanchor="x", constrain="domain"),
         height=PAGE_PX,
         legend=dict(orientation="h", y=-0.15),
     )
