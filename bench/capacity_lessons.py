@@ -17,16 +17,13 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from bench.runs import elbo_numbers, train_timed
+from bench.runs import elbo_numbers, mean_rows, shipped_values, train_timed
 
 EPOCHS: dict[str, int] = {}  # --epochs: every run's epochs instead of its declared ones (a quick look)
 
 
 def _train(model, seed: int):
-    from vae.cli.train import shipped_config
-    from vae.config.values import values_of
-
-    return train_timed({**values_of(shipped_config(model)), "seed": seed, **EPOCHS})
+    return train_timed({**shipped_values(model), "seed": seed, **EPOCHS})
 
 
 def latent_size_row(model, seed: int) -> dict:
@@ -44,10 +41,6 @@ def overfitting_row(model, seed: int) -> dict:
     return {**overfitting(res.history, res.metrics), "seconds": seconds}
 
 
-def _mean(rows: list[dict]) -> dict:
-    return {k: statistics.mean(float(r[k] or 0) for r in rows) for k, v in rows[0].items() if not isinstance(v, bool)}
-
-
 def latent_size(seeds: list[int]) -> list[dict]:
     from vae.analysis.latent_size import LEVEL, levels_off
     from vae.config.shipped import LESSONS
@@ -55,7 +48,7 @@ def latent_size(seeds: list[int]) -> list[dict]:
     print(f"{'d_z':>4s} {'-ELBO':>8s} {'distortion':>10s} {'rate':>7s} {'active':>7s} {'s':>6s}")
     rows = []
     for r in LESSONS["latent size"].values():
-        row = _mean([latent_size_row(r.shipped, s) for s in seeds])
+        row = mean_rows([latent_size_row(r.shipped, s) for s in seeds])
         rows.append(row)
         print(
             f"{row['latent_dim']:4.0f} {row['elbo']:8.2f} {row['distortion']:10.2f} {row['rate']:7.2f} "
@@ -85,7 +78,7 @@ def overfitting_pair(seeds: list[int]) -> dict[str, list[dict]]:
         if k != OVERFITTED
     }
     for key, r in roles.items():
-        row, shares = _mean(per_seed[key]), won.get(key, [])
+        row, shares = mean_rows(per_seed[key]), won.get(key, [])
         text = f"{100 * statistics.mean(shares):8.0f}%" if shares and None not in shares else f"{'-':>9s}"
         print(
             f"{r.model:34s} {row['best_test']:8.2f} {row['best_epoch']:5.0f} {row['kept_test']:8.2f} "

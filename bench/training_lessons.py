@@ -27,7 +27,7 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from bench.runs import train_timed
+from bench.runs import mean_rows, shipped_values, train_timed
 
 EPOCHS: dict[str, int] = {}  # --epochs: every run's epochs instead of its declared ones (a quick look)
 LEARNING_RATES = (1e-3, 3e-3, 1e-2, 3e-2)
@@ -35,19 +35,8 @@ LR_EPOCHS = 5
 REG_EPOCHS = 300
 
 
-def _values(model) -> dict:
-    from vae.cli.train import shipped_config
-    from vae.config.values import values_of
-
-    return values_of(shipped_config(model))
-
-
 def _train(values: dict, seed: int):
     return train_timed({**values, "seed": seed, **EPOCHS})
-
-
-def _mean(rows: list[dict]) -> dict:
-    return {k: statistics.mean(float(r[k]) for r in rows) for k in rows[0] if not isinstance(rows[0][k], (bool, str))}
 
 
 # ----------------------------------------------------------------------------------------------- batch norm
@@ -61,14 +50,14 @@ def batch_norm(seeds: list[int]) -> dict[str, dict]:
     for role, r in LESSONS["batch norm"].items():
         rows = []
         for s in seeds:
-            cfg, ds, res, _ = _train(_values(r.shipped), s)
+            cfg, ds, res, _ = _train(shipped_values(r.shipped), s)
             x = test_inputs(ds.x_test, cfg, "cpu")
             c = batch_coupling(res.model, x, ds.y_test)
             gap = train_mode_gap(res.model, x, cfg.train.batch_size)
             rows.append(
                 {"elbo": res.metrics["elbo"], "train": c["spread_train"], "eval": c["spread_eval"], "gap": gap["gap"]}
             )
-        out[role] = row = _mean(rows)
+        out[role] = row = mean_rows(rows)
         print(f"{r.model:28s} {row['elbo']:8.2f} {row['train']:12.4f} {row['eval']:11.2g} {row['gap']:+10.3f}")
     bn, ln = out["batch"], out["layer"]
     ok = bn["train"] >= 1 and bn["eval"] < 1e-4 and ln["train"] < 1e-4
@@ -91,7 +80,8 @@ def learning_rates(seeds: list[int]) -> dict[tuple[str, float], str]:
             elbos, diverged = [], []
             for s in seeds:
                 try:
-                    elbos.append(_train({**_values(r.shipped), "lr": lr, "epochs": LR_EPOCHS}, s)[2].metrics["elbo"])
+                    values = {**shipped_values(r.shipped), "lr": lr, "epochs": LR_EPOCHS}
+                    elbos.append(_train(values, s)[2].metrics["elbo"])
                 except TrainingDiverged as e:
                     diverged.append(e.values["step"])
             text = f"{statistics.mean(elbos):.2f}" if elbos else ""
@@ -113,10 +103,11 @@ def gradient_flow(seeds: list[int]) -> dict[str, dict]:
     for role, r in LESSONS["gradient flow"].items():
         rows = []
         for s in seeds:
-            _, _, res, _ = _train(_values(r.shipped), s)
+            _, _, res, _ = _train(shipped_values(r.shipped), s)
             f = flow_summary(flow_series(res.history))
-            rows.append({"start": f["start_ratio"], "ratio": f["ratio"], "dead": f["most_dead"], **res.metrics})
-        out[role] = row = _mean([{k: v[k] for k in ("start", "ratio", "dead", "elbo", "active_units")} for v in rows])
+            keep = {"start": f["start_ratio"], "ratio": f["ratio"], "dead": f["most_dead"]}
+            rows.append({**keep, "elbo": res.metrics["elbo"], "active_units": res.metrics["active_units"]})
+        out[role] = row = mean_rows(rows)
         print(
             f"{r.model:28s} {row['start']:8.3g} {row['ratio']:8.3g} {100 * row['dead']:5.0f}% {row['elbo']:8.2f} "
             f"{row['active_units']:7.1f}"
@@ -144,7 +135,7 @@ def regularisation(seeds: list[int]) -> dict[str, dict]:
     from vae.analysis.overfitting import noise_spread, overfitting
     from vae.config.shipped import LESSONS
 
-    base = {**_values(LESSONS["overfitting"]["wide"].shipped), "epochs": REG_EPOCHS}
+    base = {**shipped_values(LESSONS["overfitting"]["wide"].shipped), "epochs": REG_EPOCHS}
     runs = {
         "plain": {},
         "weight decay 0.01": {"weight_decay": 0.01},
@@ -161,7 +152,7 @@ def regularisation(seeds: list[int]) -> dict[str, dict]:
             of = overfitting(res.history, res.metrics)
             noise = noise_spread(res.model, ds.x_train)
             rows.append({"test": of["last_test"], "best": of["best_test"], "rise": of["rise"], **noise})
-        out[name] = row = _mean(rows)
+        out[name] = row = mean_rows(rows)
         print(
             f"{name:26s} {row['test']:8.2f} {row['best']:8.2f} {row['rise']:6.2f} {row['dropout']:10.3f} "
             f"{row['posterior']:6.3f}"
@@ -175,8 +166,8 @@ def symmetry(seeds: list[int]) -> dict[str, dict]:
 
     from vae.config.shipped import SHIPPED_BY_NAME
 
-    mlp = _values(SHIPPED_BY_NAME["mnist5k-mlp-z16"])
-    cnn = _values(SHIPPED_BY_NAME["mnist5k-cnn-z16"])
+    mlp = shipped_values(SHIPPED_BY_NAME["mnist5k-mlp-z16"])
+    cnn = shipped_values(SHIPPED_BY_NAME["mnist5k-cnn-z16"])
     runs = {
         "MLP 400, decoder 100": {**mlp, "decoder_hidden": [100]},
         "MLP 400, decoder 400": mlp,
@@ -195,7 +186,7 @@ def symmetry(seeds: list[int]) -> dict[str, dict]:
             sharp = float(samples.var(0).mean() / ds.x_test.var(0).mean())
             m = res.metrics
             rows.append({"elbo": m["elbo"], "distortion": m["reconstruction"], "rate": m["kl"], "sharpness": sharp})
-        out[name] = row = _mean(rows)
+        out[name] = row = mean_rows(rows)
         print(f"{name:26s} {row['elbo']:8.2f} {row['distortion']:10.2f} {row['rate']:6.2f} {row['sharpness']:9.3f}")
     return out
 

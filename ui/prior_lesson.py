@@ -9,7 +9,7 @@ import streamlit as st
 
 from ui import compute, defaults
 from ui.i18n import language, tr
-from ui.lesson import lesson_model_buttons, lesson_models
+from ui.lesson import lesson_model_buttons, lesson_models, report_formats
 from vae.models.checkpoints import Checkpoint
 
 
@@ -47,8 +47,7 @@ def prior_section(ck: Checkpoint) -> None:
     roles = LESSONS["priors"]
     models = lesson_models(roles)
     if len(models) > 1:
-        number = st.column_config.NumberColumn(format="%.2f")
-        formats = {k: number for k in ("-ELBO", tr("-log p(x) (IWAE)"), tr("rate (KL)"))}
+        formats = report_formats() | {"-ELBO": st.column_config.NumberColumn(format="%.2f")}
         st.dataframe(prior_rows(models, roles), hide_index=True, key="prior_table", column_config=formats)
         st.caption(tr("The same MLP with a 2-D latent on MNIST, 30 epochs, with each prior: nats per test picture."))
         lesson_model_buttons(roles, models, ck.name, "prior")

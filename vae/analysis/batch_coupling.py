@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 from vae.i18n import N_
+from vae.models.networks import NORM_TYPES
 from vae.models.vae import VAE
 
 BATCH = 128  # the batches the example is scored in (the pytorch/examples batch size)
@@ -39,7 +40,6 @@ SAMPLES = 16  # draws of eps_0 averaged in each -ELBO
 COUPLING_SEED = 0
 CONTEXTS = ("same class", "random", "blank", "pair")  # the batches x_0 is scored in, training mode
 TRAIN, EVAL = N_("training mode"), N_("evaluation mode")  # the modes x_0 is scored in
-NORMS = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)
 
 
 def has_batch_norm(model: nn.Module) -> bool:
@@ -52,7 +52,7 @@ def scoring_copy(model: VAE, norms_in_training_mode: bool) -> VAE:
     twin = copy.deepcopy(model).double().eval()
     if norms_in_training_mode:
         for m in twin.modules():
-            if isinstance(m, NORMS):
+            if isinstance(m, NORM_TYPES):
                 m.train()
     return twin
 
@@ -61,16 +61,19 @@ def scoring_copy(model: VAE, norms_in_training_mode: bool) -> VAE:
 def example_elbo(twin: VAE, batch: torch.Tensor, eps: torch.Tensor) -> dict[str, Any]:
     """-ELBO, reconstruction and KL of row 0 of ``batch`` (float64) with noise ``eps`` (K, B, D), and its decoded
     posterior mean (the picture)."""
-    rec = torch.zeros((), dtype=torch.float64)
-    kl = torch.zeros((), dtype=torch.float64)
-    q = twin.encode(batch)
-    for e in eps:
-        z, log_q = q.transform(e)
-        rec -= twin.likelihood.log_prob(twin.decode(z, batch), batch)[0]
-        kl += q.kl_per_dim()[0].sum() if twin.closed_form_kl else log_q[0] - twin.prior.log_prob(z)[0]
-    rec, kl = float(rec) / len(eps), float(kl) / len(eps)
+    q = twin.encode(batch)  # the encoder's output depends on the batch alone: computed once for every draw
+    terms = [elbo_terms(twin, q, batch, e) for e in eps]
+    rec = float(sum(r[0] for r, _ in terms)) / len(eps)
+    kl = float(sum(k[0] for _, k in terms)) / len(eps)
     picture = twin.decode_mean(q.mean)[0].float()
     return {"elbo": rec + kl, "reconstruction": rec, "kl": kl, "picture": picture}
+
+
+def elbo_terms(twin: VAE, q, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(-log p(x|z), KL) per example (B,) at z from the noise ``eps`` (B, D) through q = q(z|x)."""
+    z, log_q = q.transform(eps)
+    rec = -twin.likelihood.log_prob(twin.decode(z, x), x)
+    return rec, twin.kl_dims(q, z, log_q).sum(-1)
 
 
 def context_batches(x: torch.Tensor, labels: torch.Tensor | None, index: int, generator: torch.Generator):
@@ -127,10 +130,7 @@ def train_mode_gap(model: VAE, x: torch.Tensor, batch_size: int, seed: int = COU
         for s in range(0, len(x), batch_size):
             idx = order[s : s + batch_size]
             xb = x[idx].double()
-            q = twin.encode(xb)
-            z, log_q = q.transform(eps[idx])
-            rec = -twin.likelihood.log_prob(twin.decode(z, xb), xb)
-            kl = q.kl_per_dim().sum(1) if twin.closed_form_kl else log_q - twin.prior.log_prob(z)
+            rec, kl = elbo_terms(twin, twin.encode(xb), xb, eps[idx])
             total += float((rec + kl).sum())
         out[mode] = total / len(x)
     out["gap"] = out["train"] - out["eval"]

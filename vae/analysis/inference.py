@@ -110,7 +110,7 @@ def _adam(model: VAE, x: torch.Tensor, q0: DiagonalGaussian, steps: int, lr: flo
         z = q.rsample(g, (OPTIMIZE_SAMPLES,))  # (S, B, D)
         if isinstance(model.prior, StandardNormal):  # q* is Gaussian: its KL has a closed form, less noise
             kl = q.kl_per_dim().sum(1)
-        else:  # the VampPrior: the sampled KL
+        else:  # a learned prior (the VampPrior, a flow): the sampled KL
             kl = (q.log_prob(z) - model.prior.log_prob(z)).mean(0)
         loss = -(_log_px_z(model, x, z).mean(0) - kl).sum()
         # gradients for q*'s parameters only: the model (shared by every session) is left untouched

@@ -40,6 +40,9 @@ def make_activation(name: str) -> nn.Module:
     return ACTIVATIONS[name]()
 
 
+NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)  # what make_norm makes
+
+
 def make_norm(name: str, n: int, conv: bool) -> nn.Module:
     """batch -> BatchNorm; layer -> LayerNorm (GroupNorm with one group for feature maps)."""
     if name == "batch":

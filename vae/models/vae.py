@@ -151,14 +151,19 @@ class VAE(nn.Module):
         """One-sample ELBO terms for a batch x in [0, 1] (the likelihood's target)."""
         q = self.encode(x)
         if self.closed_form_kl:
-            z = q.rsample(generator)
-            kl = q.kl_per_dim()
-        else:  # a flow or the VampPrior: KL ~ log q(z|x) - log p(z) at the one draw
+            z, log_q = q.rsample(generator), None
+        else:
             z, log_q = q.rsample_with_log_prob(generator)
-            kl = (log_q - self.prior.log_prob(z)).unsqueeze(1)
         params = self.decode(z, x)
         rec = -self.likelihood.log_prob(params, x)
-        return VAEOutput(q, z, params, rec, kl)
+        return VAEOutput(q, z, params, rec, self.kl_dims(q, z, log_q))
+
+    def kl_dims(self, q, z: torch.Tensor, log_q: torch.Tensor | None) -> torch.Tensor:
+        """KL(q(z|x) || p(z)) per example and dimension (B, D) in closed form; for a flow posterior or a learned
+        prior its one-sample estimate log q(z|x) - log p(z) at the draws z (B, 1), with ``log_q`` their log q."""
+        if self.closed_form_kl:
+            return q.kl_per_dim()
+        return (log_q - self.prior.log_prob(z)).unsqueeze(-1)
 
     # ------------------------------------------------------------ images
     @torch.no_grad()

@@ -26,11 +26,10 @@ from torch import nn
 
 from vae.config.records import FLOW_KEYS
 from vae.i18n import N_, Translate, english
-from vae.models.networks import ACTIVATION_TYPES
+from vae.models.networks import ACTIVATION_TYPES, NORM_TYPES
 
 RECORDS_PER_EPOCH = 4
 MAX_RECORDS = 200  # about; a stored record may hold MAX_RECORDED_STEPS
-NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)
 
 
 def layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
