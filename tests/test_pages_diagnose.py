@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tests.app_helpers import arr, chart, images_in, lesson_text_models, open_app, wait_until
+from ui.navigation import PAGE
 from vae import wording
 from vae.models.checkpoints import load_checkpoint, read_metadata
 
@@ -115,7 +116,6 @@ def test_a_gaussian_model_gets_a_plane_and_a_table_of_its_own(app_dir, class_dir
     """A Gaussian model of the same digits sat at distortion -260 on everybody's plane and squashed the Bernoulli
     models into one blob; Home listed its -ELBO beside theirs. Nats compare only within a data set and a kind of
     likelihood: its own plane, its own table, and the reader's own run starred."""
-    from ui.navigation import PAGE
     from vae.config.values import apply
     from vae.models.checkpoints import save_checkpoint
     from vae.models.vae import VAE
@@ -295,6 +295,10 @@ def test_likelihood_lesson_puts_the_models_on_one_scale_and_opens_train(app_dir)
     from vae.analysis.levels import grey_pixel
 
     assert (at.slider(key="lk_row").value, at.slider(key="lk_col").value) == grey_pixel(x[0])[1:]
+    at.switch_page(PAGE["home"]).run()  # away and back: the sliders' state was dropped, the page starts again
+    at.switch_page(PAGE["likelihood"]).run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert (at.slider(key="lk_row").value, at.slider(key="lk_col").value) == grey_pixel(x[0])[1:]
     at.number_input(key="lk_example").set_value(3).run()
     assert (at.slider(key="lk_row").value, at.slider(key="lk_col").value) == grey_pixel(x[3])[1:]  # its own
     at.slider(key="lk_row").set_value(2).run()
@@ -336,7 +340,6 @@ def test_likelihood_lesson_puts_the_models_on_one_scale_and_opens_train(app_dir)
     # each model's settings one click away
     at.button(key="lk_colour_train_categorical").click().run()
     assert at.selectbox(key="dataset").value == "mnist5k-colour" and at.number_input(key="bins").value == 32
-    from ui.navigation import PAGE
 
     at.switch_page(PAGE["likelihood"]).run()
     at.button(key="lk_train_tanh").click().run()

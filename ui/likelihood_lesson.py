@@ -138,7 +138,8 @@ def pixel_section(models: dict[str, Any], roles, ck) -> None:
     st.subheader(tr("One pixel"))
     c1, c2, c3 = st.columns(3)
     example = int(c1.number_input(tr("test example"), 0, 999, 0, key="lk_example"))
-    if st.session_state.get("_lk_example") != example:
+    # the sliders' values go with the page (Streamlit drops a widget's state when a run does not draw it)
+    if st.session_state.get("_lk_example") != example or "lk_row" not in st.session_state:
         _, st.session_state["lk_row"], st.session_state["lk_col"] = compute.default_pixel(ck, example)
         st.session_state["_lk_example"] = example
     side = ck.modality.shape[-1]
