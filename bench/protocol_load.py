@@ -14,6 +14,10 @@ t-SNE. It clicks back to back (``--think 0``, the worst case: every student alwa
 for a page), or reads each page for about ``--think`` seconds first. A page run is timed
 from the request until the script has finished and its media are fetched.
 
+Scenario "pick" (a class that reads and picks): each student visits every page in its own
+order, reading each for 1 to 3 s (``--think 2``), and on each page picks another shipped model in
+the sidebar, so every view is drawn for a model the session had not shown a moment before.
+
 Scenario "train": each student presses Start on the Train page within ``--spread``
 seconds (the form's default, or a preset a teacher would use, drawn per student), then
 keeps browsing; as soon as its own model is saved it opens its traversal and latent-map
@@ -21,10 +25,14 @@ pages. Printed per student: seconds from the first Start until its own model's p
 were shown; and the page runs throughout.
 
 Printed for each N: median, p95 and maximum page run, errors (an exception element, a
-script that did not finish, a refused training), the server's peak RSS.
+script that did not finish, a refused training), the server's peak RSS, and the server's CPU seconds
+per page run. ``--floor`` then runs the same class (as many runs per student, as far apart) against a bare
+Streamlit page (bench/bare_page.py: Streamlit's own cost of a page run, the floor) and prints the
+ratios.
 
     .venv/bin/python -m bench.protocol_load --students 10 20 40
     .venv/bin/python -m bench.protocol_load --students 40 --think 5
+    .venv/bin/python -m bench.protocol_load --scenario pick --think 2 --students 10 20 40 --floor
     .venv/bin/python -m bench.protocol_load --scenario train --students 10 --spread 30
 """
 
@@ -42,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.browser import ROOT, SERVER_PIDS, streamlit_server
-from bench.classroom_load import peak_rss_mb, wait_until_quiet
+from bench.classroom_load import cpu_seconds, peak_rss_mb, wait_until_quiet
 
 TRAIN_PRESETS = (None, "digits in seconds", "CNN on MNIST")  # None: the form as it opens
 FINISHED = {0, 1, 3}  # ScriptFinishedStatus: success, compile error, fragment run (2 = stopped early for a rerun)
@@ -171,6 +179,42 @@ async def browse(student: Student, times: list, errors: list, rng: random.Random
             errors += r.errors
 
 
+async def browse_and_pick(
+    student: Student, times: list, errors: list, rng: random.Random, think: float, models: list[str]
+) -> None:
+    """Every page (the teacher's aside) in this student's order, about ``think`` s apart (half to one and a half
+    times), and on each a pick of another of ``models`` in the sidebar; t-SNE on the latent map."""
+    first = await student.run("")
+    times.append(("home", first.seconds))
+    errors += first.errors
+    paths = [p for p in student.pages if p != "teacher"]
+    rng.shuffle(paths)
+    for path in paths:
+        await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+        r = await student.run(path)
+        times.append((path or "home", r.seconds))
+        errors += r.errors
+        if path == "latent_map":
+            r = await student.run(path, [pick(widget(r.elements, "selectbox", "projection"), "TSNE")])
+            times.append(("latent_map t-SNE", r.seconds))
+            errors += r.errors
+        await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+        other = rng.choice([m for m in models if m != student.model] or models)
+        r = await student.run(path, [pick(widget(r.elements, "selectbox", "Current model"), other)])
+        student.model = other
+        times.append((f"{path or 'home'} after a pick", r.seconds))
+        errors += r.errors
+
+
+async def bare_page(student: Student, times: list, errors: list, rng: random.Random, think: float, runs: int) -> None:
+    """The floor: ``runs`` runs of a bare page, about ``think`` s apart."""
+    for _ in range(runs):
+        await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+        r = await student.run("")
+        times.append(("bare page", r.seconds))
+        errors += r.errors
+
+
 async def train_then_explore(
     student: Student, delay: float, preset: str | None, t0: float, times: list, errors: list, ready: list
 ) -> None:
@@ -231,7 +275,7 @@ def by_page(times: list[tuple[str, float]]) -> str:
         pages.setdefault(page, []).append(t)
     rows = sorted(pages.items(), key=lambda kv: -max(kv[1]))
     return "\n".join(
-        f"    {p:<24} median {statistics.median(ts):6.2f} s  max {max(ts):6.2f} s  ({len(ts)})" for p, ts in rows
+        f"    {p:<30} median {statistics.median(ts):6.2f} s  max {max(ts):6.2f} s  ({len(ts)})" for p, ts in rows
     )
 
 
@@ -244,9 +288,11 @@ async def class_of(
     seed: int,
     presets=TRAIN_PRESETS,
     think: float = 0.0,
+    runs: int = 0,
 ) -> dict:
     """Run ``n`` students of ``scenario`` against the server at ``url``; their page times, errors and (train)
-    the seconds from the first Start until each student's own model was explorable."""
+    the seconds from the first Start until each student's own model was explorable. ``runs``: the bare page's
+    runs per student."""
     rng = random.Random(seed)
     times: list[tuple[str, float]] = []
     errors: list[str] = []
@@ -256,6 +302,14 @@ async def class_of(
     async with contextlib_async_exit(students):
         if scenario == "browse":
             await asyncio.gather(*(browse(s, times, errors, random.Random(rng.random()), think) for s in students))
+        elif scenario == "pick":
+            await asyncio.gather(
+                *(browse_and_pick(s, times, errors, random.Random(rng.random()), think, models) for s in students)
+            )
+        elif scenario == "bare":
+            await asyncio.gather(
+                *(bare_page(s, times, errors, random.Random(rng.random()), think, runs) for s in students)
+            )
         else:
             delays = sorted(rng.uniform(0, spread) for _ in students)
             t0 = time.perf_counter() + delays[0]
@@ -283,32 +337,63 @@ class contextlib_async_exit:
             await s.__aexit__(*exc)
 
 
+def report(n: int, label: str, res: dict, cpu: float) -> dict:
+    """Print one class's page runs (all, then per page), errors, and the server's CPU per page run; return the
+    numbers :func:`main` compares with the floor."""
+    all_times = [t for _, t in res["times"]]
+    print(f"N = {n} ({label}, {res['wall']:.0f} s)")
+    print(f"  page runs: {summary(all_times)}")
+    print(by_page(res["times"]))
+    print(f"  errors: {len(res['errors'])}" + "".join(f"\n    {e}" for e in res["errors"][:5]))
+    per_run = cpu / max(len(all_times), 1)
+    print(f"  server CPU: {cpu:.1f} s, {per_run * 1000:.0f} ms per page run")
+    q = statistics.quantiles(all_times, n=20) if len(all_times) >= 2 else all_times * 19
+    return {"median": statistics.median(all_times), "p95": q[18], "cpu": per_run}
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", type=int, nargs="+", default=[10, 20, 40])
-    ap.add_argument("--scenario", choices=("browse", "train"), default="browse")
+    ap.add_argument("--scenario", choices=("browse", "pick", "train"), default="browse")
     ap.add_argument("--spread", type=float, default=30.0, help="train: the Starts fall within this many seconds")
     ap.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--think", type=float, default=0.0, help="browse: seconds a student reads a page before the next")
+    ap.add_argument("--think", type=float, default=0.0, help="seconds a student reads a page before the next click")
+    ap.add_argument("--floor", action="store_true", help="then the same class against a bare Streamlit page")
     args = ap.parse_args(argv)
     for n in args.students:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "checkpoints"
             shutil.copytree(args.checkpoints, folder)
+            models = sorted(p.stem for p in folder.glob("*.safetensors"))
             env = {"VAE_CHECKPOINTS": str(folder), "VAE_CLASS_MODELS": str(Path(tmp) / "class")}
             with streamlit_server(env=env) as url:
                 pid = SERVER_PIDS[url]
                 asyncio.run(first_visit(url, "en-US"))  # the server warms its caches after its first page
-                quiet = wait_until_quiet(pid)
-                models = sorted(p.stem for p in folder.glob("*.safetensors"))
+                quiet = wait_until_quiet(pid, timeout=1800)
+                c0 = cpu_seconds(pid)
                 res = asyncio.run(class_of(url, models, n, args.scenario, args.spread, args.seed, think=args.think))
+                app = report(
+                    n,
+                    f"{args.scenario}, think {args.think:g} s, after a warm-up of {quiet:.0f} s",
+                    res,
+                    cpu_seconds(pid) - c0,
+                )
                 rss, _ = peak_rss_mb(pid)
-        print(f"N = {n} ({args.scenario}, think {args.think:g} s; warm-up {quiet:.0f} s, then {res['wall']:.0f} s)")
-        print(f"  page runs: {summary([t for _, t in res['times']])}")
-        print(by_page(res["times"]))
-        print(f"  errors: {len(res['errors'])}" + "".join(f"\n    {e}" for e in res["errors"][:5]))
+            floor = None
+            if args.floor:  # as many runs per student as the app's class made, as far apart
+                runs = round(len(res["times"]) / n)
+                with streamlit_server(ROOT / "bench" / "bare_page.py") as url:
+                    pid = SERVER_PIDS[url]
+                    c0 = cpu_seconds(pid)
+                    bare = asyncio.run(class_of(url, models, n, "bare", 0, args.seed, think=args.think, runs=runs))
+                    floor = report(n, f"a bare page, think {args.think:g} s", bare, cpu_seconds(pid) - c0)
         print(f"  server peak RSS: {rss:,.0f} MB")
+        if floor is not None:
+            print(
+                "  against the bare page: "
+                + ", ".join(f"{k} {app[k] / max(floor[k], 1e-9):.1f}x" for k in ("median", "p95", "cpu"))
+            )
         if args.scenario == "train":
             r = sorted(res["ready"])
             print(

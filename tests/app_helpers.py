@@ -118,3 +118,30 @@ def lesson_likelihood_models(folder: Path, lessons: tuple[str, ...] = ("likeliho
             save_checkpoint(
                 folder / f"{r.model}.safetensors", result.model, result.history, result.metrics, dataset=result.dataset
             )
+
+
+def tiny_shipped_models(folder: Path, names) -> None:
+    """Each shipped model of ``names`` (vae.config.shipped) from its own preset and flags, but on the 8x8 digits
+    (16 x 16 sprites for a sprites model), with networks of at most 32 units and one epoch, saved into ``folder``
+    under its name; the text lesson's name models as :func:`lesson_text_models` makes them."""
+    from dataclasses import replace
+
+    from vae.cli.train import shipped_config
+    from vae.config.shipped import SHIPPED_BY_NAME
+    from vae.models.checkpoints import save_checkpoint
+    from vae.training.trainer import train
+
+    names = set(names)
+    if names & {"names-mlp-decoder", "names-gru-decoder", "names-gru-word-dropout-free-bits"}:
+        lesson_text_models(folder)
+    for name in sorted(n for n in names if not n.startswith("names-")):
+        cfg = shipped_config(SHIPPED_BY_NAME[name])
+        small = {"name": "sprites", "size": 16, "num": 500} if cfg.data.name == "sprites" else {"name": "digits"}
+        cfg.data = replace(cfg.data, train_size=0, **small)
+        cfg.train.epochs, cfg.train.early_stopping, cfg.train.device = 1, False, "cpu"
+        for net in (cfg.encoder, cfg.decoder):
+            net.hidden = [min(h, 32) for h in net.hidden]
+        result = train(cfg.validate())
+        save_checkpoint(
+            folder / f"{name}.safetensors", result.model, result.history, result.metrics, dataset=result.dataset
+        )

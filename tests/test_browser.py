@@ -103,7 +103,7 @@ def test_every_page_opens(server, page, path, heading):
     wait_idle(page)
     page.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
     assert page.locator("[data-testid=stException]").count() == 0
-    if path not in ("", "train", "teacher"):
+    if path not in ("", "chapter", "train", "teacher"):
         page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     page.wait_for_timeout(500)
     shot(page, path or "home")
@@ -217,7 +217,7 @@ def test_the_current_model_stays_current_on_every_page_and_after_a_reload(server
         page.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
         # text_decoders: tables of names; likelihood, latent_size: their lessons' models are not in this folder
         # (their figures are tested in test_pages_diagnose.py)
-        if key not in ("home", "train", "teacher", "text_decoders", "likelihood", "latent_size"):
+        if key not in ("home", "chapter", "train", "teacher", "text_decoders", "likelihood", "latent_size"):
             page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
         assert page.locator("[data-testid=stException]").count() == 0, label
         still_current(label)
@@ -448,6 +448,41 @@ def test_a_chinese_browser_reads_chinese_switches_to_english_and_keeps_it(server
     wait_idle(other)
     other.get_by_role("heading", name="VAE 潜在空间探索器").first.wait_for(timeout=60_000)
     ctx.close()
+
+
+def test_the_chapter_map_in_chinese_opens_each_demonstration_on_its_model(browser, tmp_path):
+    """Home links the map first among the lessons; in Chinese, each Open button of the map opens its page on its
+    shipped model (here: tiny models under the shipped names), and the sidebar brings the map back."""
+    from tests.app_helpers import tiny_shipped_models
+
+    walk = [  # (section, claim) of ui.chapter.CHAPTER, the page's Chinese heading, the model
+        ((2, 3), "批归一化让一批样本相互耦合", "mnist5k-cnn-z16-batchnorm"),
+        ((4, 1), "后验坍塌", "mnist5k-mlp-z16-beta50-collapsed"),
+        ((0, 0), "编码器有多好？", "mnist5k-mlp-z2"),
+    ]
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    tiny_shipped_models(folder, [m for _, _, m in walk])
+    with streamlit_server(env={"VAE_CHECKPOINTS": str(folder), "VAE_CLASS_MODELS": str(tmp_path / "class")}) as url:
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+        pg = ctx.new_page()
+        pg.goto(url)
+        wait_idle(pg)
+        pg.locator("[data-testid=stMain]").get_by_text("本章，现场演示", exact=True).click()  # Home's first lesson link
+        wait_idle(pg)
+        sidebar = pg.locator("[data-testid=stSidebar]")
+        for (section, claim), heading, model in walk:
+            pg.get_by_role("heading", name="本章，现场演示").first.wait_for(timeout=60_000)
+            assert pg.get_by_text("应用里还没有").count() >= 3  # what the app does not show, said plainly
+            pg.locator(f".st-key-ch_{section}_{claim}_open button").first.click()
+            wait_idle(pg)
+            pg.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
+            assert pg.locator("[data-testid=stException]").count() == 0, heading
+            pg.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+            assert sidebar.get_by_role("combobox").first.input_value() == model, heading
+            sidebar.locator("[data-testid=stSidebarNav]").get_by_text("本章，现场演示", exact=True).click()
+            wait_idle(pg)
+        ctx.close()
 
 
 def test_the_text_lesson_opens_train_with_a_remedy_and_its_traversal_is_text(server, page):

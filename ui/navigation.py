@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PAGE = {  # page scripts, for st.page_link / st.switch_page
     "home": "pages/start/home.py",
+    "chapter": "pages/start/chapter.py",
     "train": "pages/build/train.py",
     "samples": "pages/explore/samples.py",
     "traversals": "pages/explore/traversals.py",
@@ -31,7 +32,7 @@ PAGE = {  # page scripts, for st.page_link / st.switch_page
 
 
 NAVIGATION = {  # the sidebar: section -> its pages as (key of PAGE, English title, Material icon), in order
-    N_("Start"): [("home", N_("Home"), "home")],
+    N_("Start"): [("home", N_("Home"), "home"), ("chapter", N_("The chapter, live"), "menu_book")],
     N_("Build"): [("train", N_("Train"), "model_training")],
     N_("Explore"): [
         ("samples", N_("Reconstructions & samples"), "image"),
@@ -53,6 +54,8 @@ NAVIGATION = {  # the sidebar: section -> its pages as (key of PAGE, English tit
     ],
     N_("Teach"): [("teacher", N_("Teacher's view"), "school")],
 }
+
+TITLES = {key: title for entries in NAVIGATION.values() for key, title, _ in entries}  # page key -> English title
 
 HOME_LESSONS = [  # Home's lessons: (page, title, what it teaches), marked for the catalogs, translated where drawn
     (

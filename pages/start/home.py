@@ -62,6 +62,8 @@ if skipped:  # the reasons quote the files: plain text, never Markdown
     st.text("\n".join(f"{name}: {message_text(reason)}" for name, reason in skipped))
 
 st.subheader(tr("Lessons"))
+st.page_link(PAGE["chapter"], label=tr("The chapter, live"), icon=":material/menu_book:")
+st.caption(tr("the chapter's outline, claim by claim, each with the page and the model that show it."))
 shown = {r["name"] for r in rows}
 for key, label, what in HOME_LESSONS:
     c1, c2 = st.columns([2, 5])
