@@ -297,7 +297,7 @@ async def class_of(
     times: list[tuple[str, float]] = []
     errors: list[str] = []
     ready: list[float] = []
-    students = [Student(url, models[i % len(models)]) for i in range(n)]
+    students = [Student(url, models[i % len(models)] if models else "") for i in range(n)]
     t0 = time.perf_counter()
     async with contextlib_async_exit(students):
         if scenario == "browse":

@@ -122,10 +122,17 @@ def test_the_protocol_level_class_browses_and_trains(app_models, tmp_path):
     with streamlit_server(env=env) as url:
         browse = asyncio.run(protocol_load.class_of(url, ["digits-z2"], 1, "browse", 0, seed=0))
         assert not browse["errors"] and len(browse["times"]) >= 10  # every page, then t-SNE
+        picks = asyncio.run(protocol_load.class_of(url, ["digits-z2", "sprites-z4"], 1, "pick", 0, seed=0))
+        assert not picks["errors"]
+        after = [p for p, _ in picks["times"] if p.endswith("after a pick")]
+        assert len(after) == len(browse["times"]) - 1  # a pick on every page (but t-SNE's second run)
         train = asyncio.run(
             protocol_load.class_of(url, ["digits-z2"], 1, "train", 0, seed=0, presets=("digits in seconds",))
         )
     assert not train["errors"] and len(train["ready"]) == 1
+    with streamlit_server(ROOT / "bench" / "bare_page.py") as url:  # the floor
+        bare = asyncio.run(protocol_load.class_of(url, [], 2, "bare", 0, seed=0, runs=3))
+    assert not bare["errors"] and [p for p, _ in bare["times"]] == ["bare page"] * 6
     assert [p.stem for p in (tmp_path / "class").glob("*.safetensors")]  # the student's own model was saved
 
 
