@@ -130,3 +130,21 @@ def test_pages_say_that_a_pixelcnn_model_draws_samples(app_dir, pixelcnn_model):
     assert at.slider(key="trav_dims").value == 4  # at most 60 images: 4 dims x 11 steps
     trav = chart(at, "traversal")
     assert images_in(trav) == 4
+
+
+def test_every_page_opens_on_a_model_with_a_one_dimensional_latent(app_dir):
+    """The shipped latent-size sweep starts at d_z = 1; the traversal page asked for a slider from 1 to 1, which
+    Streamlit refuses (found by bench/protocol_load's pick scenario). Every page opens on such a model."""
+    from tests.conftest import tiny_config
+    from ui.navigation import PAGE
+    from vae.models.checkpoints import save_checkpoint
+    from vae.training.trainer import train
+
+    r = train(tiny_config(latent_dim=1))
+    save_checkpoint(app_dir / "digits-z1.safetensors", r.model, r.history, r.metrics, dataset=r.dataset)
+    at = open_app(model="digits-z1")
+    for page in PAGE:
+        at.switch_page(PAGE[page]).run()
+        assert not at.exception, (page, [e.message for e in at.exception])
+    at.switch_page(PAGE["traversals"]).run()
+    assert chart(at, "traversal")["data"]  # the one dimension, traversed

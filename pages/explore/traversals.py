@@ -34,7 +34,11 @@ st.markdown(
     )
 )
 c1, c2, c3, c4 = st.columns(4)
-n_dims = c1.slider(tr("dimensions (most KL first)"), 1, D, defaults.traversal_dims(ck), key="trav_dims")
+if D > 1:
+    n_dims = c1.slider(tr("dimensions (most KL first)"), 1, D, defaults.traversal_dims(ck), key="trav_dims")
+else:  # a 1-D latent: nothing to choose (Streamlit refuses a slider from 1 to 1)
+    n_dims = 1
+    c1.caption(tr("one latent dimension"))
 span = c2.slider(tr("span (prior sd)"), 0.5, 5.0, defaults.TRAVERSAL["span"], 0.5, key="trav_span")
 steps = c3.slider(tr("steps"), 3, 31, defaults.TRAVERSAL["steps"], 2, key="trav_steps")
 start = c4.selectbox(
