@@ -121,9 +121,10 @@ def lesson_likelihood_models(folder: Path, lessons: tuple[str, ...] = ("likeliho
 
 
 def tiny_shipped_models(folder: Path, names) -> None:
-    """Each shipped model of ``names`` (vae.config.shipped) from its own preset and flags, but on the 8x8 digits
-    (16 x 16 sprites for a sprites model), with networks of at most 32 units and one epoch, saved into ``folder``
-    under its name; the text lesson's name models as :func:`lesson_text_models` makes them."""
+    """Each shipped model of ``names`` (vae.config.shipped) from its own preset and flags, but on the 8x8
+    digits (16 x 16 sprites for a sprites model; the waves as they are), with networks of at most 32 units
+    and one epoch, saved into ``folder`` under its name; the text lesson's name models as
+    :func:`lesson_text_models` makes them."""
     from dataclasses import replace
 
     from vae.cli.train import shipped_config
@@ -136,7 +137,9 @@ def tiny_shipped_models(folder: Path, names) -> None:
         lesson_text_models(folder)
     for name in sorted(n for n in names if not n.startswith("names-")):
         cfg = shipped_config(SHIPPED_BY_NAME[name])
-        small = {"name": "sprites", "size": 16, "num": 500} if cfg.data.name == "sprites" else {"name": "digits"}
+        small = {"sprites": {"name": "sprites", "size": 16, "num": 500}, "waves": {}}.get(
+            cfg.data.name, {"name": "digits"}
+        )
         cfg.data = replace(cfg.data, train_size=0, **small)
         cfg.train.epochs, cfg.train.early_stopping, cfg.train.device = 1, False, "cpu"
         for net in (cfg.encoder, cfg.decoder):

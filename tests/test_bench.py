@@ -252,3 +252,14 @@ def test_the_training_lessons_bench_reports_its_aims(capsys):
     assert set(out["gradient flow"]) == set(LESSONS["gradient flow"])
     assert all(r.model in text for r in LESSONS["gradient flow"].values())
     assert text.count("reached") >= 3
+
+
+def test_the_series_decoders_bench_measures_the_wavenet_lesson(capsys):
+    """bench/series_decoders.py on one seed and one epoch: a row per role, the aim and the sampling cost."""
+    from bench import series_decoders
+
+    res = series_decoders.main(["--seeds", "1", "--epochs", "1"])
+    assert set(res["rows"]) == {"cnn", "wavenet", "fix", "short"}
+    assert all(t > 0 for t in res["sampling"].values())
+    out = capsys.readouterr().out
+    assert "aim under 0.33" in out and "step by step" in out

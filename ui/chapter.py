@@ -261,7 +261,9 @@ CHAPTER: tuple[tuple[str, tuple[Claim, ...]], ...] = (
             ),
             Claim(
                 N_("Autoregressive decoders: WaveNet for sequences."),
-                missing=N_("there is no WaveNet decoder."),
+                "strong_decoders",
+                _m("series decoders", "wavenet"),
+                "--dataset waves --decoder-arch wavenet",
             ),
             Claim(
                 N_("Attention, especially for sequences or high-resolution images."),

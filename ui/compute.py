@@ -44,7 +44,7 @@ from vae.config import VAEConfig
 from vae.data.catalog import data_modality
 from vae.figures.examples import examples_figure, interpolation_figure, traversal_figure, traversal_grid_figure
 from vae.figures.likelihood import value_distribution_figure
-from vae.figures.plots import GRID_MAX_OFFSETS, image_grid, prior_map_figure
+from vae.figures.plots import GRID_MAX_OFFSETS, prior_map_figure
 from vae.i18n import N_, translator
 from vae.models.checkpoints import Checkpoint
 from vae.service.cost import server_estimate, torch_threads
@@ -329,11 +329,13 @@ def seed_grid(ck: Checkpoint, n_z: int, n_seeds: int, seed: int):
 
 @cache_data(show_spinner=False, max_entries=64)
 def seed_grid_view(ck: Checkpoint, n_z: int, n_seeds: int, seed: int, width_px: float) -> tuple[dict, float, float]:
-    """The picture grid of :func:`seed_grid` (rows titled z1, z2...) as a figure spec, with its spreads
-    (within a row, between rows: vae.analysis.explore.seed_grid_spread), built once per setting."""
+    """The grid of :func:`seed_grid` (rows titled z1, z2...; pictures, or curves for series) as a figure spec, with
+    its spreads (within a row, between rows: vae.analysis.explore.seed_grid_spread), built once per setting."""
     _, imgs = seed_grid(ck, n_z, n_seeds, seed)
     titles = [f"z{r + 1}" if c == 0 else "" for r in range(n_z) for c in range(n_seeds)]
-    fig = image_grid(imgs.reshape(-1, *imgs.shape[2:]), ncols=n_seeds, titles=titles, width_px=width_px)
+    fig = examples_figure(
+        ck.modality, imgs.reshape(-1, *imgs.shape[2:]), ncols=n_seeds, titles=titles, width_px=width_px
+    )
     return spec(fig), *seed_grid_spread(imgs)
 
 

@@ -39,7 +39,7 @@ def warm(path) -> None:
     t = defaults.TRAVERSAL
     for lang in LANGUAGES:  # the figure holds words: one per language
         compute.traversal_view(ck, defaults.traversal_dims(ck), t["span"], t["steps"], None, lang)
-    if ck.modality.kind == "image":  # Strong decoders' grid (a names model's grid is a table of names)
+    if not ck.modality.textual:  # Strong decoders' grid (a names model's grid is a table of names)
         compute.seed_grid_view(ck, **defaults.SEED_GRID, width_px=defaults.SEED_GRID_PX)
     else:
         compute.seed_grid(ck, **defaults.SEED_GRID)
@@ -69,7 +69,7 @@ def warm_train_form() -> None:
     from vae.service.worker import train_threads
 
     with torch_threads(train_threads()):
-        for family in (*ARCHS, "pixelcnn", "gru"):  # gru: what the form switches to for names and text
+        for family in (*ARCHS, "pixelcnn", "wavenet", "gru"):  # gru: what the form switches to for names and text
             step_model(family, train_threads())
     compute.cost_estimate(form_config(form_defaults()).to_json())
 
@@ -82,12 +82,13 @@ def _run(paths) -> None:
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     for path in paths:
         _warm_logged(path)
-    from ui import batch_norm_lesson, latent_size_lesson, likelihood_lesson
+    from ui import batch_norm_lesson, latent_size_lesson, likelihood_lesson, series_decoder_lesson
 
     for lesson in (
         likelihood_lesson,
         latent_size_lesson,
         batch_norm_lesson,
+        series_decoder_lesson,
     ):  # the lessons whose views draw several models at once
         try:
             lesson.warm(LANGUAGES)

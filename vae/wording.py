@@ -24,6 +24,7 @@ VERDICTS = {"healthy": N_("healthy"), "weak": N_("weak"), "partial": N_("partial
 
 REMEDY_TITLES = {
     "weaken_pixelcnn": N_("Weaken the decoder: fewer layers or a smaller kernel"),
+    "weaken_wavenet": N_("Weaken the decoder: fewer layers"),
     "word_dropout": N_("Word dropout"),
     "lower_beta": N_("Lower beta"),
     "kl_warmup": N_("KL warm-up"),
@@ -37,6 +38,10 @@ REMEDY_REASONS = {  # why each remedy helps; fields come from the remedy's value
         "each pixel now sees {rows_up} rows up; with {rows_up_after} the "
         "decoder cannot draw a whole digit from its own earlier pixels and must take "
         "the global shape from z (Chen et al. 2017)"
+    ),
+    "weaken_wavenet": N_(
+        "each step now sees the {steps} steps before it; with {after} the decoder cannot continue a wave from its "
+        "own past and must take its shape, frequency and phase from z (Chen et al. 2017)"
     ),
     "word_dropout": N_(
         "half of the decoder's input tokens become <unk> in training, so it cannot write x from the tokens before "
@@ -102,6 +107,13 @@ def explanation(rep: dict[str, Any], tr: Translate = english) -> str:
         "Here {au} of {d} latent dimensions are active (their posterior means vary across "
         "inputs by more than {threshold}), the rate is {rate:.2f} nats{held}."
     ).format(au=au, d=d, threshold=rep["verdict_thresholds"]["active_unit_threshold"], rate=rate, held=held)
+    if rep.get("cause") == "strong_decoder" and rep.get("decoder_arch") == "wavenet":
+        return tr(
+            "{facts} The cause is the decoder, not the KL weight (beta = {beta:g}): it is autoregressive "
+            "(wavenet), so it writes each step of the series from the steps before and models x without z. Any "
+            "information in z only costs KL, and the ELBO is best with q(z|x) close to the prior. Weaken the "
+            "decoder (fewer layers: a shorter receptive field), or make z cheap to use with free bits or KL warm-up."
+        ).format(facts=facts, beta=rep["beta"])
     if rep.get("cause") == "strong_decoder" and rep.get("decoder_arch", "pixelcnn") != "pixelcnn":
         return tr(
             "{facts} The cause is the decoder, not the KL weight (beta = {beta:g}): it is autoregressive "

@@ -1,12 +1,13 @@
-"""Strong decoders: a pixelcnn decoder models x without z at beta = 1; free bits make it use z again.
-The same lesson on text is pages/diagnose/text_decoders.py."""
+"""Strong decoders: a pixelcnn decoder models x without z at beta = 1; free bits make it use z again; the same
+with WaveNet on series. The same lesson on text is pages/diagnose/text_decoders.py."""
 
 import streamlit as st
 
 from ui import compute, defaults
 from ui.i18n import tr
 from ui.lesson import lesson_command_lines, remedy_buttons, report_cells, report_formats, seed_grid_settings
-from ui.models import checkpoint_paths, digest, load, summary
+from ui.models import checkpoint_paths, current_path, digest, load, summary
+from ui.series_decoder_lesson import series_section
 from ui.symmetry_lesson import symmetry_section
 from vae.config.shipped import LESSONS
 from vae.i18n import N_
@@ -128,4 +129,5 @@ fixes = {  # English label (the button's key and the new model's name) -> the ch
 }
 remedy_buttons(base, fixes, "fix", tr("Opens Train with the pixelcnn model's settings and this change."))
 lesson_command_lines(LESSON)
+series_section(current_path().stem if current_path() else "")
 symmetry_section()

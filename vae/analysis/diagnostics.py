@@ -37,6 +37,7 @@ import torch
 from vae.analysis.evaluation import ACTIVE_UNIT_THRESHOLD, AGGREGATE_OUTER, aggregate_posterior_terms, evaluate_full
 from vae.analysis.inference import grid_nll, has_grid_nll
 from vae.config import AUTOREGRESSIVE_SEQUENCE_DECODERS
+from vae.models import wavenet
 from vae.models.pixelcnn import receptive_field
 from vae.models.vae import VAE
 
@@ -65,6 +66,7 @@ class Remedy:
 
 REMEDIES = (
     "weaken_pixelcnn",
+    "weaken_wavenet",
     "word_dropout",
     "lower_beta",
     "kl_warmup",
@@ -103,7 +105,7 @@ def verdict(rate: float, used: int, latent_dim: int, beta: float = 1.0) -> str:
 
 
 AR_LOW_RATE = 5.0  # nats: below it, an autoregressive decoder is taken to model x without z
-AUTOREGRESSIVE_DECODERS = ("pixelcnn", *AUTOREGRESSIVE_SEQUENCE_DECODERS)
+AUTOREGRESSIVE_DECODERS = ("pixelcnn", "wavenet", *AUTOREGRESSIVE_SEQUENCE_DECODERS)
 WORD_DROPOUT_REMEDY = 0.5  # the share of input tokens a text decoder is given as <unk> (Bowman et al. 2016)
 
 
@@ -143,6 +145,10 @@ def remedies(config, verdict_: str, rate: float | None = None) -> list[Remedy]:
         rf = receptive_field(len(dec.hidden), dec.kernel)["rows_up"]
         rf_new = receptive_field(len(ch["decoder.hidden"]), ch.get("decoder.kernel", dec.kernel))["rows_up"]
         out.append(Remedy("weaken_pixelcnn", ch, {"rows_up": rf, "rows_up_after": rf_new}))
+    elif strong and dec.arch == "wavenet":  # half the causal layers: a field of about the square root of the steps
+        fewer = dec.hidden[: max(1, len(dec.hidden) // 2)]
+        steps = {n: wavenet.receptive_field(len(h), dec.kernel) for n, h in (("steps", dec.hidden), ("after", fewer))}
+        out.append(Remedy("weaken_wavenet", {"decoder.hidden": fewer}, steps))
     elif strong and dec.word_dropout < WORD_DROPOUT_REMEDY:  # a token decoder: weaken what it reads of x
         out.append(Remedy("word_dropout", {"decoder.word_dropout": WORD_DROPOUT_REMEDY}))
     if ob.capacity is None and ob.beta > 1:

@@ -24,6 +24,7 @@ from vae.config.knobs import (
     PRIORS,
     SEQUENCE_DECODERS,
     SEQUENCE_ENCODERS,
+    SERIES_DECODERS,
     VARIANCES,
 )
 from vae.config.rules import check_pixelcnn_settings, check_sequence_settings
@@ -67,6 +68,7 @@ __all__ = [
     "PRIORS",
     "SEQUENCE_DECODERS",
     "SEQUENCE_ENCODERS",
+    "SERIES_DECODERS",
     "VARIANCES",
     "DataConfig",
     "LikelihoodConfig",

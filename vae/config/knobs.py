@@ -29,6 +29,8 @@ DECODER_ARCHS = ARCHS + ("pixelcnn",)  # pixelcnn: autoregressive, a decoder onl
 SEQUENCE_ENCODERS = ("gru", "lstm", "transformer")  # read token sequences (vae/models/sequence.py)
 SEQUENCE_DECODERS = ("gru", "lstm", "transformer", "mlp")  # autoregressive, except mlp: every step at once
 AUTOREGRESSIVE_SEQUENCE_DECODERS = SEQUENCE_DECODERS[:3]
+SERIES_DECODERS = ("mlp", "cnn", "wavenet")  # wavenet: autoregressive, a decoder only (vae/models/wavenet.py)
+CAUSAL_CONV_DECODERS = ("pixelcnn", "wavenet")  # the autoregressive convolutions: a kernel, gates, a receptive field
 POOLS = ("last", "mean")  # a recurrent encoder's summary of x: its last state, or the mean over the steps
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "silu", "tanh")
 NORMS = ("none", "batch", "layer")
@@ -401,12 +403,12 @@ KNOBS: dict[str, Knob] = _table(
             "arch",
             str,
             N_(
-                "decoder family, when it differs from the encoder's; pixelcnn (images), gru, lstm and transformer "
-                "(sequences): autoregressive, strong decoders"
+                "decoder family, when it differs from the encoder's; pixelcnn (images), wavenet (series), gru, "
+                "lstm and transformer (token sequences): autoregressive, strong decoders"
             ),
             "decoder",
             label=N_("decoder arch"),
-            choices=DECODER_ARCHS + AUTOREGRESSIVE_SEQUENCE_DECODERS,
+            choices=DECODER_ARCHS + ("wavenet",) + AUTOREGRESSIVE_SEQUENCE_DECODERS,
         ),
         DecoderOverride(
             "hidden",
@@ -425,24 +427,27 @@ KNOBS: dict[str, Knob] = _table(
             "decoder",
             "kernel",
             int,
-            N_("pixelcnn: masked convolution size (odd); with the layers, it sets the receptive field"),
+            N_(
+                "pixelcnn: masked convolution size (odd); wavenet: causal convolution size (2 or more); with the "
+                "layers, it sets the receptive field"
+            ),
             "decoder",
             label=N_("decoder kernel"),
             lo=1,
             hi=9,
-            kinds=IMAGES,
-            when=Needs("decoder_arch", "pixelcnn"),
+            kinds=IMAGES_AND_SERIES,
+            when=Needs("decoder_arch", *CAUSAL_CONV_DECODERS),
         ),
         Knob(
             "decoder_gated",
             "decoder",
             "gated",
             bool,
-            N_("pixelcnn: gated activations tanh(a) * sigmoid(b)"),
+            N_("pixelcnn, wavenet: gated activations tanh(a) * sigmoid(b)"),
             "decoder",
             label=N_("decoder gated"),
-            kinds=IMAGES,
-            when=Needs("decoder_arch", "pixelcnn"),
+            kinds=IMAGES_AND_SERIES,
+            when=Needs("decoder_arch", *CAUSAL_CONV_DECODERS),
         ),
         Knob(
             "embedding",  # not "embed": a Streamlit page reserves that query parameter

@@ -35,6 +35,8 @@ WAVES = {  # series of the waves data: a 1-D convolutional encoder, a transposed
     "lr": 2e-3,
 }
 
+WAVES_LONG = {"variance": "learned", "epochs": 150}  # the series lesson's training: 20 epochs left WaveNet unfinished
+
 PRESETS: dict[str, dict[str, Any]] = {
     N_("pytorch/examples MNIST VAE"): {
         "dataset": "mnist5k",
@@ -166,6 +168,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Series: waves with four known factors; a 1-D convolutional encoder and transposed-convolution decoder.
     N_("waves: 1-D conv VAE"): WAVES,
     N_("waves: beta-VAE"): {**WAVES, "beta": 4.0},
+    # The strong decoder of series: WaveNet (vae/models/wavenet.py) on the waves, long enough for it to learn them.
+    N_("strong decoder: wavenet"): {**WAVES, **WAVES_LONG, "decoder_arch": "wavenet", "decoder_gated": True},
 }
 
 

@@ -20,7 +20,7 @@ from vae.i18n import N_
 
 VAEConfig = NetworkConfig = Any  # vae.config.run's dataclasses, which call these rules from their validate()
 
-MAX_LAYERS, MAX_PIXELCNN_LAYERS = 8, 16
+MAX_LAYERS, MAX_PIXELCNN_LAYERS = 8, 16  # pixelcnn and wavenet: up to 16 layers
 
 
 def check_encoder_family(cfg: VAEConfig) -> None:
@@ -52,13 +52,15 @@ def check_layers(which: str, net: NetworkConfig) -> None:
         raise ConfigError(
             N_("{which}.hidden: a {arch} needs at least one stage of channels"), which=which, arch=net.arch
         )
-    most = MAX_PIXELCNN_LAYERS if net.arch == "pixelcnn" else MAX_LAYERS
+    most = MAX_PIXELCNN_LAYERS if net.arch in ("pixelcnn", "wavenet") else MAX_LAYERS
     if len(net.hidden) > most:
         raise ConfigError(
             N_("{which}.hidden: at most {most} layers, got {value}"), which=which, most=most, value=len(net.hidden)
         )
     if net.arch == "pixelcnn":
         check_pixelcnn_settings(net)
+    if net.arch == "wavenet":
+        check_wavenet_settings(net)
     if net.arch in SEQUENCE_ENCODERS:
         check_sequence_settings(which, net)
 
@@ -229,6 +231,31 @@ def check_sequence_settings(which: str, cfg: NetworkConfig) -> None:
             which=which,
             width=cfg.hidden[0],
             heads=cfg.heads,
+        )
+
+
+def check_wavenet_settings(cfg: NetworkConfig) -> None:
+    """Refuse the settings a WaveNet decoder cannot honour, with what to do instead."""
+    if len(set(cfg.hidden)) > 1:
+        raise ConfigError(
+            N_(
+                "decoder.hidden: a wavenet's residual layers share one channel count, got {hidden}; give the same "
+                "number once per layer, e.g. {value}"
+            ),
+            hidden=cfg.hidden,
+            value=" ".join([str(cfg.hidden[0])] * len(cfg.hidden)),
+        )
+    if cfg.kernel < 2:
+        raise ConfigError(
+            N_("decoder.kernel: a wavenet's causal convolution sees at least 2 steps; got {kernel}"), kernel=cfg.kernel
+        )
+    if cfg.norm != "none":
+        raise ConfigError(
+            N_(
+                "decoder.norm={norm!r}: normalisation over the series would let a step see the steps after it; use "
+                "norm 'none' with a wavenet decoder"
+            ),
+            norm=cfg.norm,
         )
 
 

@@ -58,8 +58,8 @@ class NetworkConfig:
     init: str = "default"
     blocks: int = 1  # resnet: residual blocks per stage
     plain: bool = False  # resnet: the blocks without their skip connections (a plain network of the same depth)
-    kernel: int = 3  # pixelcnn: masked convolution size (odd)
-    gated: bool = False  # pixelcnn: gated activations tanh(a) * sigmoid(b) instead of ``activation``
+    kernel: int = 3  # pixelcnn: masked convolution size (odd); wavenet: causal convolution size
+    gated: bool = False  # pixelcnn, wavenet: gated activations tanh(a) * sigmoid(b) instead of ``activation``
     embed: int = 32  # sequences: width of the token embeddings
     bidirectional: bool = False  # gru, lstm encoder: read the sequence both ways
     pool: str = "last"  # gru, lstm encoder: last state or mean over the steps (see POOLS)
@@ -309,6 +309,7 @@ def _check_value(path: str, value: Any, knob: Knob) -> None:
 
 CONV_CHANNELS = (32, 64, 64, 128)
 PIXELCNN_CHANNELS, PIXELCNN_LAYERS = 32, 5
+WAVENET_CHANNELS, WAVENET_LAYERS = 32, 5  # kernel 3: a receptive field of 63 steps, about a waves series
 
 
 def image_side(data: DataConfig) -> int | None:
@@ -324,13 +325,16 @@ def default_hidden(arch: str, side: int | None = None) -> list[int]:
     stride-2 stage, 32 then 64 (then 64, 128), with one stage per halving down to about
     7 pixels: 8 px -> [32], 28-32 px -> [32, 64], 64 px -> [32, 64, 64], 128 px -> four
     stages. (The MLP's 400 as a channel count made a resnet step 7 s on two cores.)
-    pixelcnn: PIXELCNN_LAYERS masked layers of PIXELCNN_CHANNELS channels. gru, lstm: one layer of 256;
+    pixelcnn: PIXELCNN_LAYERS masked layers of PIXELCNN_CHANNELS channels; wavenet: WAVENET_LAYERS causal
+    layers of WAVENET_CHANNELS. gru, lstm: one layer of 256;
     transformer: two blocks of width 64.
     """
     if arch == "mlp":
         return [400]
     if arch == "pixelcnn":
         return [PIXELCNN_CHANNELS] * PIXELCNN_LAYERS
+    if arch == "wavenet":
+        return [WAVENET_CHANNELS] * WAVENET_LAYERS
     if arch in ("gru", "lstm"):
         return [256]
     if arch == "transformer":

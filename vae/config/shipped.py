@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vae.config.presets import WAVES_LONG
 from vae.i18n import N_
 
 
@@ -77,7 +78,19 @@ DEEP_RUNS = (
 RESNET = ("--arch", "resnet", "--hidden", "32", "64", "--blocks", "4", "--epochs", "10")
 RESNET_RUNS = (("", ()), ("-plain", ("--plain-blocks",)))
 PRIOR_RUNS = (("vamp", ("--prior", "vamp")), ("flowprior", ("--prior", "flow", "--prior-flow-steps", "4")))
-NORMS = (("batchnorm", "batch"), ("layernorm", "layer"))  # batch norm couples a batch: mnist5k-cnn-z16 with each
+NORMS = (("batchnorm", "batch"), ("layernorm", "layer"))
+# Strong decoders on series: the waves' 1-D CNN decoder against WaveNet, trained alike (learned sigma, 150 epochs);
+# the WaveNet with free bits, and with a receptive field of 4 steps (two causal layers of kernel 2).
+SERIES_RUNS = (
+    (
+        "cnn-z6-learned",
+        "waves: 1-D conv VAE",
+        ("--variance", WAVES_LONG["variance"], "--epochs", str(WAVES_LONG["epochs"])),
+    ),
+    ("wavenet-z6", "strong decoder: wavenet", ()),
+    ("wavenet-z6-freebits", "strong decoder: wavenet", ("--free-bits", "2")),  # 1 nat: below the rate it has
+    ("wavenet-z6-short", "strong decoder: wavenet", ("--decoder-hidden", "32", "32", "--decoder-kernel", "2")),
+)  # batch norm couples a batch: mnist5k-cnn-z16 with each
 # Symmetry: mnist5k-cnn-z16's encoder (32, 64) with a narrower and a wider decoder (widths in data-flow order; the
 # mirror is (64, 32)).
 DECODERS = (
@@ -145,6 +158,7 @@ SHIPPED = (  # in the order `make checkpoints` trains them
     ),
     ShippedModel("names-gru-decoder", "names: GRU decoder ignores z"),
     ShippedModel("names-gru-word-dropout-free-bits", "names: GRU + word dropout + free bits"),
+    *(ShippedModel(f"waves-{name}", preset, ("--seed", "1", *flags)) for name, preset, flags in SERIES_RUNS),
 )
 SHIPPED_BY_NAME = {m.name: m for m in SHIPPED}
 
@@ -166,6 +180,12 @@ LESSONS = {  # lesson -> role -> Role, in the order the page shows them
         "mlp": Role("mnist5k-mlp-z16-binarized", N_("MLP decoder")),
         "pixelcnn": Role("mnist5k-pixelcnn-z16", N_("pixelcnn decoder")),
         "fix": Role("mnist5k-pixelcnn-z16-freebits", N_("pixelcnn decoder + free bits")),
+    },
+    "series decoders": {
+        "cnn": Role("waves-cnn-z6-learned", N_("1-D CNN decoder")),
+        "wavenet": Role("waves-wavenet-z6", N_("WaveNet decoder")),
+        "fix": Role("waves-wavenet-z6-freebits", N_("WaveNet decoder + free bits")),
+        "short": Role("waves-wavenet-z6-short", N_("WaveNet decoder, a field of 4 steps")),
     },
     "text decoders": {
         "mlp": Role("names-mlp-decoder", N_("MLP decoder")),

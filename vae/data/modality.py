@@ -14,7 +14,7 @@ what does ask goes through a modality:
             p(x|z)    categorical over the vocabulary at every step up to END (PAD is not scored)
             shown as  a string               distance  the number of positions that differ
     series  x: (C, L) real values in [0, 1], C channels of L steps
-            encoders  mlp, cnn (1-D)         decoders  mlp, cnn (1-D transposed convolutions)
+            encoders  mlp, cnn (1-D)         decoders  mlp, cnn (1-D transposed convolutions), wavenet (autoregressive)
             p(x|z)    gaussian (fixed, learned or per-step variance)
             shown as  curves                 distance  Euclidean over the steps
 """
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from vae.config import ARCHS, DECODER_ARCHS, LIKELIHOODS, SEQUENCE_DECODERS, SEQUENCE_ENCODERS
+from vae.config import ARCHS, DECODER_ARCHS, LIKELIHOODS, SEQUENCE_DECODERS, SEQUENCE_ENCODERS, SERIES_DECODERS
 from vae.errors import ConfigError
 from vae.i18n import N_
 
@@ -300,7 +300,7 @@ class Series(Modality):
 
     kind = "series"
     encoder_families = ("mlp", "cnn")
-    decoder_families = ("mlp", "cnn")
+    decoder_families = SERIES_DECODERS
     likelihoods = ("gaussian",)
     flops_on_meta = False
     form_defaults = {"arch": "mlp", "decoder_arch": None, "likelihood": "gaussian", "binarize": "none"}

@@ -6,9 +6,10 @@
           decoder  z -> Linear to (first width) x L / 2^k -> ConvTranspose1d(kernel 4, stride 2, padding 1)
                    + activation per stage, the last one to the likelihood's parameters: L doubles each time
 
-Both decoders are non-autoregressive: every step of x is drawn at once from z (the weak decoders of
-the chapter), and p(x|z) is a Gaussian per step (``vae.models.likelihoods.Gaussian``; "per-pixel"
-variance is one variance per step).
+Both are non-autoregressive: every step of x is drawn at once from z (the weak decoders of the
+chapter), and p(x|z) is a Gaussian per step (``vae.models.likelihoods.Gaussian``; "per-pixel"
+variance is one variance per step). The strong one, wavenet, draws each step given z and the steps
+before it (vae/models/wavenet.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from vae.config import NetworkConfig
 from vae.data.modality import Series
 from vae.models.likelihoods import make_likelihood
 from vae.models.networks import DecoderNet, Networks, linear, make_activation
+from vae.models.wavenet import WaveNetDecoder
 
 KERNEL, STRIDE, PADDING = 4, 2, 1  # each stage halves (encoder) or doubles (decoder) the number of steps
 
@@ -89,5 +91,8 @@ def make_series_networks(config, modality: Series) -> Networks:
     likelihood = make_likelihood(config.likelihood)
     out_channels = likelihood.params_per_pixel * modality.shape[0]
     encoder = SeriesEncoder(config.encoder, modality)
-    decoder = SeriesDecoder(config.decoder, config.latent_dim, modality, out_channels)
+    if config.decoder.arch == "wavenet":
+        decoder = WaveNetDecoder(config.decoder, config.latent_dim, modality.shape, out_channels)
+    else:
+        decoder = SeriesDecoder(config.decoder, config.latent_dim, modality, out_channels)
     return Networks(encoder, likelihood, lambda: decoder)

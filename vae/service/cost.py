@@ -318,25 +318,29 @@ REFERENCE_SHAPE, REFERENCE_N = (1, 28, 28), 4000  # the server's own reference m
 
 
 def family(config: VAEConfig) -> str:
-    """The network family that sets a step's speed: a pixelcnn or token-by-token decoder, else the encoder's."""
-    if config.decoder.arch == "pixelcnn" or config.decoder.arch in AUTOREGRESSIVE_SEQUENCE_DECODERS:
+    """The network family that sets a step's speed: a pixelcnn, wavenet or token-by-token decoder, else the
+    encoder's."""
+    if config.decoder.arch in ("pixelcnn", "wavenet") or config.decoder.arch in AUTOREGRESSIVE_SEQUENCE_DECODERS:
         return config.decoder.arch
     return config.encoder.arch
 
 
 def reference_config(name: str) -> VAEConfig:
     """The server's own model of a family (the Train form's defaults with it; for gru, lstm and transformer,
-    on the names data), or ``"tiny"``: a 32-unit MLP."""
+    on the names data; for wavenet, on the waves), or ``"tiny"``: a 32-unit MLP."""
     text = {"dataset": "names", "arch": name, "likelihood": "categorical", "binarize": "none"}
-    knobs = {"tiny": {"hidden": [32], "latent_dim": 2}, "pixelcnn": {"decoder_arch": "pixelcnn"}}.get(
-        name, text if name in SEQUENCE_ENCODERS else {"arch": name}
-    )
+    knobs = {
+        "tiny": {"hidden": [32], "latent_dim": 2},
+        "pixelcnn": {"decoder_arch": "pixelcnn"},
+        "wavenet": {"dataset": "waves", "decoder_arch": "wavenet", "likelihood": "gaussian", "binarize": "none"},
+    }.get(name, text if name in SEQUENCE_ENCODERS else {"arch": name})
     return apply(VAEConfig(), knobs).validate()
 
 
 def reference_data(name: str):
-    """What the reference model of a family reads: REFERENCE_SHAPE images, or names for a sequence family."""
-    if name in SEQUENCE_ENCODERS:
+    """What the reference model of a family reads: REFERENCE_SHAPE images, names for a sequence family, the waves
+    for wavenet."""
+    if name in (*SEQUENCE_ENCODERS, "wavenet"):
         from vae.data.catalog import data_modality
 
         return data_modality(reference_config(name).data)[0]
