@@ -20,6 +20,20 @@ def lesson_models(roles) -> dict[str, Any]:
     return {role: load(paths[r.model]) for role, r in roles.items() if r.model in paths}
 
 
+def spread_caption(within: float, between: float, unit: str) -> str:
+    """Under a "does the decoder use z?" grid: its two spreads (vae.analysis.explore.seed_grid_spread), of each
+    ``unit`` ("pixel" or "step")."""
+    if unit == "pixel":
+        return tr(
+            "pixel spread within a row (seeds) {within:.3f}, between rows (z) {between:.3f}",
+            within=within,
+            between=between,
+        )
+    return tr(
+        "spread within a row (seeds) {within:.3f}, between rows (z) {between:.3f}", within=within, between=between
+    )
+
+
 def seed_grid_settings(prefix: str) -> tuple[int, int, int]:
     """Rows (different z), columns (seeds per z) and the seed of a "does the decoder use z?" grid."""
     c1, c2, c3 = st.columns(3)

@@ -10,7 +10,7 @@ import streamlit as st
 
 from ui import compute, defaults
 from ui.i18n import tr
-from ui.lesson import lesson_model_buttons, lesson_models, report_cells, report_formats
+from ui.lesson import lesson_model_buttons, lesson_models, report_cells, report_formats, spread_caption
 from vae.models.checkpoints import Checkpoint
 from vae.models.wavenet import receptive_field
 
@@ -73,13 +73,7 @@ def series_section(current_name: str) -> None:
             fig, within, between = compute.seed_grid_view(ck, width_px=defaults.SEED_GRID_PX, **GRID)
             st.markdown(f"**{tr(roles[role].label)}**  \n`{ck.name}`")
             st.plotly_chart(fig, key=f"series_grid_{role}")
-            st.caption(
-                tr(
-                    "spread within a row (seeds) {within:.3f}, between rows (z) {between:.3f}",
-                    within=within,
-                    between=between,
-                )
-            )
+            st.caption(spread_caption(within, between, "step"))
     lesson_model_buttons(roles, models, current_name, "series")
 
 

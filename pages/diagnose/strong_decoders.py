@@ -5,7 +5,14 @@ import streamlit as st
 
 from ui import compute, defaults
 from ui.i18n import tr
-from ui.lesson import lesson_command_lines, remedy_buttons, report_cells, report_formats, seed_grid_settings
+from ui.lesson import (
+    lesson_command_lines,
+    remedy_buttons,
+    report_cells,
+    report_formats,
+    seed_grid_settings,
+    spread_caption,
+)
 from ui.models import checkpoint_paths, current_path, digest, load, summary
 from ui.series_decoder_lesson import series_section
 from ui.symmetry_lesson import symmetry_section
@@ -101,13 +108,7 @@ for col, (role, ck) in zip(cols, models.items()):
         fig, row_spread, between = compute.seed_grid_view(ck, n_z, n_seeds, seed, defaults.SEED_GRID_PX)
         st.markdown(f"**{tr(LESSON[role].label)}**  \n`{ck.name}`")  # wraps in its column; a figure title was cut
         st.plotly_chart(fig, key=f"grid_{role}")
-        st.caption(
-            tr(
-                "pixel spread within a row (seeds) {within:.3f}, between rows (z) {between:.3f}",
-                within=row_spread,
-                between=between,
-            )
-        )
+        st.caption(spread_caption(row_spread, between, "pixel"))
 
 # ------------------------------------------------------------------ the fix
 st.subheader(tr("The fix"))

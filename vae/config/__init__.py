@@ -27,7 +27,7 @@ from vae.config.knobs import (
     SERIES_DECODERS,
     VARIANCES,
 )
-from vae.config.rules import check_pixelcnn_settings, check_sequence_settings
+from vae.config.rules import check_causal_conv_settings, check_sequence_settings
 from vae.config.run import (
     CONV_CHANNELS,
     PIXELCNN_CHANNELS,
@@ -78,7 +78,7 @@ __all__ = [
     "PriorConfig",
     "TrainConfig",
     "VAEConfig",
-    "check_pixelcnn_settings",
+    "check_causal_conv_settings",
     "check_sequence_settings",
     "default_hidden",
     "image_side",

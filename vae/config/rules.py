@@ -57,10 +57,8 @@ def check_layers(which: str, net: NetworkConfig) -> None:
         raise ConfigError(
             N_("{which}.hidden: at most {most} layers, got {value}"), which=which, most=most, value=len(net.hidden)
         )
-    if net.arch == "pixelcnn":
-        check_pixelcnn_settings(net)
-    if net.arch == "wavenet":
-        check_wavenet_settings(net)
+    if net.arch in NORM_SEES_THE_FUTURE:
+        check_causal_conv_settings(net)
     if net.arch in SEQUENCE_ENCODERS:
         check_sequence_settings(which, net)
 
@@ -234,51 +232,38 @@ def check_sequence_settings(which: str, cfg: NetworkConfig) -> None:
         )
 
 
-def check_wavenet_settings(cfg: NetworkConfig) -> None:
-    """Refuse the settings a WaveNet decoder cannot honour, with what to do instead."""
+NORM_SEES_THE_FUTURE = {  # why an autoregressive convolution stack takes no normalisation, per family
+    "pixelcnn": N_(
+        "decoder.norm={norm!r}: normalisation over the image would let a pixel see the pixels after it; use "
+        "norm 'none' with a pixelcnn decoder"
+    ),
+    "wavenet": N_(
+        "decoder.norm={norm!r}: normalisation over the series would let a step see the steps after it; use "
+        "norm 'none' with a wavenet decoder"
+    ),
+}
+
+
+def check_causal_conv_settings(cfg: NetworkConfig) -> None:
+    """Refuse the settings a pixelcnn or wavenet decoder cannot honour, with what to do instead: one channel count
+    for its residual layers, an odd kernel for a masked convolution, at least 2 steps for a causal one, no norm."""
     if len(set(cfg.hidden)) > 1:
         raise ConfigError(
             N_(
-                "decoder.hidden: a wavenet's residual layers share one channel count, got {hidden}; give the same "
+                "decoder.hidden: a {arch}'s residual layers share one channel count, got {hidden}; give the same "
                 "number once per layer, e.g. {value}"
             ),
+            arch=cfg.arch,
             hidden=cfg.hidden,
             value=" ".join([str(cfg.hidden[0])] * len(cfg.hidden)),
         )
-    if cfg.kernel < 2:
+    if cfg.arch == "pixelcnn" and cfg.kernel % 2 == 0:
+        raise ConfigError(
+            N_("decoder.kernel must be odd (3, 5, 7...) for a masked convolution; got {kernel}"), kernel=cfg.kernel
+        )
+    if cfg.arch == "wavenet" and cfg.kernel < 2:
         raise ConfigError(
             N_("decoder.kernel: a wavenet's causal convolution sees at least 2 steps; got {kernel}"), kernel=cfg.kernel
         )
     if cfg.norm != "none":
-        raise ConfigError(
-            N_(
-                "decoder.norm={norm!r}: normalisation over the series would let a step see the steps after it; use "
-                "norm 'none' with a wavenet decoder"
-            ),
-            norm=cfg.norm,
-        )
-
-
-def check_pixelcnn_settings(cfg: NetworkConfig) -> None:
-    """Refuse the settings a PixelCNN decoder cannot honour, with what to do instead."""
-    if len(set(cfg.hidden)) > 1:
-        raise ConfigError(
-            N_(
-                "decoder.hidden: a pixelcnn's residual layers share one channel count, got {hidden}; give the same "
-                "number once per layer, e.g. {value}"
-            ),
-            hidden=cfg.hidden,
-            value=" ".join([str(cfg.hidden[0])] * len(cfg.hidden)),
-        )
-    if cfg.kernel % 2 == 0:
-        raise ConfigError(
-            N_("decoder.kernel must be odd (3, 5, 7...) for a masked convolution; got {kernel}"), kernel=cfg.kernel
-        )
-    if cfg.norm != "none":
-        raise ConfigError(
-            N_(
-                "decoder.norm={norm!r}: normalisation over the image would let a pixel see the pixels after it; use "
-                "norm 'none' with a pixelcnn decoder"
-            ),
-            norm=cfg.norm,
-        )
+        raise ConfigError(NORM_SEES_THE_FUTURE[cfg.arch], norm=cfg.norm)

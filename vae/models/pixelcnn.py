@@ -50,7 +50,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vae.config import NetworkConfig, check_pixelcnn_settings
+from vae.config import NetworkConfig, check_causal_conv_settings
 from vae.errors import ConfigError
 from vae.i18n import N_
 from vae.models.networks import DecoderNet, linear, make_activation
@@ -114,7 +114,7 @@ class PixelCNNDecoder(DecoderNet):
 
     def __init__(self, cfg: NetworkConfig, latent_dim: int, x_shape: tuple[int, int, int], out_channels: int):
         super().__init__()
-        check_pixelcnn_settings(cfg)  # the image's channels: vae.data.modality.Image.check
+        check_causal_conv_settings(cfg)  # the image's channels: vae.data.modality.Image.check
         c, h, w = x_shape
         ch, k = cfg.hidden[0], cfg.kernel
         layers, self.gated = len(cfg.hidden), cfg.gated
@@ -138,16 +138,7 @@ class PixelCNNDecoder(DecoderNet):
 
     def net(self, x: torch.Tensor, conds: list[torch.Tensor]) -> torch.Tensor:
         """The masked stack on x (B, C, h, w) (the whole image, or a crop of it) given the biases b_l(z)."""
-        h = self.inp(x) + conds[0]
-        for conv, cond, out in zip(self.convs, conds[1:], self.outs):
-            a = conv(self.act(h)) + cond
-            if self.gated:
-                f, g = a.chunk(2, dim=1)
-                a = torch.tanh(f) * torch.sigmoid(g)
-            else:
-                a = self.act(a)
-            h = h + out(self.drop(a))
-        return self.head(self.act(h))
+        return residual_stack(self, self.inp(x) + conds[0], conds[1:])
 
     def forward(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
         if x is None:
@@ -201,6 +192,24 @@ class PixelCNNDecoder(DecoderNet):
             if should_stop is not None and should_stop():
                 break
         return x
+
+
+def residual_stack(dec, h: torch.Tensor, conds: list[torch.Tensor]) -> torch.Tensor:
+    """The residual layers of an autoregressive convolution stack (this PixelCNN, and WaveNet in
+    vae/models/wavenet.py), from the input layer's h to the parameters:
+
+        a_l = conv_l(act(h_{l-1})) + b_l(z);  h_l = h_{l-1} + Conv1x1(act(a_l)) or Conv1x1(tanh(a') * sigmoid(a''))
+
+    ``dec`` holds ``convs``, ``outs``, ``act``, ``drop``, ``gated`` and the ``head``."""
+    for conv, cond, out in zip(dec.convs, conds, dec.outs):
+        a = conv(dec.act(h)) + cond
+        if dec.gated:
+            f, g = a.chunk(2, dim=1)
+            a = torch.tanh(f) * torch.sigmoid(g)
+        else:
+            a = dec.act(a)
+        h = h + out(dec.drop(a))
+    return dec.head(dec.act(h))
 
 
 @contextlib.contextmanager

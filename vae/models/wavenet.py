@@ -34,8 +34,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from vae.config import NetworkConfig
+from vae.errors import ConfigError
+from vae.i18n import N_
 from vae.models.networks import DecoderNet, linear, make_activation
-from vae.models.pixelcnn import MEAN_SAMPLE_SEED, one_thread
+from vae.models.pixelcnn import MEAN_SAMPLE_SEED, one_thread, residual_stack
 
 DILATION_CYCLE = 10  # dilations 1, 2, ..., 512, then 1 again (WaveNet's stacks of ten)
 
@@ -96,22 +98,10 @@ class WaveNetDecoder(DecoderNet):
 
     def net(self, x: torch.Tensor, conds: list[torch.Tensor]) -> torch.Tensor:
         """The causal stack on x (B, C, l) (the whole series or its last steps) given the biases b_l(z)."""
-        h = self.inp(shift(x)) + conds[0]
-        for conv, cond, out in zip(self.convs, conds[1:], self.outs):
-            a = conv(self.act(h)) + cond
-            if self.gated:
-                f, g = a.chunk(2, dim=1)
-                a = torch.tanh(f) * torch.sigmoid(g)
-            else:
-                a = self.act(a)
-            h = h + out(self.drop(a))
-        return self.head(self.act(h))
+        return residual_stack(self, self.inp(shift(x)) + conds[0], conds[1:])
 
     def forward(self, z: torch.Tensor, x: torch.Tensor | None = None) -> torch.Tensor:
         if x is None:
-            from vae.errors import ConfigError
-            from vae.i18n import N_
-
             raise ConfigError(N_("an autoregressive decoder needs x to score (teacher forcing); to draw, sample"))
         return self.net(x, self.condition(z))
 
