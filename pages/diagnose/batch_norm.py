@@ -26,8 +26,14 @@ st.markdown(
         name=ck.name,
     )
 )
+asked = st.session_state.setdefault("bn_asked", [])  # autoregressive models measured on request, by name
 if ck.modality.kind != "image":
     st.info(tr("Normalization layers are offered for image models; {name} has none.", name=ck.name))
+elif ck.model.pixel_by_pixel and ck.name not in asked:  # 2,048 pixelcnn passes in float64: minutes of a core
+    st.info(tr("{name} has an autoregressive decoder: scoring its picture in every batch takes minutes.", name=ck.name))
+    if st.button(tr("Measure it"), key="bn_measure"):
+        asked.append(ck.name)
+        st.rerun()
 else:
     index = st.number_input(tr("test picture"), 0, max(0, int(ck.metrics.get("num", 1)) - 1), 0, key="bn_index")
     c, gap = coupling(ck, int(index)), test_gap(ck)
