@@ -132,12 +132,12 @@ def tiny_shipped_models(folder: Path, names) -> None:
     from vae.models.checkpoints import save_checkpoint
     from vae.training.trainer import train
 
-    names = set(names)
-    if names & {"names-mlp-decoder", "names-gru-decoder", "names-gru-word-dropout-free-bits"}:
+    names, text_lesson = set(names), {"names-mlp-decoder", "names-gru-decoder", "names-gru-word-dropout-free-bits"}
+    if names & text_lesson:
         lesson_text_models(folder)
-    for name in sorted(n for n in names if not n.startswith("names-")):
+    for name in sorted(names - text_lesson):
         cfg = shipped_config(SHIPPED_BY_NAME[name])
-        small = {"sprites": {"name": "sprites", "size": 16, "num": 500}, "waves": {}}.get(
+        small = {"sprites": {"name": "sprites", "size": 16, "num": 500}, "waves": {}, "names": {}}.get(
             cfg.data.name, {"name": "digits"}
         )
         cfg.data = replace(cfg.data, train_size=0, **small)

@@ -119,7 +119,8 @@ def visible_values(at) -> list[str]:
 
 
 TERMS = {  # English a Chinese page keeps: the literature's acronyms and names, the language switch's own name
-    *"CNN DCI ELBO FactorVAE GRU IAF IWAE KL MIG MLP MNIST PCA SAP TSNE VAE beta beta-TCVAE beta-VAE log slerp".split(),
+    *"CNN DCI ELBO FactorVAE GRU IAF IWAE KL MIG MLP MNIST PCA SAP TSNE Transformer VAE".split(),
+    *"beta beta-TCVAE beta-VAE log slerp".split(),
     "English",
 }
 

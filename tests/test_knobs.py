@@ -77,4 +77,8 @@ def test_the_form_disables_what_a_kind_of_data_or_another_knob_leaves_unused():
     text = disabled_knobs({**base, "dataset": "names"})
     assert {"norm", "sigma", "binarize", "decoder_kernel"} <= text and not {"word_dropout", "heads"} & text
     assert unused_knobs("waves") == {k for k, v in KNOBS.items() if "series" not in v.kinds}
-    assert {"pool", "norm", "bins"} <= unused_knobs("waves") and not {"sigma", "init"} & unused_knobs("waves")
+    assert {"embedding", "word_dropout", "norm", "bins"} <= unused_knobs("waves")
+    assert not {"sigma", "init", "pool", "heads"} & unused_knobs("waves")  # series have sequence networks too
+    waves = disabled_knobs({**base, "dataset": "waves", "likelihood": "gaussian", "arch": "cnn"})
+    assert {"pool", "bidirectional", "word_dropout"} <= waves  # a cnn encoder has no recurrent state to pool
+    assert not {"pool", "bidirectional"} & disabled_knobs({**base, "dataset": "waves", "arch": "gru"})

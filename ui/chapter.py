@@ -54,7 +54,9 @@ CHAPTER: tuple[tuple[str, tuple[Claim, ...]], ...] = (
             ),
             Claim(
                 N_("Recurrent and Transformer encoders for time series."),
-                missing=N_("the real-valued series take MLP and CNN networks only."),
+                "encoder",
+                _m("series encoders", "gru"),
+                "--dataset waves --arch gru|lstm|transformer",
             ),
             Claim(
                 N_(
@@ -266,11 +268,14 @@ CHAPTER: tuple[tuple[str, tuple[Claim, ...]], ...] = (
                 "--dataset waves --decoder-arch wavenet",
             ),
             Claim(
-                N_("Attention, especially for sequences or high-resolution images."),
-                missing=N_(
-                    "a Transformer names model trains (--arch transformer) and its attention is drawn on the Samples "
-                    "page, but none is shipped; images have no attention."
-                ),
+                N_("Attention for sequences: each step of a Transformer decoder looks at the steps before and at z."),
+                "samples",
+                _m("attention", "transformer"),
+                "--dataset names --decoder-arch transformer",
+            ),
+            Claim(
+                N_("Attention for high-resolution images."),
+                missing=N_("the image networks have no attention layer."),
             ),
         ),
     ),

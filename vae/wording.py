@@ -114,6 +114,13 @@ def explanation(rep: dict[str, Any], tr: Translate = english) -> str:
             "information in z only costs KL, and the ELBO is best with q(z|x) close to the prior. Weaken the "
             "decoder (fewer layers: a shorter receptive field), or make z cheap to use with free bits or KL warm-up."
         ).format(facts=facts, beta=rep["beta"])
+    if rep.get("cause") == "strong_decoder" and rep.get("data_kind") == "series":
+        return tr(
+            "{facts} The cause is the decoder, not the KL weight (beta = {beta:g}): it is autoregressive "
+            "({arch}), so it writes each step of the series from the steps before and models x without z. Any "
+            "information in z only costs KL, and the ELBO is best with q(z|x) close to the prior. Use a decoder "
+            "that draws every step at once from z (cnn), or make z cheap to use with free bits or KL warm-up."
+        ).format(facts=facts, beta=rep["beta"], arch=rep["decoder_arch"])
     if rep.get("cause") == "strong_decoder" and rep.get("decoder_arch", "pixelcnn") != "pixelcnn":
         return tr(
             "{facts} The cause is the decoder, not the KL weight (beta = {beta:g}): it is autoregressive "

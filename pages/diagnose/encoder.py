@@ -6,6 +6,7 @@ from ui import compute
 from ui.drawing import own_input
 from ui.i18n import message_text, tr, translate
 from ui.models import checkpoint_paths, current, set_current, split_or_stop
+from ui.series_encoder_lesson import series_encoder_section
 from ui.widgets import open_train_with
 from vae.analysis.inference import GAPS_EXAMPLES, OPTIMIZE_STEPS
 from vae.figures.examples import examples_figure
@@ -148,3 +149,5 @@ if not ck.config.has_flow and c2.button(
     if ck.config.objective.name == "beta-tcvae":  # its estimator needs a Gaussian posterior
         changes["objective"] = "vae"
     open_train_with(ck.config, {**changes, "free_bits": 0.0}, ck.name, "iaf")
+
+series_encoder_section(ck.name)

@@ -37,6 +37,8 @@ import torch
 from vae.analysis.evaluation import ACTIVE_UNIT_THRESHOLD, AGGREGATE_OUTER, aggregate_posterior_terms, evaluate_full
 from vae.analysis.inference import grid_nll, has_grid_nll
 from vae.config import AUTOREGRESSIVE_SEQUENCE_DECODERS
+from vae.config.datasets import kind_of
+from vae.config.run import default_hidden
 from vae.models import wavenet
 from vae.models.pixelcnn import receptive_field
 from vae.models.vae import VAE
@@ -149,6 +151,8 @@ def remedies(config, verdict_: str, rate: float | None = None) -> list[Remedy]:
         fewer = dec.hidden[: max(1, len(dec.hidden) // 2)]
         steps = {n: wavenet.receptive_field(len(h), dec.kernel) for n, h in (("steps", dec.hidden), ("after", fewer))}
         out.append(Remedy("weaken_wavenet", {"decoder.hidden": fewer}, steps))
+    elif strong and kind_of(config.data.name) == "series":  # gru, lstm, transformer: every step at once from z
+        out.append(Remedy("weaker_decoder", {"decoder.arch": "cnn", "decoder.hidden": default_hidden("cnn")[::-1]}))
     elif strong and dec.word_dropout < WORD_DROPOUT_REMEDY:  # a token decoder: weaken what it reads of x
         out.append(Remedy("word_dropout", {"decoder.word_dropout": WORD_DROPOUT_REMEDY}))
     if ob.capacity is None and ob.beta > 1:
@@ -177,6 +181,7 @@ def diagnosis(config, verdict_: str, rate: float) -> dict[str, Any]:
     return {
         "cause": "strong_decoder" if strong_decoder_collapse(config, verdict_, rate) else None,
         "decoder_arch": config.decoder.arch,
+        "data_kind": kind_of(config.data.name),
         "beta": config.objective.beta,
         "verdict_thresholds": VERDICT_THRESHOLDS,
         "remedies": [r.__dict__ for r in remedies(config, verdict_, rate)],

@@ -25,6 +25,7 @@ from vae.config.knobs import (
     SEQUENCE_DECODERS,
     SEQUENCE_ENCODERS,
     SERIES_DECODERS,
+    SERIES_ENCODERS,
     VARIANCES,
 )
 from vae.config.rules import check_causal_conv_settings, check_sequence_settings
@@ -69,6 +70,7 @@ __all__ = [
     "SEQUENCE_DECODERS",
     "SEQUENCE_ENCODERS",
     "SERIES_DECODERS",
+    "SERIES_ENCODERS",
     "VARIANCES",
     "DataConfig",
     "LikelihoodConfig",

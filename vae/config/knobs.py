@@ -29,7 +29,8 @@ DECODER_ARCHS = ARCHS + ("pixelcnn",)  # pixelcnn: autoregressive, a decoder onl
 SEQUENCE_ENCODERS = ("gru", "lstm", "transformer")  # read token sequences (vae/models/sequence.py)
 SEQUENCE_DECODERS = ("gru", "lstm", "transformer", "mlp")  # autoregressive, except mlp: every step at once
 AUTOREGRESSIVE_SEQUENCE_DECODERS = SEQUENCE_DECODERS[:3]
-SERIES_DECODERS = ("mlp", "cnn", "wavenet")  # wavenet: autoregressive, a decoder only (vae/models/wavenet.py)
+SERIES_ENCODERS = ("mlp", "cnn", *SEQUENCE_ENCODERS)  # the sequence networks: vae/models/series_sequence.py
+SERIES_DECODERS = ("mlp", "cnn", "wavenet", *SEQUENCE_ENCODERS)  # all but mlp and cnn: autoregressive
 CAUSAL_CONV_DECODERS = ("pixelcnn", "wavenet")  # the autoregressive convolutions: a kernel, gates, a receptive field
 POOLS = ("last", "mean")  # a recurrent encoder's summary of x: its last state, or the mean over the steps
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "silu", "tanh")
@@ -52,6 +53,7 @@ ALL_KINDS = frozenset(KINDS)
 IMAGES = frozenset({"image"})
 IMAGES_AND_SERIES = frozenset({"image", "series"})
 TOKENS = frozenset({"tokens"})
+SEQUENCES = frozenset({"tokens", "series"})  # what the gru, lstm and transformer networks read
 SET = object()  # Needs(knob, SET): the other knob has a value (not None)
 
 
@@ -307,7 +309,10 @@ KNOBS: dict[str, Knob] = _table(
             "encoder+decoder",
             "arch",
             str,
-            N_("network family: mlp, cnn or resnet for images; gru, lstm or transformer for token sequences"),
+            N_(
+                "network family: mlp, cnn or resnet for images; gru, lstm or transformer for token sequences; mlp, "
+                "cnn, gru, lstm or transformer for series"
+            ),
             "encoder",
             label=N_("arch"),
             choices=ARCHS + SEQUENCE_ENCODERS,
@@ -403,8 +408,8 @@ KNOBS: dict[str, Knob] = _table(
             "arch",
             str,
             N_(
-                "decoder family, when it differs from the encoder's; pixelcnn (images), wavenet (series), gru, "
-                "lstm and transformer (token sequences): autoregressive, strong decoders"
+                "decoder family, when it differs from the encoder's; pixelcnn (images), wavenet (series), gru, lstm "
+                "and transformer (series and token sequences): autoregressive, strong decoders"
             ),
             "decoder",
             label=N_("decoder arch"),
@@ -469,7 +474,8 @@ KNOBS: dict[str, Knob] = _table(
             N_("gru, lstm encoder: read the sequence in both directions"),
             "encoder",
             label=N_("bidirectional"),
-            kinds=TOKENS,
+            kinds=SEQUENCES,
+            when=Needs("arch", "gru", "lstm"),
         ),
         Knob(
             "pool",
@@ -480,7 +486,8 @@ KNOBS: dict[str, Knob] = _table(
             "encoder",
             label=N_("pooling"),
             choices=POOLS,
-            kinds=TOKENS,
+            kinds=SEQUENCES,
+            when=Needs("arch", "gru", "lstm"),
         ),
         Knob(
             "heads",
@@ -492,7 +499,7 @@ KNOBS: dict[str, Knob] = _table(
             label=N_("attention heads"),
             lo=1,
             hi=16,
-            kinds=TOKENS,
+            kinds=SEQUENCES,
         ),
         Knob(
             "word_dropout",
@@ -517,7 +524,7 @@ KNOBS: dict[str, Knob] = _table(
             N_("gru, lstm decoder: z joins the input of every step, not only the initial state"),
             "decoder",
             label=N_("z at every step"),
-            kinds=TOKENS,
+            kinds=SEQUENCES,
         ),
         Knob(
             "likelihood",

@@ -35,6 +35,7 @@ WAVES = {  # series of the waves data: a 1-D convolutional encoder, a transposed
     "lr": 2e-3,
 }
 
+SERIES_GRU = {"arch": "gru", "hidden": [64]}  # about the CNN encoder's parameters (13k against 9k)
 WAVES_LONG = {"variance": "learned", "epochs": 150}  # the series lesson's training: 20 epochs left WaveNet unfinished
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -170,6 +171,29 @@ PRESETS: dict[str, dict[str, Any]] = {
     N_("waves: beta-VAE"): {**WAVES, "beta": 4.0},
     # The strong decoder of series: WaveNet (vae/models/wavenet.py) on the waves, long enough for it to learn them.
     N_("strong decoder: wavenet"): {**WAVES, **WAVES_LONG, "decoder_arch": "wavenet", "decoder_gated": True},
+    # Sequence networks on series (vae/models/series_sequence.py), trained as the series lesson's models: a GRU and
+    # a Transformer encoder before the same 1-D CNN decoder, and a GRU decoder (a strong one, as WaveNet).
+    N_("waves: GRU encoder"): {**WAVES, **WAVES_LONG, **SERIES_GRU, "decoder_arch": "cnn", "decoder_hidden": [64, 32]},
+    N_("waves: Transformer encoder"): {
+        **WAVES,
+        **WAVES_LONG,
+        "arch": "transformer",
+        "hidden": [32, 32],
+        "heads": 2,
+        "decoder_arch": "cnn",
+        "decoder_hidden": [64, 32],
+    },
+    N_("waves: GRU encoder and decoder"): {**WAVES, **WAVES_LONG, **SERIES_GRU},
+    # The attention view of the Samples page: a Transformer decoder of names that reads z (the text fix's remedies).
+    N_("names: Transformer decoder"): {
+        **NAMES,
+        "decoder_arch": "transformer",
+        "decoder_hidden": [64, 64],
+        "heads": 4,
+        "word_dropout": 0.5,
+        "kl_warmup": 10.0,
+        "free_bits": 0.25,
+    },
 }
 
 

@@ -91,6 +91,13 @@ SERIES_RUNS = (
     ("wavenet-z6-freebits", "strong decoder: wavenet", ("--free-bits", "2")),  # 1 nat: below the rate it has
     ("wavenet-z6-short", "strong decoder: wavenet", ("--decoder-hidden", "32", "32", "--decoder-kernel", "2")),
 )  # batch norm couples a batch: mnist5k-cnn-z16 with each
+# Sequence networks on series: a GRU and a Transformer encoder before the 1-D CNN decoder, and a GRU decoder, trained
+# as the series lesson's models (learned sigma, 150 epochs).
+SERIES_NETWORK_RUNS = (
+    ("gru-z6", "waves: GRU encoder"),
+    ("transformer-z6", "waves: Transformer encoder"),
+    ("gru-gru-z6", "waves: GRU encoder and decoder"),
+)
 # Symmetry: mnist5k-cnn-z16's encoder (32, 64) with a narrower and a wider decoder (widths in data-flow order; the
 # mirror is (64, 32)).
 DECODERS = (
@@ -159,6 +166,8 @@ SHIPPED = (  # in the order `make checkpoints` trains them
     ShippedModel("names-gru-decoder", "names: GRU decoder ignores z"),
     ShippedModel("names-gru-word-dropout-free-bits", "names: GRU + word dropout + free bits"),
     *(ShippedModel(f"waves-{name}", preset, ("--seed", "1", *flags)) for name, preset, flags in SERIES_RUNS),
+    *(ShippedModel(f"waves-{name}", preset, ("--seed", "1")) for name, preset in SERIES_NETWORK_RUNS),
+    ShippedModel("names-transformer-decoder", "names: Transformer decoder"),
 )
 SHIPPED_BY_NAME = {m.name: m for m in SHIPPED}
 
@@ -187,11 +196,18 @@ LESSONS = {  # lesson -> role -> Role, in the order the page shows them
         "fix": Role("waves-wavenet-z6-freebits", N_("WaveNet decoder + free bits")),
         "short": Role("waves-wavenet-z6-short", N_("WaveNet decoder, a field of 4 steps")),
     },
+    "series encoders": {
+        "cnn": Role("waves-cnn-z6-learned", N_("1-D CNN encoder")),
+        "gru": Role("waves-gru-z6", N_("GRU encoder")),
+        "transformer": Role("waves-transformer-z6", N_("Transformer encoder")),
+        "gru-decoder": Role("waves-gru-gru-z6", N_("GRU encoder and GRU decoder")),
+    },
     "text decoders": {
         "mlp": Role("names-mlp-decoder", N_("MLP decoder")),
         "gru": Role("names-gru-decoder", N_("GRU decoder")),
         "fix": Role("names-gru-word-dropout-free-bits", N_("GRU decoder + word dropout + free bits")),
     },
+    "attention": {"transformer": Role("names-transformer-decoder", N_("Transformer decoder"))},
     "disentanglement": {"tcvae": Role("sprites-mlp-z6-beta-tcvae", N_("beta-TCVAE"))},
     "likelihood": {
         "bernoulli": Role("mnist5k-cnn-z16", N_("Bernoulli of grey levels")),

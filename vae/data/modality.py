@@ -14,7 +14,8 @@ what does ask goes through a modality:
             p(x|z)    categorical over the vocabulary at every step up to END (PAD is not scored)
             shown as  a string               distance  the number of positions that differ
     series  x: (C, L) real values in [0, 1], C channels of L steps
-            encoders  mlp, cnn (1-D)         decoders  mlp, cnn (1-D transposed convolutions), wavenet (autoregressive)
+            encoders  mlp, cnn (1-D), gru, lstm, transformer
+            decoders  mlp, cnn (1-D transposed convolutions), wavenet, gru, lstm, transformer (autoregressive)
             p(x|z)    gaussian (fixed, learned or per-step variance)
             shown as  curves                 distance  Euclidean over the steps
 """
@@ -26,7 +27,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from vae.config import ARCHS, DECODER_ARCHS, LIKELIHOODS, SEQUENCE_DECODERS, SEQUENCE_ENCODERS, SERIES_DECODERS
+from vae.config import (
+    ARCHS,
+    DECODER_ARCHS,
+    LIKELIHOODS,
+    SEQUENCE_DECODERS,
+    SEQUENCE_ENCODERS,
+    SERIES_DECODERS,
+    SERIES_ENCODERS,
+)
 from vae.errors import ConfigError
 from vae.i18n import N_
 
@@ -299,7 +308,7 @@ class Series(Modality):
     """Real-valued series (C, L): C channels of L steps, values in [0, 1] (``waves``)."""
 
     kind = "series"
-    encoder_families = ("mlp", "cnn")
+    encoder_families = SERIES_ENCODERS
     decoder_families = SERIES_DECODERS
     likelihoods = ("gaussian",)
     flops_on_meta = False

@@ -141,3 +141,60 @@ def curve_pictures(series: np.ndarray, height: int = 40, step_px: int = 2) -> np
             ink = (rows >= np.floor(top)) & (rows <= np.ceil(bottom))
             out[i, 0][ink] = 0.15 * ch  # channel 0 black, later ones lighter
     return out
+
+
+def reconstruction_overlay(
+    inputs: np.ndarray, reconstructions: dict[str, np.ndarray], titles: Sequence[str], tr: Translate = english
+) -> go.Figure:
+    """Each input series (N, C, L), channel 0, in a panel of its own, with every model's reconstruction of it
+    (label -> (N, C, L)) drawn over it in a colour per model: which encoders read the wave, side by side.
+    ``layout.meta``: the input and each model's curves as drawn."""
+    from plotly.subplots import make_subplots
+
+    n = len(inputs)
+    fig = make_subplots(rows=1, cols=n, subplot_titles=list(titles), horizontal_spacing=0.04)
+    palette = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd")
+    steps = np.arange(inputs.shape[-1])
+    for k in range(n):
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=inputs[k, 0],
+                mode="lines",
+                name=tr("input x"),
+                legendgroup="x",
+                showlegend=k == 0,
+                line=dict(width=5, color="rgba(0,0,0,0.3)"),
+            ),
+            row=1,
+            col=k + 1,
+        )
+        for i, (label, rec) in enumerate(reconstructions.items()):
+            fig.add_trace(
+                go.Scatter(
+                    x=steps,
+                    y=rec[k, 0],
+                    mode="lines",
+                    name=label,
+                    legendgroup=label,
+                    showlegend=k == 0,
+                    line=dict(width=2, color=palette[i % len(palette)]),
+                ),
+                row=1,
+                col=k + 1,
+            )
+    fig.update_xaxes(title_text=tr("step"), title_font=dict(size=15), tickfont=dict(size=13))
+    fig.update_yaxes(range=[-0.05, 1.05], tickfont=dict(size=13))
+    fig.update_annotations(font=dict(size=16))
+    fig.update_layout(
+        height=430,
+        font=dict(size=15),
+        legend=dict(orientation="h", y=-0.28, x=0, font=dict(size=15)),
+        margin=dict(l=10, r=10, t=40, b=10),
+        plot_bgcolor="white",
+        meta={
+            "inputs": inputs[:, 0].tolist(),
+            "reconstructions": {k: v[:, 0].tolist() for k, v in reconstructions.items()},
+        },
+    )
+    return fig

@@ -8,8 +8,9 @@
 
 Both are non-autoregressive: every step of x is drawn at once from z (the weak decoders of the
 chapter), and p(x|z) is a Gaussian per step (``vae.models.likelihoods.Gaussian``; "per-pixel"
-variance is one variance per step). The strong one, wavenet, draws each step given z and the steps
-before it (vae/models/wavenet.py).
+variance is one variance per step). The strong ones draw each step given z and the steps before it:
+wavenet (vae/models/wavenet.py), gru, lstm and transformer (vae/models/series_sequence.py, with the
+encoders of the same names).
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vae.config import NetworkConfig
+from vae.config import SEQUENCE_ENCODERS, NetworkConfig
 from vae.data.modality import Series
 from vae.models.likelihoods import make_likelihood
 from vae.models.networks import DecoderNet, Networks, linear, make_activation
+from vae.models.series_sequence import RecurrentSeriesDecoder, SeriesSequenceEncoder, TransformerSeriesDecoder
 from vae.models.wavenet import WaveNetDecoder
 
 KERNEL, STRIDE, PADDING = 4, 2, 1  # each stage halves (encoder) or doubles (decoder) the number of steps
@@ -90,9 +92,16 @@ def make_series_networks(config, modality: Series) -> Networks:
     """The networks of a model of series."""
     likelihood = make_likelihood(config.likelihood)
     out_channels = likelihood.params_per_pixel * modality.shape[0]
-    encoder = SeriesEncoder(config.encoder, modality)
+    if config.encoder.arch in SEQUENCE_ENCODERS:
+        encoder = SeriesSequenceEncoder(config.encoder, modality.shape)
+    else:
+        encoder = SeriesEncoder(config.encoder, modality)
     if config.decoder.arch == "wavenet":
         decoder = WaveNetDecoder(config.decoder, config.latent_dim, modality.shape, out_channels)
+    elif config.decoder.arch in ("gru", "lstm"):
+        decoder = RecurrentSeriesDecoder(config.decoder, config.latent_dim, modality.shape, out_channels)
+    elif config.decoder.arch == "transformer":
+        decoder = TransformerSeriesDecoder(config.decoder, config.latent_dim, modality.shape, out_channels)
     else:
         decoder = SeriesDecoder(config.decoder, config.latent_dim, modality, out_channels)
     return Networks(encoder, likelihood, lambda: decoder)
