@@ -263,3 +263,23 @@ def test_the_series_decoders_bench_measures_the_wavenet_lesson(capsys):
     assert all(t > 0 for t in res["sampling"].values())
     out = capsys.readouterr().out
     assert "aim under 0.33" in out and "step by step" in out
+
+
+def test_the_series_networks_bench_compares_the_encoders_on_one_decoder(capsys):
+    """bench/series_networks.py on one seed and one epoch: a row per role and the comparisons the lesson quotes."""
+    from bench import series_networks
+
+    res = series_networks.main(["--seeds", "1", "--epochs", "1"])
+    assert set(res) >= {"cnn", "gru", "transformer", "gru-decoder"}
+    out = capsys.readouterr().out
+    assert "GRU encoder vs the CNN encoder" in out and "GRU decoder: rate" in out
+
+
+def test_the_flow_decoder_bench_measures_the_draws_noise(capsys):
+    """bench/flow_decoder.py on one seed and one epoch: both decoders, their draws' noise and the ratios."""
+    from bench import flow_decoder
+
+    rows = flow_decoder.main(["--seeds", "1", "--epochs", "1"])
+    assert set(rows) == {"cnn", "flow"} and all(r["sample"] > 0 and r["noise_sd"] > 0 for r in rows.values())
+    assert abs(rows["cnn"]["lag1"]) < 0.1  # a Gaussian per step: independent noise
+    assert "flow vs the Gaussian decoder" in capsys.readouterr().out

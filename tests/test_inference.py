@@ -55,6 +55,9 @@ class LinearGaussian(torch.nn.Module):
     def decode(self, z, x=None):
         return (z @ W.T).view(-1, 1, 1, 3)
 
+    def log_px_z(self, z, x):
+        return self.likelihood.log_prob(self.decode(z), x)
+
 
 def exact_log_px(x):
     cov = W @ W.T + S**2 * torch.eye(3)

@@ -27,7 +27,7 @@ def test_every_field_of_a_configuration_has_a_knob():
         ("decoder.dropout", -0.1, r"decoder.dropout must be a number from 0 to 0.95"),
         ("decoder.kernel", 11, r"decoder.kernel must be an integer from 1 to 9"),
         ("encoder.kernel", 0, r"encoder.kernel must be an integer from 1 to 9"),  # no encoder knob: the decoder's
-        ("decoder.arch", "rnn", r"decoder.arch must be one of mlp, cnn, resnet, pixelcnn, wavenet, gru"),
+        ("decoder.arch", "rnn", r"decoder.arch must be one of mlp, cnn, resnet, pixelcnn, flow, wavenet, gru"),
         ("encoder.arch", "pixelcnn", r"pixelcnn is an autoregressive decoder"),
         ("encoder.pool", "max", r"decoder.pool|encoder.pool must be one of last, mean"),
         ("train.seed", 2**53, r"train.seed must be an integer"),

@@ -252,8 +252,10 @@ CHAPTER: tuple[tuple[str, tuple[Claim, ...]], ...] = (
                 "--prior flow|vamp",
             ),
             Claim(
-                N_("A flow in the decoder."),
-                missing=N_("no decoder is a flow."),
+                N_("A flow in the decoder: p(x|z) a Gaussian carried through couplings conditioned on z (series)."),
+                "strong_decoders",
+                _m("flow decoder", "flow"),
+                "--dataset waves --decoder-arch flow --decoder-couplings 4",
             ),
             Claim(
                 N_("Autoregressive decoders: PixelCNN for images."),

@@ -19,6 +19,7 @@ from ui import defaults
 from ui.i18n import spinning, tr
 from ui.models import data_split
 from ui.training_queue import reports_pending
+from vae.analysis import explore
 from vae.analysis.diagnostics import collapse_report as report
 from vae.analysis.diagnostics import with_diagnosis
 from vae.analysis.evaluation import aggregate_inputs
@@ -262,6 +263,17 @@ def autoregressive_note(ck) -> None:
 def reconstructions(ck: Checkpoint, split: str, index: tuple[int, ...], seed: int):
     _, x, _, _ = data_split(ck, split)
     return rec(ck.model, x, list(index), seed=seed)
+
+
+NOISE_SERIES = 256  # test series whose draws measure what p(x|z) adds to its mean
+
+
+@spinning(N_("Sampling..."))
+@cache_data(show_spinner=False, max_entries=64)
+def draw_noise(ck: Checkpoint) -> dict[str, float]:
+    """:func:`vae.analysis.explore.draw_noise` on the first NOISE_SERIES test series, seed 0."""
+    _, x, _, _ = data_split(ck, "test")
+    return explore.draw_noise(ck.model, x[:NOISE_SERIES], seed=0)
 
 
 @spinning(N_("Sampling..."))

@@ -94,3 +94,11 @@ def series_encoder_section(current_name: str) -> None:
         )
     )
     lesson_model_buttons(roles, models, current_name, "series_enc")
+
+
+def warm(languages) -> None:
+    from vae.config.shipped import LESSONS
+
+    for ck in lesson_models(LESSONS["series encoders"]).values():
+        compute.collapse_report(ck, defaults.IWAE_K)
+        compute.reconstructions(ck, "test", SHOWN, 0)

@@ -82,13 +82,22 @@ def _run(paths) -> None:
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     for path in paths:
         _warm_logged(path)
-    from ui import batch_norm_lesson, latent_size_lesson, likelihood_lesson, series_decoder_lesson
+    from ui import (
+        batch_norm_lesson,
+        flow_decoder_lesson,
+        latent_size_lesson,
+        likelihood_lesson,
+        series_decoder_lesson,
+        series_encoder_lesson,
+    )
 
     for lesson in (
         likelihood_lesson,
         latent_size_lesson,
         batch_norm_lesson,
         series_decoder_lesson,
+        series_encoder_lesson,
+        flow_decoder_lesson,
     ):  # the lessons whose views draw several models at once
         try:
             lesson.warm(LANGUAGES)

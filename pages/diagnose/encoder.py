@@ -4,10 +4,10 @@ import streamlit as st
 
 from ui import compute
 from ui.drawing import own_input
+from ui.encoder_remedies import encoder_remedy_buttons
 from ui.i18n import message_text, tr, translate
 from ui.models import checkpoint_paths, current, set_current, split_or_stop
 from ui.series_encoder_lesson import series_encoder_section
-from ui.widgets import open_train_with
 from vae.analysis.inference import GAPS_EXAMPLES, OPTIMIZE_STEPS
 from vae.figures.examples import examples_figure
 from vae.figures.plots import gap_bars, true_posterior_figure
@@ -133,21 +133,5 @@ if st.button(tr("Measure the gaps"), key="enc_measure", type="primary") or key i
 else:
     st.caption(tr("About 10 to 20 s for an MLP on 2 cores; the result is kept for everyone who opens this model."))
 
-hidden = ck.config.encoder.hidden
-wider = [min(2 * h, 2048) for h in hidden] or [400]
-c1, c2 = st.columns(2)
-if c1.button(tr("Train with a wider encoder ({widths})", widths=" ".join(map(str, wider))), key="enc_wider"):
-    open_train_with(ck.config, {"hidden": wider, "decoder_hidden": ck.config.decoder.hidden}, ck.name, "wider-encoder")
-if not ck.config.has_flow and c2.button(
-    tr("Train with an IAF posterior (4 flow steps)"),
-    key="enc_iaf",
-    help=tr(
-        "A Gaussian followed by inverse autoregressive flow steps: a posterior that can bend (Kingma et al. 2016)."
-    ),
-):
-    changes = {"posterior": "iaf", "flow_steps": 4}
-    if ck.config.objective.name == "beta-tcvae":  # its estimator needs a Gaussian posterior
-        changes["objective"] = "vae"
-    open_train_with(ck.config, {**changes, "free_bits": 0.0}, ck.name, "iaf")
-
+encoder_remedy_buttons(ck)
 series_encoder_section(ck.name)

@@ -4,6 +4,7 @@ with WaveNet on series. The same lesson on text is pages/diagnose/text_decoders.
 import streamlit as st
 
 from ui import compute, defaults
+from ui.flow_decoder_lesson import flow_decoder_section
 from ui.i18n import tr
 from ui.lesson import (
     lesson_command_lines,
@@ -131,4 +132,5 @@ fixes = {  # English label (the button's key and the new model's name) -> the ch
 remedy_buttons(base, fixes, "fix", tr("Opens Train with the pixelcnn model's settings and this change."))
 lesson_command_lines(LESSON)
 series_section(current_path().stem if current_path() else "")
+flow_decoder_section(current_path().stem if current_path() else "")
 symmetry_section()

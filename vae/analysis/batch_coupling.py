@@ -72,7 +72,7 @@ def example_elbo(twin: VAE, batch: torch.Tensor, eps: torch.Tensor) -> dict[str,
 def elbo_terms(twin: VAE, q, x: torch.Tensor, eps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(-log p(x|z), KL) per example (B,) at z from the noise ``eps`` (B, D) through q = q(z|x)."""
     z, log_q = q.transform(eps)
-    rec = -twin.likelihood.log_prob(twin.decode(z, x), x)
+    rec = -twin.log_px_z(z, x)
     return rec, twin.kl_dims(q, z, log_q).sum(-1)
 
 

@@ -219,6 +219,23 @@ def seed_grid_spread(images: np.ndarray) -> tuple[float, float]:
     return float(within), float(between)
 
 
+@torch.no_grad()
+def draw_noise(model: VAE, x: torch.Tensor, draws: int = 8, seed: int = 0) -> dict[str, float]:
+    """What p(x|z) adds to its mean, on series x (N, C, L): at z = E[q(z|x)], ``draws`` draws x_s ~ p(x|z) and the
+    residuals r = x_s - m, m the decoder's mean (a flow decoder's stand-in, f(mu(z))):
+
+        sd    = sqrt(mean r^2)                                             the noise's size
+        lag1  = sum_t r_t r_t+1 / sum_t r_t^2   (over draws, examples, channels)  its correlation a step apart
+
+    lag1 is about 0 for a Gaussian per step (independent noise); a flow decoder's draws can move neighbouring
+    steps together. Values in [0, 1] as drawn (the draws held to the data's range)."""
+    model.eval()
+    g = torch.Generator(device=_device(model)).manual_seed(seed)
+    z = model.encode(x.to(_device(model))).mean.repeat_interleave(draws, 0)
+    r = (model.sample_x(z, g) - model.decode_mean(z)).double()
+    return {"sd": float(r.pow(2).mean().sqrt()), "lag1": float((r[..., 1:] * r[..., :-1]).sum() / r.pow(2).sum())}
+
+
 def first_letter_agreement(grid: list[list[str]]) -> tuple[float, float]:
     """How alike the sequences drawn for one z are, for a grid of sequences (rows: z, columns: seeds).
 

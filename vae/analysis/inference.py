@@ -63,8 +63,7 @@ def log_joint(model: VAE, x: torch.Tensor, z: torch.Tensor, chunk: int = 4096) -
     for s in range(0, len(z), chunk):
         zs = z[s : s + chunk]
         xs = x.expand(len(zs), *x.shape[1:])
-        params = model.decode(zs, xs)
-        out.append(model.likelihood.log_prob(params, xs) + model.prior.log_prob(zs))
+        out.append(model.log_px_z(zs, xs) + model.prior.log_prob(zs))
     return torch.cat(out)
 
 
@@ -72,7 +71,7 @@ def _log_px_z(model: VAE, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """log p(x_b|z_sb) for draws z (S, B, D) of the examples x (B, ...): shape (S, B)."""
     s, b, d = z.shape
     xs = x.unsqueeze(0).expand(s, *x.shape).reshape(s * b, *x.shape[1:])
-    return model.likelihood.log_prob(model.decode(z.reshape(s * b, d), xs), xs).view(s, b)
+    return model.log_px_z(z.reshape(s * b, d), xs).view(s, b)
 
 
 @torch.no_grad()

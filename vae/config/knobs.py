@@ -30,7 +30,8 @@ SEQUENCE_ENCODERS = ("gru", "lstm", "transformer")  # read token sequences (vae/
 SEQUENCE_DECODERS = ("gru", "lstm", "transformer", "mlp")  # autoregressive, except mlp: every step at once
 AUTOREGRESSIVE_SEQUENCE_DECODERS = SEQUENCE_DECODERS[:3]
 SERIES_ENCODERS = ("mlp", "cnn", *SEQUENCE_ENCODERS)  # the sequence networks: vae/models/series_sequence.py
-SERIES_DECODERS = ("mlp", "cnn", "wavenet", *SEQUENCE_ENCODERS)  # all but mlp and cnn: autoregressive
+SERIES_DECODERS = ("mlp", "cnn", "flow", "wavenet", *SEQUENCE_ENCODERS)  # after flow: autoregressive
+MAX_COUPLINGS = 16  # a flow decoder's affine couplings (vae/models/flow_decoder.py)
 CAUSAL_CONV_DECODERS = ("pixelcnn", "wavenet")  # the autoregressive convolutions: a kernel, gates, a receptive field
 POOLS = ("last", "mean")  # a recurrent encoder's summary of x: its last state, or the mean over the steps
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "silu", "tanh")
@@ -408,12 +409,13 @@ KNOBS: dict[str, Knob] = _table(
             "arch",
             str,
             N_(
-                "decoder family, when it differs from the encoder's; pixelcnn (images), wavenet (series), gru, lstm "
-                "and transformer (series and token sequences): autoregressive, strong decoders"
+                "decoder family, when it differs from the encoder's; flow (series): a 1-D CNN's Gaussian through "
+                "affine couplings; pixelcnn (images), wavenet (series), gru, lstm and transformer (series and token "
+                "sequences): autoregressive, strong decoders"
             ),
             "decoder",
             label=N_("decoder arch"),
-            choices=DECODER_ARCHS + ("wavenet",) + AUTOREGRESSIVE_SEQUENCE_DECODERS,
+            choices=DECODER_ARCHS + ("flow", "wavenet") + AUTOREGRESSIVE_SEQUENCE_DECODERS,
         ),
         DecoderOverride(
             "hidden",
@@ -442,6 +444,19 @@ KNOBS: dict[str, Knob] = _table(
             hi=9,
             kinds=IMAGES_AND_SERIES,
             when=Needs("decoder_arch", *CAUSAL_CONV_DECODERS),
+        ),
+        Knob(
+            "decoder_couplings",
+            "decoder",
+            "couplings",
+            int,
+            N_("flow decoder: affine coupling steps over the series, each conditioned on z"),
+            "decoder",
+            label=N_("decoder couplings"),
+            lo=1,
+            hi=MAX_COUPLINGS,
+            kinds=frozenset({"series"}),
+            when=Needs("decoder_arch", "flow"),
         ),
         Knob(
             "decoder_gated",

@@ -184,6 +184,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "decoder_hidden": [64, 32],
     },
     N_("waves: GRU encoder and decoder"): {**WAVES, **WAVES_LONG, **SERIES_GRU},
+    # A flow in the decoder (vae/models/flow_decoder.py): the 1-D CNN decoder's Gaussian through 4 affine couplings
+    # conditioned on z, trained as the series lesson's models.
+    N_("waves: flow decoder"): {**WAVES, **WAVES_LONG, "decoder_arch": "flow", "decoder_couplings": 4},
     # The attention view of the Samples page: a Transformer decoder of names that reads z (the text fix's remedies).
     N_("names: Transformer decoder"): {
         **NAMES,

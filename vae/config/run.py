@@ -66,6 +66,7 @@ class NetworkConfig:
     heads: int = 4  # transformer: attention heads
     word_dropout: float = 0.0  # gru, lstm decoder: share of input tokens replaced by <unk> (Bowman et al. 2016)
     z_every_step: bool = False  # gru, lstm decoder: z joins every step's input, not only the initial state
+    couplings: int = 4  # flow decoder: affine couplings over the series (vae/models/flow_decoder.py)
 
 
 @dataclass

@@ -91,12 +91,13 @@ SERIES_RUNS = (
     ("wavenet-z6-freebits", "strong decoder: wavenet", ("--free-bits", "2")),  # 1 nat: below the rate it has
     ("wavenet-z6-short", "strong decoder: wavenet", ("--decoder-hidden", "32", "32", "--decoder-kernel", "2")),
 )  # batch norm couples a batch: mnist5k-cnn-z16 with each
-# Sequence networks on series: a GRU and a Transformer encoder before the 1-D CNN decoder, and a GRU decoder, trained
-# as the series lesson's models (learned sigma, 150 epochs).
+# Sequence networks on series: a GRU and a Transformer encoder before the 1-D CNN decoder, and a GRU decoder; and a
+# flow decoder; trained as the series lessons' models (learned sigma, 150 epochs).
 SERIES_NETWORK_RUNS = (
     ("gru-z6", "waves: GRU encoder"),
     ("transformer-z6", "waves: Transformer encoder"),
     ("gru-gru-z6", "waves: GRU encoder and decoder"),
+    ("flow-z6", "waves: flow decoder"),
 )
 # Symmetry: mnist5k-cnn-z16's encoder (32, 64) with a narrower and a wider decoder (widths in data-flow order; the
 # mirror is (64, 32)).
@@ -201,6 +202,10 @@ LESSONS = {  # lesson -> role -> Role, in the order the page shows them
         "gru": Role("waves-gru-z6", N_("GRU encoder")),
         "transformer": Role("waves-transformer-z6", N_("Transformer encoder")),
         "gru-decoder": Role("waves-gru-gru-z6", N_("GRU encoder and GRU decoder")),
+    },
+    "flow decoder": {
+        "cnn": Role("waves-cnn-z6-learned", N_("1-D CNN decoder (a Gaussian per step)")),
+        "flow": Role("waves-flow-z6", N_("flow decoder (4 couplings)")),
     },
     "text decoders": {
         "mlp": Role("names-mlp-decoder", N_("MLP decoder")),

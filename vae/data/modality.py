@@ -15,7 +15,8 @@ what does ask goes through a modality:
             shown as  a string               distance  the number of positions that differ
     series  x: (C, L) real values in [0, 1], C channels of L steps
             encoders  mlp, cnn (1-D), gru, lstm, transformer
-            decoders  mlp, cnn (1-D transposed convolutions), wavenet, gru, lstm, transformer (autoregressive)
+            decoders  mlp, cnn (1-D transposed convolutions), flow (the cnn's Gaussian through couplings),
+                      wavenet, gru, lstm, transformer (autoregressive)
             p(x|z)    gaussian (fixed, learned or per-step variance)
             shown as  curves                 distance  Euclidean over the steps
 """
@@ -326,10 +327,11 @@ class Series(Modality):
         return self.shape[1]
 
     def check(self, config) -> None:
-        """The families apply; a 1-D convolution halves L at each stage, so L must allow it."""
+        """The families apply; a 1-D convolution (a flow decoder's base too) halves L at each stage, so L must
+        allow it."""
         super().check(config)
         for which, net in (("encoder", config.encoder), ("decoder", config.decoder)):
-            if net.arch == "cnn" and self.length % (2 ** len(net.hidden)):
+            if net.arch in ("cnn", "flow") and self.length % (2 ** len(net.hidden)):
                 raise ConfigError(
                     N_(
                         "{which}: {stages} stride-2 stages need a length divisible by {n}; "

@@ -161,12 +161,14 @@ class DecoderNet(nn.Module):
     forward(z, x)     for each part of x given z and the parts before it, by teacher forcing (True)
     sample(z, likelihood, generator, temperature, top_k, **progress)    a draw x ~ p(x|z), (B, *x_shape)
     mean(z, likelihood)    E[x|z] decoded (an autoregressive decoder, with none in closed form: a stand-in)
+    log_prob(z, x, likelihood)    log p(x|z) (B,): the likelihood of forward's parameters, or a flow's density
     output_numel      floats of its output per example; ``work_numel`` at its peak (IWAE chunks by it)
     pixel_by_pixel    drawing one example takes a network pass per pixel (the pages draw fewer)
     """
 
     autoregressive = False
     pixel_by_pixel = False
+    scores_itself = False  # log p(x|z) is its own (a flow's density), not the likelihood's of its output
     output_numel = 0
     work_numel = 0
 
@@ -177,6 +179,10 @@ class DecoderNet(nn.Module):
     def mean(self, z: torch.Tensor, likelihood) -> torch.Tensor:
         """The likelihood's mean of forward(z)."""
         return likelihood.mean(self(z))
+
+    def log_prob(self, z: torch.Tensor, x: torch.Tensor, likelihood) -> torch.Tensor:
+        """log p(x|z) (B,): the likelihood of x under forward(z), or forward(z, x) by teacher forcing."""
+        return likelihood.log_prob(self(z, x) if self.autoregressive else self(z), x)
 
 
 @dataclass

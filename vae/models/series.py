@@ -8,7 +8,9 @@
 
 Both are non-autoregressive: every step of x is drawn at once from z (the weak decoders of the
 chapter), and p(x|z) is a Gaussian per step (``vae.models.likelihoods.Gaussian``; "per-pixel"
-variance is one variance per step). The strong ones draw each step given z and the steps before it:
+variance is one variance per step). flow (vae/models/flow_decoder.py) carries the cnn's Gaussian
+through affine couplings conditioned on z, so that the steps depend on each other given z. The strong
+ones draw each step given z and the steps before it:
 wavenet (vae/models/wavenet.py), gru, lstm and transformer (vae/models/series_sequence.py, with the
 encoders of the same names).
 """
@@ -20,6 +22,7 @@ from torch import nn
 
 from vae.config import SEQUENCE_ENCODERS, NetworkConfig
 from vae.data.modality import Series
+from vae.models.flow_decoder import FlowSeriesDecoder
 from vae.models.likelihoods import make_likelihood
 from vae.models.networks import DecoderNet, Networks, linear, make_activation
 from vae.models.series_sequence import RecurrentSeriesDecoder, SeriesSequenceEncoder, TransformerSeriesDecoder
@@ -96,7 +99,10 @@ def make_series_networks(config, modality: Series) -> Networks:
         encoder = SeriesSequenceEncoder(config.encoder, modality.shape)
     else:
         encoder = SeriesEncoder(config.encoder, modality)
-    if config.decoder.arch == "wavenet":
+    if config.decoder.arch == "flow":
+        base = SeriesDecoder(config.decoder, config.latent_dim, modality, out_channels)
+        decoder = FlowSeriesDecoder(base, config.decoder, config.latent_dim, modality)
+    elif config.decoder.arch == "wavenet":
         decoder = WaveNetDecoder(config.decoder, config.latent_dim, modality.shape, out_channels)
     elif config.decoder.arch in ("gru", "lstm"):
         decoder = RecurrentSeriesDecoder(config.decoder, config.latent_dim, modality.shape, out_channels)

@@ -147,6 +147,10 @@ class VAE(nn.Module):
         """Likelihood parameters for z (B, D); an autoregressive decoder also needs the x it scores."""
         return self.decoder(z, x) if self.autoregressive else self.decoder(z)
 
+    def log_px_z(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """log p(x|z) (B,) for z (B, D) and x (B, ...): the decoder's likelihood of x (a flow decoder's density)."""
+        return self.decoder.log_prob(z, x, self.likelihood)
+
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> VAEOutput:
         """One-sample ELBO terms for a batch x in [0, 1] (the likelihood's target)."""
         q = self.encode(x)
@@ -154,8 +158,11 @@ class VAE(nn.Module):
             z, log_q = q.rsample(generator), None
         else:
             z, log_q = q.rsample_with_log_prob(generator)
-        params = self.decode(z, x)
-        rec = -self.likelihood.log_prob(params, x)
+        if self.decoder.scores_itself:
+            params, rec = self.decode(z, x), -self.log_px_z(z, x)
+        else:
+            params = self.decode(z, x)
+            rec = -self.likelihood.log_prob(params, x)
         return VAEOutput(q, z, params, rec, self.kl_dims(q, z, log_q))
 
     def kl_dims(self, q, z: torch.Tensor, log_q: torch.Tensor | None) -> torch.Tensor:
