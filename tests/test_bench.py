@@ -283,3 +283,14 @@ def test_the_flow_decoder_bench_measures_the_draws_noise(capsys):
     assert set(rows) == {"cnn", "flow"} and all(r["sample"] > 0 and r["noise_sd"] > 0 for r in rows.values())
     assert abs(rows["cnn"]["lag1"]) < 0.1  # a Gaussian per step: independent noise
     assert "flow vs the Gaussian decoder" in capsys.readouterr().out
+
+
+def test_the_image_attention_bench_measures_how_far_the_blocks_look(capsys):
+    """bench/image_attention.py on one seed and one epoch: both CNNs, the blocks' reach against uniform weights."""
+    from bench import image_attention
+
+    rows = image_attention.main(["--seeds", "1", "--epochs", "1"])
+    assert set(rows) == {"cnn", "attention"} and rows["cnn"]["encoder_of"] == 0
+    att = rows["attention"]
+    assert att["encoder_of"] == 49 and 1 <= att["encoder_cells"] <= 49 and 0 <= att["decoder_beyond"] <= 1
+    assert "attention vs the plain CNN" in capsys.readouterr().out

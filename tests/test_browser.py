@@ -602,3 +602,45 @@ def test_clicking_and_lassoing_points_on_the_maps_select_them(server, page):
         page.mouse.click(x, y)
         wait_idle(page)
         assert page.locator("[data-testid=stException]").count() == 0, path
+
+
+def test_clicking_a_cell_shows_where_the_image_attention_looks_from_it(browser, tmp_path):
+    """Samples on an image model with attention blocks (tiny, under the shipped name): clicking a cell's marker on
+    the encoder's panel moves the outlined cell there and redraws its weights, which still sum to 1."""
+    from tests.app_helpers import tiny_shipped_models
+
+    name = "mnist5k-cnn-z16-attention"
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    tiny_shipped_models(folder, [name])
+    with streamlit_server(env={"VAE_CHECKPOINTS": str(folder), "VAE_CLASS_MODELS": str(tmp_path / "class")}) as url:
+        ctx = browser.new_context(viewport={"width": 1024, "height": 768})
+        pg = ctx.new_page()
+        pg.goto(f"{url}/samples?model={name}")
+        wait_idle(pg)
+        plot = pg.locator(".st-key-img_att .js-plotly-plot")
+        plot.scroll_into_view_if_needed(timeout=60_000)
+        outline = "el => [el.layout.shapes[0].x0, el.layout.shapes[0].y0]"
+        before = plot.evaluate(outline)
+        x, y = _point_positions(pg, "img_att")[0]  # the encoder's first cell, top left
+        pg.mouse.move(x, y)
+        pg.wait_for_timeout(300)
+        pg.mouse.click(x, y)
+        wait_idle(pg)
+        assert pg.locator("[data-testid=stException]").count() == 0
+        plot = pg.locator(".st-key-img_att .js-plotly-plot")
+        pg.wait_for_function(
+            "([sel, b]) => { const el = document.querySelector(sel); return el && el.layout && "
+            "(el.layout.shapes[0].x0 !== b[0] || el.layout.shapes[0].y0 !== b[1]); }",
+            arg=[".st-key-img_att .js-plotly-plot", before],
+            timeout=60_000,
+        )
+        assert plot.evaluate(outline) == [-0.5, -0.5]
+        total = plot.evaluate(  # Plotly 7 keeps a typed array's decoded rows in _inputArray
+            "el => { const t = el.data.filter(d => d.type === 'heatmap' && d.opacity)[0]; "
+            "const rows = t.z._inputArray || t.z; "
+            "return rows.map(r => Object.values(r)).flat().reduce((a, b) => a + b, 0); }"
+        )
+        assert abs(total - 1) < 1e-4
+        shot(pg, "samples-image-attention")
+        ctx.close()

@@ -165,6 +165,9 @@ def test_every_flag_reaches_the_config(capsys):
         "heads": "2",
         "word_dropout": "0.3",
         "z_every_step": True,
+        "decoder_couplings": "3",  # a flow decoder's (series)
+        "attention": "2",  # 8 channels into 2 heads
+        "decoder_attention": "4",  # the decoder's 12 into 4
     }
     assert set(values) == set(KNOBS)
     argv = ["train", "--print-config"]

@@ -276,8 +276,13 @@ CHAPTER: tuple[tuple[str, tuple[Claim, ...]], ...] = (
                 "--dataset names --decoder-arch transformer",
             ),
             Claim(
-                N_("Attention for high-resolution images."),
-                missing=N_("the image networks have no attention layer."),
+                N_(
+                    "Attention for images: a self-attention block lets every cell of a CNN's feature map read every "
+                    "other, however far."
+                ),
+                "samples",
+                _m("image attention", "attention"),
+                "--arch cnn --attention 4",
             ),
         ),
     ),

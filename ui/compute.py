@@ -332,6 +332,23 @@ def attention(ck: Checkpoint, split: str, index: int):
     return decoder_attention(ck.model, x[index])
 
 
+ATTENTION_IMAGES = 256  # test images over which a lesson table averages an attention block's reach
+
+
+@cache_data(show_spinner=False, max_entries=64)
+def attention_reach(ck: Checkpoint) -> dict[str, float]:
+    """:func:`vae.analysis.explore.attention_reach` over the first ATTENTION_IMAGES test images."""
+    _, x, _, _ = data_split(ck, "test")
+    return explore.attention_reach(ck.model, x[:ATTENTION_IMAGES])
+
+
+@cache_data(show_spinner=False, max_entries=64)
+def image_attention(ck: Checkpoint, split: str, index: int):
+    """vae.analysis.explore.image_attention of image ``index`` of ``split`` (a network with an attention block)."""
+    _, x, _, _ = data_split(ck, split)
+    return explore.image_attention(ck.model, x[index])
+
+
 @spinning(N_("Drawing rows of different z, columns of different pixel-by-pixel seeds..."))
 @cache_data(show_spinner=False, max_entries=32)
 def seed_grid(ck: Checkpoint, n_z: int, n_seeds: int, seed: int):

@@ -85,6 +85,7 @@ def _run(paths) -> None:
     from ui import (
         batch_norm_lesson,
         flow_decoder_lesson,
+        image_attention_view,
         latent_size_lesson,
         likelihood_lesson,
         series_decoder_lesson,
@@ -98,6 +99,7 @@ def _run(paths) -> None:
         series_decoder_lesson,
         series_encoder_lesson,
         flow_decoder_lesson,
+        image_attention_view,
     ):  # the lessons whose views draw several models at once
         try:
             lesson.warm(LANGUAGES)

@@ -5,6 +5,7 @@ import streamlit as st
 
 from ui import compute, defaults
 from ui.i18n import language, tr, translate
+from ui.image_attention_view import image_attention_section
 from ui.models import current, split_or_stop
 from ui.prior_lesson import prior_section
 from ui.widgets import pick_examples
@@ -126,3 +127,5 @@ if tokens and ck.config.decoder.arch == "transformer":
     block = c2.slider(tr("block"), 1, blocks, blocks, key="att_block") if blocks > 1 else 1
     att = compute.attention(ck, "test", int(which))
     st.plotly_chart(attention_figure(att, int(block) - 1, tr=tr), key="attention")
+
+image_attention_section(ck)

@@ -422,3 +422,111 @@ def decoder_attention(model: VAE, x: torch.Tensor) -> DecoderAttention:
         np.stack([w[0, :steps, :steps].cpu().numpy() for w, _ in weights]),
         np.stack([c[0, :steps].cpu().numpy() for _, c in weights]),
     )
+
+
+@dataclass
+class ImageAttention:
+    """Where an image network's self-attention block looks (vae/models/attention.py) for one image x: for each
+    network that has a block ("encoder": reading x; "decoder": drawing E[x|z] at z = E[q(z|x)]), its weights
+    ``weights[network][head, n, m]``, cell n's weight on cell m of the ``grid`` (row-major), each row summing to
+    1, and ``image[network]``, what that network's map lies over (x itself, the decoded mean)."""
+
+    grid: dict[str, tuple[int, int]]
+    weights: dict[str, np.ndarray]  # (heads, N, N)
+    image: dict[str, np.ndarray]  # (C, H, W)
+
+
+def _attention_weights(model: VAE, x: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """Each attention block's weights (B, heads, N, N) for images x (B, C, H, W) (the decoder's at z = E[q(z|x)]),
+    and the decoded means."""
+    from vae.models.attention import attention_block
+
+    blocks = {w: attention_block(getattr(model, w)) for w in ("encoder", "decoder")}
+    blocks = {w: b for w, b in blocks.items() if b is not None}
+    if not blocks:
+        raise ConfigError(N_("this model's networks have no attention block; train one with --attention 4"))
+    model.eval()
+    inputs: dict[str, torch.Tensor] = {}
+    hooks = [b.register_forward_hook(lambda m, a, _o, w=w: inputs.setdefault(w, a[0])) for w, b in blocks.items()]
+    try:
+        mean = model.decode_mean(model.encode(x.to(_device(model))).mean)
+    finally:
+        for h in hooks:
+            h.remove()
+    return {w: b.weights(inputs[w]) for w, b in blocks.items()}, mean
+
+
+@torch.no_grad()
+def image_attention(model: VAE, x: torch.Tensor) -> ImageAttention:
+    """The attention of each of the model's self-attention blocks for one image x (C, H, W)."""
+    from vae.models.attention import attention_block
+
+    xb = torch.as_tensor(x, dtype=torch.float32)[None]
+    weights, mean = _attention_weights(model, xb)
+    shown = {"encoder": xb[0], "decoder": mean[0]}
+    return ImageAttention(
+        {w: attention_block(getattr(model, w)).grid for w in weights},
+        {w: a[0].cpu().double().numpy() for w, a in weights.items()},
+        {w: shown[w].cpu().numpy() for w in weights},
+    )
+
+
+def query_cell(grid: tuple[int, int], image_side: tuple[int, int], pixel: tuple[int, int]) -> int:
+    """The row-major index of the cell of ``grid`` (gh, gw) that covers ``pixel`` (row, column) of an image of
+    ``image_side`` (H, W) pixels."""
+    (gh, gw), (h, w) = grid, image_side
+    r, c = min(gh - 1, max(0, int(pixel[0] * gh // h))), min(gw - 1, max(0, int(pixel[1] * gw // w)))
+    return r * gw + c
+
+
+def cell_weights(weights: np.ndarray, cell: int, head: int | None = None) -> np.ndarray:
+    """Row ``cell`` of a block's weights (heads, N, N): one head's, or their mean (head None); it sums to 1."""
+    rows = weights[:, cell, :]
+    return rows.mean(0) if head is None else rows[head]
+
+
+def weight_beyond_neighbours(row: np.ndarray, grid: tuple[int, int], cell: int) -> float:
+    """The share of one cell's attention ``row`` (N,) on cells outside its 3 x 3 neighbourhood on ``grid``:
+
+        sum_m A[n, m] [max(|r_m - r_n|, |c_m - c_n|) > 1]
+
+    what a 3 x 3 convolution at that grid could not read (a uniform row over a 7 x 7 grid gives 40/49 at the
+    centre)."""
+    gh, gw = grid
+    rows, cols = np.divmod(np.arange(gh * gw), gw)
+    r, c = divmod(cell, gw)
+    far = np.maximum(np.abs(rows - r), np.abs(cols - c)) > 1
+    return float(row[far].sum())
+
+
+@torch.no_grad()
+def attention_reach(model: VAE, x: torch.Tensor) -> dict[str, dict[str, float]]:
+    """How far and how narrowly each attention block looks, over the images x (N, C, H, W) and every cell n:
+
+        beyond   mean_n :func:`weight_beyond_neighbours` of the heads' mean row    where a 3 x 3 conv cannot read
+        cells    mean_{n, head} exp(-sum_m A[n, m] log A[n, m])                    cells a head looks at
+
+    ``cells`` is the perplexity of a head's row: all ``of`` cells for uniform weights, 1 for one cell. A block
+    whose heads look at few cells far away learned where to look; uniform heads only average the map."""
+    from vae.models.attention import attention_block
+
+    out = {}
+    for w, att in _attention_weights(model, x)[0].items():
+        gh, gw = attention_block(getattr(model, w)).grid
+        rows, cols = np.divmod(np.arange(gh * gw), gw)
+        far = np.maximum(np.abs(rows[:, None] - rows[None]), np.abs(cols[:, None] - cols[None])) > 1
+        a = att.double().cpu()
+        entropy = -(a * a.clamp_min(1e-300).log()).sum(-1)
+        out[w] = {
+            "beyond": float((a.mean(1) * torch.as_tensor(far)).sum(-1).mean()),
+            "cells": float(entropy.exp().mean()),
+            "of": gh * gw,
+        }
+    return out
+
+
+def uniform_beyond(grid: tuple[int, int]) -> float:
+    """:func:`weight_beyond_neighbours` of uniform weights, averaged over the cells of ``grid`` (0.85 at 7 x 7)."""
+    gh, gw = grid
+    n = gh * gw
+    return float(np.mean([weight_beyond_neighbours(np.full(n, 1 / n), grid, c) for c in range(n)]))

@@ -31,6 +31,8 @@ SEQUENCE_DECODERS = ("gru", "lstm", "transformer", "mlp")  # autoregressive, exc
 AUTOREGRESSIVE_SEQUENCE_DECODERS = SEQUENCE_DECODERS[:3]
 SERIES_ENCODERS = ("mlp", "cnn", *SEQUENCE_ENCODERS)  # the sequence networks: vae/models/series_sequence.py
 SERIES_DECODERS = ("mlp", "cnn", "flow", "wavenet", *SEQUENCE_ENCODERS)  # after flow: autoregressive
+MAX_ATTENTION_HEADS = 8  # an image network's self-attention block (vae/models/attention.py)
+ATTENTION_ARCHS = ("cnn", "resnet")  # the image networks with a feature map for it to attend over
 MAX_COUPLINGS = 16  # a flow decoder's affine couplings (vae/models/flow_decoder.py)
 CAUSAL_CONV_DECODERS = ("pixelcnn", "wavenet")  # the autoregressive convolutions: a kernel, gates, a receptive field
 POOLS = ("last", "mean")  # a recurrent encoder's summary of x: its last state, or the mean over the steps
@@ -390,6 +392,22 @@ KNOBS: dict[str, Knob] = _table(
             when=Needs("arch", "resnet"),
         ),
         Knob(
+            "attention",
+            "encoder+decoder",
+            "attention",
+            int,
+            N_(
+                "cnn, resnet: heads of a self-attention block over the coarsest feature map, each cell looking at "
+                "every other (0: none)"
+            ),
+            "encoder",
+            label=N_("attention heads (images)"),
+            lo=0,
+            hi=MAX_ATTENTION_HEADS,
+            kinds=IMAGES,
+            when=Needs("arch", *ATTENTION_ARCHS),
+        ),
+        Knob(
             "plain_blocks",
             "encoder+decoder",
             "plain",
@@ -428,6 +446,11 @@ KNOBS: dict[str, Knob] = _table(
         DecoderOverride("init", N_("decoder initialization, when it differs"), label=N_("decoder init")),
         DecoderOverride(
             "blocks", N_("resnet decoder: residual blocks per stage, when it differs"), label=N_("decoder blocks")
+        ),
+        DecoderOverride(
+            "attention",
+            N_("cnn, resnet decoder: heads of its self-attention block, when it differs (0: none)"),
+            label=N_("decoder attention heads"),
         ),
         Knob(
             "decoder_kernel",

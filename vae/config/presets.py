@@ -75,6 +75,15 @@ PRESETS: dict[str, dict[str, Any]] = {
         "epochs": 30,
     },
     N_("CNN on MNIST"): {"dataset": "mnist5k", "arch": "cnn", "hidden": [32, 64], "latent_dim": 16, "epochs": 10},
+    # the same CNN with a self-attention block of 4 heads over the 7 x 7 map of its encoder and of its decoder
+    N_("CNN with self-attention on MNIST"): {
+        "dataset": "mnist5k",
+        "arch": "cnn",
+        "hidden": [32, 64],
+        "latent_dim": 16,
+        "attention": 4,
+        "epochs": 15,
+    },
     N_("beta-VAE on sprites"): {
         "dataset": "sprites",
         "arch": "cnn",
@@ -186,7 +195,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     N_("waves: GRU encoder and decoder"): {**WAVES, **WAVES_LONG, **SERIES_GRU},
     # A flow in the decoder (vae/models/flow_decoder.py): the 1-D CNN decoder's Gaussian through 4 affine couplings
     # conditioned on z, trained as the series lesson's models.
-    N_("waves: flow decoder"): {**WAVES, **WAVES_LONG, "decoder_arch": "flow", "decoder_couplings": 4},
+    N_("waves: flow decoder"): {**WAVES, **WAVES_LONG, "decoder_arch": "flow"},  # 4 couplings, the default
     # The attention view of the Samples page: a Transformer decoder of names that reads z (the text fix's remedies).
     N_("names: Transformer decoder"): {
         **NAMES,

@@ -3,9 +3,10 @@
 :meth:`vae.config.VAEConfig.validate` checks every field against its knob first (type, range, choices),
 then calls :func:`check`. Each rule says why a combination cannot work and what to do instead: a
 pixelcnn is a decoder only and needs equal layers and an odd kernel; a sequence network's layers share
-one width; binarization needs the Bernoulli likelihood; the Gaussian mean's output layer must reach the
-data's range, and only a Gaussian models values outside [0, 1]; capacity annealing is for the plain objective;
-beta-TCVAE, free bits and the VampPrior need a posterior (and prior) whose KL splits over dimensions.
+one width; an attention block sits on a cnn or resnet map whose channels divide into its heads; binarization
+needs the Bernoulli likelihood; the Gaussian mean's output layer must reach the data's range, and only a
+Gaussian models values outside [0, 1]; capacity annealing is for the plain objective; beta-TCVAE, free bits
+and the VampPrior need a posterior (and prior) whose KL splits over dimensions.
 What a kind of data admits (which families, likelihoods, channels) is the modality's
 (:meth:`vae.data.modality.Modality.check`).
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vae.config.knobs import ARCHS, SEQUENCE_ENCODERS
+from vae.config.knobs import ARCHS, ATTENTION_ARCHS, SEQUENCE_ENCODERS
 from vae.errors import ConfigError
 from vae.i18n import N_
 
@@ -61,6 +62,34 @@ def check_layers(which: str, net: NetworkConfig) -> None:
         check_causal_conv_settings(net)
     if net.arch in SEQUENCE_ENCODERS:
         check_sequence_settings(which, net)
+    if net.attention:
+        check_attention_settings(which, net)
+
+
+def check_attention_settings(which: str, net: NetworkConfig) -> None:
+    """A self-attention block sits at a cnn or resnet network's coarsest feature map (the encoder's last stage,
+    the decoder's first) and splits its channels into its heads."""
+    if net.arch not in ATTENTION_ARCHS:
+        raise ConfigError(
+            N_(
+                "{which}.attention: a self-attention block attends over a cnn or resnet feature map; this {which} "
+                "is {arch} (leave out {flag}, or set its arch to cnn)"
+            ),
+            which=which,
+            arch=net.arch,
+            flag="--attention" if which == "encoder" else "--decoder-attention",
+        )
+    channels = net.hidden[-1] if which == "encoder" else net.hidden[0]
+    if channels % net.attention:
+        raise ConfigError(
+            N_(
+                "{which}.attention: the block's {width} channels must divide into its {heads} heads; choose heads "
+                "that divide {width}"
+            ),
+            which=which,
+            width=channels,
+            heads=net.attention,
+        )
 
 
 MIN_TRAIN_SIZE = 10  # train_size: fewer examples than this leave nothing to learn from (or to hold out)

@@ -67,6 +67,7 @@ class NetworkConfig:
     word_dropout: float = 0.0  # gru, lstm decoder: share of input tokens replaced by <unk> (Bowman et al. 2016)
     z_every_step: bool = False  # gru, lstm decoder: z joins every step's input, not only the initial state
     couplings: int = 4  # flow decoder: affine couplings over the series (vae/models/flow_decoder.py)
+    attention: int = 0  # cnn, resnet (images): heads of a self-attention block at the coarsest grid; 0: none
 
 
 @dataclass

@@ -169,6 +169,8 @@ SHIPPED = (  # in the order `make checkpoints` trains them
     *(ShippedModel(f"waves-{name}", preset, ("--seed", "1", *flags)) for name, preset, flags in SERIES_RUNS),
     *(ShippedModel(f"waves-{name}", preset, ("--seed", "1")) for name, preset in SERIES_NETWORK_RUNS),
     ShippedModel("names-transformer-decoder", "names: Transformer decoder"),
+    # Attention for images: mnist5k-cnn-z16 (15 epochs) with a 4-head self-attention block in each network.
+    ShippedModel("mnist5k-cnn-z16-attention", "CNN with self-attention on MNIST"),
 )
 SHIPPED_BY_NAME = {m.name: m for m in SHIPPED}
 
@@ -213,6 +215,10 @@ LESSONS = {  # lesson -> role -> Role, in the order the page shows them
         "fix": Role("names-gru-word-dropout-free-bits", N_("GRU decoder + word dropout + free bits")),
     },
     "attention": {"transformer": Role("names-transformer-decoder", N_("Transformer decoder"))},
+    "image attention": {
+        "cnn": Role("mnist5k-cnn-z16", N_("CNN, no attention")),
+        "attention": Role("mnist5k-cnn-z16-attention", N_("CNN + self-attention (4 heads)")),
+    },
     "disentanglement": {"tcvae": Role("sprites-mlp-z6-beta-tcvae", N_("beta-TCVAE"))},
     "likelihood": {
         "bernoulli": Role("mnist5k-cnn-z16", N_("Bernoulli of grey levels")),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vae.config.knobs import KNOBS
+from vae.config.knobs import ATTENTION_ARCHS, KNOBS
 from vae.config.run import VAEConfig, default_hidden, image_side, mirror
 from vae.errors import ConfigError
 from vae.i18n import N_, Text
@@ -18,7 +18,8 @@ from vae.i18n import N_, Text
 def apply(cfg: VAEConfig, values: dict[str, Any]) -> VAEConfig:
     """Return a copy of ``cfg`` with the given knobs set (``None`` = leave as is).
 
-    The decoder mirrors the encoder's new ``hidden`` unless ``decoder_hidden`` is given.
+    The decoder mirrors the encoder's new ``hidden`` unless ``decoder_hidden`` is given, and its ``attention`` only
+    where it has a feature map (a cnn or resnet decoder).
     A new network family without widths gets that family's defaults
     (:func:`~vae.config.default_hidden`): ``arch`` for both networks, ``decoder_arch``
     for the decoder alone (reversed: the decoder's widths run from z to x).
@@ -40,6 +41,8 @@ def apply(cfg: VAEConfig, values: dict[str, Any]) -> VAEConfig:
             setattr(cfg.decoder, knob.field, value)
         else:
             setattr(getattr(cfg, knob.section), knob.field, value)
+    if "decoder_attention" not in given and cfg.decoder.arch not in ATTENTION_ARCHS:
+        cfg.decoder.attention = 0  # the shared knob reaches a decoder only where it has a feature map
     side = image_side(cfg.data)
     if cfg.encoder.arch != old_arch and "hidden" not in given:
         cfg.encoder.hidden = default_hidden(cfg.encoder.arch, side)

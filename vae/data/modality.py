@@ -342,6 +342,10 @@ class Series(Modality):
                     n=2 ** len(net.hidden),
                     length=self.length,
                 )
+        if config.encoder.attention or config.decoder.attention:
+            raise ConfigError(
+                N_("attention blocks are for image networks; for attention over a series' steps use arch transformer")
+            )
         if config.data.binarize != "none":
             raise ConfigError(N_("data.binarize applies to images; set it to 'none' for series"))
 

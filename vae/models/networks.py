@@ -8,7 +8,8 @@ pixel the likelihood needs.
 CNN and ResNet stages halve the resolution with 4x4 stride-2 convolutions
 (s -> floor(s/2)); their decoders undo that with 4x4 stride-2 transposed
 convolutions whose ``output_padding`` restores odd sizes exactly (7 -> 14 -> 28, or
-3 -> 7), so nothing is tied to 28x28.
+3 -> 7), so nothing is tied to 28x28. ``attention`` heads add a self-attention block at the
+coarsest map of either (vae/models/attention.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from torch import nn
 from vae.config import NetworkConfig
 from vae.errors import ConfigError
 from vae.i18n import N_
+from vae.models.attention import SelfAttention2d
 
 LEAKY_SLOPE = 0.2
 ACTIVATIONS = {  # the activation knob's values and the modules they make
@@ -146,6 +148,8 @@ class Encoder(nn.Module):
                 if cfg.arch == "resnet":
                     layers += [ResidualBlock(n, cfg) for _ in range(cfg.blocks)]
                 ch = n
+            if cfg.attention:  # every cell of the last stage's map reads every other (vae/models/attention.py)
+                layers.append(SelfAttention2d(ch, cfg.attention, (hs[-1], ws[-1])))
             layers.append(nn.Flatten())
             self.out_features = ch * hs[-1] * ws[-1]
         self.net = nn.Sequential(*layers)
@@ -217,6 +221,8 @@ class Decoder(DecoderNet):
             ch = cfg.hidden[0]
             layers += _block(cfg, linear(latent_dim, ch * hs[0] * ws[0]), ch * hs[0] * ws[0], conv=False)
             layers.append(nn.Unflatten(1, (ch, hs[0], ws[0])))
+            if cfg.attention:  # on the first, coarsest map, before any up-sampling (vae/models/attention.py)
+                layers.append(SelfAttention2d(ch, cfg.attention, (hs[0], ws[0])))
             resnet = cfg.arch == "resnet"
             for i in range(len(cfg.hidden)):
                 if resnet:
