@@ -12,13 +12,11 @@ vae.analysis.explore.draw_noise on 256 test series); and seconds to draw 16 seri
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import time
 
 import torch
 
-from bench.runs import elbo_numbers, shipped_values, train_timed
+from bench.runs import elbo_numbers, lesson_arguments, lesson_run, seed_means
 
 SAMPLED = 16  # series drawn from the prior to time sampling
 NOISE_SERIES = 256
@@ -28,10 +26,8 @@ def run(role: str, seed: int, epochs: int | None) -> dict:
     """One run of the lesson's role: its numbers, its draws' noise and the seconds to sample SAMPLED series."""
     from vae.analysis.evaluation import evaluate_full, test_inputs
     from vae.analysis.explore import draw_noise
-    from vae.config.shipped import LESSONS
 
-    values = {**shipped_values(LESSONS["flow decoder"][role].shipped), "seed": seed}
-    cfg, ds, res, seconds = train_timed({**values, **({"epochs": epochs} if epochs else {})})
+    cfg, ds, res, seconds = lesson_run("flow decoder", role, seed, epochs)
     x = test_inputs(ds.x_test, cfg, "cpu")
     m = evaluate_full(res.model, x, iwae_k=100, seed=seed)
     noise = draw_noise(res.model, x[:NOISE_SERIES], seed=seed)
@@ -49,10 +45,7 @@ def run(role: str, seed: int, epochs: int | None) -> dict:
 def main(argv=None) -> dict:
     from vae.config.shipped import LESSONS
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--epochs", type=int, help="override every run's epochs (a quick look)")
-    args = ap.parse_args(argv)
+    args = lesson_arguments(__doc__, argv)
     roles = LESSONS["flow decoder"]
     print(
         f"waves, z = 6, a learned sigma, seeds {args.seeds}, torch {torch.__version__}, "
@@ -60,8 +53,7 @@ def main(argv=None) -> dict:
     )
     rows = {}
     for role, r in roles.items():
-        runs = [run(role, s, args.epochs) for s in args.seeds]
-        rows[role] = row = {k: statistics.mean(n[k] for n in runs) for k in runs[0]}
+        rows[role] = row = seed_means(run, role, args)
         print(
             f"  {r.model:<22} -ELBO {row['elbo']:8.2f}  IWAE -log p(x) {row['nll']:8.2f}  rate {row['rate']:6.2f}  "
             f"distortion {row['distortion']:8.2f}  active {row['au']:3.1f}/6  noise sd {row['noise_sd']:.3f}  "

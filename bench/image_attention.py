@@ -11,12 +11,9 @@ beyond a cell's 3 x 3 neighbours and the cells a head looks at, against uniform 
 
 from __future__ import annotations
 
-import argparse
-import statistics
-
 import torch
 
-from bench.runs import elbo_numbers, shipped_values, train_timed
+from bench.runs import elbo_numbers, lesson_arguments, lesson_run, seed_means
 
 IMAGES = 256  # test images over which the blocks' reach is averaged
 
@@ -25,10 +22,8 @@ def run(role: str, seed: int, epochs: int | None) -> dict:
     """One run of the lesson's role: its ELBO numbers, and its blocks' reach (0 for the plain CNN)."""
     from vae.analysis.evaluation import evaluate_full, test_inputs
     from vae.analysis.explore import attention_reach
-    from vae.config.shipped import LESSONS
 
-    values = {**shipped_values(LESSONS["image attention"][role].shipped), "seed": seed}
-    cfg, ds, res, seconds = train_timed({**values, **({"epochs": epochs} if epochs else {})})
+    cfg, ds, res, seconds = lesson_run("image attention", role, seed, epochs)
     x = test_inputs(ds.x_test, cfg, "cpu")
     m = evaluate_full(res.model, x, iwae_k=100, seed=seed)
     reach = attention_reach(res.model, x[:IMAGES]) if cfg.encoder.attention or cfg.decoder.attention else {}
@@ -43,16 +38,12 @@ def main(argv=None) -> dict:
     from vae.analysis.explore import uniform_beyond
     from vae.config.shipped import LESSONS
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--epochs", type=int, help="override every run's epochs (a quick look)")
-    args = ap.parse_args(argv)
+    args = lesson_arguments(__doc__, argv)
     roles = LESSONS["image attention"]
     print(f"mnist5k, the CNN, z = 16, seeds {args.seeds}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     rows = {}
     for role, r in roles.items():
-        runs = [run(role, s, args.epochs) for s in args.seeds]
-        rows[role] = row = {k: statistics.mean(n[k] for n in runs) for k in runs[0]}
+        rows[role] = row = seed_means(run, role, args)
         blocks = "".join(
             f"  {w}: beyond {row[f'{w}_beyond']:.2f}, cells {row[f'{w}_cells']:4.1f}/{row[f'{w}_of']:.0f}"
             for w in ("encoder", "decoder")

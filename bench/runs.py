@@ -50,3 +50,31 @@ def elbo_numbers(m: dict[str, Any], seconds: float) -> dict[str, float]:
         "au": m["active_units"],
         "seconds": seconds,
     }
+
+
+def lesson_arguments(doc: str, argv=None):
+    """The options of a lesson bench: ``--seeds`` (1 and 2 by default) and ``--epochs`` (every run's, a quick
+    look); its docstring as the help."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--epochs", type=int, help="override every run's epochs (a quick look)")
+    return ap.parse_args(argv)
+
+
+def lesson_run(lesson: str, role: str, seed: int, epochs: int | None):
+    """Train a lesson role's shipped command again with ``seed`` (and ``epochs`` when given), timed: what
+    :func:`train_timed` returns."""
+    from vae.config.shipped import LESSONS
+
+    values = {**shipped_values(LESSONS[lesson][role].shipped), "seed": seed}
+    return train_timed({**values, **({"epochs": epochs} if epochs else {})})
+
+
+def seed_means(run, role: str, args) -> dict[str, float]:
+    """``run(role, seed, epochs)`` for each of ``args.seeds``, and the mean of each of its numbers."""
+    import statistics
+
+    runs = [run(role, s, args.epochs) for s in args.seeds]
+    return {k: statistics.mean(n[k] for n in runs) for k in runs[0]}

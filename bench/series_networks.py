@@ -18,26 +18,20 @@ their ratio; then seconds to draw 16 series from the prior (the GRU decoder step
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import time
 
 import torch
 
-from bench.runs import elbo_numbers, shipped_values, train_timed
+from bench.runs import elbo_numbers, lesson_arguments, lesson_run, seed_means
 
 SAMPLED = 16
 
 
 def run(role: str, seed: int, epochs: int | None) -> dict:
     from vae.analysis.evaluation import evaluate_full, test_inputs
-    from vae.config.shipped import LESSONS
     from vae.service.cost import server_estimate
 
-    values = {**shipped_values(LESSONS["series encoders"][role].shipped), "seed": seed}
-    if epochs:
-        values["epochs"] = epochs
-    cfg, ds, res, seconds = train_timed(values)
+    cfg, ds, res, seconds = lesson_run("series encoders", role, seed, epochs)
     est = server_estimate(cfg, ds.modality, len(ds.x_train), len(ds.x_test))
     x = test_inputs(ds.x_test, cfg, "cpu")
     row = elbo_numbers(evaluate_full(res.model, x, iwae_k=100, seed=seed), seconds)
@@ -56,10 +50,7 @@ def run(role: str, seed: int, epochs: int | None) -> dict:
 def main(argv=None) -> dict:
     from vae.config.shipped import LESSONS
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--epochs", type=int, help="override every run's epochs (a quick look)")
-    args = ap.parse_args(argv)
+    args = lesson_arguments(__doc__, argv)
     roles = LESSONS["series encoders"]
     print(
         f"waves, z = 6, a learned sigma, seeds {args.seeds}, torch {torch.__version__}, "
@@ -67,8 +58,7 @@ def main(argv=None) -> dict:
     )
     rows = {}
     for role, r in roles.items():
-        runs = [run(role, s, args.epochs) for s in args.seeds]
-        rows[role] = row = {k: statistics.mean(n[k] for n in runs) for k in runs[0]}
+        rows[role] = row = seed_means(run, role, args)
         print(
             f"  {r.model:<22} -ELBO {row['elbo']:8.2f}  IWAE -log p(x) {row['nll']:8.2f}  gap {row['gap']:5.2f}  "
             f"rate {row['rate']:6.2f}  distortion {row['distortion']:8.2f}  active {row['au']:3.1f}/6  "

@@ -41,6 +41,15 @@ def _recurrent(arch: str):
     return nn.GRU if arch == "gru" else nn.LSTM
 
 
+def transformer_encoder(width: int, heads: int, layers: int, dropout: float) -> nn.TransformerEncoder:
+    """``layers`` pre-norm Transformer blocks of ``width`` (feed-forward 4 x width, GELU), batch first: the
+    encoder blocks of every Transformer network here (token sequences and series)."""
+    block = nn.TransformerEncoderLayer(
+        width, heads, 4 * width, dropout, activation="gelu", batch_first=True, norm_first=True
+    )
+    return nn.TransformerEncoder(block, layers, enable_nested_tensor=False)
+
+
 class SequenceEncoder(nn.Module):
     """h(x) for (B, L) token ids; ``out_features`` wide."""
 
@@ -63,10 +72,7 @@ class SequenceEncoder(nn.Module):
         else:
             self.inp = nn.Linear(cfg.embed, width)
             self.pos = nn.Embedding(modality.length, width)
-            block = nn.TransformerEncoderLayer(
-                width, cfg.heads, 4 * width, cfg.dropout, activation="gelu", batch_first=True, norm_first=True
-            )
-            self.blocks = nn.TransformerEncoder(block, layers, enable_nested_tensor=False)
+            self.blocks = transformer_encoder(width, cfg.heads, layers, cfg.dropout)
             self.norm = nn.LayerNorm(width)
             self.out_features = width
 

@@ -33,7 +33,7 @@ from vae.config import NetworkConfig
 from vae.errors import ConfigError
 from vae.i18n import N_
 from vae.models.networks import DecoderNet, linear
-from vae.models.sequence import DecoderBlock, RNNDecoder
+from vae.models.sequence import DecoderBlock, RNNDecoder, transformer_encoder
 from vae.models.wavenet import WaveNetDecoder, shift
 
 
@@ -63,10 +63,7 @@ class SeriesSequenceEncoder(nn.Module):
         else:
             self.inp = linear(c, width)
             self.pos = nn.Embedding(length, width)
-            block = nn.TransformerEncoderLayer(
-                width, cfg.heads, 4 * width, cfg.dropout, activation="gelu", batch_first=True, norm_first=True
-            )
-            self.blocks = nn.TransformerEncoder(block, layers, enable_nested_tensor=False)
+            self.blocks = transformer_encoder(width, cfg.heads, layers, cfg.dropout)
             self.norm = nn.LayerNorm(width)
             self.out_features = width
 
