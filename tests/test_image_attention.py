@@ -145,11 +145,12 @@ def test_the_form_offers_attention_for_conv_images_and_a_link_opens_it_in_chines
 
     link = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     link.context["locale"] = "zh-CN"
-    link.query_params.update({"dataset": "mnist5k", "arch": "cnn", "hidden": "32 64", "attention": "2"})
+    link.query_params.update({"dataset": "mnist5k", "arch": "cnn", "attention": "2"})  # the CNN's widths unsaid
     link.run()
     link.switch_page(PAGE["train"]).run()
     assert not link.exception and not link.warning, [w.value for w in link.warning]
     assert link.selectbox(key="arch").value == "cnn" and link.number_input(key="attention").value == 2
+    assert link.text_input(key="hidden").value == "32 64"  # the family's widths, not the MLP's 400 as channels
     assert any(c.value.startswith("训练时间") for c in link.caption)
 
 

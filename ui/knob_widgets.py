@@ -198,6 +198,30 @@ def switch_family_defaults() -> None:
     )
 
 
+LINK_FAMILY_KEY = "_link_family_defaults"  # set once the session's link had its family widths put into the form
+
+
+def link_family_defaults(query: dict[str, str]) -> None:
+    """A link that names a network family but not its widths (``?arch=cnn``) gets that family's default widths,
+    as choosing the family in the form does (:func:`switch_family_defaults`, which a link never calls): without
+    it the form kept the MLP's 400 units as a CNN's channels, a model a hundred times too slow. On the session's
+    first run only (a link opens a session; a width typed later is the reader's), after
+    :func:`refused_link_values` has removed what the link got wrong."""
+    if st.session_state.get(LINK_FAMILY_KEY):
+        return
+    st.session_state[LINK_FAMILY_KEY] = True
+    if not {"arch", "decoder_arch"} & set(query):
+        return
+    size = query.get("sprites_size", "")
+    side = image_side(DataConfig(name=query.get("dataset") or "mnist5k", size=int(size) if size.isdigit() else 32))
+    arch = query.get("arch") or st.session_state.get("arch") or "mlp"
+    if "arch" in query and "hidden" not in query:
+        st.session_state["hidden"] = to_widget("hidden", default_hidden(arch, side))
+    dec = query.get("decoder_arch")
+    if dec and dec not in (SAME, arch) and "decoder_hidden" not in query:
+        st.session_state["decoder_hidden"] = to_widget("decoder_hidden", default_hidden(dec, side)[::-1])
+
+
 def same_as_encoder():
     """The decoder fields' option labels: SAME in the session's language, the other options as they are (a
     function of the value alone, bound to the language now: Streamlit may call it outside the page run)."""

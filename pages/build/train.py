@@ -4,7 +4,14 @@ import streamlit as st
 
 from ui import compute
 from ui.i18n import error_text, message_text, tr, translate
-from ui.knob_widgets import form_config, form_presets, refused_link_values, set_values, url_problems
+from ui.knob_widgets import (
+    form_config,
+    form_presets,
+    link_family_defaults,
+    refused_link_values,
+    set_values,
+    url_problems,
+)
 from ui.models import quota_problem
 from ui.owner import owner_id
 from ui.train_form import changed_folded, data_source, knob_form
@@ -21,6 +28,7 @@ if queue.cluster_problem is not None:
     st.warning(error_text(queue.cluster_problem), icon=":material/lan:")
 for problem in refused_link_values(url_problems(st.query_params.to_dict())):  # before any widget reads the link
     st.warning(problem, icon=":material/link_off:")
+link_family_defaults(st.query_params.to_dict())
 
 # ------------------------------------------------------------------ presets
 c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
