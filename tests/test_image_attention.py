@@ -215,3 +215,26 @@ def test_the_cost_estimate_counts_the_attention():
     )
     w0, w1 = count_work(plain, (1, 28, 28), 128), count_work(att, (1, 28, 28), 128)
     assert w1.flops > 1.2 * w0.flops and w1.elements > 2 * w0.elements and w1.parameters > w0.parameters
+
+
+def test_a_map_too_large_to_attend_over_is_refused_in_training_and_in_a_checkpoint(tmp_path):
+    """The block's weights grow as the square of its cells: a 64 x 64 picture after one stage (1,024 cells) is
+    refused with what to do, and a checkpoint whose metadata asks for it is refused before anything is built."""
+    import json
+
+    from tests.test_checkpoints import _resave
+    from vae.errors import CheckpointError
+    from vae.models.checkpoints import SHAPE_KEY, load_checkpoint
+    from vae.training.trainer import make_model
+
+    big = apply(tiny_config(), {"arch": "cnn", "hidden": [16], "attention": 2}).validate()
+    with pytest.raises(ConfigError, match="1024 cells .* over the 256 an attention block may read; add stages"):
+        make_model(big, (1, 64, 64))
+    assert attention_block(make_model(big, (1, 32, 32)).encoder).grid == (16, 16)  # 256 cells: the most
+    out = tmp_path / "small.safetensors"
+    flags = ["--dataset", "digits", "--arch", "cnn", "--hidden", "16", "--attention", "2", "--epochs", "1"]
+    assert main(["train", *flags, "--quiet", "--no-reports", "--out", str(out)]) == 0
+    big_shape = {SHAPE_KEY: json.dumps([1, 64, 64]), "modality": json.dumps({"kind": "image", "shape": [1, 64, 64]})}
+    forged = _resave(out, tmp_path / "forged.safetensors", **big_shape)
+    with pytest.raises(CheckpointError, match="cannot rebuild the model: .*1024 cells"):
+        load_checkpoint(forged)

@@ -33,6 +33,7 @@ SERIES_ENCODERS = ("mlp", "cnn", *SEQUENCE_ENCODERS)  # the sequence networks: v
 SERIES_DECODERS = ("mlp", "cnn", "flow", "wavenet", *SEQUENCE_ENCODERS)  # after flow: autoregressive
 MAX_ATTENTION_HEADS = 8  # an image network's self-attention block (vae/models/attention.py)
 ATTENTION_ARCHS = ("cnn", "resnet")  # the image networks with a feature map for it to attend over
+MAX_ATTENTION_CELLS = 256  # the most cells (16 x 16) an attention block's map may have: its weights grow as N^2
 MAX_COUPLINGS = 16  # a flow decoder's affine couplings (vae/models/flow_decoder.py)
 CAUSAL_CONV_DECODERS = ("pixelcnn", "wavenet")  # the autoregressive convolutions: a kernel, gates, a receptive field
 POOLS = ("last", "mean")  # a recurrent encoder's summary of x: its last state, or the mean over the steps

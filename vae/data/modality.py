@@ -37,6 +37,7 @@ from vae.config import (
     SERIES_DECODERS,
     SERIES_ENCODERS,
 )
+from vae.config.knobs import MAX_ATTENTION_CELLS
 from vae.errors import ConfigError
 from vae.i18n import N_
 
@@ -143,6 +144,29 @@ class Image(Modality):
             raise ConfigError(
                 N_("an image is shaped (C, H, W) of 1 to {most} each; got {shape}"), most=MAX_IMAGE_SIDE, shape=shape
             )
+
+    def check(self, config) -> None:
+        """The families apply; an attention block's map has at most MAX_ATTENTION_CELLS cells: its weights grow
+        as the square of them (vae/models/attention.py), and a checkpoint's settings must not make the server
+        allocate that."""
+        super().check(config)
+        _, h, w = self.shape
+        for which, net in (("encoder", config.encoder), ("decoder", config.decoder)):
+            cells = (h >> len(net.hidden)) * (w >> len(net.hidden))
+            if net.attention and cells > MAX_ATTENTION_CELLS:
+                raise ConfigError(
+                    N_(
+                        "{which}.attention: its map would have {cells} cells ({h} x {w} pictures after {stages} "
+                        "stride-2 stages), over the {most} an attention block may read; add stages to its hidden "
+                        "channels"
+                    ),
+                    which=which,
+                    cells=cells,
+                    h=h,
+                    w=w,
+                    stages=len(net.hidden),
+                    most=MAX_ATTENTION_CELLS,
+                )
 
     @staticmethod
     def show(x: np.ndarray) -> np.ndarray:
