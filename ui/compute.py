@@ -336,7 +336,7 @@ ATTENTION_IMAGES = 256  # test images over which a lesson table averages an atte
 
 
 @cache_data(show_spinner=False, max_entries=64)
-def attention_reach(ck: Checkpoint) -> dict[str, float]:
+def attention_reach(ck: Checkpoint) -> dict[str, dict[str, float]]:
     """:func:`vae.analysis.explore.attention_reach` over the first ATTENTION_IMAGES test images."""
     _, x, _, _ = data_split(ck, "test")
     return explore.attention_reach(ck.model, x[:ATTENTION_IMAGES])

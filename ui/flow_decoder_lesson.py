@@ -28,7 +28,7 @@ def rows(models: dict[str, Checkpoint], roles) -> list[dict[str, Any]]:
             {
                 tr("model"): tr(roles[role].label),
                 tr("couplings"): dec.couplings if dec.arch == "flow" else 0,
-                "-ELBO": rep["rate"] + rep["distortion"],
+                "-ELBO": rep["elbo"],
                 **report_cells(rep),
                 tr("noise sd"): noise["sd"],
                 tr("noise correlation a step apart"): noise["lag1"],

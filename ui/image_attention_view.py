@@ -44,7 +44,7 @@ def rows(models: dict[str, Any], roles) -> list[dict[str, Any]]:
             {
                 tr("model"): tr(roles[role].label),
                 tr("attention heads"): m.config.encoder.attention,
-                "-ELBO": rep["rate"] + rep["distortion"],
+                "-ELBO": rep["elbo"],
                 **report_cells(rep),
                 **{
                     tr(label, network=tr(w)): reach[w][stat] if w in reach else None

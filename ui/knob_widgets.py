@@ -183,19 +183,25 @@ def switch_data_kind() -> None:
     switch_family_defaults()
 
 
+def family_widths(values) -> dict[str, str]:
+    """The form's widths for the families that ``values`` name (``dataset``, ``sprites_size``, ``arch``,
+    ``decoder_arch``, as the widgets or a link hold them): the encoder family's defaults, and the decoder's where
+    its family differs ("" where it is the mirror)."""
+    size = str(values.get("sprites_size") or "")
+    side = image_side(DataConfig(name=values.get("dataset") or "mnist5k", size=int(size) if size.isdigit() else 32))
+    arch, dec = values.get("arch") or "mlp", values.get("decoder_arch")
+    return {
+        "hidden": to_widget("hidden", default_hidden(arch, side)),
+        "decoder_hidden": (
+            "" if dec in (None, SAME, arch) else to_widget("decoder_hidden", default_hidden(dec, side)[::-1])
+        ),
+    }
+
+
 def switch_family_defaults() -> None:
     """on_change of ``arch``/``decoder_arch``: put the new family's default widths into the form."""
-    side = image_side(
-        DataConfig(
-            name=st.session_state.get("dataset") or "mnist5k", size=int(st.session_state.get("sprites_size") or 32)
-        )
-    )
-    arch = st.session_state.get("arch") or "mlp"
-    st.session_state["hidden"] = to_widget("hidden", default_hidden(arch, side))
-    dec = st.session_state.get("decoder_arch")
-    st.session_state["decoder_hidden"] = (
-        "" if dec in (None, SAME, arch) else to_widget("decoder_hidden", default_hidden(dec, side)[::-1])
-    )
+    for name, widths in family_widths(st.session_state).items():
+        st.session_state[name] = widths
 
 
 LINK_FAMILY_KEY = "_link_family_defaults"  # set once the session's link had its family widths put into the form
@@ -210,16 +216,11 @@ def link_family_defaults(query: dict[str, str]) -> None:
     if st.session_state.get(LINK_FAMILY_KEY):
         return
     st.session_state[LINK_FAMILY_KEY] = True
-    if not {"arch", "decoder_arch"} & set(query):
-        return
-    size = query.get("sprites_size", "")
-    side = image_side(DataConfig(name=query.get("dataset") or "mnist5k", size=int(size) if size.isdigit() else 32))
-    arch = query.get("arch") or st.session_state.get("arch") or "mlp"
+    widths = family_widths({"arch": st.session_state.get("arch"), **query})
     if "arch" in query and "hidden" not in query:
-        st.session_state["hidden"] = to_widget("hidden", default_hidden(arch, side))
-    dec = query.get("decoder_arch")
-    if dec and dec not in (SAME, arch) and "decoder_hidden" not in query:
-        st.session_state["decoder_hidden"] = to_widget("decoder_hidden", default_hidden(dec, side)[::-1])
+        st.session_state["hidden"] = widths["hidden"]
+    if widths["decoder_hidden"] and "decoder_arch" in query and "decoder_hidden" not in query:
+        st.session_state["decoder_hidden"] = widths["decoder_hidden"]
 
 
 def same_as_encoder():

@@ -22,7 +22,7 @@ def inference_gap(rep: dict) -> float:
     """-ELBO - (-log p(x)) with log p(x) by the IWAE bound: log p(x) - ELBO, the nats the encoder's q(z|x) loses
     against the true posterior (approximation and amortization gaps together; the bound is under log p(x), so
     the true gap is a little larger)."""
-    return rep["rate"] + rep["distortion"] - rep["iwae_nll"]
+    return rep["elbo"] - rep["iwae_nll"]
 
 
 def rows(models: dict[str, Checkpoint], roles) -> list[dict[str, Any]]:
@@ -35,7 +35,7 @@ def rows(models: dict[str, Checkpoint], roles) -> list[dict[str, Any]]:
                 tr("encoder"): ck.config.encoder.arch,
                 tr("decoder"): ck.config.decoder.arch,
                 tr("parameters"): sum(p.numel() for p in ck.model.encoder.parameters()),
-                "-ELBO": rep["rate"] + rep["distortion"],
+                "-ELBO": rep["elbo"],
                 **report_cells(rep),
                 tr("log p(x) - ELBO"): inference_gap(rep),
                 tr("name"): ck.name,

@@ -424,6 +424,9 @@ def decoder_attention(model: VAE, x: torch.Tensor) -> DecoderAttention:
     )
 
 
+Grid = tuple[int, int]  # an attention block's map, (rows, columns) of cells
+
+
 @dataclass
 class ImageAttention:
     """Where an image network's self-attention block looks (vae/models/attention.py) for one image x: for each
@@ -436,9 +439,11 @@ class ImageAttention:
     image: dict[str, np.ndarray]  # (C, H, W)
 
 
-def _attention_weights(model: VAE, x: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-    """Each attention block's weights (B, heads, N, N) for images x (B, C, H, W) (the decoder's at z = E[q(z|x)]),
-    and the decoded means."""
+def _attention_weights(
+    model: VAE, x: torch.Tensor
+) -> tuple[dict[str, tuple[tuple[int, int], torch.Tensor]], torch.Tensor]:
+    """Each attention block's grid and weights (B, heads, N, N) for images x (B, C, H, W) (the decoder's at
+    z = E[q(z|x)]), and the decoded means."""
     from vae.models.attention import attention_block
 
     blocks = {w: attention_block(getattr(model, w)) for w in ("encoder", "decoder")}
@@ -453,21 +458,19 @@ def _attention_weights(model: VAE, x: torch.Tensor) -> tuple[dict[str, torch.Ten
     finally:
         for h in hooks:
             h.remove()
-    return {w: b.weights(inputs[w]) for w, b in blocks.items()}, mean
+    return {w: (b.grid, b.weights(inputs[w])) for w, b in blocks.items()}, mean
 
 
 @torch.no_grad()
 def image_attention(model: VAE, x: torch.Tensor) -> ImageAttention:
     """The attention of each of the model's self-attention blocks for one image x (C, H, W)."""
-    from vae.models.attention import attention_block
-
     xb = torch.as_tensor(x, dtype=torch.float32)[None]
-    weights, mean = _attention_weights(model, xb)
+    blocks, mean = _attention_weights(model, xb)
     shown = {"encoder": xb[0], "decoder": mean[0]}
     return ImageAttention(
-        {w: attention_block(getattr(model, w)).grid for w in weights},
-        {w: a[0].cpu().double().numpy() for w, a in weights.items()},
-        {w: shown[w].cpu().numpy() for w in weights},
+        {w: grid for w, (grid, _) in blocks.items()},
+        {w: a[0].cpu().double().numpy() for w, (_, a) in blocks.items()},
+        {w: shown[w].cpu().numpy() for w in blocks},
     )
 
 
@@ -485,6 +488,14 @@ def cell_weights(weights: np.ndarray, cell: int, head: int | None = None) -> np.
     return rows.mean(0) if head is None else rows[head]
 
 
+def beyond_neighbours(grid: tuple[int, int]) -> np.ndarray:
+    """(N, N) for the N cells of ``grid`` (row-major): whether cell m lies outside cell n's 3 x 3 neighbourhood,
+    max(|r_m - r_n|, |c_m - c_n|) > 1."""
+    gh, gw = grid
+    rows, cols = np.divmod(np.arange(gh * gw), gw)
+    return np.maximum(np.abs(rows[:, None] - rows[None]), np.abs(cols[:, None] - cols[None])) > 1
+
+
 def weight_beyond_neighbours(row: np.ndarray, grid: tuple[int, int], cell: int) -> float:
     """The share of one cell's attention ``row`` (N,) on cells outside its 3 x 3 neighbourhood on ``grid``:
 
@@ -492,11 +503,7 @@ def weight_beyond_neighbours(row: np.ndarray, grid: tuple[int, int], cell: int) 
 
     what a 3 x 3 convolution at that grid could not read (a uniform row over a 7 x 7 grid gives 40/49 at the
     centre)."""
-    gh, gw = grid
-    rows, cols = np.divmod(np.arange(gh * gw), gw)
-    r, c = divmod(cell, gw)
-    far = np.maximum(np.abs(rows - r), np.abs(cols - c)) > 1
-    return float(row[far].sum())
+    return float(row[beyond_neighbours(grid)[cell]].sum())
 
 
 @torch.no_grad()
@@ -508,25 +515,18 @@ def attention_reach(model: VAE, x: torch.Tensor) -> dict[str, dict[str, float]]:
 
     ``cells`` is the perplexity of a head's row: all ``of`` cells for uniform weights, 1 for one cell. A block
     whose heads look at few cells far away learned where to look; uniform heads only average the map."""
-    from vae.models.attention import attention_block
-
     out = {}
-    for w, att in _attention_weights(model, x)[0].items():
-        gh, gw = attention_block(getattr(model, w)).grid
-        rows, cols = np.divmod(np.arange(gh * gw), gw)
-        far = np.maximum(np.abs(rows[:, None] - rows[None]), np.abs(cols[:, None] - cols[None])) > 1
+    for w, (grid, att) in _attention_weights(model, x)[0].items():
         a = att.double().cpu()
         entropy = -(a * a.clamp_min(1e-300).log()).sum(-1)
         out[w] = {
-            "beyond": float((a.mean(1) * torch.as_tensor(far)).sum(-1).mean()),
+            "beyond": float((a.mean(1) * torch.as_tensor(beyond_neighbours(grid))).sum(-1).mean()),
             "cells": float(entropy.exp().mean()),
-            "of": gh * gw,
+            "of": grid[0] * grid[1],
         }
     return out
 
 
 def uniform_beyond(grid: tuple[int, int]) -> float:
     """:func:`weight_beyond_neighbours` of uniform weights, averaged over the cells of ``grid`` (0.85 at 7 x 7)."""
-    gh, gw = grid
-    n = gh * gw
-    return float(np.mean([weight_beyond_neighbours(np.full(n, 1 / n), grid, c) for c in range(n)]))
+    return float(beyond_neighbours(grid).mean())

@@ -35,7 +35,7 @@ from vae.config import NetworkConfig
 from vae.data.modality import Series
 from vae.data.transforms import from_range, to_range
 from vae.models.networks import DecoderNet, linear, make_activation
-from vae.models.posteriors import LOG_2PI
+from vae.models.posteriors import log_normal_diag
 
 COUPLING_SCALE = 2.0  # |s| <= 2: a coupling scales a value by at most e^2
 COUPLING_KERNEL = 3  # a transformed step reads its two neighbours (kept) in the first layer
@@ -118,8 +118,7 @@ class FlowSeriesDecoder(DecoderNet):
         """log p(x|z) (B,) for x in [0, 1], by the change of variables (the module's docstring)."""
         mu, logvar = likelihood.split(self.base(z))
         u, logdet = self.inverse(to_range(x, likelihood.data_range), z)
-        base = -0.5 * ((u - mu) ** 2 * torch.exp(-logvar) + logvar + LOG_2PI)
-        return base.flatten(1).sum(1) + logdet
+        return log_normal_diag(u.flatten(1), mu.flatten(1), logvar.flatten(1)) + logdet
 
     def sample(self, z, likelihood, generator=None, temperature=1.0, top_k=0, **_progress) -> torch.Tensor:
         """x = f(u), u = mu(z) + T sigma eps: one pass, held to the data's range."""
